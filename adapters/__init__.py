@@ -1,0 +1,1 @@
+"""Warehouse adapters: the contract in ``base`` and the built-in engines."""

@@ -1,0 +1,192 @@
+"""The adapter contract.
+
+An adapter has two halves:
+
+* a **flavor** (:class:`SqlFlavor`): how a few portable ideas (truncate a timestamp to a grain,
+  convert to the project's time zone, an exact percentile, cast to text) become sqlglot
+  expressions for one dialect, and how an expression is rendered. Render-only dialects
+  (``segwise sql --dialect snowflake``) are flavors without a connection.
+* a **connection** (:class:`Adapter`): connect from a URL, run a rendered statement and return
+  Arrow, and describe tables for the catalog.
+
+Everything the compiler needs from a warehouse goes through these two classes, so a new
+warehouse is one module (see ``docs/plugins.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pyarrow as pa
+
+GRAIN_UNITS = {
+    "hour": "HOUR",
+    "day": "DAY",
+    "week": "WEEK",
+    "month": "MONTH",
+    "quarter": "QUARTER",
+    "year": "YEAR",
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a warehouse can do; the compiler checks these and explains refusals."""
+
+    timezones: bool = True  # can convert timestamps between IANA zones in SQL
+    exact_percentiles: bool = True
+    read_only_connections: bool = False
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column as the warehouse describes it; ``kind`` is segwise's logical type."""
+
+    name: str
+    raw_type: str
+    kind: str  # string | integer | float | boolean | timestamp | timestamptz | date | other
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A possibly schema-qualified table name, split into parts (never parsed as SQL)."""
+
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, name: str) -> TableRef:
+        return cls(tuple(part for part in name.split(".")))
+
+    def expression(self, alias: str | None = None) -> exp.Table:
+        *prefix, table = self.parts
+        catalog = prefix[-2] if len(prefix) >= 2 else None
+        db = prefix[-1] if prefix else None
+        return exp.table_(
+            exp.to_identifier(table, quoted=True),
+            db=exp.to_identifier(db, quoted=True) if db else None,
+            catalog=exp.to_identifier(catalog, quoted=True) if catalog else None,
+            alias=exp.to_identifier(alias) if alias else None,
+        )
+
+    def __str__(self) -> str:
+        return ".".join(self.parts)
+
+
+def classify_type(raw: str) -> str:
+    """Map a warehouse type name onto segwise's logical kinds."""
+    t = raw.strip().upper()
+    if t.startswith(("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMP_TZ")):
+        return "timestamptz"
+    if t.startswith(("TIMESTAMP", "DATETIME")):
+        return "timestamp"
+    if t == "DATE":
+        return "date"
+    if t.startswith(("BOOL",)):
+        return "boolean"
+    if t.startswith(("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
+                     "UTINYINT", "UHUGEINT", "SERIAL", "BIGSERIAL")):
+        return "integer"
+    if t.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")):
+        return "float"
+    if t.startswith(("VARCHAR", "TEXT", "CHAR", "STRING", "CHARACTER", "UUID", "ENUM")):
+        return "string"
+    return "other"
+
+
+class SqlFlavor:
+    """Dialect-specific expression building and rendering. Override what the dialect needs."""
+
+    name: ClassVar[str] = "generic"
+    dialect: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def truncate(self, grain: str, ts: exp.Expression) -> exp.Expression:
+        """``ts`` (a naive local timestamp) truncated to the start of its ``grain`` bucket."""
+        return exp.TimestampTrunc(this=ts, unit=exp.var(GRAIN_UNITS[grain]))
+
+    def add_days(self, ts: exp.Expression, days: int) -> exp.Expression:
+        return exp.Add(this=ts, expression=exp.Interval(this=exp.Literal.string(str(days)), unit=exp.var("DAY")))
+
+    def to_local(self, ts: exp.Expression, timezone: str, has_tz: bool) -> exp.Expression:
+        """Convert an event timestamp (naive = UTC, or with time zone) to naive local time."""
+        if not has_tz and timezone == "UTC":
+            return ts
+        utc = ts if has_tz else exp.AtTimeZone(this=ts, zone=exp.Literal.string("UTC"))
+        return exp.AtTimeZone(this=utc, zone=exp.Literal.string(timezone))
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expression:
+        """A timestamp constant comparable with the raw event-time column."""
+        if has_tz:
+            return exp.cast(exp.Literal.string(value + "+00:00"), exp.DataType.Type.TIMESTAMPTZ)
+        return exp.cast(exp.Literal.string(value), exp.DataType.Type.TIMESTAMP)
+
+    def percentile(self, value: exp.Expression, quantile: float) -> exp.Expression:
+        """Exact continuous percentile (linear interpolation, as PERCENTILE_CONT)."""
+        return exp.WithinGroup(
+            this=exp.PercentileCont(this=exp.Literal.number(quantile)),
+            expression=exp.Order(expressions=[exp.Ordered(this=value, nulls_first=False)]),
+        )
+
+    def as_text(self, value: exp.Expression, kind: str) -> exp.Expression:
+        """A breakdown value as text (breakdown columns are strings in every engine)."""
+        if kind == "string":
+            return value
+        return exp.cast(value, exp.DataType.Type.VARCHAR)
+
+    def as_bigint(self, value: exp.Expression) -> exp.Expression:
+        return exp.cast(value, exp.DataType.Type.BIGINT)
+
+    def as_double(self, value: exp.Expression) -> exp.Expression:
+        return exp.cast(value, exp.DataType.Type.DOUBLE)
+
+    def text_sort_key(self, value: exp.Expression) -> exp.Expression:
+        """An expression that orders text by code point (byte order), whatever the collation."""
+        return value
+
+    def values_table(self, rows: list[exp.Tuple], columns: list[str]) -> exp.Select:
+        """A constant table ``SELECT * FROM (VALUES ...) AS v(columns)``."""
+        alias = exp.TableAlias(
+            this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in columns]
+        )
+        return exp.select(exp.Star(), copy=False).from_(exp.Values(expressions=rows, alias=alias), copy=False)
+
+    def render(self, expression: exp.Expression) -> str:
+        return expression.sql(dialect=self.dialect)
+
+
+class Adapter(SqlFlavor):
+    """A live warehouse connection. Subclasses set ``name``, ``schemes`` and ``dialect``."""
+
+    schemes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        self.url = url
+        self.base_dir = base_dir
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:  # pragma: no cover - trivial default
+        """Release the connection."""
+
+    # -- execution -------------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> pa.Table:
+        """Run one read-only statement and return its result as an Arrow table."""
+        raise NotImplementedError
+
+    def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Stream a result as record batches (default: the whole table as batches)."""
+        yield from self.execute(sql).to_batches()
+
+    # -- catalog ---------------------------------------------------------------------------------
+
+    def columns(self, table: TableRef) -> list[ColumnInfo]:
+        """Columns of ``table`` in order; raise CatalogError when the table does not exist."""
+        raise NotImplementedError

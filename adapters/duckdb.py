@@ -1,0 +1,111 @@
+"""DuckDB: the embedded default, in-process and Arrow-native."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import unquote, urlsplit
+
+import duckdb
+from sqlglot import exp
+
+from segwise.errors import CatalogError, WarehouseError
+from segwise.hookspecs import hookimpl
+
+from .base import Adapter, Capabilities, ColumnInfo, TableRef, classify_type
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pyarrow as pa
+
+
+def database_path(url: str, base_dir: Path | None) -> str:
+    """``duckdb:///rel.duckdb`` -> base_dir/rel.duckdb; ``duckdb:////abs.duckdb`` -> /abs.duckdb."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if parts.netloc:
+        raise WarehouseError(
+            f"DuckDB URLs have no host: write duckdb:///relative.duckdb or duckdb:////absolute.duckdb, not {url!r}"
+        )
+    if path in ("", "/", "/:memory:"):
+        return ":memory:"
+    relative = path[1:]  # the third slash separates the (empty) host from the path
+    if relative.startswith("/"):
+        return relative
+    return str((base_dir or Path.cwd()) / relative)
+
+
+class DuckDBAdapter(Adapter):
+    name: ClassVar[str] = "duckdb"
+    schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
+    dialect: ClassVar[str] = "duckdb"
+    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
+
+    def __init__(
+        self,
+        url: str,
+        base_dir: Path | None = None,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        read_only: bool = True,
+    ) -> None:
+        super().__init__(url, base_dir)
+        if connection is not None:
+            self._con = connection
+            return
+        path = database_path(url, base_dir)
+        if path != ":memory:" and not Path(path).exists():
+            raise WarehouseError(f"DuckDB database file not found: {path}", where=url)
+        try:
+            self._con = duckdb.connect(path, read_only=read_only and path != ":memory:")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB database {path}: {exc}", where=url) from exc
+
+    @classmethod
+    def from_connection(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBAdapter:
+        """Wrap an existing connection (embedding segwise in an app that already has one)."""
+        return cls("duckdb:///:memory:", connection=connection)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def execute(self, sql: str) -> pa.Table:
+        try:
+            return self._con.cursor().sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed: {exc}", where=self.url) from exc
+
+    def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        try:
+            reader = self._con.cursor().sql(sql).to_arrow_reader()
+            yield from reader
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed: {exc}", where=self.url) from exc
+
+    def columns(self, table: TableRef) -> list[ColumnInfo]:
+        *prefix, name = table.parts
+        schema = prefix[-1] if prefix else None
+        database = prefix[-2] if len(prefix) >= 2 else None
+        sql = (
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE table_name = $name AND schema_name = coalesce($schema, current_schema()) "
+            "AND database_name = coalesce($database, current_database()) ORDER BY column_index"
+        )
+        try:
+            rows = self._con.cursor().execute(
+                sql, {"name": name, "schema": schema, "database": database}
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed to describe {table}: {exc}", where=self.url) from exc
+        if not rows:
+            raise CatalogError(f"table {str(table)!r} not found in the DuckDB database", where=self.url)
+        return [ColumnInfo(col, typ, classify_type(typ)) for col, typ in rows]
+
+    def to_local(self, ts: exp.Expression, timezone: str, has_tz: bool) -> exp.Expression:
+        local = super().to_local(ts, timezone, has_tz)
+        return local if local is ts else exp.cast(local, exp.DataType.Type.TIMESTAMP)
+
+
+@hookimpl
+def segwise_adapters() -> list[type[Adapter]]:
+    return [DuckDBAdapter]

@@ -1,0 +1,215 @@
+"""The catalog: what the warehouse holds, discovered from it (tables, columns, events, properties).
+
+Identifiers in generated SQL come only from here: a property a query names must be a column the
+warehouse reported, so a query file cannot smuggle SQL in through a name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.adapters.base import ColumnInfo, TableRef
+
+from .errors import CatalogError
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import Adapter
+
+    from .project import EventTable, Project, UserTable
+
+EVENT_PROPERTY = "event"
+USER_PROPERTY = "user"
+
+
+@dataclass(frozen=True)
+class ResolvedProperty:
+    """A property name resolved to a column: ``source`` is ``event`` or ``user``."""
+
+    name: str
+    source: str
+    column: str
+    kind: str
+    user_table: int | None = None  # index into project.user_tables for user properties
+
+
+@dataclass
+class EventTableInfo:
+    spec: EventTable
+    ref: TableRef
+    columns: dict[str, ColumnInfo]
+
+    @property
+    def time_kind(self) -> str:
+        return self.columns[self.spec.event_time].kind
+
+    @property
+    def properties(self) -> dict[str, ColumnInfo]:
+        reserved = {self.spec.user_id, self.spec.event_time, self.spec.event_name}
+        return {name: col for name, col in self.columns.items() if name not in reserved}
+
+
+@dataclass
+class UserTableInfo:
+    spec: UserTable
+    ref: TableRef
+    columns: dict[str, ColumnInfo]
+
+    @property
+    def properties(self) -> dict[str, ColumnInfo]:
+        return {name: col for name, col in self.columns.items() if name != self.spec.user_id}
+
+
+@dataclass
+class Catalog:
+    """Tables and columns of a project's warehouse; event names are counted on first use."""
+
+    event_tables: list[EventTableInfo]
+    user_tables: list[UserTableInfo]
+    adapter: Adapter | None = None
+    _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def discover(cls, project: Project, adapter: Adapter) -> Catalog:
+        events = []
+        for index, spec in enumerate(project.event_tables):
+            ref = TableRef.parse(spec.table)
+            columns = {c.name: c for c in _columns(adapter, ref, f"event_tables[{index}]")}
+            where = f"{project.origin} > event_tables[{index}] ({spec.table})"
+            for field_name in ("user_id", "event_time", "event_name"):
+                column = getattr(spec, field_name)
+                if column is not None and column not in columns:
+                    raise CatalogError(
+                        f"{field_name}: column {column!r} not found; the table has {_listing(columns)}",
+                        where=where,
+                    )
+            if columns[spec.event_time].kind not in ("timestamp", "timestamptz", "date"):
+                raise CatalogError(
+                    f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, "
+                    "not a timestamp",
+                    where=where,
+                )
+            if spec.partition is not None and spec.partition.column not in columns:
+                raise CatalogError(
+                    f"partition: column {spec.partition.column!r} not found; the table has {_listing(columns)}",
+                    where=where,
+                )
+            events.append(EventTableInfo(spec, ref, columns))
+        users = []
+        for index, user_spec in enumerate(project.user_tables):
+            ref = TableRef.parse(user_spec.table)
+            columns = {c.name: c for c in _columns(adapter, ref, f"user_tables[{index}]")}
+            if user_spec.user_id not in columns:
+                raise CatalogError(
+                    f"user_id: column {user_spec.user_id!r} not found; the table has {_listing(columns)}",
+                    where=f"{project.origin} > user_tables[{index}] ({user_spec.table})",
+                )
+            users.append(UserTableInfo(user_spec, ref, columns))
+        return cls(events, users, adapter)
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def event_counts(self) -> list[dict[str, int]]:
+        """Per event table: event name -> number of rows (one grouped scan per table, cached)."""
+        if self._event_counts is None:
+            counts: list[dict[str, int]] = []
+            for info in self.event_tables:
+                if info.spec.event_name_value is not None:
+                    counts.append({info.spec.event_name_value: self._count_rows(info)})
+                    continue
+                assert self.adapter is not None
+                name = exp.column(info.spec.event_name, quoted=True)
+                query = (
+                    exp.select(name.as_("name"), exp.Count(this=exp.Star()).as_("n"))
+                    .from_(info.ref.expression())
+                    .group_by(name)
+                )
+                table = self.adapter.execute(self.adapter.render(query))
+                counts.append(
+                    {str(k): int(v) for k, v in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True) if k is not None}
+                )
+            self._event_counts = counts
+        return self._event_counts
+
+    def _count_rows(self, info: EventTableInfo) -> int:
+        assert self.adapter is not None
+        query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
+        return int(self.adapter.execute(self.adapter.render(query)).column(0)[0].as_py())
+
+    def event_names(self) -> dict[str, int]:
+        merged: dict[str, int] = {}
+        for table_counts in self.event_counts():
+            for name, count in table_counts.items():
+                merged[name] = merged.get(name, 0) + count
+        return dict(sorted(merged.items()))
+
+    def tables_with_event(self, event: str) -> list[int]:
+        """Indexes of the event tables holding ``event`` ("any": every table)."""
+        counts = self.event_counts()
+        if event == "any":
+            return list(range(len(self.event_tables)))
+        return [i for i, table_counts in enumerate(counts) if event in table_counts]
+
+    def check_event(self, event: str, where: str) -> None:
+        if event == "any" or self.tables_with_event(event):
+            return
+        names = list(self.event_names())
+        raise CatalogError(f"unknown event {event!r}{_suggest(event, names)}", where=where)
+
+    # -- properties --------------------------------------------------------------------------------
+
+    def event_properties(self) -> dict[str, ColumnInfo]:
+        merged: dict[str, ColumnInfo] = {}
+        for info in self.event_tables:
+            for name, col in info.properties.items():
+                merged.setdefault(name, col)
+        return merged
+
+    def user_properties(self) -> dict[str, tuple[int, ColumnInfo]]:
+        merged: dict[str, tuple[int, ColumnInfo]] = {}
+        for index, info in enumerate(self.user_tables):
+            for name, col in info.properties.items():
+                merged.setdefault(name, (index, col))
+        return merged
+
+    def resolve(self, name: str, where: str) -> ResolvedProperty:
+        """Find a property: event columns first, then user tables; ``event.x``/``user.x`` pick one."""
+        prefix, dot, rest = name.partition(".")
+        event_props = self.event_properties()
+        user_props = self.user_properties()
+        if dot and prefix in (EVENT_PROPERTY, USER_PROPERTY) and name not in event_props:
+            if prefix == EVENT_PROPERTY and rest in event_props:
+                return ResolvedProperty(name, EVENT_PROPERTY, rest, event_props[rest].kind)
+            if prefix == USER_PROPERTY and rest in user_props:
+                index, col = user_props[rest]
+                return ResolvedProperty(name, USER_PROPERTY, rest, col.kind, index)
+        elif name in event_props:
+            return ResolvedProperty(name, EVENT_PROPERTY, name, event_props[name].kind)
+        elif name in user_props:
+            index, col = user_props[name]
+            return ResolvedProperty(name, USER_PROPERTY, name, col.kind, index)
+        known = list(event_props) + [f"user.{n}" if n in event_props else n for n in user_props]
+        raise CatalogError(f"unknown property {name!r}{_suggest(name, known)}", where=where)
+
+
+def _columns(adapter: Adapter, ref: TableRef, where: str) -> list[ColumnInfo]:
+    try:
+        return adapter.columns(ref)
+    except CatalogError as exc:
+        raise CatalogError(exc.message, where=f"{where} ({ref})") from None
+
+
+def _listing(columns: dict[str, ColumnInfo]) -> str:
+    return ", ".join(repr(c) for c in columns)
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        return f"; did you mean {', '.join(repr(c) for c in close)}?"
+    shown = ", ".join(repr(k) for k in known[:20])
+    more = f" (and {len(known) - 20} more)" if len(known) > 20 else ""
+    return f"; known: {shown}{more}" if known else ""

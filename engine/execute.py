@@ -1,0 +1,125 @@
+"""Run a compiled query and shape the answer in Arrow (fill, types, sort order)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .compile import CompiledQuery, QueryCompiler
+from .errors import SpecError
+from .plugins import get_flavor
+from .project import Project
+from .query import Query
+from .timeframe import resolve_timeframe
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import SqlFlavor
+
+RESERVED_COLUMNS = ("bucket", "series", "value")
+
+
+def compile_query(
+    project: Project,
+    query: Query | dict[str, Any] | str | Path,
+    dialect: str | None = None,
+    now: datetime | str | None = None,
+) -> CompiledQuery:
+    """Validate ``query`` against the project's catalog and build its SQL."""
+    q = Query.parse(query)
+    for index, name in enumerate(q.breakdown):
+        if name in RESERVED_COLUMNS:
+            raise SpecError(
+                f"a breakdown column cannot be named {name!r} (it is a result column); write event.{name} or user.{name}",
+                where=f"breakdown[{index}]",
+            )
+    adapter = project.adapter()
+    flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
+    timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
+    return QueryCompiler(project, project.catalog(), flavor, q, timeframe).compile()
+
+
+def run(
+    query: Query | dict[str, Any] | str | Path,
+    project: Project | dict[str, Any] | str | Path,
+    now: datetime | str | None = None,
+) -> pa.Table:
+    """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
+
+    >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
+    """
+    proj = Project.parse(project)
+    compiled = compile_query(proj, query, now=now)
+    raw = proj.adapter().execute(compiled.sql)
+    return shape_result(raw, compiled)
+
+
+def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
+    """Long form: fill empty buckets per (series, breakdown values), exact types, sorted."""
+    tf = compiled.timeframe
+    n_groups = len(compiled.breakdown)
+    has_bucket = tf.grain != "total"
+    columns = raw.to_pydict()
+    series_col = columns["series"]
+    bucket_col = columns["bucket"] if has_bucket else [tf.start] * len(series_col)
+    group_cols = [columns[f"_g{j}"] for j in range(n_groups)]
+    values = columns["value"]
+
+    found: dict[tuple[str, tuple[Any, ...]], dict[datetime, Any]] = {}
+    for i, label in enumerate(series_col):
+        key = (label, tuple(col[i] for col in group_cols))
+        bucket = bucket_col[i]
+        if isinstance(bucket, datetime) and bucket.tzinfo is not None:
+            bucket = bucket.replace(tzinfo=None)
+        found.setdefault(key, {})[bucket] = values[i]
+
+    fill_for = {label: (0 if m.is_count else None) for label, m in zip(compiled.labels, compiled.measures, strict=True)}
+    out_buckets: list[datetime] = []
+    out_groups: list[list[Any]] = [[] for _ in range(n_groups)]
+    out_series: list[str] = []
+    out_values: list[Any] = []
+    for label in sorted(compiled.labels):
+        combos = sorted({key[1] for key in found if key[0] == label}, key=_group_sort_key)
+        if n_groups == 0:
+            combos = [()]
+        for combo in combos:
+            cells = found.get((label, combo), {})
+            buckets = tf.buckets if not cells else sorted(set(tf.buckets) | set(cells))
+            for bucket in buckets:
+                out_buckets.append(bucket)
+                for j, value in enumerate(combo):
+                    out_groups[j].append(value)
+                out_series.append(label)
+                out_values.append(cells.get(bucket, fill_for[label]))
+
+    value_type = pa.int64() if compiled.value_is_integer else pa.float64()
+    arrays: list[pa.Array] = [_bucket_array(out_buckets, tf.timezone)]
+    names = ["bucket"]
+    for j, name in enumerate(compiled.breakdown):
+        arrays.append(pa.array(out_groups[j], type=pa.string()))
+        names.append(name)
+    arrays.append(pa.array(out_series, type=pa.string()))
+    names.append("series")
+    arrays.append(pa.array([_number(v, value_type) for v in out_values], type=value_type))
+    names.append("value")
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _group_sort_key(combo: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
+    return tuple((v is None, "" if v is None else str(v)) for v in combo)
+
+
+def _number(value: Any, value_type: pa.DataType) -> Any:
+    if value is None:
+        return None
+    return int(value) if pa.types.is_integer(value_type) else float(value)
+
+
+def _bucket_array(buckets: list[datetime], timezone: str) -> pa.Array:
+    naive = pa.array(buckets, type=pa.timestamp("us"))
+    if timezone == "UTC":
+        return naive.cast(pa.timestamp("us", tz="UTC"))
+    return pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="earliest")

@@ -1,0 +1,82 @@
+"""The plugin manager: built-ins first, then entry points, all through the same hooks."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pluggy
+
+from . import hookspecs
+from .errors import SpecError, UnsupportedError
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import Adapter, SqlFlavor
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "segwise.adapters.duckdb",
+    "segwise.adapters.dialects",
+)
+
+
+@functools.cache
+def get_plugin_manager() -> pluggy.PluginManager:
+    """Build the plugin manager once: specs, built-ins, entry points, then a pending check."""
+    import importlib
+
+    pm = pluggy.PluginManager("segwise")
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    pm.load_setuptools_entrypoints("segwise")
+    pm.check_pending()
+    return pm
+
+
+def _by_name(kind: str, classes: list[list[type]]) -> dict[str, type]:
+    found: dict[str, type] = {}
+    for group in classes:
+        for cls in group:
+            keys = getattr(cls, "schemes", None) if kind == "adapter" else (cls.name,)
+            for key in keys or (cls.name,):
+                if key in found and found[key] is not cls:
+                    raise SpecError(
+                        f"two plugins register the {kind} {key!r}: {found[key].__module__}.{found[key].__name__} "
+                        f"and {cls.__module__}.{cls.__name__}"
+                    )
+                found[key] = cls
+    return found
+
+
+def adapter_classes() -> dict[str, type[Adapter]]:
+    """URL scheme -> adapter class."""
+    return _by_name("adapter", get_plugin_manager().hook.segwise_adapters())
+
+
+def flavor_classes() -> dict[str, type[SqlFlavor]]:
+    """Dialect name -> flavor (render-only dialects and every adapter's own)."""
+    pm = get_plugin_manager()
+    flavors: dict[str, type[SqlFlavor]] = {cls.name: cls for cls in adapter_classes().values()}
+    flavors.update(_by_name("dialect", pm.hook.segwise_dialects()))
+    return flavors
+
+
+def open_adapter(url: str, base_dir: Path | None = None, where: str | None = None) -> Adapter:
+    scheme = urlsplit(url).scheme.split("+")[0].lower()
+    classes = adapter_classes()
+    if scheme not in classes:
+        known = ", ".join(sorted(classes))
+        raise UnsupportedError(
+            f"no adapter for the URL scheme {scheme!r} in warehouse {url!r}; installed: {known}",
+            where=where,
+        )
+    return classes[scheme](url, base_dir=base_dir)
+
+
+def get_flavor(name: str) -> SqlFlavor:
+    flavors = flavor_classes()
+    if name not in flavors:
+        raise UnsupportedError(f"unknown SQL dialect {name!r}; known: {', '.join(sorted(flavors))}")
+    return flavors[name].__new__(flavors[name])

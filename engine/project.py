@@ -1,0 +1,228 @@
+"""The project: where the events live and how to read them (``segwise.yaml``).
+
+    >>> p = Project(warehouse="duckdb:///:memory:",
+    ...             event_tables=[{"table": "events", "event_name": "event_type"}])
+    >>> p.timezone
+    'UTC'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .errors import SpecError
+from .loading import load_mapping, validate_model
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from segwise.adapters.base import Adapter
+
+    from .catalog import Catalog
+    from .query import Query
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_IDENT = re.compile(r"^[^\x00]+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_name(value: str, what: str) -> str:
+    if not value or not _IDENT.match(value):
+        raise ValueError(f"{what} must be a non-empty name")
+    return value
+
+
+class Partition(_Model):
+    """A column that encodes the event's date, used to prune partitions."""
+
+    column: str
+    granularity: Literal["hour", "day", "month"] = "day"
+    format: str = "date"
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value in ("date", "timestamp"):
+            return value
+        kind, sep, pattern = value.partition(":")
+        if sep and kind in ("string", "int") and "%" in pattern:
+            return value
+        raise ValueError(
+            "format must be date, timestamp, \"string:<strftime pattern>\" or \"int:<strftime pattern>\" "
+            f"(like string:%Y-%m-%d or int:%Y%m%d); got {value!r}"
+        )
+
+
+class EventTable(_Model):
+    """A table of events: one row per event."""
+
+    table: str
+    user_id: str = "user_id"
+    event_time: str = "event_time"
+    event_name: str | None = None
+    event_name_value: str | None = None
+    partition: Partition | None = None
+
+    @field_validator("table", "user_id", "event_time")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return _check_name(value, "a column or table name")
+
+    @model_validator(mode="after")
+    def _one_name_source(self) -> Self:
+        if (self.event_name is None) == (self.event_name_value is None):
+            raise ValueError(
+                "give exactly one of `event_name` (the column holding the event name) or "
+                "`event_name_value` (every row of this table is this one event)"
+            )
+        return self
+
+
+class UserTable(_Model):
+    """A user dimension table, one row per user, joined to events on the user id."""
+
+    table: str
+    user_id: str = "user_id"
+
+
+class Project(_Model):
+    """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
+
+    warehouse: str
+    timezone: str = "UTC"
+    week_start: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    event_tables: list[EventTable] = Field(min_length=1)
+    user_tables: list[UserTable] = []
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _origin: str = PrivateAttr(default="project")
+    _adapter: Adapter | None = PrivateAttr(default=None)
+    _catalog: Catalog | None = PrivateAttr(default=None)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like UTC or Europe/Berlin") from None
+        return value
+
+    @field_validator("week_start", mode="before")
+    @classmethod
+    def _week_start(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("warehouse")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError(
+                f"warehouse must be a URL like duckdb:///events.duckdb or postgresql://user@host/db; got {value!r}"
+            )
+        return value
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path) -> Project:
+        """Load a project file; relative file paths in the URL resolve against its folder."""
+        data = load_mapping(path, what="project")
+        project = validate_model(cls, data, origin=str(path), describe=_describe)
+        project._base_dir = Path(path).resolve().parent
+        project._origin = str(path)
+        return project
+
+    @classmethod
+    def parse(cls, source: Project | dict[str, Any] | str | Path) -> Project:
+        if isinstance(source, Project):
+            return source
+        if isinstance(source, dict):
+            return validate_model(cls, source, origin="project", describe=_describe)
+        if isinstance(source, (str, Path)):
+            return cls.load(source)
+        raise SpecError(f"a project must be a dict, a Project or a path, not {type(source).__name__}")
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def week_start_index(self) -> int:
+        """0 for Monday ... 6 for Sunday."""
+        return WEEKDAYS.index(self.week_start)
+
+    # -- warehouse ---------------------------------------------------------------------------
+
+    def adapter(self) -> Adapter:
+        """The connected adapter for ``warehouse`` (opened on first use, then reused)."""
+        if self._adapter is None:
+            from .plugins import open_adapter
+
+            self._adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
+        return self._adapter
+
+    def catalog(self, refresh: bool = False) -> Catalog:
+        """Tables, columns, event names and properties discovered from the warehouse (cached)."""
+        if self._catalog is None or refresh:
+            from .catalog import Catalog
+
+            self._catalog = Catalog.discover(self, self.adapter())
+        return self._catalog
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+            self._catalog = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- questions ---------------------------------------------------------------------------
+
+    def compile(
+        self,
+        query: Query | dict[str, Any] | str | Path,
+        dialect: str | None = None,
+        now: datetime | str | None = None,
+    ) -> str:
+        """The SQL segwise would run for ``query`` (in ``dialect``, default the warehouse's)."""
+        from .execute import compile_query
+
+        return compile_query(self, query, dialect=dialect, now=now).sql
+
+    def run(self, query: Query | dict[str, Any] | str | Path, now: datetime | str | None = None) -> pa.Table:
+        """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result")."""
+        from .execute import run
+
+        return run(query, self, now=now)
+
+
+def _describe(loc: tuple[str | int, ...], data: Any) -> str:
+    parts: list[str] = []
+    for key in loc:
+        if isinstance(key, int) and parts:
+            parts[-1] = f"{parts[-1]}[{key}]"
+        else:
+            parts.append(str(key))
+    return " > ".join(parts)

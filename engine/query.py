@@ -1,0 +1,335 @@
+"""The query language: validated, immutable models of a segmentation question.
+
+A query is loaded from YAML, JSON, a dict, or built in Python::
+
+    >>> q = Query.parse({"series": [{"event": "signup", "measure": "unique_users"}],
+    ...                  "date_range": {"from": "2025-01-01", "to": "2025-02-01"},
+    ...                  "time_grain": "week"})
+    >>> q.series[0].label
+    'A'
+
+Semantics are documented in ``docs/queries.md``; names follow ``DESIGN.md``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import string
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from .errors import SpecError
+from .loading import load_mapping, validate_model
+
+Scalar = bool | int | float | datetime | date | str
+
+Operator = Literal[
+    "eq",
+    "neq",
+    "in",
+    "not_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "is_null",
+    "is_not_null",
+]
+SINGLE_VALUE_OPS = frozenset({"eq", "neq", "gt", "gte", "lt", "lte", "contains", "not_contains", "starts_with"})
+LIST_OPS = frozenset({"in", "not_in"})
+NO_VALUE_OPS = frozenset({"is_null", "is_not_null"})
+TEXT_OPS = frozenset({"contains", "not_contains", "starts_with"})
+ORDER_OPS = frozenset({"gt", "gte", "lt", "lte", "between"})
+
+TimeGrain = Literal["hour", "day", "week", "month", "quarter", "year", "total"]
+ANY_EVENT = "any"
+
+
+def _as_list(value: Any) -> Any:
+    """Accept a single item where a list is expected (``breakdown: country``)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, dict)):
+        return [value]
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Condition(_Model):
+    """One filter: ``{property: brand, op: eq, value: artex}``."""
+
+    property: str = Field(min_length=1)
+    op: Operator
+    value: Scalar | None = None
+    values: list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _operands(self) -> Self:
+        op = self.op
+        if op in SINGLE_VALUE_OPS:
+            if self.value is None:
+                hint = " (use is_null to match missing values)" if op in ("eq", "neq") else ""
+                raise ValueError(f"operator '{op}' needs `value`{hint}")
+            if self.values is not None:
+                raise ValueError(f"operator '{op}' takes `value`, not `values`")
+            if op in TEXT_OPS and not isinstance(self.value, str):
+                raise ValueError(f"operator '{op}' needs a text `value`, got {self.value!r}")
+        elif op in LIST_OPS:
+            if not self.values:
+                raise ValueError(f"operator '{op}' needs a non-empty list `values`")
+            if self.value is not None:
+                raise ValueError(f"operator '{op}' takes `values` (a list), not `value`")
+            if any(v is None for v in self.values):
+                raise ValueError(f"operator '{op}': `values` may not contain null; use is_null")
+        elif op == "between":
+            if self.values is None or len(self.values) != 2:
+                raise ValueError("operator 'between' needs `values: [low, high]` (inclusive)")
+            if self.value is not None:
+                raise ValueError("operator 'between' takes `values: [low, high]`, not `value`")
+        elif self.value is not None or self.values is not None:
+            raise ValueError(f"operator '{op}' takes no value")
+        return self
+
+    @builtins.property  # the field `property` shadows the builtin in this class body
+    def operands(self) -> list[Scalar]:
+        if self.op in NO_VALUE_OPS:
+            return []
+        if self.value is not None:
+            return [self.value]
+        return list(self.values or [])
+
+
+Where = Annotated[list[Condition], BeforeValidator(_as_list)]
+
+
+class EventFilter(_Model):
+    """One member of a combined event: an event name with its own filters."""
+
+    event: str = Field(min_length=1)
+    where: Where = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"event": data} if isinstance(data, str) else data
+
+
+class AnyOf(_Model):
+    """A custom combined event: ``{any_of: [view, {event: purchase, where: [...]}]}``."""
+
+    any_of: list[EventFilter] = Field(min_length=1)
+
+
+class Series(_Model):
+    """One line of the chart: an event (or combined event), filters and a measure."""
+
+    event: Annotated[
+        Annotated[str, Tag("name")] | Annotated[AnyOf, Tag("combined")],
+        Discriminator(lambda v: "combined" if isinstance(v, (dict, AnyOf)) else "name"),
+    ]
+    where: Where = []
+    measure: str = "events"
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("event")
+    @classmethod
+    def _event_name(cls, value: str | AnyOf) -> str | AnyOf:
+        if isinstance(value, str) and not value:
+            raise ValueError("event name is empty; use an event name, 'any' or {any_of: [...]}")
+        return value
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, value: str) -> str:
+        from .measures import parse_measure
+
+        parse_measure(value)  # raises ValueError naming the allowed measures
+        return value.strip()
+
+    @property
+    def members(self) -> list[EventFilter]:
+        """The event(s) this series counts, each with its own filters (series `where` excluded)."""
+        if isinstance(self.event, AnyOf):
+            return list(self.event.any_of)
+        return [EventFilter(event=self.event)]
+
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|q|y)\s*$", re.IGNORECASE)
+RELATIVE_UNITS = {"h": "hours", "d": "days", "w": "weeks", "m": "months", "q": "quarters", "y": "years"}
+
+
+class AbsoluteRange(_Model):
+    """Half-open ``[from, to)`` in the project's time zone; dates mean midnight."""
+
+    from_: datetime | date = Field(alias="from")
+    to: datetime | date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if _as_datetime(self.to) <= _as_datetime(self.from_):
+            raise ValueError(
+                f"`to` ({self.to}) must be after `from` ({self.from_}); the range is half-open [from, to)"
+            )
+        return self
+
+
+class RelativeRange(_Model):
+    """``{last: 30d}``: the span ending at "now" (``--now`` / ``now=``), e.g. 30d, 4w, 3m, 1y, 12h."""
+
+    last: str
+
+    @field_validator("last", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> str:
+        text = str(value)
+        match = _RELATIVE.match(text)
+        if not match or int(match.group(1)) <= 0:
+            raise ValueError(
+                f"`last` must be a positive number and a unit h, d, w, m, q or y (like 30d, 4w, 3m); got {text!r}"
+            )
+        return f"{int(match.group(1))}{match.group(2).lower()}"
+
+    @property
+    def amount(self) -> int:
+        return int(self.last[:-1])
+
+    @property
+    def unit(self) -> str:
+        return RELATIVE_UNITS[self.last[-1]]
+
+
+def _range_kind(value: Any) -> str:
+    if isinstance(value, RelativeRange) or (isinstance(value, dict) and "last" in value):
+        return "relative"
+    return "absolute"
+
+
+DateRange = Annotated[
+    Annotated[AbsoluteRange, Tag("absolute")] | Annotated[RelativeRange, Tag("relative")],
+    Discriminator(_range_kind),
+]
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+class Query(_Model):
+    """A segmentation question. See ``docs/queries.md`` for every field."""
+
+    series: list[Series] = Field(min_length=1, max_length=26 * 4)
+    date_range: DateRange = Field(default_factory=lambda: RelativeRange(last="30d"))
+    time_grain: TimeGrain = "day"
+    breakdown: Annotated[list[str], BeforeValidator(_as_list)] = []
+    breakdown_limit: int | None = Field(default=None, ge=1, le=10_000)
+
+    @field_validator("breakdown")
+    @classmethod
+    def _breakdown(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"breakdown lists a property twice: {value}")
+        if any(not name for name in value):
+            raise ValueError("breakdown property names may not be empty")
+        if len(value) > 5:
+            raise ValueError("at most 5 breakdown properties")
+        return value
+
+    @field_validator("time_grain", mode="before")
+    @classmethod
+    def _grain_lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _labels(self) -> Self:
+        labels: list[str] = []
+        for index, series in enumerate(self.series):
+            label = series.label or default_label(index)
+            if label in labels:
+                raise ValueError(f"two series are labelled {label!r}; labels must be unique")
+            labels.append(label)
+        if any(s.label is None for s in self.series):
+            fixed = [
+                s if s.label else s.model_copy(update={"label": default_label(i)})
+                for i, s in enumerate(self.series)
+            ]
+            object.__setattr__(self, "series", fixed)
+        return self
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label or default_label(i) for i, s in enumerate(self.series)]
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, source: Query | dict[str, Any] | str | Path) -> Query:
+        """Build a query from a ``Query``, a dict, or a path to a YAML/JSON file."""
+        if isinstance(source, Query):
+            return source
+        if isinstance(source, dict):
+            return validate_model(cls, source, origin="query", describe=_describe_location)
+        if isinstance(source, (str, Path)):
+            return cls.load(source)
+        raise SpecError(
+            f"a query must be a dict, a Query or a path to a YAML/JSON file, not {type(source).__name__}"
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Query:
+        data = load_mapping(path, what="query")
+        return validate_model(cls, data, origin=str(path), describe=_describe_location)
+
+
+def default_label(index: int) -> str:
+    """A, B, ..., Z, AA, AB, ... in the order the series are given."""
+    letters = string.ascii_uppercase
+    if index < 26:
+        return letters[index]
+    return letters[index // 26 - 1] + letters[index % 26]
+
+
+_UNION_TAGS = frozenset({"name", "combined", "absolute", "relative", "str", "int", "float", "bool",
+                         "datetime", "date", "function-before[_from_name(), EventFilter]"})
+
+
+def _describe_location(loc: tuple[str | int, ...], data: Any) -> str:
+    """Turn pydantic's location into ``series[2] (label B) > where[0] > op``."""
+    parts: list[str] = []
+    node: Any = data
+    for i, key in enumerate(loc):
+        if isinstance(key, int):
+            parts[-1] = f"{parts[-1]}[{key}]" if parts else f"[{key}]"
+            if i == 1 and loc[0] == "series":
+                label = node[key].get("label") if isinstance(node, list) and isinstance(node[key], dict) else None
+                parts[-1] += f" (label {label or default_label(key)})"
+        elif key in _UNION_TAGS:
+            continue  # union branch names from pydantic: not part of the user's file
+        else:
+            parts.append(str(key))
+        try:
+            node = node[key] if node is not None else None
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return " > ".join(parts)

@@ -1,0 +1,1 @@
+"""Built-in plugins that use the public hooks exactly as a third party would."""
