@@ -127,6 +127,11 @@ class SqlFlavor:
             return exp.cast(exp.Literal.string(value + "+00:00"), exp.DataType.Type.TIMESTAMPTZ)
         return exp.cast(exp.Literal.string(value), exp.DataType.Type.TIMESTAMP)
 
+    def time_for_compare(self, column: exp.Expression, kind: str) -> exp.Expression:
+        """The raw event-time column as compared with ``timestamp_literal`` (keep it bare so
+        the warehouse can prune; override only where the storage format demands it)."""
+        return column
+
     def percentile(self, value: exp.Expression, quantile: float) -> exp.Expression:
         """Exact continuous percentile (linear interpolation, as PERCENTILE_CONT)."""
         return exp.WithinGroup(

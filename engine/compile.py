@@ -105,6 +105,13 @@ class QueryCompiler:
     # -- entry point --------------------------------------------------------------------------------
 
     def compile(self) -> CompiledQuery:
+        if self.project.timezone != "UTC" and not self.flavor.capabilities.timezones:
+            raise UnsupportedError(
+                f"{self.flavor.name} cannot convert times between time zones in SQL; this project's "
+                f"timezone is {self.project.timezone}",
+                where="project > timezone",
+                hint="use timezone: UTC with this warehouse, or a warehouse with time-zone support",
+            )
         measures = tuple(parse_measure(s.measure) for s in self.query.series)
         sources = [self._source(i, s, m) for i, (s, m) in enumerate(zip(self.query.series, measures, strict=True))]
         limit = self.query.breakdown_limit if self.query.breakdown else None
@@ -501,9 +508,16 @@ class SeriesSource:
             from .timeframe import to_utc
 
             start_utc = min(start_utc, to_utc(self.lookback_start, self.c.project.tz))
+        flavor = self.c.flavor
         return [
-            exp.GTE(this=self.event_time(), expression=self.c.flavor.timestamp_literal(_ts_text(start_utc), has_tz)),
-            exp.LT(this=self.event_time(), expression=self.c.flavor.timestamp_literal(_ts_text(tf.end_utc), has_tz)),
+            exp.GTE(
+                this=flavor.time_for_compare(self.event_time(), self.info.time_kind),
+                expression=flavor.timestamp_literal(_ts_text(start_utc), has_tz),
+            ),
+            exp.LT(
+                this=flavor.time_for_compare(self.event_time(), self.info.time_kind),
+                expression=flavor.timestamp_literal(_ts_text(tf.end_utc), has_tz),
+            ),
         ]
 
     def select(self, outputs: list[exp.Expression], distinct: bool = False) -> exp.Select:

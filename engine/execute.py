@@ -72,6 +72,8 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     for i, label in enumerate(series_col):
         key = (label, tuple(col[i] for col in group_cols))
         bucket = bucket_col[i]
+        if isinstance(bucket, str):  # engines without a timestamp type (SQLite) return text
+            bucket = datetime.fromisoformat(bucket)
         if isinstance(bucket, datetime) and bucket.tzinfo is not None:
             bucket = bucket.replace(tzinfo=None)
         found.setdefault(key, {})[bucket] = values[i]

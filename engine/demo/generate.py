@@ -302,7 +302,7 @@ def _campaign_weights(days: int, first_epoch_day: int) -> np.ndarray:
     newsletter = np.where(weekday == 1, 2.2, np.where(weekday == 2, 0.9, 0.15))
     brand_search = 0.8 + 0.6 * frac
     retargeting = np.clip((frac - 0.15) * 2.0, 0.0, 1.3)
-    bursts = ((frac >= 0.1) & (frac < 0.16)) | ((frac >= 0.72) & (frac < 0.8))
+    bursts = ((frac >= 0.1) & (frac < 0.16)) | ((frac >= 0.84) & (frac < 0.92))
     partner_promo = np.where(bursts, 2.5, 0.0)
     campaigns = np.column_stack([spring_sale, newsletter, brand_search, retargeting, partner_promo])
     organic = np.full(days, campaigns.sum(axis=1).mean() * ORGANIC_SHARE / (1 - ORGANIC_SHARE))
