@@ -90,8 +90,22 @@ def classify_type(raw: str) -> str:
         return "date"
     if t.startswith(("BOOL",)):
         return "boolean"
-    if t.startswith(("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
-                     "UTINYINT", "UHUGEINT", "SERIAL", "BIGSERIAL")):
+    if t.startswith(
+        (
+            "TINYINT",
+            "SMALLINT",
+            "INT",
+            "BIGINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINTEGER",
+            "USMALLINT",
+            "UTINYINT",
+            "UHUGEINT",
+            "SERIAL",
+            "BIGSERIAL",
+        )
+    ):
         return "integer"
     if t.startswith(("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC")):
         return "float"
@@ -107,62 +121,60 @@ class SqlFlavor:
     dialect: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def truncate(self, grain: str, ts: exp.Expression) -> exp.Expression:
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         """``ts`` (a naive local timestamp) truncated to the start of its ``grain`` bucket."""
         return exp.TimestampTrunc(this=ts, unit=exp.var(GRAIN_UNITS[grain]))
 
-    def add_days(self, ts: exp.Expression, days: int) -> exp.Expression:
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return exp.Add(this=ts, expression=exp.Interval(this=exp.Literal.string(str(days)), unit=exp.var("DAY")))
 
-    def to_local(self, ts: exp.Expression, timezone: str, has_tz: bool) -> exp.Expression:
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         """Convert an event timestamp (naive = UTC, or with time zone) to naive local time."""
         if not has_tz and timezone == "UTC":
             return ts
         utc = ts if has_tz else exp.AtTimeZone(this=ts, zone=exp.Literal.string("UTC"))
         return exp.AtTimeZone(this=utc, zone=exp.Literal.string(timezone))
 
-    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expression:
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
         """A timestamp constant comparable with the raw event-time column."""
         if has_tz:
             return exp.cast(exp.Literal.string(value + "+00:00"), exp.DataType.Type.TIMESTAMPTZ)
         return exp.cast(exp.Literal.string(value), exp.DataType.Type.TIMESTAMP)
 
-    def time_for_compare(self, column: exp.Expression, kind: str) -> exp.Expression:
+    def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
         """The raw event-time column as compared with ``timestamp_literal`` (keep it bare so
         the warehouse can prune; override only where the storage format demands it)."""
         return column
 
-    def percentile(self, value: exp.Expression, quantile: float) -> exp.Expression:
+    def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
         """Exact continuous percentile (linear interpolation, as PERCENTILE_CONT)."""
         return exp.WithinGroup(
             this=exp.PercentileCont(this=exp.Literal.number(quantile)),
             expression=exp.Order(expressions=[exp.Ordered(this=value, nulls_first=False)]),
         )
 
-    def as_text(self, value: exp.Expression, kind: str) -> exp.Expression:
+    def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
         """A breakdown value as text (breakdown columns are strings in every engine)."""
         if kind == "string":
             return value
         return exp.cast(value, exp.DataType.Type.VARCHAR)
 
-    def as_bigint(self, value: exp.Expression) -> exp.Expression:
+    def as_bigint(self, value: exp.Expr) -> exp.Expr:
         return exp.cast(value, exp.DataType.Type.BIGINT)
 
-    def as_double(self, value: exp.Expression) -> exp.Expression:
+    def as_double(self, value: exp.Expr) -> exp.Expr:
         return exp.cast(value, exp.DataType.Type.DOUBLE)
 
-    def text_sort_key(self, value: exp.Expression) -> exp.Expression:
+    def text_sort_key(self, value: exp.Expr) -> exp.Expr:
         """An expression that orders text by code point (byte order), whatever the collation."""
         return value
 
     def values_table(self, rows: list[exp.Tuple], columns: list[str]) -> exp.Select:
         """A constant table ``SELECT * FROM (VALUES ...) AS v(columns)``."""
-        alias = exp.TableAlias(
-            this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in columns]
-        )
+        alias = exp.TableAlias(this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in columns])
         return exp.select(exp.Star(), copy=False).from_(exp.Values(expressions=rows, alias=alias), copy=False)
 
-    def render(self, expression: exp.Expression) -> str:
+    def render(self, expression: exp.Expr) -> str:
         return expression.sql(dialect=self.dialect)
 
 

@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import duckdb
-from sqlglot import exp
-
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
+from sqlglot import exp
 
 from .base import Adapter, Capabilities, ColumnInfo, TableRef, classify_type
 
@@ -92,16 +91,14 @@ class DuckDBAdapter(Adapter):
             "AND database_name = coalesce($database, current_database()) ORDER BY column_index"
         )
         try:
-            rows = self._con.cursor().execute(
-                sql, {"name": name, "schema": schema, "database": database}
-            ).fetchall()
+            rows = self._con.cursor().execute(sql, {"name": name, "schema": schema, "database": database}).fetchall()
         except duckdb.Error as exc:
             raise WarehouseError(f"DuckDB failed to describe {table}: {exc}", where=self.url) from exc
         if not rows:
             raise CatalogError(f"table {str(table)!r} not found in the DuckDB database", where=self.url)
         return [ColumnInfo(col, typ, classify_type(typ)) for col, typ in rows]
 
-    def to_local(self, ts: exp.Expression, timezone: str, has_tz: bool) -> exp.Expression:
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         local = super().to_local(ts, timezone, has_tz)
         return local if local is ts else exp.cast(local, exp.DataType.Type.TIMESTAMP)
 

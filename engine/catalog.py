@@ -10,9 +10,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
 from segwise.adapters.base import ColumnInfo, TableRef
+from sqlglot import exp
 
 from .errors import CatalogError
 
@@ -77,7 +76,7 @@ class Catalog:
         events = []
         for index, spec in enumerate(project.event_tables):
             ref = TableRef.parse(spec.table)
-            columns = {c.name: c for c in _columns(adapter, ref, f"event_tables[{index}]")}
+            columns = {c.name: c for c in _columns(adapter, ref, f"{project.origin} > event_tables[{index}]")}
             where = f"{project.origin} > event_tables[{index}] ({spec.table})"
             for field_name in ("user_id", "event_time", "event_name"):
                 column = getattr(spec, field_name)
@@ -88,8 +87,7 @@ class Catalog:
                     )
             if columns[spec.event_time].kind not in ("timestamp", "timestamptz", "date"):
                 raise CatalogError(
-                    f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, "
-                    "not a timestamp",
+                    f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, not a timestamp",
                     where=where,
                 )
             if spec.partition is not None and spec.partition.column not in columns:
@@ -101,7 +99,7 @@ class Catalog:
         users = []
         for index, user_spec in enumerate(project.user_tables):
             ref = TableRef.parse(user_spec.table)
-            columns = {c.name: c for c in _columns(adapter, ref, f"user_tables[{index}]")}
+            columns = {c.name: c for c in _columns(adapter, ref, f"{project.origin} > user_tables[{index}]")}
             if user_spec.user_id not in columns:
                 raise CatalogError(
                     f"user_id: column {user_spec.user_id!r} not found; the table has {_listing(columns)}",
@@ -120,7 +118,7 @@ class Catalog:
                 if info.spec.event_name_value is not None:
                     counts.append({info.spec.event_name_value: self._count_rows(info)})
                     continue
-                assert self.adapter is not None
+                assert self.adapter is not None and info.spec.event_name is not None
                 name = exp.column(info.spec.event_name, quoted=True)
                 query = (
                     exp.select(name.as_("name"), exp.Count(this=exp.Star()).as_("n"))
@@ -129,7 +127,11 @@ class Catalog:
                 )
                 table = self.adapter.execute(self.adapter.render(query))
                 counts.append(
-                    {str(k): int(v) for k, v in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True) if k is not None}
+                    {
+                        str(k): int(v)
+                        for k, v in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
+                        if k is not None
+                    }
                 )
             self._event_counts = counts
         return self._event_counts

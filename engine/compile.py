@@ -26,7 +26,6 @@ from .errors import CatalogError, SpecError, UnsupportedError
 from .measures import Measure, parse_measure
 from .query import (
     ANY_EVENT,
-    NO_VALUE_OPS,
     ORDER_OPS,
     TEXT_OPS,
     Condition,
@@ -52,7 +51,7 @@ class CompiledQuery:
     """Everything execution and post-processing need, plus the SQL text."""
 
     sql: str
-    expression: exp.Expression
+    expression: exp.Expr
     query: Query
     timeframe: Timeframe
     labels: tuple[str, ...]
@@ -71,7 +70,7 @@ def _t(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name))
 
 
-def _lit(value: Scalar) -> exp.Expression:
+def _lit(value: Scalar) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, (int, float)):
@@ -83,7 +82,7 @@ def _ts_text(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _and(conditions: list[exp.Expression]) -> exp.Expression | None:
+def _and(conditions: list[exp.Expr]) -> exp.Expr | None:
     if not conditions:
         return None
     return exp.and_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
@@ -100,7 +99,7 @@ class QueryCompiler:
         self.flavor = flavor
         self.query = query
         self.tf = timeframe
-        self.ctes: list[tuple[str, exp.Expression]] = []
+        self.ctes: list[tuple[str, exp.Expr]] = []
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -118,11 +117,13 @@ class QueryCompiler:
         if limit is not None:
             self._rank_cte(sources[0], measures[0], limit)
         selects = [self._series_select(src, m, limit) for src, m in zip(sources, measures, strict=True)]
-        statement: exp.Expression = selects[0]
+        statement: exp.Expr = selects[0]
         for select in selects[1:]:
             statement = exp.union(statement, select, distinct=False, copy=False)
         if self.ctes:
-            with_ = exp.With(expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in self.ctes])
+            with_ = exp.With(
+                expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in self.ctes]
+            )
             statement.set("with_", with_)
         return CompiledQuery(
             sql=self.flavor.render(statement),
@@ -162,9 +163,9 @@ class QueryCompiler:
                 )
             src.value = exp.cast(src.prop(prop), exp.DataType.Type.DOUBLE)
         # Event names (each combined member with its own filters) and series filters.
-        member_conditions: list[exp.Expression] = []
+        member_conditions: list[exp.Expr] = []
         for m_index, member in enumerate(series.members):
-            parts: list[exp.Expression] = []
+            parts: list[exp.Expr] = []
             if member.event != ANY_EVENT and info.spec.event_name is not None:
                 parts.append(exp.EQ(this=src.event_name(), expression=exp.Literal.string(member.event)))
             for c_index, cond in enumerate(member.where):
@@ -191,7 +192,7 @@ class QueryCompiler:
 
     # -- conditions ---------------------------------------------------------------------------------
 
-    def _condition(self, src: SeriesSource, cond: Condition, where: str) -> exp.Expression:
+    def _condition(self, src: SeriesSource, cond: Condition, where: str) -> exp.Expr:
         prop = self._resolve(cond.property, f"{where} > property")
         column = src.prop(prop)
         op = cond.op
@@ -200,9 +201,7 @@ class QueryCompiler:
         if op == "is_not_null":
             return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
         if op in TEXT_OPS and prop.kind != "string":
-            raise SpecError(
-                f"operator '{op}' works on text properties; {cond.property!r} is {prop.kind}", where=where
-            )
+            raise SpecError(f"operator '{op}' works on text properties; {cond.property!r} is {prop.kind}", where=where)
         if op in ORDER_OPS and prop.kind in ("boolean",):
             raise SpecError(f"operator '{op}' does not apply to the boolean property {cond.property!r}", where=where)
         values = [self._operand(v, prop, where) for v in cond.operands]
@@ -235,7 +234,7 @@ class QueryCompiler:
             return exp.EQ(this=prefix, expression=exp.Literal.string(text))
         raise AssertionError(op)  # pragma: no cover - the model lists every operator
 
-    def _operand(self, value: Scalar, prop: ResolvedProperty, where: str) -> exp.Expression:
+    def _operand(self, value: Scalar, prop: ResolvedProperty, where: str) -> exp.Expr:
         kind = prop.kind
         if kind in NUMERIC:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -250,7 +249,9 @@ class QueryCompiler:
             if isinstance(value, bool):
                 return exp.Literal.string("true" if value else "false")
             if isinstance(value, (date, datetime)):
-                return exp.Literal.string(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat())
+                return exp.Literal.string(
+                    value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+                )
             return exp.Literal.string(str(value))
         if kind == "boolean":
             if isinstance(value, bool):
@@ -273,7 +274,7 @@ class QueryCompiler:
 
     # -- bucket and measure ---------------------------------------------------------------------------
 
-    def bucket(self, local: exp.Expression) -> exp.Expression:
+    def bucket(self, local: exp.Expr) -> exp.Expr:
         grain = self.tf.grain
         offset = self.project.week_start_index if grain == "week" else 0
         if offset:
@@ -281,7 +282,7 @@ class QueryCompiler:
             return self.flavor.add_days(self.flavor.truncate("week", shifted), offset)
         return self.flavor.truncate(grain, local)
 
-    def aggregate(self, measure: Measure, user: exp.Expression, value: exp.Expression | None) -> exp.Expression:
+    def aggregate(self, measure: Measure, user: exp.Expr, value: exp.Expr | None) -> exp.Expr:
         kind = measure.kind
         if kind == "events":
             return self.flavor.as_bigint(exp.Count(this=exp.Star()))
@@ -301,7 +302,9 @@ class QueryCompiler:
             return self.flavor.as_double(exp.Max(this=value))
         if kind == "percentile":
             if not self.flavor.capabilities.exact_percentiles:
-                raise UnsupportedError(f"{self.flavor.name} has no exact percentile; measure {measure} cannot run there")
+                raise UnsupportedError(
+                    f"{self.flavor.name} has no exact percentile; measure {measure} cannot run there"
+                )
             return self.flavor.as_double(self.flavor.percentile(value, measure.quantile or 0.5))
         raise UnsupportedError(f"measure {measure} is not supported")  # pragma: no cover
 
@@ -343,15 +346,13 @@ class QueryCompiler:
         rows = src.materialize()
         mapped = self._mapped_groups(rows)
         outputs = [label]
-        keys: list[exp.Expression] = []
+        keys = []
         if self.tf.grain != "total":
             outputs.append(exp.column("_b", table=rows).as_("bucket"))
             keys.append(exp.column("_b", table=rows))
         outputs += [g.as_(f"_g{j}") for j, g in enumerate(mapped)]
         keys += [g.copy() for g in mapped]
-        outputs.append(
-            self.aggregate(measure, exp.column("_u", table=rows), exp.column("_v", table=rows)).as_("value")
-        )
+        outputs.append(self.aggregate(measure, exp.column("_u", table=rows), exp.column("_v", table=rows)).as_("value"))
         return (
             exp.select(*outputs, copy=False)
             .from_(_t(rows), copy=False)
@@ -359,15 +360,17 @@ class QueryCompiler:
             .group_by(*keys, copy=False)
         )
 
-    def _mapped_groups(self, rows: str) -> list[exp.Expression]:
+    def _mapped_groups(self, rows: str) -> list[exp.Expr]:
         """``CASE WHEN _rank.rank <= N THEN g ELSE 'Other' END`` for each breakdown column."""
         keep = exp.LTE(this=exp.column("_rank", table="_rank"), expression=exp.Literal.number(self.limit))
         return [
-            exp.Case(ifs=[exp.If(this=keep.copy(), true=exp.column(f"_g{j}", table=rows))], default=exp.Literal.string(OTHER))
+            exp.Case(
+                ifs=[exp.If(this=keep.copy(), true=exp.column(f"_g{j}", table=rows))], default=exp.Literal.string(OTHER)
+            )
             for j in range(len(self.query.breakdown))
         ]
 
-    def _rank_join(self, rows: str) -> exp.Expression:
+    def _rank_join(self, rows: str) -> exp.Expr:
         on = _and(
             [
                 exp.NullSafeEQ(this=exp.column(f"_g{j}", table=rows), expression=exp.column(f"_g{j}", table="_rank"))
@@ -391,7 +394,7 @@ class QueryCompiler:
         self.ctes.append((days_name, inner))
         spine_name = f"spine{src.index}"
         self.ctes.append((spine_name, self._spine(window)))
-        d_groups: list[exp.Expression] = [exp.column(f"_g{j}", table=days_name) for j in range(len(groups))]
+        d_groups: list[exp.Expr] = [exp.column(f"_g{j}", table=days_name) for j in range(len(groups))]
         if limit is not None:
             keep = exp.LTE(this=exp.column("_rank", table="_rank"), expression=exp.Literal.number(limit))
             d_groups = [
@@ -402,14 +405,18 @@ class QueryCompiler:
             low=exp.column("_lo", table=spine_name),
             high=exp.column("_hi", table=spine_name),
         )
-        outputs: list[exp.Expression] = [exp.Literal.string(src.label).as_("series")]
-        keys: list[exp.Expression] = []
+        outputs: list[exp.Expr] = [exp.Literal.string(src.label).as_("series")]
+        keys: list[exp.Expr] = []
         if self.tf.grain != "total":
             outputs.append(exp.column("_b", table=spine_name).as_("bucket"))
             keys.append(exp.column("_b", table=spine_name))
         outputs += [g.as_(f"_g{j}") for j, g in enumerate(d_groups)]
         keys += [g.copy() for g in d_groups]
-        outputs.append(self.flavor.as_bigint(exp.Count(this=exp.Distinct(expressions=[exp.column("_u", table=days_name)]))).as_("value"))
+        outputs.append(
+            self.flavor.as_bigint(exp.Count(this=exp.Distinct(expressions=[exp.column("_u", table=days_name)]))).as_(
+                "value"
+            )
+        )
         select = (
             exp.select(*outputs, copy=False)
             .from_(_t(spine_name), copy=False)
@@ -419,7 +426,7 @@ class QueryCompiler:
             select = select.join(self._rank_join(days_name), copy=False)
         return select.group_by(*keys, copy=False)
 
-    def _spine(self, window: int) -> exp.Expression:
+    def _spine(self, window: int) -> exp.Expr:
         """One row per bucket: its start and the N-day window ending on its last day in range."""
         last_day = truncate(self.tf.end - timedelta(microseconds=1), "day", 0)
         rows = []
@@ -450,9 +457,9 @@ class SeriesSource:
         self.label = label
         self.info = info
         self.measure = measure
-        self.filters: list[exp.Expression] = []
-        self.groups: list[exp.Expression] = []
-        self.value: exp.Expression | None = None
+        self.filters: list[exp.Expr] = []
+        self.groups: list[exp.Expr] = []
+        self.value: exp.Expr | None = None
         self.user_joins: dict[int, str] = {}
         self.lookback_start: datetime | None = None
         self._materialized: str | None = None
@@ -461,25 +468,25 @@ class SeriesSource:
     def _col(self, name: str) -> exp.Column:
         return exp.column(name, table="e", quoted=True)
 
-    def user(self) -> exp.Expression:
+    def user(self) -> exp.Expr:
         return self._col(self.info.spec.user_id)
 
-    def event_time(self) -> exp.Expression:
+    def event_time(self) -> exp.Expr:
         return self._col(self.info.spec.event_time)
 
-    def local_time(self) -> exp.Expression:
-        ts: exp.Expression = self.event_time()
+    def local_time(self) -> exp.Expr:
+        ts: exp.Expr = self.event_time()
         kind = self.info.time_kind
         if kind == "date":
             ts = exp.cast(ts, exp.DataType.Type.TIMESTAMP)
         return self.c.flavor.to_local(ts, self.c.project.timezone, kind == "timestamptz")
 
-    def event_name(self) -> exp.Expression:
+    def event_name(self) -> exp.Expr:
         if self.info.spec.event_name is not None:
             return self._col(self.info.spec.event_name)
         return exp.Literal.string(self.info.spec.event_name_value or "")
 
-    def prop(self, prop: ResolvedProperty) -> exp.Expression:
+    def prop(self, prop: ResolvedProperty) -> exp.Expr:
         if prop.source == EVENT_PROPERTY:
             if prop.column not in self.info.columns:
                 raise CatalogError(f"property {prop.name!r} is not a column of {self.info.ref}")
@@ -500,7 +507,7 @@ class SeriesSource:
             select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
         return select
 
-    def _time_filter(self) -> list[exp.Expression]:
+    def _time_filter(self) -> list[exp.Expr]:
         tf = self.c.tf
         has_tz = self.info.time_kind == "timestamptz"
         start_utc = tf.start_utc
@@ -520,7 +527,7 @@ class SeriesSource:
             ),
         ]
 
-    def select(self, outputs: list[exp.Expression], distinct: bool = False) -> exp.Select:
+    def select(self, outputs: list[exp.Expr], distinct: bool = False) -> exp.Select:
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
@@ -532,7 +539,7 @@ class SeriesSource:
         """Put this series' matching rows in a CTE ``s<i>`` (user, bucket, groups, value)."""
         if self._materialized is None:
             name = f"s{self.index}"
-            outputs: list[exp.Expression] = [self.user().as_("_u")]
+            outputs: list[exp.Expr] = [self.user().as_("_u")]
             if self.c.tf.grain != "total":
                 outputs.append(self.c.bucket(self.local_time()).as_("_b"))
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(self.groups)]

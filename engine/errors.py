@@ -14,7 +14,7 @@ class SegwiseError(Exception):
         self.message = message
         self.where = where
         self.hint = hint
-        super().__init__(self.__str__())
+        super().__init__(message)
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .compile import CompiledQuery, QueryCompiler
-from .errors import SpecError
+from .errors import CatalogError, SpecError, UnsupportedError
 from .plugins import get_flavor
 from .project import Project
 from .query import Query
@@ -33,13 +33,20 @@ def compile_query(
     for index, name in enumerate(q.breakdown):
         if name in RESERVED_COLUMNS:
             raise SpecError(
-                f"a breakdown column cannot be named {name!r} (it is a result column); write event.{name} or user.{name}",
+                f"a breakdown column cannot be named {name!r} (a result column has that name); "
+                f"write event.{name} or user.{name}",
                 where=f"breakdown[{index}]",
             )
     adapter = project.adapter()
     flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
-    timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-    return QueryCompiler(project, project.catalog(), flavor, q, timeframe).compile()
+    catalog = project.catalog()  # errors here are about the project, not the query
+    try:
+        timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
+        return QueryCompiler(project, catalog, flavor, q, timeframe).compile()
+    except (SpecError, CatalogError, UnsupportedError) as exc:
+        if q.origin != "query" and not (exc.where or "").startswith(q.origin):
+            exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin
+        raise
 
 
 def run(

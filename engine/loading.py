@@ -25,10 +25,7 @@ def load_mapping(path: str | Path, what: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read {what} file: {exc}", where=str(file)) from None
     try:
-        if file.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise SpecError(f"malformed JSON: {exc.msg}", where=f"{file}:{exc.lineno}:{exc.colno}") from None
     except yaml.YAMLError as exc:

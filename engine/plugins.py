@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pluggy
@@ -12,8 +12,10 @@ import pluggy
 from . import hookspecs
 from .errors import SpecError, UnsupportedError
 
+from segwise.adapters.base import Adapter
+
 if TYPE_CHECKING:
-    from segwise.adapters.base import Adapter, SqlFlavor
+    from segwise.adapters.base import SqlFlavor
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.duckdb",
@@ -35,8 +37,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def _by_name(kind: str, classes: list[list[type]]) -> dict[str, type]:
-    found: dict[str, type] = {}
+def _by_name(kind: str, classes: list[list[Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for group in classes:
         for cls in group:
             keys = getattr(cls, "schemes", None) if kind == "adapter" else (cls.name,)
@@ -79,4 +81,6 @@ def get_flavor(name: str) -> SqlFlavor:
     flavors = flavor_classes()
     if name not in flavors:
         raise UnsupportedError(f"unknown SQL dialect {name!r}; known: {', '.join(sorted(flavors))}")
-    return flavors[name].__new__(flavors[name])
+    cls = flavors[name]
+    # Rendering needs no connection: an adapter class's flavor half works without __init__.
+    return cls() if not issubclass(cls, Adapter) else object.__new__(cls)

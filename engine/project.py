@@ -1,9 +1,9 @@
 """The project: where the events live and how to read them (``segwise.yaml``).
 
-    >>> p = Project(warehouse="duckdb:///:memory:",
-    ...             event_tables=[{"table": "events", "event_name": "event_type"}])
-    >>> p.timezone
-    'UTC'
+>>> p = Project(warehouse="duckdb:///:memory:",
+...             event_tables=[{"table": "events", "event_name": "event_type"}])
+>>> p.timezone
+'UTC'
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import pyarrow as pa
-
     from segwise.adapters.base import Adapter
 
     from .catalog import Catalog
@@ -58,7 +57,7 @@ class Partition(_Model):
         if sep and kind in ("string", "int") and "%" in pattern:
             return value
         raise ValueError(
-            "format must be date, timestamp, \"string:<strftime pattern>\" or \"int:<strftime pattern>\" "
+            'format must be date, timestamp, "string:<strftime pattern>" or "int:<strftime pattern>" '
             f"(like string:%Y-%m-%d or int:%Y%m%d); got {value!r}"
         )
 
@@ -100,9 +99,7 @@ class Project(_Model):
 
     warehouse: str
     timezone: str = "UTC"
-    week_start: Literal[
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
-    ] = "monday"
+    week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     event_tables: list[EventTable] = Field(min_length=1)
     user_tables: list[UserTable] = []
 

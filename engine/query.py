@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -187,9 +188,7 @@ class AbsoluteRange(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if _as_datetime(self.to) <= _as_datetime(self.from_):
-            raise ValueError(
-                f"`to` ({self.to}) must be after `from` ({self.from_}); the range is half-open [from, to)"
-            )
+            raise ValueError(f"`to` ({self.to}) must be after `from` ({self.from_}); the range is half-open [from, to)")
         return self
 
 
@@ -245,6 +244,8 @@ class Query(_Model):
     breakdown: Annotated[list[str], BeforeValidator(_as_list)] = []
     breakdown_limit: int | None = Field(default=None, ge=1, le=10_000)
 
+    _origin: str = PrivateAttr(default="query")
+
     @field_validator("breakdown")
     @classmethod
     def _breakdown(cls, value: list[str]) -> list[str]:
@@ -271,8 +272,7 @@ class Query(_Model):
             labels.append(label)
         if any(s.label is None for s in self.series):
             fixed = [
-                s if s.label else s.model_copy(update={"label": default_label(i)})
-                for i, s in enumerate(self.series)
+                s if s.label else s.model_copy(update={"label": default_label(i)}) for i, s in enumerate(self.series)
             ]
             object.__setattr__(self, "series", fixed)
         return self
@@ -292,14 +292,19 @@ class Query(_Model):
             return validate_model(cls, source, origin="query", describe=_describe_location)
         if isinstance(source, (str, Path)):
             return cls.load(source)
-        raise SpecError(
-            f"a query must be a dict, a Query or a path to a YAML/JSON file, not {type(source).__name__}"
-        )
+        raise SpecError(f"a query must be a dict, a Query or a path to a YAML/JSON file, not {type(source).__name__}")
 
     @classmethod
     def load(cls, path: str | Path) -> Query:
         data = load_mapping(path, what="query")
-        return validate_model(cls, data, origin=str(path), describe=_describe_location)
+        query = validate_model(cls, data, origin=str(path), describe=_describe_location)
+        query._origin = str(path)
+        return query
+
+    @property
+    def origin(self) -> str:
+        """Where the query came from (its file path, or "query")."""
+        return self._origin
 
 
 def default_label(index: int) -> str:
@@ -310,8 +315,21 @@ def default_label(index: int) -> str:
     return letters[index // 26 - 1] + letters[index % 26]
 
 
-_UNION_TAGS = frozenset({"name", "combined", "absolute", "relative", "str", "int", "float", "bool",
-                         "datetime", "date", "function-before[_from_name(), EventFilter]"})
+_UNION_TAGS = frozenset(
+    {
+        "name",
+        "combined",
+        "absolute",
+        "relative",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "datetime",
+        "date",
+        "function-before[_from_name(), EventFilter]",
+    }
+)
 
 
 def _describe_location(loc: tuple[str | int, ...], data: Any) -> str:

@@ -31,7 +31,7 @@ class Timeframe:
 
 
 def parse_now(now: datetime | str | None, tz: ZoneInfo) -> datetime:
-    """"now" as a naive local datetime; a naive ``now`` is read in the project's time zone."""
+    """ "now" as a naive local datetime; a naive ``now`` is read in the project's time zone."""
     if now is None:
         return datetime.now(tz).replace(tzinfo=None)
     if isinstance(now, str):
@@ -104,8 +104,14 @@ def truncate(value: datetime, grain: str, week_start: int) -> datetime:
     raise ValueError(grain)
 
 
-_STEP = {"hour": (1, "hours"), "day": (1, "days"), "week": (1, "weeks"), "month": (1, "months"),
-         "quarter": (1, "quarters"), "year": (1, "years")}
+_STEP = {
+    "hour": (1, "hours"),
+    "day": (1, "days"),
+    "week": (1, "weeks"),
+    "month": (1, "months"),
+    "quarter": (1, "quarters"),
+    "year": (1, "years"),
+}
 
 
 def bucket_starts(start: datetime, end: datetime, grain: str, week_start: int) -> tuple[datetime, ...]:
@@ -132,8 +138,14 @@ def bucket_starts(start: datetime, end: datetime, grain: str, week_start: int) -
 
 def _estimate(start: datetime, end: datetime, grain: str) -> int:
     seconds = (end - start).total_seconds()
-    per = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 28 * 86400,
-           "quarter": 90 * 86400, "year": 365 * 86400}[grain]
+    per = {
+        "hour": 3600,
+        "day": 86400,
+        "week": 7 * 86400,
+        "month": 28 * 86400,
+        "quarter": 90 * 86400,
+        "year": 365 * 86400,
+    }[grain]
     return int(seconds // per) + 1
 
 

@@ -1,0 +1,335 @@
+"""The ``segwise`` command line: run, sql, explain, catalog, plugins, demo.
+
+Every failure the user can cause exits non-zero with a one-paragraph message naming what and
+where; tracebacks are only shown with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pyarrow as pa
+
+from .errors import SegwiseError, SpecError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USER_ERROR = 2
+EXIT_WAREHOUSE_ERROR = 3
+EXIT_INTERNAL_ERROR = 70
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn segwise errors into clean messages and exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except SegwiseError as exc:
+            if debug:
+                raise
+            from .errors import WarehouseError
+
+            _fail(str(exc), EXIT_WAREHOUSE_ERROR if isinstance(exc, WarehouseError) else EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}: {exc}). This is a bug in segwise; "
+                "run again with --debug for the traceback and report it.",
+                EXIT_INTERNAL_ERROR,
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="segwise")
+def main(debug: bool) -> None:
+    """segwise: warehouse-native user segmentation.
+
+    Questions are YAML/JSON query files answered on the warehouse named in a project file
+    (segwise.yaml). See docs/queries.md.
+    """
+
+
+project_option = click.option(
+    "--project",
+    "-p",
+    "project_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="segwise.yaml",
+    show_default=True,
+    help="Project file naming the warehouse and tables.",
+)
+now_option = click.option("--now", help="What 'now' is for relative date ranges (ISO 8601).")
+
+
+def _load(project_path: Path) -> Any:
+    from .project import Project
+
+    if not project_path.exists():
+        raise SpecError(
+            "project file not found (pass --project PATH, or run where a segwise.yaml is)", where=str(project_path)
+        )
+    return Project.load(project_path)
+
+
+# -- run -------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("query_path", metavar="QUERY", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "parquet"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
+@now_option
+@handle_errors
+def run(query_path: Path, project_path: Path, fmt: str, output: Path | None, now: str | None) -> None:
+    """Answer QUERY on the project's warehouse."""
+    from .execute import run as run_query
+    from .query import Query
+
+    query = Query.load(query_path)
+    project = _load(project_path)
+    with project:
+        table = run_query(query, project, now=now)
+    write_table(table, fmt, output, title=str(query_path))
+
+
+def write_table(table: pa.Table, fmt: str, output: Path | None, title: str = "") -> None:
+    if fmt == "parquet":
+        if output is None:
+            raise SpecError("--format parquet writes binary; give --output FILE.parquet")
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, output)
+        return
+    if fmt == "table":
+        text = render_table(table, title=title)
+    elif fmt == "json":
+        text = json.dumps(to_records(table), ensure_ascii=False, indent=None) + "\n"
+    else:
+        import pyarrow.csv as pacsv
+
+        buffer = io.BytesIO()
+        pacsv.write_csv(table, buffer)
+        text = buffer.getvalue().decode("utf-8")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def to_records(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (timestamps as ISO 8601 strings)."""
+    records = table.to_pylist()
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, (datetime, date)):
+                record[key] = value.isoformat()
+    return records
+
+
+def render_table(table: pa.Table, title: str = "", max_rows: int = 500) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=title or None, show_lines=False, header_style="bold")
+    for name in table.column_names:
+        grid.add_column(name, justify="right" if name == "value" else "left")
+    rows = table.slice(0, max_rows).to_pylist()
+    for row in rows:
+        grid.add_row(*[_cell(name, row[name]) for name in table.column_names])
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
+    if table.num_rows > max_rows:
+        buffer.write(f"... {table.num_rows - max_rows} more rows (use --format csv or json for all)\n")
+    return buffer.getvalue()
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "∅" if name != "value" else "null"
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+# -- sql / explain ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("query_path", metavar="QUERY", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@click.option("--dialect", "-d", help="Render for this dialect (default: the warehouse's).")
+@now_option
+@handle_errors
+def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | None) -> None:
+    """Print the SQL that would run for QUERY."""
+    from .execute import compile_query
+    from .query import Query
+
+    query = Query.load(query_path)
+    with _load(project_path) as project:
+        compiled = compile_query(project, query, dialect=dialect, now=now)
+    click.echo(pretty_sql(compiled.expression, compiled.dialect))
+
+
+def pretty_sql(expression: Any, dialect: str) -> str:
+    from .plugins import get_flavor
+
+    flavor = get_flavor(dialect)
+    return str(expression.sql(dialect=flavor.dialect, pretty=True)) + ";"
+
+
+@main.command()
+@click.argument("query_path", metavar="QUERY", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@now_option
+@handle_errors
+def explain(query_path: Path, project_path: Path, now: str | None) -> None:
+    """Show the resolved query (range, buckets, measures) and the SQL."""
+    from .execute import compile_query
+    from .query import Query
+
+    query = Query.load(query_path)
+    with _load(project_path) as project:
+        compiled = compile_query(project, query, now=now)
+        tf = compiled.timeframe
+        lines = [
+            f"warehouse   {project.warehouse} ({compiled.dialect})",
+            f"range       [{tf.start.isoformat(sep=' ')}, {tf.end.isoformat(sep=' ')}) {tf.timezone}"
+            f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
+            f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
+        ]
+        for label, series, measure in zip(compiled.labels, query.series, compiled.measures, strict=True):
+            event = (
+                series.event
+                if isinstance(series.event, str)
+                else "any_of(" + ", ".join(m.event for m in series.event.any_of) + ")"
+            )
+            lines.append(f"series {label:<4} {event}  measure {measure}  filters {len(series.where)}")
+        if query.breakdown:
+            limit = f", top {query.breakdown_limit} + Other" if query.breakdown_limit else ""
+            lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
+        lines += ["", pretty_sql(compiled.expression, compiled.dialect)]
+    click.echo("\n".join(lines))
+
+
+# -- catalog / plugins -------------------------------------------------------------------------------
+
+
+@main.command()
+@project_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@handle_errors
+def catalog(project_path: Path, fmt: str) -> None:
+    """List event names with counts, and properties with types."""
+    with _load(project_path) as project:
+        cat = project.catalog()
+        events = cat.event_names()
+        event_props = {name: col.kind for name, col in cat.event_properties().items()}
+        user_props = {name: col.kind for name, (_, col) in cat.user_properties().items()}
+    if fmt == "json":
+        payload = {
+            "events": [{"name": n, "count": c} for n, c in events.items()],
+            "event_properties": [{"name": n, "type": t} for n, t in event_props.items()],
+            "user_properties": [{"name": n, "type": t} for n, t in user_props.items()],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=120, color_system=None)
+    grid = Table(title="events", header_style="bold")
+    grid.add_column("event")
+    grid.add_column("rows", justify="right")
+    for name, count in events.items():
+        grid.add_row(name, f"{count:,}")
+    console.print(grid)
+    for title, props in (("event properties", event_props), ("user properties", user_props)):
+        if not props:
+            continue
+        grid = Table(title=title, header_style="bold")
+        grid.add_column("property")
+        grid.add_column("type")
+        for name, kind in props.items():
+            grid.add_row(name, kind)
+        console.print(grid)
+
+
+@main.command()
+@handle_errors
+def plugins() -> None:
+    """List loaded plugins, adapters and dialects, and where they come from."""
+    from .plugins import adapter_classes, flavor_classes, get_plugin_manager
+
+    pm = get_plugin_manager()
+    click.echo("plugins:")
+    for name, plugin in pm.list_name_plugin():
+        origin = getattr(plugin, "__file__", None) or type(plugin).__module__
+        click.echo(f"  {name}  ({origin})")
+    click.echo("adapters (URL scheme -> class):")
+    for scheme, cls in sorted(adapter_classes().items()):
+        click.echo(f"  {scheme}://  {cls.__module__}.{cls.__name__}")
+    click.echo("dialects: " + ", ".join(sorted(flavor_classes())))
+
+
+# -- demo ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="demo-data",
+    show_default=True,
+    help="Where to write the demo database and project file.",
+)
+@click.option("--users", type=click.IntRange(10, 5_000_000), default=None, help="Number of users to generate.")
+@click.option("--days", type=click.IntRange(7, 3650), default=None, help="Days of events to generate.")
+@click.option("--regenerate", is_flag=True, help="Generate the data again even if it exists.")
+@handle_errors
+def demo(directory: Path, users: int | None, days: int | None, regenerate: bool) -> None:
+    """Generate a demo product's events into DuckDB and answer the example gallery."""
+    from .demo.gallery import run_demo
+
+    run_demo(directory, users=users, days=days, regenerate=regenerate)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
