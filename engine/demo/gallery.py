@@ -1,0 +1,156 @@
+"""``segwise demo``: generate the demo product's events into DuckDB and answer the gallery.
+
+The gallery is ``examples/*.yaml``: one query per question of the product page. Each answer is
+printed compactly (the first rows, totals per breakdown value) with its run time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from segwise.errors import SegwiseError, SpecError
+
+DEFAULT_USERS = 20_000
+DEFAULT_DAYS = 180
+DEFAULT_START = date(2025, 1, 1)
+
+
+def examples_dir() -> Path:
+    """The repository's ``examples/`` folder (next to the package sources)."""
+    here = Path(__file__).resolve().parents[2] / "examples"
+    if not (here / "segwise.yaml").exists():
+        raise SpecError(
+            f"the example gallery was not found at {here}; run `segwise demo` from a clone of the repository "
+            "(pip install -e .)"
+        )
+    return here
+
+
+def gallery(directory: Path | None = None) -> list[tuple[str, Path]]:
+    """(question, query file) for every example, in file-name order."""
+    folder = directory or examples_dir()
+    items = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "segwise.yaml":
+            continue
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        question = first.lstrip("# ").strip() if first.startswith("#") else path.stem.replace("_", " ")
+        items.append((question, path))
+    return items
+
+
+def prepare(
+    directory: Path, users: int | None = None, days: int | None = None, regenerate: bool = False
+) -> tuple[Path, datetime]:
+    """Generate the database (with a progress bar) unless it exists; return (project file, now)."""
+    from .generate import write_duckdb
+
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "demo.duckdb"
+    marker = directory / "demo.params"
+    params = f"{users or DEFAULT_USERS} {days or DEFAULT_DAYS} {DEFAULT_START.isoformat()}"
+    stale = not marker.exists() or marker.read_text().strip() != params
+    console = Console(stderr=True)
+    if regenerate or stale or not database.exists():
+        with Progress(
+            TextColumn("generating demo events"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("generate", total=100)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=100 * done / max(total, 1))
+
+            info = write_duckdb(
+                database, users=users or DEFAULT_USERS, days=days or DEFAULT_DAYS, start=DEFAULT_START, progress=report
+            )
+            progress.update(task, completed=100)
+        marker.write_text(params)
+        console.print(f"wrote {info.events:,} events of {info.users:,} users to {database}")
+    shutil.copyfile(examples_dir() / "segwise.yaml", directory / "segwise.yaml")
+    end = DEFAULT_START.toordinal() + (days or DEFAULT_DAYS)
+    now = datetime.combine(date.fromordinal(end), datetime.min.time())
+    return directory / "segwise.yaml", now
+
+
+def run_demo(directory: Path, users: int | None = None, days: int | None = None, regenerate: bool = False) -> None:
+    import segwise
+
+    project_file, now = prepare(directory, users, days, regenerate)
+    console = Console(width=110)
+    console.print(f"[bold]segwise demo[/bold]: {project_file} (now = {now:%Y-%m-%d})\n")
+    failures = 0
+    started = time.perf_counter()
+    with segwise.Project.load(project_file) as project:
+        for question, path in gallery():
+            t0 = time.perf_counter()
+            try:
+                table = segwise.run(path, project, now=now)
+            except SegwiseError as exc:
+                failures += 1
+                console.print(f"[bold]{question}[/bold]  [red]failed[/red]: {exc}\n")
+                continue
+            elapsed = (time.perf_counter() - t0) * 1000
+            console.print(f"[bold]{question}[/bold]  [dim]{path.name}, {table.num_rows} rows, {elapsed:.0f} ms[/dim]")
+            console.print(summary(table))
+    total = time.perf_counter() - started
+    console.print(f"answered {len(gallery()) - failures} of {len(gallery())} questions in {total:.1f} s")
+    if failures:
+        raise SegwiseError(f"{failures} gallery question(s) failed")
+
+
+def summary(table: pa.Table, max_rows: int = 6) -> Table:
+    """A compact view: per series and breakdown value, its value (one bucket) or latest buckets.
+
+    Rows are ordered by their sum over the buckets (largest first), only to pick what to show.
+    """
+    group_columns = [c for c in table.column_names if c not in ("bucket", "series", "value")]
+    grid = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
+    buckets = table.column("bucket").to_pylist()
+    single_bucket = len(set(buckets)) <= 1
+    for name in [*group_columns, "series"]:
+        grid.add_column(name)
+    grid.add_column("value" if single_bucket else "latest buckets", justify="right" if single_bucket else "left")
+    keys: dict[tuple[Any, ...], list[tuple[datetime, Any]]] = {}
+    for row in table.to_pylist():
+        key = tuple(row[c] for c in group_columns) + (row["series"],)
+        keys.setdefault(key, []).append((row["bucket"], row["value"]))
+    ranked = sorted(keys.items(), key=lambda item: -_total(item[1]))
+    for key, cells in ranked[:max_rows]:
+        labels = ["∅" if k is None else str(k) for k in key]
+        if single_bucket:
+            grid.add_row(*labels, _fmt(cells[0][1]))
+        else:
+            latest = ", ".join(f"{b:%Y-%m-%d}: {_fmt(v)}" for b, v in cells[-4:])
+            grid.add_row(*labels, latest)
+    if len(ranked) > max_rows:
+        grid.add_row(*(["…"] * (len(group_columns) + 1)), f"{len(ranked) - max_rows} more")
+    return grid
+
+
+def _total(cells: list[tuple[datetime, Any]]) -> float:
+    values = pa.array([v for _, v in cells], type=pa.float64())
+    total = pc.sum(values).as_py()
+    return float(total or 0)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
