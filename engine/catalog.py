@@ -10,8 +10,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from segwise.adapters.base import ColumnInfo, TableRef
 from sqlglot import exp
+
+from segwise.adapters.base import ColumnInfo, TableRef
 
 from .errors import CatalogError
 

@@ -208,7 +208,7 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
 
 
 def pretty_sql(expression: Any, dialect: str) -> str:
-    from .plugins import get_flavor
+    from .registry import get_flavor
 
     flavor = get_flavor(dialect)
     return str(expression.sql(dialect=flavor.dialect, pretty=True)) + ";"
@@ -295,7 +295,7 @@ def catalog(project_path: Path, fmt: str) -> None:
 @handle_errors
 def plugins() -> None:
     """List loaded plugins, adapters and dialects, and where they come from."""
-    from .plugins import adapter_classes, flavor_classes, get_plugin_manager
+    from .registry import adapter_classes, flavor_classes, get_plugin_manager, measure_definitions
 
     pm = get_plugin_manager()
     click.echo("plugins:")
@@ -306,6 +306,11 @@ def plugins() -> None:
     for scheme, cls in sorted(adapter_classes().items()):
         click.echo(f"  {scheme}://  {cls.__module__}.{cls.__name__}")
     click.echo("dialects: " + ", ".join(sorted(flavor_classes())))
+    measures = measure_definitions()
+    if measures:
+        click.echo("plugin measures:")
+        for name, definition in sorted(measures.items()):
+            click.echo(f"  {name}  ({definition.result}; {definition.description})")
 
 
 # -- demo ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Shape of the SQL, per series (``UNION ALL`` across series):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from sqlglot import exp
 
 from .catalog import EVENT_PROPERTY, USER_PROPERTY, Catalog, ResolvedProperty
 from .errors import CatalogError, SpecError, UnsupportedError
-from .measures import Measure, parse_measure
+from .measures import Measure, MeasureContext, parse_measure
 from .query import (
     ANY_EVENT,
     ORDER_OPS,
@@ -33,6 +34,7 @@ from .query import (
     Scalar,
     Series,
 )
+from .registry import plan_rules
 from .timeframe import Timeframe, truncate
 
 if TYPE_CHECKING:
@@ -125,8 +127,8 @@ class QueryCompiler:
                 expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in self.ctes]
             )
             statement.set("with_", with_)
-        return CompiledQuery(
-            sql=self.flavor.render(statement),
+        compiled = CompiledQuery(
+            sql="",
             expression=statement,
             query=self.query,
             timeframe=self.tf,
@@ -135,6 +137,9 @@ class QueryCompiler:
             breakdown=tuple(self.query.breakdown),
             dialect=self.flavor.name,
         )
+        for rule in plan_rules():
+            statement = rule(statement, compiled)
+        return dataclasses.replace(compiled, sql=self.flavor.render(statement), expression=statement)
 
     # -- sources: the rows of one series ------------------------------------------------------------
 
@@ -284,6 +289,11 @@ class QueryCompiler:
 
     def aggregate(self, measure: Measure, user: exp.Expr, value: exp.Expr | None) -> exp.Expr:
         kind = measure.kind
+        if measure.custom is not None:
+            result = measure.custom.aggregate(MeasureContext(user=user, value=value, flavor=self.flavor))
+            return (
+                self.flavor.as_bigint(result) if measure.custom.result == "integer" else self.flavor.as_double(result)
+            )
         if kind == "events":
             return self.flavor.as_bigint(exp.Count(this=exp.Star()))
         if kind in ("unique_users", "active_users"):

@@ -11,9 +11,10 @@ import pyarrow.compute as pc
 
 from .compile import CompiledQuery, QueryCompiler
 from .errors import CatalogError, SpecError, UnsupportedError
-from .plugins import get_flavor
+from .observe import execute_observed
 from .project import Project
 from .query import Query
+from .registry import get_flavor
 from .timeframe import resolve_timeframe
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def run(
     """
     proj = Project.parse(project)
     compiled = compile_query(proj, query, now=now)
-    raw = proj.adapter().execute(compiled.sql)
+    raw = execute_observed(proj.adapter(), compiled.sql)
     return shape_result(raw, compiled)
 
 

@@ -1,6 +1,8 @@
 """Every hook segwise offers to plugins (project name and entry-point group ``segwise``).
 
-Built-in adapters and dialects are registered through these same hooks (see ``plugins.py``).
+Built-in adapters, dialects and measures are registered through these same hooks, by the modules
+listed in ``segwise.registry.DEFAULT_PLUGINS``; a third-party package registers its own module
+under the entry-point group ``segwise``. Each hook is documented in ``docs/plugins.md``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlglot import exp
+
     from segwise.adapters.base import Adapter, SqlFlavor
+
+    from .compile import CompiledQuery
+    from .measures import MeasureDefinition
+    from .observe import QueryEvent
 
 hookspec = pluggy.HookspecMarker("segwise")
 hookimpl = pluggy.HookimplMarker("segwise")
@@ -24,10 +34,57 @@ hookimpl = pluggy.HookimplMarker("segwise")
 def segwise_adapters() -> list[type[Adapter]]:
     """Return adapter classes (subclasses of ``segwise.adapters.base.Adapter``).
 
-    Each declares ``name`` and the URL ``schemes`` it answers, e.g. ``("duckdb",)``.
+    Each declares ``name`` and the URL ``schemes`` it answers, e.g. ``("duckdb",)``. Two plugins
+    claiming the same scheme is an error naming both.
     """
 
 
 @hookspec
 def segwise_dialects() -> list[type[SqlFlavor]]:
-    """Return render-only SQL flavors (``segwise sql --dialect NAME``) keyed by their ``name``."""
+    """Return render-only SQL flavors (``segwise sql --dialect NAME``), keyed by their ``name``."""
+
+
+# --------------------------------------------------------------------------------------------
+# Measures
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def segwise_measures() -> list[MeasureDefinition]:
+    """Return custom measures usable as ``measure: NAME`` or ``measure: NAME:PROPERTY``.
+
+    A ``MeasureDefinition`` gives the name, how it aggregates (a function building a sqlglot
+    expression from the series' columns), the result type and whether it is additive.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Planning
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
+    """Return rewrite rules ``rule(expression, compiled) -> expression`` applied, in
+    registration order, to every compiled statement before it is rendered.
+
+    A rule receives the sqlglot expression and the ``CompiledQuery`` (query, time frame,
+    dialect) and returns the (possibly new) expression; it must not change the result.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Execution
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def segwise_query_executed(event: QueryEvent) -> None:
+    """Called after every statement segwise sends to a warehouse, including failed ones.
+
+    ``event`` carries the adapter name, the SQL, the duration in seconds, the number of rows
+    returned and the error (``None`` on success). Return values are ignored.
+    """
+
+
+__all__ = ["hookimpl", "hookspec"]

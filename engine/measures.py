@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from segwise.adapters.base import SqlFlavor
 
 COUNT_MEASURES = frozenset({"events", "unique_users", "active_users"})
 PROPERTY_AGGREGATES = ("sum", "avg", "min", "max", "median")
@@ -19,6 +26,37 @@ ALLOWED = (
 
 
 @dataclass(frozen=True)
+class MeasureContext:
+    """What a custom measure's ``aggregate`` receives: the series' columns as expressions.
+
+    ``user`` is the user id; ``value`` the measure's property cast to DOUBLE (``None`` when the
+    measure takes no property); ``flavor`` the target dialect's helpers (e.g. ``percentile``).
+    """
+
+    user: exp.Expr
+    value: exp.Expr | None
+    flavor: SqlFlavor
+
+
+@dataclass(frozen=True)
+class MeasureDefinition:
+    """A measure contributed by a plugin through the ``segwise_measures`` hook.
+
+    ``aggregate(ctx)`` returns a sqlglot aggregate expression over the series' matching events;
+    ``result`` is ``integer`` (int64, empty buckets 0) or ``float`` (float64, empty buckets null);
+    ``additive`` says whether values of disjoint groups may be summed (used by rollups);
+    ``property`` is ``required``, ``optional`` or ``none``.
+    """
+
+    name: str
+    aggregate: Callable[[MeasureContext], exp.Expr]
+    result: Literal["integer", "float"] = "float"
+    additive: bool = False
+    property: Literal["required", "optional", "none"] = "none"
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Measure:
     """A parsed measure. ``kind`` is the aggregate; ``prop`` the property it reads, if any."""
 
@@ -27,9 +65,13 @@ class Measure:
     quantile: float | None = None
     window_days: int | None = None
 
+    custom: MeasureDefinition | None = None
+
     @property
     def is_count(self) -> bool:
         """Counts give int64 values and fill empty buckets with 0."""
+        if self.custom is not None:
+            return self.custom.result == "integer"
         return self.kind in COUNT_MEASURES
 
     @property
@@ -42,6 +84,13 @@ class Measure:
         if self.kind == "percentile":
             return f"p{round((self.quantile or 0) * 100)}:{self.prop}"
         return f"{self.kind}:{self.prop}" if self.prop else self.kind
+
+
+def custom_measures() -> dict[str, MeasureDefinition]:
+    """Measures registered by plugins, by name (built-in names cannot be overridden)."""
+    from .registry import measure_definitions
+
+    return measure_definitions()
 
 
 def parse_measure(text: str) -> Measure:
@@ -71,4 +120,13 @@ def parse_measure(text: str) -> Measure:
         if name == "median":
             return Measure("percentile", prop=arg, quantile=0.5)
         return Measure(name, prop=arg)
-    raise ValueError(f"unknown measure {raw!r}; allowed: {ALLOWED}")
+    custom = custom_measures().get(name)
+    if custom is not None:
+        if custom.property == "required" and not arg:
+            raise ValueError(f"measure {raw!r} needs a property: write {name}:<property>")
+        if custom.property == "none" and sep:
+            raise ValueError(f"measure {name!r} takes no property")
+        return Measure(name, prop=arg or None, custom=custom)
+    extra = ", ".join(sorted(custom_measures()))
+    allowed = f"{ALLOWED}, plugin measures: {extra}" if extra else ALLOWED
+    raise ValueError(f"unknown measure {raw!r}; allowed: {allowed}")

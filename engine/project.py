@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     import pyarrow as pa
+
     from segwise.adapters.base import Adapter
 
     from .catalog import Catalog
@@ -170,7 +171,7 @@ class Project(_Model):
     def adapter(self) -> Adapter:
         """The connected adapter for ``warehouse`` (opened on first use, then reused)."""
         if self._adapter is None:
-            from .plugins import open_adapter
+            from .registry import open_adapter
 
             self._adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
         return self._adapter

@@ -9,17 +9,37 @@ from urllib.parse import urlsplit
 
 import pluggy
 
+from segwise.adapters.base import Adapter
+
 from . import hookspecs
 from .errors import SpecError, UnsupportedError
-
-from segwise.adapters.base import Adapter
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
 
+    from .measures import MeasureDefinition
+
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.duckdb",
     "segwise.adapters.dialects",
+    "segwise.plugins.revenue_per_user",
+)
+
+BUILTIN_MEASURES = frozenset(
+    {
+        "events",
+        "unique_users",
+        "events_per_user",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "median",
+        "active_users",
+        "dau",
+        "wau",
+        "mau",
+    }
 )
 
 
@@ -63,6 +83,28 @@ def flavor_classes() -> dict[str, type[SqlFlavor]]:
     flavors: dict[str, type[SqlFlavor]] = {cls.name: cls for cls in adapter_classes().values()}
     flavors.update(_by_name("dialect", pm.hook.segwise_dialects()))
     return flavors
+
+
+@functools.cache
+def measure_definitions() -> dict[str, MeasureDefinition]:
+    """Plugin measures by name; a clash with a built-in or between plugins names both sides."""
+    pm = get_plugin_manager()
+    found: dict[str, tuple[MeasureDefinition, str]] = {}
+    for impl in pm.hook.segwise_measures.get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        for definition in impl.function() or []:
+            name = definition.name.lower()
+            if name in BUILTIN_MEASURES or (name.startswith("p") and name[1:].isdigit()):
+                raise SpecError(f"plugin {plugin_name} registers the measure {name!r}, which is built in")
+            if name in found:
+                raise SpecError(f"two plugins register the measure {name!r}: {found[name][1]} and {plugin_name}")
+            found[name] = (definition, plugin_name)
+    return {name: definition for name, (definition, _) in found.items()}
+
+
+def plan_rules() -> list[Any]:
+    """Rewrite rules from plugins, in registration order."""
+    return [rule for rules in get_plugin_manager().hook.segwise_plan_rules() for rule in rules]
 
 
 def open_adapter(url: str, base_dir: Path | None = None, where: str | None = None) -> Adapter:
