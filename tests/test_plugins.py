@@ -1,0 +1,234 @@
+"""The plugin system: hooks documented and tested, duplicates refused, entry points loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlglot import exp
+
+import segwise
+from segwise import registry
+from segwise.hookspecs import hookimpl
+from segwise.measures import MeasureDefinition
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory: pytest.TempPathFactory) -> segwise.Project:
+    path = tmp_path_factory.mktemp("plugins") / "e.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        """CREATE TABLE events AS SELECT * FROM (VALUES
+           ('u1', TIMESTAMP '2024-01-01 10:00', 'buy', 10.0),
+           ('u1', TIMESTAMP '2024-01-01 11:00', 'buy', 30.0),
+           ('u2', TIMESTAMP '2024-01-02 09:00', 'buy', 5.5),
+           ('u3', TIMESTAMP '2024-01-02 12:00', 'view', NULL)) AS t(user_id, event_time, event_name, price)"""
+    )
+    con.close()
+    return segwise.Project(
+        warehouse=f"duckdb:///{path}", event_tables=[{"table": "events", "event_name": "event_name"}]
+    )
+
+
+@pytest.fixture
+def clean_registry():
+    pm = registry.get_plugin_manager()
+    before = {name for name, _ in pm.list_name_plugin()}
+    yield pm
+    for name, plugin in list(pm.list_name_plugin()):
+        if name not in before:
+            pm.unregister(plugin)
+    registry.measure_definitions.cache_clear()
+
+
+def test_every_hook_is_documented_and_tested() -> None:
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    tests = Path(__file__).read_text()
+    hooks = [name for name in dir(registry.get_plugin_manager().hook) if name.startswith("segwise_")]
+    assert hooks, "no hooks found"
+    for name in hooks:
+        assert re.search(rf"^### `{name}\(", docs, re.M), f"{name} has no heading in docs/plugins.md"
+        assert re.search(rf"def {name}\(", tests), f"{name} has no implementation under test here"
+
+
+def test_builtin_measure_plugin_matches_python(small_project: segwise.Project) -> None:
+    # segwise_measures: the built-in revenue_per_user plugin registers like a third party.
+    table = segwise.run(
+        {
+            "series": [{"event": "buy", "measure": "revenue_per_user:price"}],
+            "date_range": {"from": "2024-01-01", "to": "2024-01-03"},
+            "time_grain": "day",
+        },
+        small_project,
+    )
+    # Day 1: (10 + 30) / 1 user = 40; day 2: 5.5 / 1 user.
+    assert [r["value"] for r in table.to_pylist()] == [40.0, 5.5]
+    assert "revenue_per_user" in registry.measure_definitions()
+
+
+def test_duplicate_measure_names_both_plugins(clean_registry) -> None:
+    definition = MeasureDefinition(name="revenue_per_user", aggregate=lambda ctx: exp.Count(this=exp.Star()))
+
+    class Clash:
+        @staticmethod
+        @hookimpl
+        def segwise_measures() -> list[MeasureDefinition]:
+            return [definition]
+
+    clean_registry.register(Clash(), name="clash-plugin")
+    registry.measure_definitions.cache_clear()
+    with pytest.raises(segwise.SpecError) as info:
+        registry.measure_definitions()
+    assert "segwise.plugins.revenue_per_user" in str(info.value)
+    assert "clash-plugin" in str(info.value)
+
+
+def test_builtin_measure_name_cannot_be_taken(clean_registry) -> None:
+    class Shadow:
+        @staticmethod
+        @hookimpl
+        def segwise_measures() -> list[MeasureDefinition]:
+            return [MeasureDefinition(name="events", aggregate=lambda ctx: exp.Count(this=exp.Star()))]
+
+    clean_registry.register(Shadow(), name="shadow")
+    registry.measure_definitions.cache_clear()
+    with pytest.raises(segwise.SpecError, match="built in"):
+        registry.measure_definitions()
+
+
+def test_duplicate_adapter_scheme_names_both(clean_registry) -> None:
+    from segwise.adapters.duckdb import DuckDBAdapter
+
+    class OtherDuck(DuckDBAdapter):
+        name = "otherduck"
+
+    class Dup:
+        @staticmethod
+        @hookimpl
+        def segwise_adapters() -> list[type]:
+            return [OtherDuck]
+
+    clean_registry.register(Dup(), name="dup")
+    with pytest.raises(segwise.SpecError) as info:
+        registry.adapter_classes()
+    assert "DuckDBAdapter" in str(info.value) and "OtherDuck" in str(info.value)
+
+
+def test_duplicate_dialect_names_both(clean_registry) -> None:
+    from segwise.adapters.base import SqlFlavor
+
+    class MySnowflake(SqlFlavor):
+        name = "snowflake"
+        dialect = "snowflake"
+
+    class Dup:
+        @staticmethod
+        @hookimpl
+        def segwise_dialects() -> list[type]:
+            return [MySnowflake]
+
+    clean_registry.register(Dup(), name="dup-dialect")
+    with pytest.raises(segwise.SpecError, match="MySnowflake"):
+        registry.flavor_classes()
+
+
+def test_query_executed_hook_sees_every_statement(small_project: segwise.Project, clean_registry) -> None:
+    seen = []
+
+    class Observer:
+        @staticmethod
+        @hookimpl
+        def segwise_query_executed(event) -> None:
+            seen.append(event)
+
+    clean_registry.register(Observer(), name="observer")
+    segwise.run({"series": [{"event": "buy"}], "date_range": {"from": "2024-01-01", "to": "2024-01-03"}}, small_project)
+    final = seen[-1]
+    assert final.adapter == "duckdb" and final.error is None
+    assert final.rows == 2 and final.duration_s >= 0
+    assert "SELECT" in final.sql
+
+
+def test_plan_rules_rewrite_before_rendering(small_project: segwise.Project, clean_registry) -> None:
+    calls = []
+
+    def tag(expression, compiled):
+        calls.append(compiled.query.series[0].event)
+        expression.add_comments(["rewritten by a plugin rule"])
+        return expression
+
+    class Rules:
+        @staticmethod
+        @hookimpl
+        def segwise_plan_rules():
+            return [tag]
+
+    clean_registry.register(Rules(), name="rules")
+    sql = small_project.compile(
+        {"series": [{"event": "buy"}], "date_range": {"from": "2024-01-01", "to": "2024-01-02"}}
+    )
+    assert calls == ["buy"]
+    assert "rewritten by a plugin rule" in sql
+
+
+def test_entry_point_plugin_adds_a_measure_usable_from_the_cli(tmp_path: Path, small_project) -> None:
+    """A package installed only through its entry point (group ``segwise``) adds a measure."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "spread_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from sqlglot import exp
+            from segwise.hookspecs import hookimpl
+            from segwise.measures import MeasureDefinition
+
+            def spread(ctx):
+                return exp.Sub(this=exp.Max(this=ctx.value), expression=exp.Min(this=ctx.value))
+
+            @hookimpl
+            def segwise_measures():
+                return [MeasureDefinition(name="spread", aggregate=spread, property="required",
+                                          description="max - min of P")]
+            """
+        )
+    )
+    dist = site / "spread_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: spread-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[segwise]\nspread = spread_plugin\n")
+    project_file = tmp_path / "p.yaml"
+    project_file.write_text(
+        f"warehouse: {small_project.warehouse}\nevent_tables: [{{table: events, event_name: event_name}}]\n"
+    )
+    query_file = tmp_path / "q.yaml"
+    query_file.write_text(
+        "series: [{event: buy, measure: 'spread:price'}]\n"
+        "date_range: {from: 2024-01-01, to: 2024-01-03}\ntime_grain: total\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    segwise_cli = [sys.executable, "-m", "segwise.cli"]
+    listed = subprocess.run([*segwise_cli, "plugins"], capture_output=True, text=True, env=env, check=True)
+    assert "spread" in listed.stdout
+    ran = subprocess.run(
+        [*segwise_cli, "run", str(query_file), "-p", str(project_file), "-f", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    # buy prices: 10, 30, 5.5 -> spread 24.5
+    assert json.loads(ran.stdout)[0]["value"] == 24.5
+    # Without the entry point the same query is an unknown measure, exit status 2.
+    missing = subprocess.run(
+        [*segwise_cli, "run", str(query_file), "-p", str(project_file)], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "unknown measure 'spread:price'" in missing.stderr
