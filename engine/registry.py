@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.duckdb",
+    "segwise.adapters.postgresql",
+    "segwise.adapters.sqlite",
     "segwise.adapters.dialects",
     "segwise.plugins.revenue_per_user",
 )

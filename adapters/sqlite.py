@@ -1,0 +1,241 @@
+"""SQLite over ADBC (``adbc-driver-sqlite``): ``sqlite:////abs/path.db`` or ``sqlite:///relative.db``.
+
+SQLite has no timestamp type. segwise reads timestamps stored as ISO 8601 text, canonically
+``YYYY-MM-DD HH:MM:SS[.ffffff]`` (what Python's ``sqlite3`` and SQLite's own functions write), in
+columns *declared* ``TIMESTAMP``/``DATETIME`` (``DATE`` for dates): the declared type is how the
+catalog knows a column holds times. Other ISO forms (``T`` separator, ``Z`` or ``+hh:mm``
+suffixes) work for bucketing and the date range, which normalise through ``strftime``.
+
+* Buckets come back as text ``YYYY-MM-DD HH:MM:SS``; post-processing parses them.
+* Time comparisons happen at millisecond precision (``strftime('%f')``).
+* No IANA time zones and no exact percentiles (SQLite has neither built in).
+* The file is opened read-only (``mode=ro`` URI) and the session is ``query_only``.
+* The ADBC driver infers each result column's Arrow type from its first batch, so a column whose
+  first rows are NULL fails later with "Type mismatch": results are fetched as one batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, unquote, urlsplit
+
+import pyarrow as pa
+from sqlglot import exp
+
+from segwise.errors import CatalogError, UnsupportedError, WarehouseError
+from segwise.hookspecs import hookimpl
+
+from .adbc import driver_message, import_driver, sqlstate_of
+from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, TableRef, classify_type
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MEMORY = ":memory:"
+# One batch per result (see the module docstring); the driver's limit is a C int.
+BATCH_ROWS = 1_000_000_000
+BUSY_TIMEOUT_MS = 5_000
+
+
+def database_path(url: str, base_dir: Path | None) -> str:
+    """``sqlite:///rel.db`` -> base_dir/rel.db; ``sqlite:////abs.db`` -> /abs.db; ``sqlite://`` -> memory."""
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise WarehouseError(
+            f"SQLite URLs have no host: write sqlite:///relative.db or sqlite:////absolute.db, not {url!r}"
+        )
+    path = unquote(parts.path)
+    if path in ("", "/", "/" + MEMORY):
+        return MEMORY
+    relative = path[1:]  # the third slash separates the (empty) host from the path
+    if relative.startswith("/"):
+        return relative
+    return str((base_dir or Path.cwd()) / relative)
+
+
+def _call(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _text(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+class SQLiteFlavor(SqlFlavor):
+    """SQLite SQL: date arithmetic with ``datetime``/``strftime`` modifiers on ISO text."""
+
+    name: ClassVar[str] = "sqlite"
+    dialect: ClassVar[str] = "sqlite"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        timezones=False, exact_percentiles=False, read_only_connections=True
+    )
+
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        # sqlglot renders date_trunc for SQLite as TIMESTAMP_TRUNC(x, DAY), which SQLite lacks.
+        if grain == "hour":
+            return _call("strftime", _text("%Y-%m-%d %H:00:00"), ts)
+        if grain == "day":
+            return _call("datetime", ts, _text("start of day"))
+        if grain == "week":  # Monday on or before: back 6 days, then forward to the next Monday
+            return _call("datetime", ts, _text("start of day"), _text("-6 days"), _text("weekday 1"))
+        if grain == "month":
+            return _call("datetime", ts, _text("start of month"))
+        if grain == "quarter":
+            # back (month - 1) % 3 months from the month's start; || binds tighter than % and
+            # sqlglot does not parenthesise for SQLite, hence the explicit parentheses.
+            month = exp.cast(_call("strftime", _text("%m"), ts.copy()), exp.DataType.Type.INT)
+            back = exp.paren(
+                exp.Mod(
+                    this=exp.paren(exp.Sub(this=month, expression=exp.Literal.number(1))),
+                    expression=exp.Literal.number(3),
+                )
+            )
+            modifier = exp.DPipe(this=exp.DPipe(this=_text("-"), expression=back), expression=_text(" months"))
+            return _call("datetime", ts, _text("start of month"), modifier)
+        if grain == "year":
+            return _call("datetime", ts, _text("start of year"))
+        raise UnsupportedError(f"SQLite cannot truncate to {grain!r}")
+
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return _call("datetime", ts, _text(f"{days:+d} days"))
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if timezone != "UTC":
+            raise UnsupportedError(f"SQLite cannot convert times to the time zone {timezone!r}; use UTC")
+        # strftime/datetime read '+hh:mm' and 'Z' suffixes and return UTC: nothing to convert.
+        return ts
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        """``YYYY-MM-DD HH:MM:SS`` (a whole second) or ``...SS.mmm``: compares as text with both
+        truncated buckets and ``time_for_compare`` (a shorter prefix sorts first)."""
+        whole, _, fraction = value.partition(".")
+        millis = (fraction + "000")[:3]
+        return _text(whole if not fraction.strip("0") else f"{whole}.{millis}")
+
+    def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
+        # Normalise whatever ISO form is stored ('T', 'Z', no fraction, a bare date) to
+        # 'YYYY-MM-DD HH:MM:SS.mmm' so that text comparison is time comparison.
+        return _call("strftime", _text("%Y-%m-%d %H:%M:%f"), column)
+
+    def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
+        """Breakdown values as DuckDB and PostgreSQL print them."""
+        if kind in ("string", "date"):
+            return value
+        if kind == "boolean":  # stored as 0/1
+            return exp.Case(
+                ifs=[
+                    exp.If(this=value.copy(), true=_text("true")),
+                    exp.If(this=exp.Not(this=value.copy()), true=_text("false")),
+                ]
+            )
+        text = exp.cast(value, exp.DataType.Type.TEXT)
+        if kind == "float":  # '1.0e+20' -> '1e+20'
+            return _call("replace", text, _text(".0e"), _text("e"))
+        if kind in ("timestamp", "timestamptz"):  # '2024-01-02T10:00:00.500000' -> '2024-01-02 10:00:00.5'
+            spaced = _call("replace", value, _text("T"), _text(" "))
+            trimmed = _call("rtrim", _call("rtrim", spaced.copy(), _text("0")), _text("."))
+            has_fraction = exp.GT(this=_call("instr", spaced.copy(), _text(".")), expression=exp.Literal.number(0))
+            return exp.Case(ifs=[exp.If(this=has_fraction, true=trimmed)], default=spaced)
+        return text
+
+    def values_table(self, rows: list[exp.Tuple], columns: list[str]) -> exp.Select:
+        # SQLite takes no column list on a VALUES alias; its VALUES columns are column1, column2 ...
+        outputs = [exp.column(f"column{i + 1}").as_(name) for i, name in enumerate(columns)]
+        return exp.select(*outputs, copy=False).from_(exp.Values(expressions=rows), copy=False)
+
+
+class SQLiteAdapter(SQLiteFlavor, Adapter):
+    """A read-only SQLite database file over ADBC."""
+
+    schemes: ClassVar[tuple[str, ...]] = ("sqlite",)
+
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        super().__init__(url, base_dir)
+        self.path = database_path(url, base_dir)
+        if self.path != MEMORY and not Path(self.path).is_file():
+            # (mode=ro on a missing file fails with a misleading "failed to allocate memory")
+            raise WarehouseError(f"SQLite database file not found: {self.path}", where=url)
+        dbapi = import_driver("adbc_driver_sqlite.dbapi", "SQLite", "sqlite")
+        self._error: type[Exception] = dbapi.Error
+        uri = MEMORY if self.path == MEMORY else f"file:{quote(self.path)}?mode=ro"
+        try:
+            self._con: Any = dbapi.connect(uri, autocommit=True)
+        except self._error as exc:
+            raise WarehouseError(
+                f"cannot open SQLite database {self.path}: {driver_message(exc)}", where=url, sqlstate=sqlstate_of(exc)
+            ) from exc
+        for pragma in ("PRAGMA query_only = ON", f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"):
+            self._run(pragma)
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _cursor(self) -> Any:
+        cursor = self._con.cursor()
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        return cursor
+
+    def _run(self, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
+        try:
+            with self._cursor() as cur:
+                cur.execute(sql, parameters)
+                return cur.fetch_arrow_table()
+        except self._error as exc:
+            raise self._statement_error(exc) from exc
+
+    def execute(self, sql: str) -> pa.Table:
+        return self._run(sql)
+
+    def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        try:
+            with self._cursor() as cur:
+                cur.execute(sql)
+                yield from cur.fetch_record_batch()
+        except self._error as exc:
+            raise self._statement_error(exc) from exc
+
+    def _statement_error(self, exc: Exception) -> WarehouseError:
+        message = driver_message(exc)
+        if "readonly database" in message or "query_only" in message:
+            message += " (segwise opens SQLite databases read-only)"
+        return WarehouseError(f"SQLite failed: {message}", where=self.url, sqlstate=sqlstate_of(exc))
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    def columns(self, table: TableRef) -> list[ColumnInfo]:
+        if len(table.parts) > 2:
+            raise CatalogError(
+                f"SQLite table names have at most two parts (schema.table), not {str(table)!r}", where=self.url
+            )
+        *prefix, name = table.parts
+        if prefix:
+            rows = self._run("SELECT name, type FROM pragma_table_info(?, ?) ORDER BY cid", (name, prefix[0]))
+        else:
+            rows = self._run("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", (name,))
+        found = rows.to_pylist()
+        if not found:
+            raise CatalogError(f"table {str(table)!r} not found in the SQLite database {self.path}", where=self.url)
+        return [ColumnInfo(row["name"], row["type"] or "", classify_sqlite_type(row["type"] or "")) for row in found]
+
+
+def classify_sqlite_type(declared: str) -> str:
+    """A declared type's kind: segwise's names first, then SQLite's affinity rules."""
+    kind = classify_type(declared)
+    if kind != "other" or not declared:
+        return kind
+    upper = declared.upper()
+    if "INT" in upper:
+        return "integer"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "string"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "float"
+    return "other"
+
+
+@hookimpl
+def segwise_adapters() -> list[type[Adapter]]:
+    return [SQLiteAdapter]
