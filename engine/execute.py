@@ -132,4 +132,5 @@ def _bucket_array(buckets: list[datetime], timezone: str) -> pa.Array:
     naive = pa.array(buckets, type=pa.timestamp("us"))
     if timezone == "UTC":
         return naive.cast(pa.timestamp("us", tz="UTC"))
-    return pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+    # A local midnight skipped by a daylight-saving jump starts at the first instant after it.
+    return pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="latest")

@@ -114,7 +114,9 @@ _STEP = {
 }
 
 
-def bucket_starts(start: datetime, end: datetime, grain: str, week_start: int) -> tuple[datetime, ...]:
+def bucket_starts(
+    start: datetime, end: datetime, grain: str, week_start: int, tz: ZoneInfo | None = None
+) -> tuple[datetime, ...]:
     if grain == "total":
         return (start,)
     amount, unit = _STEP[grain]
@@ -130,10 +132,16 @@ def bucket_starts(start: datetime, end: datetime, grain: str, week_start: int) -
     buckets = []
     current, index = first, 0
     while current < end:
-        buckets.append(current)
+        # An hour skipped by a daylight-saving jump does not exist: no event can be in it.
+        if grain != "hour" or tz is None or _exists(current, tz):
+            buckets.append(current)
         index += 1
         current = shift(first, index * amount, unit)
     return tuple(buckets)
+
+
+def _exists(local: datetime, tz: ZoneInfo) -> bool:
+    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
 
 
 def _estimate(start: datetime, end: datetime, grain: str) -> int:
@@ -158,6 +166,6 @@ def resolve_timeframe(query: Query, timezone: str, week_start: int, now: datetim
         start_utc=to_utc(start, tz),
         end_utc=to_utc(end, tz),
         grain=query.time_grain,
-        buckets=bucket_starts(start, end, query.time_grain, week_start),
+        buckets=bucket_starts(start, end, query.time_grain, week_start, tz),
         timezone=timezone,
     )
