@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import duckdb
+from sqlglot import exp
+
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
-from sqlglot import exp
 
 from .base import Adapter, Capabilities, ColumnInfo, TableRef, classify_type
 

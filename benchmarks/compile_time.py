@@ -21,7 +21,11 @@ from segwise.demo.generate import write_duckdb
 QUERIES = {
     "two series + breakdown": {
         "series": [
-            {"event": "page_view", "measure": "unique_users", "where": [{"property": "platform", "op": "eq", "value": "web"}]},
+            {
+                "event": "page_view",
+                "measure": "unique_users",
+                "where": [{"property": "platform", "op": "eq", "value": "web"}],
+            },
             {"event": "purchase", "measure": "sum:revenue"},
         ],
         "date_range": {"from": "2025-01-01", "to": "2025-04-01"},

@@ -94,7 +94,8 @@ def measure_definitions() -> dict[str, MeasureDefinition]:
     found: dict[str, tuple[MeasureDefinition, str]] = {}
     for impl in pm.hook.segwise_measures.get_hookimpls():
         plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
-        for definition in impl.function() or []:
+        definitions: list[MeasureDefinition] = impl.function() or []  # type: ignore[assignment]
+        for definition in definitions:
             name = definition.name.lower()
             if name in BUILTIN_MEASURES or (name.startswith("p") and name[1:].isdigit()):
                 raise SpecError(f"plugin {plugin_name} registers the measure {name!r}, which is built in")

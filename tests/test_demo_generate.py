@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import yaml
+
 from segwise.demo.generate import EVENT_NAMES, DemoInfo, generate_tables, write_duckdb
 
 START = date(2025, 1, 1)

@@ -127,7 +127,7 @@ def summary(table: pa.Table, max_rows: int = 6) -> Table:
     grid.add_column("value" if single_bucket else "latest buckets", justify="right" if single_bucket else "left")
     keys: dict[tuple[Any, ...], list[tuple[datetime, Any]]] = {}
     for row in table.to_pylist():
-        key = tuple(row[c] for c in group_columns) + (row["series"],)
+        key = (*tuple(row[c] for c in group_columns), row["series"])
         keys.setdefault(key, []).append((row["bucket"], row["value"]))
     ranked = sorted(keys.items(), key=lambda item: -_total(item[1]))
     for key, cells in ranked[:max_rows]:
