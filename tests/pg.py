@@ -58,10 +58,12 @@ class PostgresServer:
     def port(self) -> int:
         return urlsplit(self.dsn).port or 5432
 
-    def with_credentials(self, user: str, password: str) -> str:
-        """The DSN with another user and password (to test refused logins)."""
+    def with_credentials(self, user: str | None = None, password: str | None = None) -> str:
+        """The DSN with another user and/or password (to test refused logins)."""
         parts = urlsplit(self.dsn)
-        netloc = f"{user}:{password}@{parts.hostname}:{self.port}"
+        login = user if user is not None else (parts.username or USER)
+        secret = password if password is not None else (parts.password or "")
+        netloc = f"{login}:{secret}@{parts.hostname}:{self.port}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
     def stop(self) -> None:
