@@ -119,22 +119,37 @@ def next_bucket(start: datetime, grain: str) -> datetime:
     return start.replace(year=index // 12, month=index % 12 + 1)
 
 
-def bucket_list(start: datetime, end: datetime, grain: str, week_start: int) -> list[datetime]:
+def exists(local: datetime, tz: ZoneInfo) -> bool:
+    """Whether a naive local time happens at all (it does not inside a daylight-saving gap)."""
+    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+
+
+def bucket_list(start: datetime, end: datetime, grain: str, week_start: int, tz: ZoneInfo) -> list[datetime]:
+    """Bucket starts from truncate(from), one grain at a time, while before ``to``.
+
+    A bucket that no real time falls in (an hour wholly inside a daylight-saving gap) is left out:
+    checked minute by minute, since gaps are whole minutes.
+    """
     if grain == "total":
         return [start]
     buckets = []
     bucket = truncate(start, grain, week_start)
     while bucket < end:
-        buckets.append(bucket)
-        bucket = next_bucket(bucket, grain)
+        following = next_bucket(bucket, grain)
+        minutes = (bucket + timedelta(minutes=m) for m in range(int((following - bucket).total_seconds()) // 60))
+        if exists(bucket, tz) or any(exists(m, tz) for m in minutes):
+            buckets.append(bucket)
+        bucket = following
     return buckets
 
 
 def aware(local: datetime, tz: ZoneInfo) -> datetime:
-    """A naive local time made aware; ambiguous times take the earliest (fold=0)."""
+    """A naive local time made aware with fold=0: an ambiguous time takes the earlier instant, a
+    time inside a gap the offset before the jump (so a day starting in a gap starts when the gap ends).
+    """
     if tz.key == "UTC":
         return local.replace(tzinfo=UTC)
-    return local.replace(tzinfo=tz, fold=0)
+    return local.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)  # normalized wall time
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +419,7 @@ def oracle(
 
     start, end = date_range(query.get("date_range", {"last": "30d"}), tz, now)
     grain = str(query.get("time_grain", "day")).lower()
-    buckets = bucket_list(start, end, grain, ws)
+    buckets = bucket_list(start, end, grain, ws, tz)
     last_range_day = (end - ONE_MICROSECOND).date()
 
     breakdown = query.get("breakdown") or []

@@ -8,7 +8,7 @@ not by running any code, so that the oracle the shared suite trusts is itself tr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -469,3 +469,55 @@ def test_rolling_breakdown():
         "date_range": {"from": date(2025, 1, 5), "to": date(2025, 1, 7)},
     }
     assert [(r[1], r[3]) for r in run(q)] == [("DE", 1), ("DE", 1), ("US", 1), ("US", 1), (None, 2), (None, 2)]
+
+
+# -- daylight saving ---------------------------------------------------------------------------------
+
+
+def test_hour_skipped_by_spring_forward_is_not_a_bucket():
+    # New York 2025-03-09: 02:00 jumps to 03:00, so local 02:00..03:00 never happens.
+    ny = ZoneInfo("America/New_York")
+    q = {
+        "series": [{"event": "any"}],
+        "time_grain": "hour",
+        "date_range": {"from": D(2025, 3, 9, 0), "to": D(2025, 3, 9, 5)},
+    }
+    buckets = [r["bucket"] for r in oracle(q, EVENTS, USERS, timezone="America/New_York")]
+    assert buckets == [datetime(2025, 3, 9, h, tzinfo=ny) for h in (0, 1, 3, 4)]
+    # 01:00 EST to 03:00 EDT is one real hour
+    assert buckets[2].astimezone(UTC) - buckets[1].astimezone(UTC) == timedelta(hours=1)
+
+
+def test_fall_back_hour_is_one_bucket_at_its_earlier_instant():
+    # New York 2025-11-02: 01:00..02:00 happens twice; one bucket, at the first 01:00 (EDT).
+    q = {
+        "series": [{"event": "any"}],
+        "time_grain": "hour",
+        "date_range": {"from": D(2025, 11, 2, 0), "to": D(2025, 11, 2, 3)},
+    }
+    buckets = [r["bucket"] for r in oracle(q, EVENTS, USERS, timezone="America/New_York")]
+    assert [b.astimezone(UTC).hour for b in buckets] == [4, 5, 7]  # 00:00 EDT, 01:00 EDT, 02:00 EST
+
+
+def test_day_starting_in_a_gap_starts_when_the_gap_ends():
+    # Beirut 2025-03-30: midnight jumps to 01:00 (UTC+2 -> UTC+3); the day is still a bucket,
+    # starting at 01:00 +03:00 = 22:00 UTC on the 29th.
+    q = {
+        "series": [{"event": "any"}],
+        "time_grain": "day",
+        "date_range": {"from": date(2025, 3, 29), "to": date(2025, 3, 31)},
+    }
+    buckets = [r["bucket"] for r in oracle(q, EVENTS, USERS, timezone="Asia/Beirut")]
+    assert [b.astimezone(UTC) for b in buckets] == [utc(2025, 3, 28, 22), utc(2025, 3, 29, 22)]
+
+
+def test_hour_partly_in_a_half_hour_gap_is_kept():
+    # Lord Howe Island 2025-10-05: 02:00 jumps to 02:30 (+10:30 -> +11). Local 02:30..03:00 exists,
+    # so the 02:00 hour bucket stays; it starts at 02:30 +11:00 = 15:30 UTC on the 4th.
+    q = {
+        "series": [{"event": "any"}],
+        "time_grain": "hour",
+        "date_range": {"from": D(2025, 10, 5, 1), "to": D(2025, 10, 5, 4)},
+    }
+    buckets = [r["bucket"].astimezone(UTC) for r in oracle(q, EVENTS, USERS, timezone="Australia/Lord_Howe")]
+    assert buckets == [utc(2025, 10, 4, 14, 30), utc(2025, 10, 4, 15, 30), utc(2025, 10, 4, 16)]

@@ -1,0 +1,259 @@
+"""Fixtures for the shared segmentation suite: one backend per live engine, three datasets.
+
+``backend`` is parametrized over ``tests.backends.BACKENDS``, so every test that uses a dataset
+runs once per engine. Each dataset knows its Arrow tables (for the oracle) and its warehouse URL
+(for the engine); ``dataset.check(query, ...)`` runs both and compares the answers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+import segwise
+from tests.backends import BACKENDS
+from tests.oracle import is_count, oracle, parse_measure
+
+SAMPLES = Path("/work/shared/datasets/mitzu-samples")
+
+
+# -- data ---------------------------------------------------------------------------------------------
+
+
+def generated_tables() -> tuple[pa.Table, pa.Table]:
+    """The demo generator's data, with a few changes that give the suite more to check.
+
+    Users whose number ends in 7 are dropped from the users table (their user properties are null),
+    and the users table gets a ``platform`` column (a name the events table also has, for
+    ``user.platform`` / ``event.platform``) with some nulls.
+    """
+    from segwise.demo.generate import generate_tables
+
+    users, events = generate_tables(users=400, days=60, seed=3)
+    keep = pa.array([not uid.endswith("7") for uid in users.column("user_id").to_pylist()])
+    users = users.filter(keep)
+    if "platform" not in users.column_names:
+        choices = ["web", "ios", None]
+        users = users.append_column(
+            "platform", pa.array([choices[i % 3] for i in range(users.num_rows)], type=pa.string())
+        )
+    return users, events
+
+
+def read_simple() -> pa.Table:
+    """simple.csv as typed Arrow: empty strings stay '' (not null), 19-digit ids stay int64."""
+    types = {
+        "event_time": pa.timestamp("us"),
+        "event_type": pa.string(),
+        "product-id": pa.string(),
+        "category_id": pa.int64(),
+        "category_code": pa.string(),
+        "brand": pa.string(),
+        "price": pa.float64(),
+        "user_id": pa.int64(),
+        "user_session": pa.string(),
+    }
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    return pacsv.read_csv(SAMPLES / "simple.csv", convert_options=convert)
+
+
+def simple_users(events: pa.Table) -> pa.Table:
+    """A small users table for simple.csv keyed by its int64 user ids.
+
+    Users whose id is divisible by 7 have no row; ``tier`` cycles gold/silver/null; ``score`` is
+    an integer, ``vip`` a boolean.
+    """
+    ids = sorted(set(events.column("user_id").to_pylist()))
+    ids = [uid for uid in ids if uid % 7 != 0]
+    tiers = ["gold", "silver", None]
+    return pa.table(
+        {
+            "user_id": pa.array(ids, type=pa.int64()),
+            "tier": pa.array([tiers[uid % 3] for uid in ids], type=pa.string()),
+            "score": pa.array([uid % 100 for uid in ids], type=pa.int64()),
+            "vip": pa.array([uid % 2 == 0 for uid in ids], type=pa.bool_()),
+        }
+    )
+
+
+def read_subscriptions() -> pa.Table:
+    types = {"event_time": pa.timestamp("us"), "user_id": pa.string(), "event_type": pa.string()}
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    return pacsv.read_csv(SAMPLES / "subscriptions.csv", convert_options=convert)
+
+
+# -- comparing answers ----------------------------------------------------------------------------------
+
+
+def expected_value_type(query: dict[str, Any]) -> pa.DataType:
+    counts = all(is_count(parse_measure(s.get("measure", "events"))) for s in query["series"])
+    return pa.int64() if counts else pa.float64()
+
+
+def _same_value(got: Any, want: Any) -> bool:
+    if got is None or want is None:
+        return got is None and want is None
+    if isinstance(want, int) and not isinstance(want, bool):
+        return isinstance(got, int) and got == want
+    return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def assert_same(result: pa.Table, expected: list[dict[str, Any]], query: dict[str, Any], timezone: str) -> None:
+    """The engine's table equals the oracle's rows: schema, order, values (floats to 1e-9)."""
+    breakdown = query.get("breakdown") or []
+    if isinstance(breakdown, str):
+        breakdown = [breakdown]
+    names = ["bucket", *breakdown, "series", "value"]
+    assert result.column_names == names, f"columns {result.column_names} != {names}"
+    schema = result.schema
+    assert schema.field("bucket").type == pa.timestamp("us", tz=timezone), schema.field("bucket").type
+    for name in breakdown:
+        assert schema.field(name).type == pa.string(), f"breakdown column {name}: {schema.field(name).type}"
+    assert schema.field("series").type == pa.string(), schema.field("series").type
+    assert schema.field("value").type == expected_value_type(query), schema.field("value").type
+
+    got = result.to_pylist()
+    problems = []
+    if len(got) != len(expected):
+        problems.append(f"{len(got)} rows from the engine, {len(expected)} from the oracle")
+    for i, (g, w) in enumerate(zip(got, expected, strict=False)):
+        same = (
+            g["bucket"].astimezone(UTC) == w["bucket"].astimezone(UTC)
+            and all(g[n] == w[n] for n in breakdown)
+            and g["series"] == w["series"]
+            and _same_value(g["value"], w["value"])
+        )
+        if not same:
+            problems.append(f"row {i}: engine {_show(g)} != oracle {_show(w)}")
+        if len(problems) >= 12:
+            break
+    if len(got) != len(expected):
+        engine_keys = {_key(r, breakdown) for r in got}
+        oracle_keys = {_key(r, breakdown) for r in expected}
+        only_engine = sorted(engine_keys - oracle_keys, key=repr)[:5]
+        only_oracle = sorted(oracle_keys - engine_keys, key=repr)[:5]
+        problems.append(f"only in the engine: {only_engine}; only in the oracle: {only_oracle}")
+    assert not problems, "\n".join(problems)
+
+
+def _key(row: dict[str, Any], breakdown: list[str]) -> tuple[Any, ...]:
+    return (row["bucket"].isoformat(), *(row[n] for n in breakdown), row["series"])
+
+
+def _show(row: dict[str, Any]) -> str:
+    parts = [f"{k}={v.isoformat() if isinstance(v, datetime) else v!r}" for k, v in row.items()]
+    return "{" + ", ".join(parts) + "}"
+
+
+# -- datasets ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """One dataset loaded into one backend."""
+
+    name: str
+    backend: str
+    url: str
+    events: pa.Table
+    users: pa.Table | None
+    event_name: str
+    _rows: list[dict[str, Any]] = field(default_factory=list)
+    _user_rows: list[dict[str, Any]] | None = None
+    _projects: dict[tuple[str, str], segwise.Project] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rows = self.events.to_pylist()
+        self._user_rows = None if self.users is None else self.users.to_pylist()
+
+    def project(self, timezone: str = "UTC", week_start: str = "monday") -> segwise.Project:
+        key = (timezone, week_start)
+        if key not in self._projects:
+            self._projects[key] = segwise.Project(
+                warehouse=self.url,
+                timezone=timezone,
+                week_start=week_start,
+                event_tables=[{"table": "events", "event_name": self.event_name}],
+                user_tables=[{"table": "users"}] if self.users is not None else [],
+            )
+        return self._projects[key]
+
+    def expected(
+        self, query: dict[str, Any], timezone: str = "UTC", week_start: str = "monday", now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return oracle(
+            query,
+            self._rows,
+            self._user_rows,
+            event_name_col=self.event_name,
+            timezone=timezone,
+            week_start=week_start,
+            now=now,
+        )
+
+    def check(
+        self, query: dict[str, Any], timezone: str = "UTC", week_start: str = "monday", now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Run ``query`` on the engine and the oracle, assert they agree, return the oracle's rows.
+
+        A backend other than the embedded default may refuse a query it cannot answer exactly
+        (``UnsupportedError``, e.g. no time zones or exact percentiles); the test is then skipped.
+        """
+        try:
+            result = segwise.run(query, self.project(timezone, week_start), now=now)
+        except segwise.UnsupportedError as exc:
+            if self.backend == "duckdb":
+                raise
+            pytest.skip(f"{self.backend} refuses: {exc}")
+        expected = self.expected(query, timezone, week_start, now)
+        assert_same(result, expected, query, timezone)
+        return expected
+
+    def close(self) -> None:
+        for project in self._projects.values():
+            project.close()
+
+
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of a live engine in ``BACKENDS``."""
+    return request.param
+
+
+def _load(
+    name: str, backend: str, tmp_path_factory: pytest.TempPathFactory, tables: dict[str, pa.Table], event_name: str
+) -> Dataset:
+    directory = tmp_path_factory.mktemp(f"{backend}-{name}")
+    url = BACKENDS[backend].load(tables, directory, name)
+    return Dataset(name, backend, url, tables["events"], tables.get("users"), event_name)
+
+
+@pytest.fixture(scope="session")
+def generated(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    users, events = generated_tables()
+    dataset = _load("generated", backend, tmp_path_factory, {"events": events, "users": users}, "event_name")
+    yield dataset
+    dataset.close()
+
+
+@pytest.fixture(scope="session")
+def simple(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    events = read_simple()
+    tables = {"events": events, "users": simple_users(events)}
+    dataset = _load("simple", backend, tmp_path_factory, tables, "event_type")
+    yield dataset
+    dataset.close()
+
+
+@pytest.fixture(scope="session")
+def subscriptions(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    dataset = _load("subscriptions", backend, tmp_path_factory, {"events": read_subscriptions()}, "event_type")
+    yield dataset
+    dataset.close()
