@@ -151,6 +151,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+PREFIX = "segwise-pg-"
+OWNER = "owner.pid"
+
+
+def _reap_orphans(bindir: Path, prefix: list[str]) -> None:
+    """Stop and delete clusters whose test process died without cleaning up (killed, timed out)."""
+    for base in Path("/tmp").glob(PREFIX + "*"):
+        try:
+            owner = int((base / OWNER).read_text())
+            os.kill(owner, 0)
+            continue  # its process is alive (or the folder is being set up): not ours to touch
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            stop = [*prefix, str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "-w", "stop"]
+            subprocess.run(stop, capture_output=True, timeout=30, check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _start_local_cluster() -> PostgresServer:
     bindir = _find_bindir()
     as_root = os.geteuid() == 0
@@ -162,8 +183,10 @@ def _start_local_cluster() -> PostgresServer:
         prefix = ["runuser", "-u", USER, "--"]
     else:
         prefix = []
+    _reap_orphans(bindir, prefix)
     # Under /tmp, not pytest's 0700 tmp_path: the server user needs +x on every parent folder.
-    base = Path(tempfile.mkdtemp(prefix="segwise-pg-", dir="/tmp"))
+    base = Path(tempfile.mkdtemp(prefix=PREFIX, dir="/tmp"))
+    (base / OWNER).write_text(str(os.getpid()))
     base.chmod(0o755)
     data, run_dir, pwfile = base / "data", base / "run", base / "pwfile"
     password = secrets.token_hex(12)

@@ -255,6 +255,19 @@ def test_postgres_statement_errors_keep_sqlstate(server: PostgresServer) -> None
         postgres.close()
 
 
+def test_no_server_skips_or_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import pg
+
+    monkeypatch.setattr(pg, "_server", None)
+    monkeypatch.setattr(pg, "_failure", "no PostgreSQL server for the tests: (simulated)")
+    monkeypatch.delenv(pg.ENV_REQUIRE, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="simulated"):
+        pg.postgres_dsn()
+    monkeypatch.setenv(pg.ENV_REQUIRE, "1")
+    with pytest.raises(pytest.fail.Exception, match="SEGWISE_REQUIRE_POSTGRES is set"):
+        pg.postgres_dsn()
+
+
 # -- connection failures -------------------------------------------------------------------------
 
 
@@ -476,7 +489,7 @@ def test_sqlite_time_comparisons_follow_time_order() -> None:
 
 def test_stored_canonical_text_sorts_in_time_order() -> None:
     moments = [datetime(2024, 1, 1, 10), datetime(2024, 1, 1, 10, 0, 0, 1), datetime(2024, 1, 1, 10, 0, 0, 500000)]
-    texts = [canonical_text(m) for m in moments]
+    texts = [str(canonical_text(m)) for m in moments]
     assert texts == ["2024-01-01 10:00:00", "2024-01-01 10:00:00.000001", "2024-01-01 10:00:00.500000"]
     assert sorted(texts) == texts
 
