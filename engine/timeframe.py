@@ -132,16 +132,17 @@ def bucket_starts(
     buckets = []
     current, index = first, 0
     while current < end:
-        # An hour skipped by a daylight-saving jump does not exist: no event can be in it.
-        if grain != "hour" or tz is None or _exists(current, tz):
+        # An hour wholly skipped by a daylight-saving jump does not exist: no event can be in it.
+        if grain != "hour" or tz is None or _first_existing(current, tz) < current + timedelta(hours=1):
             buckets.append(current)
         index += 1
         current = shift(first, index * amount, unit)
     return tuple(buckets)
 
 
-def _exists(local: datetime, tz: ZoneInfo) -> bool:
-    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+def _first_existing(local: datetime, tz: ZoneInfo) -> datetime:
+    """``local`` itself if it exists in ``tz``, else the first local time after the DST gap."""
+    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
 
 
 def _estimate(start: datetime, end: datetime, grain: str) -> int:
