@@ -89,6 +89,101 @@ def read_subscriptions() -> pa.Table:
     return pacsv.read_csv(SAMPLES / "subscriptions.csv", convert_options=convert)
 
 
+EDGE_LABELS = ["a_b", "axb", "a%b", "100%", "O'Brien", "back\\slash", "Other", "Z", "z", "é", "Ünï", "", None]
+
+
+def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
+    """A small hand-made dataset of awkward values (June 2025, UTC).
+
+    - ``label``: LIKE wildcards (``_`` ``%``), a quote, a backslash, a real value ``Other``, case and
+      non-ASCII letters whose code-point order differs from dictionary order, '' and null;
+    - null user ids on every 11th event; user ``u6`` has no users row;
+    - ``n`` (int, nulls), ``x`` (float, nulls), ``flag`` (bool, nulls), ``day`` (date);
+    - events exactly at 2025-06-01 00:00 and 2025-06-11 00:00 (the bounds of the usual range), and
+      events with the label ``early`` only before it (look-back for rolling measures);
+    - events around New York's 2025 daylight-saving changes (label ``dst``).
+
+    ``aware=True`` stores ``event_time`` as a time-zone-aware column (same instants).
+    """
+    from datetime import date, timedelta
+
+    start = datetime(2025, 6, 1)
+    rows = []
+    for i in range(80):
+        rows.append(
+            {
+                "user_id": None if i % 11 == 0 else f"u{i % 7}",
+                "event_time": start + timedelta(hours=4 * i, minutes=(i % 3) * 17),
+                "event_name": ["open", "click", "buy"][i % 3],
+                "label": EDGE_LABELS[i % len(EDGE_LABELS)],
+                "n": None if i % 4 == 0 else i % 5,
+                "x": None if i % 6 == 0 else i * 1.25,
+                "flag": [True, False, None, True][i % 4],
+                "day": date(2025, 6, 1) + timedelta(days=i % 9),
+            }
+        )
+    for i, when in enumerate([datetime(2025, 5, 29, 10), datetime(2025, 5, 30, 23, 59), datetime(2025, 6, 11)]):
+        rows.append(
+            {
+                "user_id": f"u{i}",
+                "event_time": when,
+                "event_name": "open",
+                "label": "early",
+                "n": 1,
+                "x": 1.0,
+                "flag": True,
+                "day": when.date(),
+            }
+        )
+    # New York daylight saving in 2025: 01:30 EDT and 01:30 EST on 2025-11-02 (the repeated hour), and
+    # the last minute before and the first after the jump on 2025-03-09
+    for i, when in enumerate(
+        [
+            datetime(2025, 11, 2, 5, 30),
+            datetime(2025, 11, 2, 6, 30),
+            datetime(2025, 3, 9, 6, 59),
+            datetime(2025, 3, 9, 7),
+        ]
+    ):
+        rows.append(
+            {
+                "user_id": f"u{i}",
+                "event_time": when,
+                "event_name": "click",
+                "label": "dst",
+                "n": i,
+                "x": float(i),
+                "flag": False,
+                "day": when.date(),
+            }
+        )
+    events = pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("user_id", pa.string()),
+                ("event_time", pa.timestamp("us")),
+                ("event_name", pa.string()),
+                ("label", pa.string()),
+                ("n", pa.int64()),
+                ("x", pa.float64()),
+                ("flag", pa.bool_()),
+                ("day", pa.date32()),
+            ]
+        ),
+    )
+    if aware:
+        index = events.schema.get_field_index("event_time")
+        events = events.set_column(index, "event_time", events.column("event_time").cast(pa.timestamp("us", tz="UTC")))
+    users = pa.table(
+        {
+            "user_id": [f"u{i}" for i in range(6)],
+            "segment": ["Other", "a_b", None, "é", "Z", "z"],
+        }
+    )
+    return events, users
+
+
 # -- comparing answers ----------------------------------------------------------------------------------
 
 
@@ -248,6 +343,16 @@ def simple(backend: str, tmp_path_factory: pytest.TempPathFactory):
     events = read_simple()
     tables = {"events": events, "users": simple_users(events)}
     dataset = _load("simple", backend, tmp_path_factory, tables, "event_type")
+    yield dataset
+    dataset.close()
+
+
+@pytest.fixture(scope="session", params=["naive", "aware"])
+def edge(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The awkward-values dataset, with ``event_time`` naive (UTC) or time-zone-aware."""
+    events, users = edge_tables(aware=request.param == "aware")
+    name = f"edge_{request.param}"
+    dataset = _load(name, backend, tmp_path_factory, {"events": events, "users": users}, "event_name")
     yield dataset
     dataset.close()
 

@@ -485,7 +485,8 @@ def oracle(
                     first = last - timedelta(days=days - 1)
                     active = {r.user_id for r in group_rows if first <= r.day <= last and r.user_id is not None}
                     cells.append(len(active))
-                if any(cells):
+                # a group is shown if it has a row in range, or look-back rows that count somewhere
+                if any(cells) or any(r.local >= start for r in group_rows):
                     values[group] = cells
             else:
                 in_range = [r for r in group_rows if r.local >= start]

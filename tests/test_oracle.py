@@ -521,3 +521,61 @@ def test_hour_partly_in_a_half_hour_gap_is_kept():
     }
     buckets = [r["bucket"].astimezone(UTC) for r in oracle(q, EVENTS, USERS, timezone="Australia/Lord_Howe")]
     assert buckets == [utc(2025, 10, 4, 14, 30), utc(2025, 10, 4, 15, 30), utc(2025, 10, 4, 16)]
+
+
+def test_rolling_groups_in_range_or_counted_from_look_back():
+    extra = [
+        # in range but without a user: the group is shown, with zeros
+        {
+            "id": "x1",
+            "event_name": "view",
+            "user_id": None,
+            "event_time": D(2025, 1, 6, 9),
+            "price": None,
+            "brand": "ghost",
+        },
+        # only before `from`, inside the 7-day look-back of 01-06: the group is shown
+        {
+            "id": "x2",
+            "event_name": "view",
+            "user_id": "u4",
+            "event_time": D(2025, 1, 2, 9),
+            "price": None,
+            "brand": "old",
+        },
+        # only before the look-back: not shown
+        {
+            "id": "x3",
+            "event_name": "view",
+            "user_id": "u4",
+            "event_time": D(2024, 12, 20, 9),
+            "price": None,
+            "brand": "older",
+        },
+    ]
+    q = {
+        "series": [{"event": "view", "measure": "wau"}],
+        "time_grain": "day",
+        "breakdown": ["brand"],
+        "date_range": {"from": date(2025, 1, 6), "to": date(2025, 1, 8)},
+    }
+    rows = [(r["brand"], r["value"]) for r in oracle(q, EVENTS + extra, USERS)]
+    # views by brand with windows 12-31..01-06 and 01-01..01-07:
+    # "" u4 (e6) 1 1; acme u1 (e1) u3 (e10) 2 2; bolt u2 (e2) 1 1; crest u1 (e8) 1 1;
+    # ghost 0 0; old u4 (x2 on 01-02) 1 1; null u3 (e4 on 01-02) 1 1
+    assert rows == [
+        ("", 1),
+        ("", 1),
+        ("acme", 2),
+        ("acme", 2),
+        ("bolt", 1),
+        ("bolt", 1),
+        ("crest", 1),
+        ("crest", 1),
+        ("ghost", 0),
+        ("ghost", 0),
+        ("old", 1),
+        ("old", 1),
+        (None, 1),
+        (None, 1),
+    ]
