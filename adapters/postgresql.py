@@ -15,6 +15,7 @@ Driver facts this module relies on (adbc-driver-postgresql 1.x):
 from __future__ import annotations
 
 import re
+import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -95,6 +96,8 @@ class PostgresAdapter(PostgresFlavor, Adapter):
 
     def __init__(self, url: str, base_dir: Path | None = None, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> None:
         super().__init__(url, base_dir)
+        # One statement at a time: a libpq connection shared by threads loses protocol sync.
+        self._lock = threading.RLock()
         self.display_url = redact(url)
         dbapi = import_driver("adbc_driver_postgresql.dbapi", "PostgreSQL", "postgresql")
         self._error: type[Exception] = dbapi.Error
@@ -109,13 +112,14 @@ class PostgresAdapter(PostgresFlavor, Adapter):
             raise
 
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            self._con.close()
 
     # -- execution ---------------------------------------------------------------------------
 
     def _run(self, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
         try:
-            with self._con.cursor() as cur:
+            with self._lock, self._con.cursor() as cur:
                 cur.execute(sql, parameters)
                 return cur.fetch_arrow_table()
         except self._error as exc:
@@ -126,7 +130,7 @@ class PostgresAdapter(PostgresFlavor, Adapter):
 
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         try:
-            with self._con.cursor() as cur:
+            with self._lock, self._con.cursor() as cur:  # held while the caller iterates
                 cur.execute(sql)
                 yield from cur.fetch_record_batch()
         except self._error as exc:

@@ -16,6 +16,7 @@ suffixes) work for bucketing and the date range, which normalise through ``strft
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
@@ -152,6 +153,7 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
+        self._lock = threading.RLock()  # one statement at a time on the shared connection
         self.path = database_path(url, base_dir)
         if self.path != MEMORY and not Path(self.path).is_file():
             # (mode=ro on a missing file fails with a misleading "failed to allocate memory")
@@ -169,7 +171,8 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
             self._run(pragma)
 
     def close(self) -> None:
-        self._con.close()
+        with self._lock:
+            self._con.close()
 
     # -- execution ---------------------------------------------------------------------------
 
@@ -180,7 +183,7 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
 
     def _run(self, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
         try:
-            with self._cursor() as cur:
+            with self._lock, self._cursor() as cur:
                 cur.execute(sql, parameters)
                 return cur.fetch_arrow_table()
         except self._error as exc:
@@ -191,7 +194,7 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
 
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         try:
-            with self._cursor() as cur:
+            with self._lock, self._cursor() as cur:  # held while the caller iterates
                 cur.execute(sql)
                 yield from cur.fetch_record_batch()
         except self._error as exc:

@@ -242,6 +242,18 @@ def test_writes_are_refused(engine: str, adapter: Adapter) -> None:
     assert adapter.execute(count).column(0)[0].as_py() == before
 
 
+def test_threads_can_share_one_adapter(adapter: Adapter) -> None:
+    """The HTTP server runs requests in threads; without a lock libpq loses protocol sync."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def job(i: int) -> tuple[int, int]:
+        row = adapter.execute(f"SELECT {i} AS i, count(*) AS n FROM events").to_pylist()[0]
+        return row["i"], row["n"]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(job, range(40))) == [(i, 13) for i in range(40)]
+
+
 def test_postgres_statement_errors_keep_sqlstate(server: PostgresServer) -> None:
     postgres = PostgresAdapter(server.dsn)
     try:
