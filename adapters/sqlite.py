@@ -131,8 +131,8 @@ class SQLiteFlavor(SqlFlavor):
                 ]
             )
         text = exp.cast(value, exp.DataType.Type.TEXT)
-        if kind == "float":  # '1.0e+20' -> '1e+20'
-            return _call("replace", text, _text(".0e"), _text("e"))
+        if kind == "float":
+            return _float_text(value)
         if kind in ("timestamp", "timestamptz"):  # '2024-01-02T10:00:00.500000' -> '2024-01-02 10:00:00.5'
             spaced = _call("replace", value, _text("T"), _text(" "))
             trimmed = _call("rtrim", _call("rtrim", spaced.copy(), _text("0")), _text("."))
@@ -144,6 +144,47 @@ class SQLiteFlavor(SqlFlavor):
         # SQLite takes no column list on a VALUES alias; its VALUES columns are column1, column2 ...
         outputs = [exp.column(f"column{i + 1}").as_(name) for i, name in enumerate(columns)]
         return exp.select(*outputs, copy=False).from_(exp.Values(expressions=rows), copy=False)
+
+
+def _float_text(value: exp.Expr) -> exp.Expr:
+    """A REAL as Python's ``repr`` (and DuckDB) print it.
+
+    SQLite prints the shortest round-trip digits too, but writes ``1.0e+20`` for ``1e+20`` and
+    switches to exponents only from 1e17, where Python switches at 1e16:
+    ``10000000000000000.0`` is ``1e+16`` and ``12345678901234568.0`` is ``1.2345678901234568e+16``.
+    """
+    plain = _call("replace", exp.cast(value.copy(), exp.DataType.Type.TEXT), _text(".0e"), _text("e"))
+    magnitude = _call("abs", value.copy())
+    in_gap = exp.and_(
+        exp.GTE(this=magnitude, expression=exp.Literal.number("1e16")),
+        exp.LT(this=magnitude.copy(), expression=exp.Literal.number("1e17")),
+    )
+    # 17 integer digits, trailing zeros dropped: the mantissa's digits
+    digits = _call(
+        "rtrim",
+        _call(
+            "substr", exp.cast(magnitude.copy(), exp.DataType.Type.TEXT), exp.Literal.number(1), exp.Literal.number(17)
+        ),
+        _text("0"),
+    )
+    fraction = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.GT(this=_call("length", digits.copy()), expression=exp.Literal.number(1)),
+                true=exp.DPipe(this=_text("."), expression=_call("substr", digits.copy(), exp.Literal.number(2))),
+            )
+        ],
+        default=_text(""),
+    )
+    sign = exp.Case(
+        ifs=[exp.If(this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)), true=_text("-"))],
+        default=_text(""),
+    )
+    first = _call("substr", digits, exp.Literal.number(1), exp.Literal.number(1))
+    exponent_form = exp.DPipe(
+        this=exp.DPipe(this=exp.DPipe(this=sign, expression=first), expression=fraction), expression=_text("e+16")
+    )
+    return exp.Case(ifs=[exp.If(this=in_gap, true=exponent_form)], default=plain)
 
 
 class SQLiteAdapter(SQLiteFlavor, Adapter):
