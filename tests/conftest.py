@@ -92,13 +92,19 @@ def read_subscriptions() -> pa.Table:
 EDGE_LABELS = ["a_b", "axb", "a%b", "100%", "O'Brien", "back\\slash", "Other", "Z", "z", "é", "Ünï", "", None]
 
 
+# floats whose shortest round-trip text needs 16-17 digits, exponents, or ends in .0; and null
+EDGE_FLOATS = [1e16, 1e-05, 123456789.123, 0.30000000000000004, 1.2345678901234568e16, 1e15, -2.5, None, 0.1]
+EDGE_MICROS = [0, 500000, 123456, 1]
+
+
 def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
     """A small hand-made dataset of awkward values (June 2025, UTC).
 
     - ``label``: LIKE wildcards (``_`` ``%``), a quote, a backslash, a real value ``Other``, case and
       non-ASCII letters whose code-point order differs from dictionary order, '' and null;
     - null user ids on every 11th event; user ``u6`` has no users row;
-    - ``n`` (int, nulls), ``x`` (float, nulls), ``flag`` (bool, nulls), ``day`` (date);
+    - ``n`` (int, nulls), ``x`` (float, nulls), ``flag`` (bool, nulls), ``day`` (date), ``big`` (floats
+      that print awkwardly), ``seen`` (a naive timestamp, with and without fractions of a second);
     - events exactly at 2025-06-01 00:00 and 2025-06-11 00:00 (the bounds of the usual range), and
       events with the label ``early`` only before it (look-back for rolling measures);
     - events around New York's 2025 daylight-saving changes (label ``dst``).
@@ -120,6 +126,8 @@ def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
                 "x": None if i % 6 == 0 else i * 1.25,
                 "flag": [True, False, None, True][i % 4],
                 "day": date(2025, 6, 1) + timedelta(days=i % 9),
+                "big": EDGE_FLOATS[i % len(EDGE_FLOATS)],
+                "seen": datetime(2025, 5, 1, i % 24, i % 60, i % 7) + timedelta(microseconds=EDGE_MICROS[i % 4]),
             }
         )
     for i, when in enumerate([datetime(2025, 5, 29, 10), datetime(2025, 5, 30, 23, 59), datetime(2025, 6, 11)]):
@@ -169,6 +177,8 @@ def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
                 ("x", pa.float64()),
                 ("flag", pa.bool_()),
                 ("day", pa.date32()),
+                ("big", pa.float64()),
+                ("seen", pa.timestamp("us")),
             ]
         ),
     )

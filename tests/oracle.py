@@ -303,7 +303,7 @@ def breakdown_text(value: Any) -> str | None:
         return repr(value)
     if isinstance(value, datetime):
         text = value.strftime("%Y-%m-%d %H:%M:%S")
-        return text + (f".{value.microsecond:06d}" if value.microsecond else "")
+        return text + (f".{value.microsecond:06d}".rstrip("0") if value.microsecond else "")
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"oracle: cannot print breakdown value {value!r}")

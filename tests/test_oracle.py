@@ -367,6 +367,9 @@ def test_breakdown_values_are_text():
     ]
     assert breakdown_text(date(2025, 1, 2)) == "2025-01-02"
     assert breakdown_text(D(2025, 1, 2, 3, 4, 5)) == "2025-01-02 03:04:05"
+    # fractions of a second as DuckDB prints them: trailing zeros dropped
+    assert breakdown_text(D(2025, 1, 2, 3, 4, 5, 500000)) == "2025-01-02 03:04:05.5"
+    assert breakdown_text(D(2025, 1, 2, 3, 4, 5, 123456)) == "2025-01-02 03:04:05.123456"
     q = {"series": [{"event": "purchase"}], "date_range": WEEK, "time_grain": "total", "breakdown": ["price"]}
     assert [(r[1], r[3]) for r in run(q)] == [("40.0", 1), ("60.0", 1)]
 
