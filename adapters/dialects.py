@@ -1,47 +1,432 @@
-"""Render-only SQL flavors for warehouses segwise can write SQL for without a live connection."""
+"""Render-only SQL flavors: warehouses segwise writes SQL for without a live connection.
+
+``segwise sql QUERY --dialect NAME`` and ``project.compile(query, dialect=NAME)`` build the
+statement with the compiler's portable expressions and ask these flavors for the few parts
+that differ between warehouses. sqlglot translates most of the rest, but some of its
+translations are valid SQL with a different meaning (Trino and Databricks get approximate
+percentiles for ``PERCENTILE_CONT``; Snowflake's ``CONVERT_TIMEZONE`` with two arguments
+reads a naive timestamp in the session's zone), so each flavor states the construct it means.
+
+Conventions every flavor keeps (they are what the compiler's hooks promise):
+
+* an event-time column that the catalog calls ``timestamp`` holds naive UTC times; the
+  warehouse's naive type stands for it (``TIMESTAMP_NTZ``, BigQuery ``DATETIME``, ...);
+* :meth:`to_local` returns the *naive local* time (wall clock in the project's zone), and
+  :meth:`truncate` / :meth:`add_days` work on such values without consulting a session
+  time zone or a session week start, so the answer does not depend on session settings;
+* weeks start on Monday (the compiler shifts for other week starts).
+
+``render`` may rewrite a few nodes the compiler builds directly (no hook exists for them); it
+does so *in place*, because ``segwise sql`` pretty-prints the same expression object after
+``compile`` rendered it. Every rewrite keeps the result unchanged.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from sqlglot import exp
+
+from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
-from .base import SqlFlavor
+from .base import GRAIN_UNITS, Capabilities, SqlFlavor
+
+UTC = "UTC"
 
 
-class SnowflakeFlavor(SqlFlavor):
+def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A dialect function call rendered exactly as named (sqlglot does not translate it)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _str(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def _num(value: int | float) -> exp.Expr:
+    return exp.Literal.number(value)
+
+
+def _type(name: str, dialect: str) -> exp.DataType:
+    return exp.DataType.build(name, dialect=dialect)
+
+
+class RenderOnlyFlavor(SqlFlavor):
+    """A flavor with an in-place ``prepare`` step before rendering (see the module docstring)."""
+
+    def prepare(self, expression: exp.Expr) -> None:
+        """Rewrite nodes the dialect cannot take as built; must be idempotent."""
+
+    def render(self, expression: exp.Expr) -> str:
+        self.prepare(expression)
+        return expression.sql(dialect=self.dialect)
+
+
+def _replace_all(expression: exp.Expr, kind: type[exp.Expr], build: Callable[[Any], exp.Expr]) -> None:
+    """Replace every ``kind`` node under ``expression`` (in place) by ``build(node)``."""
+    for node in list(expression.find_all(kind)):
+        if node is expression:  # pragma: no cover - the root is always a statement
+            continue
+        node.replace(build(node))
+
+
+def _null_safe_eq(node: exp.NullSafeEQ) -> exp.Expr:
+    """``a IS NOT DISTINCT FROM b`` as ``(a = b OR (a IS NULL AND b IS NULL))``."""
+    left, right = node.this, node.expression
+    both_null = exp.and_(
+        exp.Is(this=left.copy(), expression=exp.Null()),
+        exp.Is(this=right.copy(), expression=exp.Null()),
+        copy=False,
+    )
+    return exp.paren(
+        exp.or_(exp.EQ(this=left.copy(), expression=right.copy()), exp.paren(both_null, copy=False), copy=False),
+        copy=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Snowflake
+# ---------------------------------------------------------------------------------------------------
+
+_SIMPLE_LOWER = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+class SnowflakeFlavor(RenderOnlyFlavor):
+    """Snowflake: ``TIMESTAMP_NTZ`` event times, three-argument ``CONVERT_TIMEZONE``.
+
+    * ``CONVERT_TIMEZONE('UTC', zone, ts)`` (three arguments) is the NTZ-to-NTZ conversion;
+      the two-argument form reads an NTZ value in the *session* zone.
+    * ``DATE_TRUNC('WEEK', ...)`` follows the ``WEEK_START`` session parameter, so Monday
+      weeks are ``DATEADD(DAY, 1 - DAYOFWEEKISO(ts), DATE_TRUNC('DAY', ts))``.
+    * Literals are cast to ``TIMESTAMP_NTZ`` / ``TIMESTAMP_TZ`` explicitly (plain ``TIMESTAMP``
+      follows ``TIMESTAMP_TYPE_MAPPING``).
+    * Snowflake stores unquoted names in upper case, and the compiler quotes table and column
+      names but not table aliases (``"e"."user_id" ... FROM "events" AS e`` does not resolve
+      there). Quoted names that are plain lower-case identifiers (as a case-insensitive
+      catalog such as DuckDB's reports them) are rendered upper-case, which is how Snowflake
+      resolves the same unquoted name; names with capitals or other characters stay exact.
+    """
+
     name: ClassVar[str] = "snowflake"
     dialect: ClassVar[str] = "snowflake"
 
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        day = exp.TimestampTrunc(this=ts, unit=exp.var("DAY"))
+        if grain != "week":
+            return exp.TimestampTrunc(this=ts, unit=exp.var(GRAIN_UNITS[grain]))
+        back = exp.Sub(this=_num(1), expression=exp.DayOfWeekIso(this=ts.copy()))
+        return exp.DateAdd(this=day, expression=back, unit=exp.var("DAY"))
 
-class BigQueryFlavor(SqlFlavor):
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return exp.DateAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            converted = exp.ConvertTimezone(target_tz=_str(timezone), timestamp=ts)
+            return exp.cast(converted, exp.DataType.Type.TIMESTAMPNTZ)
+        if timezone == UTC:
+            return ts
+        return exp.ConvertTimezone(source_tz=_str(UTC), target_tz=_str(timezone), timestamp=ts)
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.cast(_str(value + "+00:00"), exp.DataType.Type.TIMESTAMPTZ)
+        return exp.cast(_str(value), exp.DataType.Type.TIMESTAMPNTZ)
+
+    def prepare(self, expression: exp.Expr) -> None:
+        for ident in expression.find_all(exp.Identifier):
+            if ident.quoted and _SIMPLE_LOWER.match(ident.name):
+                ident.set("this", ident.name.upper())
+
+
+# ---------------------------------------------------------------------------------------------------
+# BigQuery
+# ---------------------------------------------------------------------------------------------------
+
+
+class BigQueryFlavor(RenderOnlyFlavor):
+    """BigQuery: naive event times are ``DATETIME``; buckets stay ``DATETIME`` throughout.
+
+    * Local time: ``DATETIME(TIMESTAMP(ts, 'UTC'), zone)`` (a ``TIMESTAMP`` column:
+      ``DATETIME(ts, zone)``). ``TIMESTAMP_TRUNC`` would give ``TIMESTAMP`` buckets that do not
+      compare with the ``DATETIME`` bucket spine; ``DATETIME_TRUNC`` keeps them naive.
+    * ``WEEK`` starts on Sunday in BigQuery; Monday weeks are ``ISOWEEK``.
+    * ``PERCENTILE_CONT`` exists only as an analytic (window) function and the aggregate
+      ``APPROX_QUANTILES`` is approximate: no exact percentile, so ``median``/``pNN`` are refused.
+    * ``VALUES`` is not a table in BigQuery; sqlglot renders the spine as
+      ``UNNEST([STRUCT(... AS _b, ...)])``.
+    """
+
     name: ClassVar[str] = "bigquery"
     dialect: ClassVar[str] = "bigquery"
+    capabilities: ClassVar[Capabilities] = Capabilities(exact_percentiles=False)
+
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        unit = "ISOWEEK" if grain == "week" else GRAIN_UNITS[grain]
+        return exp.DatetimeTrunc(this=ts, unit=exp.var(unit))
+
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return exp.DatetimeAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return _fn("DATETIME", ts, _str(timezone))
+        if timezone == UTC:
+            return ts
+        return _fn("DATETIME", _fn("TIMESTAMP", ts, _str(UTC)), _str(timezone))
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.cast(_str(value + "+00:00"), _type("TIMESTAMP", "bigquery"))
+        return exp.cast(_str(value), _type("DATETIME", "bigquery"))
+
+    def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
+        raise UnsupportedError("BigQuery has no exact percentile aggregate (PERCENTILE_CONT is analytic-only)")
 
 
-class RedshiftFlavor(SqlFlavor):
+# ---------------------------------------------------------------------------------------------------
+# Redshift
+# ---------------------------------------------------------------------------------------------------
+
+
+class RedshiftFlavor(RenderOnlyFlavor):
+    """Amazon Redshift.
+
+    * ``CONVERT_TIMEZONE('UTC', zone, ts)`` for naive times; ``tstz AT TIME ZONE zone`` gives the
+      naive local time of a ``TIMESTAMPTZ``.
+    * ``DATEADD(DAY, n, ts)`` to shift; ``DATE_TRUNC('WEEK', ...)`` starts on Monday.
+    * ``IS [NOT] DISTINCT FROM`` is not among Redshift's comparison conditions: the null-safe
+      join on breakdown values becomes ``(a = b OR (a IS NULL AND b IS NULL))``.
+    * Redshift has no ``VALUES`` table; sqlglot renders the spine as ``SELECT ... UNION ALL``.
+    * ``PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY v)`` is exact, as in PostgreSQL.
+    """
+
     name: ClassVar[str] = "redshift"
     dialect: ClassVar[str] = "redshift"
 
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return exp.DateAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
 
-class TrinoFlavor(SqlFlavor):
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.AtTimeZone(this=ts, zone=_str(timezone))
+        if timezone == UTC:
+            return ts
+        return exp.ConvertTimezone(source_tz=_str(UTC), target_tz=_str(timezone), timestamp=ts)
+
+    def prepare(self, expression: exp.Expr) -> None:
+        _replace_all(expression, exp.NullSafeEQ, _null_safe_eq)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Trino
+# ---------------------------------------------------------------------------------------------------
+
+
+class TrinoFlavor(RenderOnlyFlavor):
+    """Trino (and Presto-compatible engines such as Athena v3).
+
+    * Trino has no exact percentile aggregate (``approx_percentile`` only; sqlglot silently
+      turns ``PERCENTILE_CONT`` into it): ``median``/``pNN`` are refused.
+    * Local time: ``CAST(at_timezone(with_timezone(ts, 'UTC'), zone) AS TIMESTAMP(6))``.
+      ``at_timezone`` on a naive value would first read it in the *session* zone.
+    * ``date_add('DAY', n, ts)`` to shift; literals are ``TIMESTAMP(6)`` so microseconds survive.
+    """
+
     name: ClassVar[str] = "trino"
     dialect: ClassVar[str] = "trino"
+    capabilities: ClassVar[Capabilities] = Capabilities(exact_percentiles=False)
+
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return exp.DateAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if not has_tz and timezone == UTC:
+            return ts
+        aware = ts if has_tz else _fn("WITH_TIMEZONE", ts, _str(UTC))
+        return exp.cast(_fn("AT_TIMEZONE", aware, _str(timezone)), _type("TIMESTAMP(6)", "trino"))
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.cast(_str(value + " UTC"), _type("TIMESTAMP(6) WITH TIME ZONE", "trino"))
+        return exp.cast(_str(value), _type("TIMESTAMP(6)", "trino"))
+
+    def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
+        raise UnsupportedError("Trino has no exact percentile aggregate (approx_percentile only)")
 
 
-class ClickHouseFlavor(SqlFlavor):
+# ---------------------------------------------------------------------------------------------------
+# ClickHouse
+# ---------------------------------------------------------------------------------------------------
+
+
+class ClickHouseFlavor(RenderOnlyFlavor):
+    """ClickHouse.
+
+    ClickHouse ``DateTime`` values are instants; their time zone only matters when a function
+    reads calendar fields. segwise's "naive local time" is therefore represented as an instant
+    whose *UTC* wall clock is the local wall clock, and every calendar function is given
+    ``'UTC'`` explicitly, so neither the column's zone nor the server's matters:
+
+    * local time: ``addSeconds(ts, timeZoneOffset(toTimeZone(ts, zone)))``;
+    * buckets: ``toStartOfHour/Day(x, 'UTC')``, ``toDateTime(toMonday(x, 'UTC'), 'UTC')``,
+      ``toDateTime(toStartOfMonth|Quarter|Year(x, 'UTC'), 'UTC')`` (``dateTrunc`` returns
+      ``Date32`` for weeks and ``DateTime64`` for days: bucket types would differ);
+    * literals: ``toDateTime64('...', 6, 'UTC')`` (a string cast is read in the server zone);
+    * exact percentiles: ``quantileExactInclusive(q)(v)`` interpolates as ``PERCENTILE_CONT``
+      (R-7: ``x[floor((n-1)p)]`` plus the fraction of the step to the next value); nulls skipped;
+    * counts are ``UInt64``: ``toInt64(...)``.
+
+    ``render`` also adds ``SETTINGS join_use_nulls = 1`` when the statement has an outer join
+    (without it, unmatched user properties are ``''``/``0`` instead of NULL), replaces
+    ``SUBSTRING`` by ``substringUTF8`` (``substring`` counts bytes, so ``starts_with`` on
+    non-ASCII text would compare a cut-off byte string), and turns an inner join whose ``ON``
+    has no equality (the rolling-window spine) into a ``CROSS JOIN`` plus ``WHERE``
+    (older ClickHouse releases need an equality key in every JOIN ON).
+    """
+
     name: ClassVar[str] = "clickhouse"
     dialect: ClassVar[str] = "clickhouse"
 
+    _STARTS: ClassVar[dict[str, str]] = {
+        "month": "toStartOfMonth",
+        "quarter": "toStartOfQuarter",
+        "year": "toStartOfYear",
+        "week": "toMonday",
+    }
 
-class DatabricksFlavor(SqlFlavor):
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        utc = _str(UTC)
+        if grain == "hour":
+            return _fn("toStartOfHour", ts, utc)
+        if grain == "day":
+            return _fn("toStartOfDay", ts, utc)
+        return _fn("toDateTime", _fn(self._STARTS[grain], ts, utc), utc.copy())
+
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return _fn("addDays", ts, _num(days))
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if isinstance(ts, exp.Cast) and ts.to.is_type(exp.DataType.Type.TIMESTAMP):
+            # a DATE event time (the compiler casts it): midnight UTC, not the server zone's midnight
+            ts = _fn("toDateTime", ts.this, _str(UTC))
+        if timezone == UTC:
+            return ts
+        offset = _fn("timeZoneOffset", _fn("toTimeZone", ts.copy(), _str(timezone)))
+        return _fn("addSeconds", ts, offset)
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        return _fn("toDateTime64", _str(value), _num(6), _str(UTC))
+
+    def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
+        # a DATE compared with a DateTime64 is read in the server zone; make it midnight UTC
+        return _fn("toDateTime", column, _str(UTC)) if kind == "date" else column
+
+    def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
+        return exp.ParameterizedAgg(this="quantileExactInclusive", expressions=[_num(quantile)], params=[value])
+
+    def as_bigint(self, value: exp.Expr) -> exp.Expr:
+        return _fn("toInt64", value)
+
+    def prepare(self, expression: exp.Expr) -> None:
+        _replace_all(
+            expression,
+            exp.Substring,
+            lambda n: _fn(
+                "substringUTF8", *[a.copy() for a in (n.this, n.args.get("start"), n.args.get("length")) if a]
+            ),
+        )
+        for select in list(expression.find_all(exp.Select)):
+            self._cross_join_without_keys(select)
+        has_outer = any(j.side in ("LEFT", "RIGHT", "FULL") for j in expression.find_all(exp.Join))
+        if has_outer:
+            target = expression
+            settings = target.args.get("settings") or []
+            if not any(isinstance(s, exp.EQ) and s.this.name == "join_use_nulls" for s in settings):
+                target.set("settings", [*settings, exp.EQ(this=exp.column("join_use_nulls"), expression=_num(1))])
+
+    @staticmethod
+    def _cross_join_without_keys(select: exp.Select) -> None:
+        for join in select.args.get("joins") or []:
+            on = join.args.get("on")
+            if on is None or join.side or join.kind not in ("", "INNER", None):
+                continue
+            if any(True for _ in on.find_all(exp.EQ, exp.NullSafeEQ)):
+                continue
+            join.set("on", None)
+            join.set("kind", "CROSS")
+            select.where(on, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Databricks
+# ---------------------------------------------------------------------------------------------------
+
+
+class DatabricksFlavor(RenderOnlyFlavor):
+    """Databricks SQL / Spark SQL: naive event times are ``TIMESTAMP_NTZ``.
+
+    * Exact percentile: ``PERCENTILE(v, q)`` (linear interpolation like ``PERCENTILE_CONT``);
+      sqlglot would render ``PERCENTILE_CONT`` as the approximate ``PERCENTILE_APPROX``.
+    * Local time: ``CONVERT_TIMEZONE('UTC', zone, ts)`` (NTZ in, NTZ out; for a ``TIMESTAMP``
+      column the two-argument form). ``FROM_UTC_TIMESTAMP`` works on session-zone
+      ``TIMESTAMP`` values and would depend on the session zone.
+    * Buckets stay ``TIMESTAMP_NTZ`` and avoid ``DATE_TRUNC`` (it returns a session-zone
+      ``TIMESTAMP``): days and coarser go through ``DATE`` (``TRUNC(CAST(ts AS DATE), 'WEEK')``
+      is the Monday), hours are ``TIMESTAMPADD(HOUR, HOUR(ts), <day>)``.
+    """
+
     name: ClassVar[str] = "databricks"
     dialect: ClassVar[str] = "databricks"
 
+    _TRUNC: ClassVar[dict[str, str]] = {"week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
 
-class PostgresFlavor(SqlFlavor):
+    def _ntz(self, value: exp.Expr) -> exp.Expr:
+        return exp.cast(value, exp.DataType.Type.TIMESTAMPNTZ)
+
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        day = exp.cast(ts, exp.DataType.Type.DATE)
+        if grain == "hour":
+            return _fn("TIMESTAMPADD", exp.var("HOUR"), exp.Hour(this=ts.copy()), self._ntz(day))
+        if grain == "day":
+            return self._ntz(day)
+        return self._ntz(_fn("TRUNC", day, _str(self._TRUNC[grain])))
+
+    def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
+        return _fn("TIMESTAMPADD", exp.var("DAY"), _num(days), ts)
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.ConvertTimezone(target_tz=_str(timezone), timestamp=ts)
+        if timezone == UTC:
+            return ts
+        return exp.ConvertTimezone(source_tz=_str(UTC), target_tz=_str(timezone), timestamp=ts)
+
+    def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
+        if has_tz:
+            return exp.cast(_str(value + "+00:00"), exp.DataType.Type.TIMESTAMP)
+        return self._ntz(_str(value))
+
+    def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
+        return _fn("PERCENTILE", value, _num(quantile))
+
+
+# ---------------------------------------------------------------------------------------------------
+# PostgreSQL (render-only; the live adapter is segwise.adapters.postgresql)
+# ---------------------------------------------------------------------------------------------------
+
+
+class PostgresFlavor(RenderOnlyFlavor):
+    """PostgreSQL: sqlglot's defaults are right; top-N ties order by code point (``COLLATE "C"``)."""
+
     name: ClassVar[str] = "postgres"
     dialect: ClassVar[str] = "postgres"
+
+    def text_sort_key(self, value: exp.Expr) -> exp.Expr:
+        return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
 
 
 @hookimpl

@@ -1,0 +1,36 @@
+SELECT
+  'A' AS series,
+  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ) AS bucket,
+  `u0`.`country` AS _g0,
+  `u0`.`account_type` AS _g1,
+  CAST(COUNT(DISTINCT `e`.`user_id`) AS BIGINT) AS value
+FROM `events` AS e
+LEFT JOIN `users` AS u0
+  ON `u0`.`user_id` = `e`.`user_id`
+WHERE
+  `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
+  AND `e`.`event_time` < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMP_NTZ)
+  AND `e`.`event_name` = 'login'
+  AND `u0`.`account_type` IN ('business', 'education')
+GROUP BY
+  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ),
+  `u0`.`country`,
+  `u0`.`account_type`
+UNION ALL
+SELECT
+  'B' AS series,
+  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ) AS bucket,
+  `u0`.`country` AS _g0,
+  `u0`.`account_type` AS _g1,
+  CAST(COUNT(*) AS BIGINT) AS value
+FROM `events` AS e
+LEFT JOIN `users` AS u0
+  ON `u0`.`user_id` = `e`.`user_id`
+WHERE
+  `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
+  AND `e`.`event_time` < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMP_NTZ)
+  AND `e`.`event_name` = 'page_view'
+GROUP BY
+  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ),
+  `u0`.`country`,
+  `u0`.`account_type`

@@ -1,0 +1,94 @@
+WITH d1 AS (
+  SELECT DISTINCT
+    "e"."user_id" AS _u,
+    DATE_TRUNC(
+      'DAY',
+      CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+    ) AS _d
+  FROM "events" AS e
+  WHERE
+    "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_name" = 'page_view'
+), spine1 AS (
+  SELECT
+    *
+  FROM (VALUES
+    (
+      CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-11 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-11 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-11 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-12 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-12 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-12 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-13 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-13 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-13 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-14 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-14 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-14 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-15 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-15 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-15 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-16 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-16 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-16 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-17 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-17 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-17 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-18 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-18 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-18 00:00:00.000000' AS TIMESTAMP(6))
+    ),
+    (
+      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP(6)),
+      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP(6))
+    )) AS v(_b, _lo, _hi)
+)
+SELECT
+  'A' AS series,
+  DATE_TRUNC(
+    'DAY',
+    CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+  ) AS bucket,
+  CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT "e"."user_id"), 0) AS value
+FROM "events" AS e
+WHERE
+  "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP(6))
+  AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP(6))
+  AND "e"."event_name" = 'feature_used'
+GROUP BY
+  DATE_TRUNC(
+    'DAY',
+    CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+  )
+UNION ALL
+SELECT
+  'B' AS series,
+  spine1._b AS bucket,
+  CAST(COUNT(DISTINCT d1._u) AS BIGINT) AS value
+FROM spine1
+INNER JOIN d1
+  ON d1._d BETWEEN spine1._lo AND spine1._hi
+GROUP BY
+  spine1._b
