@@ -188,7 +188,7 @@ def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
     users = pa.table(
         {
             "user_id": [f"u{i}" for i in range(6)],
-            "segment": ["Other", "a_b", None, "é", "Z", "z"],
+            "cohort": ["Other", "a_b", None, "é", "Z", "z"],
         }
     )
     return events, users

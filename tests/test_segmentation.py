@@ -558,7 +558,7 @@ EDGE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {},
     ),
     "limit_with_a_real_other_value": (
-        q(s("any", "events"), grain="week", rng=EDGE, breakdown=["segment"], breakdown_limit=2),
+        q(s("any", "events"), grain="week", rng=EDGE, breakdown=["cohort"], breakdown_limit=2),
         {},
     ),
     "null_user_ids": (q(s("any", "unique_users"), s("any", "events_per_user"), s("any", "wau"), rng=EDGE), {}),
@@ -574,10 +574,10 @@ EDGE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "date_lt": (q(s("any", "events", c("day", "lt", date(2025, 6, 4))), rng=EDGE), {}),
     "date_breakdown": (q(s("buy", "unique_users"), grain="total", rng=EDGE, breakdown=["day"]), {}),
     "int_breakdown_with_nulls": (q(s("any", "sum:x"), grain="total", rng=EDGE, breakdown=["n"]), {}),
-    "user_segment_unicode": (
+    "user_cohort_unicode": (
         q(
-            s("any", "unique_users", c("segment", "in", "é", "Z")),
-            s("any", "events", c("segment", "is_null")),
+            s("any", "unique_users", c("cohort", "in", "é", "Z")),
+            s("any", "events", c("cohort", "is_null")),
             rng=EDGE,
         ),
         {},
@@ -647,10 +647,6 @@ EDGE_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 
 # Known engine bugs, reported with a reproduction; the case fails until fixed (strict xfail).
 EDGE_KNOWN_BUGS = {
-    ("sqlite", "breakdown_awkward_floats"): (
-        "engine bug: SQLite prints floats in [1e16, 1e17) without an exponent ('10000000000000000.0'); "
-        "DuckDB and Python print '1e+16'"
-    ),
     ("postgresql", "string_order_is_code_point"): (
         "engine bug: on PostgreSQL gt/lt/between on text compare with the database collation, not by code point "
         '(needs COLLATE "C")'
