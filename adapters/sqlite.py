@@ -1,10 +1,11 @@
 """SQLite over ADBC (``adbc-driver-sqlite``): ``sqlite:////abs/path.db`` or ``sqlite:///relative.db``.
 
-SQLite has no timestamp type. segwise reads timestamps stored as ISO 8601 text, canonically
+SQLite has no timestamp type. segwise reads UTC timestamps stored as ISO 8601 text, canonically
 ``YYYY-MM-DD HH:MM:SS[.ffffff]`` (what Python's ``sqlite3`` and SQLite's own functions write), in
 columns *declared* ``TIMESTAMP``/``DATETIME`` (``DATE`` for dates): the declared type is how the
-catalog knows a column holds times. Other ISO forms (``T`` separator, ``Z`` or ``+hh:mm``
-suffixes) work for bucketing and the date range, which normalise through ``strftime``.
+catalog knows a column holds times. The ``T`` separator (what ``adbc_ingest`` writes) works
+everywhere; ``Z`` or ``+hh:mm`` suffixes work for bucketing and the date range (which normalise
+through ``strftime``) but not for ordering events (first/last occurrence).
 
 * Buckets come back as text ``YYYY-MM-DD HH:MM:SS``; post-processing parses them.
 * Time comparisons happen at millisecond precision (``strftime('%f')``).
@@ -104,8 +105,10 @@ class SQLiteFlavor(SqlFlavor):
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if timezone != "UTC":
             raise UnsupportedError(f"SQLite cannot convert times to the time zone {timezone!r}; use UTC")
-        # strftime/datetime read '+hh:mm' and 'Z' suffixes and return UTC: nothing to convert.
-        return ts
+        # Stored times are UTC already. Only the 'T' separator (what adbc_ingest writes) is
+        # normalised, so local times compare as text with timestamp_literal and order exactly
+        # (strftime would do more but keeps milliseconds only).
+        return _call("replace", ts, _text("T"), _text(" "))
 
     def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
         """``YYYY-MM-DD HH:MM:SS`` (a whole second) or ``...SS.mmm``: compares as text with both

@@ -380,6 +380,41 @@ def test_sqlite_relative_url_and_awkward_path(
         relative.close()
 
 
+def test_sqlite_reads_t_separated_times(
+    tmp_path: Path, urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """adbc_ingest writes '2024-01-01T09:30:00.250000': the same answers as the canonical form."""
+    import adbc_driver_sqlite.dbapi as sqlite_dbapi
+
+    from tests.backends import create_table_sql, sqlite_ready
+
+    path = tmp_path / "t.sqlite"
+    with sqlite_dbapi.connect(str(path)) as con:
+        with con.cursor() as cur:
+            for name, table in hand_tables().items():
+                ready = sqlite_ready(table)
+                if "event_time" in table.column_names:
+                    iso = [
+                        None if v is None else v.replace(tzinfo=None).isoformat()
+                        for v in table["event_time"].to_pylist()
+                    ]
+                    ready = ready.set_column(0, "event_time", pa.array(iso, type=pa.string()))
+                cur.execute(create_table_sql(name, table.schema))
+                cur.adbc_ingest(name, ready, mode="append")
+        con.commit()
+    with _project(f"sqlite:///{path}") as t_form, _project(url_for("sqlite", urls, tmp_path_factory)) as canonical:
+        assert t_form.adapter().execute("SELECT min(event_time) AS t FROM events").column(0)[0].as_py()[10] == "T"
+        first_views = {
+            "series": [{"event": "view", "measure": "unique_users", "occurrence": "first", "occurrence_scope": "ever"}],
+            "date_range": {"from": "2024-01-01 09:30:00", "to": RANGE["to"]},
+            "time_grain": "month",
+        }
+        queries = [QUERIES[name] for name in ("events_by_day", "events_by_hour", "filters", "weekly_active_users")]
+        for query in [*queries, first_views]:
+            want = segwise.run(query, canonical).to_pylist()
+            assert want and segwise.run(query, t_form).to_pylist() == want
+
+
 def test_sqlite_leading_nulls_keep_their_types() -> None:
     """The driver infers a column's type from its first batch; one batch avoids 'Type mismatch'."""
     sqlite = SQLiteAdapter("sqlite:///:memory:")
