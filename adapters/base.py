@@ -72,7 +72,7 @@ class TableRef:
             exp.to_identifier(table, quoted=True),
             db=exp.to_identifier(db, quoted=True) if db else None,
             catalog=exp.to_identifier(catalog, quoted=True) if catalog else None,
-            alias=exp.to_identifier(alias) if alias else None,
+            alias=exp.to_identifier(alias, quoted=True) if alias else None,
         )
 
     def __str__(self) -> str:
@@ -174,8 +174,17 @@ class SqlFlavor:
         alias = exp.TableAlias(this=exp.to_identifier("v"), columns=[exp.to_identifier(c) for c in columns])
         return exp.select(exp.Star(), copy=False).from_(exp.Values(expressions=rows, alias=alias), copy=False)
 
-    def render(self, expression: exp.Expr) -> str:
-        return expression.sql(dialect=self.dialect)
+    def null_safe_eq(self, left: exp.Expr, right: exp.Expr) -> exp.Expr:
+        """``left IS NOT DISTINCT FROM right``."""
+        return exp.NullSafeEQ(this=left, expression=right)
+
+    def starts_with(self, column: exp.Expr, prefix: str) -> exp.Expr:
+        """``column`` begins with ``prefix`` (compared by characters, case-sensitive)."""
+        head = exp.Substring(this=column, start=exp.Literal.number(1), length=exp.Literal.number(len(prefix)))
+        return exp.EQ(this=head, expression=exp.Literal.string(prefix))
+
+    def render(self, expression: exp.Expr, pretty: bool = False) -> str:
+        return expression.sql(dialect=self.dialect, pretty=pretty)
 
 
 class Adapter(SqlFlavor):

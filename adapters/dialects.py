@@ -60,9 +60,9 @@ class RenderOnlyFlavor(SqlFlavor):
     def prepare(self, expression: exp.Expr) -> None:
         """Rewrite nodes the dialect cannot take as built; must be idempotent."""
 
-    def render(self, expression: exp.Expr) -> str:
+    def render(self, expression: exp.Expr, pretty: bool = False) -> str:
         self.prepare(expression)
-        return expression.sql(dialect=self.dialect)
+        return expression.sql(dialect=self.dialect, pretty=pretty)
 
 
 def _replace_all(expression: exp.Expr, kind: type[exp.Expr], build: Callable[[Any], exp.Expr]) -> None:

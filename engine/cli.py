@@ -211,7 +211,7 @@ def pretty_sql(expression: Any, dialect: str) -> str:
     from .registry import get_flavor
 
     flavor = get_flavor(dialect)
-    return str(expression.sql(dialect=flavor.dialect, pretty=True)) + ";"
+    return flavor.render(expression.copy(), pretty=True) + ";"
 
 
 @main.command()

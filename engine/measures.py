@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import SqlFlavor
 
-COUNT_MEASURES = frozenset({"events", "unique_users", "active_users"})
+COUNT_MEASURES = frozenset({"events", "unique_users", "active_users", "frequency"})
 PROPERTY_AGGREGATES = ("sum", "avg", "min", "max", "median")
 ROLLING_ALIASES = {"dau": 1, "wau": 7, "mau": 30}
 
@@ -21,7 +21,8 @@ _WINDOW = re.compile(r"^(\d+)d$")
 
 ALLOWED = (
     "events, unique_users, events_per_user, sum:P, avg:P, min:P, max:P, median:P, pNN:P (p1..p99), "
-    "active_users:Nd, dau, wau, mau"
+    "active_users:Nd, dau, wau, mau, user_avg:events, user_median:sum:P (per-user: user_avg, user_min, "
+    "user_max, user_median, user_pNN of events or sum:P), frequency"
 )
 
 
@@ -66,6 +67,11 @@ class Measure:
     window_days: int | None = None
 
     custom: MeasureDefinition | None = None
+    across: str | None = None  # per-user measures: avg | min | max | percentile across users
+
+    @property
+    def is_per_user(self) -> bool:
+        return self.kind in ("user_events", "user_sum")
 
     @property
     def is_count(self) -> bool:
@@ -81,6 +87,10 @@ class Measure:
     def __str__(self) -> str:
         if self.kind == "active_users":
             return f"active_users:{self.window_days}d"
+        if self.is_per_user:
+            across = f"p{round((self.quantile or 0) * 100)}" if self.across == "percentile" else self.across
+            per = "events" if self.kind == "user_events" else f"sum:{self.prop}"
+            return f"user_{across}:{per}"
         if self.kind == "percentile":
             return f"p{round((self.quantile or 0) * 100)}:{self.prop}"
         return f"{self.kind}:{self.prop}" if self.prop else self.kind
@@ -99,8 +109,10 @@ def parse_measure(text: str) -> Measure:
     name, sep, arg = raw.partition(":")
     name = name.strip().lower()
     arg = arg.strip()
-    if name in ("events", "unique_users", "events_per_user") and not sep:
+    if name in ("events", "unique_users", "events_per_user", "frequency") and not sep:
         return Measure(name)
+    if name.startswith("user_"):
+        return _parse_per_user(raw, name[5:], arg)
     if name in ROLLING_ALIASES and not sep:
         return Measure("active_users", window_days=ROLLING_ALIASES[name])
     if name == "active_users":
@@ -130,3 +142,26 @@ def parse_measure(text: str) -> Measure:
     extra = ", ".join(sorted(custom_measures()))
     allowed = f"{ALLOWED}, plugin measures: {extra}" if extra else ALLOWED
     raise ValueError(f"unknown measure {raw!r}; allowed: {allowed}")
+
+
+def _parse_per_user(raw: str, across: str, arg: str) -> Measure:
+    """``user_avg:events``, ``user_p90:sum:revenue`` ..."""
+    percentile = _PERCENTILE.match(across)
+    if across == "median":
+        quantile: float | None = 0.5
+    elif percentile and 1 <= int(percentile.group(1)) <= 99:
+        quantile = int(percentile.group(1)) / 100
+    elif across in ("avg", "min", "max"):
+        quantile = None
+    else:
+        raise ValueError(
+            f"unknown measure {raw!r}: per-user measures are user_avg, user_min, user_max, user_median or "
+            "user_pNN, followed by :events or :sum:P"
+        )
+    kind = "percentile" if quantile is not None else across
+    per, _, prop = arg.partition(":")
+    if per == "events" and not prop:
+        return Measure("user_events", quantile=quantile, across=kind)
+    if per == "sum" and prop:
+        return Measure("user_sum", prop=prop.strip(), quantile=quantile, across=kind)
+    raise ValueError(f"measure {raw!r}: write user_{across}:events or user_{across}:sum:<property>")

@@ -151,6 +151,8 @@ class Series(_Model):
     where: Where = []
     measure: str = "events"
     label: str | None = Field(default=None, min_length=1, max_length=200)
+    occurrence: Literal["first", "last"] | None = None
+    occurrence_scope: Literal["ever", "range"] = "ever"
 
     @field_validator("event")
     @classmethod
@@ -235,6 +237,52 @@ def _as_datetime(value: date | datetime) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
+class SegmentEvent(_Model):
+    """Users who did (or did not do) an event with filters, in a window or ever."""
+
+    event: Annotated[
+        Annotated[str, Tag("name")] | Annotated[AnyOf, Tag("combined")],
+        Discriminator(lambda v: "combined" if isinstance(v, (dict, AnyOf)) else "name"),
+    ]
+    where: Where = []
+    date_range: DateRange | None = None
+
+    @property
+    def members(self) -> list[EventFilter]:
+        if isinstance(self.event, AnyOf):
+            return list(self.event.any_of)
+        return [EventFilter(event=self.event)]
+
+
+class Segment(_Model):
+    """Restrict every series to these users (or break down by in / not in)."""
+
+    did: SegmentEvent | None = None
+    did_not: SegmentEvent | None = None
+    user_where: Where = []
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.did is None and self.did_not is None and not self.user_where:
+            raise ValueError("a segment needs at least one of `did`, `did_not` or `user_where`")
+        return self
+
+
+class Formula(_Model):
+    """``{label: conversion, expression: "B / A * 100"}``."""
+
+    label: str = Field(min_length=1, max_length=200)
+    expression: str
+
+    @field_validator("expression")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        from .formulas import parse_formula
+
+        parse_formula(value)
+        return value
+
+
 class Query(_Model):
     """A segmentation question. See ``docs/queries.md`` for every field."""
 
@@ -243,6 +291,10 @@ class Query(_Model):
     time_grain: TimeGrain = "day"
     breakdown: Annotated[list[str], BeforeValidator(_as_list)] = []
     breakdown_limit: int | None = Field(default=None, ge=1, le=10_000)
+    formulas: list[Formula] = []
+    formula: str | None = None
+    segment: Segment | None = None
+    compare: Literal["previous_period"] | None = None
 
     _origin: str = PrivateAttr(default="query")
 
@@ -275,7 +327,28 @@ class Query(_Model):
                 s if s.label else s.model_copy(update={"label": default_label(i)}) for i, s in enumerate(self.series)
             ]
             object.__setattr__(self, "series", fixed)
+        formulas = list(self.formulas)
+        if self.formula is not None:
+            formulas.append(Formula(label=self.formula, expression=self.formula))
+            object.__setattr__(self, "formulas", formulas)
+            object.__setattr__(self, "formula", None)
+        self._check_formulas(labels, formulas)
         return self
+
+    def _check_formulas(self, labels: list[str], formulas: list[Formula]) -> None:
+        from .formulas import parse_formula, references
+
+        taken = set(labels)
+        for formula in formulas:
+            if formula.label in taken:
+                raise ValueError(f"formula label {formula.label!r} is already used by a series or formula")
+            taken.add(formula.label)
+            for ref in references(parse_formula(formula.expression)):
+                if ref not in labels:
+                    raise ValueError(
+                        f"formula {formula.expression!r} uses {ref!r}, which is not a series label "
+                        f"(labels: {', '.join(labels)})"
+                    )
 
     @property
     def labels(self) -> list[str]:

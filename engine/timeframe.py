@@ -28,6 +28,7 @@ class Timeframe:
     grain: str
     buckets: tuple[datetime, ...]  # naive local bucket starts (for "total": the range start)
     timezone: str
+    now: datetime | None = None  # naive local "now" used for relative ranges
 
 
 def parse_now(now: datetime | str | None, tz: ZoneInfo) -> datetime:
@@ -67,7 +68,12 @@ def shift(value: datetime, amount: int, unit: str) -> datetime:
 
 
 def local_range(query: Query, tz: ZoneInfo, now: datetime | str | None) -> tuple[datetime, datetime]:
-    rng = query.date_range
+    return _local_range(query.date_range, tz, now)
+
+
+def _local_range(
+    rng: AbsoluteRange | RelativeRange, tz: ZoneInfo, now: datetime | str | None
+) -> tuple[datetime, datetime]:
     if isinstance(rng, AbsoluteRange):
         start, end = as_datetime(rng.from_), as_datetime(rng.to)
         if start.tzinfo is not None:
@@ -160,13 +166,38 @@ def _estimate(start: datetime, end: datetime, grain: str) -> int:
 
 def resolve_timeframe(query: Query, timezone: str, week_start: int, now: datetime | str | None) -> Timeframe:
     tz = ZoneInfo(timezone)
-    start, end = local_range(query, tz, now)
+    local_now = parse_now(now, tz) if not isinstance(query.date_range, AbsoluteRange) or now is not None else None
+    start, end = local_range(query, tz, local_now)
+    return _frame(start, end, query.time_grain, week_start, tz, timezone, local_now)
+
+
+def _frame(
+    start: datetime, end: datetime, grain: str, week_start: int, tz: ZoneInfo, timezone: str, now: datetime | None
+) -> Timeframe:
     return Timeframe(
         start=start,
         end=end,
         start_utc=to_utc(start, tz),
         end_utc=to_utc(end, tz),
-        grain=query.time_grain,
-        buckets=bucket_starts(start, end, query.time_grain, week_start, tz),
+        grain=grain,
+        buckets=bucket_starts(start, end, grain, week_start, tz),
         timezone=timezone,
+        now=now,
     )
+
+
+def resolve_range(rng: AbsoluteRange | RelativeRange, timezone: str, now: datetime | None) -> Timeframe:
+    """A date range other than the query's (a segment's window), as one ``total`` bucket."""
+    tz = ZoneInfo(timezone)
+    start, end = _local_range(rng, tz, now)
+    return _frame(start, end, "total", 0, tz, timezone, now)
+
+
+def previous_timeframe(query: Query, current: Timeframe, week_start: int, tz: ZoneInfo) -> Timeframe:
+    """The range of the same length just before ``current`` (N units back for ``last``)."""
+    rng = query.date_range
+    if isinstance(rng, RelativeRange):
+        start = shift(current.start, -rng.amount, rng.unit)
+    else:
+        start = current.start - (current.end - current.start)
+    return _frame(start, current.start, current.grain, week_start, tz, current.timezone, current.now)

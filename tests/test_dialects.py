@@ -199,7 +199,7 @@ EXPECT: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("wau_top2_platform", "clickhouse"): (("CROSS JOIN", "toInt64(COUNT(DISTINCT"), ("VALUES",)),
     ("user_filter_month", "clickhouse"): (("SETTINGS join_use_nulls = 1",), ()),
     # Snowflake resolves the compiler's quoted lower-case names as the upper-case unquoted ones
-    ("user_filter_month", "snowflake"): (('"E"."EVENT_TIME"', 'FROM "EVENTS" AS e', '"U0"."COUNTRY"'), ('"e".',)),
+    ("user_filter_month", "snowflake"): (('"E"."EVENT_TIME"', 'FROM "EVENTS" AS "E"', '"U0"."COUNTRY"'), ('"e".',)),
     # text operators: ClickHouse substring() counts bytes
     ("text_ops_total", "clickhouse"): (("substringUTF8(",), ("SUBSTRING(",)),
 }

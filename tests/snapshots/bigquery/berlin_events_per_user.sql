@@ -2,7 +2,7 @@ WITH d1 AS (
   SELECT DISTINCT
     `e`.`user_id` AS _u,
     DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS _d
-  FROM `events` AS e
+  FROM `events` AS `e`
   WHERE
     `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS DATETIME)
     AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS DATETIME)
@@ -67,7 +67,7 @@ SELECT
   'A' AS series,
   DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS bucket,
   CAST(COUNT(*) AS FLOAT64) / NULLIF(COUNT(DISTINCT `e`.`user_id`), 0) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS DATETIME)

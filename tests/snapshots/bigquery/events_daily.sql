@@ -2,7 +2,7 @@ SELECT
   'A' AS series,
   DATETIME_TRUNC(`e`.`event_time`, DAY) AS bucket,
   CAST(COUNT(*) AS INT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)

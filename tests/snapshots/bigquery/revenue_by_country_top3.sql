@@ -4,8 +4,8 @@ WITH s0 AS (
     DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS _b,
     `u0`.`country` AS _g0,
     CAST(`e`.`revenue` AS FLOAT64) AS _v
-  FROM `events` AS e
-  LEFT JOIN `users` AS u0
+  FROM `events` AS `e`
+  LEFT JOIN `users` AS `u0`
     ON `u0`.`user_id` = `e`.`user_id`
   WHERE
     `e`.`event_time` >= CAST('2025-01-03 00:00:00.000000' AS DATETIME)

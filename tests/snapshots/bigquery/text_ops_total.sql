@@ -1,7 +1,7 @@
 SELECT
   'A' AS series,
   CAST(COUNT(DISTINCT `e`.`user_id`) AS INT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
@@ -11,7 +11,7 @@ UNION ALL
 SELECT
   'B' AS series,
   CAST(COUNT(DISTINCT `e`.`user_id`) AS INT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
@@ -21,7 +21,7 @@ UNION ALL
 SELECT
   'C' AS series,
   CAST(AVG(CAST(`e`.`revenue` AS FLOAT64)) AS FLOAT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
@@ -30,7 +30,7 @@ UNION ALL
 SELECT
   'D' AS series,
   CAST(MAX(CAST(`e`.`revenue` AS FLOAT64)) AS FLOAT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)

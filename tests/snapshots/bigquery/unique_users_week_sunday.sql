@@ -2,7 +2,7 @@ SELECT
   'A' AS series,
   DATETIME_ADD(DATETIME_TRUNC(DATETIME_ADD(`e`.`event_time`, INTERVAL -6 DAY), ISOWEEK), INTERVAL 6 DAY) AS bucket,
   CAST(COUNT(DISTINCT `e`.`user_id`) AS INT64) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-05 00:00:00.000000' AS DATETIME)
   AND `e`.`event_time` < CAST('2025-01-26 00:00:00.000000' AS DATETIME)

@@ -5,7 +5,7 @@ WITH d1 AS (
       addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
       'UTC'
     ) AS _d
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= toDateTime64('2025-01-09 23:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-01-19 23:00:00.000000', 6, 'UTC')
@@ -72,7 +72,7 @@ SELECT
     'UTC'
   ) AS bucket,
   CAST(COUNT(*) AS Nullable(Float64)) / nullIf(COUNT(DISTINCT "e"."user_id"), 0) AS value
-FROM "events" AS e
+FROM "events" AS "e"
 WHERE
   "e"."event_time" >= toDateTime64('2025-01-09 23:00:00.000000', 6, 'UTC')
   AND "e"."event_time" < toDateTime64('2025-01-19 23:00:00.000000', 6, 'UTC')

@@ -4,8 +4,8 @@ WITH s0 AS (
     toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
     "u0"."country" AS _g0,
     CAST("e"."revenue" AS Nullable(Float64)) AS _v
-  FROM "events" AS e
-  LEFT JOIN "users" AS u0
+  FROM "events" AS "e"
+  LEFT JOIN "users" AS "u0"
     ON "u0"."user_id" = "e"."user_id"
   WHERE
     "e"."event_time" >= toDateTime64('2025-01-03 00:00:00.000000', 6, 'UTC')

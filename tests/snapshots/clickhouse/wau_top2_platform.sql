@@ -4,7 +4,7 @@ WITH s0 AS (
     toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
     "e"."platform" AS _g0,
     NULL AS _v
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')
@@ -20,7 +20,7 @@ WITH s0 AS (
     "e"."user_id" AS _u,
     toStartOfDay("e"."event_time", 'UTC') AS _d,
     "e"."platform" AS _g0
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= toDateTime64('2024-12-31 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')

@@ -2,7 +2,7 @@ WITH d1 AS (
   SELECT DISTINCT
     `e`.`user_id` AS _u,
     CAST(CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', `e`.`event_time`) AS DATE) AS TIMESTAMP_NTZ) AS _d
-  FROM `events` AS e
+  FROM `events` AS `e`
   WHERE
     `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP_NTZ)
     AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP_NTZ)
@@ -66,7 +66,7 @@ SELECT
   'A' AS series,
   CAST(CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', `e`.`event_time`) AS DATE) AS TIMESTAMP_NTZ) AS bucket,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT `e`.`user_id`), 0) AS value
-FROM `events` AS e
+FROM `events` AS `e`
 WHERE
   `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP_NTZ)
   AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP_NTZ)

@@ -4,8 +4,8 @@ SELECT
   `u0`.`country` AS _g0,
   `u0`.`account_type` AS _g1,
   CAST(COUNT(DISTINCT `e`.`user_id`) AS BIGINT) AS value
-FROM `events` AS e
-LEFT JOIN `users` AS u0
+FROM `events` AS `e`
+LEFT JOIN `users` AS `u0`
   ON `u0`.`user_id` = `e`.`user_id`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
@@ -23,8 +23,8 @@ SELECT
   `u0`.`country` AS _g0,
   `u0`.`account_type` AS _g1,
   CAST(COUNT(*) AS BIGINT) AS value
-FROM `events` AS e
-LEFT JOIN `users` AS u0
+FROM `events` AS `e`
+LEFT JOIN `users` AS `u0`
   ON `u0`.`user_id` = `e`.`user_id`
 WHERE
   `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)

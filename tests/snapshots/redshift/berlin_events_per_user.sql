@@ -2,7 +2,7 @@ WITH d1 AS (
   SELECT DISTINCT
     "e"."user_id" AS _u,
     DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "e"."event_time")) AS _d
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP)
     AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP)
@@ -66,7 +66,7 @@ SELECT
   'A' AS series,
   DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "e"."event_time")) AS bucket,
   CAST(COUNT(*) AS DOUBLE PRECISION) / NULLIF(COUNT(DISTINCT "e"."user_id"), 0) AS value
-FROM "events" AS e
+FROM "events" AS "e"
 WHERE
   "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP)
   AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP)

@@ -4,8 +4,8 @@ WITH s0 AS (
     DATE_TRUNC('WEEK', "e"."event_time") AS _b,
     "u0"."country" AS _g0,
     CAST("e"."revenue" AS DOUBLE PRECISION) AS _v
-  FROM "events" AS e
-  LEFT JOIN "users" AS u0
+  FROM "events" AS "e"
+  LEFT JOIN "users" AS "u0"
     ON "u0"."user_id" = "e"."user_id"
   WHERE
     "e"."event_time" >= CAST('2025-01-03 00:00:00.000000' AS TIMESTAMP)

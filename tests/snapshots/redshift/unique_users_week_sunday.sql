@@ -2,7 +2,7 @@ SELECT
   'A' AS series,
   DATEADD(DAY, 6, DATE_TRUNC('WEEK', DATEADD(DAY, -6, "e"."event_time"))) AS bucket,
   CAST(COUNT(DISTINCT "e"."user_id") AS BIGINT) AS value
-FROM "events" AS e
+FROM "events" AS "e"
 WHERE
   "e"."event_time" >= CAST('2025-01-05 00:00:00.000000' AS TIMESTAMP)
   AND "e"."event_time" < CAST('2025-01-26 00:00:00.000000' AS TIMESTAMP)

@@ -4,7 +4,7 @@ WITH s0 AS (
     DATE_TRUNC('WEEK', "e"."event_time") AS _b,
     "e"."platform" AS _g0,
     NULL AS _v
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
     AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP)
@@ -20,7 +20,7 @@ WITH s0 AS (
     "e"."user_id" AS _u,
     DATE_TRUNC('DAY', "e"."event_time") AS _d,
     "e"."platform" AS _g0
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= CAST('2024-12-31 00:00:00.000000' AS TIMESTAMP)
     AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP)

@@ -5,7 +5,7 @@ WITH d1 AS (
       'DAY',
       CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
     ) AS _d
-  FROM "events" AS e
+  FROM "events" AS "e"
   WHERE
     "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP(6))
     AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP(6))
@@ -72,7 +72,7 @@ SELECT
     CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
   ) AS bucket,
   CAST(COUNT(*) AS DOUBLE) / NULLIF(COUNT(DISTINCT "e"."user_id"), 0) AS value
-FROM "events" AS e
+FROM "events" AS "e"
 WHERE
   "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP(6))
   AND "e"."event_time" < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP(6))

@@ -1,0 +1,448 @@
+"""Row sources: the events one series (or one segment) reads, as sqlglot expressions.
+
+A source knows which event tables hold its events and builds, per table, a *branch*: that
+table's rows filtered on its own raw columns (time range, event name, event-property
+conditions). One branch is read directly (``FROM events AS e``); several are combined with
+``UNION ALL`` of pruned scans into a derived table ``e`` with canonical columns. Conditions on
+user properties, segments and first/last occurrence apply on top, after the user-table joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from .catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
+from .errors import SpecError
+from .query import ANY_EVENT, ORDER_OPS, TEXT_OPS, Condition, EventFilter, Scalar
+
+if TYPE_CHECKING:
+    from .catalog import EventTableInfo
+    from .compile import QueryCompiler
+    from .timeframe import Timeframe
+
+NUMERIC = ("integer", "float")
+OCCURRENCE_COLUMN = "__segwise_occurrence"
+
+
+def ts_text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def and_all(conditions: Sequence[exp.Expr]) -> exp.Expr | None:
+    if not conditions:
+        return None
+    return exp.and_(*conditions, copy=False) if len(conditions) > 1 else conditions[0]
+
+
+def table_ref(name: str) -> exp.Table:
+    """A CTE or alias reference (built, never parsed)."""
+    return exp.Table(this=exp.to_identifier(name))
+
+
+def literal(value: Scalar) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
+    return exp.Literal.string(str(value))
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """``[start_utc, end_utc)`` on the raw event-time column; ``None`` leaves a side open."""
+
+    start_utc: datetime | None
+    end_utc: datetime | None
+
+
+@dataclass
+class _Columns:
+    """How a scope reads columns: the event alias, canonical names (union) and user aliases."""
+
+    union: bool
+    prop_slots: dict[str, str]
+
+
+class RowSource:
+    """The matching events of one series or segment event, with joins and filters."""
+
+    def __init__(
+        self,
+        compiler: QueryCompiler,
+        members: list[EventFilter],
+        where: list[Condition],
+        timeframe: Timeframe | None,
+        location: str,
+    ) -> None:
+        self.c = compiler
+        self.members = members
+        self.where = where
+        self.tf = timeframe
+        self.bounds = TimeBounds(timeframe.start_utc, timeframe.end_utc) if timeframe else TimeBounds(None, None)
+        self.location = location
+        self.occurrence: str | None = None
+        self.occurrence_bounds: TimeBounds | None = None
+        self.extra_filters: list[exp.Expr] = []  # outer filters on users (segments)
+        self.user_joins: dict[int, str] = {}
+        tables: list[int] = []
+        for member in members:
+            self.c.catalog.check_event(member.event, f"{location} > event")
+            for t in self.c.catalog.tables_with_event(member.event):
+                if t not in tables:
+                    tables.append(t)
+        self.tables = [self.c.catalog.event_tables[t] for t in tables]
+        self.union = len(self.tables) > 1
+        self._prop_slots: dict[str, str] = {}
+        # Validate every condition now, so errors point at the query before any SQL is built.
+        for m_index, member in enumerate(members):
+            for c_index, cond in enumerate(member.where):
+                self.resolve(cond.property, f"{location} > event > any_of[{m_index}] > where[{c_index}] > property")
+        for c_index, cond in enumerate(where):
+            self.resolve(cond.property, f"{location} > where[{c_index}] > property")
+
+    # -- names ---------------------------------------------------------------------------------------
+
+    def resolve(self, name: str, where: str) -> ResolvedProperty:
+        prop = self.c.catalog.resolve(name, where)
+        if prop.source == EVENT_PROPERTY and not any(prop.column in t.columns for t in self.tables):
+            tables = ", ".join(str(t.ref) for t in self.tables)
+            raise SpecError(f"property {name!r} is not a column of {tables}", where=where)
+        return prop
+
+    def _slot(self, prop: ResolvedProperty) -> str:
+        return self._prop_slots.setdefault(prop.column, f"_p{len(self._prop_slots)}")
+
+    # -- columns in the outer scope (alias ``e`` and the user joins) -----------------------------------
+
+    def _col(self, name: str) -> exp.Column:
+        return exp.column(name, table="e", quoted=True)
+
+    def user(self) -> exp.Expr:
+        return self._col("_u") if self.union else self._col(self.tables[0].spec.user_id)
+
+    def event_name(self) -> exp.Expr:
+        if self.union:
+            return self._col("_e")
+        return self._branch_event_name(self.tables[0], alias="e")
+
+    def local_time(self) -> exp.Expr:
+        if self.union:
+            return self._col("_lt")
+        return self._branch_local_time(self.tables[0], alias="e")
+
+    def utc_time(self) -> exp.Expr:
+        """The event time as a naive UTC timestamp (orders events unambiguously)."""
+        if self.union:
+            return self._col("_ut")
+        return self._branch_utc_time(self.tables[0], alias="e")
+
+    def _branch_utc_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
+        ts: exp.Expr = exp.column(info.spec.event_time, table=alias, quoted=True)
+        if info.time_kind == "date":
+            return exp.cast(ts, exp.DataType.Type.TIMESTAMP)
+        return self.c.flavor.to_local(ts, "UTC", info.time_kind == "timestamptz")
+
+    def prop(self, prop: ResolvedProperty) -> exp.Expr:
+        if prop.source == USER_PROPERTY:
+            assert prop.user_table is not None
+            alias = self.user_joins.setdefault(prop.user_table, f"u{prop.user_table}")
+            return exp.column(prop.column, table=alias, quoted=True)
+        if self.union:
+            return self._col(self._slot(prop))
+        return self._col(prop.column)
+
+    # -- columns inside one table's branch --------------------------------------------------------------
+
+    def _branch_event_name(self, info: EventTableInfo, alias: str) -> exp.Expr:
+        if info.spec.event_name is not None:
+            return exp.column(info.spec.event_name, table=alias, quoted=True)
+        return exp.Literal.string(info.spec.event_name_value or "")
+
+    def _branch_local_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
+        ts: exp.Expr = exp.column(info.spec.event_time, table=alias, quoted=True)
+        if info.time_kind == "date":
+            ts = exp.cast(ts, exp.DataType.Type.TIMESTAMP)
+        return self.c.flavor.to_local(ts, self.c.project.timezone, info.time_kind == "timestamptz")
+
+    def _branch_prop(self, info: EventTableInfo, prop: ResolvedProperty, alias: str) -> exp.Expr:
+        if prop.column not in info.columns:
+            return exp.Null()
+        return exp.column(prop.column, table=alias, quoted=True)
+
+    # -- filters ---------------------------------------------------------------------------------------
+
+    def _time_filter(self, info: EventTableInfo, alias: str, bounds: TimeBounds) -> list[exp.Expr]:
+        has_tz = info.time_kind == "timestamptz"
+        flavor = self.c.flavor
+        column = flavor.time_for_compare(exp.column(info.spec.event_time, table=alias, quoted=True), info.time_kind)
+        out: list[exp.Expr] = []
+        if bounds.start_utc is not None:
+            out.append(exp.GTE(this=column, expression=flavor.timestamp_literal(ts_text(bounds.start_utc), has_tz)))
+        if bounds.end_utc is not None:
+            out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
+        return out
+
+    def _uses_user_props(self, conditions: list[Condition]) -> bool:
+        return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
+
+    def _member_filter(self, info: EventTableInfo | None, alias: str) -> exp.Expr | None:
+        """The OR of the combined-event members (name + own filters); ``info`` None = outer scope."""
+        parts_by_member: list[exp.Expr] = []
+        for m_index, member in enumerate(self.members):
+            parts: list[exp.Expr] = []
+            if info is not None:
+                if member.event != ANY_EVENT:
+                    if info.spec.event_name is None:
+                        if info.spec.event_name_value != member.event:
+                            continue  # this table never holds this member's event
+                    else:
+                        parts.append(
+                            exp.EQ(
+                                this=self._branch_event_name(info, alias), expression=exp.Literal.string(member.event)
+                            )
+                        )
+            elif member.event != ANY_EVENT:
+                parts.append(exp.EQ(this=self.event_name(), expression=exp.Literal.string(member.event)))
+            for c_index, cond in enumerate(member.where):
+                where = f"{self.location} > event > any_of[{m_index}] > where[{c_index}]"
+                parts.append(self.condition(cond, where, info, alias))
+            if not parts:
+                return None  # this member matches every row
+            parts_by_member.append(and_all(parts) or exp.true())
+        if not parts_by_member:
+            return exp.false()
+        if len(parts_by_member) == 1:
+            return parts_by_member[0]
+        return exp.paren(exp.or_(*parts_by_member, copy=False), copy=False)
+
+    def _members_pushable(self) -> bool:
+        return not any(self._uses_user_props(m.where) for m in self.members)
+
+    def _branch_filters(self, info: EventTableInfo, alias: str, bounds: TimeBounds) -> list[exp.Expr]:
+        """Filters one table can apply on its own raw columns (pushed into its scan)."""
+        filters = self._time_filter(info, alias, bounds)
+        if self._members_pushable():
+            member = self._member_filter(info, alias)
+            if member is not None:
+                filters.append(member)
+        else:
+            names = [m.event for m in self.members if m.event != ANY_EVENT and info.spec.event_name is not None]
+            if names and len(names) == len(self.members):
+                column = self._branch_event_name(info, alias)
+                filters.append(exp.In(this=column, expressions=[exp.Literal.string(n) for n in dict.fromkeys(names)]))
+        for c_index, cond in enumerate(self.where):
+            if not self._uses_user_props([cond]):
+                filters.append(self.condition(cond, f"{self.location} > where[{c_index}]", info, alias))
+        return filters
+
+    def _outer_filters(self) -> list[exp.Expr]:
+        """Filters that need user properties (applied after the user joins), and segments."""
+        filters: list[exp.Expr] = []
+        if not self._members_pushable():
+            member = self._member_filter(None, "e")
+            if member is not None:
+                filters.append(member)
+        for c_index, cond in enumerate(self.where):
+            if self._uses_user_props([cond]):
+                filters.append(self.condition(cond, f"{self.location} > where[{c_index}]", None, "e"))
+        return filters + self.extra_filters
+
+    # -- conditions ---------------------------------------------------------------------------------------
+
+    def condition(self, cond: Condition, where: str, info: EventTableInfo | None, alias: str) -> exp.Expr:
+        """``cond`` as SQL; inside a branch when ``info`` is given, else in the outer scope."""
+        prop = self.resolve(cond.property, f"{where} > property")
+        if info is not None and prop.source == EVENT_PROPERTY:
+            column = self._branch_prop(info, prop, alias)
+        else:
+            column = self.prop(prop)
+        return build_condition(self.c, column, prop, cond, where)
+
+    # -- building ------------------------------------------------------------------------------------------
+
+    def _joins(self, select: exp.Select) -> exp.Select:
+        for table_index, alias in sorted(self.user_joins.items()):
+            info = self.c.catalog.user_tables[table_index]
+            on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=self.user())
+            select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+        return select
+
+    def _union_table(self, bounds: TimeBounds) -> exp.Expr:
+        """``(SELECT user, local time, name, props FROM t1 WHERE ... UNION ALL ...) AS e``."""
+        branches: list[exp.Select] = []
+        for info in self.tables:
+            outputs: list[exp.Expr] = [
+                exp.column(info.spec.user_id, table="t", quoted=True).as_("_u"),
+                self._branch_local_time(info, "t").as_("_lt"),
+                self._branch_event_name(info, "t").as_("_e"),
+            ]
+            if self.occurrence is not None:
+                outputs.append(self._branch_utc_time(info, "t").as_("_ut"))
+            for column, slot in self._prop_slots.items():
+                prop = ResolvedProperty(column, EVENT_PROPERTY, column, "")
+                outputs.append(self._branch_prop(info, prop, "t").as_(slot))
+            branch = exp.select(*outputs, copy=False).from_(info.ref.expression(alias="t"), copy=False)
+            condition = and_all(self._branch_filters(info, "t", bounds))
+            branches.append(branch.where(condition, copy=False) if condition is not None else branch)
+        union: exp.Expr = branches[0]
+        for branch in branches[1:]:
+            union = exp.union(union, branch, distinct=False, copy=False)
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("e")))
+
+    def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
+        """SELECT outputs FROM the table(s) with joins and every filter, for ``bounds``."""
+        select = exp.select(*outputs, copy=False)
+        if distinct:
+            select = select.distinct(copy=False)
+        filters: list[exp.Expr]
+        if self.union:
+            select = select.from_(self._union_table(bounds), copy=False)
+            filters = []
+        else:
+            info = self.tables[0]
+            select = select.from_(info.ref.expression(alias="e"), copy=False)
+            filters = self._branch_filters(info, "e", bounds)
+        condition = and_all(filters + self._outer_filters())  # before the joins: it may add some
+        select = self._joins(select)
+        return select.where(condition, copy=False) if condition is not None else select
+
+    def select(self, outputs: list[exp.Expr], distinct: bool = False) -> exp.Select:
+        """The matching events (first/last occurrence applied) projected to ``outputs``."""
+        if self.occurrence is None:
+            return self._scan(outputs, self.bounds, distinct)
+        # Rank each user's matching events by time over the occurrence window, keep rank 1,
+        # then apply the series' own range. The inner scan's rows are the alias ``e`` again.
+        assert self.occurrence_bounds is not None and self.tf is not None
+        order = exp.Ordered(this=self.utc_time(), desc=self.occurrence == "last")
+        rank = exp.Window(this=exp.Rank(), partition_by=[self.user()], order=exp.Order(expressions=[order]))
+        everything = exp.Column(this=exp.Star(), table=exp.to_identifier("e"))
+        inner = self._scan([everything, rank.as_(OCCURRENCE_COLUMN)], self.occurrence_bounds, distinct=False)
+        inner = inner.where(exp.Not(this=exp.Is(this=self.user(), expression=exp.Null())), copy=False)
+        select = exp.select(*outputs, copy=False)
+        if distinct:
+            select = select.distinct(copy=False)
+        derived = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("e")))
+        select = self._joins(select.from_(derived, copy=False))
+        flavor = self.c.flavor
+        local = self.local_time()
+        keep = [
+            exp.EQ(this=self._col(OCCURRENCE_COLUMN), expression=exp.Literal.number(1)),
+            exp.GTE(this=local, expression=flavor.timestamp_literal(ts_text(self.tf.start), False)),
+            exp.LT(this=local.copy(), expression=flavor.timestamp_literal(ts_text(self.tf.end), False)),
+        ]
+        return select.where(and_all(keep), copy=False)
+
+    def set_occurrence(self, occurrence: str, scope: str) -> None:
+        """Keep only each user's first/last matching event (over its history, or the range)."""
+        self.occurrence = occurrence
+        if scope == "range":
+            self.occurrence_bounds = self.bounds
+        elif occurrence == "first":  # later events cannot be earlier: no need to read past the end
+            self.occurrence_bounds = TimeBounds(None, self.bounds.end_utc)
+        else:  # earlier events cannot be later: no need to read before the start
+            self.occurrence_bounds = TimeBounds(self.bounds.start_utc, None)
+
+
+def build_condition(
+    compiler: QueryCompiler, column: exp.Expr, prop: ResolvedProperty, cond: Condition, where: str
+) -> exp.Expr:
+    op = cond.op
+    if op == "is_null":
+        return exp.Is(this=column, expression=exp.Null())
+    if op == "is_not_null":
+        return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
+    if op in TEXT_OPS and prop.kind != "string":
+        raise SpecError(f"operator '{op}' works on text properties; {cond.property!r} is {prop.kind}", where=where)
+    if op in ORDER_OPS and prop.kind == "boolean":
+        raise SpecError(f"operator '{op}' does not apply to the boolean property {cond.property!r}", where=where)
+    values = [operand(compiler, v, prop, where) for v in cond.operands]
+    if op == "eq":
+        return exp.EQ(this=column, expression=values[0])
+    if op == "neq":
+        return exp.NEQ(this=column, expression=values[0])
+    if op == "gt":
+        return exp.GT(this=column, expression=values[0])
+    if op == "gte":
+        return exp.GTE(this=column, expression=values[0])
+    if op == "lt":
+        return exp.LT(this=column, expression=values[0])
+    if op == "lte":
+        return exp.LTE(this=column, expression=values[0])
+    if op == "in":
+        return exp.In(this=column, expressions=values)
+    if op == "not_in":
+        return exp.Not(this=exp.In(this=column, expressions=values))
+    if op == "between":
+        return exp.Between(this=column, low=values[0], high=values[1])
+    text = str(cond.value)
+    position = exp.StrPosition(this=column, substr=exp.Literal.string(text))
+    if op == "contains":
+        return exp.GT(this=position, expression=exp.Literal.number(0))
+    if op == "not_contains":
+        return exp.EQ(this=position, expression=exp.Literal.number(0))
+    if op == "starts_with":
+        return compiler.flavor.starts_with(column, text)
+    raise AssertionError(op)  # pragma: no cover - the model lists every operator
+
+
+def operand(compiler: QueryCompiler, value: Scalar, prop: ResolvedProperty, where: str) -> exp.Expr:
+    """A user value as a literal of the property's type; a wrong type is a located error."""
+    kind = prop.kind
+    if kind in NUMERIC:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            number = _as_number(value)
+            if number is None:
+                raise SpecError(f"property {prop.name!r} is numeric ({kind}); {value!r} is not a number", where=where)
+            value = number
+        return literal(value)
+    if kind == "string":
+        if isinstance(value, bool):
+            return exp.Literal.string("true" if value else "false")
+        if isinstance(value, (date, datetime)):
+            return exp.Literal.string(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat())
+        return exp.Literal.string(str(value))
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return exp.Boolean(this=value)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return exp.Boolean(this=value.lower() == "true")
+        raise SpecError(f"property {prop.name!r} is boolean; {value!r} is not true or false", where=where)
+    if kind in ("timestamp", "timestamptz", "date"):
+        moment = _as_moment(value)
+        if moment is None:
+            raise SpecError(
+                f"property {prop.name!r} is a {kind}; {value!r} is not a date or time (use ISO 8601)", where=where
+            )
+        if kind == "date" and not isinstance(moment, datetime):
+            return exp.cast(exp.Literal.string(moment.isoformat()), exp.DataType.Type.DATE)
+        stamp = moment if isinstance(moment, datetime) else datetime(moment.year, moment.month, moment.day)
+        return compiler.flavor.timestamp_literal(ts_text(stamp), kind == "timestamptz")
+    return literal(value)
+
+
+def _as_number(value: Any) -> int | float | None:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _as_moment(value: Any) -> date | datetime | None:
+    if isinstance(value, (date, datetime)):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value) if ("T" in value or " " in value) else date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
