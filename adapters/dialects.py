@@ -32,6 +32,7 @@ from sqlglot import exp
 from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
+from . import postgresql
 from .base import GRAIN_UNITS, Capabilities, SqlFlavor
 
 UTC = "UTC"
@@ -419,14 +420,10 @@ class DatabricksFlavor(RenderOnlyFlavor):
 # ---------------------------------------------------------------------------------------------------
 
 
-class PostgresFlavor(RenderOnlyFlavor):
-    """PostgreSQL: sqlglot's defaults are right; top-N ties order by code point (``COLLATE "C"``)."""
+class PostgresFlavor(postgresql.PostgresFlavor):
+    """``--dialect postgres``: the live PostgreSQL adapter's own flavor under sqlglot's name."""
 
     name: ClassVar[str] = "postgres"
-    dialect: ClassVar[str] = "postgres"
-
-    def text_sort_key(self, value: exp.Expr) -> exp.Expr:
-        return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
 
 
 @hookimpl

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from .compile import CompiledQuery, QueryCompiler
 from .errors import CatalogError, SpecError, UnsupportedError
+from .formulas import evaluate, parse_formula, references
 from .observe import execute_observed
 from .project import Project
 from .query import Query
@@ -66,7 +67,8 @@ def run(
 
 
 def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
-    """Long form: fill empty buckets per (series, breakdown values), exact types, sorted."""
+    """Long form: fill empty buckets per (series, breakdown values), align the previous period,
+    add formula rows, exact types, sorted (see docs/queries.md, "The result")."""
     tf = compiled.timeframe
     n_groups = len(compiled.breakdown)
     has_bucket = tf.grain != "total"
@@ -75,47 +77,81 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     bucket_col = columns["bucket"] if has_bucket else [tf.start] * len(series_col)
     group_cols = [columns[f"_g{j}"] for j in range(n_groups)]
     values = columns["value"]
+    frequencies = columns.get("_f")
+    outputs = {o.label: o for o in compiled.outputs}
+    # The previous period's i-th bucket is reported at the current period's i-th bucket.
+    align = {o.label: dict(zip(o.timeframe.buckets, tf.buckets, strict=False)) for o in compiled.outputs if o.previous}
 
-    found: dict[tuple[str, tuple[Any, ...]], dict[datetime, Any]] = {}
+    found: dict[tuple[str, tuple[Any, ...]], dict[Any, Any]] = {}
     for i, label in enumerate(series_col):
         key = (label, tuple(col[i] for col in group_cols))
-        bucket = bucket_col[i]
-        if isinstance(bucket, str):  # engines without a timestamp type (SQLite) return text
-            bucket = datetime.fromisoformat(bucket)
-        if isinstance(bucket, datetime) and bucket.tzinfo is not None:
-            bucket = bucket.replace(tzinfo=None)
-        found.setdefault(key, {})[bucket] = values[i]
+        bucket = _naive(bucket_col[i])
+        if label in align and has_bucket:
+            if bucket not in align[label]:
+                continue  # a previous bucket beyond the current period's length
+            bucket = align[label][bucket]
+        cell = (bucket, frequencies[i]) if frequencies is not None else bucket
+        found.setdefault(key, {})[cell] = values[i]
 
-    fill_for = {label: (0 if m.is_count else None) for label, m in zip(compiled.labels, compiled.measures, strict=True)}
-    out_buckets: list[datetime] = []
-    out_groups: list[list[Any]] = [[] for _ in range(n_groups)]
-    out_series: list[str] = []
-    out_values: list[Any] = []
-    for label in sorted(compiled.labels):
-        combos = sorted({key[1] for key in found if key[0] == label}, key=_group_sort_key)
+    fill_for = {o.label: (0 if o.measure.is_count else None) for o in compiled.outputs}
+    rows: list[tuple[datetime, tuple[Any, ...], str, int | None, Any]] = []
+    for label in outputs:
+        combos = {key[1] for key in found if key[0] == label}
         if n_groups == 0:
-            combos = [()]
+            combos = {()}
         for combo in combos:
             cells = found.get((label, combo), {})
-            buckets = tf.buckets if not cells else sorted(set(tf.buckets) | set(cells))
-            for bucket in buckets:
-                out_buckets.append(bucket)
-                for j, value in enumerate(combo):
-                    out_groups[j].append(value)
-                out_series.append(label)
-                out_values.append(cells.get(bucket, fill_for[label]))
+            if frequencies is not None:  # a distribution: only what occurs, no fill
+                rows.extend((bucket, combo, label, times, value) for (bucket, times), value in cells.items())
+                continue
+            for bucket in tf.buckets if not cells else sorted(set(tf.buckets) | set(cells)):
+                rows.append((bucket, combo, label, None, cells.get(bucket, fill_for[label])))
+    rows.extend(_formula_rows(compiled, found, fill_for))
+    rows.sort(key=lambda r: (r[2], _group_sort_key(r[1]), r[0], r[3] or 0))
 
     value_type = pa.int64() if compiled.value_is_integer else pa.float64()
-    arrays: list[pa.Array] = [_bucket_array(out_buckets, tf.timezone)]
+    arrays: list[pa.Array] = [_bucket_array([r[0] for r in rows], tf.timezone)]
     names = ["bucket"]
     for j, name in enumerate(compiled.breakdown):
-        arrays.append(pa.array(out_groups[j], type=pa.string()))
+        arrays.append(pa.array([r[1][j] for r in rows], type=pa.string()))
         names.append(name)
-    arrays.append(pa.array(out_series, type=pa.string()))
+    if frequencies is not None:
+        arrays.append(pa.array([r[3] for r in rows], type=pa.int64()))
+        names.append("frequency")
+    arrays.append(pa.array([r[2] for r in rows], type=pa.string()))
     names.append("series")
-    arrays.append(pa.array([_number(v, value_type) for v in out_values], type=value_type))
+    arrays.append(pa.array([_number(r[4], value_type) for r in rows], type=value_type))
     names.append("value")
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _naive(bucket: Any) -> Any:
+    if isinstance(bucket, str):  # engines without a timestamp type (SQLite) return text
+        bucket = datetime.fromisoformat(bucket)
+    if isinstance(bucket, datetime) and bucket.tzinfo is not None:
+        bucket = bucket.replace(tzinfo=None)
+    return bucket
+
+
+def _formula_rows(
+    compiled: CompiledQuery,
+    found: dict[tuple[str, tuple[Any, ...]], dict[Any, Any]],
+    fill_for: dict[str, Any],
+) -> list[tuple[datetime, tuple[Any, ...], str, int | None, Any]]:
+    """One row per (breakdown values, bucket) present in any series a formula names."""
+    rows: list[tuple[datetime, tuple[Any, ...], str, int | None, Any]] = []
+    buckets = compiled.timeframe.buckets
+    for formula in compiled.query.formulas:
+        tree = parse_formula(formula.expression)
+        labels = references(tree)
+        combos = {key[1] for key in found if key[0] in labels}
+        if not compiled.breakdown:
+            combos = {()}
+        for combo in combos:
+            for bucket in buckets:
+                values = {label: found.get((label, combo), {}).get(bucket, fill_for[label]) for label in labels}
+                rows.append((bucket, combo, formula.label, None, evaluate(tree, values)))
+    return rows
 
 
 def _group_sort_key(combo: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:

@@ -352,6 +352,10 @@ def build_condition(
     compiler: QueryCompiler, column: exp.Expr, prop: ResolvedProperty, cond: Condition, where: str
 ) -> exp.Expr:
     op = cond.op
+    if op in ORDER_OPS and prop.kind == "string":
+        column = compiler.flavor.text_sort_key(column)  # code-point order on every engine
+    if prop.kind in ("timestamp", "timestamptz"):
+        column = compiler.flavor.time_for_compare(column, prop.kind)
     if op == "is_null":
         return exp.Is(this=column, expression=exp.Null())
     if op == "is_not_null":
