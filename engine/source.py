@@ -292,7 +292,7 @@ class RowSource:
         union: exp.Expr = branches[0]
         for branch in branches[1:]:
             union = exp.union(union, branch, distinct=False, copy=False)
-        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("e")))
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
 
     def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
         """SELECT outputs FROM the table(s) with joins and every filter, for ``bounds``."""
@@ -320,13 +320,13 @@ class RowSource:
         assert self.occurrence_bounds is not None and self.tf is not None
         order = exp.Ordered(this=self.utc_time(), desc=self.occurrence == "last")
         rank = exp.Window(this=exp.Rank(), partition_by=[self.user()], order=exp.Order(expressions=[order]))
-        everything = exp.Column(this=exp.Star(), table=exp.to_identifier("e"))
+        everything = exp.Column(this=exp.Star(), table=exp.to_identifier("e", quoted=True))
         inner = self._scan([everything, rank.as_(OCCURRENCE_COLUMN)], self.occurrence_bounds, distinct=False)
         inner = inner.where(exp.Not(this=exp.Is(this=self.user(), expression=exp.Null())), copy=False)
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
-        derived = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("e")))
+        derived = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
         select = self._joins(select.from_(derived, copy=False))
         flavor = self.c.flavor
         local = self.local_time()
