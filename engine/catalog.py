@@ -91,11 +91,8 @@ class Catalog:
                     f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, not a timestamp",
                     where=where,
                 )
-            if spec.partition is not None and spec.partition.column not in columns:
-                raise CatalogError(
-                    f"partition: column {spec.partition.column!r} not found; the table has {_listing(columns)}",
-                    where=where,
-                )
+            if spec.partition is not None:
+                _check_partition(spec, columns, where)
             events.append(EventTableInfo(spec, ref, columns))
         users = []
         for index, user_spec in enumerate(project.user_tables):
@@ -196,6 +193,31 @@ class Catalog:
             return ResolvedProperty(name, USER_PROPERTY, name, col.kind, index)
         known = list(event_props) + [f"user.{n}" if n in event_props else n for n in user_props]
         raise CatalogError(f"unknown property {name!r}{_suggest(name, known)}", where=where)
+
+
+_PARTITION_KINDS = {
+    "date": ("date",),
+    "timestamp": ("timestamp", "timestamptz"),
+    "int": ("integer",),
+    "string": ("string",),
+}
+
+
+def _check_partition(spec: EventTable, columns: dict[str, ColumnInfo], where: str) -> None:
+    partition = spec.partition
+    assert partition is not None
+    if partition.column not in columns:
+        raise CatalogError(
+            f"partition: column {partition.column!r} not found; the table has {_listing(columns)}", where=where
+        )
+    kind = columns[partition.column].kind
+    expected = _PARTITION_KINDS[partition.format.partition(":")[0]]
+    if kind not in expected and kind != "other":
+        raise CatalogError(
+            f"partition: column {partition.column!r} is {columns[partition.column].raw_type}, which does not "
+            f"match format {partition.format!r}",
+            where=where,
+        )
 
 
 def _columns(adapter: Adapter, ref: TableRef, where: str) -> list[ColumnInfo]:

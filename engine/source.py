@@ -185,6 +185,12 @@ class RowSource:
             out.append(exp.GTE(this=column, expression=flavor.timestamp_literal(ts_text(bounds.start_utc), has_tz)))
         if bounds.end_utc is not None:
             out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
+        partition = info.spec.partition
+        if partition is not None:
+            from .partitions import partition_filter
+
+            part_column = exp.column(partition.column, table=alias, quoted=True)
+            out += partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)
         return out
 
     def _uses_user_props(self, conditions: list[Condition]) -> bool:
