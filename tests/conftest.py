@@ -1,4 +1,4 @@
-"""Fixtures for the shared segmentation suite: one backend per live engine, three datasets.
+"""Fixtures for the shared segmentation suite: one backend per live engine, four datasets.
 
 ``backend`` is parametrized over ``tests.backends.BACKENDS``, so every test that uses a dataset
 runs once per engine. Each dataset knows its Arrow tables (for the oracle) and its warehouse URL

@@ -476,6 +476,7 @@ def oracle(
             if measure[0] == "rolling":
                 days = measure[1]
                 cells = []
+                counted = False  # a row of the group falls in some bucket's window
                 for i, bucket in enumerate(buckets):
                     if grain == "total":
                         last = last_range_day
@@ -483,10 +484,13 @@ def oracle(
                         bucket_end = buckets[i + 1] if i + 1 < len(buckets) else next_bucket(bucket, grain)
                         last = min((bucket_end - ONE_MICROSECOND).date(), last_range_day)
                     first = last - timedelta(days=days - 1)
-                    active = {r.user_id for r in group_rows if first <= r.day <= last and r.user_id is not None}
-                    cells.append(len(active))
-                # a group is shown if it has a row in range, or look-back rows that count somewhere
-                if any(cells) or any(r.local >= start for r in group_rows):
+                    window = [r for r in group_rows if first <= r.day <= last]
+                    counted = counted or bool(window)
+                    cells.append(len({r.user_id for r in window if r.user_id is not None}))
+                # A rolling group is shown when one of its rows falls in a bucket's window (even
+                # a row without a user, or one from the look-back before `from`); in-range rows
+                # outside every window (coarse grains, `total`) do not make a group.
+                if counted:
                     values[group] = cells
             else:
                 in_range = [r for r in group_rows if r.local >= start]

@@ -582,3 +582,30 @@ def test_rolling_groups_in_range_or_counted_from_look_back():
         (None, 1),
         (None, 1),
     ]
+
+
+def test_rolling_groups_need_a_row_in_some_window():
+    # dau at `total` over WEEK looks at 01-07 only; no view is on 01-07, so no brand group is shown,
+    # although every brand has views in range
+    q = {
+        "series": [{"event": "view", "measure": "dau"}],
+        "time_grain": "total",
+        "breakdown": ["brand"],
+        "date_range": WEEK,
+    }
+    assert oracle(q, EVENTS, USERS) == []
+    # a view without a user on 01-07 makes its group appear, with 0
+    extra = [
+        {
+            "id": "x",
+            "event_name": "view",
+            "user_id": None,
+            "event_time": D(2025, 1, 7, 9),
+            "price": None,
+            "brand": "ghost",
+        }
+    ]
+    assert [(r["brand"], r["value"]) for r in oracle(q, EVENTS + extra, USERS)] == [("ghost", 0)]
+    # without a breakdown the one empty group is always there
+    q.pop("breakdown")
+    assert [r["value"] for r in oracle(q, EVENTS, USERS)] == [0]
