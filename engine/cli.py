@@ -108,9 +108,16 @@ def _load(project_path: Path) -> Any:
     show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the chart: out.html (standalone, offline) or out.png (rendered by headless Chromium).",
+)
 @now_option
 @handle_errors
-def run(query_path: Path, project_path: Path, fmt: str, output: Path | None, now: str | None) -> None:
+def run(
+    query_path: Path, project_path: Path, fmt: str, output: Path | None, plot: Path | None, now: str | None
+) -> None:
     """Answer QUERY on the project's warehouse."""
     from .execute import run as run_query
     from .query import Query
@@ -119,7 +126,19 @@ def run(query_path: Path, project_path: Path, fmt: str, output: Path | None, now
     project = _load(project_path)
     with project:
         table = run_query(query, project, now=now)
+    if plot is not None:
+        from .plot import write_plot
+
+        write_plot(table, plot, title=_question(query_path))
     write_table(table, fmt, output, title=str(query_path))
+
+
+def _question(query_path: Path) -> str:
+    """A chart title: the query file's first comment line, else its name."""
+    first = query_path.read_text(encoding="utf-8").splitlines()[:1]
+    if first and first[0].startswith("#"):
+        return first[0].lstrip("# ").strip()
+    return query_path.stem.replace("_", " ")
 
 
 def write_table(table: pa.Table, fmt: str, output: Path | None, title: str = "") -> None:
@@ -311,6 +330,64 @@ def plugins() -> None:
         click.echo("plugin measures:")
         for name, definition in sorted(measures.items()):
             click.echo(f"  {name}  ({definition.result}; {definition.description})")
+
+
+# -- serve ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@project_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option(
+    "--token",
+    envvar="SEGWISE_TOKEN",
+    help="Require 'Authorization: Bearer TOKEN' on /api/* (also from $SEGWISE_TOKEN).",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds allowed per query."
+)
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Warehouse queries run at once; more wait their turn.",
+)
+@now_option
+@handle_errors
+def serve(
+    project_path: Path, host: str, port: int, token: str | None, timeout: float, max_concurrent: int, now: str | None
+) -> None:
+    """Serve the explorer page and the HTTP API (docs/explorer.md)."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise SpecError("segwise serve needs the web server packages: pip install 'segwise[serve]'") from None
+    from .server import LOOPBACK_HOSTS, ServerSettings
+    from .server import serve as serve_app
+
+    moment = None
+    if now:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise SpecError(f"--now {now!r} is not an ISO 8601 date or time", where="--now") from None
+    settings = ServerSettings(
+        token=token or None, query_timeout_s=timeout, max_concurrent_queries=max_concurrent, now=moment
+    )
+    project = _load(project_path)
+    if host not in LOOPBACK_HOSTS and not token:
+        click.echo(
+            click.style("warning: ", fg="yellow", bold=True)
+            + f"serving on {host} without --token: anyone who can reach it can query the warehouse",
+            err=True,
+        )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"segwise explorer: http://{shown}:{port}/  (project {project_path}; Ctrl+C stops)", err=True)
+    with project:
+        serve_app(project, host=host, port=port, settings=settings)
 
 
 # -- demo ---------------------------------------------------------------------------------------------
