@@ -172,6 +172,8 @@ class QueryRunner:
         self._pending = 0
         self._running = 0
         self.peak_running = 0  # the most calls seen running at once (tests check the bound)
+        self.cancelled = 0  # calls abandoned because the client went away
+        self.timed_out = 0
 
     @property
     def pending(self) -> int:
@@ -217,7 +219,9 @@ class QueryRunner:
                 return waiter.result()
             future.cancel()  # a call still in the queue never reaches the warehouse
             if watcher is not None and watcher in done:
+                self.cancelled += 1
                 raise ApiError(499, "the client went away; the query was cancelled", kind="cancelled")
+            self.timed_out += 1
             raise ApiError(
                 504,
                 f"the query did not finish within {self.timeout_s:g} s and was abandoned",

@@ -70,6 +70,17 @@
         var c = columns.length ? groupText(r, columns) : r.series;
         if (!seenCat[c]) { seenCat[c] = true; categories.push(c); }
       });
+      if (columns.length) {
+        // Largest first by the first series (as a top-N ranks them), "Other" and empty values last.
+        var first = {};
+        rows.forEach(function (r) { if (r.series === labels[0]) first[groupText(r, columns)] = r.value; });
+        var rank = function (c) { var v = first[c]; return v === null || v === undefined ? -Infinity : v; };
+        var other = columns.map(function () { return "Other"; }).join(" / ");
+        categories.sort(function (a, b) {
+          if ((a === other) !== (b === other)) return a === other ? 1 : -1;
+          return rank(b) - rank(a) || (a < b ? -1 : a > b ? 1 : 0);
+        });
+      }
       labels.forEach(function (label) {
         var byCat = {};
         rows.forEach(function (r) {
