@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import segwise
+from tests.conftest import assert_same
+
 JAN = {"from": "2025-01-10", "to": "2025-02-10"}
 FEB = {"from": date(2025, 2, 1), "to": date(2025, 3, 1)}
 WEEK = {"from": date(2025, 1, 13), "to": date(2025, 1, 20)}
@@ -838,3 +841,29 @@ def test_random_queries_edge(edge, seed):
 def test_random_queries_generated(generated, seed):
     query, options = random_query(random.Random(1000 + seed), **GENERATED_RANDOM)
     generated.check(query, **options)
+
+
+def test_yaml_query_file_gives_the_same_answer(generated, tmp_path):
+    path = tmp_path / "query.yaml"
+    path.write_text(
+        "series:\n"
+        "  - event: purchase\n"
+        "    where:\n"
+        "      - {property: revenue, op: between, values: [10, 30]}\n"
+        "    measure: sum:revenue\n"
+        "  - {event: page_view, measure: unique_users, label: visitors}\n"
+        "date_range: {from: 2025-01-10, to: 2025-02-10}\n"
+        "time_grain: week\n"
+        "breakdown: [platform]\n"
+        "breakdown_limit: 2\n"
+    )
+    query = q(
+        s("purchase", "sum:revenue", c("revenue", "between", 10, 30)),
+        s("page_view", "unique_users", label="visitors"),
+        grain="week",
+        breakdown=["platform"],
+        breakdown_limit=2,
+    )
+    expected = generated.expected(query)
+    assert_same(segwise.run(path, generated.project()), expected, query, "UTC")
+    nontrivial(expected)
