@@ -167,7 +167,7 @@ class QueryRunner:
         self.max_concurrent = max(1, max_concurrent)
         self.max_waiting = max(0, max_waiting)
         self.timeout_s = timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=self.max_concurrent, thread_name_prefix="segwise-query")
+        self._pool: ThreadPoolExecutor | None = None  # opened on first use, again after close()
         self._lock = threading.Lock()
         self._pending = 0
         self._running = 0
@@ -205,7 +205,10 @@ class QueryRunner:
                     kind="busy",
                 )
             self._pending += 1
-        future = self._pool.submit(self._wrap(fn))
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.max_concurrent, thread_name_prefix="segwise-query")
+            pool = self._pool
+        future = pool.submit(self._wrap(fn))
         future.add_done_callback(self._done)
         waiter = asyncio.wrap_future(future)
         watcher = asyncio.ensure_future(_disconnected(request)) if request is not None else None
@@ -235,7 +238,10 @@ class QueryRunner:
                 waiter.cancel()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def _disconnected(request: Request) -> None:
@@ -769,7 +775,16 @@ def _query_operation(arrow: bool = False) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": "A query: the JSON form of a query file (docs/queries.md).",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Query"},
+                    "example": {
+                        "series": [{"event": "any", "measure": "unique_users", "label": "active users"}],
+                        "date_range": {"last": "30d"},
+                        "time_grain": "day",
+                    },
+                }
+            },
         }
     }
     return operation
