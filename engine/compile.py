@@ -433,44 +433,132 @@ class QueryCompiler:
     # -- rolling active users --------------------------------------------------------------------------
 
     def _rolling_select(self, plan: SeriesPlan) -> exp.Select:
+        """Rolling active users without joining raw events to a date spine.
+
+        1. ``d``: distinct (user, local day, groups) over the range and its look-back, with the
+           top-N mapping applied first (so a user in two "other" groups is one user of Other);
+        2. ``k``: per user and groups, runs of days whose N-day windows touch merge into one
+           island (gaps-and-islands with LAG and a running SUM);
+        3. ``r``: each island covers ``[first day, last day + N - 1]``; islands of one user and
+           group never overlap, so users active on a day = islands covering it;
+        4. each bucket counts the islands covering its window's last day (a small range join).
+        """
         window = plan.measure.window_days or 1
-        days_name = f"d{plan.index}"
         source = plan.source
+        n_groups = len(plan.groups)
         lookback_start = (plan.tf.start - timedelta(days=window - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
         source.bounds = dataclasses.replace(
             source.bounds, start_utc=min(plan.tf.start_utc, to_utc(lookback_start, self.project.tz))
         )
         day = self.flavor.truncate("day", source.local_time())
-        inner = source.select(
-            [source.user().as_("_u"), day.as_("_d"), *[g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]],
+        group_names = [f"_g{j}" for j in range(n_groups)]
+        days_name = f"d{plan.index}"
+        pairs = source.select(
+            [source.user().as_("_u"), day.as_("_d"), *[g.as_(name) for g, name in zip(plan.groups, group_names)]],
             distinct=True,
         )
-        self.ctes.append((days_name, inner))
+        # A null user id is nobody: it must not become an island (COUNT(*) would count it).
+        pairs = pairs.where(exp.Not(this=exp.Is(this=source.user(), expression=exp.Null())), copy=False)
+        if self.limit is not None:
+            raw_name = f"draw{plan.index}"
+            self.ctes.append((raw_name, pairs))
+            mapped = self._mapped([exp.column(name, table=raw_name) for name in group_names])
+            pairs = (
+                exp.select(
+                    exp.column("_u", table=raw_name).as_("_u"),
+                    exp.column("_d", table=raw_name).as_("_d"),
+                    *[g.as_(name) for g, name in zip(mapped, group_names)],
+                    copy=False,
+                )
+                .distinct(copy=False)
+                .from_(table_ref(raw_name), copy=False)
+                .join(self._rank_join(raw_name), copy=False)
+            )
+        self.ctes.append((days_name, pairs))
+
+        def col(name: str, table: str) -> exp.Column:
+            return exp.column(name, table=table)
+
+        partition = [col("_u", days_name), *[col(n, days_name) for n in group_names]]
+        previous = exp.Window(
+            this=exp.Lag(this=col("_d", days_name)),
+            partition_by=partition,
+            order=exp.Order(expressions=[exp.Ordered(this=col("_d", days_name))]),
+        )
+        touches = exp.GTE(this=previous, expression=self.flavor.add_days(col("_d", days_name), -window))
+        starts_island = exp.Case(ifs=[exp.If(this=touches, true=exp.Literal.number(0))], default=exp.Literal.number(1))
+        flags_name = f"f{plan.index}"
+        self.ctes.append(
+            (
+                flags_name,
+                exp.select(
+                    col("_u", days_name).as_("_u"),
+                    *[col(n, days_name).as_(n) for n in group_names],
+                    col("_d", days_name).as_("_d"),
+                    starts_island.as_("_new"),
+                    copy=False,
+                ).from_(table_ref(days_name), copy=False),
+            )
+        )
+        island_no = exp.Window(
+            this=exp.Sum(this=col("_new", flags_name)),
+            partition_by=[col("_u", flags_name), *[col(n, flags_name) for n in group_names]],
+            order=exp.Order(expressions=[exp.Ordered(this=col("_d", flags_name))]),
+            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
+        )
+        numbered_name = f"k{plan.index}"
+        self.ctes.append(
+            (
+                numbered_name,
+                exp.select(
+                    col("_u", flags_name).as_("_u"),
+                    *[col(n, flags_name).as_(n) for n in group_names],
+                    col("_d", flags_name).as_("_d"),
+                    island_no.as_("_island"),
+                    copy=False,
+                ).from_(table_ref(flags_name), copy=False),
+            )
+        )
+        islands_name = f"r{plan.index}"
+        island_keys = [
+            col("_u", numbered_name),
+            *[col(n, numbered_name) for n in group_names],
+            col("_island", numbered_name),
+        ]
+        self.ctes.append(
+            (
+                islands_name,
+                exp.select(
+                    *[col(n, numbered_name).as_(n) for n in group_names],
+                    exp.Min(this=col("_d", numbered_name)).as_("_lo"),
+                    self.flavor.add_days(exp.Max(this=col("_d", numbered_name)), window - 1).as_("_hi"),
+                    copy=False,
+                )
+                .from_(table_ref(numbered_name), copy=False)
+                .group_by(*island_keys, copy=False),
+            )
+        )
         spine_name = f"spine{plan.index}"
         self.ctes.append((spine_name, self._spine(window, plan.tf)))
-        d_groups = self._mapped([exp.column(f"_g{j}", table=days_name) for j in range(len(plan.groups))])
-        in_window = exp.Between(
-            this=exp.column("_d", table=days_name),
-            low=exp.column("_lo", table=spine_name),
-            high=exp.column("_hi", table=spine_name),
+        covers = exp.and_(
+            exp.LTE(this=col("_lo", islands_name), expression=col("_hi", spine_name)),
+            exp.GTE(this=col("_hi", islands_name), expression=col("_hi", spine_name)),
+            copy=False,
         )
         outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
         keys: list[exp.Expr] = []
         if self.tf.grain != "total":
-            outputs.append(exp.column("_b", table=spine_name).as_("bucket"))
-            keys.append(exp.column("_b", table=spine_name))
-        outputs += [g.as_(f"_g{j}") for j, g in enumerate(d_groups)]
-        keys += [g.copy() for g in d_groups]
-        distinct_users = exp.Count(this=exp.Distinct(expressions=[exp.column("_u", table=days_name)]))
-        outputs.append(self.flavor.as_bigint(distinct_users).as_("value"))
-        select = (
+            outputs.append(col("_b", spine_name).as_("bucket"))
+            keys.append(col("_b", spine_name))
+        outputs += [col(n, islands_name).as_(n) for n in group_names]
+        keys += [col(n, islands_name) for n in group_names]
+        outputs.append(self.flavor.as_bigint(exp.Count(this=exp.Star())).as_("value"))
+        return (
             exp.select(*outputs, copy=False)
             .from_(table_ref(spine_name), copy=False)
-            .join(table_ref(days_name), on=in_window, join_type="inner", copy=False)
+            .join(table_ref(islands_name), on=covers, join_type="inner", copy=False)
+            .group_by(*keys, copy=False)
         )
-        if self.limit is not None:
-            select = select.join(self._rank_join(days_name), copy=False)
-        return select.group_by(*keys, copy=False)
 
     def _spine(self, window: int, tf: Timeframe) -> exp.Expr:
         """One row per bucket: its start and the N-day window ending on its last day in range."""

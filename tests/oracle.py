@@ -484,12 +484,12 @@ def oracle(
                         bucket_end = buckets[i + 1] if i + 1 < len(buckets) else next_bucket(bucket, grain)
                         last = min((bucket_end - ONE_MICROSECOND).date(), last_range_day)
                     first = last - timedelta(days=days - 1)
-                    window = [r for r in group_rows if first <= r.day <= last]
-                    counted = counted or bool(window)
-                    cells.append(len({r.user_id for r in window if r.user_id is not None}))
-                # A rolling group is shown when one of its rows falls in a bucket's window (even
-                # a row without a user, or one from the look-back before `from`); in-range rows
-                # outside every window (coarse grains, `total`) do not make a group.
+                    users = {r.user_id for r in group_rows if first <= r.day <= last and r.user_id is not None}
+                    counted = counted or bool(users)
+                    cells.append(len(users))
+                # A rolling group is shown when one of its users is active in some bucket's window
+                # (possibly through a look-back row from before `from`); rows without a user never
+                # make a group, nor do in-range rows outside every window (coarse grains, `total`).
                 if counted:
                     values[group] = cells
             else:
