@@ -454,7 +454,7 @@ class QueryCompiler:
         group_names = [f"_g{j}" for j in range(n_groups)]
         days_name = f"d{plan.index}"
         pairs = source.select(
-            [source.user().as_("_u"), day.as_("_d"), *[g.as_(name) for g, name in zip(plan.groups, group_names)]],
+            [source.user().as_("_u"), day.as_("_d"), *[g.as_(name) for g, name in zip(plan.groups, group_names, strict=True)]],
             distinct=True,
         )
         # A null user id is nobody: it must not become an island (COUNT(*) would count it).
@@ -467,7 +467,7 @@ class QueryCompiler:
                 exp.select(
                     exp.column("_u", table=raw_name).as_("_u"),
                     exp.column("_d", table=raw_name).as_("_d"),
-                    *[g.as_(name) for g, name in zip(mapped, group_names)],
+                    *[g.as_(name) for g, name in zip(mapped, group_names, strict=True)],
                     copy=False,
                 )
                 .distinct(copy=False)
