@@ -453,10 +453,8 @@ class QueryCompiler:
         day = self.flavor.truncate("day", source.local_time())
         group_names = [f"_g{j}" for j in range(n_groups)]
         days_name = f"d{plan.index}"
-        pairs = source.select(
-            [source.user().as_("_u"), day.as_("_d"), *[g.as_(name) for g, name in zip(plan.groups, group_names, strict=True)]],
-            distinct=True,
-        )
+        named_groups = [g.as_(name) for g, name in zip(plan.groups, group_names, strict=True)]
+        pairs = source.select([source.user().as_("_u"), day.as_("_d"), *named_groups], distinct=True)
         # A null user id is nobody: it must not become an island (COUNT(*) would count it).
         pairs = pairs.where(exp.Not(this=exp.Is(this=source.user(), expression=exp.Null())), copy=False)
         if self.limit is not None:
