@@ -15,6 +15,7 @@ warehouse is one module (see ``docs/plugins.md``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlglot import exp
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pyarrow as pa
 
@@ -43,6 +44,49 @@ class Capabilities:
     timezones: bool = True  # can convert timestamps between IANA zones in SQL
     exact_percentiles: bool = True
     read_only_connections: bool = False
+    cancel: bool = False  # a running statement can be stopped on the warehouse (timeouts, Ctrl-C)
+
+
+# SQLSTATEs worth another attempt for segwise's idempotent reads: the connection failed or was
+# closed by the server, a serialization failure or deadlock, the server is starting or out of slots.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "53300"})
+
+
+def is_transient(sqlstate: str | None) -> bool:
+    """Whether an error with this SQLSTATE may go away if the (read-only) statement is retried."""
+    return bool(sqlstate) and (sqlstate in TRANSIENT_SQLSTATES or str(sqlstate).startswith("08"))
+
+
+class Statement:
+    """One statement on its way through an adapter: how long it may run and how to stop it.
+
+    The adapter running it registers a canceller (``set_canceller``) while the warehouse works on
+    it; any thread may call ``cancel()`` (a timeout watchdog, a Ctrl-C handler). A statement
+    cancelled before it starts must not start: adapters check ``cancelled`` after registering.
+    """
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self.timeout = timeout
+        self.cancelled = False
+        self._lock = threading.Lock()
+        self._canceller: Callable[[], object] | None = None
+
+    def set_canceller(self, canceller: Callable[[], object] | None) -> None:
+        with self._lock:
+            self._canceller = canceller
+
+    def cancel(self) -> bool:
+        """Ask the warehouse to stop the statement; True if a canceller was called."""
+        with self._lock:
+            self.cancelled = True
+            canceller = self._canceller
+        if canceller is None:
+            return False
+        try:
+            canceller()
+        except Exception:  # a statement that just finished, a driver without cancel: best effort
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -206,6 +250,28 @@ class Adapter(SqlFlavor):
     def execute(self, sql: str) -> pa.Table:
         """Run one read-only statement and return its result as an Arrow table."""
         raise NotImplementedError
+
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        """Run ``sql`` as ``statement``: register how to cancel it and honour ``statement.timeout``
+        where the warehouse can enforce it itself.
+
+        The default runs ``execute`` and cancels through ``cancel()`` (every statement of this
+        adapter). ``segwise.observe`` enforces the timeout in any case by cancelling the statement
+        when it is due; an adapter that cannot cancel leaves the statement running and the caller
+        gets the timeout error anyway.
+        """
+        statement.set_canceller(self.cancel)
+        try:
+            return self.execute(sql)
+        finally:
+            statement.set_canceller(None)
+
+    def cancel(self) -> None:
+        """Stop every statement this adapter is running (best effort; default: nothing)."""
+
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether a failed read is worth another attempt (default: by SQLSTATE, see TRANSIENT_SQLSTATES)."""
+        return is_transient(getattr(error, "sqlstate", None))
 
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
         """Stream a result as record batches (default: the whole table as batches)."""

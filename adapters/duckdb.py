@@ -1,7 +1,14 @@
-"""DuckDB: the embedded default, in-process and Arrow-native."""
+"""DuckDB: the embedded default, in-process and Arrow-native.
+
+Database files are opened read-only, and every connection segwise opens has
+``enable_external_access`` off (no file reads, ``ATTACH`` or extension downloads from SQL) and
+no Python replacement scans. Each statement runs on its own cursor, so threads sharing an adapter
+run concurrently; a statement is cancelled with that cursor's ``interrupt()``.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -12,7 +19,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, Capabilities, ColumnInfo, TableRef, classify_type
+from .base import Adapter, Capabilities, ColumnInfo, Statement, TableRef, classify_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -40,7 +47,12 @@ class DuckDBAdapter(Adapter):
     name: ClassVar[str] = "duckdb"
     schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
     dialect: ClassVar[str] = "duckdb"
-    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True, cancel=True)
+    # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs).
+    CONFIG: ClassVar[dict[str, str | int | float | list[str]]] = {
+        "enable_external_access": False,
+        "python_enable_replacements": False,
+    }
 
     def __init__(
         self,
@@ -50,6 +62,8 @@ class DuckDBAdapter(Adapter):
         read_only: bool = True,
     ) -> None:
         super().__init__(url, base_dir)
+        self._running: set[duckdb.DuckDBPyConnection] = set()
+        self._running_lock = threading.Lock()
         if connection is not None:
             self._con = connection
             return
@@ -57,7 +71,7 @@ class DuckDBAdapter(Adapter):
         if path != ":memory:" and not Path(path).exists():
             raise WarehouseError(f"DuckDB database file not found: {path}", where=url)
         try:
-            self._con = duckdb.connect(path, read_only=read_only and path != ":memory:")
+            self._con = duckdb.connect(path, read_only=read_only and path != ":memory:", config=dict(self.CONFIG))
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open DuckDB database {path}: {exc}", where=url) from exc
 
@@ -70,17 +84,50 @@ class DuckDBAdapter(Adapter):
         self._con.close()
 
     def execute(self, sql: str) -> pa.Table:
+        return self.execute_statement(sql, Statement())
+
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        cursor = self._con.cursor()
+        with self._running_lock:
+            self._running.add(cursor)
+        statement.set_canceller(cursor.interrupt)
         try:
-            return self._con.cursor().sql(sql).to_arrow_table()
+            if statement.cancelled:
+                raise WarehouseError(
+                    "the DuckDB statement was cancelled before it started", where=self.url, sqlstate="57014"
+                )
+            return cursor.sql(sql).to_arrow_table()
+        except duckdb.InterruptException as exc:
+            raise WarehouseError("the DuckDB statement was cancelled", where=self.url, sqlstate="57014") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"DuckDB failed: {exc}", where=self.url) from exc
+        finally:
+            statement.set_canceller(None)
+            with self._running_lock:
+                self._running.discard(cursor)
+            cursor.close()
+
+    def cancel(self) -> None:
+        with self._running_lock:
+            running = list(self._running)
+        for cursor in running:
+            cursor.interrupt()
 
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Record batches as DuckDB produces them: memory stays bounded by a few batches."""
+        cursor = self._con.cursor()
+        with self._running_lock:
+            self._running.add(cursor)
         try:
-            reader = self._con.cursor().sql(sql).to_arrow_reader()
-            yield from reader
+            yield from cursor.sql(sql).to_arrow_reader()
+        except duckdb.InterruptException as exc:
+            raise WarehouseError("the DuckDB statement was cancelled", where=self.url, sqlstate="57014") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"DuckDB failed: {exc}", where=self.url) from exc
+        finally:
+            with self._running_lock:
+                self._running.discard(cursor)
+            cursor.close()
 
     def columns(self, table: TableRef) -> list[ColumnInfo]:
         *prefix, name = table.parts

@@ -1,6 +1,7 @@
 """PostgreSQL over ADBC (``adbc-driver-postgresql``): ``postgresql://user:password@host:port/db``.
 
-The session is read-only (``default_transaction_read_only``), statements run in autocommit mode
+Sessions are read-only (``default_transaction_read_only``) and pooled (``ConnectionPool``);
+statements run in autocommit mode
 (so a failed statement never leaves the connection in an aborted transaction), and results come
 back as Arrow through the driver's binary COPY.
 
@@ -14,6 +15,7 @@ Driver facts this module relies on (adbc-driver-postgresql 1.x):
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,7 +28,7 @@ from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import driver_message, import_driver, redact, sqlstate_of
-from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, TableRef, classify_type
+from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, Statement, TableRef, classify_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,52 +91,212 @@ class PostgresFlavor(SqlFlavor):
         return super().as_text(value, kind)
 
 
+class _Connection:
+    """One pooled ADBC connection and the ``statement_timeout`` segwise set on it (ms; None: the
+    server's default)."""
+
+    __slots__ = ("con", "timeout_ms")
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.timeout_ms: int | None = None
+
+
+class ConnectionPool:
+    """At most ``size`` connections, opened on demand and reused; broken ones are dropped.
+
+    One statement at a time per connection (a libpq connection shared by threads loses protocol
+    sync), so ``size`` bounds both the connections and the statements in flight.
+    """
+
+    def __init__(self, connect: Any, size: int) -> None:
+        self._connect = connect
+        self.size = size
+        self._idle: list[_Connection] = []
+        self._open = 0
+        self._closed = False
+        self._cond = threading.Condition()
+        self.peak = 0  # most connections open at once (for the load figures)
+
+    @property
+    def open(self) -> int:
+        return self._open
+
+    def add(self, connection: _Connection) -> None:
+        with self._cond:
+            self._open += 1
+            self.peak = max(self.peak, self._open)
+            self._idle.append(connection)
+
+    def acquire(self) -> _Connection:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WarehouseError("the PostgreSQL adapter is closed")
+                if self._idle:
+                    return self._idle.pop()
+                if self._open < self.size:
+                    self._open += 1
+                    self.peak = max(self.peak, self._open)
+                    break
+                self._cond.wait()
+        try:
+            return self._connect()
+        except BaseException:
+            with self._cond:
+                self._open -= 1
+                self._cond.notify()
+            raise
+
+    def release(self, connection: _Connection, broken: bool = False) -> None:
+        with self._cond:
+            keep = not broken and not self._closed
+            if keep:
+                self._idle.append(connection)
+            else:
+                self._open -= 1
+            self._cond.notify()
+        if not keep:
+            with contextlib.suppress(Exception):
+                connection.con.close()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._cond.notify_all()
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                connection.con.close()
+
+
 class PostgresAdapter(PostgresFlavor, Adapter):
-    """A read-only PostgreSQL session over ADBC."""
+    """Read-only PostgreSQL sessions over ADBC, pooled (``pool_size`` connections, default 4).
+
+    Every session is ``default_transaction_read_only`` and ``standard_conforming_strings`` (so a
+    backslash in a string literal is an ordinary character, as segwise renders it, whatever the
+    server, database or role default). ``?pool_size=N`` in the URL sets the pool's bound (it is not
+    passed to libpq). A per-statement timeout is a server-side ``statement_timeout``; cancelling
+    sends the server a cancel request (``adbc_cancel``).
+    """
 
     schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
+    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True, cancel=True)
+    POOL_SIZE: ClassVar[int] = 4
 
-    def __init__(self, url: str, base_dir: Path | None = None, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        base_dir: Path | None = None,
+        connect_timeout: int = CONNECT_TIMEOUT_SECONDS,
+        pool_size: int | None = None,
+    ) -> None:
         super().__init__(url, base_dir)
-        # One statement at a time: a libpq connection shared by threads loses protocol sync.
-        self._lock = threading.RLock()
         self.display_url = redact(url)
+        url, given_size = _pop_pool_size(url)
+        self._libpq_uri = libpq_uri(url, connect_timeout)
         dbapi = import_driver("adbc_driver_postgresql.dbapi", "PostgreSQL", "postgresql")
+        self._dbapi = dbapi
         self._error: type[Exception] = dbapi.Error
+        self.pool = ConnectionPool(self._open_connection, pool_size or given_size or self.POOL_SIZE)
+        self._running: set[Any] = set()
+        self._running_lock = threading.Lock()
+        # Connect now, so a wrong URL or password fails here with a clear message.
+        self.pool.add(self._open_connection())
+
+    def _open_connection(self) -> _Connection:
         try:
-            self._con: Any = dbapi.connect(libpq_uri(url, connect_timeout), autocommit=True)
+            con = self._dbapi.connect(self._libpq_uri, autocommit=True)
         except self._error as exc:
             raise self._connect_error(exc) from exc
         try:
-            self._run("SET default_transaction_read_only = on")
-        except WarehouseError:
-            self._con.close()
-            raise
+            with con.cursor() as cur:
+                cur.execute(_SESSION_SQL)
+                cur.fetch_arrow_table()
+        except self._error as exc:
+            con.close()
+            raise self._statement_error(exc) from exc
+        return _Connection(con)
 
     def close(self) -> None:
-        with self._lock:
-            self._con.close()
+        self.pool.close()
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _run(self, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
+    def _run(self, sql: str, parameters: tuple[Any, ...] | None = None, statement: Statement | None = None) -> pa.Table:
+        statement = statement or Statement()
+        connection = self.pool.acquire()
+        broken = False
         try:
-            with self._lock, self._con.cursor() as cur:
-                cur.execute(sql, parameters)
-                return cur.fetch_arrow_table()
+            self._set_timeout(connection, statement.timeout)
+            with connection.con.cursor() as cur:
+                with self._running_lock:
+                    self._running.add(cur)
+                statement.set_canceller(cur.adbc_cancel)
+                try:
+                    if statement.cancelled:
+                        raise WarehouseError(
+                            "the PostgreSQL statement was cancelled before it started",
+                            where=self.display_url,
+                            sqlstate="57014",
+                        )
+                    cur.execute(sql, parameters)
+                    return cur.fetch_arrow_table()
+                finally:
+                    statement.set_canceller(None)
+                    with self._running_lock:
+                        self._running.discard(cur)
         except self._error as exc:
-            raise self._statement_error(exc) from exc
+            error = self._statement_error(exc, statement.timeout)
+            broken = _connection_lost(error)
+            raise error from exc
+        finally:
+            self.pool.release(connection, broken)
+
+    def _set_timeout(self, connection: _Connection, timeout: float | None) -> None:
+        """The server-side ``statement_timeout`` for the next statement (the server's own
+        default when there is no timeout)."""
+        wanted = None if timeout is None else max(1, round(timeout * 1000))
+        if connection.timeout_ms == wanted:
+            return
+        with connection.con.cursor() as cur:
+            if wanted is None:
+                cur.execute("SET statement_timeout TO DEFAULT")
+            else:
+                cur.execute(f"SELECT set_config('statement_timeout', '{int(wanted)}', false)")
+                cur.fetch_arrow_table()
+        connection.timeout_ms = wanted
 
     def execute(self, sql: str) -> pa.Table:
         return self._run(sql)
 
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        return self._run(sql, statement=statement)
+
+    def cancel(self) -> None:
+        with self._running_lock:
+            running = list(self._running)
+        for cur in running:
+            with contextlib.suppress(Exception):
+                cur.adbc_cancel()
+
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Record batches as the server sends them (binary COPY): bounded memory; the
+        connection is held until the iteration ends or the generator is closed."""
+        connection = self.pool.acquire()
+        broken = False
         try:
-            with self._lock, self._con.cursor() as cur:  # held while the caller iterates
+            self._set_timeout(connection, None)
+            with connection.con.cursor() as cur:
                 cur.execute(sql)
                 yield from cur.fetch_record_batch()
         except self._error as exc:
-            raise self._statement_error(exc) from exc
+            error = self._statement_error(exc)
+            broken = _connection_lost(error)
+            raise error from exc
+        finally:
+            self.pool.release(connection, broken)
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -157,11 +319,22 @@ class PostgresAdapter(PostgresFlavor, Adapter):
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _statement_error(self, exc: Exception) -> WarehouseError:
+    def _statement_error(self, exc: Exception, timeout: float | None = None) -> WarehouseError:
         state = sqlstate_of(exc)
         message = driver_message(exc)
         if state == "25006":
             message += " (segwise opens PostgreSQL sessions read-only)"
+        if state is None and _LOST.search(message):
+            state = "08006"  # libpq reports a dead connection without a SQLSTATE: connection_failure
+        if state == "57014" and "statement timeout" in message:
+            after = f" after {timeout:g} s" if timeout is not None else ""
+            return WarehouseError(
+                f"the query timed out{after} and was cancelled (PostgreSQL statement_timeout)",
+                where=self.display_url,
+                sqlstate=state,
+            )
+        if state in ("57P01", "57P02", "08006"):
+            message = f"the connection was closed while the query ran ({message}); no partial result was kept"
         return WarehouseError(f"PostgreSQL failed: {message}", where=self.display_url, sqlstate=state)
 
     def _connect_error(self, exc: Exception) -> WarehouseError:
@@ -178,6 +351,38 @@ class PostgresAdapter(PostgresFlavor, Adapter):
         elif state == "08001":
             hint = "is the server running, and are the host and port in the warehouse URL right?"
         return WarehouseError(f"{summary}: {message}", where=self.display_url, hint=hint, sqlstate=state)
+
+
+_SESSION_SQL = (
+    "SELECT set_config('default_transaction_read_only', 'on', false), "
+    "set_config('standard_conforming_strings', 'on', false)"
+)
+_LOST = re.compile(
+    r"no connection to the server|server closed the connection|connection to server .* lost|terminating connection",
+    re.IGNORECASE,
+)
+
+
+def _connection_lost(error: WarehouseError) -> bool:
+    state = error.sqlstate or ""
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
+def _pop_pool_size(url: str) -> tuple[str, int | None]:
+    """``url`` without segwise's own ``pool_size`` parameter, and its value."""
+    parts = urlsplit(url)
+    if "pool_size" not in parts.query:
+        return url, None
+    kept, size = [], None
+    for item in parts.query.split("&"):
+        key, _, value = item.partition("=")
+        if key == "pool_size":
+            if not value.isdigit() or int(value) < 1:
+                raise WarehouseError(f"pool_size must be a positive whole number, not {value!r}", where=redact(url))
+            size = int(value)
+        elif item:
+            kept.append(item)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment)), size
 
 
 def libpq_uri(url: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> str:

@@ -29,7 +29,7 @@ from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import driver_message, import_driver, sqlstate_of
-from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, TableRef, classify_type
+from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, Statement, TableRef, classify_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -190,55 +190,120 @@ def _float_text(value: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=in_gap, true=exponent_form)], default=plain)
 
 
+class _Slot:
+    """The connection statements run on, one at a time (``lock``); ``abandoned`` once a statement
+    on it was cancelled (SQLite's ADBC driver cannot interrupt it), so others get a fresh one."""
+
+    __slots__ = ("abandoned", "busy", "con", "lock")
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.lock = threading.RLock()
+        self.abandoned = False
+        self.busy = 0
+
+
 class SQLiteAdapter(SQLiteFlavor, Adapter):
-    """A read-only SQLite database file over ADBC."""
+    """A read-only SQLite database file over ADBC.
+
+    The driver cannot cancel a running statement. A statement that is cancelled (timeout, Ctrl-C)
+    is left to finish on its own connection, which is then closed; later statements run on a new
+    read-only connection instead of waiting behind it.
+    """
 
     schemes: ClassVar[tuple[str, ...]] = ("sqlite",)
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
-        self._lock = threading.RLock()  # one statement at a time on the shared connection
+        self._swap = threading.Lock()
         self.path = database_path(url, base_dir)
         if self.path != MEMORY and not Path(self.path).is_file():
             # (mode=ro on a missing file fails with a misleading "failed to allocate memory")
             raise WarehouseError(f"SQLite database file not found: {self.path}", where=url)
         dbapi = import_driver("adbc_driver_sqlite.dbapi", "SQLite", "sqlite")
+        self._dbapi = dbapi
         self._error: type[Exception] = dbapi.Error
-        uri = MEMORY if self.path == MEMORY else f"file:{quote(self.path)}?mode=ro"
+        self._uri = MEMORY if self.path == MEMORY else f"file:{quote(self.path)}?mode=ro"
+        self._slot = self._open_slot()
+
+    def _open_slot(self) -> _Slot:
         try:
-            self._con: Any = dbapi.connect(uri, autocommit=True)
+            con = self._dbapi.connect(self._uri, autocommit=True)
         except self._error as exc:
             raise WarehouseError(
-                f"cannot open SQLite database {self.path}: {driver_message(exc)}", where=url, sqlstate=sqlstate_of(exc)
+                f"cannot open SQLite database {self.path}: {driver_message(exc)}",
+                where=self.url,
+                sqlstate=sqlstate_of(exc),
             ) from exc
+        slot = _Slot(con)
         for pragma in ("PRAGMA query_only = ON", f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"):
-            self._run(pragma)
+            self._on(slot, pragma)
+        return slot
 
     def close(self) -> None:
-        with self._lock:
-            self._con.close()
+        with self._swap:
+            slot = self._slot
+        with slot.lock:
+            slot.con.close()
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _cursor(self) -> Any:
-        cursor = self._con.cursor()
+    def _cursor(self, slot: _Slot) -> Any:
+        cursor = slot.con.cursor()
         cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
         return cursor
 
-    def _run(self, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
+    def _on(self, slot: _Slot, sql: str, parameters: tuple[Any, ...] | None = None) -> pa.Table:
         try:
-            with self._lock, self._cursor() as cur:
+            with slot.lock, self._cursor(slot) as cur:
                 cur.execute(sql, parameters)
                 return cur.fetch_arrow_table()
         except self._error as exc:
             raise self._statement_error(exc) from exc
 
+    def _run(self, sql: str, parameters: tuple[Any, ...] | None = None, statement: Statement | None = None) -> pa.Table:
+        statement = statement or Statement()
+        with self._swap:
+            slot = self._slot
+            slot.busy += 1
+        statement.set_canceller(lambda: self._abandon(slot))
+        try:
+            with slot.lock:
+                if statement.cancelled:
+                    raise WarehouseError("the SQLite statement was cancelled", where=self.url, sqlstate="57014")
+                return self._on(slot, sql, parameters)
+        finally:
+            statement.set_canceller(None)
+            with self._swap:
+                slot.busy -= 1
+                finished = slot.abandoned and slot.busy == 0
+            if finished:
+                with slot.lock:
+                    slot.con.close()
+
+    def _abandon(self, slot: _Slot) -> None:
+        """Leave ``slot`` to the statement running there; new statements get a new connection."""
+        fresh = self._open_slot()
+        with self._swap:
+            if self._slot is slot and not slot.abandoned:
+                slot.abandoned = True
+                self._slot = fresh
+                return
+        fresh.con.close()
+
     def execute(self, sql: str) -> pa.Table:
         return self._run(sql)
 
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        return self._run(sql, statement=statement)
+
     def execute_batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """The result as record batches. The driver infers column types from the first batch
+        (see the module docstring), so SQLite results come as one batch: not memory-bounded."""
+        with self._swap:
+            slot = self._slot
         try:
-            with self._lock, self._cursor() as cur:  # held while the caller iterates
+            with slot.lock, self._cursor(slot) as cur:  # held while the caller iterates
                 cur.execute(sql)
                 yield from cur.fetch_record_batch()
         except self._error as exc:

@@ -15,6 +15,7 @@ from sqlglot import exp
 from segwise.adapters.base import ColumnInfo, TableRef
 
 from .errors import CatalogError
+from .observe import execute_observed
 
 if TYPE_CHECKING:
     from segwise.adapters.base import Adapter
@@ -123,7 +124,7 @@ class Catalog:
                     .from_(info.ref.expression())
                     .group_by(name)
                 )
-                table = self.adapter.execute(self.adapter.render(query))
+                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
                 counts.append(
                     {
                         str(k): int(v)
@@ -137,7 +138,8 @@ class Catalog:
     def _count_rows(self, info: EventTableInfo) -> int:
         assert self.adapter is not None
         query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
-        return int(self.adapter.execute(self.adapter.render(query)).column(0)[0].as_py())
+        table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+        return int(table.column(0)[0].as_py())
 
     def event_names(self) -> dict[str, int]:
         merged: dict[str, int] = {}

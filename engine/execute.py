@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from .compile import CompiledQuery, QueryCompiler
 from .errors import CatalogError, SpecError, UnsupportedError
 from .formulas import evaluate, parse_formula, references
-from .observe import execute_observed
+from .observe import execute_compiled
 from .project import Project
 from .query import Query
 from .registry import get_flavor
@@ -55,14 +55,17 @@ def run(
     query: Query | dict[str, Any] | str | Path,
     project: Project | dict[str, Any] | str | Path,
     now: datetime | str | None = None,
+    timeout: float | None = None,
 ) -> pa.Table:
     """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
+
+    ``timeout``: seconds each statement may run before it is cancelled (docs/reliability.md).
 
     >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
     """
     proj = Project.parse(project)
     compiled = compile_query(proj, query, now=now)
-    raw = execute_observed(proj.adapter(), compiled.sql)
+    raw = execute_compiled(proj, compiled, timeout=timeout)
     return shape_result(raw, compiled)
 
 

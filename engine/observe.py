@@ -1,15 +1,56 @@
-"""Observing queries: every statement sent to a warehouse is reported to plugins."""
+"""Sending statements: the one place SQL leaves segwise.
+
+Every statement goes through :func:`execute_observed`, which
+
+* refuses anything but one read-only query (``segwise.guard``) before it is sent;
+* enforces a per-statement timeout (``timeout`` seconds): the statement runs on a worker thread
+  while the calling thread waits, and when it is due the statement is cancelled on the warehouse
+  (``Statement.cancel``: DuckDB ``interrupt()``, ADBC ``adbc_cancel()``; PostgreSQL also gets a
+  server-side ``statement_timeout``) and a ``WarehouseError`` "timed out after N s" is raised;
+* cancels the running statement on the warehouse when the waiting thread is interrupted
+  (Ctrl-C: ``KeyboardInterrupt``), then re-raises the interrupt;
+* retries transient failures (lost connection, serialization failure, server restarting: see
+  ``segwise.adapters.base.TRANSIENT_SQLSTATES``) with exponential backoff, a bounded number of
+  times, logging each retry as a warning on the ``segwise`` logger. Reads are idempotent and a
+  result is only ever returned whole, so a retry never mixes partial answers;
+* reports each attempt to the ``segwise_query_executed`` hook.
+
+:func:`execute_compiled` adds the result-size guardrails for compiled segmentation queries.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from segwise.adapters.base import Statement, TableRef
+
+from .errors import SpecError, WarehouseError
+from .guard import check_statement
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from segwise.adapters.base import Adapter
+
+    from .compile import CompiledQuery
+    from .project import Project
+
+log = logging.getLogger("segwise")
+
+RETRY_ATTEMPTS = 3  # attempts in all for a transient failure (the first and two retries)
+RETRY_BASE_DELAY = 0.2  # seconds before the first retry; doubled each time, plus up to 50% jitter
+CANCEL_GRACE = 5.0  # seconds to wait for a cancelled statement to stop before giving up on it
+_POLL = 0.1  # how often a waiting main thread wakes up (signals are handled between waits)
+
+MAX_RESULT_ROWS = 1_000_000  # rows of a segmentation answer (in the warehouse's and in the filled result)
+MAX_GROUPS = 10_000  # breakdown groups of one series without breakdown_limit
 
 
 @dataclass(frozen=True)
@@ -23,16 +64,151 @@ class QueryEvent:
     error: BaseException | None = None
 
 
-def execute_observed(adapter: Adapter, sql: str) -> pa.Table:
-    """Run ``sql`` on ``adapter`` and report it to the ``segwise_query_executed`` hook."""
+def execute_observed(
+    adapter: Adapter,
+    sql: str,
+    *,
+    expression: exp.Expr | None = None,
+    tables: list[TableRef] | None = None,
+    timeout: float | None = None,
+) -> pa.Table:
+    """Check, run (with timeout, cancellation and retries) and report ``sql`` on ``adapter``.
+
+    ``expression`` is the sqlglot tree ``sql`` was rendered from (the guard then checks the tree
+    and the text instead of parsing); ``tables`` the tables the statement may read.
+    """
     from .registry import get_plugin_manager
 
+    if timeout is not None and timeout <= 0:
+        raise SpecError(f"a timeout must be a positive number of seconds, not {timeout!r}", where="timeout")
+    check_statement(sql, adapter.dialect, expression, tables)
     hook = get_plugin_manager().hook.segwise_query_executed
-    started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.perf_counter()
+        try:
+            table = run_statement(adapter, sql, timeout)
+        except BaseException as exc:
+            hook(event=QueryEvent(adapter.name, sql, time.perf_counter() - started, None, exc))
+            if isinstance(exc, WarehouseError) and attempt < RETRY_ATTEMPTS and adapter.is_transient(exc):
+                delay = RETRY_BASE_DELAY * 2 ** (attempt - 1) * (1 + random.random() / 2)
+                log.warning(
+                    "segwise: transient warehouse error (SQLSTATE %s) on attempt %d of %d, retrying in %.2f s: %s",
+                    exc.sqlstate,
+                    attempt,
+                    RETRY_ATTEMPTS,
+                    delay,
+                    exc.message,
+                )
+                time.sleep(delay)
+                continue
+            if isinstance(exc, WarehouseError) and attempt > 1:
+                exc.message += f" (gave up after {attempt} attempts)"
+                exc.args = (exc.message,)
+            raise
+        hook(event=QueryEvent(adapter.name, sql, time.perf_counter() - started, table.num_rows))
+        return table
+
+
+def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table:
+    """One attempt: run ``sql``; cancel it on the warehouse when ``timeout`` passes or on Ctrl-C."""
+    statement = Statement(timeout)
+    if timeout is None and threading.current_thread() is not threading.main_thread():
+        return adapter.execute_statement(sql, statement)  # nothing to watch: no deadline, no Ctrl-C here
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["result"] = adapter.execute_statement(sql, statement)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="segwise-statement", daemon=True)
+    # An adapter that cannot cancel leaves the statement running: do not wait for it.
+    grace = CANCEL_GRACE if adapter.capabilities.cancel else 0.0
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        table = adapter.execute(sql)
-    except BaseException as exc:
-        hook(event=QueryEvent(adapter.name, sql, time.perf_counter() - started, None, exc))
+        worker.start()
+        while not done.wait(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))):
+            if deadline is not None and time.monotonic() >= deadline:
+                statement.cancel()
+                done.wait(grace)
+                if "result" in box:  # it finished as it was cancelled: the answer is whole
+                    return box["result"]
+                stopped = "" if done.is_set() else " (the warehouse has not stopped it yet)"
+                raise WarehouseError(
+                    f"the query timed out after {timeout:g} s and was cancelled{stopped}",
+                    where=adapter.name,
+                    hint="raise --timeout (timeout=), narrow the date range or use a coarser time_grain",
+                    sqlstate="57014",
+                )
+    except KeyboardInterrupt:
+        statement.cancel()
+        done.wait(grace)
         raise
-    hook(event=QueryEvent(adapter.name, sql, time.perf_counter() - started, table.num_rows))
-    return table
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+# -- compiled segmentation queries ---------------------------------------------------------------
+
+
+def configured_tables(project: Project) -> list[TableRef]:
+    names = [t.table for t in project.event_tables] + [t.table for t in project.user_tables]
+    return [TableRef.parse(name) for name in names]
+
+
+def execute_compiled(project: Project, compiled: CompiledQuery, timeout: float | None = None) -> pa.Table:
+    """Run a compiled query with the result-size guardrails; the raw (unshaped) Arrow table.
+
+    The statement is sent with ``LIMIT MAX_RESULT_ROWS + 1``: getting the extra row means the
+    answer is too big, which is refused with a hint, never returned cut short.
+    """
+    adapter = project.adapter()
+    statement = compiled.expression.copy()
+    assert isinstance(statement, exp.Query), type(statement)
+    limited = statement.limit(MAX_RESULT_ROWS + 1, copy=False)
+    sql = adapter.render(limited)
+    raw = execute_observed(adapter, sql, expression=limited, tables=configured_tables(project), timeout=timeout)
+    check_result_size(raw, compiled)
+    return raw
+
+
+def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
+    """Refuse answers beyond the guardrails (too many rows, too many breakdown groups)."""
+    query = compiled.query
+    if raw.num_rows > MAX_RESULT_ROWS:
+        raise SpecError(
+            f"the answer has more than {MAX_RESULT_ROWS:,} rows",
+            where="breakdown" if query.breakdown else "time_grain",
+            hint="set breakdown_limit, break down by fewer properties, use a coarser time_grain or a shorter range",
+        )
+    if not compiled.breakdown:
+        return
+    names = ["series", *(f"_g{j}" for j in range(len(compiled.breakdown)))]
+    groups: dict[str, set[tuple[Any, ...]]] = {}
+    columns = [raw.column(name).to_pylist() for name in names]
+    for row in zip(*columns, strict=True):
+        groups.setdefault(row[0], set()).add(row[1:])
+    largest = max((len(g) for g in groups.values()), default=0)
+    if query.breakdown_limit is None and largest > MAX_GROUPS:
+        raise SpecError(
+            f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "
+            f"(the limit without breakdown_limit is {MAX_GROUPS:,})",
+            where="breakdown",
+            hint="set breakdown_limit (for example breakdown_limit: 10) to keep the top groups and merge the rest "
+            "into 'Other', or break down by a property with fewer values",
+        )
+    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
+    filled = sum(len(g) for g in groups.values()) * buckets
+    if filled > MAX_RESULT_ROWS:
+        raise SpecError(
+            f"the answer would have {filled:,} rows once empty buckets are filled (the limit is {MAX_RESULT_ROWS:,})",
+            where="breakdown",
+            hint="set breakdown_limit, use a coarser time_grain or a shorter date_range",
+        )

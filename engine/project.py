@@ -209,11 +209,19 @@ class Project(_Model):
 
         return compile_query(self, query, dialect=dialect, now=now).sql
 
-    def run(self, query: Query | dict[str, Any] | str | Path, now: datetime | str | None = None) -> pa.Table:
-        """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result")."""
+    def run(
+        self,
+        query: Query | dict[str, Any] | str | Path,
+        now: datetime | str | None = None,
+        timeout: float | None = None,
+    ) -> pa.Table:
+        """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result").
+
+        ``timeout``: seconds each statement may run before it is cancelled on the warehouse.
+        """
         from .execute import run
 
-        return run(query, self, now=now)
+        return run(query, self, now=now, timeout=timeout)
 
 
 def _describe(loc: tuple[str | int, ...], data: Any) -> str:
