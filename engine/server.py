@@ -120,7 +120,11 @@ def status_for(exc: SegwiseError) -> int:
     """400 for a request that cannot be read, 422 for a query that is invalid, 502/504 for the warehouse."""
     if isinstance(exc, WarehouseError):
         text = f"{exc.message} {exc.sqlstate or ''}".lower()
-        timed_out = "timeout" in type(exc).__name__.lower() or "timed out" in text or "cancel" in text
+        timed_out = (
+            exc.sqlstate == "57014"  # query_canceled: what segwise.run(timeout=) raises when it stops a statement
+            or "timeout" in type(exc).__name__.lower()
+            or "timed out" in text
+        )
         return 504 if timed_out else 502
     if isinstance(exc, (SpecError, CatalogError, UnsupportedError)):
         return 422

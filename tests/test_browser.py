@@ -428,6 +428,15 @@ def test_keyboard_labels_and_relative_range(page: Any) -> None:
     assert_shows(page, expected_rows(query))
 
 
+def test_an_example_from_the_gallery_menu(page: Any) -> None:
+    _, question, query = GALLERY[0]
+    page.select_option("#example", label=question)
+    key, in_url = url_query(page)
+    assert in_url == query
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert_shows(page, expected_rows(query))
+
+
 def test_errors_are_shown_with_where(page: Any, server: Any) -> None:
     bad = {"series": [{"event": "signupx", "measure": "events"}], "date_range": {"last": "7d"}}
     key = base64.urlsafe_b64encode(json.dumps(bad).encode()).decode().rstrip("=")
