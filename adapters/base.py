@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -282,3 +283,42 @@ class Adapter(SqlFlavor):
     def columns(self, table: TableRef) -> list[ColumnInfo]:
         """Columns of ``table`` in order; raise CatalogError when the table does not exist."""
         raise NotImplementedError
+
+    def table_stats(self, table: TableRef, time_column: str) -> TableStats:
+        """Row count and event-time range of ``table``, for the cost model.
+
+        The default asks the table itself (one aggregate query, built with sqlglot); adapters with
+        cheaper metadata (PostgreSQL's ``pg_class``/``pg_stats``) override it.
+        """
+        column = exp.column(time_column, quoted=True)
+        query = exp.select(
+            exp.Count(this=exp.Star()).as_("n"), exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")
+        ).from_(table.expression())
+        row = self.execute(self.render(query)).to_pylist()[0]
+        return TableStats(rows=int(row["n"] or 0), min_time=_as_datetime(row["lo"]), max_time=_as_datetime(row["hi"]))
+
+    def explain(self, sql: str, analyze: bool = False) -> str:
+        """The warehouse's own plan for ``sql`` (with run-time figures when ``analyze``)."""
+        raise NotImplementedError(f"{self.name} cannot show its plans")
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """What the cost model knows about an event table."""
+
+    rows: int
+    min_time: datetime | None
+    max_time: datetime | None
+    exact: bool = True
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("T", " "))
+    return None

@@ -150,6 +150,17 @@ class DuckDBAdapter(Adapter):
         local = super().to_local(ts, timezone, has_tz)
         return local if local is ts else exp.cast(local, exp.DataType.Type.TIMESTAMP)
 
+    def explain(self, sql: str, analyze: bool = False) -> str:
+        """DuckDB's physical plan (``EXPLAIN ANALYZE`` runs the statement and adds timings)."""
+        cursor = self._con.cursor()
+        try:
+            rows = cursor.sql(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + sql).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed to explain: {exc}", where=self.url) from exc
+        finally:
+            cursor.close()
+        return "\n".join(str(row[-1]) for row in rows)
+
 
 @hookimpl
 def segwise_adapters() -> list[type[Adapter]]:

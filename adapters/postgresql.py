@@ -28,7 +28,17 @@ from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import driver_message, import_driver, redact, sqlstate_of
-from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, Statement, TableRef, classify_type
+from .base import (
+    Adapter,
+    Capabilities,
+    ColumnInfo,
+    SqlFlavor,
+    Statement,
+    TableRef,
+    TableStats,
+    _as_datetime,
+    classify_type,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -299,6 +309,47 @@ class PostgresAdapter(PostgresFlavor, Adapter):
             self.pool.release(connection, broken)
 
     # -- catalog -----------------------------------------------------------------------------
+
+    def explain(self, sql: str, analyze: bool = False) -> str:
+        """PostgreSQL's plan; ``analyze`` runs it (``EXPLAIN (ANALYZE, BUFFERS)``). The driver
+        normally wraps statements in COPY, which EXPLAIN cannot be part of, so COPY is off here."""
+        options = "ANALYZE, BUFFERS, FORMAT TEXT" if analyze else "FORMAT TEXT"
+        connection = self.pool.acquire()
+        broken = False
+        try:
+            with connection.con.cursor() as cur:
+                cur.adbc_statement.set_options(**{"adbc.postgresql.use_copy": "false"})
+                cur.execute(f"EXPLAIN ({options}) {sql}")
+                return "\n".join(str(row[0]) for row in cur.fetchall())
+        except self._error as exc:
+            error = self._statement_error(exc, None)
+            broken = _connection_lost(error)
+            raise error from exc
+        finally:
+            self.pool.release(connection, broken)
+
+    def table_stats(self, table: TableRef, time_column: str) -> TableStats:
+        """Rows from the planner's statistics (``pg_class.reltuples``) when the table has been
+        analysed, else counted; the time range with MIN/MAX (an index answers it at once)."""
+        *prefix, name = table.parts
+        schema = prefix[-1] if prefix else None
+        estimate = self._run(
+            "SELECT c.reltuples::float8 AS n FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace "
+            "WHERE c.relname = $1 AND ns.nspname = coalesce($2, current_schema())",
+            (name, schema),
+        ).to_pylist()
+        rows = estimate[0]["n"] if estimate else None
+        exact = super().table_stats(table, time_column) if rows is None or rows < 0 else None
+        if exact is not None:
+            return exact
+        column = exp.column(time_column, quoted=True)
+        span = self._run(
+            self.render(
+                exp.select(exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")).from_(table.expression())
+            )
+        ).to_pylist()[0]
+        low, high = _as_datetime(span["lo"]), _as_datetime(span["hi"])
+        return TableStats(rows=int(rows or 0), min_time=low, max_time=high, exact=False)
 
     def columns(self, table: TableRef) -> list[ColumnInfo]:
         if len(table.parts) > 3:

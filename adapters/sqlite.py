@@ -317,6 +317,11 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
 
     # -- catalog -----------------------------------------------------------------------------
 
+    def explain(self, sql: str, analyze: bool = False) -> str:
+        """SQLite's ``EXPLAIN QUERY PLAN`` (SQLite has no run-time analysis)."""
+        table = self._run("EXPLAIN QUERY PLAN " + sql)
+        return "\n".join(str(detail) for detail in table.column("detail").to_pylist())
+
     def columns(self, table: TableRef) -> list[ColumnInfo]:
         if len(table.parts) > 2:
             raise CatalogError(

@@ -18,7 +18,7 @@ from .errors import CatalogError
 from .observe import execute_observed
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import Adapter
+    from segwise.adapters.base import Adapter, TableStats
 
     from .project import EventTable, Project, UserTable
 
@@ -72,6 +72,7 @@ class Catalog:
     user_tables: list[UserTableInfo]
     adapter: Adapter | None = None
     _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
+    _stats: dict[str, TableStats] = field(default_factory=dict, repr=False)
 
     @classmethod
     def discover(cls, project: Project, adapter: Adapter) -> Catalog:
@@ -134,6 +135,14 @@ class Catalog:
                 )
             self._event_counts = counts
         return self._event_counts
+
+    def stats(self, info: EventTableInfo) -> TableStats:
+        """Row count and time range of an event table (from the adapter; cached)."""
+        key = str(info.ref)
+        if key not in self._stats:
+            assert self.adapter is not None
+            self._stats[key] = self.adapter.table_stats(info.ref, info.spec.event_time)
+        return self._stats[key]
 
     def _count_rows(self, info: EventTableInfo) -> int:
         assert self.adapter is not None

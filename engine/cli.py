@@ -237,9 +237,11 @@ def pretty_sql(expression: Any, dialect: str) -> str:
 @click.argument("query_path", metavar="QUERY", type=click.Path(dir_okay=False, path_type=Path))
 @project_option
 @now_option
+@click.option("--analyze", is_flag=True, help="Also run the statement with the warehouse's EXPLAIN ANALYZE.")
 @handle_errors
-def explain(query_path: Path, project_path: Path, now: str | None) -> None:
-    """Show the resolved query (range, buckets, measures) and the SQL."""
+def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool) -> None:
+    """Show the resolved query, the estimated cost, the SQL (and the warehouse's own plan)."""
+    from .cost import estimate_cost
     from .execute import compile_query
     from .query import Query
 
@@ -253,18 +255,42 @@ def explain(query_path: Path, project_path: Path, now: str | None) -> None:
             f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
             f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
         ]
-        for label, series, measure in zip(compiled.labels, query.series, compiled.measures, strict=True):
+        series_by_label = {s.label: s for s in query.series}
+        for output in compiled.outputs:
+            series = series_by_label[output.label.removesuffix(" (previous)")]
             event = (
                 series.event
                 if isinstance(series.event, str)
                 else "any_of(" + ", ".join(m.event for m in series.event.any_of) + ")"
             )
-            lines.append(f"series {label:<4} {event}  measure {measure}  filters {len(series.where)}")
+            extra = f"  occurrence {series.occurrence} ({series.occurrence_scope})" if series.occurrence else ""
+            lines.append(
+                f"series {output.label:<4} {event}  measure {output.measure}  filters {len(series.where)}{extra}"
+            )
         if query.breakdown:
             limit = f", top {query.breakdown_limit} + Other" if query.breakdown_limit else ""
             lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
+        for formula in query.formulas:
+            lines.append(f"formula     {formula.label} = {formula.expression}")
+        estimate = estimate_cost(compiled, project.catalog())
+        lines.append(f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})")
+        for scan in estimate.scans:
+            lines.append(
+                f"  {scan.series:<6} {scan.table}: ~{scan.rows:,} of {scan.table_rows:,} rows; pruning: {scan.pruning}"
+            )
         lines += ["", pretty_sql(compiled.expression, compiled.dialect)]
+        if analyze:
+            lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
+            lines.append(project.adapter().explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n //= 1024
+    return f"{n:.0f} TB"
 
 
 # -- catalog / plugins -------------------------------------------------------------------------------

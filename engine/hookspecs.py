@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, SqlFlavor
 
     from .compile import CompiledQuery
+    from .cost import CostEstimate
     from .measures import MeasureDefinition
     from .observe import QueryEvent
 
@@ -70,6 +71,16 @@ def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
 
     A rule receives the sqlglot expression and the ``CompiledQuery`` (query, time frame,
     dialect) and returns the (possibly new) expression; it must not change the result.
+    """
+
+
+@hookspec(firstresult=True)
+def segwise_estimate_cost(compiled: CompiledQuery, estimate: CostEstimate) -> CostEstimate | None:
+    """Refine or replace the cost estimate of a compiled query (``segwise explain``).
+
+    ``estimate`` is segwise's own (rows and bytes read per series and table, from the adapter's
+    statistics). Return a new ``segwise.cost.CostEstimate``, or ``None`` to keep it.
+    Stops at first non-None result.
     """
 
 

@@ -232,3 +232,25 @@ def test_entry_point_plugin_adds_a_measure_usable_from_the_cli(tmp_path: Path, s
         [*segwise_cli, "run", str(query_file), "-p", str(project_file)], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "unknown measure 'spread:price'" in missing.stderr
+
+
+def test_estimate_cost_hook_replaces_the_estimate(small_project: segwise.Project, clean_registry) -> None:
+    from segwise.cost import CostEstimate, estimate_cost
+    from segwise.execute import compile_query
+
+    compiled = compile_query(
+        small_project, {"series": [{"event": "buy"}], "date_range": {"from": "2024-01-01", "to": "2024-01-03"}}
+    )
+    builtin = estimate_cost(compiled, small_project.catalog())
+    # The built-in model: the table has 4 rows and no partition column, so all 4 are read.
+    assert builtin.rows == 4 and builtin.scans[0].table_rows == 4 and "none" in builtin.scans[0].pruning
+
+    class FromWarehouse:
+        @staticmethod
+        @hookimpl
+        def segwise_estimate_cost(compiled, estimate):
+            return CostEstimate(estimate.scans[:0], source="my warehouse's EXPLAIN")
+
+    clean_registry.register(FromWarehouse(), name="cost-plugin")
+    replaced = estimate_cost(compiled, small_project.catalog())
+    assert replaced.source == "my warehouse's EXPLAIN" and replaced.rows == 0
