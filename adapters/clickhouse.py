@@ -1,0 +1,546 @@
+"""ClickHouse, live: a server over HTTP (``clickhouse://``) or embedded through chDB (``chdb://``).
+
+URLs
+----
+
+* ``clickhouse://user:password@host:8123/database`` — a ClickHouse server over its HTTP
+  interface with `clickhouse-connect <https://clickhouse.com/docs/integrations/python>`_;
+  results arrive in ClickHouse's Arrow format (``query_arrow``). ``clickhouses://`` (or
+  ``?secure=true``) is HTTPS, default port 8443. Other query parameters are passed on as
+  ClickHouse settings (``?max_execution_time=60``).
+* ``chdb:///relative/dir`` (to the project file) and ``chdb:////absolute/dir`` — an embedded
+  ClickHouse (chDB) on a session directory that an earlier chDB session created, in the same
+  SQLAlchemy-style spelling as ``duckdb:///`` and ``sqlite:///``. ``chdb:///:memory:`` is the
+  process's in-memory embedded server (useful to an application that created tables in it).
+  ``?database=NAME`` picks the default database (otherwise ``default``).
+
+chDB runs **one** embedded ClickHouse per process, on one directory: any number of adapters (and
+the application's own ``chdb.session.Session`` objects) can share that directory, but opening a
+second directory while the first is open fails with a message that says so.
+
+SQL
+---
+
+The SQL is the render-only :class:`~segwise.adapters.dialects.ClickHouseFlavor` (checked against
+chDB to give DuckDB's answers), plus the few overrides in :class:`ClickHouseLiveFlavor`. Every
+session is pinned to ``session_timezone = 'UTC'`` and ``join_use_nulls = 1`` and then made
+read-only (``readonly = 1``: no writes, no further setting changes; the ``SETTINGS
+join_use_nulls = 1`` the flavor appends to outer joins is then a no-op, which ClickHouse allows).
+
+Results
+-------
+
+ClickHouse's Arrow output is not what the other engines return: counts are ``UInt64``,
+``DateTime`` is ``uint32`` seconds, ``Bool`` and ``Date`` may be small unsigned integers.
+:func:`normalise` converts every result to segwise's types: signed ``int64``; ``float64``;
+``DateTime``/``DateTime64`` as naive ``timestamp[us]`` holding the UTC wall clock (how segwise
+represents local bucket starts, and what DuckDB returns); ``Date`` as ``date32``; strings as
+``string``. When a result has a small unsigned column its ClickHouse types are read with
+``DESCRIBE TABLE (query)`` (analysis only; cached per statement) so a ``DateTime`` is not taken
+for a ``UInt32``.
+
+Pruning
+-------
+
+The time filter is on the raw event-time column (``event_time >= toDateTime64('…', 6, 'UTC')
+AND event_time < …``), never on an expression of it, so a MergeTree table prunes with both of
+its keys: parts whose partition (``PARTITION BY toYYYYMM(event_time)`` or ``toDate(...)``) lies
+outside the range are skipped by the partition key's min/max index, and inside the remaining
+parts the primary key (``ORDER BY (event_name, event_time)`` or ``(event_time)``) skips
+granules. ``EXPLAIN indexes = 1`` on the generated SQL shows both (``tests/test_clickhouse.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from segwise.errors import CatalogError, WarehouseError
+from segwise.hookspecs import hookimpl
+
+from .adbc import redact
+from .base import Adapter, Capabilities, ColumnInfo, TableRef
+from .dialects import ClickHouseFlavor
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+MEMORY = ":memory:"
+DEFAULT_HTTP_PORT = 8123
+DEFAULT_HTTPS_PORT = 8443
+CONNECT_TIMEOUT_SECONDS = 10
+
+# Settings every segwise session runs with; ``readonly`` is applied last (it freezes the others).
+SESSION_SETTINGS: dict[str, str] = {"session_timezone": "UTC", "join_use_nulls": "1"}
+READ_ONLY: dict[str, str] = {"readonly": "1"}
+
+_COLUMNS_SQL = (
+    "SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String} "
+    "ORDER BY position"
+)
+_CURRENT_DATABASE_SQL = "SELECT currentDatabase() AS d"
+
+
+# -- types ----------------------------------------------------------------------------------------
+
+def base_type(raw: str) -> str:
+    """``LowCardinality(Nullable(String))`` -> ``String``."""
+    raw = raw.strip()
+    while True:
+        for wrapper in ("Nullable(", "LowCardinality("):
+            if raw.startswith(wrapper) and raw.endswith(")"):
+                raw = raw[len(wrapper) : -1].strip()
+                break
+        else:
+            return raw
+
+
+def classify_clickhouse_type(raw: str) -> str:
+    """A ClickHouse type's logical kind (``DateTime('UTC')`` is ``timestamptz``, a bare
+    ``DateTime`` is ``timestamp``: naive, read in the session zone, which segwise pins to UTC)."""
+    t = base_type(raw)
+    name = t.split("(")[0]
+    if name in ("DateTime", "DateTime64"):
+        return "timestamptz" if "'" in t else "timestamp"
+    if name in ("Date", "Date32"):
+        return "date"
+    if name == "Bool":
+        return "boolean"
+    if re.fullmatch(r"U?Int(8|16|32|64|128|256)", name):
+        return "integer"
+    if re.fullmatch(r"Float(32|64)|BFloat16|Decimal(32|64|128|256)?", name):
+        return "float"
+    if name in ("String", "FixedString", "UUID", "Enum8", "Enum16", "Enum", "IPv4", "IPv6"):
+        return "string"
+    return "other"
+
+
+def _timestamp_from_seconds(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    seconds = column.cast(pa.int64())
+    return pc.multiply(seconds, 1_000_000).cast(pa.timestamp("us"))
+
+
+def normalise(table: pa.Table, types: list[str] | None = None) -> pa.Table:
+    """ClickHouse Arrow -> segwise's Arrow types (see the module docstring).
+
+    ``types`` are the ClickHouse types of the columns (from ``DESCRIBE``), needed only to tell a
+    ``DateTime`` (``uint32``) or a ``Bool`` (``uint8``) from an unsigned integer.
+    """
+    columns: list[Any] = []
+    fields: list[pa.Field] = []
+    for index, column in enumerate(table.columns):
+        t = column.type
+        raw = base_type(types[index]) if types and index < len(types) else ""
+        name = raw.split("(")[0]
+        if pa.types.is_dictionary(t):
+            column = column.cast(t.value_type)
+            t = t.value_type
+        if name == "DateTime" and pa.types.is_integer(t):
+            column = _timestamp_from_seconds(column)
+        elif name == "Date" and pa.types.is_integer(t):
+            column = column.cast(pa.int32()).cast(pa.date32())
+        elif name == "Bool" and pa.types.is_integer(t):
+            column = column.cast(pa.bool_())
+        elif pa.types.is_integer(t):
+            column = column.cast(pa.int64())  # safe: a count beyond int64 raises rather than wraps
+        elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+            column = column.cast(pa.float64())
+        elif pa.types.is_timestamp(t):
+            column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+        elif pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            column = column.cast(pa.string())
+        elif pa.types.is_fixed_size_binary(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            column = pc.cast(column.cast(pa.binary()), pa.string())
+        columns.append(column)
+        fields.append(pa.field(table.schema.field(index).name, column.type))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def _needs_types(schema: pa.Schema) -> bool:
+    """Whether some column may be a DateTime/Bool/Date hiding as an unsigned integer."""
+    return any(pa.types.is_unsigned_integer(f.type) and f.type.bit_width < 64 for f in schema)
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+_CODE = re.compile(r"Code: (\d+)\. ")
+_NOISE = (
+    re.compile(r"^(?:Code: \d+\. )?(?:DB::Exception: )+"),
+    re.compile(r"^(?:Code: \d+\. )?(?:DB::Exception: )+"),
+    re.compile(r"^[\w.]+: "),  # "default: Cannot execute ..." (the user name)
+)
+
+
+def clickhouse_message(exc: BaseException) -> tuple[str, str | None]:
+    """The server's message without ``Code: N. DB::Exception:`` noise, and the code."""
+    text = str(exc)
+    codes = _CODE.findall(text)
+    for marker in ("Stack trace", "\n\n"):
+        text = text.split(marker)[0]
+    text = text.strip()
+    # clickhouse-connect prefixes 'HTTPDriver for http://... received ClickHouse error code 60'
+    text = re.sub(
+        r"^HTTPDriver for \S+ (?:returned response code \d+\)?|received ClickHouse error code \d+)\s*", "", text
+    )
+    text = text.strip(" \n:)")
+    for pattern in _NOISE:
+        text = pattern.sub("", text, count=1)
+    return " ".join(text.split()), (codes[0] if codes else None)
+
+
+# Codes: https://github.com/ClickHouse/ClickHouse/blob/master/src/Common/ErrorCodes.cpp
+_UNKNOWN_TABLE = {"60", "81"}  # UNKNOWN_TABLE, UNKNOWN_DATABASE
+_READONLY = "164"
+
+
+# -- the live flavor ----------------------------------------------------------------------------------
+
+
+class ClickHouseLiveFlavor(ClickHouseFlavor):
+    """The render-only ClickHouse SQL plus what the live engines showed it needs.
+
+    * Breakdown values as text print as DuckDB does: ``Float64`` with Python's shortest
+      round-trip digits (``toString`` already does) but ``3.0`` for whole numbers (``toString``
+      gives ``3``); ``DateTime64`` without trailing zeros (``2025-05-01 12:00:00.5``, not
+      ``…00.500000``); ``Bool`` as ``true``/``false``.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
+
+    def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
+        if kind == "string":
+            return value
+        text = _fn("toString", value.copy())
+        if kind == "float":
+            return _python_float_text(value)
+        if kind in ("timestamp", "timestamptz"):
+            # '2025-05-01 12:00:00.500000' -> '2025-05-01 12:00:00.5'; '...:00.000000' -> '...:00'
+            trimmed = _fn("replaceRegexpOne", text, exp.Literal.string(r"\.?0+$"), exp.Literal.string(""))
+            has_fraction = _fn("position", text.copy(), exp.Literal.string("."))
+            return exp.If(
+                this=exp.GT(this=has_fraction, expression=exp.Literal.number(0)), true=trimmed, false=text.copy()
+            )
+        if kind == "boolean":  # CASE keeps NULL (if() would read a NULL condition as false)
+            return exp.Case(
+                ifs=[
+                    exp.If(this=value.copy(), true=exp.Literal.string("true")),
+                    exp.If(this=exp.Not(this=value.copy()), true=exp.Literal.string("false")),
+                ]
+            )
+        return text
+
+
+def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _float_text_template() -> str:
+    """A ``Float64`` printed as Python's ``repr`` (and DuckDB) print it, in ClickHouse SQL.
+
+    ``toString`` gives the shortest round-trip digits, like Python, but in fixed notation for
+    decimal exponents in [-6, 21) and without ``.0``; Python prints exponents outside [-4, 16)
+    in scientific notation (``1e-05``, ``1.2345678901234568e+16``). The digits and exponent are
+    read off ``toString``'s text, so nothing is recomputed in floating point. Lambdas over
+    one-element arrays name the intermediate values, which keeps the expression short. ``_v``
+    stands for the value (a constant template: no user input reaches it).
+    """
+    final = (
+        "if(NOT isFinite(__v), toString(__v), "
+        "if(__v != 0 AND (__e < -4 OR __e >= 16), "
+        "concat(if(__v < 0, '-', ''), substring(__d, 1, 1), "
+        "if(length(__d) > 1, concat('.', substring(__d, 2)), ''), "
+        "'e', if(__e < 0, '-', '+'), if(abs(__e) < 10, '0', ''), toString(abs(__e))), "
+        "if(__v = floor(__v), concat(toString(__v), '.0'), toString(__v))))"
+    )
+    exponent = (
+        "if(__s, toInt32OrZero(substring(__t, position(__t, 'e') + 1)), if(__w != '0', toInt32(length(__w) - 1), "
+        "toInt32(length(replaceRegexpOne(__f, '^0+', '')) - length(__f) - 1)))"
+    )
+    digits = (
+        "if(__s, replace(__m, '.', ''), if(__w != '0', replaceRegexpOne(concat(__w, __f), '0+$', ''), "
+        "replaceRegexpOne(__f, '^0+', '')))"
+    )
+    level4 = f"arrayMap((__e, __d) -> {final}, [{exponent}], [{digits}])[1]"
+    level3 = (
+        f"arrayMap((__w, __f) -> {level4}, [splitByChar('.', __m)[1]], "
+        "[if(position(__m, '.') > 0, splitByChar('.', __m)[2], '')])[1]"
+    )
+    level2 = (
+        f"arrayMap((__m, __s) -> {level3}, "
+        "[if(position(__t, 'e') > 0, substring(__t, 1, position(__t, 'e') - 1), __t)], [position(__t, 'e') > 0])[1]"
+    )
+    return f"arrayMap((__t, __v) -> {level2}, [toString(abs(_v))], [_v])[1]"
+
+
+@functools.cache
+def _float_text_tree() -> exp.Expr:
+    import sqlglot
+
+    return sqlglot.parse_one(_float_text_template(), dialect="clickhouse")
+
+
+def _python_float_text(value: exp.Expr) -> exp.Expr:
+    tree = _float_text_tree().copy()
+    for column in list(tree.find_all(exp.Column)):
+        if column.name == "_v":
+            column.replace(value.copy())
+    return tree
+
+
+# -- shared adapter half --------------------------------------------------------------------------------
+
+
+class _ClickHouseAdapter(ClickHouseLiveFlavor, Adapter):
+    """What both ClickHouse connections share: catalog, result types, error translation."""
+
+    display_url: str = ""
+    _TYPE_CACHE_SIZE = 256
+
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        super().__init__(url, base_dir)
+        self._types: OrderedDict[str, list[str]] = OrderedDict()
+        self._types_lock = threading.Lock()
+
+    # transport, per connection kind
+    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+        raise NotImplementedError
+
+    def _engine(self) -> str:
+        return "ClickHouse"
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> pa.Table:
+        table = self._arrow(sql)
+        types = self._describe(sql) if _needs_types(table.schema) else None
+        return normalise(table, types)
+
+    def _describe(self, sql: str) -> list[str]:
+        with self._types_lock:
+            if sql in self._types:
+                self._types.move_to_end(sql)
+                return self._types[sql]
+        described = self._arrow(f"DESCRIBE TABLE ({sql})")
+        types = [str(t) for t in described.column(1).to_pylist()]
+        with self._types_lock:
+            self._types[sql] = types
+            while len(self._types) > self._TYPE_CACHE_SIZE:
+                self._types.popitem(last=False)
+        return types
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    def columns(self, table: TableRef) -> list[ColumnInfo]:
+        if len(table.parts) > 2:
+            raise CatalogError(
+                f"ClickHouse table names have at most two parts (database.table), not {str(table)!r}",
+                where=self.display_url,
+            )
+        *prefix, name = table.parts
+        database = prefix[0] if prefix else self.current_database()
+        rows = self._arrow(_COLUMNS_SQL, {"database": database, "table": name}).to_pylist()
+        if not rows:
+            raise CatalogError(
+                f"table {str(table)!r} not found in the ClickHouse database {database!r}", where=self.display_url
+            )
+        return [ColumnInfo(row["name"], row["type"], classify_clickhouse_type(row["type"])) for row in rows]
+
+    @functools.cached_property
+    def _current_database(self) -> str:
+        return str(self._arrow(_CURRENT_DATABASE_SQL).column(0)[0].as_py())
+
+    def current_database(self) -> str:
+        return self._current_database
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _error(self, exc: BaseException, what: str = "failed") -> WarehouseError:
+        message, code = clickhouse_message(exc)
+        if code == _READONLY:
+            message += " (segwise opens ClickHouse sessions read-only)"
+        detail = f" [code {code}]" if code else ""
+        return WarehouseError(f"{self._engine()} {what}: {message}{detail}", where=self.display_url, sqlstate=code)
+
+
+# -- chDB (embedded) ----------------------------------------------------------------------------------
+
+
+def import_module(module: str, engine: str, extra: str, package: str) -> ModuleType:
+    """Import an optional driver on first use, so ``import segwise`` works without it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise WarehouseError(
+            f"the {engine} adapter needs the Python package {package}, which is not installed ({exc})",
+            hint=f"pip install 'segwise[{extra}]'",
+        ) from exc
+
+
+def session_path(url: str, base_dir: Path | None) -> tuple[str, dict[str, str]]:
+    """``chdb:///rel`` -> base_dir/rel; ``chdb:////abs`` -> /abs; ``chdb:///:memory:``; plus the
+    query parameters."""
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise WarehouseError(
+            f"chdb URLs have no host: write chdb:///relative/dir or chdb:////absolute/dir, not {url!r}", where=url
+        )
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = sorted(set(options) - {"database"})
+    if unknown:
+        raise WarehouseError(f"unknown chdb URL parameter(s) {', '.join(unknown)}; known: database", where=url)
+    path = unquote(parts.path)
+    if path in ("", "/", "/" + MEMORY):
+        return MEMORY, options
+    relative = path[1:]  # the third slash separates the (empty) host from the path
+    if relative.startswith("/"):
+        return relative, options
+    return str((base_dir or Path.cwd()) / relative), options
+
+
+class ChdbAdapter(_ClickHouseAdapter):
+    """Embedded ClickHouse through chDB, on a session directory (read-only)."""
+
+    name: ClassVar[str] = "chdb"
+    schemes: ClassVar[tuple[str, ...]] = ("chdb",)
+
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        super().__init__(url, base_dir)
+        self.display_url = url
+        self.path, options = session_path(url, base_dir)
+        if self.path != MEMORY and not Path(self.path).is_dir():
+            raise WarehouseError(
+                f"chdb session directory not found: {self.path}",
+                where=url,
+                hint="write chdb:////absolute/dir (four slashes) for an absolute path; the directory must hold "
+                "a chDB session's data",
+            )
+        session_module = import_module("chdb.session", "chdb (embedded ClickHouse)", "clickhouse", "chdb")
+        try:
+            self._session: Any = session_module.Session(self.path)
+        except Exception as exc:
+            message, _ = clickhouse_message(exc)
+            hint = None
+            if "already initialized with path" in message:
+                hint = (
+                    "chDB runs one embedded ClickHouse per process, on one directory: close the other chdb "
+                    "sessions (or projects) first, or keep all databases in one directory (chdb:///dir?database=NAME)"
+                )
+            raise WarehouseError(f"cannot open chdb session {self.path}: {message}", where=url, hint=hint) from exc
+        try:
+            if options.get("database"):
+                self._session.query(f"USE {_quote_identifier(options['database'])}")
+            for key, value in {**SESSION_SETTINGS, **READ_ONLY}.items():
+                self._session.query(f"SET {key} = {_setting_literal(value)}")
+        except Exception as exc:
+            self._session.close()
+            raise self._error(exc, "could not set up the session") from exc
+
+    def _engine(self) -> str:
+        return "chdb"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+        try:
+            # ArrowStream, copied out of chDB's buffer before it is read (bytes()), not chDB's
+            # own "ArrowTable" conversion, which reads the buffer in place.
+            data = self._session.query(sql, "ArrowStream", params=parameters or None).bytes()
+        except Exception as exc:
+            raise self._error(exc) from exc
+        if not data:  # a statement without a result set
+            return pa.table({})
+        return pa.ipc.open_stream(data).read_all()
+
+
+def _quote_identifier(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _setting_literal(value: str) -> str:
+    return value if value.isdigit() else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# -- ClickHouse server over HTTP ---------------------------------------------------------------------
+
+def _truthy(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+def http_options(url: str) -> dict[str, Any]:
+    """clickhouse-connect ``get_client`` arguments for a ``clickhouse://`` or ``clickhouses://`` URL."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    secure = parts.scheme.lower() == "clickhouses" or _truthy(query.pop("secure", "false"))
+    options: dict[str, Any] = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (DEFAULT_HTTPS_PORT if secure else DEFAULT_HTTP_PORT),
+        "username": unquote(parts.username) if parts.username else "default",
+        "password": unquote(parts.password) if parts.password else "",
+        "secure": secure,
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "client_name": "segwise",
+        "autogenerate_session_id": False,  # stateless requests: threads may share the client
+    }
+    database = unquote(parts.path.lstrip("/"))
+    if database:
+        options["database"] = database
+    for key in list(query):
+        if key in ("verify", "compress"):
+            options[key] = _truthy(query.pop(key))
+        elif key in ("connect_timeout", "send_receive_timeout"):
+            options[key] = int(query.pop(key))
+    options["settings"] = {**query, **SESSION_SETTINGS, **READ_ONLY}
+    return options
+
+
+class ClickHouseAdapter(_ClickHouseAdapter):
+    """A ClickHouse server over HTTP(S) with clickhouse-connect, Arrow results, read-only requests."""
+
+    name: ClassVar[str] = "clickhouse"
+    schemes: ClassVar[tuple[str, ...]] = ("clickhouse", "clickhouses")
+
+    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+        super().__init__(url, base_dir)
+        self.display_url = redact(url)
+        connect = import_module("clickhouse_connect", "ClickHouse", "clickhouse", "clickhouse-connect")
+        try:
+            options = http_options(url)
+        except ValueError as exc:
+            raise WarehouseError(f"bad ClickHouse URL: {exc}", where=self.display_url) from exc
+        try:
+            self._client: Any = connect.get_client(**options)
+        except Exception as exc:
+            message, code = clickhouse_message(exc)
+            raise WarehouseError(
+                f"cannot connect to ClickHouse: {message}",
+                where=self.display_url,
+                hint="is the server running, and are the host, port (HTTP: 8123, HTTPS: 8443), user and password "
+                "in the warehouse URL right?",
+                sqlstate=code,
+            ) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+        try:
+            return self._client.query_arrow(sql, parameters=parameters or None, use_strings=True)
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+
+@hookimpl
+def segwise_adapters() -> list[type[Adapter]]:
+    return [ClickHouseAdapter, ChdbAdapter]
