@@ -23,7 +23,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.duckdb",
     "segwise.adapters.postgresql",
     "segwise.adapters.sqlite",
+    "segwise.adapters.clickhouse",
+    "segwise.adapters.spark",
     "segwise.adapters.dialects",
+    "segwise.adapters.remote",
     "segwise.plugins.revenue_per_user",
 )
 
@@ -111,7 +114,8 @@ def plan_rules() -> list[Any]:
 
 
 def open_adapter(url: str, base_dir: Path | None = None, where: str | None = None) -> Adapter:
-    scheme = urlsplit(url).scheme.split("+")[0].lower()
+    # not urlsplit: a Spark master URL (spark://local[4]) is not a valid host for it
+    scheme = (url.split("://", 1)[0] if "://" in url else urlsplit(url).scheme).split("+")[0].lower()
     classes = adapter_classes()
     if scheme not in classes:
         known = ", ".join(sorted(classes))
