@@ -4,9 +4,40 @@ WITH d1 AS (
     CAST(CAST(CONVERT_TIMEZONE('UTC', 'Europe/Berlin', `e`.`event_time`) AS DATE) AS TIMESTAMP_NTZ) AS _d
   FROM `events` AS `e`
   WHERE
-    `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP_NTZ)
-    AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP_NTZ)
-    AND `e`.`event_name` = 'page_view'
+    (
+      `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP_NTZ)
+      AND `e`.`event_time` < CAST('2025-01-19 23:00:00.000000' AS TIMESTAMP_NTZ)
+      AND `e`.`event_name` = 'page_view'
+    )
+    AND NOT `e`.`user_id` IS NULL
+), f1 AS (
+  SELECT
+    d1._u AS _u,
+    d1._d AS _d,
+    CASE
+      WHEN LAG(d1._d) OVER (PARTITION BY d1._u ORDER BY d1._d NULLS LAST) >= TIMESTAMPADD(DAY, -1, d1._d)
+      THEN 0
+      ELSE 1
+    END AS _new
+  FROM d1
+), k1 AS (
+  SELECT
+    f1._u AS _u,
+    f1._d AS _d,
+    SUM(f1._new) OVER (
+      PARTITION BY f1._u
+      ORDER BY f1._d NULLS LAST
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _island
+  FROM f1
+), r1 AS (
+  SELECT
+    MIN(k1._d) AS _lo,
+    TIMESTAMPADD(DAY, 0, MAX(k1._d)) AS _hi
+  FROM k1
+  GROUP BY
+    k1._u,
+    k1._island
 ), spine1 AS (
   SELECT
     *
@@ -77,9 +108,9 @@ UNION ALL
 SELECT
   'B' AS series,
   spine1._b AS bucket,
-  CAST(COUNT(DISTINCT d1._u) AS BIGINT) AS value
+  CAST(COUNT(*) AS BIGINT) AS value
 FROM spine1
-INNER JOIN d1
-  ON d1._d BETWEEN spine1._lo AND spine1._hi
+INNER JOIN r1
+  ON r1._lo <= spine1._hi AND r1._hi >= spine1._hi
 GROUP BY
   spine1._b

@@ -15,15 +15,58 @@ WITH s0 AS (
   FROM s0
   GROUP BY
     s0._g0
-), d0 AS (
+), draw0 AS (
   SELECT DISTINCT
     "E"."USER_ID" AS _u,
     DATE_TRUNC('DAY', "E"."EVENT_TIME") AS _d,
     "E"."PLATFORM" AS _g0
   FROM "EVENTS" AS "E"
   WHERE
-    "E"."EVENT_TIME" >= CAST('2024-12-31 00:00:00.000000' AS TIMESTAMPNTZ)
-    AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+    (
+      "E"."EVENT_TIME" >= CAST('2024-12-31 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+    )
+    AND NOT "E"."USER_ID" IS NULL
+), d0 AS (
+  SELECT DISTINCT
+    draw0._u AS _u,
+    draw0._d AS _d,
+    CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END AS _g0
+  FROM draw0
+  LEFT JOIN _rank
+    ON draw0._g0 IS NOT DISTINCT FROM _rank._g0
+), f0 AS (
+  SELECT
+    d0._u AS _u,
+    d0._g0 AS _g0,
+    d0._d AS _d,
+    CASE
+      WHEN LAG(d0._d) OVER (PARTITION BY d0._u, d0._g0 ORDER BY d0._d) >= DATEADD(DAY, -7, d0._d)
+      THEN 0
+      ELSE 1
+    END AS _new
+  FROM d0
+), k0 AS (
+  SELECT
+    f0._u AS _u,
+    f0._g0 AS _g0,
+    f0._d AS _d,
+    SUM(f0._new) OVER (
+      PARTITION BY f0._u, f0._g0
+      ORDER BY f0._d
+      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS _island
+  FROM f0
+), r0 AS (
+  SELECT
+    k0._g0 AS _g0,
+    MIN(k0._d) AS _lo,
+    DATEADD(DAY, 6, MAX(k0._d)) AS _hi
+  FROM k0
+  GROUP BY
+    k0._u,
+    k0._g0,
+    k0._island
 ), spine0 AS (
   SELECT
     *
@@ -47,13 +90,11 @@ WITH s0 AS (
 SELECT
   'A' AS series,
   spine0._b AS bucket,
-  CASE WHEN _rank._rank <= 2 THEN d0._g0 ELSE 'Other' END AS _g0,
-  CAST(COUNT(DISTINCT d0._u) AS BIGINT) AS value
+  r0._g0 AS _g0,
+  CAST(COUNT(*) AS BIGINT) AS value
 FROM spine0
-INNER JOIN d0
-  ON d0._d BETWEEN spine0._lo AND spine0._hi
-LEFT JOIN _rank
-  ON d0._g0 IS NOT DISTINCT FROM _rank._g0
+INNER JOIN r0
+  ON r0._lo <= spine0._hi AND r0._hi >= spine0._hi
 GROUP BY
   spine0._b,
-  CASE WHEN _rank._rank <= 2 THEN d0._g0 ELSE 'Other' END
+  r0._g0
