@@ -333,3 +333,31 @@ def check_statement(
         check_text(sql, dialect, string_literals(expression))
     else:
         check_sql(sql, dialect, tables)
+
+
+# -- text that cannot travel safely -------------------------------------------------------------------
+
+
+def unsafe_text(data: object, path: str = "") -> tuple[str, str] | None:
+    """The first string in ``data`` (nested dicts and lists) that no warehouse can take safely:
+    ``(location, problem)``. A NUL character cuts statements short in C drivers and cannot be
+    stored in PostgreSQL text; a lone surrogate is not Unicode and cannot be encoded as UTF-8."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            return path, "contains a NUL character (\\x00), which warehouses cannot store or compare"
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "is not valid Unicode (it holds a lone surrogate)"
+        return None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = unsafe_text(key, path) or unsafe_text(value, f"{path} > {key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            found = unsafe_text(value, f"{path}[{index}]")
+            if found:
+                return found
+    return None

@@ -32,7 +32,7 @@ from sqlglot import exp
 from segwise.adapters.base import Statement, TableRef
 
 from .errors import SpecError, WarehouseError
-from .guard import check_statement
+from .guard import check_expression, check_statement
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -170,11 +170,13 @@ def execute_compiled(project: Project, compiled: CompiledQuery, timeout: float |
     answer is too big, which is refused with a hint, never returned cut short.
     """
     adapter = project.adapter()
+    tables = configured_tables(project)
+    check_expression(compiled.expression, tables)  # before touching it: a plan rule may have made anything
     statement = compiled.expression.copy()
     assert isinstance(statement, exp.Query), type(statement)
     limited = statement.limit(MAX_RESULT_ROWS + 1, copy=False)
     sql = adapter.render(limited)
-    raw = execute_observed(adapter, sql, expression=limited, tables=configured_tables(project), timeout=timeout)
+    raw = execute_observed(adapter, sql, expression=limited, tables=tables, timeout=timeout)
     check_result_size(raw, compiled)
     return raw
 

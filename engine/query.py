@@ -298,6 +298,17 @@ class Query(_Model):
 
     _origin: str = PrivateAttr(default="query")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _safe_text(cls, data: Any) -> Any:
+        from .guard import unsafe_text
+
+        found = unsafe_text(data)
+        if found is not None:
+            where, problem = found
+            raise ValueError(f"the text at {where or 'the top level'} {problem}; segwise refuses it")
+        return data
+
     @field_validator("breakdown")
     @classmethod
     def _breakdown(cls, value: list[str]) -> list[str]:
