@@ -33,6 +33,8 @@ def load_mapping(path: str | Path, what: str) -> dict[str, Any]:
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError(f"malformed YAML: {problem}", where=where) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # PyYAML builds dates and fails on impossible ones
+        raise SpecError(f"malformed YAML: {exc} (a date or time that does not exist?)", where=str(file)) from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise SpecError(f"a {what} file must hold a mapping (key: value), but it is {kind}", where=str(file))
