@@ -114,9 +114,22 @@ def _load(project_path: Path) -> Any:
     help="Also draw the chart: out.html (standalone, offline) or out.png (rendered by headless Chromium).",
 )
 @now_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Cancel a warehouse statement that runs longer than this (exit status 3).",
+)
 @handle_errors
 def run(
-    query_path: Path, project_path: Path, fmt: str, output: Path | None, plot: Path | None, now: str | None
+    query_path: Path,
+    project_path: Path,
+    fmt: str,
+    output: Path | None,
+    plot: Path | None,
+    now: str | None,
+    timeout: float | None,
 ) -> None:
     """Answer QUERY on the project's warehouse."""
     from .execute import run as run_query
@@ -125,7 +138,7 @@ def run(
     query = Query.load(query_path)
     project = _load(project_path)
     with project:
-        table = run_query(query, project, now=now)
+        table = run_query(query, project, now=now, timeout=timeout)
     if plot is not None:
         from .plot import write_plot
 
