@@ -20,7 +20,7 @@ import pytest
 
 import segwise
 from tests.backends import BACKENDS
-from tests.oracle import is_count, oracle, parse_measure
+from tests.oracle import CANONICAL, is_count, merge_event_tables, oracle, parse_measure, query_formulas
 
 SAMPLES = Path("/work/shared/datasets/mitzu-samples")
 
@@ -199,8 +199,13 @@ def edge_tables(aware: bool = False) -> tuple[pa.Table, pa.Table]:
 
 
 def expected_value_type(query: dict[str, Any]) -> pa.DataType:
+    """int64 when every series counts and there are no formulas, else float64."""
     counts = all(is_count(parse_measure(s.get("measure", "events"))) for s in query["series"])
-    return pa.int64() if counts else pa.float64()
+    return pa.int64() if counts and not query_formulas(query) else pa.float64()
+
+
+def has_frequency(query: dict[str, Any]) -> bool:
+    return any(parse_measure(s.get("measure", "events"))[0] == "frequency" for s in query["series"])
 
 
 def _same_value(got: Any, want: Any) -> bool:
@@ -216,9 +221,12 @@ def assert_same(result: pa.Table, expected: list[dict[str, Any]], query: dict[st
     breakdown = query.get("breakdown") or []
     if isinstance(breakdown, str):
         breakdown = [breakdown]
-    names = ["bucket", *breakdown, "series", "value"]
+    frequency = ["frequency"] if has_frequency(query) else []
+    names = ["bucket", *breakdown, *frequency, "series", "value"]
     assert result.column_names == names, f"columns {result.column_names} != {names}"
     schema = result.schema
+    if frequency:
+        assert schema.field("frequency").type == pa.int64(), schema.field("frequency").type
     assert schema.field("bucket").type == pa.timestamp("us", tz=timezone), schema.field("bucket").type
     for name in breakdown:
         assert schema.field(name).type == pa.string(), f"breakdown column {name}: {schema.field(name).type}"
@@ -232,7 +240,7 @@ def assert_same(result: pa.Table, expected: list[dict[str, Any]], query: dict[st
     for i, (g, w) in enumerate(zip(got, expected, strict=False)):
         same = (
             g["bucket"].astimezone(UTC) == w["bucket"].astimezone(UTC)
-            and all(g[n] == w[n] for n in breakdown)
+            and all(g[n] == w[n] for n in breakdown + frequency)
             and g["series"] == w["series"]
             and _same_value(g["value"], w["value"])
         )
@@ -241,8 +249,8 @@ def assert_same(result: pa.Table, expected: list[dict[str, Any]], query: dict[st
         if len(problems) >= 12:
             break
     if len(got) != len(expected):
-        engine_keys = {_key(r, breakdown) for r in got}
-        oracle_keys = {_key(r, breakdown) for r in expected}
+        engine_keys = {_key(r, breakdown + frequency) for r in got}
+        oracle_keys = {_key(r, breakdown + frequency) for r in expected}
         only_engine = sorted(engine_keys - oracle_keys, key=repr)[:5]
         only_oracle = sorted(oracle_keys - engine_keys, key=repr)[:5]
         problems.append(f"only in the engine: {only_engine}; only in the oracle: {only_oracle}")
@@ -389,5 +397,93 @@ def edge(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest
 @pytest.fixture(scope="session")
 def subscriptions(backend: str, tmp_path_factory: pytest.TempPathFactory):
     dataset = _load("subscriptions", backend, tmp_path_factory, {"events": read_subscriptions()}, "event_type")
+    yield dataset
+    dataset.close()
+
+
+# -- several event tables (the advanced suite) -------------------------------------------------------
+
+MULTI_TABLE_SPECS: dict[str, dict[str, Any]] = {
+    "events": {"table": "events", "user_id": "user_id", "event_time": "event_time", "event_name": "event_name"},
+    "notifications": {"table": "notifications", "user_id": "user_id", "event_time": "sent_at", "event_name": "kind"},
+    "signups": {"table": "signups", "user_id": "user_id", "event_time": "event_time", "event_name_value": "signup"},
+    "purchases": {"table": "purchases", "user_id": "buyer", "event_time": "ts", "event_name_value": "purchase"},
+}
+
+
+def split_event_tables(events: pa.Table) -> dict[str, pa.Table]:
+    """The generated events spread over four tables, as warehouses often hold them.
+
+    - ``events`` (event-name column ``event_name``): login, page_view, feature_used, payment; no
+      ``revenue`` or ``notification_type`` columns;
+    - ``notifications`` (event-name column ``kind``, time ``sent_at``): push_sent, push_opened;
+    - ``signups`` (every row is ``signup``): a time-zone-aware ``event_time``;
+    - ``purchases`` (every row is ``purchase``, user ``buyer``, time ``ts``): the only ``revenue``.
+
+    Listed in that order, so ``revenue`` is null in every table but the last, and ``event_date``
+    exists only in the first and third.
+    """
+    import pyarrow.compute as pc
+
+    def only(*names: str) -> pa.Table:
+        return events.filter(pc.is_in(events.column("event_name"), pa.array(names)))
+
+    rest = only("login", "page_view", "feature_used", "payment").drop_columns(["revenue", "notification_type"])
+    notifications = (
+        only("push_sent", "push_opened")
+        .select(["user_id", "event_time", "event_name", "platform", "notification_type"])
+        .rename_columns(["user_id", "sent_at", "kind", "platform", "notification_type"])
+    )
+    signups = only("signup").select(["user_id", "event_time", "platform", "session_id", "event_date"])
+    index = signups.schema.get_field_index("event_time")
+    signups = signups.set_column(index, "event_time", signups.column("event_time").cast(pa.timestamp("us", tz="UTC")))
+    purchases = (
+        only("purchase")
+        .select(["user_id", "event_time", "platform", "revenue", "session_id"])
+        .rename_columns(["buyer", "ts", "platform", "revenue", "session_id"])
+    )
+    return {"events": rest, "notifications": notifications, "signups": signups, "purchases": purchases}
+
+
+@dataclass
+class MultiTableDataset(Dataset):
+    """A dataset whose events are spread over several tables (``specs``, in project order)."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    specs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._rows = merge_event_tables([(spec, self.tables[spec["table"]]) for spec in self.specs])
+        self._user_rows = None if self.users is None else self.users.to_pylist()
+
+    def project(self, timezone: str = "UTC", week_start: str = "monday") -> segwise.Project:
+        key = (timezone, week_start)
+        if key not in self._projects:
+            self._projects[key] = segwise.Project(
+                warehouse=self.url,
+                timezone=timezone,
+                week_start=week_start,
+                event_tables=self.specs,
+                user_tables=[{"table": "users"}] if self.users is not None else [],
+            )
+        return self._projects[key]
+
+    def expected(
+        self, query: dict[str, Any], timezone: str = "UTC", week_start: str = "monday", now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return oracle(
+            query, self._rows, self._user_rows, **CANONICAL, timezone=timezone, week_start=week_start, now=now
+        )
+
+
+@pytest.fixture(scope="session")
+def multi(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    """The generated data in four event tables (``split_event_tables``) plus the users table."""
+    users, events = generated_tables()
+    tables = split_event_tables(events)
+    directory = tmp_path_factory.mktemp(f"{backend}-multi")
+    url = BACKENDS[backend].load({**tables, "users": users}, directory, "multi")
+    specs = list(MULTI_TABLE_SPECS.values())
+    dataset = MultiTableDataset("multi", backend, url, events, users, "event_name", tables=tables, specs=specs)
     yield dataset
     dataset.close()
