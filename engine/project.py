@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -108,6 +109,7 @@ class Project(_Model):
     _origin: str = PrivateAttr(default="project")
     _adapter: Adapter | None = PrivateAttr(default=None)
     _catalog: Catalog | None = PrivateAttr(default=None)
+    _open_lock: Any = PrivateAttr(default_factory=threading.RLock)  # threads share one adapter
 
     @field_validator("timezone")
     @classmethod
@@ -169,11 +171,13 @@ class Project(_Model):
     # -- warehouse ---------------------------------------------------------------------------
 
     def adapter(self) -> Adapter:
-        """The connected adapter for ``warehouse`` (opened on first use, then reused)."""
+        """The connected adapter for ``warehouse`` (opened on first use, then reused; thread-safe)."""
         if self._adapter is None:
             from .registry import open_adapter
 
-            self._adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
+            with self._open_lock:
+                if self._adapter is None:
+                    self._adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
         return self._adapter
 
     def catalog(self, refresh: bool = False) -> Catalog:
@@ -181,14 +185,17 @@ class Project(_Model):
         if self._catalog is None or refresh:
             from .catalog import Catalog
 
-            self._catalog = Catalog.discover(self, self.adapter())
+            with self._open_lock:
+                if self._catalog is None or refresh:
+                    self._catalog = Catalog.discover(self, self.adapter())
         return self._catalog
 
     def close(self) -> None:
-        if self._adapter is not None:
-            self._adapter.close()
-            self._adapter = None
-            self._catalog = None
+        with self._open_lock:
+            if self._adapter is not None:
+                self._adapter.close()
+                self._adapter = None
+                self._catalog = None
 
     def __enter__(self) -> Project:
         return self
