@@ -237,8 +237,8 @@ class QueryCompiler:
             parts.append(member if key == "did" else exp.Not(this=member))
         for c_index, cond in enumerate(segment.user_where):
             parts.append(self._user_condition(source, cond, f"segment > user_where[{c_index}]"))
-        if segment.did is None and segment.did_not is not None:
-            parts.append(exp.Not(this=exp.Is(this=source.user(), expression=exp.Null())))
+        # Events without a user id are never in a segment (whatever user_where says of nulls).
+        parts.append(exp.Not(this=exp.Is(this=source.user(), expression=exp.Null())))
         return and_all(parts) or exp.true()
 
     def _user_condition(self, source: RowSource, cond: Condition, where: str) -> exp.Expr:

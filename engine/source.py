@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from .timeframe import Timeframe
 
 NUMERIC = ("integer", "float")
+NULL_TYPES = {
+    "integer": exp.DataType.Type.BIGINT,
+    "float": exp.DataType.Type.DOUBLE,
+    "string": exp.DataType.Type.VARCHAR,
+    "boolean": exp.DataType.Type.BOOLEAN,
+    "timestamp": exp.DataType.Type.TIMESTAMP,
+    "timestamptz": exp.DataType.Type.TIMESTAMPTZ,
+    "date": exp.DataType.Type.DATE,
+}
 OCCURRENCE_COLUMN = "__segwise_occurrence"
 
 
@@ -171,7 +180,10 @@ class RowSource:
 
     def _branch_prop(self, info: EventTableInfo, prop: ResolvedProperty, alias: str) -> exp.Expr:
         if prop.column not in info.columns:
-            return exp.Null()
+            # A typed NULL: an untyped one in an early UNION branch makes PostgreSQL pick text.
+            kind = next((t.columns[prop.column].kind for t in self.tables if prop.column in t.columns), "other")
+            sql_type = NULL_TYPES.get(kind)
+            return exp.cast(exp.Null(), sql_type) if sql_type is not None else exp.Null()
         return exp.column(prop.column, table=alias, quoted=True)
 
     # -- filters ---------------------------------------------------------------------------------------

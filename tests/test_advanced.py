@@ -46,20 +46,7 @@ def member(event: str, *where: dict[str, Any]) -> dict[str, Any]:
 
 # Known engine bugs, reported with a minimal reproduction; the case fails until fixed (strict xfail).
 # Keys: (backend or "*" for every backend, case name).
-USER_WHERE_NULL_IDS = (
-    "engine bug: a segment of only user_where lets events without a user id in when the condition "
-    "matches null user properties (is_null); docs: events with a null user id are never in a segment"
-)
-PG_UNION_NULL = (
-    "engine bug (PostgreSQL): a property missing from the first two event tables is an untyped NULL "
-    "there; the UNION ALL resolves it to text and fails against the double column of a later table"
-)
-KNOWN_BUGS = {
-    ("*", "segment_user_where_is_null"): USER_WHERE_NULL_IDS,
-    ("*", "segment_user_where_breakdown"): USER_WHERE_NULL_IDS,
-    ("postgresql", "revenue_only_in_last_table"): PG_UNION_NULL,
-    ("postgresql", "breakdown_by_revenue"): PG_UNION_NULL,
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def check(dataset, case: str, cases: dict[str, Any], request: pytest.FixtureRequest) -> list[dict[str, Any]]:
@@ -302,6 +289,29 @@ PER_USER = {
 }
 
 SEGMENTS = {
+    "window_in_project_time_zone": (
+        q(
+            s("login", "unique_users"),
+            grain="week",
+            rng=ALL,
+            segment={"did": did("purchase", window={"from": "2025-01-15", "to": "2025-01-16"})},
+        ),
+        {"timezone": "America/New_York"},
+    ),
+    "everything_at_once": (
+        q(
+            s("page_view", "unique_users", occurrence="first", occurrence_scope="range"),
+            s({"any_of": ["purchase", "payment"]}, "unique_users"),
+            grain="week",
+            rng=FEB,
+            breakdown=["segment", "platform"],
+            breakdown_limit=4,
+            segment={"did": did("signup"), "user_where": [c("acquisition_channel", "neq", "partner")]},
+            compare="previous_period",
+            formulas=[f("paying_share", "B / A * 100"), f("same", "A * A - A")],
+        ),
+        {},
+    ),
     "did_ever": (q(s("login", "unique_users"), grain="week", segment={"did": did("purchase")}), {}),
     "did_not_ever": (q(s("login", "unique_users"), grain="week", segment={"did_not": did("purchase")}), {}),
     "did_absolute_window_where": (
@@ -451,8 +461,26 @@ COMPARE = {
         {"now": datetime(2025, 3, 1, 12)},
     ),
     "month_grain_extra_previous_bucket_dropped": (
-        # previous of [Feb 1, Mar 1) is [Jan 4, Feb 1): one bucket (January) each
-        q(s("login"), grain="month", rng=FEB, compare="previous_period"),
+        # previous of [Feb 3, Mar 1) is [Jan 8, Feb 3): January is reported at February, its
+        # February bucket is dropped
+        q(
+            s("login"),
+            s("purchase", "avg:revenue"),
+            grain="month",
+            rng={"from": "2025-02-03", "to": "2025-03-01"},
+            compare="previous_period",
+        ),
+        {},
+    ),
+    "month_grain_missing_previous_bucket_filled": (
+        # previous of [Feb 1, Mar 2) is [Jan 3, Feb 1): one bucket for the current two
+        q(
+            s("login"),
+            s("purchase", "avg:revenue"),
+            grain="month",
+            rng={"from": "2025-02-01", "to": "2025-03-02"},
+            compare="previous_period",
+        ),
         {},
     ),
     "week_mid_week": (
@@ -489,6 +517,10 @@ COMPARE = {
             segment={"did": did("purchase")},
         ),
         {},
+    ),
+    "relative_hours": (
+        q(s("page_view", "unique_users"), grain="hour", rng={"last": "12h"}, compare="previous_period"),
+        {"now": datetime(2025, 2, 12, 14, 45)},
     ),
     "hour_grain": (
         q(
@@ -604,6 +636,43 @@ MULTI = {
         q(s({"any_of": ["signup", "login"]}), grain="hour", rng={"from": date(2025, 1, 14), "to": date(2025, 1, 16)}),
         {"timezone": "America/New_York"},
     ),
+    "combined_member_where_missing_column": (
+        # revenue exists only in purchases; the login member reads the activity table
+        q(
+            s({"any_of": ["login", member("purchase", c("revenue", "gt", 40))]}, "unique_users"),
+            grain="week",
+            breakdown=["event"],
+        ),
+        {},
+    ),
+    "combined_member_user_property": (
+        # a member filter on a user property is applied after the users join, across tables
+        q(
+            s(
+                {
+                    "any_of": [
+                        member("signup", c("country", "eq", "US")),
+                        member("purchase", c("revenue", "gt", 30)),
+                        member("push_opened", c("account_type", "neq", "personal")),
+                    ]
+                },
+                "events",
+            ),
+            grain="week",
+            rng=ALL,
+            breakdown=["event", "platform"],
+        ),
+        {},
+    ),
+    "segment_did_with_where_in_other_table": (
+        q(
+            s("any", "unique_users"),
+            grain="week",
+            breakdown=["event"],
+            segment={"did": did("purchase", c("revenue", "gte", 50)), "did_not": did("push_opened")},
+        ),
+        {},
+    ),
     "kolkata_wau_any": (q(s("any", "wau"), grain="week", rng=FEB, breakdown=["event"]), {"timezone": "Asia/Kolkata"}),
 }
 
@@ -690,6 +759,10 @@ SUBSCRIPTIONS = {
         {},
     ),
     "user_max_events": (q(s("any", "user_max:events"), grain="quarter", rng=SUBS), {}),
+    "compare_ny_across_dst": (
+        q(s("any", "unique_users"), rng={"from": date(2021, 3, 1), "to": date(2021, 4, 1)}, compare="previous_period"),
+        {"timezone": "America/New_York"},
+    ),
     "last_renewal_ny_dst": (
         q(
             s("renewed_subscription", "unique_users", occurrence="last"),
@@ -754,6 +827,10 @@ SIMPLE = {
         {},
     ),
     "user_avg_sum_price": (q(s("cart", "user_avg:sum:price"), grain="hour", rng=SIMPLE_DAY), {}),
+    "user_max_sum_user_score": (
+        q(s("view", "user_max:sum:score"), s("view", "user_min:sum:score"), grain="hour", rng=SIMPLE_DAY),
+        {},
+    ),
     "user_median_events_by_event": (
         q(s("any", "user_median:events"), grain="total", rng=SIMPLE_DAY, breakdown=["event"]),
         {},
