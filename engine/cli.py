@@ -294,7 +294,13 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
         lines += ["", pretty_sql(compiled.expression, compiled.dialect)]
         if analyze:
             lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
-            lines.append(project.adapter().explain(compiled.sql, analyze=True))
+            from .guard import check_statement
+            from .observe import configured_tables
+
+            adapter = project.adapter()
+            # EXPLAIN ANALYZE runs the statement: it passes the same guard as `segwise run`.
+            check_statement(compiled.sql, adapter.dialect, compiled.expression, configured_tables(project))
+            lines.append(adapter.explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
 
 

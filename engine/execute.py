@@ -32,17 +32,17 @@ def compile_query(
 ) -> CompiledQuery:
     """Validate ``query`` against the project's catalog and build its SQL."""
     q = Query.parse(query)
-    for index, name in enumerate(q.breakdown):
-        if name in RESERVED_COLUMNS:
-            raise SpecError(
-                f"a breakdown column cannot be named {name!r} (a result column has that name); "
-                f"write event.{name} or user.{name}",
-                where=f"breakdown[{index}]",
-            )
     adapter = project.adapter()
     flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
     catalog = project.catalog()  # errors here are about the project, not the query
     try:
+        for index, name in enumerate(q.breakdown):
+            if name in RESERVED_COLUMNS:
+                raise SpecError(
+                    f"a breakdown column cannot be named {name!r} (a result column has that name); "
+                    f"write event.{name} or user.{name}",
+                    where=f"breakdown[{index}]",
+                )
         timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
         return QueryCompiler(project, catalog, flavor, q, timeframe).compile()
     except (SpecError, CatalogError, UnsupportedError) as exc:
