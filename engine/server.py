@@ -299,7 +299,10 @@ def sample_values(catalog: Catalog, where: tuple[str, int, str], rows: int, limi
         .order_by(exp.Ordered(this=count.copy(), desc=True), exp.Ordered(this=value.copy()))
         .limit(limit)
     )
-    table = adapter.execute(adapter.render(query))
+    from .observe import execute_observed
+
+    # Through the same choke point as every query: guard, retries, the query hook.
+    table = execute_observed(adapter, adapter.render(query), expression=query, tables=[info.ref])
     return [_json_value(v) for v in table.column(0).to_pylist()]
 
 
