@@ -295,6 +295,26 @@ PER_USER = {
 }
 
 SEGMENTS = {
+    "retention_active_in_january": (
+        # of the users active in January, how many come back each week of February
+        q(
+            s("any", "unique_users"),
+            grain="week",
+            rng=FEB,
+            segment={"did": did("any", window={"from": "2025-01-01", "to": "2025-02-01"})},
+        ),
+        {},
+    ),
+    "did_not_any_recently": (
+        q(
+            s("any", "unique_users"),
+            grain="week",
+            rng={"last": "8w"},
+            breakdown=["segment"],
+            segment={"did_not": did("any", window={"last": "7d"})},
+        ),
+        {"now": NOW},
+    ),
     "window_in_project_time_zone": (
         q(
             s("login", "unique_users"),
@@ -523,6 +543,18 @@ COMPARE = {
             segment={"did": did("purchase")},
         ),
         {},
+    ),
+    "wau_total": (
+        q(s("any", "wau"), s("login", "unique_users"), grain="total", rng=FEB, compare="previous_period"),
+        {},
+    ),
+    "previous_before_the_data": (
+        q(s("page_view", "unique_users"), grain="week", rng=JAN, breakdown=["campaign"], compare="previous_period"),
+        {},
+    ),
+    "relative_days_total": (
+        q(s("purchase", "sum:revenue"), grain="total", rng={"last": "10d"}, compare="previous_period"),
+        {"now": NOW},
     ),
     "relative_hours": (
         q(s("page_view", "unique_users"), grain="hour", rng={"last": "12h"}, compare="previous_period"),
@@ -942,6 +974,97 @@ EDGE_CASES = {
 @pytest.mark.parametrize("case", list(EDGE_CASES))
 def test_edge_advanced(edge, case, request):
     check(edge, case, EDGE_CASES, request)
+
+
+def test_frequency_without_events_has_no_rows(generated):
+    rows = generated.check(q(s("purchase", "frequency", c("revenue", "gt", 1e9)), grain="week"))
+    assert rows == []
+
+
+def test_formula_over_empty_series_is_null(generated):
+    rows = generated.check(q(s("purchase", "events", c("revenue", "gt", 1e9)), s("purchase"), formula="B / A"))
+    formula = [r["value"] for r in rows if r["series"] == "B / A"]
+    assert formula and all(v is None for v in formula)
+
+
+# ---------------------------------------------------------------------------------------------------
+# a small hand-made dataset: one user's events around New York's fall-back hour, ties, null ids
+
+TIES = [
+    # (user, UTC time, event, plan)
+    ("u1", datetime(2025, 11, 2, 6, 10), "view", "later-local-earlier-instant"),  # 01:10 EST, after 01:30 EDT
+    ("u1", datetime(2025, 11, 2, 5, 30), "view", "earlier-instant"),  # 01:30 EDT
+    ("u1", datetime(2025, 11, 2, 9, 0), "buy", "x"),
+    ("u2", datetime(2025, 11, 2, 7, 0), "view", "tie-a"),
+    ("u2", datetime(2025, 11, 2, 7, 0), "view", "tie-b"),  # the same instant: both are first
+    ("u2", datetime(2025, 11, 3, 7, 0), "view", "tie-c"),
+    ("u3", datetime(2025, 11, 1, 23, 0), "view", "before"),
+    ("u3", datetime(2025, 11, 2, 12, 0), "view", "during"),
+    (None, datetime(2025, 11, 2, 4, 0), "view", "nobody"),
+    (None, datetime(2025, 11, 2, 4, 0), "buy", "nobody"),
+]
+
+
+@pytest.fixture(scope="module")
+def ties(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    import pyarrow as pa
+
+    from tests.conftest import _load
+
+    events = pa.table(
+        {
+            "user_id": pa.array([r[0] for r in TIES], type=pa.string()),
+            "event_time": pa.array([r[1] for r in TIES], type=pa.timestamp("us")),
+            "event_name": pa.array([r[2] for r in TIES], type=pa.string()),
+            "plan": pa.array([r[3] for r in TIES], type=pa.string()),
+        }
+    )
+    users = pa.table({"user_id": ["u1", "u2"], "tier": ["gold", None]})
+    dataset = _load("ties", backend, tmp_path_factory, {"events": events, "users": users}, "event_name")
+    yield dataset
+    dataset.close()
+
+
+NOV2 = {"from": date(2025, 11, 2), "to": date(2025, 11, 3)}
+TIES_CASES = {
+    "first_by_instant_ny": (
+        q(s("view", "events", occurrence="first"), grain="total", rng=NOV2, breakdown=["plan"]),
+        {"timezone": "America/New_York"},
+    ),
+    "last_by_instant_ny_hour": (
+        q(s("view", "events", occurrence="last", occurrence_scope="range"), grain="hour", rng=NOV2, breakdown=["plan"]),
+        {"timezone": "America/New_York"},
+    ),
+    "first_ties_utc": (q(s("view", "events", occurrence="first"), grain="total", rng=NOV2, breakdown=["plan"]), {}),
+    "first_ever_before_range": (
+        q(
+            s("view", "unique_users", occurrence="first"),
+            s("view", "unique_users", occurrence="first", occurrence_scope="range"),
+            rng={"from": date(2025, 11, 2), "to": date(2025, 11, 4)},
+        ),
+        {},
+    ),
+    "frequency_ties": (q(s("view", "frequency"), grain="total", rng=NOV2), {}),
+    "segment_user_where_null_tier": (
+        q(
+            s("any", "events"),
+            grain="total",
+            rng=NOV2,
+            breakdown=["segment"],
+            segment={"user_where": [c("tier", "is_null")]},
+        ),
+        {},
+    ),
+    "per_user_with_null_ids": (
+        q(s("any", "user_max:events"), s("any", "events"), grain="total", rng=NOV2, breakdown=["event"]),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TIES_CASES))
+def test_ties_advanced(ties, case, request):
+    check(ties, case, TIES_CASES, request)
 
 
 # ---------------------------------------------------------------------------------------------------
