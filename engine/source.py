@@ -317,6 +317,8 @@ class RowSource:
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
+        # Outer filters first: they may need property slots the UNION must project, and joins.
+        outer = self._outer_filters()
         filters: list[exp.Expr]
         if self.union:
             select = select.from_(self._union_table(bounds), copy=False)
@@ -325,7 +327,7 @@ class RowSource:
             info = self.tables[0]
             select = select.from_(info.ref.expression(alias="e"), copy=False)
             filters = self._branch_filters(info, "e", bounds)
-        condition = and_all(filters + self._outer_filters())  # before the joins: it may add some
+        condition = and_all(filters + outer)
         select = self._joins(select)
         return select.where(condition, copy=False) if condition is not None else select
 
