@@ -80,7 +80,9 @@ DEFAULT_HTTPS_PORT = 8443
 CONNECT_TIMEOUT_SECONDS = 10
 
 # Settings every segwise session runs with; ``readonly`` is applied last (it freezes the others).
-SESSION_SETTINGS: dict[str, str] = {"session_timezone": "UTC", "join_use_nulls": "1"}
+# max_query_size: the parser's limit (256 KiB by default) counts literals too; a query with long
+# IN lists or values must not fail on it.
+SESSION_SETTINGS: dict[str, str] = {"session_timezone": "UTC", "join_use_nulls": "1", "max_query_size": "67108864"}
 READ_ONLY: dict[str, str] = {"readonly": "1"}
 
 _COLUMNS_SQL = (
@@ -91,6 +93,7 @@ _CURRENT_DATABASE_SQL = "SELECT currentDatabase() AS d"
 
 
 # -- types ----------------------------------------------------------------------------------------
+
 
 def base_type(raw: str) -> str:
     """``LowCardinality(Nullable(String))`` -> ``String``."""
@@ -191,7 +194,7 @@ def clickhouse_message(exc: BaseException) -> tuple[str, str | None]:
     text = re.sub(
         r"^HTTPDriver for \S+ (?:returned response code \d+\)?|received ClickHouse error code \d+)\s*", "", text
     )
-    text = text.strip(" \n:)")
+    text = text.strip(" \n:")
     for pattern in _NOISE:
         text = pattern.sub("", text, count=1)
     return " ".join(text.split()), (codes[0] if codes else None)
@@ -337,6 +340,41 @@ class _ClickHouseAdapter(ClickHouseLiveFlavor, Adapter):
                 self._types.popitem(last=False)
         return types
 
+    def explain(self, sql: str, analyze: bool = False) -> str:
+        """ClickHouse's plan with the indexes it uses (``EXPLAIN indexes = 1``): for each MergeTree
+        read, the partition key's min/max and partition indexes and the primary key, with parts
+        and granules before and after. ``analyze`` adds ``EXPLAIN ESTIMATE`` (parts, rows and
+        marks to read per table); ClickHouse has no EXPLAIN ANALYZE."""
+        text = "\n".join(str(v) for v in self._arrow(f"EXPLAIN indexes = 1 {sql}").column(0).to_pylist())
+        if analyze:
+            estimate = self._arrow(f"EXPLAIN ESTIMATE {sql}").to_pylist()
+            text += "\n\nEstimate (database, table, parts, rows, marks):\n" + "\n".join(
+                ", ".join(str(v) for v in row.values()) for row in estimate
+            )
+        return text
+
+    def index_usage(self, sql: str) -> list[dict[str, Any]]:
+        """The indexes ClickHouse uses for ``sql``: one entry per index of every MergeTree read
+        (``EXPLAIN json = 1, indexes = 1``): type (Min-Max, Partition, PrimaryKey, Skip), keys,
+        condition, and parts and granules before and after."""
+        import json
+
+        text = self._arrow(f"EXPLAIN json = 1, indexes = 1, description = 0 {sql}").column(0)[0].as_py()
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for index in node.get("Indexes", []) if node.get("Node Type") == "ReadFromMergeTree" else []:
+                    found.append(index)
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(json.loads(text))
+        return found
+
     # -- catalog -----------------------------------------------------------------------------
 
     def columns(self, table: TableRef) -> list[ColumnInfo]:
@@ -474,6 +512,7 @@ def _setting_literal(value: str) -> str:
 
 # -- ClickHouse server over HTTP ---------------------------------------------------------------------
 
+
 def _truthy(value: str) -> bool:
     return value.lower() in ("1", "true", "yes", "on")
 
@@ -501,8 +540,13 @@ def http_options(url: str) -> dict[str, Any]:
             options[key] = _truthy(query.pop(key))
         elif key in ("connect_timeout", "send_receive_timeout"):
             options[key] = int(query.pop(key))
-    options["settings"] = {**query, **SESSION_SETTINGS, **READ_ONLY}
+    options["settings"] = client_settings(query)
     return options
+
+
+def client_settings(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ClickHouse settings a segwise client sends with every request (``readonly`` last)."""
+    return {**(extra or {}), **SESSION_SETTINGS, **READ_ONLY}
 
 
 class ClickHouseAdapter(_ClickHouseAdapter):
@@ -511,16 +555,19 @@ class ClickHouseAdapter(_ClickHouseAdapter):
     name: ClassVar[str] = "clickhouse"
     schemes: ClassVar[tuple[str, ...]] = ("clickhouse", "clickhouses")
 
-    def __init__(self, url: str, base_dir: Path | None = None) -> None:
+    def __init__(self, url: str, base_dir: Path | None = None, client: Any = None) -> None:
         super().__init__(url, base_dir)
         self.display_url = redact(url)
+        self._client: Any = client
+        if client is not None:  # an application's own clickhouse-connect client (see from_client)
+            return
         connect = import_module("clickhouse_connect", "ClickHouse", "clickhouse", "clickhouse-connect")
         try:
             options = http_options(url)
         except ValueError as exc:
             raise WarehouseError(f"bad ClickHouse URL: {exc}", where=self.display_url) from exc
         try:
-            self._client: Any = connect.get_client(**options)
+            self._client = connect.get_client(**options)
         except Exception as exc:
             message, code = clickhouse_message(exc)
             raise WarehouseError(
@@ -530,6 +577,11 @@ class ClickHouseAdapter(_ClickHouseAdapter):
                 "in the warehouse URL right?",
                 sqlstate=code,
             ) from exc
+
+    @classmethod
+    def from_client(cls, client: Any, url: str = "clickhouse://") -> ClickHouseAdapter:
+        """Wrap an existing clickhouse-connect client (make it with ``client_settings()``)."""
+        return cls(url, client=client)
 
     def close(self) -> None:
         self._client.close()

@@ -24,6 +24,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.postgresql",
     "segwise.adapters.sqlite",
     "segwise.adapters.clickhouse",
+    "segwise.adapters.spark",
     "segwise.adapters.dialects",
     "segwise.adapters.remote",
     "segwise.plugins.revenue_per_user",
