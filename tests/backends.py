@@ -217,8 +217,177 @@ class PostgresBackend(Backend):
                 cur.execute(f"DROP SCHEMA IF EXISTS {quote(schema)} CASCADE")
 
 
+# -- ClickHouse (embedded: chDB) -------------------------------------------------------------------
+
+
+def clickhouse_type(field: pa.Field, nullable: bool) -> str:
+    """The ClickHouse column type for an Arrow field (``DateTime64(6)`` naive, ``(6, 'UTC')`` aware)."""
+    t = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    if pa.types.is_boolean(t):
+        name = "Bool"
+    elif pa.types.is_integer(t):
+        name = "Int64"
+    elif pa.types.is_floating(t):
+        name = "Float64"
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        name = "String"
+    elif pa.types.is_date(t):
+        name = "Date32"
+    elif pa.types.is_timestamp(t):
+        name = "DateTime64(6, 'UTC')" if t.tz else "DateTime64(6)"
+    else:
+        raise TypeError(f"no test mapping for the Arrow type {t}")
+    return f"Nullable({name})" if nullable else name
+
+
+def clickhouse_ident(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+class ChdbBackend(Backend):
+    """Embedded ClickHouse (chDB): one session directory per process, a database per dataset.
+
+    chDB runs one embedded server per process on one directory, so every dataset of the process
+    lives in that directory, each in its own database (``chdb:////dir?database=NAME``). Event
+    tables are MergeTree tables partitioned by month and ordered by time, as a ClickHouse user
+    would lay them out; others are ordered by nothing. Skips when chdb is not installed.
+    """
+
+    name = "chdb"
+
+    def __init__(self) -> None:
+        self._directory: Path | None = None
+        self._urls: dict[tuple[str, str], str] = {}
+
+    def directory(self) -> Path:
+        if self._directory is None:
+            import shutil
+            import tempfile
+
+            self._directory = Path(tempfile.mkdtemp(prefix="segwise-chdb-"))
+            atexit.register(shutil.rmtree, self._directory, True)
+        return self._directory
+
+    def load(self, tables: dict[str, pa.Table], directory: Path, dataset: str) -> str:
+        key = (str(directory.resolve()), dataset)
+        if key in self._urls:
+            return self._urls[key]
+        import pytest
+
+        pytest.importorskip("chdb", reason="chdb is not installed (pip install 'segwise[clickhouse]')")
+        import chdb.session
+        import pyarrow.parquet as pq
+
+        database = schema_for(dataset, directory)
+        session = chdb.session.Session(str(self.directory()))
+        try:
+            session.query("SET session_timezone = 'UTC'")
+            session.query(f"DROP DATABASE IF EXISTS {clickhouse_ident(database)}")
+            session.query(f"CREATE DATABASE {clickhouse_ident(database)}")
+            for table_name, table in tables.items():
+                table = plain_types(table)
+                columns = ", ".join(
+                    f"{clickhouse_ident(f.name)} {clickhouse_type(f, table.column(f.name).null_count > 0)}"
+                    for f in table.schema
+                )
+                timed = "event_time" in table.column_names and table.column("event_time").null_count == 0
+                layout = "PARTITION BY toYYYYMM(event_time) ORDER BY event_time" if timed else "ORDER BY tuple()"
+                target = f"{clickhouse_ident(database)}.{clickhouse_ident(table_name)}"
+                session.query(f"CREATE TABLE {target} ({columns}) ENGINE = MergeTree {layout}")
+                parquet = directory / f"{dataset}.{table_name}.chdb.parquet"
+                pq.write_table(table, parquet)
+                session.query(f"INSERT INTO {target} SELECT * FROM file('{parquet}', Parquet)")
+        finally:
+            session.close()
+        url = f"chdb:///{self.directory()}?database={database}"
+        self._urls[key] = url
+        return url
+
+
+# -- Spark (local mode) -------------------------------------------------------------------------------
+
+SPARK_TEST_CONFIG = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.memory": "1g",
+    "spark.sql.adaptive.enabled": "false",  # tiny data: re-planning costs more than it saves
+    "spark.sql.codegen.wholeStage": "false",
+}
+SPARK_MASTER = "local[2]"
+
+
+def spark_session() -> Any:
+    """The process's one SparkSession (started on first use, shared by every test and adapter).
+
+    Skips when PySpark or Java is missing; with ``SEGWISE_REQUIRE_SPARK=1`` (CI) that fails instead.
+    """
+    import pytest
+
+    required = os.environ.get("SEGWISE_REQUIRE_SPARK") == "1"
+
+    def unavailable(reason: str) -> None:
+        if required:
+            pytest.fail(f"{reason}, and SEGWISE_REQUIRE_SPARK=1", pytrace=False)
+        pytest.skip(reason)
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        unavailable("PySpark is not installed (pip install 'segwise[spark]')")
+    from segwise.adapters.spark import java_available
+
+    if not java_available():
+        unavailable("Spark needs Java 17+ and there is none here (no JAVA_HOME, no java on PATH)")
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.master(SPARK_MASTER).appName("segwise-tests")
+    for key, value in SPARK_TEST_CONFIG.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("FATAL")  # failing-query tests would log JVM stack traces
+    return spark
+
+
+def spark_url(views: dict[str, Path], **options: str) -> str:
+    from urllib.parse import quote
+
+    params = [f"parquet.{name}={quote(str(path), safe='/')}" for name, path in views.items()]
+    params += [f"{key}={quote(value, safe='')}" for key, value in options.items()]
+    return f"spark://{SPARK_MASTER}?" + "&".join(params)
+
+
+class SparkBackend(Backend):
+    """Spark in local mode: each table a Parquet directory, named in the URL (``parquet.NAME=PATH``).
+
+    One SparkSession per process (``spark_session``); each project's adapter works in its own
+    ``newSession()`` of it.
+    """
+
+    name = "spark"
+
+    def load(self, tables: dict[str, pa.Table], directory: Path, dataset: str) -> str:
+        import pyarrow.parquet as pq
+
+        spark_session()
+        views = {}
+        for table_name, table in tables.items():
+            folder = directory / f"{dataset}.spark" / table_name
+            if not folder.exists():
+                folder.mkdir(parents=True)
+                pq.write_table(plain_types(table), folder / "part-0.parquet")
+            views[table_name] = folder
+        return spark_url(views)
+
+
 BACKENDS: dict[str, Backend] = {
     "duckdb": DuckDBBackend(),
     "sqlite": SQLiteBackend(),
     "postgresql": PostgresBackend(),
+    "chdb": ChdbBackend(),
+    "spark": SparkBackend(),
 }

@@ -437,8 +437,14 @@ def test_clickhouse_matches_duckdb(demo_db: Path, tmp_path: Path) -> None:
         con.sql(f"COPY {table} TO '{tmp_path / table}.parquet' (FORMAT parquet)")
     con.close()
     projects = {kind: _project(variant, kind) for kind in ("utc", "berlin", "sunday")}
-    session = chdb_session.Session(str(tmp_path / "ch"))
+    # chDB runs one embedded server per process, on one directory: use the test backends' one
+    from tests.backends import BACKENDS, schema_for
+
+    session = chdb_session.Session(str(BACKENDS["chdb"].directory()))  # type: ignore[attr-defined]
+    database = schema_for("dialects", tmp_path)
     try:
+        session.query(f"CREATE DATABASE {database}")
+        session.query(f"USE {database}")
         for table in ("events", "users"):
             session.query(
                 f"CREATE TABLE {table} ENGINE = MergeTree ORDER BY tuple() AS "
