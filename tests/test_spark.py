@@ -274,20 +274,8 @@ def partitioned(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[s
 
 
 def _scan_metrics(adapter: SparkAdapter, sql: str) -> dict[str, int]:
-    """Run ``sql`` and read the Parquet scan's metrics (partitions and files actually read)."""
-    frame = adapter._spark.sql(sql)
-    frame.toArrow()
-    plan = frame._jdf.queryExecution().executedPlan()
-    pending, metrics = [plan], {}
-    while pending:
-        node = pending.pop()
-        children = node.children()
-        pending.extend(children.apply(i) for i in range(children.size()))
-        if "Scan parquet" in node.nodeName():
-            found = node.metrics().iterator()
-            while found.hasNext():
-                entry = found.next()
-                metrics[str(entry._1())] = int(entry._2().value())
+    ((name, metrics),) = adapter.scan_metrics(sql)  # one scan: the events table
+    assert name == "Scan parquet"
     return metrics
 
 
@@ -316,6 +304,7 @@ def test_partition_pruning_from_the_physical_plan(partitioned: tuple[str, int]) 
         metrics = _scan_metrics(adapter, sql)
         assert days == 60
         assert metrics["numPartitions"] == 7  # of 60 date directories
+        assert "numPartitions=7" in adapter.explain(sql, analyze=True)
 
         # without the declaration the time filter is still pushed into the Parquet reader
         # (row groups skipped by statistics), but every directory is listed and opened
