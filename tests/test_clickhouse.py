@@ -14,6 +14,7 @@ HTTP wire.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -41,7 +42,9 @@ from segwise.registry import adapter_classes, open_adapter
 from tests.backends import BACKENDS, schema_for
 from tests.test_adapters import hand_tables
 
-pytest.importorskip("chdb", reason="chdb is not installed (pip install 'segwise[clickhouse]')")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("chdb") is None, reason="chdb is not installed (pip install 'segwise[clickhouse]')"
+)
 
 RANGE = {"from": "2024-01-01", "to": "2024-07-01"}
 
@@ -85,8 +88,6 @@ def test_import_segwise_does_not_import_the_drivers() -> None:
 
 
 def test_missing_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
     real = importlib.import_module
 
     def refuse(name: str, *args: Any) -> Any:
