@@ -357,3 +357,78 @@ def test_import_segwise_does_not_start_spark() -> None:
 def test_dates_in_results(adapter: SparkAdapter) -> None:
     table = adapter.execute("SELECT CAST('2024-02-29' AS DATE) AS d")
     assert table.to_pylist() == [{"d": date(2024, 2, 29)}]
+
+
+# -- Spark Connect: a real server (start-connect-server.sh from the PySpark package) ------------------
+
+
+@pytest.fixture(scope="module")
+def connect_server(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A Spark Connect server in its own JVM (local[1]) on a free port; stopped at the end."""
+    import os
+    import socket
+    import time
+
+    import pyspark
+
+    pytest.importorskip("pyspark.sql.connect.session")
+    home = Path(pyspark.__file__).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = tmp_path_factory.mktemp("spark-connect")
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_PID_DIR": str(state),
+        "SPARK_LOG_DIR": str(state),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    args = ["--master", "local[1]", "--conf", f"spark.connect.grpc.binding.port={port}"]
+    args += ["--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2"]
+    subprocess.run(["bash", str(home / "sbin" / "start-connect-server.sh"), *args], env=env, check=True, timeout=60)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in state.glob("*.out"))
+            pytest.fail(f"the Spark Connect server did not start in 180 s:\n{logs}")
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, check=False, timeout=60)
+
+
+def test_spark_connect_answers_match_duckdb(connect_server: str, tmp_path: Path) -> None:
+    """``sc://`` URLs: the same answers, catalog and errors through a Spark Connect server."""
+    tables = hand_tables()
+    views = {}
+    for name in ("events", "users"):
+        (tmp_path / name).mkdir()
+        pq.write_table(tables[name], tmp_path / name / "part-0.parquet")
+        views[name] = tmp_path / name
+    query_string = "&".join(f"parquet.{name}={path}" for name, path in views.items())
+    remote = _project(f"{connect_server}/;user_id=segwise-tests?{query_string}")
+    duck = _project(BACKENDS["duckdb"].load(tables, tmp_path, "hand"))
+    try:
+        for name, query in QUERIES.items():
+            got, want = remote.run(query), duck.run(query)
+            assert got.schema == want.schema, name
+            assert got.to_pylist() == want.to_pylist(), name
+        adapter = remote.adapter()
+        assert isinstance(adapter, SparkAdapter) and adapter.target.connect
+        assert "Scan parquet" in adapter.explain(remote.compile(QUERIES["sum_week"]))
+        with pytest.raises(CatalogError):
+            adapter.columns(TableRef.parse("no_such_table"))
+        with pytest.raises(WarehouseError, match="nosuch"):
+            adapter.execute("SELECT nosuch FROM events")
+        with pytest.raises(WarehouseError, match="read-only"):
+            adapter.execute("DROP VIEW events")
+    finally:
+        remote.close()
+        duck.close()
