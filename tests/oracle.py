@@ -424,7 +424,9 @@ def aggregate(measure: tuple[str, Any], rows: list[Row], resolver: Resolver) -> 
 # ---------------------------------------------------------------------------------------------
 # formulas: numbers, labels, + - * /, unary minus, parentheses; null in -> null out; x/0 -> null
 
-_FORMULA_TOKEN = re.compile(r"\s*(?:(?P<num>[0-9]+\.?[0-9]*|\.[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))")
+_FORMULA_TOKEN = re.compile(
+    r"\s*(?:(?P<num>[0-9]+\.?[0-9]*|\.[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))"
+)
 
 
 def formula_tokens(text: str) -> list[tuple[str, str]]:
