@@ -17,7 +17,8 @@ Answers must equal the oracle's row for row (floats to rel 1e-9 / abs 1e-9, ``te
 assert_same``). An engine may refuse a query with ``UnsupportedError`` only for a gap it declares
 in its capabilities (SQLite: non-UTC time zones, exact percentiles); any other refusal fails.
 
-Not fuzzed yet: formulas, segments, first/last occurrence, compare (the oracle is growing them).
+Formulas are fuzzed too. Segments, first/last occurrence, per-user measures and compare are covered by
+fixed-seed random queries in ``tests/test_advanced.py`` rather than here.
 
 The bounded run is ``tests/test_fuzz.py`` (40 examples per engine, derandomized). A longer run:
 
@@ -186,7 +187,26 @@ def query(draw: st.DrawFn, vocab: Vocabulary) -> tuple[dict[str, Any], str, str]
         q["breakdown"] = breakdown
         if draw(st.booleans()):
             q["breakdown_limit"] = draw(st.integers(1, 5))
+    if draw(st.integers(0, 2)) == 0:
+        labels = [chr(ord("A") + i) for i in range(len(series))]
+        q["formulas"] = [
+            {"label": f"F{i}", "expression": draw(formula(labels))} for i in range(draw(st.integers(1, 2)))
+        ]
     return q, draw(st.sampled_from(TIMEZONES)), draw(st.sampled_from(["monday", "sunday"]))
+
+
+@st.composite
+def formula(draw: st.DrawFn, labels: list[str], depth: int = 0) -> str:
+    """A formula over the series labels: numbers, + - * /, unary minus, parentheses (x/0 included)."""
+    if depth >= 2 or draw(st.integers(0, 2)) == 0:
+        if draw(st.integers(0, 3)) == 0:
+            return str(draw(st.sampled_from([0, 1, 2, 100, 0.5])))
+        return draw(st.sampled_from(labels))
+    left = draw(formula(labels, depth + 1))
+    right = draw(formula(labels, depth + 1))
+    op = draw(st.sampled_from(["+", "-", "*", "/"]))
+    text = f"({left} {op} {right})" if draw(st.booleans()) else f"{left} {op} {right}"
+    return f"-{text}" if draw(st.integers(0, 5)) == 0 else text
 
 
 # -- running -----------------------------------------------------------------------------------------
