@@ -73,7 +73,14 @@ class DuckDBAdapter(Adapter):
         try:
             self._con = duckdb.connect(path, read_only=read_only and path != ":memory:", config=dict(self.CONFIG))
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open DuckDB database {path}: {exc}", where=url) from exc
+            hint = None
+            if "different configuration" in str(exc):
+                hint = (
+                    "this process already has the file open with other settings (segwise opens it "
+                    "read-only with external access off); close that connection, or wrap it with "
+                    "DuckDBAdapter.from_connection(connection)"
+                )
+            raise WarehouseError(f"cannot open DuckDB database {path}: {exc}", where=url, hint=hint) from exc
 
     @classmethod
     def from_connection(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBAdapter:
