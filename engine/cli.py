@@ -268,9 +268,8 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
             f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
             f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
         ]
-        series_by_label = {s.label: s for s in query.series}
         for output in compiled.outputs:
-            series = series_by_label[output.label.removesuffix(" (previous)")]
+            series = compiled.series_of(output)
             event = (
                 series.event
                 if isinstance(series.event, str)

@@ -66,11 +66,15 @@ class CompiledQuery:
     breakdown: tuple[str, ...]
     dialect: str
     outputs: tuple[OutputSeries, ...] = ()
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def value_is_integer(self) -> bool:
         return all(m.is_count for m in self.measures) and not self.query.formulas
+
+    def series_of(self, output: OutputSeries) -> Series:
+        """The query series an output comes from (a previous-period output: its current twin)."""
+        label = output.label.removesuffix(PREVIOUS_SUFFIX) if output.previous else output.label
+        return next(s for s in self.query.series if s.label == label)
 
     @property
     def frequency(self) -> bool:
@@ -109,8 +113,8 @@ class QueryCompiler:
     # -- entry point --------------------------------------------------------------------------------
 
     def compile(self) -> CompiledQuery:
-        self._check_query()
         measures = tuple(parse_measure(s.measure) for s in self.query.series)
+        self._check_query(measures)
         plans = [self._plan(i, s, m, self.tf) for i, (s, m) in enumerate(zip(self.query.series, measures, strict=True))]
         outputs = [OutputSeries(p.label, p.measure, p.tf) for p in plans]
         if self.query.compare == "previous_period":
@@ -146,7 +150,7 @@ class QueryCompiler:
             statement = rule(statement, compiled)
         return dataclasses.replace(compiled, sql=self.flavor.render(statement), expression=statement)
 
-    def _check_query(self) -> None:
+    def _check_query(self, measures: tuple[Measure, ...]) -> None:
         if self.project.timezone != "UTC" and not self.flavor.capabilities.timezones:
             raise UnsupportedError(
                 f"{self.flavor.name} cannot convert times between time zones in SQL; this project's "
@@ -154,7 +158,6 @@ class QueryCompiler:
                 where="project > timezone",
                 hint="use timezone: UTC with this warehouse, or a warehouse with time-zone support",
             )
-        measures = [parse_measure(s.measure) for s in self.query.series]
         if any(m.kind == "frequency" for m in measures) and (
             len(self.query.series) > 1 or self.query.formulas or self.query.compare
         ):

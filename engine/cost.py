@@ -63,12 +63,8 @@ def estimate_cost(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate:
 def _builtin_estimate(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate:
     referenced = {c.name for c in compiled.expression.find_all(exp.Column)}
     scans = []
-    series_by_label = {s.label: s for s in compiled.query.series}
     for output in compiled.outputs:
-        base_label = output.label.removesuffix(" (previous)")
-        series = series_by_label.get(base_label)
-        if series is None:
-            continue
+        series = compiled.series_of(output)
         tables: list[int] = []
         for member in series.members:
             for index in catalog.tables_with_event(member.event):

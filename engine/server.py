@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import inspect
 import json
 import math
 import threading
@@ -438,21 +437,18 @@ def parse_now(value: str | None, default: datetime | None) -> datetime | None:
         raise ApiError(400, f"now={value!r} is not an ISO 8601 date or time", where="now") from None
 
 
-def _run_accepts_timeout() -> bool:
-    from . import execute
-
-    return "timeout" in inspect.signature(execute.run).parameters
-
-
 def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]:
     from .cli import pretty_sql
 
     query = compiled.query
     tf = compiled.timeframe
     series = []
-    for label, spec, measure in zip(compiled.labels, query.series, compiled.measures, strict=True):
+    for output in compiled.outputs:  # previous-period twins included
+        spec = compiled.series_of(output)
         event = spec.event if isinstance(spec.event, str) else {"any_of": [m.event for m in spec.event.any_of]}
-        series.append({"label": label, "event": event, "measure": str(measure), "filters": len(spec.where)})
+        series.append(
+            {"label": output.label, "event": event, "measure": str(output.measure), "filters": len(spec.where)}
+        )
     return {
         "dialect": compiled.dialect,
         "timezone": tf.timezone,
@@ -483,7 +479,6 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
     settings = settings or ServerSettings()
     runner = QueryRunner(settings.max_concurrent_queries, settings.max_waiting, settings.query_timeout_s)
     catalog_view = CatalogView()
-    pass_timeout = _run_accepts_timeout()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -539,10 +534,7 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         return Query.parse(data)
 
     def options(now: datetime | None) -> dict[str, Any]:
-        extra: dict[str, Any] = {"now": now}
-        if pass_timeout:
-            extra["timeout"] = settings.query_timeout_s
-        return extra
+        return {"now": now, "timeout": settings.query_timeout_s}
 
     # -- page and assets ---------------------------------------------------------------------------
 

@@ -193,6 +193,15 @@ def test_explain(client: TestClient) -> None:
     assert payload["sql"].startswith("SELECT")
 
 
+def test_explain_lists_previous_period_series(client: TestClient) -> None:
+    payload = client.post(
+        "/api/explain",
+        json={**SIGNUPS, "date_range": {"from": "2025-02-01", "to": "2025-03-01"}, "compare": "previous_period"},
+    ).json()
+    assert [s["label"] for s in payload["series"]] == ["A", "A (previous)"]
+    assert payload["series"][1]["event"] == "signup"
+
+
 def test_examples_are_the_gallery(client: TestClient) -> None:
     examples = client.get("/api/examples").json()
     assert [e["name"] for e in examples] == [g[0] for g in gallery_queries()]
