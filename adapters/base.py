@@ -301,6 +301,36 @@ class Adapter(SqlFlavor):
         """The warehouse's own plan for ``sql`` (with run-time figures when ``analyze``)."""
         raise NotImplementedError(f"{self.name} cannot show its plans")
 
+    @classmethod
+    def open_writer(cls, url: str, base_dir: Path | None = None) -> Writer:
+        """A writable session for ``segwise rollup build`` (the only statements that write).
+
+        Adapters that support rollups override this; the build closes the project's read-only
+        adapter first and sends only statements the write guard allows (``guard.check_write``).
+        """
+        from segwise.errors import UnsupportedError
+
+        raise UnsupportedError(f"{cls.name} cannot build rollups yet (DuckDB and PostgreSQL can)", where="rollup build")
+
+
+class Writer:
+    """A writable session: one transaction at a time, statements as text (already guarded)."""
+
+    def execute(self, sql: str) -> pa.Table | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def begin(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def commit(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def rollback(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class TableStats:

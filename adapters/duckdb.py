@@ -19,7 +19,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, Capabilities, ColumnInfo, Statement, TableRef, classify_type
+from .base import Adapter, Capabilities, ColumnInfo, Statement, TableRef, Writer, classify_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -172,6 +172,40 @@ class DuckDBAdapter(Adapter):
         finally:
             cursor.close()
         return "\n".join(str(row[-1]) for row in rows)
+
+    @classmethod
+    def open_writer(cls, url: str, base_dir: Path | None = None) -> Writer:
+        path = database_path(url, base_dir)
+        if path == ":memory:":
+            raise WarehouseError("a rollup needs a DuckDB database file to be written to, not :memory:", where=url)
+        try:
+            return DuckDBWriter(duckdb.connect(path, config=dict(cls.CONFIG)))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB database {path} for writing: {exc}", where=url) from exc
+
+
+class DuckDBWriter(Writer):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, sql: str) -> pa.Table | None:
+        try:
+            relation = self._con.sql(sql)
+            return relation.to_arrow_table() if relation is not None else None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed: {exc}", where="rollup build") from exc
+
+    def begin(self) -> None:
+        self._con.begin()
+
+    def commit(self) -> None:
+        self._con.commit()
+
+    def rollback(self) -> None:
+        self._con.rollback()
+
+    def close(self) -> None:
+        self._con.close()
 
 
 @hookimpl

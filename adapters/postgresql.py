@@ -36,6 +36,7 @@ from .base import (
     Statement,
     TableRef,
     TableStats,
+    Writer,
     _as_datetime,
     classify_type,
 )
@@ -450,6 +451,57 @@ def libpq_uri(url: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> str:
         extra.append("application_name=segwise")
     query = "&".join([q for q in (parts.query, *extra) if q])
     return urlunsplit(("postgresql", parts.netloc, parts.path, query, parts.fragment))
+
+    @classmethod
+    def open_writer(cls, url: str, base_dir: Path | None = None) -> Writer:
+        dbapi = import_driver("adbc_driver_postgresql.dbapi", "PostgreSQL", "postgresql")
+        plain, _size = _pop_pool_size(url)
+        try:
+            con = dbapi.connect(libpq_uri(plain), autocommit=True)
+            with con.cursor() as cur:
+                cur.execute("SELECT set_config('standard_conforming_strings', 'on', false)")
+                cur.fetch_arrow_table()
+        except dbapi.Error as exc:
+            raise WarehouseError(
+                f"cannot open PostgreSQL for writing: {driver_message(exc)}", where=redact(url)
+            ) from exc
+        return PostgreSQLWriter(con, dbapi.Error, redact(url))
+
+
+class PostgreSQLWriter(Writer):
+    """One ordinary (writable) session; transactions with explicit BEGIN/COMMIT."""
+
+    def __init__(self, con: Any, error: type[Exception], where: str) -> None:
+        self._con = con
+        self._error = error
+        self._where = where
+
+    def execute(self, sql: str) -> pa.Table | None:
+        try:
+            with self._con.cursor() as cur:
+                cur.execute(sql)
+                try:
+                    return cur.fetch_arrow_table()
+                except self._error:
+                    return None
+        except self._error as exc:
+            raise WarehouseError(
+                f"PostgreSQL failed: {driver_message(exc)}", where=self._where, sqlstate=sqlstate_of(exc)
+            ) from exc
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with contextlib.suppress(WarehouseError):
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with contextlib.suppress(self._error):
+            self._con.close()
 
 
 @hookimpl

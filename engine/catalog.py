@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, TableStats
 
     from .project import EventTable, Project, UserTable
+    from .rollups import RollupInfo
 
 EVENT_PROPERTY = "event"
 USER_PROPERTY = "user"
@@ -73,6 +74,7 @@ class Catalog:
     adapter: Adapter | None = None
     _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
     _stats: dict[str, TableStats] = field(default_factory=dict, repr=False)
+    _rollups: list[RollupInfo] | None = field(default=None, repr=False)
 
     @classmethod
     def discover(cls, project: Project, adapter: Adapter) -> Catalog:
@@ -107,6 +109,17 @@ class Catalog:
                 )
             users.append(UserTableInfo(user_spec, ref, columns))
         return cls(events, users, adapter)
+
+    def rollups(self, project: Project) -> list[RollupInfo]:
+        """The project's rollups with their build state (read from the warehouse once, then cached)."""
+        if self._rollups is None:
+            from .rollups import load_state, resolve
+
+            infos = [resolve(project, self, rollup, index) for index, rollup in enumerate(project.rollups)]
+            for info in infos:
+                load_state(info, self)
+            self._rollups = infos
+        return self._rollups
 
     # -- events ------------------------------------------------------------------------------------
 

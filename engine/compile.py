@@ -29,6 +29,8 @@ from .errors import SpecError, UnsupportedError
 from .measures import Measure, MeasureContext, parse_measure
 from .query import Condition, Query, Series
 from .registry import plan_rules
+from .rollups import Decision, RollupColumns, RollupSource
+from .rollups import choose as choose_rollup
 from .source import NUMERIC, RowSource, and_all, build_condition, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
 
@@ -66,6 +68,7 @@ class CompiledQuery:
     breakdown: tuple[str, ...]
     dialect: str
     outputs: tuple[OutputSeries, ...] = ()
+    decisions: tuple[str, ...] = ()  # the planner's choices and refusals, one sentence each
 
     @property
     def value_is_integer(self) -> bool:
@@ -93,13 +96,20 @@ class SeriesPlan:
     groups: list[exp.Expr] = field(default_factory=list)
     value: exp.Expr | None = None
     materialized: str | None = None
+    rollup: RollupColumns | None = None  # the rows are rollup-shaped: measures read these columns
 
 
 class QueryCompiler:
     """Builds the statement for one query against one catalog, in one flavor."""
 
     def __init__(
-        self, project: Project, catalog: Catalog, flavor: SqlFlavor, query: Query, timeframe: Timeframe
+        self,
+        project: Project,
+        catalog: Catalog,
+        flavor: SqlFlavor,
+        query: Query,
+        timeframe: Timeframe,
+        use_rollups: bool = True,
     ) -> None:
         self.project = project
         self.catalog = catalog
@@ -109,6 +119,8 @@ class QueryCompiler:
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.limit: int | None = None
         self._segment_condition: exp.Expr | None = None
+        self.use_rollups = use_rollups
+        self.decisions: list[Decision] = []
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -145,6 +157,7 @@ class QueryCompiler:
             breakdown=tuple(self.query.breakdown),
             dialect=self.flavor.name,
             outputs=tuple(outputs),
+            decisions=tuple(str(d) for d in self.decisions),
         )
         for rule in plan_rules():
             statement = rule(statement, compiled)
@@ -179,10 +192,17 @@ class QueryCompiler:
     ) -> SeriesPlan:
         label = label or series.label or self.query.labels[index]
         where = f"series[{index}] (label {series.label or self.query.labels[index]})"
-        source = RowSource(self, series.members, list(series.where), tf, where)
+        source: RowSource | None = None
+        if self.use_rollups and self.project.rollups:
+            source = choose_rollup(self, series, measure, tf, where, label)
+        if source is None:
+            source = RowSource(self, series.members, list(series.where), tf, where)
         if series.occurrence:
             source.set_occurrence(series.occurrence, series.occurrence_scope)
         plan = SeriesPlan(index + slot, label, measure, source, tf)
+        if isinstance(source, RollupSource):
+            source.measure_prop = measure.prop
+            plan.rollup = source.columns()
         if measure.prop is not None:
             prop = source.resolve(measure.prop, f"{where} > measure")
             if prop.kind not in NUMERIC:
@@ -190,7 +210,8 @@ class QueryCompiler:
                     f"measure {series.measure!r} needs a numeric property, but {measure.prop!r} is {prop.kind}",
                     where=f"{where} > measure",
                 )
-            plan.value = exp.cast(source.prop(prop), exp.DataType.Type.DOUBLE)
+            if plan.rollup is None:
+                plan.value = exp.cast(source.prop(prop), exp.DataType.Type.DOUBLE)
         if measure.quantile is not None and not self.flavor.capabilities.exact_percentiles:
             raise UnsupportedError(
                 f"{self.flavor.name} has no exact percentile, so measure {series.measure!r} cannot run there",
@@ -262,8 +283,12 @@ class QueryCompiler:
             return self.flavor.add_days(self.flavor.truncate("week", shifted), offset)
         return self.flavor.truncate(grain, local)
 
-    def aggregate(self, measure: Measure, user: exp.Expr, value: exp.Expr | None) -> exp.Expr:
+    def aggregate(
+        self, measure: Measure, user: exp.Expr, value: exp.Expr | None, rollup: RollupColumns | None = None
+    ) -> exp.Expr:
         kind = measure.kind
+        if rollup is not None:
+            return self._rollup_aggregate(measure, user, rollup)
         if measure.custom is not None:
             result = measure.custom.aggregate(MeasureContext(user=user, value=value, flavor=self.flavor))
             return (
@@ -278,6 +303,27 @@ class QueryCompiler:
             return exp.Div(this=self.flavor.as_double(exp.Count(this=exp.Star())), expression=users)
         assert value is not None
         return self._across(kind, measure.quantile, value)
+
+    def _rollup_aggregate(self, measure: Measure, user: exp.Expr, r: RollupColumns) -> exp.Expr:
+        """The measure over rollup-shaped rows: counts and sums add up, minima and maxima combine."""
+        kind = measure.kind
+        if kind == "events":
+            return self.flavor.as_bigint(exp.Sum(this=r.events))
+        if kind in ("unique_users", "active_users", "frequency") or measure.is_per_user:
+            return self.flavor.as_bigint(exp.Count(this=exp.Distinct(expressions=[user])))
+        if kind == "events_per_user":
+            users = exp.Nullif(this=exp.Count(this=exp.Distinct(expressions=[user])), expression=exp.Literal.number(0))
+            return exp.Div(this=self.flavor.as_double(exp.Sum(this=r.events)), expression=users)
+        if kind == "sum" and r.sum is not None:
+            return self.flavor.as_double(exp.Sum(this=r.sum))
+        if kind == "avg" and r.sum is not None and r.count is not None:
+            count = exp.Nullif(this=exp.Sum(this=r.count), expression=exp.Literal.number(0))
+            return exp.Div(this=self.flavor.as_double(exp.Sum(this=r.sum)), expression=count)
+        if kind == "min" and r.min is not None:
+            return self.flavor.as_double(exp.Min(this=r.min))
+        if kind == "max" and r.max is not None:
+            return self.flavor.as_double(exp.Max(this=r.max))
+        raise UnsupportedError(f"measure {measure} cannot be computed from a rollup")  # refusal() prevents this
 
     def _across(self, kind: str, quantile: float | None, value: exp.Expr) -> exp.Expr:
         if kind == "sum":
@@ -299,7 +345,9 @@ class QueryCompiler:
     def _rank_cte(self, first: SeriesPlan) -> None:
         rows = self._materialize(first)
         groups = [exp.column(f"_g{j}", table=rows) for j in range(len(self.query.breakdown))]
-        agg = self.aggregate(first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows))
+        agg = self.aggregate(
+            first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), self._rollup_of(first, rows)
+        )
         order = [exp.Ordered(this=agg, desc=True, nulls_first=False)]
         order += [exp.Ordered(this=self.flavor.text_sort_key(g), nulls_first=False) for g in groups]
         rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
@@ -319,9 +367,17 @@ class QueryCompiler:
                 outputs.append(self.bucket(plan.source.local_time()).as_("_b"))
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
+            if plan.rollup is not None:
+                outputs += [column.as_(f"_r{name}") for name, column in plan.rollup.items()]
             self.ctes.append((name, plan.source.select(outputs)))
             plan.materialized = name
         return plan.materialized
+
+    def _rollup_of(self, plan: SeriesPlan, rows: str) -> RollupColumns | None:
+        """The plan's rollup columns as materialized in CTE ``rows``."""
+        if plan.rollup is None:
+            return None
+        return RollupColumns.of(rows, [name for name, _ in plan.rollup.items()])
 
     def _mapped(self, groups: list[exp.Expr]) -> list[exp.Expr]:
         """``CASE WHEN _rank._rank <= N THEN g ELSE 'Other' END`` for each breakdown column."""
@@ -354,7 +410,7 @@ class QueryCompiler:
             if bucket is not None:
                 outputs.append(bucket.as_("bucket"))
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
-            outputs.append(self.aggregate(measure, plan.source.user(), plan.value).as_("value"))
+            outputs.append(self.aggregate(measure, plan.source.user(), plan.value, plan.rollup).as_("value"))
             keys = ([bucket] if bucket is not None else []) + plan.groups
             select = plan.source.select(outputs)
             return select.group_by(*[k.copy() for k in keys], copy=False) if keys else select
@@ -367,7 +423,10 @@ class QueryCompiler:
             keys.append(exp.column("_b", table=rows))
         outputs += [g.as_(f"_g{j}") for j, g in enumerate(mapped)]
         keys += [g.copy() for g in mapped]
-        outputs.append(self.aggregate(measure, exp.column("_u", table=rows), exp.column("_v", table=rows)).as_("value"))
+        agg = self.aggregate(
+            measure, exp.column("_u", table=rows), exp.column("_v", table=rows), self._rollup_of(plan, rows)
+        )
+        outputs.append(agg.as_("value"))
         return (
             exp.select(*outputs, copy=False)
             .from_(table_ref(rows), copy=False)
@@ -384,15 +443,21 @@ class QueryCompiler:
             user = plan.source.user()
             bucket = self.bucket(plan.source.local_time()) if self.tf.grain != "total" else None
             value = plan.value
+            rollup = plan.rollup
         else:
             rows = self._materialize(plan)
+            rollup = self._rollup_of(plan, rows)
             source_groups = self._mapped([exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
             user = exp.column("_u", table=rows)
             bucket = exp.column("_b", table=rows) if self.tf.grain != "total" else None
             value = exp.column("_v", table=rows)
+        if rollup is not None:
+            value = rollup.sum
         if measure.kind == "user_sum":
             assert value is not None
             per_user: exp.Expr = exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
+        elif rollup is not None:
+            per_user = exp.Sum(this=rollup.events)
         else:
             per_user = exp.Count(this=exp.Star())
         inner_outputs: list[exp.Expr] = []

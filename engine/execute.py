@@ -29,8 +29,11 @@ def compile_query(
     query: Query | dict[str, Any] | str | Path,
     dialect: str | None = None,
     now: datetime | str | None = None,
+    rollups: bool = True,
 ) -> CompiledQuery:
-    """Validate ``query`` against the project's catalog and build its SQL."""
+    """Validate ``query`` against the project's catalog and build its SQL.
+
+    ``rollups=False`` reads raw events even where a declared rollup could answer."""
     q = Query.parse(query)
     adapter = project.adapter()
     flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
@@ -44,7 +47,7 @@ def compile_query(
                     where=f"breakdown[{index}]",
                 )
         timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-        return QueryCompiler(project, catalog, flavor, q, timeframe).compile()
+        return QueryCompiler(project, catalog, flavor, q, timeframe, use_rollups=rollups).compile()
     except (SpecError, CatalogError, UnsupportedError) as exc:
         if q.origin != "query" and not (exc.where or "").startswith(q.origin):
             exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin
@@ -56,15 +59,17 @@ def run(
     project: Project | dict[str, Any] | str | Path,
     now: datetime | str | None = None,
     timeout: float | None = None,
+    rollups: bool = True,
 ) -> pa.Table:
     """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
 
     ``timeout``: seconds each statement may run before it is cancelled (docs/reliability.md).
+    ``rollups=False``: read raw events even where a declared rollup could answer.
 
     >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
     """
     proj = Project.parse(project)
-    compiled = compile_query(proj, query, now=now)
+    compiled = compile_query(proj, query, now=now, rollups=rollups)
     raw = execute_compiled(proj, compiled, timeout=timeout)
     return shape_result(raw, compiled)
 

@@ -394,3 +394,70 @@ def unsafe_text(data: object, path: str = "") -> tuple[str, str] | None:
             if found:
                 return found
     return None
+
+
+# -- the one writer: `segwise rollup build` -----------------------------------------------------------
+
+
+def check_write(expression: exp.Expr, targets: Iterable[TableRef], reads: Iterable[TableRef]) -> list[str]:
+    """Refuse a build statement that writes anywhere but ``targets`` or reads beyond ``reads``.
+
+    Allowed: ``CREATE SCHEMA`` of a target's schema, ``CREATE TABLE`` / ``DROP TABLE`` /
+    ``DELETE FROM`` / ``INSERT INTO`` a target, where any query inside passes
+    :func:`check_expression` over ``reads`` and ``targets``. Returns the tree's risky literals.
+    """
+    target_parts = {tuple(p.lower() for p in t.parts) for t in targets}
+    readable = [*reads, *targets]
+
+    def table_parts(node: exp.Expr | None) -> tuple[str, ...]:
+        if isinstance(node, exp.Schema):
+            node = node.this
+        if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+            raise RefusedStatement("a rollup build statement must name its table", where="statement guard")
+        return tuple(str(p.name).lower() for p in (node.args.get("catalog"), node.args.get("db"), node.this) if p)
+
+    kind = str(expression.args.get("kind") or "").upper()
+    if isinstance(expression, exp.Create) and kind == "SCHEMA":
+        schema = expression.this
+        name = tuple(str(p.name).lower() for p in (schema.args.get("db"), schema.this) if p) if schema else ()
+        if not any(t[:-1][-len(name) :] == name for t in target_parts if len(t) > 1):
+            raise RefusedStatement(
+                f"the build may only create the rollup's schema, not {name}", where="statement guard"
+            )
+        return []
+    if isinstance(expression, (exp.Create, exp.Drop)) and kind != "TABLE":
+        raise RefusedStatement(
+            f"the build does not {type(expression).__name__.upper()} a {kind}", where="statement guard"
+        )
+    if not isinstance(expression, (exp.Create, exp.Drop, exp.Insert, exp.Delete)):
+        raise RefusedStatement(
+            f"a rollup build only creates, fills and clears its own tables; refused {type(expression).__name__}",
+            where="statement guard",
+        )
+    written = expression.args.get("tables") if isinstance(expression, exp.Drop) else [expression.this]
+    if not written or len(written) != 1:
+        raise RefusedStatement("a rollup build statement writes exactly one table", where="statement guard")
+    parts = table_parts(written[0])
+    if parts not in target_parts:
+        raise RefusedStatement(
+            f"the build writes only the rollup's tables; refused a write to {'.'.join(parts)!r}",
+            where="statement guard",
+        )
+    literals: list[str] = []
+    inner = expression.args.get("expression")
+    if isinstance(inner, exp.Values):
+        for node in inner.walk():
+            if isinstance(node, (*FORBIDDEN, exp.Query)):
+                raise RefusedStatement("a build INSERT ... VALUES takes constants only", where="statement guard")
+            if isinstance(node, exp.Literal) and node.is_string and _QUOTING.search(node.this):
+                literals.append(str(node.this))
+    elif inner is not None:
+        literals += check_expression(inner, readable)
+    condition = expression.args.get("where")
+    if condition is not None:
+        for node in condition.walk():
+            if isinstance(node, (*FORBIDDEN, exp.Query)):
+                raise RefusedStatement("a build DELETE takes plain conditions only", where="statement guard")
+            if isinstance(node, exp.Literal) and node.is_string and _QUOTING.search(node.this):
+                literals.append(str(node.this))
+    return literals

@@ -160,7 +160,13 @@ def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table
 
 def configured_tables(project: Project) -> list[TableRef]:
     names = [t.table for t in project.event_tables] + [t.table for t in project.user_tables]
-    return [TableRef.parse(name) for name in names]
+    refs = [TableRef.parse(name) for name in names]
+    if project.rollups:  # the planner may answer from a rollup (read-only, like any table)
+        from .rollups import state_ref
+
+        rollups = [TableRef.parse(r.table) for r in project.rollups]
+        refs += rollups + [state_ref(r) for r in rollups]
+    return refs
 
 
 def execute_compiled(project: Project, compiled: CompiledQuery, timeout: float | None = None) -> pa.Table:

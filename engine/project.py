@@ -96,6 +96,61 @@ class UserTable(_Model):
     user_id: str = "user_id"
 
 
+ROLLUP_MEASURES = re.compile(r"^(events|(sum|count|min|max):[^:\x00]+)$")
+_ROLLUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Rollup(_Model):
+    """A pre-aggregated table the planner may answer from (``segwise rollup build NAME`` writes it).
+
+    One row per (``grain`` bucket in the project's time zone, dimension values[, user]) with the
+    declared measures: ``events`` (a count), ``sum:P``, ``count:P`` (non-null values), ``min:P``,
+    ``max:P`` — all additive or combinable, so coarser buckets and fewer dimensions are exact.
+    ``users: true`` keeps the user id, which makes unique users, per-user measures and rolling
+    active users exact too (the rollup is then distinct (bucket, dimensions, user) rows).
+    """
+
+    name: str
+    table: str
+    source: str | None = None
+    grain: Literal["hour", "day"] = "day"
+    dimensions: list[str] = []
+    measures: list[str] = ["events"]
+    users: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _rollup_name(cls, value: str) -> str:
+        if not _ROLLUP_NAME.match(value):
+            raise ValueError(f"a rollup name is letters, digits and _ (not starting with a digit); got {value!r}")
+        return value
+
+    @field_validator("table")
+    @classmethod
+    def _rollup_table(cls, value: str) -> str:
+        return _check_name(value, "a table name")
+
+    @field_validator("measures")
+    @classmethod
+    def _rollup_measures(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not ROLLUP_MEASURES.match(item.strip()):
+                raise ValueError(
+                    f"rollup measure {item!r} is not additive or combinable; allowed: events, sum:P, count:P, "
+                    "min:P, max:P (unique users: set users: true)"
+                )
+        if "events" not in value:
+            value = ["events", *value]  # the row count is what every other measure is weighed with
+        return list(dict.fromkeys(m.strip() for m in value))
+
+    @field_validator("dimensions")
+    @classmethod
+    def _rollup_dimensions(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("rollup dimensions must be distinct")
+        return value
+
+
 class Project(_Model):
     """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
 
@@ -104,12 +159,43 @@ class Project(_Model):
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     event_tables: list[EventTable] = Field(min_length=1)
     user_tables: list[UserTable] = []
+    rollups: list[Rollup] = []
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="project")
     _adapter: Adapter | None = PrivateAttr(default=None)
     _catalog: Catalog | None = PrivateAttr(default=None)
     _open_lock: Any = PrivateAttr(default_factory=threading.RLock)  # threads share one adapter
+
+    @model_validator(mode="after")
+    def _rollup_sources(self) -> Self:
+        names: set[str] = set()
+        tables = [t.table for t in self.event_tables]
+        for index, rollup in enumerate(self.rollups):
+            if rollup.name in names:
+                raise ValueError(f"rollups[{index}]: the name {rollup.name!r} is used twice")
+            names.add(rollup.name)
+            if rollup.source is None and len(tables) > 1:
+                raise ValueError(
+                    f"rollups[{index}] ({rollup.name}): give `source`, the event table it reads (one of {tables})"
+                )
+            if rollup.source is not None and rollup.source not in tables:
+                raise ValueError(f"rollups[{index}] ({rollup.name}): source {rollup.source!r} is not one of {tables}")
+            if rollup.table in tables or rollup.table in [t.table for t in self.user_tables]:
+                raise ValueError(
+                    f"rollups[{index}] ({rollup.name}): table {rollup.table!r} is an event or user table; "
+                    "a rollup is written to a table of its own"
+                )
+        return self
+
+    def rollup(self, name: str) -> Rollup:
+        for rollup in self.rollups:
+            if rollup.name == name:
+                return rollup
+        known = ", ".join(r.name for r in self.rollups) or "none are declared"
+        raise SpecError(
+            f"unknown rollup {name!r} (rollups in this project: {known})", where=f"{self._origin} > rollups"
+        )
 
     @field_validator("timezone")
     @classmethod
@@ -210,17 +296,19 @@ class Project(_Model):
         query: Query | dict[str, Any] | str | Path,
         dialect: str | None = None,
         now: datetime | str | None = None,
+        rollups: bool = True,
     ) -> str:
         """The SQL segwise would run for ``query`` (in ``dialect``, default the warehouse's)."""
         from .execute import compile_query
 
-        return compile_query(self, query, dialect=dialect, now=now).sql
+        return compile_query(self, query, dialect=dialect, now=now, rollups=rollups).sql
 
     def run(
         self,
         query: Query | dict[str, Any] | str | Path,
         now: datetime | str | None = None,
         timeout: float | None = None,
+        rollups: bool = True,
     ) -> pa.Table:
         """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result").
 
@@ -228,7 +316,7 @@ class Project(_Model):
         """
         from .execute import run
 
-        return run(query, self, now=now, timeout=timeout)
+        return run(query, self, now=now, timeout=timeout, rollups=rollups)
 
 
 def _describe(loc: tuple[str | int, ...], data: Any) -> str:

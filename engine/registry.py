@@ -113,7 +113,8 @@ def plan_rules() -> list[Any]:
     return [rule for rules in get_plugin_manager().hook.segwise_plan_rules() for rule in rules]
 
 
-def open_adapter(url: str, base_dir: Path | None = None, where: str | None = None) -> Adapter:
+def adapter_class(url: str, where: str | None = None) -> type[Adapter]:
+    """The adapter class for a warehouse URL's scheme."""
     # not urlsplit: a Spark master URL (spark://local[4]) is not a valid host for it
     scheme = (url.split("://", 1)[0] if "://" in url else urlsplit(url).scheme).split("+")[0].lower()
     classes = adapter_classes()
@@ -123,7 +124,11 @@ def open_adapter(url: str, base_dir: Path | None = None, where: str | None = Non
             f"no adapter for the URL scheme {scheme!r} in warehouse {url!r}; installed: {known}",
             where=where,
         )
-    return classes[scheme](url, base_dir=base_dir)
+    return classes[scheme]
+
+
+def open_adapter(url: str, base_dir: Path | None = None, where: str | None = None) -> Adapter:
+    return adapter_class(url, where)(url, base_dir=base_dir)
 
 
 def get_flavor(name: str) -> SqlFlavor:
