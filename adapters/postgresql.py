@@ -371,6 +371,21 @@ class PostgresAdapter(PostgresFlavor, Adapter):
 
     # -- errors ------------------------------------------------------------------------------
 
+    @classmethod
+    def open_writer(cls, url: str, base_dir: Path | None = None) -> Writer:
+        dbapi = import_driver("adbc_driver_postgresql.dbapi", "PostgreSQL", "postgresql")
+        plain, _size = _pop_pool_size(url)
+        try:
+            con = dbapi.connect(libpq_uri(plain), autocommit=True)
+            with con.cursor() as cur:
+                cur.execute("SELECT set_config('standard_conforming_strings', 'on', false)")
+                cur.fetch_arrow_table()
+        except dbapi.Error as exc:
+            raise WarehouseError(
+                f"cannot open PostgreSQL for writing: {driver_message(exc)}", where=redact(url)
+            ) from exc
+        return PostgreSQLWriter(con, dbapi.Error, redact(url))
+
     def _statement_error(self, exc: Exception, timeout: float | None = None) -> WarehouseError:
         state = sqlstate_of(exc)
         message = driver_message(exc)
@@ -451,21 +466,6 @@ def libpq_uri(url: str, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> str:
         extra.append("application_name=segwise")
     query = "&".join([q for q in (parts.query, *extra) if q])
     return urlunsplit(("postgresql", parts.netloc, parts.path, query, parts.fragment))
-
-    @classmethod
-    def open_writer(cls, url: str, base_dir: Path | None = None) -> Writer:
-        dbapi = import_driver("adbc_driver_postgresql.dbapi", "PostgreSQL", "postgresql")
-        plain, _size = _pop_pool_size(url)
-        try:
-            con = dbapi.connect(libpq_uri(plain), autocommit=True)
-            with con.cursor() as cur:
-                cur.execute("SELECT set_config('standard_conforming_strings', 'on', false)")
-                cur.fetch_arrow_table()
-        except dbapi.Error as exc:
-            raise WarehouseError(
-                f"cannot open PostgreSQL for writing: {driver_message(exc)}", where=redact(url)
-            ) from exc
-        return PostgreSQLWriter(con, dbapi.Error, redact(url))
 
 
 class PostgreSQLWriter(Writer):

@@ -284,6 +284,8 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
             lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
         for formula in query.formulas:
             lines.append(f"formula     {formula.label} = {formula.expression}")
+        for decision in compiled.decisions:
+            lines.append(f"planner     {decision}")
         estimate = estimate_cost(compiled, project.catalog())
         lines.append(f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})")
         for scan in estimate.scans:
@@ -309,6 +311,63 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}"
         n //= 1024
     return f"{n:.0f} TB"
+
+
+# -- rollups ---------------------------------------------------------------------------------------------
+
+
+@main.group()
+def rollup() -> None:
+    """Pre-aggregated tables the planner answers from when exact (docs/rollups.md)."""
+
+
+@rollup.command("build")
+@click.argument("name")
+@project_option
+@click.option("--full", is_flag=True, help="Rebuild from the first event (drops and recreates the table).")
+@click.option("--since", help="Recompute from this date (late events); default: where the last build stopped.")
+@now_option
+@handle_errors
+def rollup_build(name: str, project_path: Path, full: bool, since: str | None, now: str | None) -> None:
+    """Create or refresh rollup NAME, incrementally by month of buckets.
+
+    The one command that writes: only the rollup's table and segwise_rollup_state beside it.
+    """
+    from rich.progress import Progress
+
+    from .rollup_build import build
+
+    with _load(project_path) as project, Progress(transient=True) as bar:
+        task = bar.add_task(f"rollup {name}", total=None)
+
+        def step(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"rollup {name}: {what}")
+
+        report = build(project, name, full=full, since=since, now=now, progress=step)
+    click.echo(report.summary())
+
+
+@rollup.command("list")
+@project_option
+@handle_errors
+def rollup_list(project_path: Path) -> None:
+    """The project's rollups: definition and what the last build covered."""
+    with _load(project_path) as project:
+        infos = project.catalog().rollups(project)
+        if not infos:
+            click.echo("no rollups are declared in this project (see docs/rollups.md)")
+        for info in infos:
+            spec = info.spec
+            dims = ", ".join(spec.dimensions) or "none"
+            users = ", user ids" if spec.users else ""
+            click.echo(f"{spec.name}  ({spec.table}) {spec.grain} by {dims}{users}; {', '.join(spec.measures)}")
+            if info.state is not None:
+                click.echo(
+                    f"  covers {info.state.covered_from:%Y-%m-%d %H:%M} to {info.state.covered_to:%Y-%m-%d %H:%M}, "
+                    f"{info.state.rows or 0:,} rows, built {info.state.built_at}"
+                )
+            if info.problem is not None:
+                click.echo(f"  not usable: {info.problem}")
 
 
 # -- catalog / plugins -------------------------------------------------------------------------------

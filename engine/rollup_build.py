@@ -32,7 +32,7 @@ from .source import RowSource, TimeBounds, ts_text
 from .timeframe import add_months, parse_now, resolve_timeframe, to_utc
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import Adapter, TableRef, Writer
+    from segwise.adapters.base import TableRef, Writer
 
     from .project import Project
 
@@ -72,6 +72,8 @@ def build(
     """Create or refresh rollup ``name``; see the module docstring."""
     import time
 
+    from segwise.adapters.base import Adapter
+
     from .compile import QueryCompiler
 
     started = time.perf_counter()
@@ -79,6 +81,9 @@ def build(
     catalog = project.catalog(refresh=True)
     info = next(i for i in catalog.rollups(project) if i.spec.name == name)
     adapter = project.adapter()
+    writer_class = adapter_class(project.warehouse)
+    if writer_class.open_writer.__func__ is Adapter.open_writer.__func__:  # type: ignore[attr-defined]
+        writer_class.open_writer(project.warehouse)  # raises the adapter's "cannot build rollups"
     tz = project.tz
     end = floor_to(parse_now(now, tz), rollup.grain)
     state = info.state if info.problem is None or info.state is None else None
@@ -119,7 +124,7 @@ def build(
     targets = [info.ref, state_ref(info.ref)]
     source(TimeBounds(None, None))  # discovers what it needs (event names) while the session is open
     project.close()  # the read-only session; DuckDB cannot open the file twice with other settings
-    writer = adapter_class(project.warehouse).open_writer(project.warehouse, project._base_dir)
+    writer = writer_class.open_writer(project.warehouse, project._base_dir)
     send = _Sender(writer, adapter, targets, reads)
     try:
         _prepare(send, info, source(TimeBounds(to_utc(start, tz), to_utc(start, tz))), rebuild)

@@ -377,9 +377,7 @@ def _make_users(rng: np.random.Generator, n: int, start_us: int, end_us: int) ->
 
     paying = subscription > 0
     tourist = rng.random(n) < np.where(paying, 0.08, 0.38)
-    life_days = np.where(
-        tourist, rng.exponential(2.5, n), rng.exponential(np.where(paying, 320.0, 110.0))
-    )
+    life_days = np.where(tourist, rng.exponential(2.5, n), rng.exponential(np.where(paying, 320.0, 110.0)))
     lifetime_end = signup + ((life_days + 0.02) * DAY).astype(np.int64)
 
     session_rate = rng.lognormal(np.log(0.16), 0.9, n) * _SUB_ACTIVITY[subscription]
@@ -449,9 +447,7 @@ class _Events:
         return {k: np.concatenate([b[k] for b in self.blocks]) for k in self.blocks[0]}
 
 
-def _make_sessions(
-    rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events
-) -> int:
+def _make_sessions(rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events) -> int:
     """Sessions and the events in them: signup/login, page views, feature uses, purchases.
 
     Returns the number of sessions (their ids are ``s0000001`` ... in start-time order).
@@ -549,9 +545,7 @@ def _make_sessions(
     )
 
     p_session, _ = _expand(rng.poisson(u.purchase_rate[s_user]))
-    p_offset = session_end[p_session] + (rng.exponential(40.0, len(p_session)) * SECOND).astype(
-        np.int64
-    )
+    p_offset = session_end[p_session] + (rng.exponential(40.0, len(p_session)) * SECOND).astype(np.int64)
     m = len(p_session)
     big = rng.random(m) < 0.04
     revenue = np.where(big, 150.0 * (1.0 + rng.pareto(1.8, m)), rng.lognormal(np.log(28.0), 0.8, m))
@@ -567,9 +561,7 @@ def _make_sessions(
     return n
 
 
-def _make_payments(
-    rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events
-) -> None:
+def _make_payments(rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events) -> None:
     """Subscription billing: monthly every 30 days or yearly, from the end of a 14-day trial."""
     payer = np.flatnonzero(u.subscription > 0)
     sub = u.subscription[payer]
@@ -592,9 +584,7 @@ def _make_payments(
     )
 
 
-def _make_push(
-    rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events
-) -> None:
+def _make_push(rng: np.random.Generator, u: _Users, start_us: int, end_us: int, events: _Events) -> None:
     """Push notifications: a Monday digest, promo blasts, reminders (more once users go quiet)."""
     days = (end_us - start_us) // DAY
     target = np.flatnonzero(u.push_platform >= 0)
