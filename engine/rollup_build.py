@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.adapters.base import Adapter
+
 from .errors import SpecError
 from .guard import check_text, check_write
 from .observe import configured_tables
@@ -71,8 +73,6 @@ def build(
 ) -> BuildReport:
     """Create or refresh rollup ``name``; see the module docstring."""
     import time
-
-    from segwise.adapters.base import Adapter
 
     from .compile import QueryCompiler
 
