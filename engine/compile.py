@@ -27,11 +27,12 @@ from sqlglot import exp
 from .catalog import Catalog
 from .errors import SpecError, UnsupportedError
 from .measures import Measure, MeasureContext, parse_measure
+from .plan import LogicalPlan, SeriesNode
+from .planner import plan_query
 from .query import Condition, Query, Series
 from .registry import plan_rules
-from .rollups import Decision, RollupColumns, RollupSource
-from .rollups import choose as choose_rollup
-from .source import NUMERIC, RowSource, and_all, build_condition, table_ref, ts_text
+from .rollups import RollupColumns, RollupSource
+from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class CompiledQuery:
     dialect: str
     outputs: tuple[OutputSeries, ...] = ()
     decisions: tuple[str, ...] = ()  # the planner's choices and refusals, one sentence each
+    plan: LogicalPlan | None = None  # the rewritten logical plan (segwise explain prints it)
 
     @property
     def value_is_integer(self) -> bool:
@@ -110,6 +112,8 @@ class QueryCompiler:
         query: Query,
         timeframe: Timeframe,
         use_rollups: bool = True,
+        share_scans: str = "auto",
+        disabled_rules: frozenset[str] = frozenset(),
     ) -> None:
         self.project = project
         self.catalog = catalog
@@ -120,25 +124,44 @@ class QueryCompiler:
         self.limit: int | None = None
         self._segment_condition: exp.Expr | None = None
         self.use_rollups = use_rollups
-        self.decisions: list[Decision] = []
+        self.share_scans = share_scans
+        self.disabled_rules = disabled_rules
+        self.logical: LogicalPlan = LogicalPlan([])
 
     # -- entry point --------------------------------------------------------------------------------
 
     def compile(self) -> CompiledQuery:
         measures = tuple(parse_measure(s.measure) for s in self.query.series)
         self._check_query(measures)
-        plans = [self._plan(i, s, m, self.tf) for i, (s, m) in enumerate(zip(self.query.series, measures, strict=True))]
-        outputs = [OutputSeries(p.label, p.measure, p.tf) for p in plans]
+        items = [
+            (s.label or self.query.labels[i], s, m, self.tf, False, i)
+            for i, (s, m) in enumerate(zip(self.query.series, measures, strict=True))
+        ]
         if self.query.compare == "previous_period":
             previous = previous_timeframe(self.query, self.tf, self.project.week_start_index, self.project.tz)
-            for i, (s, m) in enumerate(zip(self.query.series, measures, strict=True)):
-                plan = self._plan(i, s, m, previous, label=f"{plans[i].label}{PREVIOUS_SUFFIX}", slot=len(plans))
-                plans.append(plan)
-                outputs.append(OutputSeries(plan.label, m, previous, previous=True))
+            items += [(f"{label}{PREVIOUS_SUFFIX}", s, m, previous, True, i) for label, s, m, _tf, _p, i in items]
+        # Validate every series against the catalog first, so errors name the query, not the plan.
+        raw_sources = [self._raw_source(i, s, tf) for _label, s, _m, tf, _p, i in items]
+        for b_index, name in enumerate(self.query.breakdown):
+            if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+                self.catalog.resolve(name, f"breakdown[{b_index}]")
+        self.logical = plan_query(self, items, self.use_rollups, self.share_scans, self.disabled_rules)
+        plans = []
+        for position, node in enumerate(self.logical.nodes):
+            plans.append(self._plan(node, position, raw_sources[position]))
+        outputs = [
+            OutputSeries(p.label, p.measure, p.tf, previous=node.previous)
+            for p, node in zip(plans, self.logical.nodes, strict=True)
+        ]
         self.limit = self.query.breakdown_limit if self.query.breakdown else None
         if self.limit is not None:
             self._rank_cte(plans[0])
-        selects = [self._series_select(plan) for plan in plans]
+        shared_selects = {
+            position: select
+            for group in self.logical.shared
+            for position, select in self._shared_selects([plans[p] for p in group], group)
+        }
+        selects = [shared_selects.get(position) or self._series_select(plan) for position, plan in enumerate(plans)]
         statement: exp.Expr = selects[0]
         for select in selects[1:]:
             statement = exp.union(statement, select, distinct=False, copy=False)
@@ -157,7 +180,8 @@ class QueryCompiler:
             breakdown=tuple(self.query.breakdown),
             dialect=self.flavor.name,
             outputs=tuple(outputs),
-            decisions=tuple(str(d) for d in self.decisions),
+            decisions=tuple(self.logical.decisions),
+            plan=self.logical,
         )
         for rule in plan_rules():
             statement = rule(statement, compiled)
@@ -187,19 +211,23 @@ class QueryCompiler:
 
     # -- series plans -------------------------------------------------------------------------------
 
-    def _plan(
-        self, index: int, series: Series, measure: Measure, tf: Timeframe, label: str | None = None, slot: int = 0
-    ) -> SeriesPlan:
-        label = label or series.label or self.query.labels[index]
-        where = f"series[{index}] (label {series.label or self.query.labels[index]})"
-        source: RowSource | None = None
-        if self.use_rollups and self.project.rollups:
-            source = choose_rollup(self, series, measure, tf, where, label)
-        if source is None:
-            source = RowSource(self, series.members, list(series.where), tf, where)
+    def _where(self, index: int) -> str:
+        series = self.query.series[index]
+        return f"series[{index}] (label {series.label or self.query.labels[index]})"
+
+    def _raw_source(self, index: int, series: Series, tf: Timeframe) -> RowSource:
+        return RowSource(self, series.members, list(series.where), tf, self._where(index))
+
+    def _plan(self, node: SeriesNode, position: int, raw: RowSource) -> SeriesPlan:
+        index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
+        where = self._where(index)
+        source: RowSource = raw
+        if node.scan.rollup is not None:
+            source = RollupSource(self, node.scan.rollup, series, tf, where)
+        source.prune = node.prune
         if series.occurrence:
             source.set_occurrence(series.occurrence, series.occurrence_scope)
-        plan = SeriesPlan(index + slot, label, measure, source, tf)
+        plan = SeriesPlan(position, label, measure, source, tf)
         if isinstance(source, RollupSource):
             source.measure_prop = measure.prop
             plan.rollup = source.columns()
@@ -394,6 +422,79 @@ class QueryCompiler:
             ]
         )
         return exp.Join(this=table_ref("_rank"), on=on, side="LEFT")
+
+    # -- scan sharing ---------------------------------------------------------------------------------
+
+    def _shared_selects(self, plans: list[SeriesPlan], positions: list[int]) -> list[tuple[int, exp.Select]]:
+        """Several series from one scan (rule ``sharing``): a CTE ``sh<i>`` with one aggregate and
+        one row count per series (conditional unless their filters are identical), then per series
+        its rows where its count is positive (exactly the (bucket, groups) a scan of its own has)."""
+        from .rules.sharing import same_filters
+
+        first = plans[0]
+        info = first.source.tables[0]
+        identical = same_filters([self.logical.nodes[p] for p in positions])
+        hull = TimeBounds(
+            min(p.source.bounds.start_utc for p in plans if p.source.bounds.start_utc is not None),
+            max(p.source.bounds.end_utc for p in plans if p.source.bounds.end_utc is not None),
+        )
+        members = first.source.members if identical else [m for p in plans for m in p.source.members]
+        shared = RowSource(self, members, list(first.source.where) if identical else [], None, first.source.location)
+        shared.tables, shared.union, shared.bounds = [info], False, hull
+        shared.prune = first.source.prune
+        shared.user_joins = dict(first.source.user_joins)
+        name = f"sh{first.index}"
+        outputs: list[exp.Expr] = []
+        keys: list[exp.Expr] = []
+        if self.tf.grain != "total":
+            bucket = self.bucket(shared.local_time())
+            outputs.append(bucket.as_("_b"))
+            keys.append(bucket)
+        outputs += [g.copy().as_(f"_g{j}") for j, g in enumerate(first.groups)]
+        keys += [g.copy() for g in first.groups]
+        user = shared.user()
+        if identical:
+            outputs.append(self.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"))
+        for plan in plans:
+            i = plan.index
+            if identical:
+                outputs.append(self.aggregate(plan.measure, user.copy(), plan.value).as_(f"_v{i}"))
+                continue
+            condition = and_all(plan.source._branch_filters(info, "e", plan.source.bounds, partition_predicate=False))
+            assert condition is not None
+
+            def when(value: exp.Expr, condition: exp.Expr = condition) -> exp.Case:
+                return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+
+            rows = exp.Count(this=when(exp.Literal.number(1)))
+            users = exp.Count(this=exp.Distinct(expressions=[when(user.copy())]))
+            kind = plan.measure.kind
+            if kind == "events":
+                value: exp.Expr = self.flavor.as_bigint(rows.copy())
+            elif kind == "unique_users":
+                value = self.flavor.as_bigint(users)
+            elif kind == "events_per_user":
+                value = exp.Div(
+                    this=self.flavor.as_double(rows.copy()),
+                    expression=exp.Nullif(this=users, expression=exp.Literal.number(0)),
+                )
+            else:
+                assert plan.value is not None
+                value = self._across(kind, None, when(plan.value.copy()))
+            outputs += [value.as_(f"_v{i}"), rows.as_(f"_n{i}")]
+        body = shared.select(outputs)
+        self.ctes.append((name, body.group_by(*keys, copy=False) if keys else body))
+        selects = []
+        for position, plan in zip(positions, plans, strict=True):
+            cols: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
+            if self.tf.grain != "total":
+                cols.append(exp.column("_b", table=name).as_("bucket"))
+            cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(plan.groups))]
+            cols.append(exp.column(f"_v{plan.index}", table=name).as_("value"))
+            count = exp.column("_n" if identical else f"_n{plan.index}", table=name)
+            select = exp.select(*cols, copy=False).from_(table_ref(name), copy=False)
+            selects.append((position, select.where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)))
+        return selects
 
     # -- one series ---------------------------------------------------------------------------------------
 

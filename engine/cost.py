@@ -12,8 +12,10 @@ Plugins can refine or replace it through the ``segwise_estimate_cost`` hook.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -21,6 +23,7 @@ from sqlglot import exp
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
     from .compile import CompiledQuery
+    from .project import Project
 
 WIDTHS = {"integer": 8, "float": 8, "timestamp": 8, "timestamptz": 8, "date": 4, "boolean": 1, "string": 16}
 
@@ -95,3 +98,76 @@ def _scan(
         rows = round(stats.rows * fraction)
         pruning = f"partition column {info.spec.partition.column!r}: {fraction:.1%} of the table"
     return ScanEstimate(label, str(info.ref), stats.rows, rows, rows * width, pruning)
+
+
+# -- the planner's cost model: seconds from rows, with coefficients calibrated per warehouse --------------
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Seconds per unit of work, for one warehouse (``segwise calibrate`` fits them).
+
+    ``overhead``: per scan (statement part); ``scan_row``: per row read; ``agg_row``: per row and
+    aggregate computed (a conditional aggregate evaluates its CASE on every row it sees).
+    """
+
+    overhead: float = 2e-3
+    scan_row: float = 2e-9
+    agg_row: float = 4e-9
+    source: str = "built-in defaults (not calibrated: run `segwise calibrate`)"
+
+    def seconds(self, rows: float, aggregated_rows: float, aggregates: int) -> float:
+        return self.overhead + self.scan_row * rows + self.agg_row * aggregated_rows * aggregates
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def calibration_file(project: Project, adapter_name: str) -> Path | None:
+    """Where the planner looks for ``adapter_name``'s coefficients: the project's ``calibration``
+    path, else ``.segwise/calibration-<adapter>.json`` beside a project file (None: defaults)."""
+    base = project._base_dir
+    if project.calibration is not None:
+        path = Path(project.calibration)
+        return path if path.is_absolute() or base is None else base / path
+    if base is None:
+        return None
+    return base / ".segwise" / f"calibration-{adapter_name}.json"
+
+
+_LOADED: dict[tuple[str, float], Coefficients] = {}
+
+
+def load_coefficients(project: Project, adapter_name: str) -> Coefficients:
+    """The calibrated coefficients for this project's warehouse, or the defaults."""
+    from .errors import SpecError
+
+    path = calibration_file(project, adapter_name)
+    if path is None or not path.exists():
+        return Coefficients()
+    key = (str(path), path.stat().st_mtime)
+    if key not in _LOADED:
+        try:
+            data = json.loads(path.read_text())
+            fitted = data["coefficients"]
+            if data.get("adapter") != adapter_name:
+                raise SpecError(
+                    f"this calibration is for {data.get('adapter')!r}, not {adapter_name!r}", where=str(path)
+                )
+            _LOADED[key] = Coefficients(
+                overhead=float(fitted["overhead"]),
+                scan_row=float(fitted["scan_row"]),
+                agg_row=float(fitted["agg_row"]),
+                source=f"calibrated {data.get('calibrated_at', '')} ({path.name})",
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SpecError(
+                f"cannot read the calibration file: {exc}", where=str(path), hint="run `segwise calibrate` again"
+            ) from None
+    return _LOADED[key]
+
+
+def series_rows(catalog: Catalog, info: EventTableInfo, start: datetime, end: datetime) -> tuple[int, int, str]:
+    """(rows read, table rows, pruning note) for one scan of ``info`` over UTC ``[start, end)``."""
+    scan = _scan("", info, catalog, start, end, set())
+    return scan.rows, scan.table_rows, scan.pruning

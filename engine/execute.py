@@ -30,10 +30,14 @@ def compile_query(
     dialect: str | None = None,
     now: datetime | str | None = None,
     rollups: bool = True,
+    share_scans: str = "auto",
+    disabled_rules: frozenset[str] | tuple[str, ...] = (),
 ) -> CompiledQuery:
     """Validate ``query`` against the project's catalog and build its SQL.
 
-    ``rollups=False`` reads raw events even where a declared rollup could answer."""
+    ``rollups=False`` reads raw events even where a declared rollup could answer;
+    ``share_scans``: ``auto`` (by the cost model), ``always`` or ``never``; ``disabled_rules``:
+    planner rules to skip (``rollups``, ``partitions``, ``sharing``; see docs/planner.md)."""
     q = Query.parse(query)
     adapter = project.adapter()
     flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
@@ -47,7 +51,18 @@ def compile_query(
                     where=f"breakdown[{index}]",
                 )
         timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-        return QueryCompiler(project, catalog, flavor, q, timeframe, use_rollups=rollups).compile()
+        if share_scans not in ("auto", "always", "never"):
+            raise SpecError(f"share_scans must be auto, always or never, not {share_scans!r}", where="share_scans")
+        return QueryCompiler(
+            project,
+            catalog,
+            flavor,
+            q,
+            timeframe,
+            use_rollups=rollups,
+            share_scans=share_scans,
+            disabled_rules=frozenset(disabled_rules),
+        ).compile()
     except (SpecError, CatalogError, UnsupportedError) as exc:
         if q.origin != "query" and not (exc.where or "").startswith(q.origin):
             exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin
@@ -60,16 +75,21 @@ def run(
     now: datetime | str | None = None,
     timeout: float | None = None,
     rollups: bool = True,
+    share_scans: str = "auto",
+    disabled_rules: frozenset[str] | tuple[str, ...] = (),
 ) -> pa.Table:
     """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
 
     ``timeout``: seconds each statement may run before it is cancelled (docs/reliability.md).
-    ``rollups=False``: read raw events even where a declared rollup could answer.
+    ``rollups=False``: read raw events even where a declared rollup could answer; ``share_scans``
+    and ``disabled_rules``: planner choices (see :func:`compile_query`).
 
     >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
     """
     proj = Project.parse(project)
-    compiled = compile_query(proj, query, now=now, rollups=rollups)
+    compiled = compile_query(
+        proj, query, now=now, rollups=rollups, share_scans=share_scans, disabled_rules=disabled_rules
+    )
     raw = execute_compiled(proj, compiled, timeout=timeout)
     return shape_result(raw, compiled)
 

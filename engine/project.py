@@ -160,6 +160,7 @@ class Project(_Model):
     event_tables: list[EventTable] = Field(min_length=1)
     user_tables: list[UserTable] = []
     rollups: list[Rollup] = []
+    calibration: str | None = None  # the planner's cost coefficients (default .segwise/calibration-<adapter>.json)
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="project")

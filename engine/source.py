@@ -98,6 +98,7 @@ class RowSource:
         self.occurrence_bounds: TimeBounds | None = None
         self.extra_filters: list[exp.Expr] = []  # outer filters on users (segments)
         self.user_joins: dict[int, str] = {}
+        self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         tables: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
@@ -188,7 +189,9 @@ class RowSource:
 
     # -- filters ---------------------------------------------------------------------------------------
 
-    def _time_filter(self, info: EventTableInfo, alias: str, bounds: TimeBounds) -> list[exp.Expr]:
+    def _time_filter(
+        self, info: EventTableInfo, alias: str, bounds: TimeBounds, partition_predicate: bool = True
+    ) -> list[exp.Expr]:
         has_tz = info.time_kind == "timestamptz"
         flavor = self.c.flavor
         column = flavor.time_for_compare(exp.column(info.spec.event_time, table=alias, quoted=True), info.time_kind)
@@ -198,7 +201,7 @@ class RowSource:
         if bounds.end_utc is not None:
             out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
         partition = info.spec.partition
-        if partition is not None:
+        if partition is not None and self.prune and partition_predicate:
             from .partitions import partition_filter
 
             part_column = exp.column(partition.column, table=alias, quoted=True)
@@ -241,9 +244,11 @@ class RowSource:
     def _members_pushable(self) -> bool:
         return not any(self._uses_user_props(m.where) for m in self.members)
 
-    def _branch_filters(self, info: EventTableInfo, alias: str, bounds: TimeBounds) -> list[exp.Expr]:
+    def _branch_filters(
+        self, info: EventTableInfo, alias: str, bounds: TimeBounds, partition_predicate: bool = True
+    ) -> list[exp.Expr]:
         """Filters one table can apply on its own raw columns (pushed into its scan)."""
-        filters = self._time_filter(info, alias, bounds)
+        filters = self._time_filter(info, alias, bounds, partition_predicate)
         if self._members_pushable():
             member = self._member_filter(info, alias)
             if member is not None:

@@ -1,0 +1,174 @@
+"""The planner: query -> logical plan (``plan.py``) -> ordered rewrite rules -> plan to render.
+
+:func:`build` describes every output series as a scan with the operators above it, with
+estimates from the catalog's statistics. :data:`RULES` then rewrite the plan in order; each is a
+small function ``rule(plan, context) -> None`` in ``segwise.rules`` with its own tests:
+
+1. ``rollups``    answer a series from the smallest rollup that is exact for it (else say why not);
+2. ``partitions`` add the date-partition predicate to scans of partitioned tables;
+3. ``sharing``    read one table once for several series (conditional aggregates) when the cost
+                  model says that is cheaper than one scan per series.
+
+The cost model (``cost.Coefficients``) turns rows into seconds with coefficients calibrated per
+warehouse (``segwise calibrate``), so a plan choice can differ between warehouses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .catalog import USER_PROPERTY
+from .cost import WIDTHS, Coefficients, load_coefficients, series_rows
+from .plan import LogicalPlan, Operator, Scan, SeriesNode
+from .query import ANY_EVENT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .compile import QueryCompiler
+    from .measures import Measure
+    from .query import Series
+    from .timeframe import Timeframe
+
+
+@dataclass
+class Context:
+    """What rules may consult: the compiler (project, catalog, flavor, query) and the cost model."""
+
+    compiler: QueryCompiler
+    costs: Coefficients
+    use_rollups: bool = True
+    share_scans: str = "auto"  # auto (by cost) | always | never
+    disabled: frozenset[str] = frozenset()  # rule names to skip (tests, benchmarks)
+
+
+def _rules() -> list[tuple[str, Callable[[LogicalPlan, Context], None]]]:
+    from .rules import partitions, rollups, sharing
+
+    return [("rollups", rollups.apply), ("partitions", partitions.apply), ("sharing", sharing.apply)]
+
+
+def build(compiler: QueryCompiler, items: list[tuple[str, Series, Measure, Timeframe, bool, int]]) -> LogicalPlan:
+    """The unrewritten plan: ``items`` are (label, series, measure, time frame, previous, index)."""
+    nodes = [_node(compiler, *item) for item in items]
+    post = ["fill empty buckets (0 for counts, null otherwise)"]
+    if compiler.query.compare:
+        post.append("align previous-period buckets by position")
+    if compiler.query.formulas:
+        post += [f"formula {f.label} = {f.expression}" for f in compiler.query.formulas]
+    post.append("sort by series, breakdown values, bucket")
+    return LogicalPlan(nodes, post=post)
+
+
+def optimize(plan: LogicalPlan, context: Context) -> LogicalPlan:
+    """Apply the rules in order (each rewrites the plan in place and notes what it did)."""
+    plan.cost_source = context.costs.source
+    for name, rule in _rules():
+        if name in context.disabled:
+            continue
+        rule(plan, context)
+        plan.rules.append(name)
+    return plan
+
+
+def plan_query(
+    compiler: QueryCompiler,
+    items: list[tuple[str, Series, Measure, Timeframe, bool, int]],
+    use_rollups: bool = True,
+    share_scans: str = "auto",
+    disabled: frozenset[str] = frozenset(),
+) -> LogicalPlan:
+    costs = load_coefficients(compiler.project, compiler.flavor.name)
+    return optimize(build(compiler, items), Context(compiler, costs, use_rollups, share_scans, disabled))
+
+
+def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
+    """The earliest UTC instant a series reads (look-back for rolling users, history for first/last)."""
+    if series.occurrence and series.occurrence_scope == "ever":
+        return None
+    start = tf.start_utc
+    if measure.is_rolling:
+        start -= timedelta(days=(measure.window_days or 1))
+    return start
+
+
+def _node(
+    compiler: QueryCompiler, label: str, series: Series, measure: Measure, tf: Timeframe, previous: bool, index: int
+) -> SeriesNode:
+    catalog = compiler.catalog
+    query = compiler.query
+    table_ids: list[int] = []
+    for member in series.members:
+        for t in catalog.tables_with_event(member.event):
+            if t not in table_ids:
+                table_ids.append(t)
+    tables = [catalog.event_tables[t] for t in table_ids]
+    filters, outer, columns = [], [], []
+    names = [m.event for m in series.members]
+    filters.append(
+        "event in (" + ", ".join(repr(n) for n in dict.fromkeys(names)) + ")" if ANY_EVENT not in names else "any event"
+    )
+    filters.append("time in range" + (" and look-back" if measure.is_rolling else ""))
+    conditions = [c for m in series.members for c in m.where] + list(series.where)
+    for cond in conditions:
+        prop = catalog.resolve(cond.property, "plan")
+        text = f"{cond.property} {cond.op}"
+        (outer if prop.source == USER_PROPERTY else filters).append(text)
+        columns.append(prop.column)
+    if query.segment is not None and "segment" not in query.breakdown:
+        outer.append("user in segment")
+    for name in query.breakdown:
+        if name not in ("event", "segment"):
+            columns.append(catalog.resolve(name, "plan").column)
+    if measure.prop:
+        columns.append(measure.prop)
+    start = scan_start(series, measure, tf)
+    rows = table_rows = width = 0
+    matched = 0.0
+    counts = catalog.event_counts()
+    for t, info in zip(table_ids, tables, strict=True):
+        r, total, _note = series_rows(catalog, info, start or datetime.min, tf.end_utc)
+        rows += r
+        table_rows += total
+        width = max(width, sum(WIDTHS.get(info.columns[c].kind, 16) for c in set(columns) if c in info.columns) + 32)
+        table_total = sum(counts[t].values()) or 1
+        share = 1.0 if ANY_EVENT in names else sum(counts[t].get(n, 0) for n in names) / table_total
+        matched += r * min(1.0, share)
+    key = [info.spec.user_id for info in tables[:1]] + ["event time", "event name"] + sorted(set(columns))
+    scan = Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
+    node = SeriesNode(label, index, series, measure, tf, previous, scan)
+    node.operators = _operators(compiler, series, measure, tf)
+    return node
+
+
+def _operators(compiler: QueryCompiler, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
+    query = compiler.query
+    ops: list[Operator] = []
+    user_props = any(
+        compiler.catalog.resolve(n, "plan").source == USER_PROPERTY
+        for n in [c.property for m in series.members for c in m.where]
+        + [c.property for c in series.where]
+        + [b for b in query.breakdown if b not in ("event", "segment")]
+    )
+    if user_props:
+        ops.append(Operator("Join", "user table(s) on user id, after the event filters"))
+    if series.occurrence:
+        ops.append(
+            Operator("Window", f"RANK per user by time: keep the {series.occurrence} ({series.occurrence_scope})")
+        )
+    groups = ", ".join(query.breakdown)
+    keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    if query.breakdown_limit is not None and query.breakdown:
+        ops.append(Operator("TopN", f"top {query.breakdown_limit} groups by the first series, the rest -> Other"))
+    if measure.is_rolling:
+        ops.append(Operator("PreAggregate", "DISTINCT (user, day[, groups]) over range + look-back"))
+        ops.append(Operator("Islands", f"runs of days within {measure.window_days} days per user -> islands"))
+        ops.append(Operator("Aggregate", f"islands covering each bucket's last day, by {keys}"))
+    elif measure.is_per_user or measure.kind == "frequency":
+        ops.append(Operator("PreAggregate", f"per (user, {keys})"))
+        ops.append(Operator("Aggregate", f"{measure} across users, by {keys}"))
+    else:
+        ops.append(Operator("Aggregate", f"{measure} by {keys}"))
+    return ops

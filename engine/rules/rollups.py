@@ -1,0 +1,81 @@
+"""Rule 1: answer a series from the cheapest rollup that is exact for it, or say why none is.
+
+A rollup is exact for a series when ``rollups.refusal`` finds nothing against it (combinable
+measure, grain, dimensions, time zone, definition, coverage). Among exact rollups the cost model
+picks the one with the fewest estimated rows (whole covered buckets from the rollup, the edges
+of the range from raw events); the raw scan stays when it is cheaper.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from segwise.cost import series_rows
+from segwise.plan import Alternative
+from segwise.rollups import interior, refusal
+from segwise.timeframe import to_utc
+
+if TYPE_CHECKING:
+    from segwise.plan import LogicalPlan, SeriesNode
+    from segwise.planner import Context
+    from segwise.rollups import RollupInfo
+
+
+def apply(plan: LogicalPlan, context: Context) -> None:
+    compiler = context.compiler
+    if not compiler.project.rollups:
+        return
+    if not context.use_rollups:
+        plan.decisions.append("rollups: not considered (rollups=False)")
+        return
+    infos = compiler.catalog.rollups(compiler.project)
+    for node in plan.nodes:
+        raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
+        candidates: list[tuple[float, int, RollupInfo]] = []
+        refused: list[str] = []
+        for info in infos:
+            reason = refusal(compiler, info, node.series, node.measure, node.tf, compiler.query)
+            if reason is not None:
+                refused.append(f"{node.label}: rollup {info.spec.name} not used: {reason}")
+                continue
+            rows = rollup_rows(context, info, node)
+            candidates.append((context.costs.seconds(rows, rows * node.scan.selectivity, 1), rows, info))
+        candidates.sort(key=lambda c: c[0])
+        if candidates and candidates[0][0] <= raw_seconds:
+            seconds, rows, chosen = candidates[0]
+            plan.decisions.append(f"{node.label}: answered from rollup {chosen.spec.name}")
+            plan.decisions += [
+                f"{node.label}: rollup {info.spec.name} not used: rollup {chosen.spec.name} is smaller"
+                for _s, _r, info in candidates[1:]
+            ]
+            plan.alternatives.append(
+                Alternative(f"{node.label}: raw events", node.scan.rows, node.scan.bytes, raw_seconds, False)
+            )
+            width = 48
+            plan.alternatives.append(
+                Alternative(f"{node.label}: rollup {chosen.spec.name}", rows, rows * width, seconds, True)
+            )
+            node.scan.rollup = chosen
+            node.scan.rows, node.scan.bytes = rows, rows * width
+            node.scan.table_rows = chosen.state.rows if chosen.state and chosen.state.rows else rows
+        elif candidates:
+            plan.decisions.append(f"{node.label}: rollup {candidates[0][2].spec.name} not used: raw events are cheaper")
+        plan.decisions += refused
+
+
+def rollup_rows(context: Context, info: RollupInfo, node: SeriesNode) -> int:
+    """Rows read from the rollup (its share of the covered range) plus the raw edges."""
+    tz = context.compiler.project.tz
+    state = info.state
+    assert state is not None
+    tf = node.tf
+    whole = interior(info, tf.start, tf.end)
+    assert whole is not None
+    covered = (state.covered_to - state.covered_from).total_seconds() or 1.0
+    share = (whole[1] - whole[0]).total_seconds() / covered
+    rows = round((state.rows or 0) * share)
+    catalog = context.compiler.catalog
+    for lo, hi in ((tf.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), tf.end_utc)):
+        if lo < hi:
+            rows += series_rows(catalog, info.source, lo, hi)[0]
+    return rows
