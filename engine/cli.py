@@ -268,26 +268,24 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
             f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
             f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
         ]
-        for output in compiled.outputs:
-            series = compiled.series_of(output)
-            event = (
-                series.event
-                if isinstance(series.event, str)
-                else "any_of(" + ", ".join(m.event for m in series.event.any_of) + ")"
-            )
-            extra = f"  occurrence {series.occurrence} ({series.occurrence_scope})" if series.occurrence else ""
-            lines.append(
-                f"series {output.label:<4} {event}  measure {output.measure}  filters {len(series.where)}{extra}"
-            )
         if query.breakdown:
             limit = f", top {query.breakdown_limit} + Other" if query.breakdown_limit else ""
             lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
-        for formula in query.formulas:
-            lines.append(f"formula     {formula.label} = {formula.expression}")
-        for decision in compiled.decisions:
-            lines.append(f"planner     {decision}")
+        plan = compiled.plan
+        assert plan is not None
+        lines += ["", f"-- logical plan (rules applied: {', '.join(plan.rules) or 'none'})", *plan.describe()]
+        if compiled.decisions:
+            lines += ["", "-- planner decisions", *[f"planner     {d}" for d in compiled.decisions]]
+        if plan.alternatives:
+            lines += ["", f"-- alternatives considered (cost model: {plan.cost_source})"]
+            for alt in plan.alternatives:
+                mark = "chosen " if alt.chosen else "       "
+                note = f"  [{alt.note}]" if alt.note else ""
+                lines.append(
+                    f"  {mark}{alt.name}: ~{alt.rows:,} rows, ~{_size(alt.bytes)}, ~{alt.seconds * 1000:.1f} ms{note}"
+                )
         estimate = estimate_cost(compiled, project.catalog())
-        lines.append(f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})")
+        lines += ["", f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})"]
         for scan in estimate.scans:
             lines.append(
                 f"  {scan.series:<6} {scan.table}: ~{scan.rows:,} of {scan.table_rows:,} rows; pruning: {scan.pruning}"
@@ -368,6 +366,39 @@ def rollup_list(project_path: Path) -> None:
                 )
             if info.problem is not None:
                 click.echo(f"  not usable: {info.problem}")
+
+
+# -- calibration -------------------------------------------------------------------------------------
+
+
+@main.command()
+@project_option
+@click.option("--repeat", type=click.IntRange(1, 20), default=3, show_default=True, help="Timed runs per probe.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default: beside the project).",
+)
+@handle_errors
+def calibrate(project_path: Path, repeat: int, output: Path | None) -> None:
+    """Time probe queries on the warehouse and fit the planner's cost coefficients to it."""
+    from rich.progress import Progress
+
+    from .calibrate import calibrate as run_calibration
+
+    with _load(project_path) as project, Progress(transient=True) as bar:
+        task = bar.add_task("calibrating", total=None)
+        result = run_calibration(
+            project, repeat=repeat, output=output, progress=lambda d, t: bar.update(task, completed=d, total=t)
+        )
+    c = result["coefficients"]
+    click.echo(
+        f"calibrated {result['adapter']} on {result['table']} ({result['table_rows']:,} rows, "
+        f"{len(result['probes'])} probes x {repeat}): overhead {c['overhead'] * 1000:.2f} ms, "
+        f"{c['scan_row'] * 1e9:.2f} ns per row read, {c['agg_row'] * 1e9:.2f} ns per row and aggregate"
+    )
+    click.echo(f"wrote {result['path']}; the planner uses it for this warehouse from now on")
 
 
 # -- catalog / plugins -------------------------------------------------------------------------------

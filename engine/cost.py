@@ -66,8 +66,17 @@ def estimate_cost(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate:
 def _builtin_estimate(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate:
     referenced = {c.name for c in compiled.expression.find_all(exp.Column)}
     scans = []
-    for output in compiled.outputs:
+    nodes = compiled.plan.nodes if compiled.plan is not None else []
+    for position, output in enumerate(compiled.outputs):
         series = compiled.series_of(output)
+        node = nodes[position] if position < len(nodes) else None
+        if node is not None and node.scan.rollup is not None:
+            rollup = node.scan.rollup
+            note = f"rollup {rollup.spec.name}: whole covered buckets, raw events only at the edges"
+            scans.append(
+                ScanEstimate(output.label, str(rollup.ref), node.scan.table_rows, node.scan.rows, node.scan.bytes, note)
+            )
+            continue
         tables: list[int] = []
         for member in series.members:
             for index in catalog.tables_with_event(member.event):

@@ -105,7 +105,9 @@ def _node(
             if t not in table_ids:
                 table_ids.append(t)
     tables = [catalog.event_tables[t] for t in table_ids]
-    filters, outer, columns = [], [], []
+    filters: list[str] = []
+    outer: list[str] = []
+    columns: list[str] = []
     names = [m.event for m in series.members]
     filters.append(
         "event in (" + ", ".join(repr(n) for n in dict.fromkeys(names)) + ")" if ANY_EVENT not in names else "any event"

@@ -34,6 +34,8 @@ from .source import RowSource, TimeBounds, ts_text
 from .timeframe import add_months, parse_now, resolve_timeframe, to_utc
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from segwise.adapters.base import TableRef, Writer
 
     from .project import Project
@@ -167,7 +169,7 @@ class _Sender:
     def __init__(self, writer: Writer, adapter: Adapter, targets: list[TableRef], reads: list[TableRef]) -> None:
         self.writer, self.adapter, self.targets, self.reads = writer, adapter, targets, reads
 
-    def __call__(self, statement: exp.Expr) -> object:
+    def __call__(self, statement: exp.Expr) -> pa.Table | None:
         if isinstance(statement, exp.Select):
             from .guard import check_expression
 

@@ -235,6 +235,8 @@ def measure_needs(measure: Measure, info: RollupInfo) -> str | None:
         "user_sum": ["sum"],
     }.get(kind, [])
     missing = [f"{k}:{measure.prop}" for k in wanted if not info.has(f"{k}:{measure.prop}")]
+    if missing == [str(measure)]:
+        return f"the rollup does not keep {measure}"
     if missing:
         return f"{measure} needs {' and '.join(missing)}, which the rollup does not keep"
     return None
@@ -424,6 +426,7 @@ def rollup_rows(compiler: QueryCompiler, info: RollupInfo, raw: RowSource, keep:
     bucket = flavor.truncate(info.spec.grain, raw.local_time())
     keys: list[exp.Expr] = [bucket]
     outputs: list[exp.Expr] = [bucket.copy().as_(BUCKET)]
+    value: exp.Expr
     for name, column in info.dimensions.items():
         if keep is not None and column not in keep:
             continue
@@ -443,8 +446,8 @@ def rollup_rows(compiler: QueryCompiler, info: RollupInfo, raw: RowSource, keep:
         if kind == "events":
             value = flavor.as_bigint(exp.Count(this=exp.Star()))
         else:
-            column = raw.prop(ResolvedProperty(prop, EVENT_PROPERTY, prop, info.source.columns[prop].kind))
-            number = exp.cast(column, exp.DataType.Type.DOUBLE)
+            read = raw.prop(ResolvedProperty(prop, EVENT_PROPERTY, prop, info.source.columns[prop].kind))
+            number = exp.cast(read, exp.DataType.Type.DOUBLE)
             value = {
                 "sum": lambda v: flavor.as_double(exp.Sum(this=v)),
                 "count": lambda v: flavor.as_bigint(exp.Count(this=v)),

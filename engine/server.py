@@ -464,6 +464,12 @@ def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]
         "series": series,
         "breakdown": list(query.breakdown),
         "breakdown_limit": query.breakdown_limit,
+        "plan": compiled.plan.describe() if compiled.plan is not None else [],
+        "decisions": list(compiled.decisions),
+        "alternatives": [
+            {"name": a.name, "rows": a.rows, "bytes": a.bytes, "seconds": a.seconds, "chosen": a.chosen, "note": a.note}
+            for a in (compiled.plan.alternatives if compiled.plan is not None else [])
+        ],
         "sql": pretty_sql(compiled.expression, compiled.dialect),
     }
 
