@@ -395,6 +395,8 @@ class RollupSource(RowSource):
         outer = self._outer_filters()
         # Projection pushdown: only the columns the outer query reads (plus the bucket).
         keep = {BUCKET} | {c.name for node in [*outputs, *outer] for c in node.find_all(exp.Column) if c.table == "e"}
+        if self.user_joins and self.info.user_column is not None:
+            keep.add(self.info.user_column)  # the user-table join reads it
         parts: list[exp.Expr] = [self._branch(*whole, keep)]
         for lo, hi in ((bounds.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), bounds.end_utc)):
             if lo < hi:

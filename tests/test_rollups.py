@@ -113,6 +113,10 @@ EXACT = {
         q([{"event": "page_view", "measure": "unique_users"}], time_grain="month", breakdown=["country"]),
         "daily",
     ),
+    "event counts by a user property": (
+        q([{"event": "page_view"}], time_grain="week", breakdown=["country"]),
+        "daily",
+    ),
     "previous period": (q([{"event": "signup"}], date_range={"last": "14d"}, compare="previous_period"), "slim"),
     "segment did payment": (
         q(
