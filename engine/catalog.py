@@ -75,6 +75,7 @@ class Catalog:
     _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
     _stats: dict[str, TableStats] = field(default_factory=dict, repr=False)
     _rollups: list[RollupInfo] | None = field(default=None, repr=False)
+    _user_rows: int | None = field(default=None, repr=False)
 
     @classmethod
     def discover(cls, project: Project, adapter: Adapter) -> Catalog:
@@ -156,6 +157,18 @@ class Catalog:
             assert self.adapter is not None
             self._stats[key] = self.adapter.table_stats(info.ref, info.spec.event_time)
         return self._stats[key]
+
+    def user_rows(self) -> int:
+        """Rows of the user tables (an upper bound on distinct users; cached)."""
+        if self._user_rows is None:
+            assert self.adapter is not None
+            total = 0
+            for info in self.user_tables:
+                query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
+                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+                total = max(total, int(table.column(0)[0].as_py()))
+            self._user_rows = total
+        return self._user_rows
 
     def _count_rows(self, info: EventTableInfo) -> int:
         assert self.adapter is not None

@@ -31,7 +31,7 @@ from .plan import LogicalPlan, SeriesNode
 from .planner import plan_query
 from .query import Condition, Query, Series
 from .registry import plan_rules
-from .rollups import RollupColumns, RollupSource
+from .rollups import PreAggregatedSource, RollupColumns, RollupSource, preaggregation
 from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
 
@@ -114,6 +114,7 @@ class QueryCompiler:
         use_rollups: bool = True,
         share_scans: str = "auto",
         disabled_rules: frozenset[str] = frozenset(),
+        preaggregate: str = "auto",
     ) -> None:
         self.project = project
         self.catalog = catalog
@@ -125,6 +126,7 @@ class QueryCompiler:
         self._segment_condition: exp.Expr | None = None
         self.use_rollups = use_rollups
         self.share_scans = share_scans
+        self.preaggregate = preaggregate
         self.disabled_rules = disabled_rules
         self.logical: LogicalPlan = LogicalPlan([])
 
@@ -145,7 +147,9 @@ class QueryCompiler:
         for b_index, name in enumerate(self.query.breakdown):
             if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
                 self.catalog.resolve(name, f"breakdown[{b_index}]")
-        self.logical = plan_query(self, items, self.use_rollups, self.share_scans, self.disabled_rules)
+        self.logical = plan_query(
+            self, items, self.use_rollups, self.share_scans, self.disabled_rules, self.preaggregate
+        )
         plans = []
         for position, node in enumerate(self.logical.nodes):
             plans.append(self._plan(node, position, raw_sources[position]))
@@ -224,6 +228,11 @@ class QueryCompiler:
         source: RowSource = raw
         if node.scan.rollup is not None:
             source = RollupSource(self, node.scan.rollup, series, tf, where)
+        elif node.preaggregate:
+            source = PreAggregatedSource(
+                self, preaggregation(node, self.catalog, list(self.query.breakdown)), series, tf, where
+            )
+            source.rolling = measure.is_rolling
         source.prune = node.prune
         if series.occurrence:
             source.set_occurrence(series.occurrence, series.occurrence_scope)

@@ -32,12 +32,14 @@ def compile_query(
     rollups: bool = True,
     share_scans: str = "auto",
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
+    preaggregate: str = "auto",
 ) -> CompiledQuery:
     """Validate ``query`` against the project's catalog and build its SQL.
 
     ``rollups=False`` reads raw events even where a declared rollup could answer;
-    ``share_scans``: ``auto`` (by the cost model), ``always`` or ``never``; ``disabled_rules``:
-    planner rules to skip (``rollups``, ``partitions``, ``sharing``; see docs/planner.md)."""
+    ``share_scans`` and ``preaggregate``: ``auto`` (by the cost model), ``always`` or ``never``;
+    ``disabled_rules``: planner rules to skip (``rollups``, ``partitions``, ``preaggregate``,
+    ``sharing``; see docs/planner.md)."""
     q = Query.parse(query)
     adapter = project.adapter()
     flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
@@ -51,8 +53,9 @@ def compile_query(
                     where=f"breakdown[{index}]",
                 )
         timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-        if share_scans not in ("auto", "always", "never"):
-            raise SpecError(f"share_scans must be auto, always or never, not {share_scans!r}", where="share_scans")
+        for option, value in (("share_scans", share_scans), ("preaggregate", preaggregate)):
+            if value not in ("auto", "always", "never"):
+                raise SpecError(f"{option} must be auto, always or never, not {value!r}", where=option)
         return QueryCompiler(
             project,
             catalog,
@@ -62,6 +65,7 @@ def compile_query(
             use_rollups=rollups,
             share_scans=share_scans,
             disabled_rules=frozenset(disabled_rules),
+            preaggregate=preaggregate,
         ).compile()
     except (SpecError, CatalogError, UnsupportedError) as exc:
         if q.origin != "query" and not (exc.where or "").startswith(q.origin):
@@ -77,6 +81,7 @@ def run(
     rollups: bool = True,
     share_scans: str = "auto",
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
+    preaggregate: str = "auto",
 ) -> pa.Table:
     """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
 
@@ -88,7 +93,13 @@ def run(
     """
     proj = Project.parse(project)
     compiled = compile_query(
-        proj, query, now=now, rollups=rollups, share_scans=share_scans, disabled_rules=disabled_rules
+        proj,
+        query,
+        now=now,
+        rollups=rollups,
+        share_scans=share_scans,
+        disabled_rules=disabled_rules,
+        preaggregate=preaggregate,
     )
     raw = execute_compiled(proj, compiled, timeout=timeout)
     return shape_result(raw, compiled)

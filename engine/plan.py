@@ -58,6 +58,7 @@ class SeriesNode:
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     prune: bool = False  # add the partition predicate (set by the pruning rule)
+    preaggregate: bool = False  # reduce per (bucket, user) before the user join (preaggregate rule)
 
 
 @dataclass

@@ -42,12 +42,18 @@ class Context:
     use_rollups: bool = True
     share_scans: str = "auto"  # auto (by cost) | always | never
     disabled: frozenset[str] = frozenset()  # rule names to skip (tests, benchmarks)
+    preaggregate: str = "auto"  # auto (by cost) | always | never
 
 
 def _rules() -> list[tuple[str, Callable[[LogicalPlan, Context], None]]]:
-    from .rules import partitions, rollups, sharing
+    from .rules import partitions, preaggregate, rollups, sharing
 
-    return [("rollups", rollups.apply), ("partitions", partitions.apply), ("sharing", sharing.apply)]
+    return [
+        ("rollups", rollups.apply),
+        ("partitions", partitions.apply),
+        ("preaggregate", preaggregate.apply),
+        ("sharing", sharing.apply),
+    ]
 
 
 def build(compiler: QueryCompiler, items: list[tuple[str, Series, Measure, Timeframe, bool, int]]) -> LogicalPlan:
@@ -79,9 +85,11 @@ def plan_query(
     use_rollups: bool = True,
     share_scans: str = "auto",
     disabled: frozenset[str] = frozenset(),
+    preaggregate: str = "auto",
 ) -> LogicalPlan:
     costs = load_coefficients(compiler.project, compiler.flavor.name)
-    return optimize(build(compiler, items), Context(compiler, costs, use_rollups, share_scans, disabled))
+    context = Context(compiler, costs, use_rollups, share_scans, disabled, preaggregate)
+    return optimize(build(compiler, items), context)
 
 
 def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
@@ -154,6 +162,8 @@ def _operators(compiler: QueryCompiler, series: Series, measure: Measure, tf: Ti
         + [c.property for c in series.where]
         + [b for b in query.breakdown if b not in ("event", "segment")]
     )
+    if query.segment is not None and query.segment.user_where:
+        user_props = True
     if user_props:
         ops.append(Operator("Join", "user table(s) on user id, after the event filters"))
     if series.occurrence:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
     from .compile import QueryCompiler
     from .measures import Measure
+    from .plan import SeriesNode
     from .project import Project, Rollup
     from .query import Query, Series
     from .timeframe import Timeframe
@@ -421,12 +422,21 @@ def _local(utc: datetime, tz: object) -> datetime:
     return utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)  # type: ignore[arg-type]
 
 
-def rollup_rows(compiler: QueryCompiler, info: RollupInfo, raw: RowSource, keep: set[str] | None = None) -> exp.Select:
+def rollup_rows(
+    compiler: QueryCompiler,
+    info: RollupInfo,
+    raw: RowSource,
+    keep: set[str] | None = None,
+    bucket: exp.Expr | None = None,
+    constant_bucket: bool = False,
+) -> exp.Select:
     """Raw events of ``raw`` pre-aggregated to the rollup's shape (the build's SELECT, and edges);
-    ``keep``: only these columns (the bucket always), in the rollup's column order."""
+    ``keep``: only these columns (the bucket always), in the rollup's column order; ``bucket``:
+    another bucket expression than the rollup grain's; ``constant_bucket``: not grouped by it."""
     flavor = compiler.flavor
-    bucket = flavor.truncate(info.spec.grain, raw.local_time())
-    keys: list[exp.Expr] = [bucket]
+    if bucket is None:
+        bucket = flavor.truncate(info.spec.grain, raw.local_time())
+    keys: list[exp.Expr] = [] if constant_bucket else [bucket]
     outputs: list[exp.Expr] = [bucket.copy().as_(BUCKET)]
     value: exp.Expr
     for name, column in info.dimensions.items():
@@ -458,3 +468,70 @@ def rollup_rows(compiler: QueryCompiler, info: RollupInfo, raw: RowSource, keep:
             }[kind](number)
         outputs.append(value.as_(measure_column(measure)))
     return raw.select(outputs).group_by(*[k.copy() for k in keys], copy=False)
+
+
+class PreAggregatedSource(RollupSource):
+    """Raw events reduced per (bucket, event dimensions, user) *before* the user table is joined
+    (the planner's ``preaggregate`` rule): the join and the final aggregate see one row per user
+    and bucket instead of one per event. Same shape as a rollup, so the same aggregates apply."""
+
+    def __init__(self, compiler: QueryCompiler, info: RollupInfo, series: Series, tf: Timeframe, location: str):
+        super().__init__(compiler, info, series, tf, location)
+        self.rolling = False
+
+    def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
+        outer = self._outer_filters()
+        keep = {BUCKET} | {c.name for node in [*outputs, *outer] for c in node.find_all(exp.Column) if c.table == "e"}
+        if self.info.user_column is not None:
+            keep.add(self.info.user_column)
+        event_where = [c for c in self.where if not self._uses_user_props([c])]
+        raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
+        raw.bounds, raw.prune = bounds, self.prune
+        grain = self.c.tf.grain
+        constant = grain == "total" and not self.rolling
+        if self.rolling or grain == "day":
+            bucket = self.c.flavor.truncate("day", raw.local_time())
+        elif constant:
+            assert self.tf is not None
+            bucket = self.c.flavor.timestamp_literal(ts_text(self.tf.start), False)
+        else:
+            bucket = self.c.bucket(raw.local_time())
+        rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, constant_bucket=constant)
+        derived = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
+        select = exp.select(*outputs, copy=False)
+        if distinct:
+            select = select.distinct(copy=False)
+        select = self._joins(select.from_(derived, copy=False))
+        condition = and_all(outer)
+        return select.where(condition, copy=False) if condition is not None else select
+
+
+def preaggregation(node: SeriesNode, catalog: Catalog, breakdown: list[str]) -> RollupInfo:
+    """A rollup-like description (never stored) of the per-user pre-aggregation of a series."""
+    from segwise.project import Rollup
+
+    info = node.scan.tables[0]
+    series, measure = node.series, node.measure
+    names = [c.property for m in series.members for c in m.where] + [c.property for c in series.where]
+    names += [b for b in breakdown if b not in ("event", "segment")]
+    dims: dict[str, str] = {}
+    if info.spec.event_name is not None:
+        dims[EVENT_DIMENSION] = info.spec.event_name
+    for name in names:
+        prop = catalog.resolve(name, "plan")
+        if prop.source == EVENT_PROPERTY and prop.column != info.spec.event_name:
+            dims[prop.column] = prop.column
+    measures = ["events"]
+    if measure.prop:
+        measures += [f"{k}:{measure.prop}" for k in ("sum", "count", "min", "max")]
+    spec = Rollup(name="preaggregation", table="_preaggregated", grain="day", measures=measures, users=True)
+    return RollupInfo(
+        spec=spec,
+        ref=TableRef(("_preaggregated",)),
+        source_index=catalog.event_tables.index(info),
+        source=info,
+        definition="",
+        dimensions=dims,
+        user_column=info.spec.user_id,
+        columns={},
+    )

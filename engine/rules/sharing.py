@@ -30,6 +30,7 @@ def eligible(node: SeriesNode, context: Context) -> bool:
     scan = node.scan
     return (
         scan.rollup is None
+        and not node.preaggregate
         and len(scan.tables) == 1
         and not node.series.occurrence
         and node.measure.custom is None
