@@ -160,12 +160,15 @@ class QueryCompiler:
         self.limit = self.query.breakdown_limit if self.query.breakdown else None
         if self.limit is not None:
             self._rank_cte(plans[0])
-        shared_selects = {
-            position: select
-            for group in self.logical.shared
-            for position, select in self._shared_selects([plans[p] for p in group], group)
-        }
-        selects = [shared_selects.get(position) or self._series_select(plan) for position, plan in enumerate(plans)]
+        shared_at = {group[0]: group for group in self.logical.shared}
+        inside = {p for group in self.logical.shared for p in group}
+        selects = []
+        for position, plan in enumerate(plans):
+            if position in shared_at:
+                group = shared_at[position]
+                selects.append(self._shared_select([plans[p] for p in group], group))
+            elif position not in inside:
+                selects.append(self._series_select(plan))
         statement: exp.Expr = selects[0]
         for select in selects[1:]:
             statement = exp.union(statement, select, distinct=False, copy=False)
@@ -434,10 +437,11 @@ class QueryCompiler:
 
     # -- scan sharing ---------------------------------------------------------------------------------
 
-    def _shared_selects(self, plans: list[SeriesPlan], positions: list[int]) -> list[tuple[int, exp.Select]]:
+    def _shared_select(self, plans: list[SeriesPlan], positions: list[int]) -> exp.Select:
         """Several series from one scan (rule ``sharing``): a CTE ``sh<i>`` with one aggregate and
-        one row count per series (conditional unless their filters are identical), then per series
-        its rows where its count is positive (exactly the (bucket, groups) a scan of its own has)."""
+        one row count per series (conditional unless their filters are identical), then back to one
+        row per series where its count is positive (exactly the (bucket, groups) rows a scan of its
+        own gives)."""
         from .rules.sharing import same_filters
 
         first = plans[0]
@@ -493,17 +497,43 @@ class QueryCompiler:
             outputs += [value.as_(f"_v{i}"), rows.as_(f"_n{i}")]
         body = shared.select(outputs)
         self.ctes.append((name, body.group_by(*keys, copy=False) if keys else body))
-        selects = []
-        for position, plan in zip(positions, plans, strict=True):
-            cols: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
-            if self.tf.grain != "total":
-                cols.append(exp.column("_b", table=name).as_("bucket"))
-            cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(plan.groups))]
-            cols.append(exp.column(f"_v{plan.index}", table=name).as_("value"))
-            count = exp.column("_n" if identical else f"_n{plan.index}", table=name)
-            select = exp.select(*cols, copy=False).from_(table_ref(name), copy=False)
-            selects.append((position, select.where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)))
-        return selects
+        # Back to long form with one reference to the CTE (a CTE read twice may be computed twice):
+        # cross join a small table of series numbers and pick each series' columns by number.
+        keys_name = f"shk{first.index}"
+        self.ctes.append(
+            (
+                keys_name,
+                self.flavor.values_table(
+                    [exp.Tuple(expressions=[exp.Literal.number(i)]) for i in range(len(plans))], ["_k"]
+                ),
+            )
+        )
+        number = exp.column("_k", table=keys_name)
+
+        def pick(values: list[exp.Expr]) -> exp.Expr:
+            return exp.Case(
+                ifs=[
+                    exp.If(this=exp.EQ(this=number.copy(), expression=exp.Literal.number(i)), true=value)
+                    for i, value in enumerate(values)
+                ]
+            )
+
+        cols: list[exp.Expr] = [pick([exp.Literal.string(p.label) for p in plans]).as_("series")]
+        if self.tf.grain != "total":
+            cols.append(exp.column("_b", table=name).as_("bucket"))
+        cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(first.groups))]
+        cols.append(pick([exp.column(f"_v{p.index}", table=name) for p in plans]).as_("value"))
+        if identical:
+            count: exp.Expr = exp.column("_n", table=name)
+        else:
+            count = pick([exp.column(f"_n{p.index}", table=name) for p in plans])
+        select = (
+            exp.select(*cols, copy=False)
+            .from_(table_ref(name), copy=False)
+            .join(table_ref(keys_name), join_type="cross", copy=False)
+            .where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)
+        )
+        return select
 
     # -- one series ---------------------------------------------------------------------------------------
 

@@ -126,7 +126,12 @@ class Coefficients:
     source: str = "built-in defaults (not calibrated: run `segwise calibrate`)"
 
     def seconds(self, rows: float, aggregated_rows: float, aggregates: int) -> float:
-        return self.overhead + self.scan_row * rows + self.agg_row * aggregated_rows * aggregates
+        """A statement's time: its overhead plus :meth:`work`."""
+        return self.overhead + self.work(rows, aggregated_rows, aggregates)
+
+    def work(self, rows: float, aggregated_rows: float, aggregates: int) -> float:
+        """A scan's time inside a statement (the statement overhead is paid once either way)."""
+        return self.scan_row * rows + self.agg_row * aggregated_rows * aggregates
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
