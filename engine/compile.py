@@ -237,6 +237,7 @@ class QueryCompiler:
             )
             source.rolling = measure.is_rolling
         source.prune = node.prune
+        source.partition_time = node.partition_time
         if series.occurrence:
             source.set_occurrence(series.occurrence, series.occurrence_scope)
         plan = SeriesPlan(position, label, measure, source, tf)
@@ -314,6 +315,13 @@ class QueryCompiler:
         return build_condition(self, source.prop(prop), prop, cond, where)
 
     # -- bucket and measure ---------------------------------------------------------------------------
+
+    def source_bucket(self, source: RowSource) -> exp.Expr:
+        """The bucket of a source's rows: from its day when the grain is a day or coarser (the
+        partition column can stand in for the event time then), else from its local time."""
+        if self.tf.grain in ("day", "week", "month", "quarter", "year"):
+            return self.bucket(source.day_time())
+        return self.bucket(source.local_time())
 
     def bucket(self, local: exp.Expr) -> exp.Expr:
         grain = self.tf.grain
@@ -404,7 +412,7 @@ class QueryCompiler:
             name = f"s{plan.index}"
             outputs: list[exp.Expr] = [plan.source.user().as_("_u")]
             if self.tf.grain != "total":
-                outputs.append(self.bucket(plan.source.local_time()).as_("_b"))
+                outputs.append(self.source_bucket(plan.source).as_("_b"))
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
             if plan.rollup is not None:
@@ -455,12 +463,13 @@ class QueryCompiler:
         shared = RowSource(self, members, list(first.source.where) if identical else [], None, first.source.location)
         shared.tables, shared.union, shared.bounds = [info], False, hull
         shared.prune = first.source.prune
+        shared.partition_time = first.source.partition_time
         shared.user_joins = dict(first.source.user_joins)
         name = f"sh{first.index}"
         outputs: list[exp.Expr] = []
         keys: list[exp.Expr] = []
         if self.tf.grain != "total":
-            bucket = self.bucket(shared.local_time())
+            bucket = self.source_bucket(shared)
             outputs.append(bucket.as_("_b"))
             keys.append(bucket)
         outputs += [g.copy().as_(f"_g{j}") for j, g in enumerate(first.groups)]
@@ -545,7 +554,7 @@ class QueryCompiler:
             return self._two_level_select(plan)
         label = exp.Literal.string(plan.label).as_("series")
         if self.limit is None:
-            bucket = self.bucket(plan.source.local_time()) if self.tf.grain != "total" else None
+            bucket = self.source_bucket(plan.source) if self.tf.grain != "total" else None
             outputs: list[exp.Expr] = [label]
             if bucket is not None:
                 outputs.append(bucket.as_("bucket"))
@@ -581,7 +590,7 @@ class QueryCompiler:
         if self.limit is None:
             source_groups = plan.groups
             user = plan.source.user()
-            bucket = self.bucket(plan.source.local_time()) if self.tf.grain != "total" else None
+            bucket = self.source_bucket(plan.source) if self.tf.grain != "total" else None
             value = plan.value
             rollup = plan.rollup
         else:
@@ -645,11 +654,12 @@ class QueryCompiler:
 
         1. ``d``: distinct (user, local day, groups) over the range and its look-back, with the
            top-N mapping applied first (so a user in two "other" groups is one user of Other);
-        2. ``k``: per user and groups, runs of days whose N-day windows touch merge into one
-           island (gaps-and-islands with LAG and a running SUM);
-        3. ``r``: each island covers ``[first day, last day + N - 1]``; islands of one user and
-           group never overlap, so users active on a day = islands covering it;
-        4. each bucket counts the islands covering its window's last day (a small range join).
+        2. ``iv``: each active day ``d`` opens the half-open interval ``[d, min(next active day,
+           d + N))`` (the next day per user and groups by a window): a user's intervals never
+           overlap and their union is the days the user counts as active;
+        3. ``dd``: +1 at each interval start, -1 at each end, summed per (groups, day);
+        4. each bucket sums the deltas up to its window's last day (a join with the small bucket
+           table): users active that day. Rows that sum to 0 are dropped (never non-empty).
         """
         window = plan.measure.window_days or 1
         source = plan.source
@@ -658,12 +668,12 @@ class QueryCompiler:
         source.bounds = dataclasses.replace(
             source.bounds, start_utc=min(plan.tf.start_utc, to_utc(lookback_start, self.project.tz))
         )
-        day = self.flavor.truncate("day", source.local_time())
+        day = source.day_time()
         group_names = [f"_g{j}" for j in range(n_groups)]
         days_name = f"d{plan.index}"
         named_groups = [g.as_(name) for g, name in zip(plan.groups, group_names, strict=True)]
         pairs = source.select([source.user().as_("_u"), day.as_("_d"), *named_groups], distinct=True)
-        # A null user id is nobody: it must not become an island (COUNT(*) would count it).
+        # A null user id is nobody: it must not open an interval.
         pairs = pairs.where(exp.Not(this=exp.Is(this=source.user(), expression=exp.Null())), copy=False)
         if self.limit is not None:
             raw_name = f"draw{plan.index}"
@@ -685,86 +695,82 @@ class QueryCompiler:
         def col(name: str, table: str) -> exp.Column:
             return exp.column(name, table=table)
 
-        partition = [col("_u", days_name), *[col(n, days_name) for n in group_names]]
-        previous = exp.Window(
+        # The user's next active day: LAG over descending days (LEAD would need a frame reaching
+        # ahead, which ClickHouse's default frame does not; its LAG gives a default, not NULL, at
+        # the edge, hence the `> _s` guard below).
+        following = exp.Window(
             this=exp.Lag(this=col("_d", days_name)),
-            partition_by=partition,
-            order=exp.Order(expressions=[exp.Ordered(this=col("_d", days_name))]),
+            partition_by=[col("_u", days_name), *[col(n, days_name) for n in group_names]],
+            order=exp.Order(expressions=[exp.Ordered(this=col("_d", days_name), desc=True)]),
         )
-        touches = exp.GTE(this=previous, expression=self.flavor.add_days(col("_d", days_name), -window))
-        starts_island = exp.Case(ifs=[exp.If(this=touches, true=exp.Literal.number(0))], default=exp.Literal.number(1))
-        flags_name = f"f{plan.index}"
+        intervals_name = f"iv{plan.index}"
         self.ctes.append(
             (
-                flags_name,
+                intervals_name,
                 exp.select(
-                    col("_u", days_name).as_("_u"),
                     *[col(n, days_name).as_(n) for n in group_names],
-                    col("_d", days_name).as_("_d"),
-                    starts_island.as_("_new"),
+                    col("_d", days_name).as_("_s"),
+                    following.as_("_nx"),
                     copy=False,
                 ).from_(table_ref(days_name), copy=False),
             )
         )
-        island_no = exp.Window(
-            this=exp.Sum(this=col("_new", flags_name)),
-            partition_by=[col("_u", flags_name), *[col(n, flags_name) for n in group_names]],
-            order=exp.Order(expressions=[exp.Ordered(this=col("_d", flags_name))]),
-            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
+        # The interval ends at the next active day or N days on, whichever is first (a CASE,
+        # not LEAST: some dialects render LEAST with a null guard that repeats the window).
+        window_end = self.flavor.add_days(col("_s", intervals_name), window)
+        sooner = exp.and_(
+            exp.GT(this=col("_nx", intervals_name), expression=col("_s", intervals_name)),
+            exp.LT(this=col("_nx", intervals_name), expression=window_end.copy()),
+            copy=False,
         )
-        numbered_name = f"k{plan.index}"
-        self.ctes.append(
-            (
-                numbered_name,
+        ends = exp.Case(ifs=[exp.If(this=sooner, true=col("_nx", intervals_name))], default=window_end)
+        deltas = []
+        for edge, sign in ((col("_s", intervals_name), 1), (ends, -1)):
+            deltas.append(
                 exp.select(
-                    col("_u", flags_name).as_("_u"),
-                    *[col(n, flags_name).as_(n) for n in group_names],
-                    col("_d", flags_name).as_("_d"),
-                    island_no.as_("_island"),
+                    *[col(n, intervals_name).as_(n) for n in group_names],
+                    edge.as_("_day"),
+                    exp.Literal.number(sign).as_("_c"),
                     copy=False,
-                ).from_(table_ref(flags_name), copy=False),
+                ).from_(table_ref(intervals_name), copy=False)
             )
-        )
-        islands_name = f"r{plan.index}"
-        island_keys = [
-            col("_u", numbered_name),
-            *[col(n, numbered_name) for n in group_names],
-            col("_island", numbered_name),
-        ]
+        delta_name = f"dl{plan.index}"
+        self.ctes.append((delta_name, exp.union(deltas[0], deltas[1], distinct=False, copy=False)))
+        daily_name = f"dd{plan.index}"
+        daily_keys = [*[col(n, delta_name) for n in group_names], col("_day", delta_name)]
         self.ctes.append(
             (
-                islands_name,
+                daily_name,
                 exp.select(
-                    *[col(n, numbered_name).as_(n) for n in group_names],
-                    exp.Min(this=col("_d", numbered_name)).as_("_lo"),
-                    self.flavor.add_days(exp.Max(this=col("_d", numbered_name)), window - 1).as_("_hi"),
+                    *[col(n, delta_name).as_(n) for n in group_names],
+                    col("_day", delta_name).as_("_day"),
+                    exp.Sum(this=col("_c", delta_name)).as_("_c"),
                     copy=False,
                 )
-                .from_(table_ref(numbered_name), copy=False)
-                .group_by(*island_keys, copy=False),
+                .from_(table_ref(delta_name), copy=False)
+                .group_by(*daily_keys, copy=False),
             )
         )
         spine_name = f"spine{plan.index}"
         self.ctes.append((spine_name, self._spine(window, plan.tf)))
-        covers = exp.and_(
-            exp.LTE(this=col("_lo", islands_name), expression=col("_hi", spine_name)),
-            exp.GTE(this=col("_hi", islands_name), expression=col("_hi", spine_name)),
-            copy=False,
-        )
+        upto = exp.LTE(this=col("_day", daily_name), expression=col("_hi", spine_name))
         outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
         keys: list[exp.Expr] = []
         if self.tf.grain != "total":
             outputs.append(col("_b", spine_name).as_("bucket"))
             keys.append(col("_b", spine_name))
-        outputs += [col(n, islands_name).as_(n) for n in group_names]
-        keys += [col(n, islands_name) for n in group_names]
-        outputs.append(self.flavor.as_bigint(exp.Count(this=exp.Star())).as_("value"))
-        return (
+        outputs += [col(n, daily_name).as_(n) for n in group_names]
+        keys += [col(n, daily_name) for n in group_names]
+        active = exp.Sum(this=col("_c", daily_name))
+        outputs.append(self.flavor.as_bigint(active).as_("value"))
+        select = (
             exp.select(*outputs, copy=False)
             .from_(table_ref(spine_name), copy=False)
-            .join(table_ref(islands_name), on=covers, join_type="inner", copy=False)
-            .group_by(*keys, copy=False)
+            .join(table_ref(daily_name), on=upto, join_type="inner", copy=False)
         )
+        if keys:
+            select = select.group_by(*keys, copy=False)
+        return select.having(exp.GT(this=active.copy(), expression=exp.Literal.number(0)), copy=False)
 
     def _spine(self, window: int, tf: Timeframe) -> exp.Expr:
         """One row per bucket: its start and the N-day window ending on its last day in range."""

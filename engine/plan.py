@@ -59,6 +59,7 @@ class SeriesNode:
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     prune: bool = False  # add the partition predicate (set by the pruning rule)
     preaggregate: bool = False  # reduce per (bucket, user) before the user join (preaggregate rule)
+    partition_time: bool = False  # the day partition column stands in for the event time (partitions rule)
 
 
 @dataclass

@@ -346,6 +346,12 @@ class RollupSource(RowSource):
     def local_time(self) -> exp.Expr:
         return self._col(BUCKET)
 
+    def day_time(self) -> exp.Expr:
+        """Day buckets are the rows' own buckets (a day rollup or a day pre-aggregation)."""
+        if self.info.spec.grain == "day":
+            return self._col(BUCKET)
+        return self.c.flavor.truncate("day", self._col(BUCKET))
+
     def prop(self, prop: ResolvedProperty) -> exp.Expr:
         if prop.source == USER_PROPERTY:
             return super().prop(prop)
@@ -486,16 +492,16 @@ class PreAggregatedSource(RollupSource):
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
-        raw.bounds, raw.prune = bounds, self.prune
+        raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
         grain = self.c.tf.grain
         constant = grain == "total" and not self.rolling
         if self.rolling or grain == "day":
-            bucket = self.c.flavor.truncate("day", raw.local_time())
+            bucket = raw.day_time()
         elif constant:
             assert self.tf is not None
             bucket = self.c.flavor.timestamp_literal(ts_text(self.tf.start), False)
         else:
-            bucket = self.c.bucket(raw.local_time())
+            bucket = self.c.source_bucket(raw)
         rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, constant_bucket=constant)
         derived = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
         select = exp.select(*outputs, copy=False)

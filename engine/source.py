@@ -99,6 +99,7 @@ class RowSource:
         self.extra_filters: list[exp.Expr] = []  # outer filters on users (segments)
         self.user_joins: dict[int, str] = {}
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
+        self.partition_time = False  # the day partition column stands in for the event time (rule)
         tables: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
@@ -144,6 +145,16 @@ class RowSource:
         if self.union:
             return self._col("_lt")
         return self._branch_local_time(self.tables[0], alias="e")
+
+    def day_time(self) -> exp.Expr:
+        """The local day of the event as a timestamp at midnight (``truncate('day', local)``); with
+        ``partition_time`` (UTC project, day partitions of format date) the partition column itself,
+        which is cheaper to read and to group by than the converted event time."""
+        if self.partition_time and not self.union:
+            partition = self.tables[0].spec.partition
+            assert partition is not None
+            return exp.cast(exp.column(partition.column, table="e", quoted=True), exp.DataType.Type.TIMESTAMP)
+        return self.c.flavor.truncate("day", self.local_time())
 
     def utc_time(self) -> exp.Expr:
         """The event time as a naive UTC timestamp (orders events unambiguously)."""
@@ -196,11 +207,22 @@ class RowSource:
         flavor = self.c.flavor
         column = flavor.time_for_compare(exp.column(info.spec.event_time, table=alias, quoted=True), info.time_kind)
         out: list[exp.Expr] = []
-        if bounds.start_utc is not None:
-            out.append(exp.GTE(this=column, expression=flavor.timestamp_literal(ts_text(bounds.start_utc), has_tz)))
-        if bounds.end_utc is not None:
-            out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
         partition = info.spec.partition
+        # With day partitions standing in for the event time, whole-day bounds are exactly the
+        # partition predicate: the event-time column need not be read at all.
+        exact = (
+            self.partition_time
+            and partition_predicate
+            and self.prune
+            and all(
+                b is None or b == b.replace(hour=0, minute=0, second=0, microsecond=0)
+                for b in (bounds.start_utc, bounds.end_utc)
+            )
+        )
+        if bounds.start_utc is not None and not exact:
+            out.append(exp.GTE(this=column, expression=flavor.timestamp_literal(ts_text(bounds.start_utc), has_tz)))
+        if bounds.end_utc is not None and not exact:
+            out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
         if partition is not None and self.prune and partition_predicate:
             from .partitions import partition_filter
 

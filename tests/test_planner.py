@@ -216,6 +216,42 @@ def test_partition_rule(generated: Dataset) -> None:
     project.close()
 
 
+PARTITION_TIME = {
+    "daily unique users": q([{"event": "any", "measure": "unique_users"}], time_grain="day"),
+    "weekly events by platform": q([{"event": "page_view"}], breakdown=["platform"]),
+    "wau (look-back)": q([{"event": "any", "measure": "wau"}], time_grain="day"),
+    "mau by country, top 2 (reduced per user first)": q(
+        [{"event": "any", "measure": "mau"}], time_grain="week", breakdown=["country"], breakdown_limit=2
+    ),
+    "hourly (the partition cannot stand in)": {
+        "series": [{"event": "page_view"}],
+        "date_range": {"from": "2025-02-01", "to": "2025-02-03"},
+        "time_grain": "hour",
+    },
+    "a range that is not whole days": {
+        "series": [{"event": "page_view", "measure": "unique_users"}],
+        "date_range": {"from": "2025-02-01T06:00:00", "to": "2025-02-10T18:30:00"},
+        "time_grain": "day",
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(PARTITION_TIME))
+def test_partition_column_stands_in_for_event_time(generated: Dataset, name: str) -> None:
+    query = PARTITION_TIME[name]
+    project = partitioned_project(generated)
+    compiled = compile_query(project, query, dialect="duckdb")
+    assert compiled.plan is not None and all(n.partition_time for n in compiled.plan.nodes)
+    by_partition = 'CAST("e"."event_date" AS TIMESTAMP)' in compiled.sql
+    assert by_partition == (query["time_grain"] != "hour")  # day and coarser buckets come from it
+    whole_days = "T" not in str(query["date_range"]["from"])
+    assert ('"e"."event_time" >=' in compiled.sql) == (not whole_days)  # exact partition predicate
+    expected = generated.expected(query)
+    assert_same(segwise.run(query, project), expected, query, "UTC")
+    assert_same(segwise.run(query, project, disabled_rules=("partitions",)), expected, query, "UTC")
+    project.close()
+
+
 def test_logical_plan_shape(generated: Dataset) -> None:
     project = generated.project()
     query = q(
