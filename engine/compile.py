@@ -129,6 +129,7 @@ class QueryCompiler:
         self.preaggregate = preaggregate
         self.disabled_rules = disabled_rules
         self.logical: LogicalPlan = LogicalPlan([])
+        self._materialized: dict[str, str] = {}  # rows' SQL -> the CTE holding them
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -407,7 +408,8 @@ class QueryCompiler:
         self.ctes.append(("_rank", select))
 
     def _materialize(self, plan: SeriesPlan) -> str:
-        """Put the plan's matching rows in a CTE ``s<i>`` (user, bucket, groups, value)."""
+        """Put the plan's matching rows in a CTE ``s<i>`` (user, bucket, groups, value); series
+        whose rows are the same (same filters, range and value) share one CTE, so one scan."""
         if plan.materialized is None:
             name = f"s{plan.index}"
             outputs: list[exp.Expr] = [plan.source.user().as_("_u")]
@@ -416,9 +418,14 @@ class QueryCompiler:
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
             if plan.rollup is not None:
-                outputs += [column.as_(f"_r{name}") for name, column in plan.rollup.items()]
-            self.ctes.append((name, plan.source.select(outputs)))
-            plan.materialized = name
+                outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items()]
+            body = plan.source.select(outputs)
+            signature = body.sql()
+            if signature in self._materialized:
+                plan.materialized = self._materialized[signature]
+            else:
+                self.ctes.append((name, body))
+                self._materialized[signature] = plan.materialized = name
         return plan.materialized
 
     def _rollup_of(self, plan: SeriesPlan, rows: str) -> RollupColumns | None:
