@@ -176,8 +176,10 @@ def _operators(compiler: QueryCompiler, series: Series, measure: Measure, tf: Ti
         ops.append(Operator("TopN", f"top {query.breakdown_limit} groups by the first series, the rest -> Other"))
     if measure.is_rolling:
         ops.append(Operator("PreAggregate", "DISTINCT (user, day[, groups]) over range + look-back"))
-        ops.append(Operator("Islands", f"runs of days within {measure.window_days} days per user -> islands"))
-        ops.append(Operator("Aggregate", f"islands covering each bucket's last day, by {keys}"))
+        ops.append(
+            Operator("Intervals", f"[day, min(next active day, day + {measure.window_days})) per user: +1/-1 edges")
+        )
+        ops.append(Operator("Aggregate", f"edges summed up to each bucket's last day, by {keys}"))
     elif measure.is_per_user or measure.kind == "frequency":
         ops.append(Operator("PreAggregate", f"per (user, {keys})"))
         ops.append(Operator("Aggregate", f"{measure} across users, by {keys}"))

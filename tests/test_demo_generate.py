@@ -109,9 +109,7 @@ def test_duckdb_file_has_the_contract_types(tmp_path: Path) -> None:
     assert isinstance(info, DemoInfo)
     with duckdb.connect(str(path), read_only=True) as db:
         types = dict(
-            db.execute(
-                "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
-            ).fetchall()
+            db.execute("SELECT table_name || '.' || column_name, data_type FROM information_schema.columns").fetchall()
         )
         counts = db.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM events),"
@@ -208,8 +206,7 @@ def test_cities_belong_to_one_country() -> None:
 def test_signups_spread_over_the_period_and_before_it(con: duckdb.DuckDBPyConnection) -> None:
     (first, last, before), *_ = rows(
         con,
-        "SELECT min(signup_time), max(signup_time),"
-        " count(*) FILTER (signup_time < DATE '2025-01-01') FROM users",
+        "SELECT min(signup_time), max(signup_time), count(*) FILTER (signup_time < DATE '2025-01-01') FROM users",
     )
     assert first >= datetime(2025, 1, 1) - timedelta(days=60)
     assert last < datetime.combine(END, datetime.min.time())
@@ -237,8 +234,7 @@ def test_events_lie_in_the_range_sorted_and_dated(tables: tuple[pa.Table, pa.Tab
 def test_every_event_is_after_its_users_signup(con: duckdb.DuckDBPyConnection) -> None:
     assert rows(
         con,
-        "SELECT count(*) FROM events e JOIN users u USING (user_id)"
-        " WHERE e.event_time < u.signup_time",
+        "SELECT count(*) FROM events e JOIN users u USING (user_id) WHERE e.event_time < u.signup_time",
     ) == [(0,)]
     assert rows(con, "SELECT count(*) FROM events ANTI JOIN users USING (user_id)") == [(0,)]
 
@@ -260,18 +256,11 @@ def test_one_signup_per_user_who_signed_up_in_range(con: duckdb.DuckDBPyConnecti
 
 
 @pytest.mark.parametrize("column", sorted(ONLY_ON))
-def test_columns_are_null_where_they_do_not_apply(
-    con: duckdb.DuckDBPyConnection, column: str
-) -> None:
+def test_columns_are_null_where_they_do_not_apply(con: duckdb.DuckDBPyConnection, column: str) -> None:
     allowed, required = ONLY_ON[column]
-    carrying = {
-        r[0]
-        for r in rows(con, f"SELECT DISTINCT event_name FROM events WHERE {column} IS NOT NULL")
-    }
+    carrying = {r[0] for r in rows(con, f"SELECT DISTINCT event_name FROM events WHERE {column} IS NOT NULL")}
     assert carrying <= allowed
-    missing = {
-        r[0] for r in rows(con, f"SELECT DISTINCT event_name FROM events WHERE {column} IS NULL")
-    }
+    missing = {r[0] for r in rows(con, f"SELECT DISTINCT event_name FROM events WHERE {column} IS NULL")}
     assert not missing & required
 
 
@@ -279,10 +268,7 @@ def test_page_view_details(con: duckdb.DuckDBPyConnection) -> None:
     urls = {r[0] for r in rows(con, "SELECT DISTINCT url FROM events WHERE url IS NOT NULL")}
     assert "/" in urls and "/pricing" in urls
     assert all(u.startswith("/") for u in urls)
-    campaigns = {
-        r[0]
-        for r in rows(con, "SELECT DISTINCT campaign FROM events WHERE event_name = 'page_view'")
-    }
+    campaigns = {r[0] for r in rows(con, "SELECT DISTINCT campaign FROM events WHERE event_name = 'page_view'")}
     assert None in campaigns
     assert campaigns - {None} <= {
         "spring_sale",
@@ -296,9 +282,7 @@ def test_page_view_details(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT avg((campaign IS NULL)::int) FROM events WHERE event_name = 'page_view'",
     )[0]
     assert 0.2 < organic < 0.65
-    assert rows(
-        con, "SELECT count(*) > 0 FROM events WHERE referrer IS NULL AND event_name = 'page_view'"
-    ) == [(True,)]
+    assert rows(con, "SELECT count(*) > 0 FROM events WHERE referrer IS NULL AND event_name = 'page_view'") == [(True,)]
 
 
 def test_revenue_is_positive_cents(con: duckdb.DuckDBPyConnection) -> None:
@@ -362,13 +346,10 @@ def test_push_opens_follow_sends(con: duckdb.DuckDBPyConnection) -> None:
     assert bad == []
     sent, opened = rows(
         con,
-        "SELECT count(*) FILTER (event_name = 'push_sent'),"
-        " count(*) FILTER (event_name = 'push_opened') FROM events",
+        "SELECT count(*) FILTER (event_name = 'push_sent'), count(*) FILTER (event_name = 'push_opened') FROM events",
     )[0]
     assert 0 < opened < sent
-    kinds = rows(
-        con, "SELECT DISTINCT notification_type FROM events WHERE notification_type IS NOT NULL"
-    )
+    kinds = rows(con, "SELECT DISTINCT notification_type FROM events WHERE notification_type IS NOT NULL")
     assert {k for (k,) in kinds} <= {"promo", "reminder", "digest"}
 
 
@@ -376,8 +357,7 @@ def test_sessions_belong_to_one_user(con: duckdb.DuckDBPyConnection) -> None:
     assert (
         rows(
             con,
-            "SELECT session_id FROM events WHERE session_id IS NOT NULL"
-            " GROUP BY 1 HAVING count(DISTINCT user_id) > 1",
+            "SELECT session_id FROM events WHERE session_id IS NOT NULL GROUP BY 1 HAVING count(DISTINCT user_id) > 1",
         )
         == []
     )

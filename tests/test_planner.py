@@ -272,7 +272,7 @@ def test_logical_plan_shape(generated: Dataset) -> None:
     plan = compiled.plan
     assert plan is not None
     kinds = [[op.kind for op in node.operators] for node in plan.nodes]
-    assert kinds[0] == ["TopN", "PreAggregate", "Islands", "Aggregate"]
+    assert kinds[0] == ["TopN", "PreAggregate", "Intervals", "Aggregate"]
     assert kinds[1] == ["Join", "TopN", "PreAggregate", "Aggregate"]
     assert kinds[2] == ["Window", "TopN", "Aggregate"]
     assert plan.nodes[1].scan.outer_filters == ["country is_not_null"]
