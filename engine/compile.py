@@ -219,6 +219,18 @@ class QueryCompiler:
 
     # -- series plans -------------------------------------------------------------------------------
 
+    def _users_unique(self) -> bool:
+        """After a per-user reduction, is each user on at most one row of each output group? Yes
+        without top-N; with top-N only when every breakdown is a property of the user (then a
+        user is in one group, and so in Other at most once)."""
+        if not self.query.breakdown or self.query.breakdown_limit is None:
+            return True
+        return all(
+            name == SEGMENT_BREAKDOWN
+            or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == "user")
+            for name in self.query.breakdown
+        )
+
     def _where(self, index: int) -> str:
         series = self.query.series[index]
         return f"series[{index}] (label {series.label or self.query.labels[index]})"
@@ -245,6 +257,10 @@ class QueryCompiler:
         if isinstance(source, RollupSource):
             source.measure_prop = measure.prop
             plan.rollup = source.columns()
+            if isinstance(source, PreAggregatedSource) and not measure.is_rolling and self._users_unique():
+                # reduced per (bucket, groups, user) and joined to one row per user: each user is
+                # on at most one row of an output group, so counting users needs no DISTINCT
+                plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
         if measure.prop is not None:
             prop = source.resolve(measure.prop, f"{where} > measure")
             if prop.kind not in NUMERIC:
@@ -358,10 +374,11 @@ class QueryCompiler:
         kind = measure.kind
         if kind == "events":
             return self.flavor.as_bigint(exp.Sum(this=r.events))
+        counted: exp.Expr = exp.Count(this=user) if r.users_unique else exp.Count(this=exp.Distinct(expressions=[user]))
         if kind in ("unique_users", "active_users", "frequency") or measure.is_per_user:
-            return self.flavor.as_bigint(exp.Count(this=exp.Distinct(expressions=[user])))
+            return self.flavor.as_bigint(counted)
         if kind == "events_per_user":
-            users = exp.Nullif(this=exp.Count(this=exp.Distinct(expressions=[user])), expression=exp.Literal.number(0))
+            users = exp.Nullif(this=counted, expression=exp.Literal.number(0))
             return exp.Div(this=self.flavor.as_double(exp.Sum(this=r.events)), expression=users)
         if kind == "sum" and r.sum is not None:
             return self.flavor.as_double(exp.Sum(this=r.sum))
@@ -489,8 +506,15 @@ class QueryCompiler:
             if identical:
                 outputs.append(self.aggregate(plan.measure, user.copy(), plan.value).as_(f"_v{i}"))
                 continue
-            condition = and_all(plan.source._branch_filters(info, "e", plan.source.bounds, partition_predicate=False))
-            assert condition is not None
+            same_range = plan.source.bounds == hull  # the shared WHERE already applies this range
+            condition = (
+                and_all(
+                    plan.source._branch_filters(
+                        info, "e", plan.source.bounds, partition_predicate=False, time=not same_range
+                    )
+                )
+                or exp.true()
+            )
 
             def when(value: exp.Expr, condition: exp.Expr = condition) -> exp.Case:
                 return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])

@@ -308,9 +308,10 @@ class RollupColumns:
     count: exp.Expr | None = None
     min: exp.Expr | None = None
     max: exp.Expr | None = None
+    users_unique: bool = False  # each user is on at most one row per output group (count without DISTINCT)
 
     def items(self) -> list[tuple[str, exp.Expr]]:
-        return [(k, v) for k, v in vars(self).items() if v is not None]
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, exp.Expr)]
 
     @classmethod
     def of(cls, table: str, names: list[str]) -> RollupColumns:

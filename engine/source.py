@@ -267,10 +267,16 @@ class RowSource:
         return not any(self._uses_user_props(m.where) for m in self.members)
 
     def _branch_filters(
-        self, info: EventTableInfo, alias: str, bounds: TimeBounds, partition_predicate: bool = True
+        self,
+        info: EventTableInfo,
+        alias: str,
+        bounds: TimeBounds,
+        partition_predicate: bool = True,
+        time: bool = True,
     ) -> list[exp.Expr]:
-        """Filters one table can apply on its own raw columns (pushed into its scan)."""
-        filters = self._time_filter(info, alias, bounds, partition_predicate)
+        """Filters one table can apply on its own raw columns (pushed into its scan); ``time``:
+        include the time range (a shared scan whose WHERE already has this exact range does not)."""
+        filters = self._time_filter(info, alias, bounds, partition_predicate) if time else []
         if self._members_pushable():
             member = self._member_filter(info, alias)
             if member is not None:

@@ -89,6 +89,14 @@ REDUCIBLE = {
     "per-user average, top 3": q(
         [{"event": "page_view", "measure": "user_avg:events"}], breakdown=["country"], breakdown_limit=3
     ),
+    "unique users by country, top 3 (a user is in one group)": q(
+        [{"event": "any", "measure": "unique_users"}], time_grain="total", breakdown=["country"], breakdown_limit=3
+    ),
+    "unique users by campaign, top 2 (a user is in several)": q(
+        [{"event": "page_view", "measure": "unique_users"}, {"event": "page_view", "measure": "events"}],
+        breakdown=["campaign"],
+        breakdown_limit=2,
+    ),
     "frequency by country": q(
         [{"event": "page_view", "measure": "frequency"}], time_grain="total", breakdown=["country"]
     ),

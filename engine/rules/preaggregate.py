@@ -1,6 +1,8 @@
-"""Rule 3: reduce events per user before joining the user table, when that is cheaper.
+"""Rule 3: reduce events per user before joining the user table or ranking top-N groups, when
+that is cheaper.
 
-A series that breaks down or filters by a user property joins the user table. Joined naively,
+A series that breaks down or filters by a user property joins the user table; a top-N series
+reads its rows twice (to rank the groups, then to aggregate). Joined naively,
 every matching event is looked up; reduced first to one row per (bucket, event dimensions, user)
 with partial aggregates (count, sum, count of values, min, max: the shape of a rollup), the join
 and the final aggregate see one row per user and bucket. Exact for ``events``, ``unique_users``,
@@ -52,7 +54,7 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         return False
     if node.measure.custom is not None or node.measure.kind not in REDUCIBLE:
         return False
-    if not any(op.kind == "Join" for op in node.operators):
+    if not any(op.kind in ("Join", "TopN") for op in node.operators):
         return False
     inside = [c.property for m in node.series.members for c in m.where]
     return not any(catalog.resolve(name, "plan").source == USER_PROPERTY for name in inside)
@@ -74,6 +76,8 @@ def apply(plan: LogicalPlan, context: Context) -> None:
         reduced = min(matched, float(users * buckets))
         # A distinct count (unique users, rolling, per user) costs about twice a plain aggregate.
         weight = 1 + (2 if node.measure.kind in DISTINCT else 0)
+        # Top-N reads the rows twice (the ranking and the final aggregate).
+        weight *= 2 if any(op.kind == "TopN" for op in node.operators) else 1
         joined = costs.agg_row * matched * weight  # the join probe and the final aggregate, per event
         reduced_cost = costs.agg_row * (matched + reduced * weight)  # the reduction, then the same per row
         take = context.preaggregate == "always" or (context.preaggregate == "auto" and reduced_cost < joined)
