@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import segwise
+from benchmarks.common import same, timed
 from segwise.calibrate import calibrate
 from segwise.demo.generate import generate_tables
 from segwise.execute import compile_query
@@ -56,25 +54,6 @@ QUERIES: dict[str, dict[str, Any]] = {
         "time_grain": "week",
     },
 }
-
-
-def timed(fn: Any, repeat: int) -> tuple[float, Any]:
-    result = fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples), result
-
-
-def same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
-    return len(a) == len(b) and all(
-        all(
-            math.isclose(x[k], y[k], rel_tol=1e-9, abs_tol=1e-9) if isinstance(y[k], float) else x[k] == y[k] for k in y
-        )
-        for x, y in zip(a, b, strict=True)
-    )
 
 
 def main() -> None:

@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import statistics
-import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import segwise
+from benchmarks.common import same, timed
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import write_duckdb
 from segwise.execute import compile_query
@@ -46,30 +43,6 @@ ROLLUPS = [
     },
     {"name": "hourly", "table": "rollups.hourly", "grain": "hour", "dimensions": ["event"]},
 ]
-
-
-def same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b, strict=True):
-        for key in y:
-            u, v = x.get(key), y[key]
-            if isinstance(v, float) and isinstance(u, float):
-                if not (math.isclose(u, v, rel_tol=1e-9, abs_tol=1e-9) or (math.isnan(u) and math.isnan(v))):
-                    return False
-            elif u != v:
-                return False
-    return True
-
-
-def timed(fn: Any, repeat: int) -> tuple[float, Any]:
-    result = fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples), result
 
 
 def main() -> None:

@@ -414,7 +414,11 @@ class RollupSource(RowSource):
         union = parts[0]
         for part in parts[1:]:
             union = exp.union(union, part, distinct=False, copy=False)
-        derived = exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
+        return self._over(union, outputs, outer, distinct)
+
+    def _over(self, rows: exp.Expr, outputs: list[exp.Expr], outer: list[exp.Expr], distinct: bool) -> exp.Select:
+        """``SELECT outputs FROM (rows) AS e`` with the user joins and the outer filters."""
+        derived = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
@@ -504,13 +508,7 @@ class PreAggregatedSource(RollupSource):
         else:
             bucket = self.c.source_bucket(raw)
         rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, constant_bucket=constant)
-        derived = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
-        select = exp.select(*outputs, copy=False)
-        if distinct:
-            select = select.distinct(copy=False)
-        select = self._joins(select.from_(derived, copy=False))
-        condition = and_all(outer)
-        return select.where(condition, copy=False) if condition is not None else select
+        return self._over(rows, outputs, outer, distinct)
 
 
 def preaggregation(node: SeriesNode, catalog: Catalog, breakdown: list[str]) -> RollupInfo:

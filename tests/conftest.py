@@ -487,3 +487,19 @@ def multi(backend: str, tmp_path_factory: pytest.TempPathFactory):
     dataset = MultiTableDataset("multi", backend, url, events, users, "event_name", tables=tables, specs=specs)
     yield dataset
     dataset.close()
+
+
+def partitioned_project(dataset: Dataset, **extra: Any) -> segwise.Project:
+    """The dataset's events and users with ``event_date`` declared as a day/date partition."""
+    return segwise.Project(
+        warehouse=dataset.url,
+        event_tables=[
+            {
+                "table": "events",
+                "event_name": "event_name",
+                "partition": {"column": "event_date", "granularity": "day", "format": "date"},
+            }
+        ],
+        user_tables=[{"table": "users"}],
+        **extra,
+    )

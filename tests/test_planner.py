@@ -16,7 +16,7 @@ from segwise.cli import main
 from segwise.cost import Coefficients, load_coefficients
 from segwise.execute import compile_query
 
-from .conftest import Dataset, _load, assert_same, generated_tables
+from .conftest import Dataset, _load, assert_same, generated_tables, partitioned_project
 
 NOW = "2025-02-27T15:30:00"
 
@@ -133,21 +133,6 @@ def test_reduce_rule_by_cost(generated: Dataset) -> None:
     assert summed.plan is not None and not summed.plan.nodes[0].preaggregate
     off = compile_query(project, REDUCIBLE["unique users by country"], disabled_rules=("preaggregate",))
     assert off.plan is not None and "preaggregate" not in off.plan.rules
-
-
-def partitioned_project(dataset: Dataset, **extra: Any) -> segwise.Project:
-    return segwise.Project(
-        warehouse=dataset.url,
-        event_tables=[
-            {
-                "table": "events",
-                "event_name": "event_name",
-                "partition": {"column": "event_date", "granularity": "day", "format": "date"},
-            }
-        ],
-        user_tables=[{"table": "users"}],
-        **extra,
-    )
 
 
 @pytest.mark.parametrize("name", list(SHAREABLE))

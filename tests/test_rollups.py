@@ -19,7 +19,7 @@ from segwise.execute import compile_query
 from segwise.guard import RefusedStatement, check_write
 from segwise.rollup_build import build
 
-from .conftest import Dataset, _load, assert_same, generated_tables
+from .conftest import Dataset, _load, assert_same, generated_tables, partitioned_project
 
 ENGINES = ["duckdb", "postgresql"]
 NOW = "2025-02-27T15:30:00"  # mid-day: every relative range has raw edges around the rollup's days
@@ -51,18 +51,7 @@ def rolled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 def make_project(dataset: Dataset, rollups: list[dict[str, Any]] | None = None) -> segwise.Project:
-    return segwise.Project(
-        warehouse=dataset.url,
-        event_tables=[
-            {
-                "table": "events",
-                "event_name": "event_name",
-                "partition": {"column": "event_date", "granularity": "day", "format": "date"},
-            }
-        ],
-        user_tables=[{"table": "users"}],
-        rollups=ROLLUPS if rollups is None else rollups,
-    )
+    return partitioned_project(dataset, rollups=ROLLUPS if rollups is None else rollups)
 
 
 def q(series: list[dict[str, Any]], **rest: Any) -> dict[str, Any]:
