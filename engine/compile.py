@@ -411,9 +411,10 @@ class QueryCompiler:
     def _rank_cte(self, first: SeriesPlan) -> None:
         rows = self._materialize(first)
         groups = [exp.column(f"_g{j}", table=rows) for j in range(len(self.query.breakdown))]
-        agg = self.aggregate(
-            first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), self._rollup_of(first, rows)
-        )
+        rollup = self._rollup_of(first, rows)
+        if rollup is not None and self.tf.grain != "total":  # ranked over all buckets: a user recurs
+            rollup = dataclasses.replace(rollup, users_unique=False)
+        agg = self.aggregate(first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), rollup)
         order = [exp.Ordered(this=agg, desc=True, nulls_first=False)]
         order += [exp.Ordered(this=self.flavor.text_sort_key(g), nulls_first=False) for g in groups]
         rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
@@ -449,7 +450,7 @@ class QueryCompiler:
         """The plan's rollup columns as materialized in CTE ``rows``."""
         if plan.rollup is None:
             return None
-        return RollupColumns.of(rows, [name for name, _ in plan.rollup.items()])
+        return plan.rollup.materialized(rows)
 
     def _mapped(self, groups: list[exp.Expr]) -> list[exp.Expr]:
         """``CASE WHEN _rank._rank <= N THEN g ELSE 'Other' END`` for each breakdown column."""

@@ -313,9 +313,17 @@ class RollupColumns:
     def items(self) -> list[tuple[str, exp.Expr]]:
         return [(k, v) for k, v in vars(self).items() if isinstance(v, exp.Expr)]
 
-    @classmethod
-    def of(cls, table: str, names: list[str]) -> RollupColumns:
-        return cls(**{k: exp.column(f"_r{k}", table=table) for k in names})
+    def materialized(self, table: str) -> RollupColumns:
+        """The same columns as a CTE ``table`` holds them (``_r<kind>``)."""
+        columns = {k: exp.column(f"_r{k}", table=table) for k, _ in self.items()}
+        return RollupColumns(
+            events=columns["events"],
+            sum=columns.get("sum"),
+            count=columns.get("count"),
+            min=columns.get("min"),
+            max=columns.get("max"),
+            users_unique=self.users_unique,
+        )
 
 
 # -- row source ----------------------------------------------------------------------------------------
