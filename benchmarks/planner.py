@@ -747,15 +747,14 @@ class PostgresTarget:
         self.events = self.scalar("SELECT count(*) FROM events")
 
     def scalar(self, sql: str) -> Any:
-        self.cur.execute(sql)
-        return self.cur.fetch_arrow_table().column(0)[0].as_py()
+        return self.execute(sql).column(0)[0].as_py()
 
     def execute(self, sql: str) -> pa.Table:
         try:
             self.cur.execute(sql)
             return self.cur.fetch_arrow_table()
         except Exception as exc:
-            if "statement timeout" in str(exc) or "canceling statement" in str(exc):
+            if "statement timeout" in str(exc) or "canceling statement" in str(exc) or "CANCELLED" in str(exc):
                 self.cur = self.con.cursor()
                 raise Timeout(f"over {self.timeout:.0f} s") from exc
             raise
@@ -968,6 +967,7 @@ def run(
     slow: float,
     only: list[str] | None = None,
     pg_sizes: list[str] | None = None,
+    layouts: list[str] | None = None,
     log: Callable[[str], None] = print,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
@@ -988,6 +988,7 @@ def run(
             "duckdb": duckdb.__version__,
         },
         "postgres_settings": PG_SETTINGS,
+        "segwise_commit": _git_head(),
         "results": [],
     }
     started = time.perf_counter()
@@ -1011,7 +1012,7 @@ def run(
                         cur.execute("SELECT version()")
                         report["machine"]["postgresql"] = cur.fetch_arrow_table().column(0)[0].as_py()
                 schemas = load_postgres(dsn, size, {lay: duckdb_path(size, lay) for lay in LAYOUTS}, log)
-            for layout in LAYOUTS:
+            for layout in layouts or LAYOUTS:
                 log(f"{engine} {size} {layout}")
                 if engine == "duckdb":
                     target: Any = DuckDBTarget(duckdb_path(size, layout), timeout)
@@ -1033,6 +1034,19 @@ def run(
                     for schema in schemas.values():
                         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     return report
+
+
+def _git_head() -> str:
+    """The repository's HEAD, with ``+dirty`` when engine/ has uncommitted changes (what was measured)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "engine"], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 # -- the report -----------------------------------------------------------------------------------------
@@ -1083,6 +1097,8 @@ def markdown(
             continue
         lines.append(f"#### {entry['engine']}, {entry['events']:,} events, {entry['layout']}")
         lines.append("")
+        if entry.get("partial"):
+            lines += [f"Partial: {entry['partial']}.", ""]
         full = key == detail
         head = "| query | segwise ms | hand ms | naive ms | segwise/hand | segwise/naive |"
         rule = "|---|---:|---:|---:|---:|---:|"
@@ -1181,6 +1197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1m,10m,50m")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--pg-sizes", default=None, help="sizes to run on PostgreSQL (default: all of --sizes)")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS))
     parser.add_argument("--queries", default=None, help="comma-separated subset of query names")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per statement before it is cancelled")
@@ -1213,6 +1230,7 @@ def main(argv: list[str] | None = None) -> None:
         args.slow,
         only=split(args.queries),
         pg_sizes=split(args.pg_sizes),
+        layouts=split(args.layouts),
         log=log,
         on_progress=save,
     )
