@@ -41,6 +41,16 @@ if TYPE_CHECKING:
     from .project import Project
 
 OTHER = "Other"
+# The rollup-shaped columns each measure reads (unique users read none: only the user id).
+ROLLUP_INPUTS = {
+    "unique_users": (),
+    "active_users": (),
+    "sum": ("sum",),
+    "avg": ("sum", "count"),
+    "min": ("min",),
+    "max": ("max",),
+    "user_sum": ("sum",),
+}
 EVENT_BREAKDOWN = "event"
 SEGMENT_BREAKDOWN = "segment"
 PREVIOUS_SUFFIX = " (previous)"
@@ -336,8 +346,10 @@ class QueryCompiler:
     def source_bucket(self, source: RowSource) -> exp.Expr:
         """The bucket of a source's rows: from its day when the grain is a day or coarser (the
         partition column can stand in for the event time then), else from its local time."""
-        if self.tf.grain in ("day", "week", "month", "quarter", "year"):
-            return self.bucket(source.day_time())
+        day_rows = source.partition_time or isinstance(source, RollupSource)
+        if day_rows and self.tf.grain in ("day", "week", "month", "quarter", "year"):
+            day = source.day_time()
+            return day if self.tf.grain == "day" else self.bucket(day)
         return self.bucket(source.local_time())
 
     def bucket(self, local: exp.Expr) -> exp.Expr:
@@ -436,7 +448,8 @@ class QueryCompiler:
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
             if plan.rollup is not None:
-                outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items()]
+                needed = ROLLUP_INPUTS.get(plan.measure.kind, ("events",))
+                outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
             body = plan.source.select(outputs)
             signature = body.sql()
             if signature in self._materialized:
@@ -460,13 +473,25 @@ class QueryCompiler:
         return [exp.Case(ifs=[exp.If(this=keep.copy(), true=g)], default=exp.Literal.string(OTHER)) for g in groups]
 
     def _rank_join(self, rows: str) -> exp.Join:
-        on = and_all(
-            [
-                self.flavor.null_safe_eq(exp.column(f"_g{j}", table=rows), exp.column(f"_g{j}", table="_rank"))
-                for j in range(len(self.query.breakdown))
-            ]
-        )
-        return exp.Join(this=table_ref("_rank"), on=on, side="LEFT")
+        """Rows to their group's rank, null groups included, as plain equalities an engine can hash
+        (``IS NOT DISTINCT FROM`` makes PostgreSQL loop over every row x group). Groups are text:
+        ``COALESCE(a, '') = COALESCE(b, '') AND (a IS NULL) = (b IS NULL)``."""
+        parts: list[exp.Expr] = []
+        for j in range(len(self.query.breakdown)):
+            mine, ranked = exp.column(f"_g{j}", table=rows), exp.column(f"_g{j}", table="_rank")
+            parts.append(
+                exp.EQ(
+                    this=exp.Coalesce(this=mine, expressions=[exp.Literal.string("")]),
+                    expression=exp.Coalesce(this=ranked, expressions=[exp.Literal.string("")]),
+                )
+            )
+            parts.append(
+                exp.EQ(
+                    this=exp.paren(exp.Is(this=mine.copy(), expression=exp.Null()), copy=False),
+                    expression=exp.paren(exp.Is(this=ranked.copy(), expression=exp.Null()), copy=False),
+                )
+            )
+        return exp.Join(this=table_ref("_rank"), on=and_all(parts), side="LEFT")
 
     # -- scan sharing ---------------------------------------------------------------------------------
 

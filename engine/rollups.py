@@ -314,7 +314,8 @@ class RollupColumns:
         return [(k, v) for k, v in vars(self).items() if isinstance(v, exp.Expr)]
 
     def materialized(self, table: str) -> RollupColumns:
-        """The same columns as a CTE ``table`` holds them (``_r<kind>``)."""
+        """The same columns as a CTE ``table`` holds them (``_r<kind>``; the compiler materializes
+        only those its measure reads)."""
         columns = {k: exp.column(f"_r{k}", table=table) for k, _ in self.items()}
         return RollupColumns(
             events=columns["events"],

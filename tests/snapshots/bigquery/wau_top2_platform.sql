@@ -34,39 +34,43 @@ WITH s0 AS (
     CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END AS _g0
   FROM draw0
   LEFT JOIN _rank
-    ON draw0._g0 IS NOT DISTINCT FROM _rank._g0
-), f0 AS (
+    ON COALESCE(draw0._g0, '') = COALESCE(_rank._g0, '')
+    AND (
+      draw0._g0 IS NULL
+    ) = (
+      _rank._g0 IS NULL
+    )
+), iv0 AS (
   SELECT
-    d0._u AS _u,
     d0._g0 AS _g0,
-    d0._d AS _d,
-    CASE
-      WHEN LAG(d0._d) OVER (PARTITION BY d0._u, d0._g0 ORDER BY d0._d NULLS LAST) >= DATETIME_ADD(d0._d, INTERVAL -7 DAY)
-      THEN 0
-      ELSE 1
-    END AS _new
+    d0._d AS _s,
+    LAG(d0._d) OVER (PARTITION BY d0._u, d0._g0 ORDER BY d0._d DESC) AS _nx
   FROM d0
-), k0 AS (
+), dl0 AS (
   SELECT
-    f0._u AS _u,
-    f0._g0 AS _g0,
-    f0._d AS _d,
-    SUM(f0._new) OVER (
-      PARTITION BY f0._u, f0._g0
-      ORDER BY f0._d
-      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS _island
-  FROM f0
-), r0 AS (
+    iv0._g0 AS _g0,
+    iv0._s AS _day,
+    1 AS _c
+  FROM iv0
+  UNION ALL
   SELECT
-    k0._g0 AS _g0,
-    MIN(k0._d) AS _lo,
-    DATETIME_ADD(MAX(k0._d), INTERVAL 6 DAY) AS _hi
-  FROM k0
+    iv0._g0 AS _g0,
+    CASE
+      WHEN iv0._nx > iv0._s AND iv0._nx < DATETIME_ADD(iv0._s, INTERVAL 7 DAY)
+      THEN iv0._nx
+      ELSE DATETIME_ADD(iv0._s, INTERVAL 7 DAY)
+    END AS _day,
+    -1 AS _c
+  FROM iv0
+), dd0 AS (
+  SELECT
+    dl0._g0 AS _g0,
+    dl0._day AS _day,
+    SUM(dl0._c) AS _c
+  FROM dl0
   GROUP BY
-    k0._u,
-    k0._g0,
-    k0._island
+    dl0._g0,
+    dl0._day
 ), spine0 AS (
   SELECT
     *
@@ -91,11 +95,13 @@ WITH s0 AS (
 SELECT
   'A' AS series,
   spine0._b AS bucket,
-  r0._g0 AS _g0,
-  CAST(COUNT(*) AS INT64) AS value
+  dd0._g0 AS _g0,
+  CAST(SUM(dd0._c) AS INT64) AS value
 FROM spine0
-INNER JOIN r0
-  ON r0._lo <= spine0._hi AND r0._hi >= spine0._hi
+INNER JOIN dd0
+  ON dd0._day <= spine0._hi
 GROUP BY
   spine0._b,
-  r0._g0
+  dd0._g0
+HAVING
+  SUM(dd0._c) > 0

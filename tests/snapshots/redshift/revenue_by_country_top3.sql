@@ -26,10 +26,11 @@ SELECT
   CAST(SUM(s0._v) AS DOUBLE PRECISION) AS value
 FROM s0
 LEFT JOIN _rank
-  ON (
-    s0._g0 = _rank._g0 OR (
-      s0._g0 IS NULL AND _rank._g0 IS NULL
-    )
+  ON COALESCE(s0._g0, '') = COALESCE(_rank._g0, '')
+  AND (
+    s0._g0 IS NULL
+  ) = (
+    _rank._g0 IS NULL
   )
 GROUP BY
   s0._b,

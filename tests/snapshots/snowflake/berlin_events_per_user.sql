@@ -10,30 +10,32 @@ WITH d1 AS (
       AND "E"."EVENT_NAME" = 'page_view'
     )
     AND NOT "E"."USER_ID" IS NULL
-), f1 AS (
+), iv1 AS (
   SELECT
-    d1._u AS _u,
-    d1._d AS _d,
-    CASE
-      WHEN LAG(d1._d) OVER (PARTITION BY d1._u ORDER BY d1._d) >= DATEADD(DAY, -1, d1._d)
-      THEN 0
-      ELSE 1
-    END AS _new
+    d1._d AS _s,
+    LAG(d1._d) OVER (PARTITION BY d1._u ORDER BY d1._d DESC NULLS LAST) AS _nx
   FROM d1
-), k1 AS (
+), dl1 AS (
   SELECT
-    f1._u AS _u,
-    f1._d AS _d,
-    SUM(f1._new) OVER (PARTITION BY f1._u ORDER BY f1._d ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _island
-  FROM f1
-), r1 AS (
+    iv1._s AS _day,
+    1 AS _c
+  FROM iv1
+  UNION ALL
   SELECT
-    MIN(k1._d) AS _lo,
-    DATEADD(DAY, 0, MAX(k1._d)) AS _hi
-  FROM k1
+    CASE
+      WHEN iv1._nx > iv1._s AND iv1._nx < DATEADD(DAY, 1, iv1._s)
+      THEN iv1._nx
+      ELSE DATEADD(DAY, 1, iv1._s)
+    END AS _day,
+    -1 AS _c
+  FROM iv1
+), dd1 AS (
+  SELECT
+    dl1._day AS _day,
+    SUM(dl1._c) AS _c
+  FROM dl1
   GROUP BY
-    k1._u,
-    k1._island
+    dl1._day
 ), spine1 AS (
   SELECT
     *
@@ -104,9 +106,11 @@ UNION ALL
 SELECT
   'B' AS series,
   spine1._b AS bucket,
-  CAST(COUNT(*) AS BIGINT) AS value
+  CAST(SUM(dd1._c) AS BIGINT) AS value
 FROM spine1
-INNER JOIN r1
-  ON r1._lo <= spine1._hi AND r1._hi >= spine1._hi
+INNER JOIN dd1
+  ON dd1._day <= spine1._hi
 GROUP BY
   spine1._b
+HAVING
+  SUM(dd1._c) > 0

@@ -26,7 +26,12 @@ SELECT
   CAST(SUM(s0._v) AS DOUBLE) AS value
 FROM s0
 LEFT JOIN _rank
-  ON s0._g0 IS NOT DISTINCT FROM _rank._g0
+  ON COALESCE(s0._g0, '') = COALESCE(_rank._g0, '')
+  AND (
+    s0._g0 IS NULL
+  ) = (
+    _rank._g0 IS NULL
+  )
 GROUP BY
   s0._b,
   CASE WHEN _rank._rank <= 3 THEN s0._g0 ELSE 'Other' END
