@@ -229,7 +229,7 @@ class QueryCompiler:
 
     # -- series plans -------------------------------------------------------------------------------
 
-    def _users_unique(self) -> bool:
+    def users_unique_after_reduction(self) -> bool:
         """After a per-user reduction, is each user on at most one row of each output group? Yes
         without top-N; with top-N only when every breakdown is a property of the user (then a
         user is in one group, and so in Other at most once)."""
@@ -267,7 +267,11 @@ class QueryCompiler:
         if isinstance(source, RollupSource):
             source.measure_prop = measure.prop
             plan.rollup = source.columns()
-            if isinstance(source, PreAggregatedSource) and not measure.is_rolling and self._users_unique():
+            if (
+                isinstance(source, PreAggregatedSource)
+                and not measure.is_rolling
+                and self.users_unique_after_reduction()
+            ):
                 # reduced per (bucket, groups, user) and joined to one row per user: each user is
                 # on at most one row of an output group, so counting users needs no DISTINCT
                 plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
@@ -809,7 +813,7 @@ class QueryCompiler:
             )
         )
         spine_name = f"spine{plan.index}"
-        self.ctes.append((spine_name, self._spine(window, plan.tf)))
+        self.ctes.append((spine_name, self._spine(plan.tf)))
         upto = exp.LTE(this=col("_day", daily_name), expression=col("_hi", spine_name))
         outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
         keys: list[exp.Expr] = []
@@ -829,8 +833,8 @@ class QueryCompiler:
             select = select.group_by(*keys, copy=False)
         return select.having(exp.GT(this=active.copy(), expression=exp.Literal.number(0)), copy=False)
 
-    def _spine(self, window: int, tf: Timeframe) -> exp.Expr:
-        """One row per bucket: its start and the N-day window ending on its last day in range."""
+    def _spine(self, tf: Timeframe) -> exp.Expr:
+        """One row per bucket: its start and the last day of the range in it (where its window ends)."""
         last_day = truncate(tf.end - timedelta(microseconds=1), "day", 0)
         rows = []
         buckets = tf.buckets
@@ -838,14 +842,12 @@ class QueryCompiler:
             following = buckets[i + 1] if i + 1 < len(buckets) else None
             end_day = truncate(following - timedelta(microseconds=1), "day", 0) if following else last_day
             end_day = min(end_day, last_day)
-            low = end_day - timedelta(days=window - 1)
             rows.append(
                 exp.Tuple(
                     expressions=[
                         self.flavor.timestamp_literal(ts_text(start), False),
-                        self.flavor.timestamp_literal(ts_text(low), False),
                         self.flavor.timestamp_literal(ts_text(end_day), False),
                     ]
                 )
             )
-        return self.flavor.values_table(rows, ["_b", "_lo", "_hi"])
+        return self.flavor.values_table(rows, ["_b", "_hi"])

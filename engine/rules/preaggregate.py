@@ -12,9 +12,11 @@ rolling active users (distinct (user, day) pairs come from the reduced rows).
 Cost: joined first, the probe and the final aggregate see all M matching rows; reduced first,
 the reduction reads M once and the probe and final aggregate see P rows. Estimated P = min(M,
 users x buckets) (users from the user table's row count). The final aggregate weighs 3 for a
-distinct count (unique users, rolling, per-user measures, frequency) and 1 otherwise, so sums
-and counts stay joined first (measured: reducing first made a weekly event count by user
-property 0.73x as fast on 10M events in DuckDB, and unique users by country 2.5-6.6x faster).
+distinct count (unique users, rolling, per-user measures, frequency) and 1 otherwise; after the
+reduction a count of users is a plain count when each user is on one row per group. Top-N reads
+the rows twice. So sums and counts by a user property stay joined first unless the reduction
+halves the rows (measured: reducing first made a weekly event count by user property 0.73x as
+fast on 10M events in DuckDB, and unique users by country 2.5-6.6x faster).
 Skipped for percentiles, plugin measures, first/last occurrence, multi-table series and
 user-property conditions inside a combined event.
 """
@@ -75,11 +77,16 @@ def apply(plan: LogicalPlan, context: Context) -> None:
         matched = node.scan.rows * node.scan.selectivity
         reduced = min(matched, float(users * buckets))
         # A distinct count (unique users, rolling, per user) costs about twice a plain aggregate.
-        weight = 1 + (2 if node.measure.kind in DISTINCT else 0)
-        # Top-N reads the rows twice (the ranking and the final aggregate).
-        weight *= 2 if any(op.kind == "TopN" for op in node.operators) else 1
-        joined = costs.agg_row * matched * weight  # the join probe and the final aggregate, per event
-        reduced_cost = costs.agg_row * (matched + reduced * weight)  # the reduction, then the same per row
+        # A distinct count costs about three plain aggregates. Reduced per (bucket, user) and joined
+        # to one row per user, a count of users needs no DISTINCT any more (when each user is on
+        # one row per group: compiler.users_unique_after_reduction).
+        weight = 3 if node.measure.kind in DISTINCT else 1
+        after = 1 if node.measure.kind in ("unique_users", "events_per_user") else weight
+        if node.measure.is_rolling or not context.compiler.users_unique_after_reduction():
+            after = weight
+        reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
+        joined = costs.agg_row * matched * (1 + weight) * reads  # probe + final aggregate per event
+        reduced_cost = costs.agg_row * (matched + reduced * (1 + after) * reads)  # reduce, then per reduced row
         take = context.preaggregate == "always" or (context.preaggregate == "auto" and reduced_cost < joined)
         plan.alternatives.append(
             Alternative(f"{node.label}: join users to each event", round(matched), 0, joined, not take)

@@ -28,18 +28,27 @@ GROUP BY
 UNION ALL
 SELECT
   'B' AS series,
-  DATETIME_TRUNC(`e`.`event_time`, MONTH) AS bucket,
+  DATETIME_TRUNC(`e`.`bucket`, MONTH) AS bucket,
   `u0`.`country` AS _g0,
   `u0`.`account_type` AS _g1,
-  CAST(COUNT(*) AS INT64) AS value
-FROM `events` AS `e`
+  CAST(SUM(`e`.`events`) AS INT64) AS value
+FROM (
+  SELECT
+    DATETIME_TRUNC(`e`.`event_time`, MONTH) AS bucket,
+    `e`.`user_id` AS user_id,
+    CAST(COUNT(*) AS INT64) AS events
+  FROM `events` AS `e`
+  WHERE
+    `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
+    AND `e`.`event_time` < CAST('2025-02-01 00:00:00.000000' AS DATETIME)
+    AND `e`.`event_name` = 'page_view'
+  GROUP BY
+    DATETIME_TRUNC(`e`.`event_time`, MONTH),
+    `e`.`user_id`
+) AS `e`
 LEFT JOIN `users` AS `u0`
   ON `u0`.`user_id` = `e`.`user_id`
-WHERE
-  `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
-  AND `e`.`event_time` < CAST('2025-02-01 00:00:00.000000' AS DATETIME)
-  AND `e`.`event_name` = 'page_view'
 GROUP BY
-  DATETIME_TRUNC(`e`.`event_time`, MONTH),
+  DATETIME_TRUNC(`e`.`bucket`, MONTH),
   `u0`.`country`,
   `u0`.`account_type`

@@ -47,51 +47,41 @@ WITH d1 AS (
   FROM (
     SELECT
       toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC') AS _b,
-      toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC') AS _lo,
       toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC') AS _hi
     UNION ALL
     SELECT
-      toDateTime64('2025-01-11 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-11 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-11 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
       toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
       toDateTime64('2025-01-14 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-14 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-14 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
-      toDateTime64('2025-01-15 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-15 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-15 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
       toDateTime64('2025-01-16 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-16 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-16 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
-      toDateTime64('2025-01-17 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-17 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-17 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
       toDateTime64('2025-01-18 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-18 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-18 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
-      toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
   ) AS v

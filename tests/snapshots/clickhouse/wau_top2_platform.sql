@@ -79,16 +79,13 @@ WITH s0 AS (
   FROM (
     SELECT
       toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _b,
-      toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _lo,
       toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC') AS _hi
     UNION ALL
     SELECT
       toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
     UNION ALL
     SELECT
-      toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
       toDateTime64('2025-01-26 00:00:00.000000', 6, 'UTC')
   ) AS v

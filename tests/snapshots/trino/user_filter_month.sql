@@ -28,18 +28,27 @@ GROUP BY
 UNION ALL
 SELECT
   'B' AS series,
-  DATE_TRUNC('MONTH', "e"."event_time") AS bucket,
+  DATE_TRUNC('MONTH', "e"."bucket") AS bucket,
   "u0"."country" AS _g0,
   "u0"."account_type" AS _g1,
-  CAST(COUNT(*) AS BIGINT) AS value
-FROM "events" AS "e"
+  CAST(SUM("e"."events") AS BIGINT) AS value
+FROM (
+  SELECT
+    DATE_TRUNC('MONTH', "e"."event_time") AS bucket,
+    "e"."user_id" AS user_id,
+    CAST(COUNT(*) AS BIGINT) AS events
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_time" < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_name" = 'page_view'
+  GROUP BY
+    DATE_TRUNC('MONTH', "e"."event_time"),
+    "e"."user_id"
+) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
-WHERE
-  "e"."event_time" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP(6))
-  AND "e"."event_time" < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMP(6))
-  AND "e"."event_name" = 'page_view'
 GROUP BY
-  DATE_TRUNC('MONTH', "e"."event_time"),
+  DATE_TRUNC('MONTH', "e"."bucket"),
   "u0"."country",
   "u0"."account_type"
