@@ -452,7 +452,14 @@ class QueryCompiler:
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
             if plan.rollup is not None:
-                needed = ROLLUP_INPUTS.get(plan.measure.kind, ("events",))
+                # what this measure reads, and what series over the same rows read (one CTE for all)
+                node = self.logical.nodes[plan.index]
+                twins = [
+                    n
+                    for n in self.logical.nodes
+                    if (n.series.event, n.series.where, n.tf) == (node.series.event, node.series.where, node.tf)
+                ]
+                needed = {kind for n in twins for kind in ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
                 outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
             body = plan.source.select(outputs)
             signature = body.sql()
