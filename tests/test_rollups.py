@@ -46,7 +46,15 @@ def rolled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     for name in ("daily", "slim"):
         report = build(project, name, now=BUILT)
         assert report.mode == "full" and report.rows > 0
-    yield dataset, project
+    # A warehouse where reading rows is what costs (as on a cloud warehouse billed by bytes): the
+    # planner then takes every exact rollup, so the rollup path of each query shape is exercised.
+    # (Where raw events are cheaper, the rule keeps them: test_cost_can_keep_raw_events.)
+    calibration = tmp_path_factory.mktemp("calibration") / "c.json"
+    costs = {"overhead": 0.001, "scan_row": 1e-6, "agg_row": 1e-12}
+    calibration.write_text(json.dumps({"adapter": request.param, "coefficients": costs}))
+    reading = partitioned_project(dataset, rollups=ROLLUPS, calibration=str(calibration))
+    yield dataset, reading
+    reading.close()
     project.close()
 
 
@@ -194,6 +202,23 @@ def test_rollup_refused_with_reason(rolled: tuple[Dataset, segwise.Project], nam
     assert any(reason in d for d in refusals), compiled.decisions
     assert "r_daily" not in compiled.sql and "r_slim" not in compiled.sql
     assert_same(segwise.run(query, project, now=NOW), dataset.expected(query, now=_now()), query, "UTC")
+
+
+def test_cost_can_keep_raw_events(rolled: tuple[Dataset, segwise.Project], tmp_path) -> None:
+    """Where aggregating is what costs, a rollup that is exact but holds as many rows per user as
+    the raw events it replaces (it cannot be reduced per user before the join) stays unused."""
+    dataset, _project = rolled
+    engine = "duckdb" if dataset.url.startswith("duckdb") else "postgresql"
+    path = tmp_path / "c.json"
+    costs = {"overhead": 0.001, "scan_row": 1e-12, "agg_row": 1e-6}
+    path.write_text(json.dumps({"adapter": engine, "coefficients": costs}))
+    project = partitioned_project(dataset, rollups=ROLLUPS, calibration=str(path))
+    query = EXACT["unique users per week by platform"][0] | {"breakdown": ["country"]}
+    compiled = compile_query(project, query, now=NOW)
+    assert "A: rollup daily not used: raw events are cheaper" in compiled.decisions
+    assert "r_daily" not in compiled.sql
+    assert_same(segwise.run(query, project, now=NOW), dataset.expected(query, now=_now()), query, "UTC")
+    project.close()
 
 
 def test_specific_reasons(rolled: tuple[Dataset, segwise.Project]) -> None:

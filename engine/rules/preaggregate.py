@@ -62,31 +62,34 @@ def eligible(node: SeriesNode, context: Context) -> bool:
     return not any(catalog.resolve(name, "plan").source == USER_PROPERTY for name in inside)
 
 
-def apply(plan: LogicalPlan, context: Context) -> None:
-    catalog = context.compiler.catalog
+def estimate(node: SeriesNode, context: Context) -> tuple[float, float, float, float]:
+    """(matching rows M, reduced rows P, cost joined first, cost reduced first) of a series."""
     costs = context.costs
+    users = context.compiler.catalog.user_rows()
+    buckets = 1 if node.tf.grain == "total" else len(node.tf.buckets)
+    if node.measure.is_rolling:
+        days = max(1, round((node.tf.end_utc - node.tf.start_utc).total_seconds() / 86400))
+        buckets = days + (node.measure.window_days or 1)
+    matched = node.scan.rows * node.scan.selectivity
+    reduced = min(matched, float(users * buckets))
+    # A distinct count costs about three plain aggregates. Reduced per (bucket, user) and joined
+    # to one row per user, a count of users needs no DISTINCT any more (when each user is on
+    # one row per group: compiler.users_unique_after_reduction).
+    weight = 3 if node.measure.kind in DISTINCT else 1
+    after = 1 if node.measure.kind in ("unique_users", "events_per_user") else weight
+    if node.measure.is_rolling or not context.compiler.users_unique_after_reduction():
+        after = weight
+    reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
+    joined = costs.agg_row * matched * (1 + weight) * reads  # probe + final aggregate per event
+    reduced_cost = costs.agg_row * (matched + reduced * (1 + after) * reads)  # reduce, then per reduced row
+    return matched, reduced, joined, reduced_cost
+
+
+def apply(plan: LogicalPlan, context: Context) -> None:
     for node in plan.nodes:
         if not eligible(node, context):
             continue
-        users = catalog.user_rows()
-        buckets = 1 if node.tf.grain == "total" else len(node.tf.buckets)
-        if node.measure.is_rolling:
-            buckets = max(1, round((node.tf.end_utc - node.tf.start_utc).total_seconds() / 86400)) + (
-                node.measure.window_days or 1
-            )
-        matched = node.scan.rows * node.scan.selectivity
-        reduced = min(matched, float(users * buckets))
-        # A distinct count (unique users, rolling, per user) costs about twice a plain aggregate.
-        # A distinct count costs about three plain aggregates. Reduced per (bucket, user) and joined
-        # to one row per user, a count of users needs no DISTINCT any more (when each user is on
-        # one row per group: compiler.users_unique_after_reduction).
-        weight = 3 if node.measure.kind in DISTINCT else 1
-        after = 1 if node.measure.kind in ("unique_users", "events_per_user") else weight
-        if node.measure.is_rolling or not context.compiler.users_unique_after_reduction():
-            after = weight
-        reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
-        joined = costs.agg_row * matched * (1 + weight) * reads  # probe + final aggregate per event
-        reduced_cost = costs.agg_row * (matched + reduced * (1 + after) * reads)  # reduce, then per reduced row
+        matched, reduced, joined, reduced_cost = estimate(node, context)
         take = context.preaggregate == "always" or (context.preaggregate == "auto" and reduced_cost < joined)
         plan.alternatives.append(
             Alternative(f"{node.label}: join users to each event", round(matched), 0, joined, not take)

@@ -29,8 +29,16 @@ def apply(plan: LogicalPlan, context: Context) -> None:
         plan.decisions.append("rollups: not considered (rollups=False)")
         return
     infos = compiler.catalog.rollups(compiler.project)
+    from segwise.rules import preaggregate
+
     for node in plan.nodes:
         raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
+        joins = any(op.kind in ("Join", "TopN") for op in node.operators)
+        if joins and preaggregate.eligible(node, context):
+            # Raw events will be reduced per user before the join when that is cheaper; rollup rows
+            # are joined as they are. Compare like with like.
+            _matched, _reduced, joined, reduced_cost = preaggregate.estimate(node, context)
+            raw_seconds += min(joined, reduced_cost)
         candidates: list[tuple[float, int, RollupInfo]] = []
         refused: list[str] = []
         for info in infos:
@@ -39,7 +47,12 @@ def apply(plan: LogicalPlan, context: Context) -> None:
                 refused.append(f"{node.label}: rollup {info.spec.name} not used: {reason}")
                 continue
             rows = rollup_rows(context, info, node)
-            candidates.append((context.costs.seconds(rows, rows * node.scan.selectivity, 1), rows, info))
+            seconds = context.costs.seconds(rows, rows * node.scan.selectivity, 1)
+            if joins and preaggregate.eligible(node, context):
+                weight = 3 if node.measure.kind in preaggregate.DISTINCT else 1
+                reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1
+                seconds += context.costs.agg_row * rows * node.scan.selectivity * (1 + weight) * reads
+            candidates.append((seconds, rows, info))
         candidates.sort(key=lambda c: c[0])
         if candidates and candidates[0][0] <= raw_seconds:
             seconds, rows, chosen = candidates[0]
