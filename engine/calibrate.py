@@ -6,9 +6,10 @@ compared with aggregating it differs a lot between a columnar in-process engine 
 row store over the network (PostgreSQL), and that ratio decides, for instance, whether several
 series should share one scan with conditional aggregates.
 
-The probes read the project's (first) event table over growing time ranges, each with 1, 4 and
-8 conditional aggregates (``COUNT(CASE WHEN event = ... THEN 1 END)`` grouped by day), through
-the same guarded read-only path as every query. Rows are the planner's own estimate for each
+The probes read the project's (first) event table over growing time ranges: a filtered count of
+its rarest event (what reading rows costs, with next to nothing aggregated) and 1, 4 and 8
+conditional aggregates (``COUNT(CASE WHEN event = ... THEN 1 END)`` grouped by day: what
+aggregating costs), through the same guarded read-only path as every query. Rows are the planner's own estimate for each
 probe, so the fit also absorbs how well the engine prunes. A least-squares fit with
 non-negative coefficients gives the three numbers, written as JSON where the planner looks for
 them (``.segwise/calibration-<adapter>.json`` beside the project file, or ``calibration:``).
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .project import Project
 
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
-AGGREGATES = (1, 4, 8)
+AGGREGATES = (0, 1, 4, 8)  # 0: a filtered count of the rarest event (reading rows, aggregating ~none)
 Progress = Callable[[int, int], None]
 
 

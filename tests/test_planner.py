@@ -325,7 +325,7 @@ def test_calibrate_command(engine: str, tmp_path_factory: pytest.TempPathFactory
     assert result.exit_code == 0, result.output
     assert f"calibrated {engine} on events" in result.output
     written = json.loads((tmp_path / ".segwise" / f"calibration-{engine}.json").read_text())
-    assert written["adapter"] == engine and len(written["probes"]) == 12
+    assert written["adapter"] == engine and len(written["probes"]) == 16
     assert all(v >= 0 for v in written["coefficients"].values())
     project = segwise.Project.load(project_file)
     assert load_coefficients(project, engine).source.startswith("calibrated")
