@@ -60,7 +60,7 @@ def calibrate(
     names = sorted(catalog.event_counts()[0], key=lambda n: -catalog.event_counts()[0][n])
     if not names:
         names = [info.spec.event_name_value or ""]
-    start, end = _naive(stats.min_time), _naive(stats.max_time) + timedelta(microseconds=1)
+    start, end = stats.min_time, stats.max_time + timedelta(microseconds=1)  # naive UTC (TableStats)
     span = end - start
     probes = [(f, k) for f in FRACTIONS for k in AGGREGATES]
     samples: list[dict[str, Any]] = []
@@ -124,7 +124,3 @@ def fit(samples: list[dict[str, Any]]) -> Coefficients:
     overhead, scan_row, agg_row = (float(v) for v in solution)
     floor = 1e-12  # a zero would let the other terms decide everything
     return Coefficients(max(overhead, 0.0), max(scan_row, floor), max(agg_row, floor), source="calibrated")
-
-
-def _naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value

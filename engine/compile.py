@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .catalog import Catalog
+from .catalog import USER_PROPERTY, Catalog
 from .errors import SpecError, UnsupportedError
 from .measures import Measure, MeasureContext, parse_measure
 from .plan import LogicalPlan, SeriesNode
@@ -32,6 +32,7 @@ from .planner import plan_query
 from .query import Condition, Query, Series
 from .registry import plan_rules
 from .rollups import PreAggregatedSource, RollupColumns, RollupSource, preaggregation
+from .rules.sharing import same_filters
 from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
 
@@ -237,7 +238,7 @@ class QueryCompiler:
             return True
         return all(
             name == SEGMENT_BREAKDOWN
-            or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == "user")
+            or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == USER_PROPERTY)
             for name in self.query.breakdown
         )
 
@@ -255,10 +256,8 @@ class QueryCompiler:
         if node.scan.rollup is not None:
             source = RollupSource(self, node.scan.rollup, series, tf, where)
         elif node.preaggregate:
-            source = PreAggregatedSource(
-                self, preaggregation(node, self.catalog, list(self.query.breakdown)), series, tf, where
-            )
-            source.rolling = measure.is_rolling
+            info = preaggregation(node, self.catalog, list(self.query.breakdown))
+            source = PreAggregatedSource(self, info, series, tf, where, rolling=measure.is_rolling)
         source.prune = node.prune
         source.partition_time = node.partition_time
         if series.occurrence:
@@ -454,11 +453,7 @@ class QueryCompiler:
             if plan.rollup is not None:
                 # what this measure reads, and what series over the same rows read (one CTE for all)
                 node = self.logical.nodes[plan.index]
-                twins = [
-                    n
-                    for n in self.logical.nodes
-                    if (n.series.event, n.series.where, n.tf) == (node.series.event, node.series.where, node.tf)
-                ]
+                twins = [n for n in self.logical.nodes if same_filters([node, n])]
                 needed = {kind for n in twins for kind in ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
                 outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
             body = plan.source.select(outputs)
@@ -511,8 +506,6 @@ class QueryCompiler:
         one row count per series (conditional unless their filters are identical), then back to one
         row per series where its count is positive (exactly the (bucket, groups) rows a scan of its
         own gives)."""
-        from .rules.sharing import same_filters
-
         first = plans[0]
         info = first.source.tables[0]
         identical = same_filters([self.logical.nodes[p] for p in positions])

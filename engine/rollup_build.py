@@ -27,9 +27,10 @@ from segwise.adapters.base import Adapter
 from .errors import SpecError
 from .guard import check_text, check_write
 from .observe import configured_tables
+from .partitions import floor_to
 from .query import Query
 from .registry import adapter_class
-from .rollups import BUCKET, RollupInfo, floor_to, rollup_rows, state_ref
+from .rollups import BUCKET, RollupInfo, rollup_rows, state_ref
 from .source import RowSource, TimeBounds, ts_text
 from .timeframe import add_months, parse_now, resolve_timeframe, to_utc
 

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.adapters.base import ColumnInfo, TableRef
+from segwise.adapters.base import TableRef
 
 from .catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from .errors import CatalogError, SegwiseError
+from .partitions import floor_to
 from .query import ANY_EVENT
 from .source import NUMERIC, RowSource, TimeBounds, and_all, ts_text
-from .timeframe import to_utc
+from .timeframe import to_local, to_utc
 
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
@@ -86,7 +87,6 @@ class RollupInfo:
     definition: str
     dimensions: dict[str, str]  # dimension name -> column of the rollup (and of the source)
     user_column: str | None
-    columns: dict[str, ColumnInfo]
     state: RollupState | None = None
     problem: str | None = None
 
@@ -151,20 +151,19 @@ def resolve(project: Project, catalog: Catalog, rollup: Rollup, index: int) -> R
         definition=definition_text(project, rollup, source),
         dimensions=dims,
         user_column=user_column,
-        columns={},
     )
     return info
 
 
 def load_state(info: RollupInfo, catalog: Catalog) -> None:
-    """Read the rollup's columns and build state from the warehouse (a missing table = not built)."""
+    """Read the rollup's build state from the warehouse (a missing table = not built)."""
     from .observe import execute_observed
 
     adapter = catalog.adapter
     assert adapter is not None
     hint = f"run `segwise rollup build {info.spec.name}`"
     try:
-        info.columns = {c.name: c for c in adapter.columns(info.ref)}
+        adapter.columns(info.ref)  # both tables must exist (CatalogError otherwise)
         adapter.columns(state_ref(info.ref))
     except CatalogError:
         info.problem = f"it has not been built ({hint})"
@@ -202,12 +201,6 @@ def _naive(value: datetime) -> datetime:
 def ceil_to(value: datetime, grain: str) -> datetime:
     floor = floor_to(value, grain)
     return floor if floor == value else floor + timedelta(hours=_GRAIN_HOURS[grain])
-
-
-def floor_to(value: datetime, grain: str) -> datetime:
-    if grain == "hour":
-        return value.replace(minute=0, second=0, microsecond=0)
-    return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def interior(info: RollupInfo, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
@@ -405,8 +398,8 @@ class RollupSource(RowSource):
     def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
         tz = self.c.project.tz
         assert bounds.start_utc is not None and bounds.end_utc is not None
-        start = _local(bounds.start_utc, tz)
-        end = _local(bounds.end_utc, tz)
+        start = to_local(bounds.start_utc, tz)
+        end = to_local(bounds.end_utc, tz)
         whole = interior(self.info, start, end)
         assert whole is not None, "refusal() checked the range"
         outer = self._outer_filters()
@@ -434,12 +427,6 @@ class RollupSource(RowSource):
         select = self._joins(select.from_(derived, copy=False))
         condition = and_all(outer)
         return select.where(condition, copy=False) if condition is not None else select
-
-
-def _local(utc: datetime, tz: object) -> datetime:
-    from datetime import UTC
-
-    return utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)  # type: ignore[arg-type]
 
 
 def rollup_rows(
@@ -495,9 +482,17 @@ class PreAggregatedSource(RollupSource):
     (the planner's ``preaggregate`` rule): the join and the final aggregate see one row per user
     and bucket instead of one per event. Same shape as a rollup, so the same aggregates apply."""
 
-    def __init__(self, compiler: QueryCompiler, info: RollupInfo, series: Series, tf: Timeframe, location: str):
+    def __init__(
+        self,
+        compiler: QueryCompiler,
+        info: RollupInfo,
+        series: Series,
+        tf: Timeframe,
+        location: str,
+        rolling: bool = False,
+    ):
         super().__init__(compiler, info, series, tf, location)
-        self.rolling = False
+        self.rolling = rolling  # rolling users need day buckets, whatever the query's grain
 
     def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
         outer = self._outer_filters()
@@ -547,5 +542,4 @@ def preaggregation(node: SeriesNode, catalog: Catalog, breakdown: list[str]) -> 
         definition="",
         dimensions=dims,
         user_column=info.spec.user_id,
-        columns={},
     )

@@ -92,6 +92,11 @@ def to_utc(local: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
+def to_local(utc: datetime, tz: ZoneInfo) -> datetime:
+    """A naive UTC instant as naive local time in ``tz`` (the inverse of :func:`to_utc`)."""
+    return utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+
+
 def truncate(value: datetime, grain: str, week_start: int) -> datetime:
     """Python twin of the SQL truncation (naive local time)."""
     if grain == "hour":

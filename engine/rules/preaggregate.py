@@ -62,6 +62,14 @@ def eligible(node: SeriesNode, context: Context) -> bool:
     return not any(catalog.resolve(name, "plan").source == USER_PROPERTY for name in inside)
 
 
+def joined_cost(node: SeriesNode, context: Context, rows: float) -> float:
+    """Joining ``rows`` to the user table as they are: the probe and the final aggregate per row
+    (a distinct count weighs three plain aggregates; top-N reads the rows twice)."""
+    weight = 3 if node.measure.kind in DISTINCT else 1
+    reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
+    return context.costs.agg_row * rows * (1 + weight) * reads
+
+
 def estimate(node: SeriesNode, context: Context) -> tuple[float, float, float, float]:
     """(matching rows M, reduced rows P, cost joined first, cost reduced first) of a series."""
     costs = context.costs
@@ -80,7 +88,7 @@ def estimate(node: SeriesNode, context: Context) -> tuple[float, float, float, f
     if node.measure.is_rolling or not context.compiler.users_unique_after_reduction():
         after = weight
     reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
-    joined = costs.agg_row * matched * (1 + weight) * reads  # probe + final aggregate per event
+    joined = joined_cost(node, context, matched)
     reduced_cost = costs.agg_row * (matched + reduced * (1 + after) * reads)  # reduce, then per reduced row
     return matched, reduced, joined, reduced_cost
 

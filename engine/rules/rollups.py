@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from segwise.cost import series_rows
 from segwise.plan import Alternative
 from segwise.rollups import interior, refusal
+from segwise.rules import preaggregate
 from segwise.timeframe import to_utc
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ def apply(plan: LogicalPlan, context: Context) -> None:
         plan.decisions.append("rollups: not considered (rollups=False)")
         return
     infos = compiler.catalog.rollups(compiler.project)
-    from segwise.rules import preaggregate
-
     for node in plan.nodes:
         raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
         joins = any(op.kind in ("Join", "TopN") for op in node.operators)
@@ -49,9 +48,7 @@ def apply(plan: LogicalPlan, context: Context) -> None:
             rows = rollup_rows(context, info, node)
             seconds = context.costs.seconds(rows, rows * node.scan.selectivity, 1)
             if joins and preaggregate.eligible(node, context):
-                weight = 3 if node.measure.kind in preaggregate.DISTINCT else 1
-                reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1
-                seconds += context.costs.agg_row * rows * node.scan.selectivity * (1 + weight) * reads
+                seconds += preaggregate.joined_cost(node, context, rows * node.scan.selectivity)
             candidates.append((seconds, rows, info))
         candidates.sort(key=lambda c: c[0])
         if candidates and candidates[0][0] <= raw_seconds:
