@@ -25,7 +25,7 @@ from sqlglot import exp
 from segwise.adapters.base import Adapter
 
 from .errors import SpecError
-from .guard import check_text, check_write
+from .guard import check_expression, check_text, check_write
 from .observe import configured_tables
 from .partitions import floor_to
 from .query import Query
@@ -89,8 +89,8 @@ def build(
         writer_class.open_writer(project.warehouse)  # raises the adapter's "cannot build rollups"
     tz = project.tz
     end = floor_to(parse_now(now, tz), rollup.grain)
-    state = info.state if info.problem is None or info.state is None else None
     rebuild = full or info.state is None or info.problem is not None
+    state = None if rebuild else info.state  # where the last build stopped, when it is continued
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "total"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, now)
     compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
@@ -115,7 +115,7 @@ def build(
             start = min(start, max(covered_from, floor_to(parse_now(since, tz), rollup.grain)))
     if not rebuild and start >= end:
         return BuildReport(
-            name, rollup.table, covered_from, state.covered_to if state else None, 0, 0, 0.0, "up to date"
+            name, rollup.table, covered_from, state.covered_to if state is not None else None, 0, 0, 0.0, "up to date"
         )
     if start >= end:
         raise SpecError(
@@ -131,7 +131,7 @@ def build(
     send = _Sender(writer, adapter, targets, reads)
     try:
         _prepare(send, info, source(TimeBounds(to_utc(start, tz), to_utc(start, tz))), rebuild)
-        covered_to = state.covered_to if state is not None and not rebuild else start
+        covered_to = state.covered_to if state is not None else start
         for number, (lo, hi) in enumerate(chunks, 1):
             if progress is not None:
                 progress(number - 1, len(chunks), f"{lo:%Y-%m-%d} to {hi:%Y-%m-%d}")
@@ -172,8 +172,6 @@ class _Sender:
 
     def __call__(self, statement: exp.Expr) -> pa.Table | None:
         if isinstance(statement, exp.Select):
-            from .guard import check_expression
-
             literals = check_expression(statement, [*self.targets, *self.reads])
         else:
             literals = check_write(statement, self.targets, self.reads)
