@@ -48,6 +48,7 @@ class DuckDBAdapter(Adapter):
     schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
     dialect: ClassVar[str] = "duckdb"
     capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True, cancel=True)
+    series_function: ClassVar[str | None] = "generate_series"
     # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs).
     CONFIG: ClassVar[dict[str, str | int | float | list[str]]] = {
         "enable_external_access": False,

@@ -81,6 +81,7 @@ class PostgresFlavor(SqlFlavor):
     name: ClassVar[str] = "postgresql"
     dialect: ClassVar[str] = "postgres"
     capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
+    series_function: ClassVar[str | None] = "generate_series"
 
     def text_sort_key(self, value: exp.Expr) -> exp.Expr:
         # The database collation (often en_US or ICU) sorts 'a' before 'B'; DuckDB and SQLite

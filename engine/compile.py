@@ -18,6 +18,7 @@ Shape of the SQL, per series (``UNION ALL`` across series; row sources in ``sour
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -97,6 +98,20 @@ class CompiledQuery:
         return any(m.kind == "frequency" for m in self.measures)
 
 
+# Bucket grains a generated series can step through: (step, interval unit).
+SERIES_STEPS: dict[str, tuple[int, str]] = {
+    "day": (1, "DAY"),
+    "week": (7, "DAY"),
+    "month": (1, "MONTH"),
+    "quarter": (3, "MONTH"),
+    "year": (1, "YEAR"),
+}
+
+
+def _interval(step: int, unit: str) -> exp.Interval:
+    return exp.Interval(this=exp.Literal.string(str(step)), unit=exp.var(unit))
+
+
 @dataclass
 class SeriesPlan:
     """A series being compiled: its rows, groups, measure input and time frame."""
@@ -110,6 +125,7 @@ class SeriesPlan:
     value: exp.Expr | None = None
     materialized: str | None = None
     rollup: RollupColumns | None = None  # the rows are rollup-shaped: measures read these columns
+    partials: str | None = None  # top-N: the CTE of the measure per (bucket, group), when it combines
 
 
 class QueryCompiler:
@@ -349,6 +365,8 @@ class QueryCompiler:
     def source_bucket(self, source: RowSource) -> exp.Expr:
         """The bucket of a source's rows: from its day when the grain is a day or coarser (the
         partition column can stand in for the event time then), else from its local time."""
+        if isinstance(source, PreAggregatedSource) and not source.rolling:
+            return source.local_time()  # reduced per query bucket already (no second truncation)
         day_rows = source.partition_time or isinstance(source, RollupSource)
         if day_rows and self.tf.grain in ("day", "week", "month", "quarter", "year"):
             day = source.day_time()
@@ -423,19 +441,72 @@ class QueryCompiler:
 
     # -- top N ------------------------------------------------------------------------------------------
 
+    def _combine(self, measure: Measure) -> Callable[[exp.Expr], exp.Expr] | None:
+        """How the measure over several groups follows from its values per group (``Other`` is
+        their union), or None when it does not: counts and sums add up, minima and maxima combine,
+        and distinct users add up when every breakdown is a property of the user (a user is in
+        one group per bucket)."""
+        kind = measure.kind
+        if measure.custom is not None or measure.is_rolling or measure.is_per_user:
+            return None
+        if kind == "events" or (kind == "unique_users" and self.users_unique_after_reduction()):
+            return lambda v: self.flavor.as_bigint(exp.Sum(this=v))
+        if kind == "sum":
+            return lambda v: self.flavor.as_double(exp.Sum(this=v))
+        if kind in ("min", "max"):
+            return lambda v: self.flavor.as_double((exp.Min if kind == "min" else exp.Max)(this=v))
+        return None
+
+    def _partials(self, plan: SeriesPlan) -> str | None:
+        """Top-N: the measure per (bucket, group) in a CTE ``p<i>`` when the groups' values combine
+        (``_combine``), so the ranking and the ``Other`` mapping read one row per group instead of
+        the matching rows; None otherwise."""
+        if plan.partials is None and self._combine(plan.measure) is not None:
+            rows = self._materialize(plan)
+            keys = [exp.column("_b", table=rows)] if self.tf.grain != "total" else []
+            keys += [exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))]
+            names = (["_b"] if self.tf.grain != "total" else []) + [f"_g{j}" for j in range(len(plan.groups))]
+            user, value = exp.column("_u", table=rows), exp.column("_v", table=rows)
+            partial = self.aggregate(plan.measure, user, value, self._rollup_of(plan, rows))
+            select = exp.select(
+                *[k.as_(n) for k, n in zip(keys, names, strict=True)], partial.as_("_p"), copy=False
+            ).from_(table_ref(rows), copy=False)
+            if keys:
+                select = select.group_by(*[k.copy() for k in keys], copy=False)
+            plan.partials = f"p{plan.index}"
+            self.ctes.append((plan.partials, select))
+        return plan.partials
+
     def _rank_cte(self, first: SeriesPlan) -> None:
+        combine = self._combine(first.measure)
+        # from the partials when they also add up across buckets (users recur across buckets)
+        if combine is not None and (self.tf.grain == "total" or first.measure.kind != "unique_users"):
+            partials = self._partials(first) or ""
+            groups = [exp.column(f"_g{j}", table=partials) for j in range(len(self.query.breakdown))]
+            self._rank_select(partials, groups, combine(exp.column("_p", table=partials)))
+            return
         rows = self._materialize(first)
         groups = [exp.column(f"_g{j}", table=rows) for j in range(len(self.query.breakdown))]
         rollup = self._rollup_of(first, rows)
-        if rollup is not None and self.tf.grain != "total":  # ranked over all buckets: a user recurs
-            rollup = dataclasses.replace(rollup, users_unique=False)
+        if rollup is not None:
+            # Each group is ranked over all buckets, so a user recurs unless the grain is total;
+            # rows reduced per (groups, user) hold a user once per group whatever the breakdown
+            # (the Other mapping comes after the rank).
+            unique = (
+                self.tf.grain == "total" and isinstance(first.source, PreAggregatedSource) and not first.source.rolling
+            )
+            rollup = dataclasses.replace(rollup, users_unique=unique)
         agg = self.aggregate(first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), rollup)
+        self._rank_select(rows, groups, agg)
+
+    def _rank_select(self, table: str, groups: list[exp.Expr], agg: exp.Expr) -> None:
+        """The CTE ``_rank``: each group of ``table`` numbered by ``agg``, largest first."""
         order = [exp.Ordered(this=agg, desc=True, nulls_first=False)]
         order += [exp.Ordered(this=self.flavor.text_sort_key(g), nulls_first=False) for g in groups]
         rank = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order))
         select = (
             exp.select(*[g.as_(f"_g{j}") for j, g in enumerate(groups)], rank.as_("_rank"), copy=False)
-            .from_(table_ref(rows), copy=False)
+            .from_(table_ref(table), copy=False)
             .group_by(*groups, copy=False)
         )
         self.ctes.append(("_rank", select))
@@ -624,7 +695,8 @@ class QueryCompiler:
             keys = ([bucket] if bucket is not None else []) + plan.groups
             select = plan.source.select(outputs)
             return select.group_by(*[k.copy() for k in keys], copy=False) if keys else select
-        rows = self._materialize(plan)
+        partials, combine = self._partials(plan), self._combine(measure)
+        rows = partials or self._materialize(plan)
         mapped = self._mapped([exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
         outputs = [label]
         keys = []
@@ -633,9 +705,12 @@ class QueryCompiler:
             keys.append(exp.column("_b", table=rows))
         outputs += [g.as_(f"_g{j}") for j, g in enumerate(mapped)]
         keys += [g.copy() for g in mapped]
-        agg = self.aggregate(
-            measure, exp.column("_u", table=rows), exp.column("_v", table=rows), self._rollup_of(plan, rows)
-        )
+        if partials is not None and combine is not None:
+            agg = combine(exp.column("_p", table=rows))
+        else:
+            agg = self.aggregate(
+                measure, exp.column("_u", table=rows), exp.column("_v", table=rows), self._rollup_of(plan, rows)
+            )
         outputs.append(agg.as_("value"))
         return (
             exp.select(*outputs, copy=False)
@@ -836,8 +911,22 @@ class QueryCompiler:
     def _spine(self, tf: Timeframe) -> exp.Expr:
         """One row per bucket: its start and the last day of the range in it (where its window ends)."""
         last_day = truncate(tf.end - timedelta(microseconds=1), "day", 0)
-        rows = []
         buckets = tf.buckets
+        step = SERIES_STEPS.get(tf.grain)
+        series = self.flavor.timestamp_series(ts_text(buckets[0]), ts_text(buckets[-1]), *step) if step else None
+        if series is not None:  # the warehouse generates the buckets: no literal per bucket to build
+            start = exp.column("_b", table="g")
+            if tf.grain == "day":
+                hi: exp.Expr = start.copy()
+            else:  # the bucket's last day, or the range's last day in the last bucket
+                bucket_end = self.flavor.add_days(exp.Add(this=start.copy(), expression=_interval(*step)), -1)
+                last = self.flavor.timestamp_literal(ts_text(last_day), False)
+                hi = exp.Case(
+                    ifs=[exp.If(this=exp.LT(this=bucket_end, expression=last), true=bucket_end.copy())],
+                    default=last.copy(),
+                )
+            return series.select(hi.as_("_hi"), copy=False)
+        rows = []
         for i, start in enumerate(buckets):
             following = buckets[i + 1] if i + 1 < len(buckets) else None
             end_day = truncate(following - timedelta(microseconds=1), "day", 0) if following else last_day

@@ -435,16 +435,17 @@ def rollup_rows(
     raw: RowSource,
     keep: set[str] | None = None,
     bucket: exp.Expr | None = None,
-    constant_bucket: bool = False,
+    no_bucket: bool = False,
 ) -> exp.Select:
     """Raw events of ``raw`` pre-aggregated to the rollup's shape (the build's SELECT, and edges);
     ``keep``: only these columns (the bucket always), in the rollup's column order; ``bucket``:
-    another bucket expression than the rollup grain's; ``constant_bucket``: not grouped by it."""
+    another bucket expression than the rollup grain's; ``no_bucket``: not split by bucket, and no
+    bucket column (a total: nothing reads it)."""
     flavor = compiler.flavor
-    if bucket is None:
+    if bucket is None and not no_bucket:
         bucket = flavor.truncate(info.spec.grain, raw.local_time())
-    keys: list[exp.Expr] = [] if constant_bucket else [bucket]
-    outputs: list[exp.Expr] = [bucket.copy().as_(BUCKET)]
+    keys: list[exp.Expr] = [] if bucket is None or no_bucket else [bucket]
+    outputs: list[exp.Expr] = [k.copy().as_(BUCKET) for k in keys]
     value: exp.Expr
     for name, column in info.dimensions.items():
         if keep is not None and column not in keep:
@@ -474,6 +475,10 @@ def rollup_rows(
                 "max": lambda v: flavor.as_double(exp.Max(this=v)),
             }[kind](number)
         outputs.append(value.as_(measure_column(measure)))
+    if len(outputs) == len(keys):
+        # keys only (e.g. distinct users per bucket): DISTINCT, which engines plan as a cheaper
+        # hash set than a GROUP BY over the same expressions
+        return raw.select(outputs, distinct=True)
     return raw.select(outputs).group_by(*[k.copy() for k in keys], copy=False)
 
 
@@ -503,15 +508,13 @@ class PreAggregatedSource(RollupSource):
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
         grain = self.c.tf.grain
-        constant = grain == "total" and not self.rolling
+        total = grain == "total" and not self.rolling
+        bucket: exp.Expr | None = None
         if self.rolling or grain == "day":
             bucket = raw.day_time()
-        elif constant:
-            assert self.tf is not None
-            bucket = self.c.flavor.timestamp_literal(ts_text(self.tf.start), False)
-        else:
+        elif not total:
             bucket = self.c.source_bucket(raw)
-        rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, constant_bucket=constant)
+        rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, no_bucket=total)
         return self._over(rows, outputs, outer, distinct)
 
 

@@ -457,6 +457,10 @@ REFUSED = [
     "SELECT * FROM events FOR UPDATE",
     "WITH d AS (DELETE FROM events RETURNING *) SELECT * FROM d",
     "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM generate_series((SELECT max(x) FROM secrets), 10, 1) AS g(n)",
+    "SELECT * FROM generate_series(1, (SELECT count(*) FROM events), 1) AS g(n)",
+    "SELECT * FROM generate_series(secret_column, 10, 1) AS g(n)",
+    "SELECT * FROM unnest_secrets(1, 2) AS g(n)",
     "SELECT * FROM '/etc/passwd'",
     "SELECT pg_read_file('/etc/passwd')",
     "SELECT query_to_xml('DELETE FROM events', true, true, '')",
@@ -485,6 +489,7 @@ def test_guard_accepts_queries_over_configured_tables_and_ctes() -> None:
         "SELECT count(*) FROM events",
         'WITH s0 AS (SELECT * FROM "events") SELECT * FROM s0 UNION ALL SELECT * FROM analytics.users',
         "SELECT * FROM (VALUES (1, 2)) AS v(a, b)",
+        "SELECT g.b FROM generate_series(TIMESTAMP '2025-01-01', TIMESTAMP '2025-03-01', INTERVAL '1 day') AS g(b)",
         "SELECT 'DROP TABLE x; --' AS harmless",
     ):
         guard.check_sql(sql, "duckdb", tables)
