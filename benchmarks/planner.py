@@ -914,17 +914,26 @@ def run_target(
             entry["queries"][name] = cell
             want = canonical(segwise.run(query, project, now=now), total)
             cell["rows"] = len(want)
+            # segwise's SQL is compiled once, outside the timing: the plans are compared as
+            # statements; planning time is measured on its own (``plan_ms``)
+            compiled = project.compile(query, now=now)
+            compile_samples = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                project.compile(query, now=now)
+                compile_samples.append(time.perf_counter() - t0)
             plans = {
                 "naive": naive_plan(query, target.engine, now),
-                "segwise": single(lambda q=query: project.compile(q, now=now)),
+                "segwise": single(lambda sql=compiled: sql),
                 "hand": single(lambda n=name, q=query: hand_sql(n, q, target.engine, now)),
             }
-            for variant, plan in plans.items():
+            samples: dict[str, list[float]] = {}
+            for variant, plan in plans.items():  # warm-up runs, checked against segwise.run
                 result: dict[str, Any] = {}
                 cell[variant] = result
                 try:
                     t0 = time.perf_counter()
-                    got = canonical(plan(target.execute), total)  # the warm-up run
+                    got = canonical(plan(target.execute), total)
                     first = time.perf_counter() - t0
                 except Timeout as exc:
                     result["error"] = f"timeout ({exc})"
@@ -934,17 +943,28 @@ def run_target(
                 result["same_as_run"] = not problems
                 if problems:
                     result["differences"] = problems
-                samples = [first] if first > slow else []
-                for _ in range(0 if samples else repeat):
+                samples[variant] = [first] if first > slow else []
+            # timed runs interleaved (naive, segwise, hand, naive, ...): drift on a shared machine
+            # hits every variant alike
+            once = {v for v, t in samples.items() if t}  # slow: the warm-up is its one sample
+            for _ in range(repeat):
+                for variant, plan in plans.items():
+                    if variant not in samples or variant in once:
+                        continue
                     t0 = time.perf_counter()
                     plan(target.execute)
-                    samples.append(time.perf_counter() - t0)
-                result["median_ms"] = round(statistics.median(samples) * 1000, 2)
-                result["runs"] = len(samples)
+                    samples[variant].append(time.perf_counter() - t0)
+            for variant, plan in plans.items():
+                if variant not in samples:
+                    continue
+                result = cell[variant]
+                result["median_ms"] = round(statistics.median(samples[variant]) * 1000, 2)
+                result["runs"] = len(samples[variant])
                 try:
                     result.update(target.profile(plan))
                 except Timeout:
                     result["profile"] = "timeout"
+            cell["segwise"]["plan_ms"] = round(statistics.median(compile_samples) * 1000, 2)
             line = "  ".join(
                 f"{v} {cell[v].get('median_ms', float('nan')):>9.1f}"
                 + ("" if cell[v].get("same_as_run", True) else "!")
@@ -1100,8 +1120,8 @@ def markdown(
         if entry.get("partial"):
             lines += [f"Partial: {entry['partial']}.", ""]
         full = key == detail
-        head = "| query | segwise ms | hand ms | naive ms | segwise/hand | segwise/naive |"
-        rule = "|---|---:|---:|---:|---:|---:|"
+        head = "| query | segwise ms | planning ms | hand ms | naive ms | segwise/hand | segwise/naive |"
+        rule = "|---|---:|---:|---:|---:|---:|---:|"
         if full:
             head += " rows scanned s / h / n | bytes scanned s / h / n | peak memory s / h / n |"
             rule += "---:|---:|---:|"
@@ -1109,7 +1129,8 @@ def markdown(
         for name, q in entry["queries"].items():
             s, h, n = (q.get(v, {}) for v in ("segwise", "hand", "naive"))
             mark = "" if name in gallery else " *"
-            row = f"| {name}{mark} | {_ms(s)} | {_ms(h)} | {_ms(n)} | {_ratio(s, h)} | {_ratio(s, n)} |"
+            planning = f"{s['plan_ms']:.1f}" if "plan_ms" in s else "—"
+            row = f"| {name}{mark} | {_ms(s)} | {planning} | {_ms(h)} | {_ms(n)} | {_ratio(s, h)} | {_ratio(s, n)} |"
             if full:
                 row += " " + " / ".join(_count(c.get("rows_scanned")) for c in (s, h, n)) + " |"
                 row += " " + " / ".join(_count(c.get("bytes_scanned")) for c in (s, h, n)) + " |"
@@ -1178,6 +1199,16 @@ def done_when(report: dict[str, Any], detail: tuple[str, str, str] = ("duckdb", 
         f"- segwise never slower than naive: {len(gallery) - len(slower)} of {len(gallery)} gallery queries"
         + (f"; slower: {', '.join(slower)}." if slower else ".")
     )
+    planning = [
+        entry["queries"][n]["segwise"]["plan_ms"]
+        for n in gallery
+        if "plan_ms" in entry["queries"].get(n, {}).get("segwise", {})
+    ]
+    if planning:
+        lines.append(
+            f"- planning (compiling the query, not in the ratios above): median {statistics.median(planning):.1f} ms, "
+            f"at most {max(planning):.1f} ms per gallery query."
+        )
     mismatches = [
         f"{e['engine']} {e['size']} {e['layout']} {name} {v}"
         for e in report["results"]

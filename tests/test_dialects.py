@@ -195,7 +195,7 @@ EXPECT: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     # null-safe breakdown join, spine and counts
     # (as equalities an engine can hash: IS NOT DISTINCT FROM made PostgreSQL loop rows x groups)
     ("revenue_by_country_top3", "redshift"): (
-        ("COALESCE(s0._g0, '') = COALESCE(_rank._g0, '')",),
+        ("COALESCE(p0._g0, '') = COALESCE(_rank._g0, '')",),
         ("IS NOT DISTINCT FROM",),
     ),
     ("wau_top2_platform", "redshift"): (("UNION ALL",), ("IS NOT DISTINCT FROM", "VALUES")),

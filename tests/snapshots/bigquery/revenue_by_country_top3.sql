@@ -11,27 +11,36 @@ WITH s0 AS (
     `e`.`event_time` >= CAST('2025-01-03 00:00:00.000000' AS DATETIME)
     AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
     AND `e`.`event_name` = 'purchase'
-), _rank AS (
+), p0 AS (
   SELECT
+    s0._b AS _b,
     s0._g0 AS _g0,
-    ROW_NUMBER() OVER (ORDER BY CAST(SUM(s0._v) AS FLOAT64) DESC, s0._g0 NULLS LAST) AS _rank
+    CAST(SUM(s0._v) AS FLOAT64) AS _p
   FROM s0
   GROUP BY
+    s0._b,
     s0._g0
+), _rank AS (
+  SELECT
+    p0._g0 AS _g0,
+    ROW_NUMBER() OVER (ORDER BY CAST(SUM(p0._p) AS FLOAT64) DESC, p0._g0 NULLS LAST) AS _rank
+  FROM p0
+  GROUP BY
+    p0._g0
 )
 SELECT
   'A' AS series,
-  s0._b AS bucket,
-  CASE WHEN _rank._rank <= 3 THEN s0._g0 ELSE 'Other' END AS _g0,
-  CAST(SUM(s0._v) AS FLOAT64) AS value
-FROM s0
+  p0._b AS bucket,
+  CASE WHEN _rank._rank <= 3 THEN p0._g0 ELSE 'Other' END AS _g0,
+  CAST(SUM(p0._p) AS FLOAT64) AS value
+FROM p0
 LEFT JOIN _rank
-  ON COALESCE(s0._g0, '') = COALESCE(_rank._g0, '')
+  ON COALESCE(p0._g0, '') = COALESCE(_rank._g0, '')
   AND (
-    s0._g0 IS NULL
+    p0._g0 IS NULL
   ) = (
     _rank._g0 IS NULL
   )
 GROUP BY
-  s0._b,
-  CASE WHEN _rank._rank <= 3 THEN s0._g0 ELSE 'Other' END
+  p0._b,
+  CASE WHEN _rank._rank <= 3 THEN p0._g0 ELSE 'Other' END

@@ -1,11 +1,11 @@
 SELECT
   'A' AS series,
-  toDateTime(toStartOfMonth("e"."bucket", 'UTC'), 'UTC') AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."country" AS _g0,
   "u0"."account_type" AS _g1,
   toInt64(COUNT("e"."user_id")) AS value
 FROM (
-  SELECT
+  SELECT DISTINCT
     toDateTime(toStartOfMonth("e"."event_time", 'UTC'), 'UTC') AS bucket,
     "e"."user_id" AS user_id
   FROM "events" AS "e"
@@ -13,22 +13,19 @@ FROM (
     "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-02-01 00:00:00.000000', 6, 'UTC')
     AND "e"."event_name" = 'login'
-  GROUP BY
-    toDateTime(toStartOfMonth("e"."event_time", 'UTC'), 'UTC'),
-    "e"."user_id"
 ) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
 WHERE
   "u0"."account_type" IN ('business', 'education')
 GROUP BY
-  toDateTime(toStartOfMonth("e"."bucket", 'UTC'), 'UTC'),
+  "e"."bucket",
   "u0"."country",
   "u0"."account_type"
 UNION ALL
 SELECT
   'B' AS series,
-  toDateTime(toStartOfMonth("e"."bucket", 'UTC'), 'UTC') AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."country" AS _g0,
   "u0"."account_type" AS _g1,
   toInt64(SUM("e"."events")) AS value
@@ -49,7 +46,7 @@ FROM (
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
 GROUP BY
-  toDateTime(toStartOfMonth("e"."bucket", 'UTC'), 'UTC'),
+  "e"."bucket",
   "u0"."country",
   "u0"."account_type"
 SETTINGS join_use_nulls = 1

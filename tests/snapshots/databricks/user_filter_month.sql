@@ -1,11 +1,11 @@
 SELECT
   'A' AS series,
-  CAST(TRUNC(CAST(`e`.`bucket` AS DATE), 'MONTH') AS TIMESTAMP_NTZ) AS bucket,
+  `e`.`bucket` AS bucket,
   `u0`.`country` AS _g0,
   `u0`.`account_type` AS _g1,
   CAST(COUNT(`e`.`user_id`) AS BIGINT) AS value
 FROM (
-  SELECT
+  SELECT DISTINCT
     CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ) AS bucket,
     `e`.`user_id` AS user_id
   FROM `events` AS `e`
@@ -13,22 +13,19 @@ FROM (
     `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
     AND `e`.`event_time` < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMP_NTZ)
     AND `e`.`event_name` = 'login'
-  GROUP BY
-    CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'MONTH') AS TIMESTAMP_NTZ),
-    `e`.`user_id`
 ) AS `e`
 LEFT JOIN `users` AS `u0`
   ON `u0`.`user_id` = `e`.`user_id`
 WHERE
   `u0`.`account_type` IN ('business', 'education')
 GROUP BY
-  CAST(TRUNC(CAST(`e`.`bucket` AS DATE), 'MONTH') AS TIMESTAMP_NTZ),
+  `e`.`bucket`,
   `u0`.`country`,
   `u0`.`account_type`
 UNION ALL
 SELECT
   'B' AS series,
-  CAST(TRUNC(CAST(`e`.`bucket` AS DATE), 'MONTH') AS TIMESTAMP_NTZ) AS bucket,
+  `e`.`bucket` AS bucket,
   `u0`.`country` AS _g0,
   `u0`.`account_type` AS _g1,
   CAST(SUM(`e`.`events`) AS BIGINT) AS value
@@ -49,6 +46,6 @@ FROM (
 LEFT JOIN `users` AS `u0`
   ON `u0`.`user_id` = `e`.`user_id`
 GROUP BY
-  CAST(TRUNC(CAST(`e`.`bucket` AS DATE), 'MONTH') AS TIMESTAMP_NTZ),
+  `e`.`bucket`,
   `u0`.`country`,
   `u0`.`account_type`

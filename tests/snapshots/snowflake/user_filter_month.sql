@@ -1,11 +1,11 @@
 SELECT
   'A' AS series,
-  DATE_TRUNC('MONTH', "E"."BUCKET") AS bucket,
+  "E"."BUCKET" AS bucket,
   "U0"."COUNTRY" AS _g0,
   "U0"."ACCOUNT_TYPE" AS _g1,
   CAST(COUNT("E"."USER_ID") AS BIGINT) AS value
 FROM (
-  SELECT
+  SELECT DISTINCT
     DATE_TRUNC('MONTH', "E"."EVENT_TIME") AS bucket,
     "E"."USER_ID" AS user_id
   FROM "EVENTS" AS "E"
@@ -13,22 +13,19 @@ FROM (
     "E"."EVENT_TIME" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMPNTZ)
     AND "E"."EVENT_TIME" < CAST('2025-02-01 00:00:00.000000' AS TIMESTAMPNTZ)
     AND "E"."EVENT_NAME" = 'login'
-  GROUP BY
-    DATE_TRUNC('MONTH', "E"."EVENT_TIME"),
-    "E"."USER_ID"
 ) AS "E"
 LEFT JOIN "USERS" AS "U0"
   ON "U0"."USER_ID" = "E"."USER_ID"
 WHERE
   "U0"."ACCOUNT_TYPE" IN ('business', 'education')
 GROUP BY
-  DATE_TRUNC('MONTH', "E"."BUCKET"),
+  "E"."BUCKET",
   "U0"."COUNTRY",
   "U0"."ACCOUNT_TYPE"
 UNION ALL
 SELECT
   'B' AS series,
-  DATE_TRUNC('MONTH', "E"."BUCKET") AS bucket,
+  "E"."BUCKET" AS bucket,
   "U0"."COUNTRY" AS _g0,
   "U0"."ACCOUNT_TYPE" AS _g1,
   CAST(SUM("E"."EVENTS") AS BIGINT) AS value
@@ -49,6 +46,6 @@ FROM (
 LEFT JOIN "USERS" AS "U0"
   ON "U0"."USER_ID" = "E"."USER_ID"
 GROUP BY
-  DATE_TRUNC('MONTH', "E"."BUCKET"),
+  "E"."BUCKET",
   "U0"."COUNTRY",
   "U0"."ACCOUNT_TYPE"
