@@ -262,6 +262,12 @@ class QueryCompiler:
         series = self.query.series[index]
         return f"series[{index}] (label {series.label or self.query.labels[index]})"
 
+    def _shared_rows_group(self, node: SeriesNode) -> list[SeriesNode] | None:
+        """The nodes sharing ``node``'s reduced top-N scan (rule ``sharing``), or None."""
+        if node.shared_rows is None:
+            return None
+        return [self.logical.nodes[p] for p in self.logical.shared_rows[node.shared_rows]]
+
     def _raw_source(self, index: int, series: Series, tf: Timeframe) -> RowSource:
         return RowSource(self, series.members, list(series.where), tf, self._where(index))
 
@@ -272,8 +278,11 @@ class QueryCompiler:
         if node.scan.rollup is not None:
             source = RollupSource(self, node.scan.rollup, series, tf, where)
         elif node.preaggregate:
-            info = preaggregation(node, self.catalog, list(self.query.breakdown))
+            group = self._shared_rows_group(node)
+            info = preaggregation(node, self.catalog, list(self.query.breakdown), group)
             source = PreAggregatedSource(self, info, series, tf, where, rolling=measure.is_rolling)
+            if group:  # one reduced scan of every event of the group (rule sharing, top-N)
+                source.members = [m for n in group for m in n.series.members]
         source.prune = node.prune
         source.partition_time = node.partition_time
         if series.occurrence:
@@ -286,9 +295,11 @@ class QueryCompiler:
                 isinstance(source, PreAggregatedSource)
                 and not measure.is_rolling
                 and self.users_unique_after_reduction()
+                and (node.shared_rows is None or len(series.members) == 1)
             ):
                 # reduced per (bucket, groups, user) and joined to one row per user: each user is
-                # on at most one row of an output group, so counting users needs no DISTINCT
+                # on at most one row of an output group, so counting users needs no DISTINCT (in
+                # shared rows, reduced per event too, only when the series counts one event)
                 plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
         if measure.prop is not None:
             prop = source.resolve(measure.prop, f"{where} > measure")
@@ -441,7 +452,7 @@ class QueryCompiler:
 
     # -- top N ------------------------------------------------------------------------------------------
 
-    def _combine(self, measure: Measure) -> Callable[[exp.Expr], exp.Expr] | None:
+    def group_combiner(self, measure: Measure) -> Callable[[exp.Expr], exp.Expr] | None:
         """How the measure over several groups follows from its values per group (``Other`` is
         their union), or None when it does not: counts and sums add up, minima and maxima combine,
         and distinct users add up when every breakdown is a property of the user (a user is in
@@ -459,9 +470,9 @@ class QueryCompiler:
 
     def _partials(self, plan: SeriesPlan) -> str | None:
         """Top-N: the measure per (bucket, group) in a CTE ``p<i>`` when the groups' values combine
-        (``_combine``), so the ranking and the ``Other`` mapping read one row per group instead of
+        (``group_combiner``), so the ranking and the ``Other`` mapping read one row per group instead of
         the matching rows; None otherwise."""
-        if plan.partials is None and self._combine(plan.measure) is not None:
+        if plan.partials is None and self.group_combiner(plan.measure) is not None:
             rows = self._materialize(plan)
             keys = [exp.column("_b", table=rows)] if self.tf.grain != "total" else []
             keys += [exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))]
@@ -471,6 +482,10 @@ class QueryCompiler:
             select = exp.select(
                 *[k.as_(n) for k, n in zip(keys, names, strict=True)], partial.as_("_p"), copy=False
             ).from_(table_ref(rows), copy=False)
+            node = self.logical.nodes[plan.index]
+            if node.shared_rows is not None:  # rows of several series: this series' events
+                events = [exp.Literal.string(m.event) for m in node.series.members]
+                select = select.where(exp.In(this=exp.column("_ev", table=rows), expressions=events), copy=False)
             if keys:
                 select = select.group_by(*[k.copy() for k in keys], copy=False)
             plan.partials = f"p{plan.index}"
@@ -478,7 +493,7 @@ class QueryCompiler:
         return plan.partials
 
     def _rank_cte(self, first: SeriesPlan) -> None:
-        combine = self._combine(first.measure)
+        combine = self.group_combiner(first.measure)
         # from the partials when they also add up across buckets (users recur across buckets)
         if combine is not None and (self.tf.grain == "total" or first.measure.kind != "unique_users"):
             partials = self._partials(first) or ""
@@ -521,12 +536,22 @@ class QueryCompiler:
                 outputs.append(self.source_bucket(plan.source).as_("_b"))
             outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
+            node = self.logical.nodes[plan.index]
+            group = self._shared_rows_group(node)
+            if group:  # rows of several series' events: each series takes its own by name
+                outputs.append(plan.source.event_name().as_("_ev"))
             if plan.rollup is not None:
                 # what this measure reads, and what series over the same rows read (one CTE for all)
-                node = self.logical.nodes[plan.index]
-                twins = [n for n in self.logical.nodes if same_filters([node, n])]
+                twins = group or [n for n in self.logical.nodes if same_filters([node, n])]
                 needed = {kind for n in twins for kind in ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
-                outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
+                columns = plan.rollup
+                if group:  # every measure of the group, whatever this series' own measure reads
+                    prop = next((n.measure.prop for n in group if n.measure.prop), None)
+                    assert isinstance(plan.source, RollupSource)
+                    own, plan.source.measure_prop = plan.source.measure_prop, prop
+                    columns = plan.source.columns()
+                    plan.source.measure_prop = own
+                outputs += [column.as_(f"_r{kind}") for kind, column in columns.items() if kind in needed]
             body = plan.source.select(outputs)
             signature = body.sql()
             if signature in self._materialized:
@@ -695,7 +720,7 @@ class QueryCompiler:
             keys = ([bucket] if bucket is not None else []) + plan.groups
             select = plan.source.select(outputs)
             return select.group_by(*[k.copy() for k in keys], copy=False) if keys else select
-        partials, combine = self._partials(plan), self._combine(measure)
+        partials, combine = self._partials(plan), self.group_combiner(measure)
         rows = partials or self._materialize(plan)
         mapped = self._mapped([exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
         outputs = [label]

@@ -57,6 +57,7 @@ class SeriesNode:
     scan: Scan
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
+    shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
     prune: bool = False  # add the partition predicate (set by the pruning rule)
     preaggregate: bool = False  # reduce per (bucket, user) before the user join (preaggregate rule)
     partition_time: bool = False  # the day partition column stands in for the event time (partitions rule)
@@ -78,6 +79,7 @@ class Alternative:
 class LogicalPlan:
     nodes: list[SeriesNode]
     shared: list[list[int]] = field(default_factory=list)  # groups of node positions read by one scan
+    shared_rows: list[list[int]] = field(default_factory=list)  # top-N groups reading one reduced scan
     alternatives: list[Alternative] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     post: list[str] = field(default_factory=list)  # post-processing in Arrow
@@ -101,6 +103,14 @@ class LogicalPlan:
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
                 lines.append(f"  SharedScan     one scan also serves {others} (conditional aggregates)")
+            if node.shared_rows is not None:
+                group = self.shared_rows[node.shared_rows]
+                if group[0] != position:
+                    first = self.nodes[group[0]]
+                    lines.append(f"  SharedScan     the reduced rows of series {first.label} (by event name)")
+                    continue
+                others = ", ".join(self.nodes[i].label for i in group[1:])
+                lines.append(f"  SharedScan     one reduced scan also serves {others} (by event name)")
             source = (
                 f"rollup {scan.rollup.spec.name} ({scan.rollup.ref})"
                 if scan.rollup

@@ -518,13 +518,17 @@ class PreAggregatedSource(RollupSource):
         return self._over(rows, outputs, outer, distinct)
 
 
-def preaggregation(node: SeriesNode, catalog: Catalog, breakdown: list[str]) -> RollupInfo:
-    """A rollup-like description (never stored) of the per-user pre-aggregation of a series."""
+def preaggregation(
+    node: SeriesNode, catalog: Catalog, breakdown: list[str], group: list[SeriesNode] | None = None
+) -> RollupInfo:
+    """A rollup-like description (never stored) of the per-user pre-aggregation of a series, or of
+    the series of a shared top-N scan (``group``: the measures of all of them)."""
     from segwise.project import Rollup
 
     info = node.scan.tables[0]
-    series, measure = node.series, node.measure
-    names = [c.property for m in series.members for c in m.where] + [c.property for c in series.where]
+    nodes = group or [node]
+    names = [c.property for n in nodes for m in n.series.members for c in m.where]
+    names += [c.property for n in nodes for c in n.series.where]
     names += [b for b in breakdown if b not in ("event", "segment")]
     dims: dict[str, str] = {}
     if info.spec.event_name is not None:
@@ -534,8 +538,8 @@ def preaggregation(node: SeriesNode, catalog: Catalog, breakdown: list[str]) -> 
         if prop.source == EVENT_PROPERTY and prop.column != info.spec.event_name:
             dims[prop.column] = prop.column
     measures = ["events"]
-    if measure.prop:
-        measures += [f"{k}:{measure.prop}" for k in ("sum", "count", "min", "max")]
+    for measured in dict.fromkeys(n.measure.prop for n in nodes if n.measure.prop):
+        measures += [f"{k}:{measured}" for k in ("sum", "count", "min", "max")]
     spec = Rollup(name="preaggregation", table="_preaggregated", grain="day", measures=measures, users=True)
     return RollupInfo(
         spec=spec,

@@ -201,6 +201,84 @@ def test_cost_model_decides_sharing(generated: Dataset, tmp_path: Path) -> None:
     assert choices == {"row store": True, "columnar": False}
 
 
+TOPN_SHAREABLE = {
+    "sum and visitors by country, top 3": q(
+        [{"event": "payment", "measure": "sum:amount"}, {"event": "page_view", "measure": "unique_users"}],
+        time_grain="total",
+        breakdown=["country"],
+        breakdown_limit=3,
+    ),
+    "weekly counts, users and maxima by country, top 2": q(
+        [
+            {"event": "page_view", "measure": "events"},
+            {"event": "signup", "measure": "unique_users"},
+            {"event": "payment", "measure": "max:amount"},
+        ],
+        breakdown=["country"],
+        breakdown_limit=2,
+    ),
+    "a combined event's users beside page views": q(
+        [
+            {"event": "page_view", "measure": "events"},
+            {"event": {"any_of": [{"event": "payment"}, {"event": "signup"}]}, "measure": "unique_users"},
+        ],
+        time_grain="total",
+        breakdown=["country"],
+        breakdown_limit=2,
+    ),
+    "user and event breakdowns, top 3": q(
+        [{"event": "page_view", "measure": "events"}, {"event": "payment", "measure": "min:amount"}],
+        breakdown=["country", "campaign"],
+        breakdown_limit=3,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TOPN_SHAREABLE))
+def test_topn_series_share_one_reduced_scan(generated: Dataset, name: str) -> None:
+    """Top-N series over different events read the table once, reduced per (bucket, event,
+    user); each takes its events' rows by name. Both plans equal the oracle."""
+    query = TOPN_SHAREABLE[name]
+    project = generated.project()
+    shared = compile_query(project, query, share_scans="always")
+    assert shared.plan is not None and shared.plan.shared_rows == [list(range(len(query["series"])))]
+    assert "_ev IN (" in shared.sql and "one reduced scan" in "\n".join(shared.plan.describe())
+    assert any("reduced per (bucket, event, user) serves every series" in d for d in shared.decisions)
+    separate = compile_query(project, query, share_scans="never")
+    assert separate.plan is not None and not separate.plan.shared_rows and "_ev" not in separate.sql
+    expected = generated.expected(query)
+    assert_same(segwise.run(query, project, share_scans="always"), expected, query, "UTC")
+    assert_same(segwise.run(query, project, share_scans="never"), expected, query, "UTC")
+
+
+def test_topn_series_that_cannot_share_stay_apart(generated: Dataset) -> None:
+    if generated.backend != "duckdb":
+        pytest.skip("a planning decision; one engine is enough")
+    project = generated.project()
+    apart = {
+        "same event twice": [
+            {"event": "page_view", "measure": "events"},
+            {"event": "page_view", "measure": "sum:amount"},
+        ],
+        "a filter on one event": [
+            {"event": "page_view", "measure": "events"},
+            {"event": {"any_of": [{"event": "payment", "where": [{"property": "plan", "op": "is_not_null"}]}]}},
+        ],
+        "two measured properties": [
+            {"event": "payment", "measure": "sum:amount"},
+            {"event": "purchase", "measure": "sum:revenue"},
+        ],
+        "a measure that does not combine": [
+            {"event": "page_view", "measure": "events"},
+            {"event": "payment", "measure": "avg:amount"},
+        ],
+    }
+    for what, series in apart.items():
+        query = q(series, time_grain="total", breakdown=["country"], breakdown_limit=2)
+        compiled = compile_query(project, query, share_scans="always")
+        assert compiled.plan is not None and not compiled.plan.shared_rows, what
+
+
 def test_partition_rule(generated: Dataset) -> None:
     project = partitioned_project(generated)
     query = q([{"event": "page_view"}])

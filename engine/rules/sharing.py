@@ -17,6 +17,17 @@ identical filters; on PostgreSQL, where reading a heap row costs 20-30x more, sh
 The long form comes back from the shared CTE with a single reference to it (a cross join with a
 small table of series numbers), since an engine may compute a CTE read twice twice (DuckDB inlines
 CTEs).
+
+**Top-N.** Series of a top-N query over different events of the same table (revenue and visitors
+by country, top 10) read it once as well: the events of all of them are reduced in one scan per
+(bucket, event name, event breakdowns, user), with the partial aggregates of every measure, and
+the user table is joined once; each series then takes its events' rows by name and computes its
+measure per (bucket, group) from them (the compiler's top-N partials). Eligible: raw single-table
+scans of a table with an event-name column, events without per-event filters (nor ``any``),
+the same series filters and range, measures that combine across groups (counts, sums, minima,
+maxima; unique users over user-property breakdowns), at most one measured property, no segment,
+first/last occurrence or previous period. Series whose events overlap stay apart. Cost: one scan
+of the range and one reduction of all matching rows, against a scan and a reduction per series.
 """
 
 from __future__ import annotations
@@ -24,7 +35,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative
+from segwise.plan import Alternative, Operator
+from segwise.query import ANY_EVENT
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
@@ -61,8 +73,85 @@ def same_filters(nodes: list[SeriesNode]) -> bool:
     )
 
 
+def topn_eligible(node: SeriesNode, position: int, context: Context) -> bool:
+    compiler = context.compiler
+    scan = node.scan
+    if len(scan.tables) != 1 or scan.tables[0].spec.event_name is None or scan.rollup is not None:
+        return False
+    if node.series.occurrence or node.previous or scan.outer_filters or compiler.query.segment is not None:
+        return False
+    if compiler.group_combiner(node.measure) is None:
+        return False
+    if node.measure.kind != "unique_users" and not any(op.kind == "Join" for op in node.operators):
+        return False  # nothing to reduce per user for: plain scans of their own are as good
+    if position == 0 and node.measure.kind == "unique_users" and node.tf.grain != "total":
+        return False  # ranked over distinct users of every bucket: from its own rows, not partials
+    return all(not m.where and m.event != ANY_EVENT for m in node.series.members)
+
+
+def apply_topn(plan: LogicalPlan, context: Context) -> None:
+    """Top-N series over different events of one table: one reduced scan (see the module doc)."""
+    groups: list[list[int]] = []
+    for position, node in enumerate(plan.nodes):
+        if not topn_eligible(node, position, context):
+            continue
+        events = {m.event for m in node.series.members}
+        for group in groups:
+            first = plan.nodes[group[0]]
+            taken = {m.event for p in group for m in plan.nodes[p].series.members}
+            props = {plan.nodes[p].measure.prop for p in group} | {node.measure.prop}
+            if (
+                first.scan.tables[0] is node.scan.tables[0]
+                and first.series.where == node.series.where
+                and first.tf == node.tf
+                and not events & taken
+                and len(props - {None}) <= 1
+            ):
+                group.append(position)
+                break
+        else:
+            groups.append([position])
+    costs = context.costs
+    for positions in groups:
+        if len(positions) < 2:
+            continue
+        nodes = [plan.nodes[p] for p in positions]
+        separate_rows = sum(n.scan.rows for n in nodes)
+        separate = sum(costs.work(n.scan.rows, n.scan.rows * n.scan.selectivity, 1) for n in nodes)
+        rows = max(n.scan.rows for n in nodes)
+        matched = min(float(rows), sum(n.scan.rows * n.scan.selectivity for n in nodes))
+        shared = costs.work(rows, matched, 1)
+        labels = ", ".join(n.label for n in nodes)
+        take = context.share_scans == "always" or shared < separate
+        width = max(n.scan.bytes // max(n.scan.rows, 1) for n in nodes)
+        table = str(nodes[0].scan.tables[0].ref)
+        plan.alternatives.append(
+            Alternative(f"{labels}: one scan per series", separate_rows, separate_rows * width, separate, not take)
+        )
+        plan.alternatives.append(
+            Alternative(f"{labels}: one reduced scan of {table}", rows, rows * width, shared, take, "by event name")
+        )
+        if not take:
+            plan.decisions.append(f"{labels}: one scan per series (estimated cheaper than one reduced scan)")
+            continue
+        plan.shared_rows.append(positions)
+        for node in nodes:
+            node.shared_rows = len(plan.shared_rows) - 1
+            node.preaggregate = True  # the shared rows are reduced per user
+            if not any(op.kind == "PreAggregate" for op in node.operators):
+                node.operators.insert(0, Operator("PreAggregate", "per (bucket, event, event dimensions, user)"))
+        plan.decisions.append(
+            f"{labels}: one scan of {table} reduced per (bucket, event, user) serves every series "
+            f"(estimated {shared / separate:.0%} of one scan per series)"
+        )
+
+
 def apply(plan: LogicalPlan, context: Context) -> None:
     if context.share_scans == "never":
+        return
+    query = context.compiler.query
+    if query.breakdown and query.breakdown_limit is not None:
+        apply_topn(plan, context)
         return
     groups: dict[str, list[int]] = {}
     for position, node in enumerate(plan.nodes):
