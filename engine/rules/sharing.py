@@ -137,9 +137,14 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         plan.shared_rows.append(positions)
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
-            node.preaggregate = True  # the shared rows are reduced per user
-            if not any(op.kind == "PreAggregate" for op in node.operators):
+            if not node.preaggregate:  # the shared rows are reduced per user: that is the plan now
+                node.preaggregate = True
                 node.operators.insert(0, Operator("PreAggregate", "per (bucket, event, event dimensions, user)"))
+                for alternative in plan.alternatives:
+                    if alternative.name == f"{node.label}: join users to each event":
+                        alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
+                    elif alternative.name == f"{node.label}: reduce per user, then join":
+                        alternative.chosen, alternative.note = True, "in the shared reduced scan"
         plan.decisions.append(
             f"{labels}: one scan of {table} reduced per (bucket, event, user) serves every series "
             f"(estimated {shared / separate:.0%} of one scan per series)"
