@@ -625,7 +625,10 @@ class QueryCompiler:
         outputs += [g.copy().as_(f"_g{j}") for j, g in enumerate(first.groups)]
         keys += [g.copy() for g in first.groups]
         user = shared.user()
-        if identical:
+        # Row counts tell which (bucket, groups) rows a series has; a total without groups is one
+        # row per series whatever it matched (as its own scan would be), so it needs none.
+        counted = bool(keys)
+        if identical and counted:
             outputs.append(self.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"))
         for plan in plans:
             i = plan.index
@@ -660,7 +663,9 @@ class QueryCompiler:
             else:
                 assert plan.value is not None
                 value = self._across(kind, None, when(plan.value.copy()))
-            outputs += [value.as_(f"_v{i}"), rows.as_(f"_n{i}")]
+            outputs.append(value.as_(f"_v{i}"))
+            if counted:
+                outputs.append(rows.as_(f"_n{i}"))
         body = shared.select(outputs)
         self.ctes.append((name, body.group_by(*keys, copy=False) if keys else body))
         # Back to long form with one reference to the CTE (a CTE read twice may be computed twice):
@@ -689,17 +694,18 @@ class QueryCompiler:
             cols.append(exp.column("_b", table=name).as_("bucket"))
         cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(first.groups))]
         cols.append(pick([exp.column(f"_v{p.index}", table=name) for p in plans]).as_("value"))
-        if identical:
-            count: exp.Expr = exp.column("_n", table=name)
-        else:
-            count = pick([exp.column(f"_n{p.index}", table=name) for p in plans])
         select = (
             exp.select(*cols, copy=False)
             .from_(table_ref(name), copy=False)
             .join(table_ref(keys_name), join_type="cross", copy=False)
-            .where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)
         )
-        return select
+        if not counted:
+            return select
+        if identical:
+            count: exp.Expr = exp.column("_n", table=name)
+        else:
+            count = pick([exp.column(f"_n{p.index}", table=name) for p in plans])
+        return select.where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)
 
     # -- one series ---------------------------------------------------------------------------------------
 

@@ -49,6 +49,18 @@ SHAREABLE = {
         "time_grain": "day",
         "compare": "previous_period",
     },
+    "a total, one series matching nothing": q(
+        [
+            {"event": "payment", "measure": "sum:amount"},
+            {
+                "event": "page_view",
+                "measure": "events",
+                "where": [{"property": "campaign", "op": "eq", "value": "none"}],
+            },
+            {"event": "signup", "measure": "min:amount", "where": [{"property": "plan", "op": "eq", "value": "none"}]},
+        ],
+        time_grain="total",
+    ),
     "combined event and any, by event": q(
         [
             {
