@@ -156,7 +156,7 @@ class QueryCompiler:
         self.preaggregate = preaggregate
         self.disabled_rules = disabled_rules
         self.logical: LogicalPlan = LogicalPlan([])
-        self._materialized: dict[str, str] = {}  # rows' SQL -> the CTE holding them
+        self._materialized: dict[exp.Expr, str] = {}  # rows' expression -> the CTE holding them
 
     # -- entry point --------------------------------------------------------------------------------
 
@@ -553,12 +553,11 @@ class QueryCompiler:
                     plan.source.measure_prop = own
                 outputs += [column.as_(f"_r{kind}") for kind, column in columns.items() if kind in needed]
             body = plan.source.select(outputs)
-            signature = body.sql()
-            if signature in self._materialized:
-                plan.materialized = self._materialized[signature]
+            if body in self._materialized:  # the same tree (compared structurally, not rendered)
+                plan.materialized = self._materialized[body]
             else:
                 self.ctes.append((name, body))
-                self._materialized[signature] = plan.materialized = name
+                self._materialized[body] = plan.materialized = name
         return plan.materialized
 
     def _rollup_of(self, plan: SeriesPlan, rows: str) -> RollupColumns | None:
