@@ -34,7 +34,7 @@ from .query import Condition, Query, Series
 from .registry import plan_rules
 from .rollups import PreAggregatedSource, RollupColumns, RollupSource, preaggregation
 from .rules.sharing import same_filters
-from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, table_ref, ts_text
+from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, group_key, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
 
 if TYPE_CHECKING:
@@ -666,7 +666,7 @@ class QueryCompiler:
             if counted:
                 outputs.append(rows.as_(f"_n{i}"))
         body = shared.select(outputs)
-        self.ctes.append((name, body.group_by(*keys, copy=False) if keys else body))
+        self.ctes.append((name, body.group_by(*[group_key(k) for k in keys], copy=False) if keys else body))
         # Back to long form with one reference to the CTE (a CTE read twice may be computed twice):
         # cross join a small table of series numbers and pick each series' columns by number.
         keys_name = f"shk{first.index}"
@@ -724,7 +724,7 @@ class QueryCompiler:
             outputs.append(self.aggregate(measure, plan.source.user(), plan.value, plan.rollup).as_("value"))
             keys = ([bucket] if bucket is not None else []) + plan.groups
             select = plan.source.select(outputs)
-            return select.group_by(*[k.copy() for k in keys], copy=False) if keys else select
+            return select.group_by(*[group_key(k) for k in keys], copy=False) if keys else select
         partials, combine = self._partials(plan), self.group_combiner(measure)
         rows = partials or self._materialize(plan)
         mapped = self._mapped([exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
@@ -793,7 +793,7 @@ class QueryCompiler:
                 .join(self._rank_join(plan.materialized or ""), copy=False)
             )
         not_null_user = exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null()))
-        inner = inner.where(not_null_user, copy=False).group_by(*[k.copy() for k in inner_keys], copy=False)
+        inner = inner.where(not_null_user, copy=False).group_by(*[group_key(k) for k in inner_keys], copy=False)
         self.ctes.append((inner_name, inner))
         outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
         keys: list[exp.Expr] = []

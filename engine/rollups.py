@@ -38,7 +38,7 @@ from .catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from .errors import CatalogError, SegwiseError
 from .partitions import floor_to
 from .query import ANY_EVENT
-from .source import NUMERIC, RowSource, TimeBounds, and_all, ts_text
+from .source import NUMERIC, RowSource, TimeBounds, and_all, group_key, ts_text
 from .timeframe import to_local, to_utc
 
 if TYPE_CHECKING:
@@ -479,7 +479,7 @@ def rollup_rows(
         # keys only (e.g. distinct users per bucket): DISTINCT, which engines plan as a cheaper
         # hash set than a GROUP BY over the same expressions
         return raw.select(outputs, distinct=True)
-    return raw.select(outputs).group_by(*[k.copy() for k in keys], copy=False)
+    return raw.select(outputs).group_by(*[group_key(k) for k in keys], copy=False)
 
 
 class PreAggregatedSource(RollupSource):
