@@ -32,7 +32,7 @@ from .plan import LogicalPlan, SeriesNode
 from .planner import plan_query
 from .query import Condition, Query, Series
 from .registry import plan_rules
-from .rollups import PreAggregatedSource, RollupColumns, RollupSource, preaggregation
+from .rollups import PreAggregatedSource, RollupColumns, RollupSource, SharedReducedSource, preaggregation
 from .rules.sharing import same_filters
 from .source import NUMERIC, RowSource, TimeBounds, and_all, build_condition, group_key, table_ref, ts_text
 from .timeframe import Timeframe, previous_timeframe, to_utc, truncate
@@ -126,6 +126,7 @@ class SeriesPlan:
     materialized: str | None = None
     rollup: RollupColumns | None = None  # the rows are rollup-shaped: measures read these columns
     partials: str | None = None  # top-N: the CTE of the measure per (bucket, group), when it combines
+    suffix: str = ""  # shared reduced rows (rule sharing): this series' columns are _r<kind><suffix>
 
 
 class QueryCompiler:
@@ -262,11 +263,12 @@ class QueryCompiler:
         series = self.query.series[index]
         return f"series[{index}] (label {series.label or self.query.labels[index]})"
 
-    def _shared_rows_group(self, node: SeriesNode) -> list[SeriesNode] | None:
-        """The nodes sharing ``node``'s reduced top-N scan (rule ``sharing``), or None."""
+    def _shared_rows_group(self, node: SeriesNode) -> list[tuple[int, SeriesNode]] | None:
+        """(position, node) of the series sharing ``node``'s reduced top-N scan (rule
+        ``sharing``), or None."""
         if node.shared_rows is None:
             return None
-        return [self.logical.nodes[p] for p in self.logical.shared_rows[node.shared_rows]]
+        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows]]
 
     def _raw_source(self, index: int, series: Series, tf: Timeframe) -> RowSource:
         return RowSource(self, series.members, list(series.where), tf, self._where(index))
@@ -279,10 +281,13 @@ class QueryCompiler:
             source = RollupSource(self, node.scan.rollup, series, tf, where)
         elif node.preaggregate:
             group = self._shared_rows_group(node)
-            info = preaggregation(node, self.catalog, list(self.query.breakdown), group)
-            source = PreAggregatedSource(self, info, series, tf, where, rolling=measure.is_rolling)
+            info = preaggregation(node, self.catalog, list(self.query.breakdown), [n for _p, n in group or []])
             if group:  # one reduced scan of every event of the group (rule sharing, top-N)
-                source.members = [m for n in group for m in n.series.members]
+                described = [(p, [m.event for m in n.series.members], n.measure.prop) for p, n in group]
+                source = SharedReducedSource(self, info, series, tf, where, described)
+                source.members = [m for _p, n in group for m in n.series.members]
+            else:
+                source = PreAggregatedSource(self, info, series, tf, where, rolling=measure.is_rolling)
         source.prune = node.prune
         source.partition_time = node.partition_time
         if series.occurrence:
@@ -290,16 +295,17 @@ class QueryCompiler:
         plan = SeriesPlan(position, label, measure, source, tf)
         if isinstance(source, RollupSource):
             source.measure_prop = measure.prop
-            plan.rollup = source.columns()
+            if isinstance(source, SharedReducedSource):  # its own conditional columns
+                plan.rollup, plan.suffix = source.series_columns(position), str(position)
+            else:
+                plan.rollup = source.columns()
             if (
                 isinstance(source, PreAggregatedSource)
                 and not measure.is_rolling
                 and self.users_unique_after_reduction()
-                and (node.shared_rows is None or len(series.members) == 1)
             ):
                 # reduced per (bucket, groups, user) and joined to one row per user: each user is
-                # on at most one row of an output group, so counting users needs no DISTINCT (in
-                # shared rows, reduced per event too, only when the series counts one event)
+                # on at most one row of an output group, so counting users needs no DISTINCT
                 plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
         if measure.prop is not None:
             prop = source.resolve(measure.prop, f"{where} > measure")
@@ -482,10 +488,9 @@ class QueryCompiler:
             select = exp.select(
                 *[k.as_(n) for k, n in zip(keys, names, strict=True)], partial.as_("_p"), copy=False
             ).from_(table_ref(rows), copy=False)
-            node = self.logical.nodes[plan.index]
-            if node.shared_rows is not None:  # rows of several series: this series' events
-                events = [exp.Literal.string(m.event) for m in node.series.members]
-                select = select.where(exp.In(this=exp.column("_ev", table=rows), expressions=events), copy=False)
+            if plan.suffix:  # rows of several series (rule sharing): those with this series' events
+                matched = exp.column(f"_revents{plan.suffix}", table=rows)
+                select = select.where(exp.GT(this=matched, expression=exp.Literal.number(0)), copy=False)
             if keys:
                 select = select.group_by(*[k.copy() for k in keys], copy=False)
             plan.partials = f"p{plan.index}"
@@ -538,20 +543,18 @@ class QueryCompiler:
             outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))
             node = self.logical.nodes[plan.index]
             group = self._shared_rows_group(node)
-            if group:  # rows of several series' events: each series takes its own by name
-                outputs.append(plan.source.event_name().as_("_ev"))
-            if plan.rollup is not None:
+            if isinstance(plan.source, SharedReducedSource) and group:
+                # every series' own columns (one CTE for all): its events' count, which also tells
+                # its rows, and what its measure reads
+                for p, n in group:
+                    needed = {"events", *ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
+                    columns = plan.source.series_columns(p)
+                    outputs += [c.as_(f"_r{kind}{p}") for kind, c in columns.items() if kind in needed]
+            elif plan.rollup is not None:
                 # what this measure reads, and what series over the same rows read (one CTE for all)
-                twins = group or [n for n in self.logical.nodes if same_filters([node, n])]
+                twins = [n for n in self.logical.nodes if same_filters([node, n])]
                 needed = {kind for n in twins for kind in ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
-                columns = plan.rollup
-                if group:  # every measure of the group, whatever this series' own measure reads
-                    prop = next((n.measure.prop for n in group if n.measure.prop), None)
-                    assert isinstance(plan.source, RollupSource)
-                    own, plan.source.measure_prop = plan.source.measure_prop, prop
-                    columns = plan.source.columns()
-                    plan.source.measure_prop = own
-                outputs += [column.as_(f"_r{kind}") for kind, column in columns.items() if kind in needed]
+                outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
             body = plan.source.select(outputs)
             if body in self._materialized:  # the same tree (compared structurally, not rendered)
                 plan.materialized = self._materialized[body]
@@ -564,7 +567,7 @@ class QueryCompiler:
         """The plan's rollup columns as materialized in CTE ``rows``."""
         if plan.rollup is None:
             return None
-        return plan.rollup.materialized(rows)
+        return plan.rollup.materialized(rows, plan.suffix)
 
     def _mapped(self, groups: list[exp.Expr]) -> list[exp.Expr]:
         """``CASE WHEN _rank._rank <= N THEN g ELSE 'Other' END`` for each breakdown column."""

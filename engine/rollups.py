@@ -306,10 +306,10 @@ class RollupColumns:
     def items(self) -> list[tuple[str, exp.Expr]]:
         return [(k, v) for k, v in vars(self).items() if isinstance(v, exp.Expr)]
 
-    def materialized(self, table: str) -> RollupColumns:
-        """The same columns as a CTE ``table`` holds them (``_r<kind>``; the compiler materializes
-        only those its measure reads)."""
-        columns = {k: exp.column(f"_r{k}", table=table) for k, _ in self.items()}
+    def materialized(self, table: str, suffix: str = "") -> RollupColumns:
+        """The same columns as a CTE ``table`` holds them (``_r<kind><suffix>``; the compiler
+        materializes only those its measure reads)."""
+        columns = {k: exp.column(f"_r{k}{suffix}", table=table) for k, _ in self.items()}
         return RollupColumns(
             events=columns["events"],
             sum=columns.get("sum"),
@@ -436,11 +436,13 @@ def rollup_rows(
     keep: set[str] | None = None,
     bucket: exp.Expr | None = None,
     no_bucket: bool = False,
+    measures: list[tuple[str, exp.Expr]] | None = None,
 ) -> exp.Select:
     """Raw events of ``raw`` pre-aggregated to the rollup's shape (the build's SELECT, and edges);
     ``keep``: only these columns (the bucket always), in the rollup's column order; ``bucket``:
     another bucket expression than the rollup grain's; ``no_bucket``: not split by bucket, and no
-    bucket column (a total: nothing reads it)."""
+    bucket column (a total: nothing reads it); ``measures``: (column, aggregate) instead of the
+    rollup's measures."""
     flavor = compiler.flavor
     if bucket is None and not no_bucket:
         bucket = flavor.truncate(info.spec.grain, raw.local_time())
@@ -459,7 +461,10 @@ def rollup_rows(
     if info.user_column is not None and (keep is None or info.user_column in keep):
         keys.append(raw.user())
         outputs.append(raw.user().as_(info.user_column))
-    for measure in info.spec.measures:
+    for name, aggregate in measures or []:
+        if keep is None or name in keep:
+            outputs.append(aggregate.as_(name))
+    for measure in info.spec.measures if measures is None else []:
         kind, _, prop = measure.partition(":")
         if keep is not None and measure_column(measure) not in keep:
             continue
@@ -514,8 +519,59 @@ class PreAggregatedSource(RollupSource):
             bucket = raw.day_time()
         elif not total:
             bucket = self.c.source_bucket(raw)
-        rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, no_bucket=total)
+        rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, no_bucket=total, measures=self._measures(raw))
         return self._over(rows, outputs, outer, distinct)
+
+    def _measures(self, raw: RowSource) -> list[tuple[str, exp.Expr]] | None:
+        """(column, aggregate) to reduce to, or None: the description's measures."""
+        return None
+
+
+class SharedReducedSource(PreAggregatedSource):
+    """Top-N series over different events of one table, reduced in one scan per (bucket, event
+    dimensions, user) with each series' partial aggregates under its events' condition (rule
+    ``sharing``): ``c<i>`` its events, ``s<i>``/``mn<i>``/``mx<i>`` sum, minimum and maximum of its
+    measured property. A user is on one row per (bucket, groups), whatever the series' events."""
+
+    def __init__(
+        self,
+        compiler: QueryCompiler,
+        info: RollupInfo,
+        series: Series,
+        tf: Timeframe,
+        location: str,
+        group: list[tuple[int, list[str], str | None]],
+    ):
+        super().__init__(compiler, info, series, tf, location)
+        self.group = group  # (position, its events, its measured property)
+
+    def series_columns(self, position: int) -> RollupColumns:
+        _position, _events, prop = next(g for g in self.group if g[0] == position)
+        measured = {"sum": f"s{position}", "min": f"mn{position}", "max": f"mx{position}"} if prop else {}
+        columns = {kind: self._col(name) for kind, name in measured.items()}
+        return RollupColumns(
+            self._col(f"c{position}"), columns.get("sum"), None, columns.get("min"), columns.get("max")
+        )
+
+    def _measures(self, raw: RowSource) -> list[tuple[str, exp.Expr]]:
+        flavor = self.c.flavor
+        out: list[tuple[str, exp.Expr]] = []
+        for position, events, prop in self.group:
+            condition = exp.In(this=raw.event_name(), expressions=[exp.Literal.string(e) for e in events])
+
+            def when(value: exp.Expr, condition: exp.Expr = condition) -> exp.Case:
+                return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+
+            out.append((f"c{position}", flavor.as_bigint(exp.Count(this=when(exp.Literal.number(1))))))
+            if prop is not None:
+                column = self.info.source.columns[prop]
+                value = exp.cast(
+                    raw.prop(ResolvedProperty(prop, EVENT_PROPERTY, prop, column.kind)), exp.DataType.Type.DOUBLE
+                )
+                out.append((f"s{position}", flavor.as_double(exp.Sum(this=when(value)))))
+                out.append((f"mn{position}", flavor.as_double(exp.Min(this=when(value.copy())))))
+                out.append((f"mx{position}", flavor.as_double(exp.Max(this=when(value.copy())))))
+        return out
 
 
 def preaggregation(
