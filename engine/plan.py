@@ -107,10 +107,10 @@ class LogicalPlan:
                 group = self.shared_rows[node.shared_rows]
                 if group[0] != position:
                     first = self.nodes[group[0]]
-                    lines.append(f"  SharedScan     the reduced rows of series {first.label} (by event name)")
+                    lines.append(f"  SharedScan     the reduced rows of series {first.label} (its events by condition)")
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
-                lines.append(f"  SharedScan     one reduced scan also serves {others} (by event name)")
+                lines.append(f"  SharedScan     one reduced scan also serves {others} (each by its events)")
             source = (
                 f"rollup {scan.rollup.spec.name} ({scan.rollup.ref})"
                 if scan.rollup

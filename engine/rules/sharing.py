@@ -20,9 +20,10 @@ CTEs).
 
 **Top-N.** Series of a top-N query over different events of the same table (revenue and visitors
 by country, top 10) read it once as well: the events of all of them are reduced in one scan per
-(bucket, event name, event breakdowns, user), with the partial aggregates of every measure, and
-the user table is joined once; each series then takes its events' rows by name and computes its
-measure per (bucket, group) from them (the compiler's top-N partials). Eligible: raw single-table
+(bucket, event breakdowns, user), with each series' partial aggregates under its events' condition
+(``rollups.SharedReducedSource``), and the user table is joined once; each series then computes
+its measure per (bucket, group) from the rows where its count is positive (the compiler's top-N
+partials). Eligible: raw single-table
 scans of a table with an event-name column, events without per-event filters (nor ``any``),
 the same series filters and range, measures that combine across groups (counts, sums, minima,
 maxima; unique users over user-property breakdowns), at most one measured property, no segment,
@@ -129,7 +130,7 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
             Alternative(f"{labels}: one scan per series", separate_rows, separate_rows * width, separate, not take)
         )
         plan.alternatives.append(
-            Alternative(f"{labels}: one reduced scan of {table}", rows, rows * width, shared, take, "by event name")
+            Alternative(f"{labels}: one reduced scan of {table}", rows, rows * width, shared, take, "conditional partials")
         )
         if not take:
             plan.decisions.append(f"{labels}: one scan per series (estimated cheaper than one reduced scan)")
@@ -139,14 +140,15 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
             node.shared_rows = len(plan.shared_rows) - 1
             if not node.preaggregate:  # the shared rows are reduced per user: that is the plan now
                 node.preaggregate = True
-                node.operators.insert(0, Operator("PreAggregate", "per (bucket, event, event dimensions, user)"))
+                detail = "per (bucket, event dimensions, user), shared with the other series"
+                node.operators.insert(0, Operator("PreAggregate", detail))
                 for alternative in plan.alternatives:
                     if alternative.name == f"{node.label}: join users to each event":
                         alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
                     elif alternative.name == f"{node.label}: reduce per user, then join":
                         alternative.chosen, alternative.note = True, "in the shared reduced scan"
         plan.decisions.append(
-            f"{labels}: one scan of {table} reduced per (bucket, event, user) serves every series "
+            f"{labels}: one scan of {table} reduced per (bucket, user) serves every series "
             f"(estimated {shared / separate:.0%} of one scan per series)"
         )
 
