@@ -130,7 +130,7 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
             Alternative(f"{labels}: one scan per series", separate_rows, separate_rows * width, separate, not take)
         )
         plan.alternatives.append(
-            Alternative(f"{labels}: one reduced scan of {table}", rows, rows * width, shared, take, "conditional partials")
+            Alternative(f"{labels}: one reduced scan of {table}", rows, rows * width, shared, take, "per-series CASE")
         )
         if not take:
             plan.decisions.append(f"{labels}: one scan per series (estimated cheaper than one reduced scan)")
