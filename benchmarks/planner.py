@@ -944,11 +944,15 @@ def run_target(
                 if problems:
                     result["differences"] = problems
                 samples[variant] = [first] if first > slow else []
-            # timed runs interleaved (naive, segwise, hand, naive, ...): drift on a shared machine
-            # hits every variant alike
+            # timed runs interleaved, the order rotated each round (naive segwise hand, segwise
+            # hand naive, hand naive segwise, ...): drift on a shared machine hits every variant
+            # alike, and none always runs right after the naive plan has evicted the cache
             once = {v for v, t in samples.items() if t}  # slow: the warm-up is its one sample
-            for _ in range(repeat):
-                for variant, plan in plans.items():
+            order = list(plans)
+            for round_ in range(repeat):
+                shift = round_ % len(order)
+                for variant in order[shift:] + order[:shift]:
+                    plan = plans[variant]
                     if variant not in samples or variant in once:
                         continue
                     t0 = time.perf_counter()
