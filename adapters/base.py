@@ -171,8 +171,12 @@ class SqlFlavor:
         """``ts`` (a naive local timestamp) truncated to the start of its ``grain`` bucket."""
         return exp.TimestampTrunc(this=ts, unit=exp.var(GRAIN_UNITS[grain]))
 
+    def interval(self, count: int, unit: str) -> exp.Interval:
+        """A constant interval of ``count`` ``unit`` (DAY, MONTH, YEAR)."""
+        return exp.Interval(this=exp.Literal.string(str(count)), unit=exp.var(unit))
+
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
-        return exp.Add(this=ts, expression=exp.Interval(this=exp.Literal.string(str(days)), unit=exp.var("DAY")))
+        return exp.Add(this=ts, expression=self.interval(days, "DAY"))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         """Convert an event timestamp (naive = UTC, or with time zone) to naive local time."""
@@ -221,7 +225,7 @@ class SqlFlavor:
         generator, and the caller lists the values instead."""
         if self.series_function is None:
             return None
-        interval = exp.Interval(this=exp.Literal.string(str(step)), unit=exp.var(unit))
+        interval = self.interval(step, unit)
         call = exp.Anonymous(
             this=self.series_function,
             expressions=[self.timestamp_literal(first, False), self.timestamp_literal(last, False), interval],

@@ -108,10 +108,6 @@ SERIES_STEPS: dict[str, tuple[int, str]] = {
 }
 
 
-def _interval(step: int, unit: str) -> exp.Interval:
-    return exp.Interval(this=exp.Literal.string(str(step)), unit=exp.var(unit))
-
-
 @dataclass
 class SeriesPlan:
     """A series being compiled: its rows, groups, measure input and time frame."""
@@ -952,7 +948,8 @@ class QueryCompiler:
             if tf.grain == "day":
                 hi: exp.Expr = first.copy()
             else:  # the bucket's last day, or the range's last day in the last bucket
-                bucket_end = self.flavor.add_days(exp.Add(this=first.copy(), expression=_interval(*step)), -1)
+                next_start = exp.Add(this=first.copy(), expression=self.flavor.interval(*step))
+                bucket_end = self.flavor.add_days(next_start, -1)
                 last = self.flavor.timestamp_literal(ts_text(last_day), False)
                 hi = exp.Case(
                     ifs=[exp.If(this=exp.LT(this=bucket_end, expression=last), true=bucket_end.copy())],
