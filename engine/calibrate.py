@@ -29,9 +29,10 @@ from sqlglot import exp
 
 from .cost import Coefficients, calibration_file, series_rows
 from .errors import SpecError
+from .lower.rows import RowSource, TimeBounds
+from .lower.scope import Scope
 from .observe import execute_observed
 from .query import Query
-from .source import RowSource, TimeBounds
 
 if TYPE_CHECKING:
     from .project import Project
@@ -45,7 +46,6 @@ def calibrate(
     project: Project, repeat: int = 3, output: Path | None = None, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Run the probes, fit, write the calibration file; returns what was written."""
-    from .compile import QueryCompiler
     from .timeframe import resolve_timeframe
 
     adapter = project.adapter()
@@ -56,7 +56,7 @@ def calibrate(
         raise SpecError(f"cannot calibrate on an empty table ({info.ref})", where="calibrate")
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "day"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, None)
-    compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
+    scope = Scope(project, catalog, adapter, timeframe)
     names = sorted(catalog.event_counts()[0], key=lambda n: -catalog.event_counts()[0][n])
     if not names:
         names = [info.spec.event_name_value or ""]
@@ -66,9 +66,9 @@ def calibrate(
     samples: list[dict[str, Any]] = []
     for number, (fraction, aggregates) in enumerate(probes):
         lo = end - span * fraction
-        source = RowSource(compiler, list(query.series[0].members), [], None, "calibrate")
+        source = RowSource(scope, list(query.series[0].members), [], None, "calibrate")
         source.tables, source.union, source.bounds = [info], False, TimeBounds(lo, end)
-        day = compiler.flavor.truncate("day", source.local_time())
+        day = scope.flavor.truncate("day", source.local_time())
         outputs: list[exp.Expr] = [day.as_("_b")]
         for j in range(aggregates):
             name = names[j % len(names)]

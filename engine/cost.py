@@ -22,7 +22,7 @@ from sqlglot import exp
 
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
 
 WIDTHS = {"integer": 8, "float": 8, "timestamp": 8, "timestamptz": 8, "date": 4, "boolean": 1, "string": 16}

@@ -9,68 +9,17 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .compile import CompiledQuery, QueryCompiler
-from .errors import CatalogError, SpecError, UnsupportedError
+from .compiled import CompiledQuery
 from .formulas import evaluate, parse_formula, references
 from .observe import execute_compiled
+from .pipeline import compile_query
 from .project import Project
 from .query import Query
-from .registry import get_flavor
-from .timeframe import resolve_timeframe
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import SqlFlavor
+    pass
 
 RESERVED_COLUMNS = ("bucket", "series", "value")
-
-
-def compile_query(
-    project: Project,
-    query: Query | dict[str, Any] | str | Path,
-    dialect: str | None = None,
-    now: datetime | str | None = None,
-    rollups: bool = True,
-    share_scans: str = "auto",
-    disabled_rules: frozenset[str] | tuple[str, ...] = (),
-    preaggregate: str = "auto",
-) -> CompiledQuery:
-    """Validate ``query`` against the project's catalog and build its SQL.
-
-    ``rollups=False`` reads raw events even where a declared rollup could answer;
-    ``share_scans`` and ``preaggregate``: ``auto`` (by the cost model), ``always`` or ``never``;
-    ``disabled_rules``: planner rules to skip (``rollups``, ``partitions``, ``preaggregate``,
-    ``sharing``; see docs/planner.md)."""
-    q = Query.parse(query)
-    adapter = project.adapter()
-    flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
-    catalog = project.catalog()  # errors here are about the project, not the query
-    try:
-        for index, name in enumerate(q.breakdown):
-            if name in RESERVED_COLUMNS:
-                raise SpecError(
-                    f"a breakdown column cannot be named {name!r} (a result column has that name); "
-                    f"write event.{name} or user.{name}",
-                    where=f"breakdown[{index}]",
-                )
-        timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-        for option, value in (("share_scans", share_scans), ("preaggregate", preaggregate)):
-            if value not in ("auto", "always", "never"):
-                raise SpecError(f"{option} must be auto, always or never, not {value!r}", where=option)
-        return QueryCompiler(
-            project,
-            catalog,
-            flavor,
-            q,
-            timeframe,
-            use_rollups=rollups,
-            share_scans=share_scans,
-            disabled_rules=frozenset(disabled_rules),
-            preaggregate=preaggregate,
-        ).compile()
-    except (SpecError, CatalogError, UnsupportedError) as exc:
-        if q.origin != "query" and not (exc.where or "").startswith(q.origin):
-            exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin
-        raise
 
 
 def run(

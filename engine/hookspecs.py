@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .cost import CostEstimate
     from .measures import MeasureDefinition
     from .observe import QueryEvent

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter
 
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
 
 log = logging.getLogger("segwise")

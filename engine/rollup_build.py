@@ -26,13 +26,15 @@ from segwise.adapters.base import Adapter
 
 from .errors import SpecError
 from .guard import check_expression, check_text, check_write
+from .lower.rollup_rows import rollup_rows
+from .lower.rows import RowSource, TimeBounds
+from .lower.scope import Scope
 from .observe import configured_tables
 from .partitions import floor_to
 from .query import Query
 from .registry import adapter_class
-from .rollups import BUCKET, RollupInfo, rollup_rows, state_ref
-from .source import RowSource, TimeBounds, ts_text
-from .timeframe import add_months, parse_now, resolve_timeframe, to_utc
+from .rollups import BUCKET, RollupInfo, state_ref
+from .timeframe import add_months, parse_now, resolve_timeframe, to_utc, ts_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -77,8 +79,6 @@ def build(
     """Create or refresh rollup ``name``; see the module docstring."""
     import time
 
-    from .compile import QueryCompiler
-
     started = time.perf_counter()
     rollup = project.rollup(name)
     catalog = project.catalog(refresh=True)
@@ -93,10 +93,10 @@ def build(
     state = None if rebuild else info.state  # where the last build stopped, when it is continued
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "total"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, now)
-    compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
+    scope = Scope(project, catalog, adapter, timeframe)
 
     def source(bounds: TimeBounds) -> RowSource:
-        rows = RowSource(compiler, list(query.series[0].members), [], None, f"rollups > {name}")
+        rows = RowSource(scope, list(query.series[0].members), [], None, f"rollups > {name}")
         rows.tables, rows.union = [info.source], False
         rows.bounds = bounds
         return rows
@@ -140,7 +140,7 @@ def build(
             try:
                 send(_delete_buckets(info, adapter, lo, hi))
                 insert = exp.insert(
-                    rollup_rows(compiler, info, source(TimeBounds(to_utc(lo, tz), to_utc(hi, tz)))),
+                    rollup_rows(scope, info, source(TimeBounds(to_utc(lo, tz), to_utc(hi, tz)))),
                     info.ref.expression(),
                 )
                 send(insert)

@@ -45,7 +45,7 @@ from .errors import CatalogError, SegwiseError, SpecError, UnsupportedError, War
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
     from .query import Query
 
