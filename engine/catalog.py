@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, TableStats
 
     from .project import EventTable, Project, UserTable
-    from .rollups import RollupInfo
 
 EVENT_PROPERTY = "event"
 USER_PROPERTY = "user"
@@ -74,7 +73,7 @@ class Catalog:
     adapter: Adapter | None = None
     _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
     _stats: dict[str, TableStats] = field(default_factory=dict, repr=False)
-    _rollups: list[RollupInfo] | None = field(default=None, repr=False)
+    rollup_infos: list[Any] | None = field(default=None, repr=False)  # segwise.rollups.rollups caches here
     _user_rows: int | None = field(default=None, repr=False)
 
     @classmethod
@@ -110,17 +109,6 @@ class Catalog:
                 )
             users.append(UserTableInfo(user_spec, ref, columns))
         return cls(events, users, adapter)
-
-    def rollups(self, project: Project) -> list[RollupInfo]:
-        """The project's rollups with their build state (read from the warehouse once, then cached)."""
-        if self._rollups is None:
-            from .rollups import load_state, resolve
-
-            infos = [resolve(project, self, rollup, index) for index, rollup in enumerate(project.rollups)]
-            for info in infos:
-                load_state(info, self)
-            self._rollups = infos
-        return self._rollups
 
     # -- events ------------------------------------------------------------------------------------
 

@@ -350,8 +350,10 @@ def rollup_build(name: str, project_path: Path, full: bool, since: str | None, n
 @handle_errors
 def rollup_list(project_path: Path) -> None:
     """The project's rollups: definition and what the last build covered."""
+    from .rollups import rollups
+
     with _load(project_path) as project:
-        infos = project.catalog().rollups(project)
+        infos = rollups(project, project.catalog())
         if not infos:
             click.echo("no rollups are declared in this project (see docs/rollups.md)")
         for info in infos:

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .compiled import CompiledQuery
-    from .cost import CostEstimate
+    from .hooktypes import CompiledStatement, CostEstimate
     from .measures import MeasureDefinition
     from .observe import QueryEvent
 
@@ -65,7 +64,7 @@ def segwise_measures() -> list[MeasureDefinition]:
 
 
 @hookspec
-def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
+def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledStatement], exp.Expr]]:
     """Return rewrite rules ``rule(expression, compiled) -> expression`` applied, in
     registration order, to every compiled statement before it is rendered.
 
@@ -75,11 +74,11 @@ def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
 
 
 @hookspec(firstresult=True)
-def segwise_estimate_cost(compiled: CompiledQuery, estimate: CostEstimate) -> CostEstimate | None:
+def segwise_estimate_cost(compiled: CompiledStatement, estimate: CostEstimate) -> CostEstimate | None:
     """Refine or replace the cost estimate of a compiled query (``segwise explain``).
 
     ``estimate`` is segwise's own (rows and bytes read per series and table, from the adapter's
-    statistics). Return a new ``segwise.cost.CostEstimate``, or ``None`` to keep it.
+    statistics). Return a new ``segwise.cost.CostEstimate`` (defined in ``segwise.hooktypes``), or ``None`` to keep it.
     Stops at first non-None result.
     """
 

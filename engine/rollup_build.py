@@ -33,7 +33,7 @@ from .observe import configured_tables
 from .partitions import floor_to
 from .query import Query
 from .registry import adapter_class
-from .rollups import BUCKET, RollupInfo, state_ref
+from .rollups import BUCKET, RollupInfo, rollups, state_ref
 from .timeframe import add_months, parse_now, resolve_timeframe, to_utc, ts_text
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def build(
     started = time.perf_counter()
     rollup = project.rollup(name)
     catalog = project.catalog(refresh=True)
-    info = next(i for i in catalog.rollups(project) if i.spec.name == name)
+    info = next(i for i in rollups(project, catalog) if i.spec.name == name)
     adapter = project.adapter()
     writer_class = adapter_class(project.warehouse)
     if writer_class.open_writer.__func__ is Adapter.open_writer.__func__:  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ from sqlglot import exp
 
 from segwise.adapters.base import TableRef
 
-from .catalog import EVENT_PROPERTY, USER_PROPERTY
+from .catalog import USER_PROPERTY
 from .conditions import NUMERIC
 from .errors import CatalogError, SegwiseError
 from .partitions import floor_to
@@ -44,7 +44,6 @@ from .query import ANY_EVENT
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
     from .measures import Measure
-    from .plan import SeriesNode
     from .project import Project
     from .query import Query, Series
     from .timeframe import Timeframe
@@ -91,6 +90,17 @@ class RollupInfo:
 
     def has(self, measure: str) -> bool:
         return measure in self.spec.measures
+
+
+def rollups(project: Project, catalog: Catalog) -> list[RollupInfo]:
+    """The project's rollups with their build state (read from the warehouse once, then cached
+    on the catalog)."""
+    if catalog.rollup_infos is None:
+        infos = [resolve(project, catalog, rollup, index) for index, rollup in enumerate(project.rollups)]
+        for info in infos:
+            load_state(info, catalog)
+        catalog.rollup_infos = infos
+    return catalog.rollup_infos
 
 
 def definition_text(project: Project, rollup: Rollup, source: EventTableInfo) -> str:
@@ -288,35 +298,3 @@ def refusal(
             "no whole bucket of this range"
         )
     return None
-
-
-def preaggregation(
-    node: SeriesNode, catalog: Catalog, breakdown: list[str], group: list[SeriesNode] | None = None
-) -> RollupInfo:
-    """A rollup-like description (never stored) of the per-user pre-aggregation of a series, or of
-    the series of a shared top-N scan (``group``: the measures of all of them)."""
-    info = node.scan.tables[0]
-    nodes = group or [node]
-    names = [c.property for n in nodes for m in n.series.members for c in m.where]
-    names += [c.property for n in nodes for c in n.series.where]
-    names += [b for b in breakdown if b not in ("event", "segment")]
-    dims: dict[str, str] = {}
-    if info.spec.event_name is not None:
-        dims[EVENT_DIMENSION] = info.spec.event_name
-    for name in names:
-        prop = catalog.resolve(name, "plan")
-        if prop.source == EVENT_PROPERTY and prop.column != info.spec.event_name:
-            dims[prop.column] = prop.column
-    measures = ["events"]
-    for measured in dict.fromkeys(n.measure.prop for n in nodes if n.measure.prop):
-        measures += [f"{k}:{measured}" for k in ("sum", "count", "min", "max")]
-    spec = Rollup(name="preaggregation", table="_preaggregated", grain="day", measures=measures, users=True)
-    return RollupInfo(
-        spec=spec,
-        ref=TableRef(("_preaggregated",)),
-        source_index=catalog.event_tables.index(info),
-        source=info,
-        definition="",
-        dimensions=dims,
-        user_column=info.spec.user_id,
-    )

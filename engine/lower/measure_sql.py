@@ -13,8 +13,8 @@ from segwise.measures import MeasureContext
 
 if TYPE_CHECKING:
     from segwise.measures import Measure
-    from segwise.rollups import RollupColumns
 
+    from .rollup_rows import RollupColumns
     from .state import Lowering
 
 

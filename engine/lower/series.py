@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
-from segwise.rollups import preaggregation
 
 from . import segment
-from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource
+from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
 from .rows import RowSource
 from .state import SeriesPlan
 

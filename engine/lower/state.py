@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from segwise.bind import BoundQuery
     from segwise.measures import Measure
     from segwise.plan import LogicalPlan, SeriesNode
-    from segwise.rollups import RollupColumns
     from segwise.timeframe import Timeframe
 
+    from .rollup_rows import RollupColumns
     from .rows import RowSource
 
 

@@ -17,8 +17,7 @@ from .rollup_rows import PreAggregatedSource, SharedReducedSource
 from .rows import and_all, table_ref
 
 if TYPE_CHECKING:
-    from segwise.rollups import RollupColumns
-
+    from .rollup_rows import RollupColumns
     from .state import Lowering, SeriesPlan
 
 OTHER = "Other"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
 from segwise.plan import Alternative
-from segwise.rollups import interior, refusal
+from segwise.rollups import interior, refusal, rollups
 from segwise.rules import reduction
 from segwise.timeframe import to_utc
 
@@ -29,7 +29,7 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     if not context.use_rollups:
         plan.decisions.append("rollups: not considered (rollups=False)")
         return plan
-    infos = bound.catalog.rollups(bound.project)
+    infos = rollups(bound.project, bound.catalog)
     for node in plan.nodes:
         raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
         joins = any(op.kind in ("Join", "TopN") for op in node.operators)
