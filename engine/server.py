@@ -19,18 +19,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import math
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pyarrow as pa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -42,6 +40,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import CatalogError, SegwiseError, SpecError, UnsupportedError, WarehouseError
+from .output import arrow_stream, json_value, pretty_sql, records
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -302,7 +301,7 @@ def sample_values(catalog: Catalog, where: tuple[str, int, str], rows: int, limi
 
     # Through the same choke point as every query: guard, retries, the query hook.
     table = execute_observed(adapter, adapter.render(query), expression=query, tables=[info.ref])
-    return [_json_value(v) for v in table.column(0).to_pylist()]
+    return [json_value(v) for v in table.column(0).to_pylist()]
 
 
 def build_catalog(project: Project, settings: ServerSettings) -> dict[str, Any]:
@@ -353,7 +352,7 @@ def gallery_examples(project: Project) -> list[dict[str, Any]]:
     known = set(project.catalog().event_names()) | {"any"}
     out = []
     for question, path in items:
-        data = json.loads(json.dumps(load_mapping(path, what="query"), default=_json_value))
+        data = json.loads(json.dumps(load_mapping(path, what="query"), default=json_value))
         events = {s["event"] for s in data.get("series", []) if isinstance(s, dict) and isinstance(s.get("event"), str)}
         if events <= known:
             out.append({"name": path.stem, "question": question, "query": data})
@@ -361,37 +360,6 @@ def gallery_examples(project: Project) -> list[dict[str, Any]]:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
-
-
-def records(table: pa.Table) -> list[dict[str, Any]]:
-    """The rows as ``--format json`` prints them (ISO 8601 timestamps), with NaN as null."""
-    from .cli import to_records
-
-    rows = to_records(table)
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                row[key] = None
-    return rows
-
-
-def arrow_stream(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
 
 
 def wants_arrow(request: Request) -> bool:
@@ -438,8 +406,6 @@ def parse_now(value: str | None, default: datetime | None) -> datetime | None:
 
 
 def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]:
-    from .cli import pretty_sql
-
     query = compiled.query
     tf = compiled.timeframe
     series = []
@@ -600,8 +566,6 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         responses=_responses(200, 400, 401, 413, 422, 502, 503, 504, ok_schema={"$ref": "#/components/schemas/Sql"}),
     )
     async def sql(request: Request, dialect: str | None = None, now: str | None = None) -> JSONResponse:
-        from .cli import pretty_sql
-
         at = parse_now(now, settings.now)
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
 
