@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ import click
 import pyarrow as pa
 
 from .errors import SegwiseError, SpecError
+from .output import pretty_sql, to_records
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,16 +179,6 @@ def write_table(table: pa.Table, fmt: str, output: Path | None, title: str = "")
         output.write_text(text, encoding="utf-8")
 
 
-def to_records(table: pa.Table) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (timestamps as ISO 8601 strings)."""
-    records = table.to_pylist()
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, (datetime, date)):
-                record[key] = value.isoformat()
-    return records
-
-
 def render_table(table: pa.Table, title: str = "", max_rows: int = 500) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -237,13 +228,6 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
     with _load(project_path) as project:
         compiled = compile_query(project, query, dialect=dialect, now=now)
     click.echo(pretty_sql(compiled.expression, compiled.dialect))
-
-
-def pretty_sql(expression: Any, dialect: str) -> str:
-    from .registry import get_flavor
-
-    flavor = get_flavor(dialect)
-    return flavor.render(expression.copy(), pretty=True) + ";"
 
 
 @main.command()
