@@ -238,43 +238,14 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
 @handle_errors
 def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool) -> None:
     """Show the resolved query, the estimated cost, the SQL (and the warehouse's own plan)."""
-    from .cost import estimate_cost
     from .execute import compile_query
+    from .explain import Explanation
     from .query import Query
 
     query = Query.load(query_path)
     with _load(project_path) as project:
         compiled = compile_query(project, query, now=now)
-        tf = compiled.timeframe
-        lines = [
-            f"warehouse   {project.warehouse} ({compiled.dialect})",
-            f"range       [{tf.start.isoformat(sep=' ')}, {tf.end.isoformat(sep=' ')}) {tf.timezone}"
-            f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
-            f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
-        ]
-        if query.breakdown:
-            limit = f", top {query.breakdown_limit} + Other" if query.breakdown_limit else ""
-            lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
-        plan = compiled.plan
-        assert plan is not None
-        lines += ["", f"-- logical plan (rules applied: {', '.join(plan.rules) or 'none'})", *plan.describe()]
-        if compiled.decisions:
-            lines += ["", "-- planner decisions", *[f"planner     {d}" for d in compiled.decisions]]
-        if plan.alternatives:
-            lines += ["", f"-- alternatives considered (cost model: {plan.cost_source})"]
-            for alt in plan.alternatives:
-                mark = "chosen " if alt.chosen else "       "
-                note = f"  [{alt.note}]" if alt.note else ""
-                lines.append(
-                    f"  {mark}{alt.name}: ~{alt.rows:,} rows, ~{_size(alt.bytes)}, ~{alt.seconds * 1000:.1f} ms{note}"
-                )
-        estimate = estimate_cost(compiled, project.catalog())
-        lines += ["", f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})"]
-        for scan in estimate.scans:
-            lines.append(
-                f"  {scan.series:<6} {scan.table}: ~{scan.rows:,} of {scan.table_rows:,} rows; pruning: {scan.pruning}"
-            )
-        lines += ["", pretty_sql(compiled.expression, compiled.dialect)]
+        lines = Explanation.of(project, compiled).to_text()
         if analyze:
             lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
             from .guard import check_statement
@@ -285,14 +256,6 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
             check_statement(compiled.sql, adapter.dialect, compiled.expression, configured_tables(project))
             lines.append(adapter.explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n //= 1024
-    return f"{n:.0f} TB"
 
 
 # -- rollups ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..errors import SegwiseError
+from ..explain import Explanation
 from ..output import arrow_stream, pretty_sql, records
 from .catalog import CatalogView, build_catalog, gallery_examples
 from .http import (
@@ -45,39 +46,8 @@ if TYPE_CHECKING:
 
 
 def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]:
-    """What /api/explain answers: the resolved range and buckets, the series, the plan and the SQL."""
-    query = compiled.query
-    tf = compiled.timeframe
-    series = []
-    for output in compiled.outputs:  # previous-period twins included
-        spec = compiled.series_of(output)
-        event = spec.event if isinstance(spec.event, str) else {"any_of": [m.event for m in spec.event.any_of]}
-        series.append(
-            {"label": output.label, "event": event, "measure": str(output.measure), "filters": len(spec.where)}
-        )
-    return {
-        "dialect": compiled.dialect,
-        "timezone": tf.timezone,
-        "week_start": project.week_start,
-        "range": {
-            "from": tf.start.isoformat(),
-            "to": tf.end.isoformat(),
-            "from_utc": tf.start_utc.isoformat(),
-            "to_utc": tf.end_utc.isoformat(),
-        },
-        "time_grain": tf.grain,
-        "buckets": len(tf.buckets),
-        "series": series,
-        "breakdown": list(query.breakdown),
-        "breakdown_limit": query.breakdown_limit,
-        "plan": compiled.plan.describe() if compiled.plan is not None else [],
-        "decisions": list(compiled.decisions),
-        "alternatives": [
-            {"name": a.name, "rows": a.rows, "bytes": a.bytes, "seconds": a.seconds, "chosen": a.chosen, "note": a.note}
-            for a in (compiled.plan.alternatives if compiled.plan is not None else [])
-        ],
-        "sql": pretty_sql(compiled.expression, compiled.dialect),
-    }
+    """What /api/explain answers: the same Explanation ``segwise explain`` prints, as JSON."""
+    return Explanation.of(project, compiled).to_json()
 
 
 def create_app(project: Project, settings: ServerSettings | None = None) -> FastAPI:
