@@ -56,7 +56,7 @@ def calibrate(
         raise SpecError(f"cannot calibrate on an empty table ({info.ref})", where="calibrate")
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "day"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, None)
-    compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
+    compiler = QueryCompiler(project, catalog, adapter.flavor, query, timeframe, use_rollups=False)
     names = sorted(catalog.event_counts()[0], key=lambda n: -catalog.event_counts()[0][n])
     if not names:
         names = [info.spec.event_name_value or ""]
@@ -77,7 +77,7 @@ def calibrate(
                 exp.Count(this=exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(j + 1))])).as_(f"_a{j}")
             )
         select = source.select(outputs).group_by(day.copy(), copy=False)
-        sql = adapter.render(select)
+        sql = adapter.flavor.render(select)
         execute_observed(adapter, sql, expression=select, tables=[info.ref])  # warm
         times = []
         for _ in range(repeat):

@@ -42,7 +42,7 @@ def compile_query(
     ``sharing``; see docs/planner.md)."""
     q = Query.parse(query)
     adapter = project.adapter()
-    flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
+    flavor: SqlFlavor = adapter.flavor if dialect is None or dialect == adapter.flavor.name else get_flavor(dialect)
     catalog = project.catalog()  # errors here are about the project, not the query
     try:
         for index, name in enumerate(q.breakdown):

@@ -135,8 +135,8 @@ def test_adapters_are_registered_by_scheme() -> None:
     assert classes["postgresql"] is PostgresAdapter
     assert classes["postgres"] is PostgresAdapter
     assert classes["sqlite"] is SQLiteAdapter
-    assert (PostgresAdapter.name, PostgresAdapter.dialect) == ("postgresql", "postgres")
-    assert (SQLiteAdapter.name, SQLiteAdapter.dialect) == ("sqlite", "sqlite")
+    assert (PostgresAdapter.name, PostgresAdapter.flavor_class.dialect) == ("postgresql", "postgres")
+    assert (SQLiteAdapter.name, SQLiteAdapter.flavor_class.dialect) == ("sqlite", "sqlite")
 
 
 def test_import_segwise_does_not_import_the_drivers() -> None:
@@ -585,8 +585,9 @@ def test_breakdown_text_is_the_same_on_every_engine(
     engine: str, adapter: Adapter, urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     def texts(on: Adapter, name: str) -> list[Any]:
-        select = exp.select(*[on.as_text(_typed(name, k, v), k).as_(f"c{i}") for i, (k, v) in enumerate(TEXT_CASES)])
-        return list(on.execute(on.render(select)).to_pylist()[0].values())
+        f = on.flavor
+        select = exp.select(*[f.as_text(_typed(name, k, v), k).as_(f"c{i}") for i, (k, v) in enumerate(TEXT_CASES)])
+        return list(on.execute(f.render(select)).to_pylist()[0].values())
 
     duckdb = open_adapter(url_for("duckdb", urls, tmp_path_factory))
     try:
