@@ -89,8 +89,11 @@ def calibrate(
         if progress is not None:
             progress(number + 1, len(probes))
     fitted = fit(samples)
+    # Keyed as the planner looks coefficients up (planner.py: by the compiling flavor's name), which
+    # is the adapter's name for every adapter but chdb (its flavor is ClickHouse's).
+    key = adapter.flavor.name
     result = {
-        "adapter": adapter.name,
+        "adapter": key,
         "table": str(info.ref),
         "table_rows": stats.rows,
         "calibrated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -98,7 +101,7 @@ def calibrate(
         "coefficients": {"overhead": fitted.overhead, "scan_row": fitted.scan_row, "agg_row": fitted.agg_row},
         "probes": samples,
     }
-    path = output or calibration_file(project, adapter.name)
+    path = output or calibration_file(project, key)
     if path is None:
         raise SpecError("give --output: this project was not loaded from a file", where="calibrate")
     path.parent.mkdir(parents=True, exist_ok=True)
