@@ -127,7 +127,9 @@ class Catalog:
                     .from_(info.ref.expression())
                     .group_by(name)
                 )
-                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+                table = execute_observed(
+                    self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref]
+                )
                 counts.append(
                     {
                         str(k): int(v)
@@ -153,7 +155,9 @@ class Catalog:
             total = 0
             for info in self.user_tables:
                 query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
-                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+                table = execute_observed(
+                    self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref]
+                )
                 total = max(total, int(table.column(0)[0].as_py()))
             self._user_rows = total
         return self._user_rows
@@ -161,7 +165,7 @@ class Catalog:
     def _count_rows(self, info: EventTableInfo) -> int:
         assert self.adapter is not None
         query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
-        table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+        table = execute_observed(self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref])
         return int(table.column(0)[0].as_py())
 
     def event_names(self) -> dict[str, int]:

@@ -253,7 +253,7 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
 
             adapter = project.adapter()
             # EXPLAIN ANALYZE runs the statement: it passes the same guard as `segwise run`.
-            check_statement(compiled.sql, adapter.dialect, compiled.expression, configured_tables(project))
+            check_statement(compiled.sql, adapter.flavor.dialect, compiled.expression, configured_tables(project))
             lines.append(adapter.explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
 

@@ -34,14 +34,20 @@ hookimpl = pluggy.HookimplMarker("segwise")
 def segwise_adapters() -> list[type[Adapter]]:
     """Return adapter classes (subclasses of ``segwise.adapters.base.Adapter``).
 
-    Each declares ``name`` and the URL ``schemes`` it answers, e.g. ``("duckdb",)``. Two plugins
-    claiming the same scheme is an error naming both.
+    Each declares ``name``, the URL ``schemes`` it answers, e.g. ``("duckdb",)``, and the
+    ``flavor_class`` of the SQL it speaks; that flavor is registered as a dialect too. Two
+    plugins claiming the same scheme is an error naming both.
     """
 
 
 @hookspec
 def segwise_dialects() -> list[type[SqlFlavor]]:
-    """Return render-only SQL flavors (``segwise sql --dialect NAME``), keyed by their ``name``."""
+    """Return SQL flavors (subclasses of ``segwise.adapters.base.SqlFlavor``), one per dialect.
+
+    Each renders without a connection (``segwise sql --dialect NAME``) and is keyed by its
+    ``name`` and ``aliases``; an adapter's ``flavor_class`` need not be listed again. Two
+    different flavors claiming the same name is an error naming both.
+    """
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def execute_observed(
 
     if timeout is not None and timeout <= 0:
         raise SpecError(f"a timeout must be a positive number of seconds, not {timeout!r}", where="timeout")
-    check_statement(sql, adapter.dialect, expression, tables)
+    check_statement(sql, adapter.flavor.dialect, expression, tables)
     hook = get_plugin_manager().hook.segwise_query_executed
     attempt = 0
     while True:
@@ -181,7 +181,7 @@ def execute_compiled(project: Project, compiled: CompiledQuery, timeout: float |
     statement = compiled.expression.copy()
     assert isinstance(statement, exp.Query), type(statement)
     limited = statement.limit(MAX_RESULT_ROWS + 1, copy=False)
-    sql = adapter.render(limited)
+    sql = adapter.flavor.render(limited)
     raw = execute_observed(adapter, sql, expression=limited, tables=tables, timeout=timeout)
     check_result_size(raw, compiled)
     return raw

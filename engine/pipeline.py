@@ -107,7 +107,7 @@ def _planned(
 ) -> tuple[SqlFlavor, BoundQuery, LogicalPlan]:
     q = Query.parse(query)
     adapter = project.adapter()
-    flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
+    flavor: SqlFlavor = adapter.flavor if dialect is None or dialect == adapter.flavor.name else get_flavor(dialect)
     catalog = project.catalog()  # errors here are about the project, not the query
     try:
         for option, value in (("share_scans", share_scans), ("preaggregate", preaggregate)):

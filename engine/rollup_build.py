@@ -93,7 +93,7 @@ def build(
     state = None if rebuild else info.state  # where the last build stopped, when it is continued
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "total"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, now)
-    scope = Scope(project, catalog, adapter, timeframe)
+    scope = Scope(project, catalog, adapter.flavor, timeframe)
 
     def source(bounds: TimeBounds) -> RowSource:
         rows = RowSource(scope, list(query.series[0].members), [], None, f"rollups > {name}")
@@ -175,8 +175,8 @@ class _Sender:
             literals = check_expression(statement, [*self.targets, *self.reads])
         else:
             literals = check_write(statement, self.targets, self.reads)
-        sql = self.adapter.render(statement)
-        check_text(sql, self.adapter.dialect, literals)
+        sql = self.adapter.flavor.render(statement)
+        check_text(sql, self.adapter.flavor.dialect, literals)
         return self.writer.execute(sql)
 
     def begin(self) -> None:
@@ -205,7 +205,7 @@ def _first_event(adapter: Adapter, rows: RowSource) -> datetime | None:
     from .observe import execute_observed
 
     select = rows.select([exp.Min(this=rows.local_time()).as_("first")])
-    table = execute_observed(adapter, adapter.render(select), expression=select, tables=[rows.tables[0].ref])
+    table = execute_observed(adapter, adapter.flavor.render(select), expression=select, tables=[rows.tables[0].ref])
     value = table.column("first")[0].as_py()
     if value is None:
         return None
@@ -245,8 +245,8 @@ def _prepare(send: _Sender, info: RollupInfo, empty: RowSource, rebuild: bool) -
 def _delete_buckets(info: RollupInfo, adapter: Adapter, lo: datetime, hi: datetime) -> exp.Delete:
     bucket = exp.column(BUCKET, quoted=True)
     condition = exp.and_(
-        exp.GTE(this=bucket, expression=adapter.timestamp_literal(ts_text(lo), False)),
-        exp.LT(this=bucket.copy(), expression=adapter.timestamp_literal(ts_text(hi), False)),
+        exp.GTE(this=bucket, expression=adapter.flavor.timestamp_literal(ts_text(lo), False)),
+        exp.LT(this=bucket.copy(), expression=adapter.flavor.timestamp_literal(ts_text(hi), False)),
     )
     return exp.delete(info.ref.expression(), where=condition)
 
@@ -270,9 +270,9 @@ def _write_state(
         expressions=[
             exp.Literal.string(info.spec.name),
             exp.Literal.string(info.definition),
-            adapter.timestamp_literal(ts_text(covered_from), False),
-            adapter.timestamp_literal(ts_text(covered_to), False),
-            adapter.timestamp_literal(ts_text(now), False),
+            adapter.flavor.timestamp_literal(ts_text(covered_from), False),
+            adapter.flavor.timestamp_literal(ts_text(covered_to), False),
+            adapter.flavor.timestamp_literal(ts_text(now), False),
             exp.cast(exp.Literal.number(rows), exp.DataType.Type.BIGINT)
             if rows is not None
             else exp.cast(exp.Null(), exp.DataType.Type.BIGINT),

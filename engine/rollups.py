@@ -184,7 +184,7 @@ def load_state(info: RollupInfo, catalog: Catalog) -> None:
     )
     try:
         table = execute_observed(
-            adapter, adapter.render(select), expression=select, tables=[state_ref(info.ref)]
+            adapter, adapter.flavor.render(select), expression=select, tables=[state_ref(info.ref)]
         ).to_pylist()
     except SegwiseError as exc:
         info.problem = f"its build state could not be read ({exc.message})"

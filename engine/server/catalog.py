@@ -94,7 +94,7 @@ def sample_values(catalog: Catalog, where: tuple[str, int, str], rows: int, limi
     from ..observe import execute_observed
 
     # Through the same choke point as every query: guard, retries, the query hook.
-    table = execute_observed(adapter, adapter.render(query), expression=query, tables=[info.ref])
+    table = execute_observed(adapter, adapter.flavor.render(query), expression=query, tables=[info.ref])
     return [json_value(v) for v in table.column(0).to_pylist()]
 
 
@@ -116,7 +116,7 @@ def build_catalog(project: Project, settings: ServerSettings) -> dict[str, Any]:
     adapter = project.adapter()
     return {
         "project": {
-            "dialect": adapter.name,
+            "dialect": adapter.flavor.name,
             "timezone": project.timezone,
             "week_start": project.week_start,
             "now": settings.now.isoformat() if settings.now else None,
