@@ -139,6 +139,10 @@ def run(
     project = _load(project_path)
     with project:
         table = run_query(query, project, now=now, timeout=timeout)
+        from .span import query_warnings
+
+        for warning in query_warnings(project, query, now=now):
+            click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
     if plot is not None:
         from .plot import write_plot
 
@@ -415,8 +419,12 @@ def catalog(project_path: Path, fmt: str) -> None:
         events = cat.event_names()
         event_props = {name: col.kind for name, col in cat.event_properties().items()}
         user_props = {name: col.kind for name, (_, col) in cat.user_properties().items()}
+        from .span import spans
+
+        tables = spans(cat)
     if fmt == "json":
         payload = {
+            "event_tables": [t.to_json() for t in tables],
             "events": [{"name": n, "count": c} for n, c in events.items()],
             "event_properties": [{"name": n, "type": t} for n, t in event_props.items()],
             "user_properties": [{"name": n, "type": t} for n, t in user_props.items()],
@@ -427,6 +435,8 @@ def catalog(project_path: Path, fmt: str) -> None:
     from rich.table import Table
 
     console = Console(width=120, color_system=None)
+    for span in tables:
+        console.print(span.describe())
     grid = Table(title="events", header_style="bold")
     grid.add_column("event")
     grid.add_column("rows", justify="right")

@@ -42,6 +42,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import CatalogError, SegwiseError, SpecError, UnsupportedError, WarehouseError
+from .span import query_warnings, range_warnings
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -589,6 +590,9 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         table = await runner.call(lambda: execute.run(query, project, **options(at)), request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         headers = {"Server-Timing": f"query;dur={elapsed_ms:.1f}", "X-Segwise-Rows": str(table.num_rows)}
+        warnings = await runner.call(lambda: query_warnings(project, query, now=at), request)
+        if warnings:  # the body is the rows (a JSON array or Arrow): warnings travel as a JSON header
+            headers["X-Segwise-Warnings"] = json.dumps(warnings, ensure_ascii=True)
         if wants_arrow(request):
             return Response(arrow_stream(table), media_type=ARROW_STREAM, headers=headers)
         return JSONResponse(records(table), headers=headers)
@@ -629,7 +633,8 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
 
         def compute() -> dict[str, Any]:
-            return explain_payload(project, execute.compile_query(project, query, now=at))
+            compiled = execute.compile_query(project, query, now=at)
+            return {**explain_payload(project, compiled), "warnings": range_warnings(compiled, project.catalog())}
 
         return JSONResponse(await runner.call(compute, request))
 
@@ -863,6 +868,11 @@ def _component_schemas() -> dict[str, Any]:
             "breakdown": {"type": "array", "items": {"type": "string"}},
             "breakdown_limit": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             "sql": {"type": "string"},
+            "warnings": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "e.g. the range holds no events of a table that has events elsewhere (its span)",
+            },
         },
     }
     schemas["Catalog"] = {
