@@ -534,6 +534,24 @@ def serve(
         serve_app(project, host=host, port=port, settings=settings)
 
 
+# -- init (engine/init.py) -------------------------------------------------------------------------------
+
+
+@main.command("init")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default="segwise.yaml", show_default=True
+)
+@click.option("--table", help="The events table (a warehouse URL needs it; for a file: the name queries use).")
+@click.option("--force", is_flag=True, help="Replace an existing project file.")
+@handle_errors
+def init_command(source: str, output: Path, table: str | None, force: bool) -> None:
+    """Inspect FILE_OR_URL, guess the user id, event time and event name columns, write a project file."""
+    from .init import init_project
+
+    click.echo(init_project(source, output, table=table, force=force))
+
+
 # -- demo ---------------------------------------------------------------------------------------------
 
 
