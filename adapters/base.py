@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from segwise.files import FileTable
+
 GRAIN_UNITS = {
     "hour": "HOUR",
     "day": "DAY",
@@ -336,6 +338,19 @@ class Adapter:
         ).from_(table.expression())
         row = self.execute(self.flavor.render(query)).to_pylist()[0]
         return TableStats(rows=int(row["n"] or 0), min_time=_as_datetime(row["lo"]), max_time=_as_datetime(row["hi"]))
+
+    def attach_files(self, tables: list[FileTable]) -> None:
+        """Make each ``file:`` table of the project readable under its name (at connect time).
+
+        Only the declared paths may become readable; queries still name tables, never files.
+        """
+        from segwise.errors import UnsupportedError
+
+        names = ", ".join(t.name for t in tables)
+        raise UnsupportedError(
+            f"{self.name} cannot read `file:` tables ({names}); use DuckDB (leave `warehouse` out) or Spark",
+            where=tables[0].where if tables else None,
+        )
 
     def explain(self, sql: str, analyze: bool = False) -> str:
         """The warehouse's own plan for ``sql`` (with run-time figures when ``analyze``)."""

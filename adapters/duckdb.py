@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 from sqlglot import exp
 
-from segwise.errors import CatalogError, WarehouseError
+from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef, Writer, classify_type
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import pyarrow as pa
+
+    from segwise.files import FileTable
 
 
 def database_path(url: str, base_dir: Path | None) -> str:
@@ -81,10 +83,12 @@ class DuckDBAdapter(Adapter):
         super().__init__(url, base_dir)
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self._running_lock = threading.Lock()
+        self._path: str | None = None
+        self._read_only = read_only
         if connection is not None:
             self._con = connection
             return
-        path = database_path(url, base_dir)
+        path = self._path = database_path(url, base_dir)
         if path != ":memory:" and not Path(path).exists():
             raise WarehouseError(f"DuckDB database file not found: {path}", where=url)
         try:
@@ -98,6 +102,51 @@ class DuckDBAdapter(Adapter):
                     "DuckDBAdapter.from_connection(connection)"
                 )
             raise WarehouseError(f"cannot open DuckDB database {path}: {exc}", where=url, hint=hint) from exc
+
+    def attach_files(self, tables: list[FileTable]) -> None:
+        """Reopen the connection able to read exactly the declared files, with a view over each.
+
+        DuckDB cannot widen access once ``enable_external_access`` is off, so the connection is
+        opened with it on, restricted to the declared paths (``allowed_paths``), given one
+        view per table (``read_csv``/``read_parquet``/``read_json`` of the file list),
+        then external access is switched off and the configuration locked: SQL cannot read
+        another file, attach a database or change a setting.
+        """
+        if self._path is None:
+            raise WarehouseError(
+                "`file:` tables need a connection segwise opens itself, not an application's", where=self.url
+            )
+        if self._path != ":memory:":
+            raise UnsupportedError(
+                "`file:` tables are read by an in-memory DuckDB: leave `warehouse` out (or write "
+                "duckdb:///:memory:); a DuckDB database file is opened read-only and cannot hold their views",
+                where=tables[0].where,
+            )
+        self._con.close()
+        config = {k: v for k, v in self.CONFIG.items() if k != "enable_external_access"}
+        try:
+            con = duckdb.connect(":memory:", config=config)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB database {self._path}: {exc}", where=self.url) from exc
+        try:
+            con.execute("SET allowed_paths = $paths", {"paths": [p for t in tables for p in t.paths]})
+            con.execute("SET allowed_directories = []")
+            for table in tables:
+                try:
+                    con.execute(f"CREATE VIEW {_ident(table.name)} AS SELECT * FROM {reader_sql(table)}")
+                except duckdb.Error as exc:
+                    raise CatalogError(
+                        f"DuckDB cannot read {table.pattern!r} as {table.format} "
+                        f"({len(table.paths)} file(s), first {table.paths[0]}): {_first_line(exc)}",
+                        where=table.where,
+                        hint="check the file, or set `format:`",
+                    ) from None
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        self._con = con
 
     @classmethod
     def from_connection(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBAdapter:
@@ -190,6 +239,31 @@ class DuckDBAdapter(Adapter):
             return DuckDBWriter(duckdb.connect(path, config=dict(cls.CONFIG)))
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open DuckDB database {path} for writing: {exc}", where=url) from exc
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def reader_sql(table: FileTable) -> str:
+    """The table function reading ``table``'s files (paths quoted as DuckDB string literals)."""
+    files = "[" + ", ".join(_text(p) for p in table.paths) + "]"
+    hive = f"hive_partitioning = {'true' if table.hive_partitioning else 'false'}"
+    if table.format == "parquet":
+        return f"read_parquet({files}, {hive}, union_by_name = true)"
+    if table.format in ("csv", "tsv"):
+        delim = ", delim = " + _text("\t") if table.format == "tsv" else ""
+        return f"read_csv({files}, {hive}, union_by_name = true, header = true{delim})"
+    style = "newline_delimited" if table.format == "ndjson" else "auto"
+    return f"read_json({files}, {hive}, union_by_name = true, format = '{style}')"
 
 
 class DuckDBWriter(Writer):

@@ -85,6 +85,8 @@ from .dialects import DatabricksFlavor
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from segwise.files import FileTable
+
 DEFAULT_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -323,6 +325,38 @@ class SparkAdapter(Adapter):
                 self._spark.read.parquet(path).createOrReplaceTempView(name)
         except self._errors as exc:
             raise self._error(exc, "could not set up the session") from exc
+
+    def attach_files(self, tables: list[FileTable]) -> None:
+        """A temporary view per ``file:`` table over exactly its files (Spark's own readers).
+
+        Spark has no allowed-paths setting: segwise's own statement check (one query over the
+        configured tables, no table functions) is what keeps queries to the declared files.
+        """
+        for table in tables:
+            try:
+                reader = self._spark.read
+                if table.hive_partitioning:
+                    reader = reader.option("basePath", table.root)
+                if table.format in ("csv", "tsv"):
+                    frame = reader.csv(
+                        list(table.paths),
+                        header=True,
+                        inferSchema=True,
+                        sep="\t" if table.format == "tsv" else ",",
+                        timestampFormat="yyyy-MM-dd HH:mm:ss",
+                    )
+                elif table.format == "parquet":
+                    frame = reader.parquet(*table.paths)
+                else:
+                    frame = reader.json(list(table.paths), multiLine=table.format == "json")
+                frame.createOrReplaceTempView(table.name)
+            except self._errors as exc:
+                message, _, _ = spark_message(exc)
+                raise CatalogError(
+                    f"Spark cannot read {table.pattern!r} as {table.format} (first file {table.paths[0]}): "
+                    f"{message.splitlines()[0] if message else exc}",
+                    where=table.where,
+                ) from None
 
     # -- sessions ------------------------------------------------------------------------------
 

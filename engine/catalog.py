@@ -15,6 +15,7 @@ from sqlglot import exp
 from segwise.adapters.base import ColumnInfo, TableRef
 
 from .errors import CatalogError
+from .files import with_hive_partition
 from .observe import execute_observed
 
 if TYPE_CHECKING:
@@ -95,6 +96,9 @@ class Catalog:
                     f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, not a timestamp",
                     where=where,
                 )
+            if spec.file is not None:  # a Hive date directory is the partition unless one is declared
+                kinds = {n: c.kind for n, c in columns.items()}
+                spec = with_hive_partition(spec, project._files.get(spec.table), kinds)
             if spec.partition is not None:
                 _check_partition(spec, columns, where)
             events.append(EventTableInfo(spec, ref, columns))

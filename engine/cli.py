@@ -140,6 +140,10 @@ def run(
     project = _load(project_path)
     with project:
         table = run_query(query, project, now=now, timeout=timeout)
+        from .span import query_warnings
+
+        for warning in query_warnings(project, query, now=now):
+            click.echo(click.style("warning: ", fg="yellow", bold=True) + warning, err=True)
     if plot is not None:
         from .plot import write_plot
 
@@ -364,8 +368,12 @@ def catalog(project_path: Path, fmt: str) -> None:
         events = cat.event_names()
         event_props = {name: col.kind for name, col in cat.event_properties().items()}
         user_props = {name: col.kind for name, (_, col) in cat.user_properties().items()}
+        from .span import spans
+
+        tables = spans(cat)
     if fmt == "json":
         payload = {
+            "event_tables": [t.to_json() for t in tables],
             "events": [{"name": n, "count": c} for n, c in events.items()],
             "event_properties": [{"name": n, "type": t} for n, t in event_props.items()],
             "user_properties": [{"name": n, "type": t} for n, t in user_props.items()],
@@ -376,6 +384,8 @@ def catalog(project_path: Path, fmt: str) -> None:
     from rich.table import Table
 
     console = Console(width=120, color_system=None)
+    for span in tables:
+        console.print(span.describe())
     grid = Table(title="events", header_style="bold")
     grid.add_column("event")
     grid.add_column("rows", justify="right")
@@ -471,6 +481,24 @@ def serve(
     click.echo(f"segwise explorer: http://{shown}:{port}/  (project {project_path}; Ctrl+C stops)", err=True)
     with project:
         serve_app(project, host=host, port=port, settings=settings)
+
+
+# -- init (engine/init.py) -------------------------------------------------------------------------------
+
+
+@main.command("init")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default="segwise.yaml", show_default=True
+)
+@click.option("--table", help="The events table (a warehouse URL needs it; for a file: the name queries use).")
+@click.option("--force", is_flag=True, help="Replace an existing project file.")
+@handle_errors
+def init_command(source: str, output: Path, table: str | None, force: bool) -> None:
+    """Inspect FILE_OR_URL, guess the user id, event time and event name columns, write a project file."""
+    from .init import init_project
+
+    click.echo(init_project(source, output, table=table, force=force))
 
 
 # -- demo ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from segwise.adapters.base import Adapter
 
     from .catalog import Catalog
+    from .files import FileTable
     from .query import Query
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -64,10 +65,45 @@ class Partition(_Model):
         )
 
 
-class EventTable(_Model):
-    """A table of events: one row per event."""
+class _FileFields(_Model):
+    """``file:`` and its options, shared by event and user tables (see segwise.files)."""
 
     table: str
+    file: str | None = None
+    format: Literal["csv", "tsv", "parquet", "json", "ndjson"] | None = None
+    hive_partitioning: bool = False
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("file must be a path or a glob like data/*.csv")
+        return value
+
+    @model_validator(mode="after")
+    def _file_or_table(self) -> Self:
+        from .files import looks_like_file
+
+        if self.file is None:
+            if looks_like_file(self.table):
+                raise ValueError(
+                    f"table: {self.table!r} looks like a file or a table function; name the table and give the "
+                    f"path as `file:` (like table: events, file: {self.table.strip()!r})"
+                )
+            for option in ("format", "hive_partitioning"):
+                if option in self.model_fields_set:
+                    raise ValueError(f"`{option}` applies to a `file:` table only")
+        elif not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", self.table):
+            raise ValueError(
+                f"table: a file table is named by a plain name (letters, digits, _), which queries use; "
+                f"got {self.table!r}"
+            )
+        return self
+
+
+class EventTable(_FileFields):
+    """A table of events: one row per event (a warehouse table, or files with ``file:``)."""
+
     user_id: str = "user_id"
     event_time: str = "event_time"
     event_name: str | None = None
@@ -89,10 +125,9 @@ class EventTable(_Model):
         return self
 
 
-class UserTable(_Model):
+class UserTable(_FileFields):
     """A user dimension table, one row per user, joined to events on the user id."""
 
-    table: str
     user_id: str = "user_id"
 
 
@@ -154,7 +189,7 @@ class Rollup(_Model):
 class Project(_Model):
     """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
 
-    warehouse: str
+    warehouse: str = "duckdb:///:memory:"  # may be omitted when every table is a `file:`
     timezone: str = "UTC"
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     event_tables: list[EventTable] = Field(min_length=1)
@@ -166,7 +201,20 @@ class Project(_Model):
     _origin: str = PrivateAttr(default="project")
     _adapter: Adapter | None = PrivateAttr(default=None)
     _catalog: Catalog | None = PrivateAttr(default=None)
+    _files: dict[str, FileTable] = PrivateAttr(default_factory=dict)  # file: tables, resolved at connect
     _open_lock: Any = PrivateAttr(default_factory=threading.RLock)  # threads share one adapter
+
+    @model_validator(mode="after")
+    def _warehouse_given(self) -> Self:
+        if "warehouse" not in self.model_fields_set:
+            tables = [*self.event_tables, *self.user_tables]
+            missing = [t.table for t in tables if t.file is None]
+            if missing:
+                raise ValueError(
+                    f"warehouse: required field is missing (it may be left out only when every table is a "
+                    f"`file:`; {', '.join(map(repr, missing))} is not)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _rollup_sources(self) -> Self:
@@ -219,6 +267,12 @@ class Project(_Model):
             raise ValueError(
                 f"warehouse must be a URL like duckdb:///events.duckdb or postgresql://user@host/db; got {value!r}"
             )
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() == "duckdb" and rest and not rest.startswith("/"):
+            raise ValueError(
+                f"a DuckDB URL has three slashes before a relative path: write duckdb:///{rest} "
+                f"(or duckdb:////absolute/path.duckdb, or duckdb:///:memory:), not {value!r}"
+            )
         return value
 
     # -- loading ---------------------------------------------------------------------------
@@ -264,7 +318,18 @@ class Project(_Model):
 
             with self._open_lock:
                 if self._adapter is None:
-                    self._adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
+                    from .files import file_tables
+
+                    files = file_tables(self)  # checked before connecting: errors name the path
+                    self._files = {f.name: f for f in files}
+                    adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
+                    if files:
+                        try:
+                            adapter.attach_files(files)
+                        except BaseException:
+                            adapter.close()
+                            raise
+                    self._adapter = adapter
         return self._adapter
 
     def catalog(self, refresh: bool = False) -> Catalog:

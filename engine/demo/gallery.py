@@ -26,14 +26,15 @@ DEFAULT_START = date(2025, 1, 1)
 
 
 def examples_dir() -> Path:
-    """The repository's ``examples/`` folder (next to the package sources)."""
-    here = Path(__file__).resolve().parents[2] / "examples"
-    if not (here / "segwise.yaml").exists():
-        raise SpecError(
-            f"the example gallery was not found at {here}; run `segwise demo` from a clone of the repository "
-            "(pip install -e .)"
-        )
-    return here
+    """The example gallery: ``examples/`` of a checkout, else ``segwise/examples`` of an installed wheel."""
+    checkout = Path(__file__).resolve().parents[2] / "examples"
+    packaged = Path(__file__).resolve().parents[1] / "examples"
+    for here in (checkout, packaged):
+        if (here / "segwise.yaml").exists():
+            return here
+    raise SpecError(
+        f"the example gallery was not found ({checkout} or {packaged}); reinstall segwise (pip install segwise)"
+    )
 
 
 def gallery(directory: Path | None = None) -> list[tuple[str, Path]]:

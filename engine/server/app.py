@@ -6,6 +6,7 @@ answers with the same public functions as the command line (``segwise.run``, ``c
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from ..errors import SegwiseError
 from ..explain import Explanation
 from ..output import arrow_stream, pretty_sql, records
+from ..span import query_warnings, range_warnings
 from .catalog import CatalogView, build_catalog, gallery_examples
 from .http import (
     ApiError,
@@ -162,6 +164,9 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         table = await runner.call(lambda: execute.run(query, project, **options(at)), request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         headers = {"Server-Timing": f"query;dur={elapsed_ms:.1f}", "X-Segwise-Rows": str(table.num_rows)}
+        warnings = await runner.call(lambda: query_warnings(project, query, now=at), request)
+        if warnings:  # the body is the rows (a JSON array or Arrow): warnings travel as a JSON header
+            headers["X-Segwise-Warnings"] = json.dumps(warnings, ensure_ascii=True)
         if wants_arrow(request):
             return Response(arrow_stream(table), media_type=ARROW_STREAM, headers=headers)
         return JSONResponse(records(table), headers=headers)
@@ -202,7 +207,8 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
 
         def compute() -> dict[str, Any]:
-            return explain_payload(project, execute.compile_query(project, query, now=at))
+            compiled = execute.compile_query(project, query, now=at)
+            return {**explain_payload(project, compiled), "warnings": range_warnings(compiled, project.catalog())}
 
         return JSONResponse(await runner.call(compute, request))
 

@@ -141,6 +141,13 @@ def component_schemas() -> dict[str, Any]:
             "breakdown": {"type": "array", "items": {"type": "string"}},
             "breakdown_limit": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             "sql": {"type": "string"},
+            "rules": {"type": "array", "items": {"type": "string"}},
+            "estimate": {"type": "object"},
+            "warnings": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "e.g. the range holds no events of a table that has events elsewhere (its span)",
+            },
         },
     }
     schemas["Catalog"] = {
