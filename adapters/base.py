@@ -15,6 +15,7 @@ never the adapter.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from segwise.files import FileTable
 
 GRAIN_UNITS = {
     "hour": "HOUR",
@@ -130,6 +130,44 @@ class TableRef:
 
     def __str__(self) -> str:
         return ".".join(self.parts)
+
+
+HIVE_SEGMENT = re.compile(r"^([^=/]+)=([^/]*)$")
+
+
+@dataclass(frozen=True)
+class FileTable:
+    """One ``file:`` declaration, resolved: the table name, its files and how to read them."""
+
+    name: str
+    pattern: str
+    paths: tuple[str, ...]  # absolute, sorted
+    format: str
+    hive_partitioning: bool
+    root: str  # the folder before the first glob or key=value segment (Spark's basePath)
+    where: str
+
+    @property
+    def hive_keys(self) -> list[str]:
+        """Directory keys (``event_date`` of ``event_date=2025-01-01/``) in path order."""
+        if not self.hive_partitioning:
+            return []
+        keys: list[str] = []
+        for path in self.paths:
+            for segment in Path(path).parent.parts:
+                match = HIVE_SEGMENT.match(segment)
+                if match and match.group(1) not in keys:
+                    keys.append(match.group(1))
+        return keys
+
+    def hive_values(self, key: str) -> list[str]:
+        values: set[str] = set()
+        for path in self.paths:
+            for segment in Path(path).parent.parts:
+                match = HIVE_SEGMENT.match(segment)
+                if match and match.group(1) == key:
+                    values.add(match.group(2))
+        return sorted(values)
 
 
 def classify_type(raw: str) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from segwise.files import FileTable
+    from .base import FileTable
 
 
 def database_path(url: str, base_dir: Path | None) -> str:

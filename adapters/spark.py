@@ -85,7 +85,7 @@ from .dialects import DatabricksFlavor
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from segwise.files import FileTable
+    from .base import FileTable
 
 DEFAULT_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from .compiled import CompiledQuery
 from .errors import CatalogError, SegwiseError, SpecError, UnsupportedError, WarehouseError
-from .execute import run
 from .pipeline import compile_query, plan
-from .project import EventTable, Partition, Project, UserTable
+from .project import EventTable, Partition, ProjectSpec, UserTable
 from .query import AbsoluteRange, AnyOf, Condition, EventFilter, Query, RelativeRange, Series
+from .session import Project, run
 
 __version__ = "0.1.0"
 
@@ -29,6 +29,7 @@ __all__ = [
     "EventTable",
     "Partition",
     "Project",
+    "ProjectSpec",
     "Query",
     "RelativeRange",
     "SegwiseError",

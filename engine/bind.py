@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .measures import Measure
-    from .project import Project
+    from .project import ProjectSpec
     from .query import Condition, EventFilter, Query, Series
     from .timeframe import Timeframe
 
@@ -53,7 +53,7 @@ class OutputItem:
 class BoundQuery:
     """A query whose every name is resolved against one project's catalog."""
 
-    project: Project
+    project: ProjectSpec
     catalog: Catalog
     query: Query
     timeframe: Timeframe
@@ -79,7 +79,7 @@ class BoundQuery:
         )
 
 
-def bind(project: Project, catalog: Catalog, query: Query, timeframe: Timeframe, flavor: SqlFlavor) -> BoundQuery:
+def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timeframe, flavor: SqlFlavor) -> BoundQuery:
     """Resolve and check ``query`` for ``flavor``'s warehouse; raise the first problem, located."""
     measures = tuple(_measure(series.measure, index, query) for index, series in enumerate(query.series))
     _check_query(project, query, measures, flavor)
@@ -127,7 +127,7 @@ def _measure(text: str, index: int, query: Query) -> Measure:
         raise SpecError(str(exc), where=f"series[{index}] (label {label}) > measure") from None
 
 
-def _check_query(project: Project, query: Query, measures: tuple[Measure, ...], flavor: SqlFlavor) -> None:
+def _check_query(project: ProjectSpec, query: Query, measures: tuple[Measure, ...], flavor: SqlFlavor) -> None:
     for index, name in enumerate(query.breakdown):
         if name in RESERVED_COLUMNS:
             raise SpecError(

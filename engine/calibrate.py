@@ -35,7 +35,7 @@ from .observe import execute_observed
 from .query import Query
 
 if TYPE_CHECKING:
-    from .project import Project
+    from .loaded import LoadedProject
 
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 AGGREGATES = (0, 1, 4, 8)  # 0: a filtered count of the rarest event (reading rows, aggregating ~none)
@@ -43,7 +43,7 @@ Progress = Callable[[int, int], None]
 
 
 def calibrate(
-    project: Project, repeat: int = 3, output: Path | None = None, progress: Progress | None = None
+    project: LoadedProject, repeat: int = 3, output: Path | None = None, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Run the probes, fit, write the calibration file; returns what was written."""
     from .timeframe import resolve_timeframe

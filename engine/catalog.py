@@ -19,9 +19,9 @@ from .files import with_hive_partition
 from .observe import execute_observed
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import Adapter, TableStats
+    from segwise.adapters.base import Adapter, FileTable, TableStats
 
-    from .project import EventTable, Project, UserTable
+    from .project import EventTable, ProjectSpec, UserTable
 
 EVENT_PROPERTY = "event"
 USER_PROPERTY = "user"
@@ -78,7 +78,7 @@ class Catalog:
     _user_rows: int | None = field(default=None, repr=False)
 
     @classmethod
-    def discover(cls, project: Project, adapter: Adapter) -> Catalog:
+    def discover(cls, project: ProjectSpec, adapter: Adapter, files: dict[str, FileTable] | None = None) -> Catalog:
         events = []
         for index, spec in enumerate(project.event_tables):
             ref = TableRef.parse(spec.table)
@@ -98,7 +98,7 @@ class Catalog:
                 )
             if spec.file is not None:  # a Hive date directory is the partition unless one is declared
                 kinds = {n: c.kind for n, c in columns.items()}
-                spec = with_hive_partition(spec, project._files.get(spec.table), kinds)
+                spec = with_hive_partition(spec, (files or {}).get(spec.table), kinds)
             if spec.partition is not None:
                 _check_partition(spec, columns, where)
             events.append(EventTableInfo(spec, ref, columns))

@@ -85,7 +85,7 @@ now_option = click.option("--now", help="What 'now' is for relative date ranges 
 
 
 def _load(project_path: Path) -> Any:
-    from .project import Project
+    from .session import Project
 
     if not project_path.exists():
         raise SpecError(
@@ -133,8 +133,8 @@ def run(
     timeout: float | None,
 ) -> None:
     """Answer QUERY on the project's warehouse."""
-    from .execute import run as run_query
     from .query import Query
+    from .session import run as run_query
 
     query = Query.load(query_path)
     project = _load(project_path)
@@ -225,7 +225,7 @@ def _cell(name: str, value: Any) -> str:
 @handle_errors
 def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | None) -> None:
     """Print the SQL that would run for QUERY."""
-    from .execute import compile_query
+    from .pipeline import compile_query
     from .query import Query
 
     query = Query.load(query_path)
@@ -242,8 +242,8 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
 @handle_errors
 def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool) -> None:
     """Show the resolved query, the estimated cost, the SQL (and the warehouse's own plan)."""
-    from .execute import compile_query
     from .explain import Explanation
+    from .pipeline import compile_query
     from .query import Query
 
     query = Query.load(query_path)
@@ -252,8 +252,8 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
         lines = Explanation.of(project, compiled).to_text()
         if analyze:
             lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
+            from .dispatch import configured_tables
             from .guard import check_statement
-            from .observe import configured_tables
 
             adapter = project.adapter()
             # EXPLAIN ANALYZE runs the statement: it passes the same guard as `segwise run`.

@@ -25,7 +25,7 @@ from .hooktypes import CostEstimate, ScanEstimate
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
     from .compiled import CompiledQuery
-    from .project import Project
+    from .project import ProjectSpec
 
 __all__ = ["CostEstimate", "ScanEstimate"]  # plugins name them from here
 
@@ -115,10 +115,10 @@ class Coefficients:
         return asdict(self)
 
 
-def calibration_file(project: Project, adapter_name: str) -> Path | None:
+def calibration_file(project: ProjectSpec, adapter_name: str) -> Path | None:
     """Where the planner looks for ``adapter_name``'s coefficients: the project's ``calibration``
     path, else ``.segwise/calibration-<adapter>.json`` beside a project file (None: defaults)."""
-    base = project._base_dir
+    base = project.base_dir
     if project.calibration is not None:
         path = Path(project.calibration)
         return path if path.is_absolute() or base is None else base / path
@@ -130,7 +130,7 @@ def calibration_file(project: Project, adapter_name: str) -> Path | None:
 _LOADED: dict[tuple[str, float], Coefficients] = {}
 
 
-def load_coefficients(project: Project, adapter_name: str) -> Coefficients:
+def load_coefficients(project: ProjectSpec, adapter_name: str) -> Coefficients:
     """The calibrated coefficients for this project's warehouse, or the defaults."""
     from .errors import SpecError
 

@@ -1,26 +1,28 @@
-"""Run a compiled query and shape the answer in Arrow (fill, types, sort order)."""
+"""Answer a query on a loaded project and shape the answer in Arrow (fill, types, sort order)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .compiled import CompiledQuery
+from .dispatch import execute_compiled
 from .formulas import evaluate_columns, parse_formula, references
-from .observe import execute_compiled
 from .pipeline import compile_query
-from .project import Project
 from .query import Query
 
+if TYPE_CHECKING:
+    from .loaded import LoadedProject
 
-def run(
+
+def answer(
     query: Query | dict[str, Any] | str | Path,
-    project: Project | dict[str, Any] | str | Path,
+    project: LoadedProject,
     now: datetime | str | None = None,
     timeout: float | None = None,
     rollups: bool = True,
@@ -28,17 +30,10 @@ def run(
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
     preaggregate: str = "auto",
 ) -> pa.Table:
-    """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
-
-    ``timeout``: seconds each statement may run before it is cancelled (docs/reliability.md).
-    ``rollups=False``: read raw events even where a declared rollup could answer; ``share_scans``
-    and ``disabled_rules``: planner choices (see :func:`compile_query`).
-
-    >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
-    """
-    proj = Project.parse(project)
+    """Answer ``query`` on a loaded project: compile (``segwise.pipeline``), execute once
+    (``segwise.dispatch``), shape in Arrow. ``segwise.run`` coerces its project and calls this."""
     compiled = compile_query(
-        proj,
+        project,
         query,
         now=now,
         rollups=rollups,
@@ -46,7 +41,7 @@ def run(
         disabled_rules=disabled_rules,
         preaggregate=preaggregate,
     )
-    raw = execute_compiled(proj, compiled, timeout=timeout)
+    raw = execute_compiled(project, compiled, timeout=timeout)
     return shape_result(raw, compiled)
 
 

@@ -12,19 +12,19 @@ from .output import pretty_sql
 if TYPE_CHECKING:
     from .compiled import CompiledQuery
     from .hooktypes import CostEstimate
-    from .project import Project
+    from .loaded import LoadedProject
 
 
 @dataclass(frozen=True)
 class Explanation:
     """What segwise will do for a query, and why."""
 
-    project: Project
+    project: LoadedProject
     compiled: CompiledQuery
     estimate: CostEstimate
 
     @classmethod
-    def of(cls, project: Project, compiled: CompiledQuery) -> Explanation:
+    def of(cls, project: LoadedProject, compiled: CompiledQuery) -> Explanation:
         return cls(project, compiled, estimate_cost(compiled, project.catalog()))
 
     @property

@@ -20,81 +20,18 @@ from __future__ import annotations
 import glob
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segwise.adapters.base import HIVE_SEGMENT, FileTable
+
 from .errors import SpecError
+from .formats import FORMATS, format_of
 
 if TYPE_CHECKING:
-    from .project import EventTable, Project, UserTable
+    from .project import EventTable, ProjectSpec, UserTable
 
-FORMATS = ("csv", "tsv", "parquet", "json", "ndjson")
-EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".ndjson": "ndjson",
-    ".jsonl": "ndjson",
-}
-COMPRESSIONS = (".gz", ".gzip")
-_HIVE_SEGMENT = re.compile(r"^([^=/]+)=([^/]*)$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-@dataclass(frozen=True)
-class FileTable:
-    """One ``file:`` declaration, resolved: the table name, its files and how to read them."""
-
-    name: str
-    pattern: str
-    paths: tuple[str, ...]  # absolute, sorted
-    format: str
-    hive_partitioning: bool
-    root: str  # the folder before the first glob or key=value segment (Spark's basePath)
-    where: str
-
-    @property
-    def hive_keys(self) -> list[str]:
-        """Directory keys (``event_date`` of ``event_date=2025-01-01/``) in path order."""
-        if not self.hive_partitioning:
-            return []
-        keys: list[str] = []
-        for path in self.paths:
-            for segment in Path(path).parent.parts:
-                match = _HIVE_SEGMENT.match(segment)
-                if match and match.group(1) not in keys:
-                    keys.append(match.group(1))
-        return keys
-
-    def hive_values(self, key: str) -> list[str]:
-        values: set[str] = set()
-        for path in self.paths:
-            for segment in Path(path).parent.parts:
-                match = _HIVE_SEGMENT.match(segment)
-                if match and match.group(1) == key:
-                    values.add(match.group(2))
-        return sorted(values)
-
-
-def format_of(path: str, declared: str | None = None) -> str | None:
-    """The format a path's extension says (``x.csv.gz`` -> csv), or ``declared`` when given."""
-    if declared is not None:
-        return declared
-    name = path.lower()
-    for suffix in COMPRESSIONS:
-        name = name.removesuffix(suffix)
-    return EXTENSIONS.get(os.path.splitext(name)[1])
-
-
-def looks_like_file(name: str) -> bool:
-    """Whether a ``table:`` value is a path or a table function rather than a table name."""
-    if any(ch in name for ch in "/\\()'") or "*" in name:
-        return True
-    return format_of(name) is not None
 
 
 def resolve(spec: EventTable | UserTable, base_dir: Path | None, where: str) -> FileTable:
@@ -136,7 +73,7 @@ def resolve(spec: EventTable | UserTable, base_dir: Path | None, where: str) -> 
     return FileTable(spec.table, spec.file, tuple(paths), fmt, spec.hive_partitioning, root, where)
 
 
-def file_tables(project: Project) -> list[FileTable]:
+def file_tables(project: ProjectSpec) -> list[FileTable]:
     """Every ``file:`` table of the project, resolved (event tables, then user tables)."""
     specs: list[tuple[str, int, EventTable | UserTable]] = [
         *(("event_tables", i, t) for i, t in enumerate(project.event_tables)),
@@ -145,7 +82,7 @@ def file_tables(project: Project) -> list[FileTable]:
     out: list[FileTable] = []
     for kind, index, spec in specs:
         if spec.file is not None:
-            out.append(resolve(spec, project._base_dir, f"{project.origin} > {kind}[{index}] ({spec.table})"))
+            out.append(resolve(spec, project.base_dir, f"{project.origin} > {kind}[{index}] ({spec.table})"))
     return out
 
 
@@ -177,7 +114,7 @@ def _root(pattern: str) -> str:
     parts = Path(pattern).parts
     kept: list[str] = []
     for part in parts[:-1]:
-        if _GLOB_CHARS.search(part) or _HIVE_SEGMENT.match(part):
+        if _GLOB_CHARS.search(part) or HIVE_SEGMENT.match(part):
             break
         kept.append(part)
     return str(Path(*kept)) if kept else os.sep

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .hooktypes import CompiledStatement, CostEstimate
+    from .hooktypes import CompiledStatement, CostEstimate, QueryEvent
     from .measures import MeasureDefinition
-    from .observe import QueryEvent
 
 hookspec = pluggy.HookspecMarker("segwise")
 hookimpl = pluggy.HookimplMarker("segwise")

@@ -52,3 +52,14 @@ class CostEstimate:
     @property
     def bytes(self) -> int:
         return sum(s.bytes for s in self.scans)
+
+
+@dataclass(frozen=True)
+class QueryEvent:
+    """What ``segwise_query_executed`` receives."""
+
+    adapter: str
+    sql: str
+    duration_s: float
+    rows: int | None
+    error: BaseException | None = None

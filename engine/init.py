@@ -140,11 +140,13 @@ def _distinct_counts(adapter: Adapter, ref: TableRef, columns: list[ColumnInfo])
 
 def init_project(source: str, output: Path, table: str | None = None, force: bool = False) -> str:
     """Write the project file for ``source``; return what to print (guesses and a catalog summary)."""
-    from segwise.adapters.base import TableRef
+    from segwise.adapters.base import FileTable, TableRef
 
-    from .files import FileTable, format_of, resolve
-    from .project import EventTable, Project
+    from .files import resolve
+    from .formats import format_of
+    from .project import EventTable
     from .registry import open_adapter
+    from .session import Project
 
     if output.exists() and not force:
         raise SpecError(f"{output} exists; pass --force to replace it", where="segwise init")

@@ -32,15 +32,15 @@ if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
 
     from .bind import BoundQuery
+    from .loaded import LoadedProject
     from .plan import LogicalPlan
-    from .project import Project
 
 RULE_NAMES = ("rollups", "partitions", "preaggregate", "sharing")
 
 
 def plan(
     query: Query | dict[str, Any] | str | Path,
-    project: Project,
+    project: LoadedProject,
     dialect: str | None = None,
     now: datetime | str | None = None,
     rollups: bool = True,
@@ -57,7 +57,7 @@ def plan(
 
 
 def compile_query(
-    project: Project,
+    project: LoadedProject,
     query: Query | dict[str, Any] | str | Path,
     dialect: str | None = None,
     now: datetime | str | None = None,
@@ -97,7 +97,7 @@ def compile_query(
 
 def _planned(
     query: Query | dict[str, Any] | str | Path,
-    project: Project,
+    project: LoadedProject,
     dialect: str | None,
     now: datetime | str | None,
     rollups: bool,

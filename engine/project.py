@@ -1,7 +1,7 @@
 """The project: where the events live and how to read them (``segwise.yaml``).
 
->>> p = Project(warehouse="duckdb:///:memory:",
-...             event_tables=[{"table": "events", "event_name": "event_type"}])
+>>> p = ProjectSpec(warehouse="duckdb:///:memory:",
+...                 event_tables=[{"table": "events", "event_name": "event_type"}])
 >>> p.timezone
 'UTC'
 """
@@ -9,26 +9,15 @@
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .errors import SpecError
+from .formats import looks_like_file
 from .loading import load_mapping, validate_model
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    import pyarrow as pa
-
-    from segwise.adapters.base import Adapter
-
-    from .catalog import Catalog
-    from .files import FileTable
-    from .query import Query
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _IDENT = re.compile(r"^[^\x00]+$")
@@ -82,8 +71,6 @@ class _FileFields(_Model):
 
     @model_validator(mode="after")
     def _file_or_table(self) -> Self:
-        from .files import looks_like_file
-
         if self.file is None:
             if looks_like_file(self.table):
                 raise ValueError(
@@ -186,8 +173,10 @@ class Rollup(_Model):
         return value
 
 
-class Project(_Model):
-    """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
+class ProjectSpec(_Model):
+    """Where the events live: the declarations of a project file, checked for shape.
+
+    ``segwise.Project`` (``segwise.session``) is this plus the open warehouse."""
 
     warehouse: str = "duckdb:///:memory:"  # may be omitted when every table is a `file:`
     timezone: str = "UTC"
@@ -199,10 +188,6 @@ class Project(_Model):
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="project")
-    _adapter: Adapter | None = PrivateAttr(default=None)
-    _catalog: Catalog | None = PrivateAttr(default=None)
-    _files: dict[str, FileTable] = PrivateAttr(default_factory=dict)  # file: tables, resolved at connect
-    _open_lock: Any = PrivateAttr(default_factory=threading.RLock)  # threads share one adapter
 
     @model_validator(mode="after")
     def _warehouse_given(self) -> Self:
@@ -278,7 +263,7 @@ class Project(_Model):
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | Path) -> Project:
+    def load(cls, path: str | Path) -> Self:
         """Load a project file; relative file paths in the URL resolve against its folder."""
         data = load_mapping(path, what="project")
         project = validate_model(cls, data, origin=str(path), describe=_describe)
@@ -287,8 +272,8 @@ class Project(_Model):
         return project
 
     @classmethod
-    def parse(cls, source: Project | dict[str, Any] | str | Path) -> Project:
-        if isinstance(source, Project):
+    def parse(cls, source: ProjectSpec | dict[str, Any] | str | Path) -> Self:
+        if isinstance(source, cls):
             return source
         if isinstance(source, dict):
             return validate_model(cls, source, origin="project", describe=_describe)
@@ -301,6 +286,11 @@ class Project(_Model):
         return self._origin
 
     @property
+    def base_dir(self) -> Path | None:
+        """The project file's folder: relative paths (warehouse, files, calibration) resolve here."""
+        return self._base_dir
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -308,81 +298,6 @@ class Project(_Model):
     def week_start_index(self) -> int:
         """0 for Monday ... 6 for Sunday."""
         return WEEKDAYS.index(self.week_start)
-
-    # -- warehouse ---------------------------------------------------------------------------
-
-    def adapter(self) -> Adapter:
-        """The connected adapter for ``warehouse`` (opened on first use, then reused; thread-safe)."""
-        if self._adapter is None:
-            from .registry import open_adapter
-
-            with self._open_lock:
-                if self._adapter is None:
-                    from .files import file_tables
-
-                    files = file_tables(self)  # checked before connecting: errors name the path
-                    self._files = {f.name: f for f in files}
-                    adapter = open_adapter(self.warehouse, base_dir=self._base_dir, where=self._origin)
-                    if files:
-                        try:
-                            adapter.attach_files(files)
-                        except BaseException:
-                            adapter.close()
-                            raise
-                    self._adapter = adapter
-        return self._adapter
-
-    def catalog(self, refresh: bool = False) -> Catalog:
-        """Tables, columns, event names and properties discovered from the warehouse (cached)."""
-        if self._catalog is None or refresh:
-            from .catalog import Catalog
-
-            with self._open_lock:
-                if self._catalog is None or refresh:
-                    self._catalog = Catalog.discover(self, self.adapter())
-        return self._catalog
-
-    def close(self) -> None:
-        with self._open_lock:
-            if self._adapter is not None:
-                self._adapter.close()
-                self._adapter = None
-                self._catalog = None
-
-    def __enter__(self) -> Project:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- questions ---------------------------------------------------------------------------
-
-    def compile(
-        self,
-        query: Query | dict[str, Any] | str | Path,
-        dialect: str | None = None,
-        now: datetime | str | None = None,
-        rollups: bool = True,
-    ) -> str:
-        """The SQL segwise would run for ``query`` (in ``dialect``, default the warehouse's)."""
-        from .execute import compile_query
-
-        return compile_query(self, query, dialect=dialect, now=now, rollups=rollups).sql
-
-    def run(
-        self,
-        query: Query | dict[str, Any] | str | Path,
-        now: datetime | str | None = None,
-        timeout: float | None = None,
-        rollups: bool = True,
-    ) -> pa.Table:
-        """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result").
-
-        ``timeout``: seconds each statement may run before it is cancelled on the warehouse.
-        """
-        from .execute import run
-
-        return run(query, self, now=now, timeout=timeout, rollups=rollups)
 
 
 def _describe(loc: tuple[str | int, ...], data: Any) -> str:

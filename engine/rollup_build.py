@@ -24,12 +24,12 @@ from sqlglot import exp
 
 from segwise.adapters.base import Adapter
 
+from .dispatch import configured_tables
 from .errors import SpecError
 from .guard import check_expression, check_text, check_write
 from .lower.rollup_rows import rollup_rows
 from .lower.rows import RowSource, TimeBounds
 from .lower.scope import Scope
-from .observe import configured_tables
 from .partitions import floor_to
 from .query import Query
 from .registry import adapter_class
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import TableRef, Writer
 
-    from .project import Project
+    from .loaded import LoadedProject
 
 Progress = Callable[[int, int, str], None]
 
@@ -68,7 +68,7 @@ class BuildReport:
 
 
 def build(
-    project: Project,
+    project: LoadedProject,
     name: str,
     *,
     full: bool = False,
@@ -127,7 +127,7 @@ def build(
     targets = [info.ref, state_ref(info.ref)]
     source(TimeBounds(None, None))  # discovers what it needs (event names) while the session is open
     project.close()  # the read-only session; DuckDB cannot open the file twice with other settings
-    writer = writer_class.open_writer(project.warehouse, project._base_dir)
+    writer = writer_class.open_writer(project.warehouse, project.base_dir)
     send = _Sender(writer, adapter, targets, reads)
     try:
         _prepare(send, info, source(TimeBounds(to_utc(start, tz), to_utc(start, tz))), rebuild)

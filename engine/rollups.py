@@ -44,7 +44,7 @@ from .query import ANY_EVENT
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
     from .measures import Measure
-    from .project import Project
+    from .project import ProjectSpec
     from .query import Query, Series
     from .timeframe import Timeframe
 
@@ -92,7 +92,7 @@ class RollupInfo:
         return measure in self.spec.measures
 
 
-def rollups(project: Project, catalog: Catalog) -> list[RollupInfo]:
+def rollups(project: ProjectSpec, catalog: Catalog) -> list[RollupInfo]:
     """The project's rollups with their build state (read from the warehouse once, then cached
     on the catalog)."""
     if catalog.rollup_infos is None:
@@ -103,7 +103,7 @@ def rollups(project: Project, catalog: Catalog) -> list[RollupInfo]:
     return catalog.rollup_infos
 
 
-def definition_text(project: Project, rollup: Rollup, source: EventTableInfo) -> str:
+def definition_text(project: ProjectSpec, rollup: Rollup, source: EventTableInfo) -> str:
     """What a build depends on, as canonical JSON (stored with the build, compared at plan time)."""
     return json.dumps(
         {
@@ -119,7 +119,7 @@ def definition_text(project: Project, rollup: Rollup, source: EventTableInfo) ->
     )
 
 
-def resolve(project: Project, catalog: Catalog, rollup: Rollup, index: int) -> RollupInfo:
+def resolve(project: ProjectSpec, catalog: Catalog, rollup: Rollup, index: int) -> RollupInfo:
     """Check the declaration against the source table's columns (errors name the rollup)."""
     where = f"{project.origin} > rollups[{index}] ({rollup.name})"
     tables = [t.table for t in project.event_tables]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .catalog import Catalog
     from .compiled import CompiledQuery
-    from .project import Project
+    from .loaded import LoadedProject
     from .query import Query
 
 
@@ -98,7 +98,7 @@ def range_warnings(compiled: CompiledQuery, catalog: Catalog) -> list[str]:
 
 
 def query_warnings(
-    project: Project, query: Query | dict[str, Any] | str | Path, now: datetime | str | None = None
+    project: LoadedProject, query: Query | dict[str, Any] | str | Path, now: datetime | str | None = None
 ) -> list[str]:
     """:func:`range_warnings` for ``query`` as ``segwise run`` answers it (compiled again: ~ms)."""
     from .pipeline import compile_query

@@ -3,7 +3,6 @@ inside functions and under TYPE_CHECKING), layers enforced by import-linter, sma
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.importgraph import cycles, import_graph
 from tests.typecheck import build_view
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,128 +32,18 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Every segwise module ``name`` imports, wherever the import statement is."""
-    is_package = path.name == "__init__.py"
-    package = name if is_package else name.rpartition(".")[0]
-    targets: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            targets.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-                module = ".".join([*base, node.module] if node.module else base)
-            else:
-                module = node.module or ""
-            submodules = {f"{module}.{alias.name}" for alias in node.names} & known
-            targets.update(submodules)
-            if len(submodules) < len(node.names):  # names defined in the module itself
-                targets.add(module)
-    return {t for t in targets if t in known and t != name}
-
-
 def _graph() -> dict[str, set[str]]:
-    modules = _modules()
-    known = set(modules)
-    return {name: _imports(name, path, known) for name, path in modules.items()}
+    return import_graph()
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
-    counter = [0]
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
-    sys.setrecursionlimit(10_000)
-    for v in graph:
-        if v not in index:
-            visit(v)
-    return out
+    return sorted(sorted(c) for c in cycles(graph))
 
 
-# The core's remaining circle (issue 13, in progress): the Project model's session methods
-# (adapter, catalog, compile, run) import upwards, and the catalog runs its statements through
-# observe, which reaches the registry. Nothing may join it; the xfail is strict, so the day it is
-# broken this test fails and the allowance is removed.
-REMAINING_CIRCLE = frozenset(
-    {
-        "segwise.bind",
-        "segwise.catalog",
-        "segwise.compiled",
-        "segwise.conditions",
-        "segwise.cost",
-        "segwise.execute",
-        "segwise.hookspecs",
-        "segwise.lower",
-        "segwise.lower.aggregate",
-        "segwise.lower.measure_sql",
-        "segwise.lower.peruser",
-        "segwise.lower.rolling",
-        "segwise.lower.rollup_rows",
-        "segwise.lower.rows",
-        "segwise.lower.scope",
-        "segwise.lower.segment",
-        "segwise.lower.series",
-        "segwise.lower.shared",
-        "segwise.lower.state",
-        "segwise.lower.topn",
-        "segwise.observe",
-        "segwise.partitions",
-        "segwise.pipeline",
-        "segwise.plan",
-        "segwise.planner",
-        "segwise.project",
-        "segwise.registry",
-        "segwise.rollups",
-        "segwise.rules.context",
-        "segwise.rules.partitions",
-        "segwise.rules.preaggregate",
-        "segwise.rules.reduction",
-        "segwise.rules.rollups",
-        "segwise.rules.sharing",
-        "segwise.explain",
-        "segwise.hooktypes",
-    }
-)
-
-
-@pytest.mark.xfail(strict=True, reason="the core circle of REMAINING_CIRCLE is not broken yet (issue 13)")
 def test_no_import_circle_counting_every_import() -> None:
     graph = _graph()
     assert len(graph) > 40  # the walk found the package
     assert _cycles(graph) == []
-
-
-def test_no_module_joins_the_remaining_circle() -> None:
-    for cycle in _cycles(_graph()):
-        assert set(cycle) <= REMAINING_CIRCLE, f"a new import circle: {sorted(set(cycle) - REMAINING_CIRCLE)}"
 
 
 def test_the_circle_check_sees_a_circle() -> None:

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from segwise.cli import main
-from segwise.observe import MAX_GROUPS
+from segwise.dispatch import MAX_GROUPS
 from tests.backends import BACKENDS
 from tests.fuzz import fuzz_tables
 
@@ -303,9 +303,9 @@ def test_too_many_breakdown_groups_is_refused_with_a_hint(many_groups: Path, tmp
 
 def test_too_many_result_rows_is_refused_not_truncated(many_groups: Path, tmp_path: Path, monkeypatch) -> None:
     import segwise
-    from segwise import observe
+    from segwise import dispatch
 
-    monkeypatch.setattr(observe, "MAX_RESULT_ROWS", 100)
+    monkeypatch.setattr(dispatch, "MAX_RESULT_ROWS", 100)
     project = segwise.Project.load(many_groups)
     query = {
         "series": [{"event": "view"}],

@@ -452,7 +452,7 @@ def test_a_long_query_shows_progress_and_can_be_cancelled(
 ) -> None:
     import segwise.execute
 
-    original = segwise.execute.run
+    original = segwise.execute.answer
     release = threading.Event()
 
     def slow(*args: Any, **kwargs: Any) -> Any:
@@ -460,7 +460,7 @@ def test_a_long_query_shows_progress_and_can_be_cancelled(
         return original(*args, **kwargs)
 
     page.wait_for_selector("#results[data-state=done]")  # the page's first answer is in
-    monkeypatch.setattr(segwise.execute, "run", slow)
+    monkeypatch.setattr(segwise.execute, "answer", slow)
     before = server.runner.cancelled
     try:
         page.click("#run")

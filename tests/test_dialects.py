@@ -39,7 +39,7 @@ import segwise
 from segwise.adapters.base import SqlFlavor
 from segwise.cli import main
 from segwise.demo.generate import write_duckdb
-from segwise.execute import compile_query
+from segwise.pipeline import compile_query
 from segwise.registry import adapter_classes, flavor_classes, get_flavor
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -17,12 +17,12 @@ import pytest
 import yaml
 
 import segwise
-from segwise import guard, observe
-from segwise.adapters.duckdb import DuckDBAdapter
+from segwise import dispatch, guard, observe
+from segwise.adapters.duckdb import DuckDBAdapter, DuckDBFlavor
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import write_duckdb
-from segwise.execute import compile_query
 from segwise.formulas import evaluate, evaluate_columns, parse_formula, references
+from segwise.pipeline import compile_query
 from segwise.registry import get_flavor
 
 NOW = "2025-01-31"
@@ -61,8 +61,8 @@ def test_limited_sql_is_the_rendering_of_the_limited_tree(project: Any, dialect:
             compiled = compile_query(project, query, dialect=flavor.name, now=NOW)
         except segwise.SegwiseError:
             continue  # a declared refusal of this dialect
-        want = flavor.render(compiled.expression.copy().limit(observe.MAX_RESULT_ROWS + 1))
-        assert observe.limited_sql(flavor, compiled) == want, name
+        want = flavor.render(compiled.expression.copy().limit(dispatch.MAX_RESULT_ROWS + 1))
+        assert dispatch.limited_sql(flavor, compiled) == want, name
         checked += 1
     assert checked >= 20
 
@@ -78,7 +78,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
     walks: list[int] = []
     renders: list[int] = []
     check_expression = guard.check_expression
-    render = DuckDBAdapter.render
+    render = DuckDBFlavor.render
 
     def counting_check(*args: Any, **kwargs: Any) -> Any:
         walks.append(1)
@@ -89,7 +89,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
         return render(self, *args, **kwargs)
 
     monkeypatch.setattr(guard, "check_expression", counting_check)
-    monkeypatch.setattr(DuckDBAdapter, "render", counting_render)
+    monkeypatch.setattr(DuckDBFlavor, "render", counting_render)
     table = segwise.run(query, project, now=NOW)
     assert table.num_rows > 0
     assert len(walks) == 1
@@ -99,7 +99,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
 def test_the_text_is_still_scanned(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guarding the tree once does not skip the text: a broken text is refused."""
     query = {"series": [{"event": "login"}], "date_range": {"last": "7d"}}
-    monkeypatch.setattr(observe, "limited_sql", lambda adapter, compiled: compiled.sql + "; SELECT 1")
+    monkeypatch.setattr(dispatch, "limited_sql", lambda flavor, compiled: compiled.sql + "; SELECT 1")
     with pytest.raises(guard.RefusedStatement, match="outside quotes"):
         segwise.run(query, project, now=NOW)
 
@@ -157,10 +157,10 @@ def test_check_result_size_counts_null_groups_once() -> None:
             buckets = tuple(range(300_000))
 
     # (a, null), (a, x), (b, null): 3 groups x 300,000 buckets fill 900,000 rows (nulls: one group)
-    observe.check_result_size(raw, Compiled())  # type: ignore[arg-type]
+    dispatch.check_result_size(raw, Compiled())  # type: ignore[arg-type]
     raw = pa.concat_tables([raw, pa.table({"series": ["b"], "_g0": ["y"], "bucket": [0], "value": [5]})])
     with pytest.raises(segwise.SpecError, match="once empty buckets are filled"):
-        observe.check_result_size(raw, Compiled())  # type: ignore[arg-type]
+        dispatch.check_result_size(raw, Compiled())  # type: ignore[arg-type]
 
 
 FORMULAS = ["a / b * 100", "-a + 2 * (b - c)", "a / (b - b)", "(a + 1) / c", "2 * 3", "-(a) / -b"]

@@ -298,7 +298,7 @@ def test_entry_point_plugin_adds_a_measure_usable_from_the_cli(tmp_path: Path, s
 
 def test_estimate_cost_hook_replaces_the_estimate(small_project: segwise.Project, clean_registry) -> None:
     from segwise.cost import CostEstimate, estimate_cost
-    from segwise.execute import compile_query
+    from segwise.pipeline import compile_query
 
     compiled = compile_query(
         small_project, {"series": [{"event": "buy"}], "date_range": {"from": "2024-01-01", "to": "2024-01-03"}}

@@ -15,8 +15,8 @@ import segwise
 from segwise.adapters.base import TableRef
 from segwise.cli import main
 from segwise.errors import SegwiseError, SpecError
-from segwise.execute import compile_query
 from segwise.guard import RefusedStatement, check_write
+from segwise.pipeline import compile_query
 from segwise.rollup_build import build
 
 from .conftest import Dataset, _load, assert_same, generated_tables, partitioned_project

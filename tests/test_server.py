@@ -275,7 +275,7 @@ def test_warehouse_failures_are_502_or_504_and_crashes_500_without_traceback(
         def run(*args: Any, **kwargs: Any) -> pa.Table:
             raise exc
 
-        monkeypatch.setattr(segwise.execute, "run", run)
+        monkeypatch.setattr(segwise.execute, "answer", run)
 
     with TestClient(create_app(project), raise_server_exceptions=False) as c:
         fail(WarehouseError("DuckDB failed: IO Error: disk on fire", where="duckdb:///demo.duckdb"))
@@ -306,19 +306,19 @@ def test_bearer_token(project: segwise.Project) -> None:
 
 
 class SlowRun:
-    """Wrap ``segwise.execute.run`` (the server's unit of warehouse work): every call sleeps first;
+    """Wrap ``segwise.execute.answer`` (the server's unit of warehouse work): every call sleeps first;
     counts the calls that started and the most that overlapped."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, delay: float) -> None:
         import segwise.execute
 
-        self.original = segwise.execute.run
+        self.original = segwise.execute.answer
         self.delay = delay
         self.lock = threading.Lock()
         self.running = 0
         self.peak = 0
         self.started = 0
-        monkeypatch.setattr(segwise.execute, "run", self)
+        monkeypatch.setattr(segwise.execute, "answer", self)
 
     def __call__(self, *args: Any, **kwargs: Any) -> pa.Table:
         with self.lock:

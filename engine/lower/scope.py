@@ -11,13 +11,13 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import SqlFlavor
     from segwise.catalog import Catalog
-    from segwise.project import Project
+    from segwise.project import ProjectSpec
     from segwise.timeframe import Timeframe
 
 
 @dataclass
 class Scope:
-    project: Project
+    project: ProjectSpec
     catalog: Catalog
     flavor: SqlFlavor
     tf: Timeframe

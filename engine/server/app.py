@@ -43,8 +43,8 @@ from .settings import ARROW_STREAM, DEFAULT_HOST, DEFAULT_PORT, LOOPBACK_HOSTS, 
 
 if TYPE_CHECKING:
     from ..compiled import CompiledQuery
-    from ..project import Project
     from ..query import Query
+    from ..session import Project
 
 
 def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]
 
 def create_app(project: Project, settings: ServerSettings | None = None) -> FastAPI:
     """The ASGI application serving the explorer page and the API for ``project``."""
-    from .. import execute
+    from .. import execute, pipeline
     from ..query import Query
 
     settings = settings or ServerSettings()
@@ -161,7 +161,7 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         at = parse_now(now, settings.now)
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
         started = time.perf_counter()
-        table = await runner.call(lambda: execute.run(query, project, **options(at)), request)
+        table = await runner.call(lambda: execute.answer(query, project, **options(at)), request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         headers = {"Server-Timing": f"query;dur={elapsed_ms:.1f}", "X-Segwise-Rows": str(table.num_rows)}
         warnings = await runner.call(lambda: query_warnings(project, query, now=at), request)
@@ -189,7 +189,7 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
             )
 
         def compile_sql() -> dict[str, str]:
-            compiled = execute.compile_query(project, query, dialect=dialect or None, now=at)
+            compiled = pipeline.compile_query(project, query, dialect=dialect or None, now=at)
             return {"sql": pretty_sql(compiled.expression, compiled.dialect), "dialect": compiled.dialect}
 
         return JSONResponse(await runner.call(compile_sql, request))
@@ -207,7 +207,7 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
 
         def compute() -> dict[str, Any]:
-            compiled = execute.compile_query(project, query, now=at)
+            compiled = pipeline.compile_query(project, query, now=at)
             return {**explain_payload(project, compiled), "warnings": range_warnings(compiled, project.catalog())}
 
         return JSONResponse(await runner.call(compute, request))

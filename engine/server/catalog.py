@@ -19,7 +19,7 @@ from .settings import ServerSettings
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
-    from ..project import Project
+    from ..session import Project
 
 #: Operators that make sense for each property type (the page offers these; the engine checks).
 OPERATORS_BY_TYPE: dict[str, list[str]] = {

@@ -1,0 +1,130 @@
+"""A compiled query to the project's warehouse: the tables a statement may read, the result-size
+guardrails (``LIMIT MAX_RESULT_ROWS + 1``: too big is refused with a hint, never cut short; too
+many breakdown groups), one guard walk and one render. Statements leave through
+``segwise.observe.execute_observed``."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import exp
+
+from segwise.adapters.base import TableRef
+
+from .errors import SpecError
+from .guard import check_tree
+from .observe import execute_observed
+from .rollups import state_ref
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import SqlFlavor
+
+    from .compiled import CompiledQuery
+    from .loaded import LoadedProject
+
+MAX_RESULT_ROWS = 1_000_000  # rows of a segmentation answer (in the warehouse's and in the filled result)
+MAX_GROUPS = 10_000  # breakdown groups of one series without breakdown_limit
+
+
+def configured_tables(project: LoadedProject) -> list[TableRef]:
+    names = [t.table for t in project.event_tables] + [t.table for t in project.user_tables]
+    refs = [TableRef.parse(name) for name in names]
+    if project.rollups:  # the planner may answer from a rollup (read-only, like any table)
+        rollups = [TableRef.parse(r.table) for r in project.rollups]
+        refs += rollups + [state_ref(r) for r in rollups]
+    return refs
+
+
+def execute_compiled(project: LoadedProject, compiled: CompiledQuery, timeout: float | None = None) -> pa.Table:
+    """Run a compiled query with the result-size guardrails; the raw (unshaped) Arrow table.
+
+    The statement is sent with ``LIMIT MAX_RESULT_ROWS + 1``: getting the extra row means the
+    answer is too big, which is refused with a hint, never returned cut short. The tree is guarded
+    once (before anything else: a plan rule may have made anything) and rendered once, by the
+    compiler: the limit is appended to that text where the flavor renders it as a plain suffix.
+    """
+    adapter = project.adapter()
+    tables = configured_tables(project)
+    checked = check_tree(compiled.expression, tables)
+    sql = limited_sql(adapter.flavor, compiled)
+    raw = execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
+    check_result_size(raw, compiled)
+    return raw
+
+
+def limited_sql(flavor: SqlFlavor, compiled: CompiledQuery, limit: int = MAX_RESULT_ROWS + 1) -> str:
+    """The compiled statement with ``LIMIT limit``, as ``flavor`` renders ``expression.limit(limit)``.
+
+    Where the flavor renders a limit on this kind of statement as `` LIMIT n`` after the rest (checked
+    once per flavor and statement type on a probe), that is appended to ``compiled.sql``; otherwise
+    (a statement with a limit, or anything rendered after one, of its own: ClickHouse's SETTINGS; a
+    dialect that wraps a limited UNION; another dialect than the compiled one) the tree is copied,
+    limited and rendered."""
+    statement = compiled.expression
+    assert isinstance(statement, exp.Query), type(statement)
+    plain = (
+        compiled.sql
+        and compiled.dialect == flavor.name
+        and not any(statement.args.get(arg) for arg in _trailing_args(type(statement).__name__))
+        and _limit_is_suffix(flavor.dialect, type(statement).__name__)
+    )
+    if plain:
+        return f"{compiled.sql} LIMIT {int(limit)}"
+    limited = statement.copy().limit(limit, copy=False)
+    return flavor.render(limited)
+
+
+@functools.cache
+def _trailing_args(kind: str) -> tuple[str, ...]:
+    """The statement's arguments rendered from LIMIT on (LIMIT, OFFSET, locks, SETTINGS, ...)."""
+    names = list(getattr(exp, kind).arg_types)
+    return tuple(names[names.index("limit") :]) if "limit" in names else tuple(names)
+
+
+@functools.cache
+def _limit_is_suffix(dialect: str, kind: str) -> bool:
+    root = getattr(exp, kind)
+    first = exp.select(exp.column("a", quoted=True)).from_(exp.table_("t", quoted=True))
+    second = exp.select(exp.column("b", quoted=True)).from_(exp.table_("u", quoted=True))
+    probe: exp.Query = exp.union(first, second, distinct=False) if issubclass(root, exp.SetOperation) else first
+    if type(probe) is not root:
+        return False
+    plain = probe.sql(dialect=dialect)
+    return probe.limit(7).sql(dialect=dialect) == f"{plain} LIMIT 7"
+
+
+def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
+    """Refuse answers beyond the guardrails (too many rows, too many breakdown groups)."""
+    query = compiled.query
+    if raw.num_rows > MAX_RESULT_ROWS:
+        raise SpecError(
+            f"the answer has more than {MAX_RESULT_ROWS:,} rows",
+            where="breakdown" if query.breakdown else "time_grain",
+            hint="set breakdown_limit, break down by fewer properties, use a coarser time_grain or a shorter range",
+        )
+    if not compiled.breakdown:
+        return
+    names = ["series", *(f"_g{j}" for j in range(len(compiled.breakdown)))]
+    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
+    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
+    counts = per_series.column(per_series.num_columns - 1)
+    largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
+    if query.breakdown_limit is None and largest > MAX_GROUPS:
+        raise SpecError(
+            f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "
+            f"(the limit without breakdown_limit is {MAX_GROUPS:,})",
+            where="breakdown",
+            hint="set breakdown_limit (for example breakdown_limit: 10) to keep the top groups and merge the rest "
+            "into 'Other', or break down by a property with fewer values",
+        )
+    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
+    filled = combos.num_rows * buckets
+    if filled > MAX_RESULT_ROWS:
+        raise SpecError(
+            f"the answer would have {filled:,} rows once empty buckets are filled (the limit is {MAX_RESULT_ROWS:,})",
+            where="breakdown",
+            hint="set breakdown_limit, use a coarser time_grain or a shorter date_range",
+        )
