@@ -35,6 +35,8 @@ def test_readme_commands_run_on_the_demo(tmp_path: Path, monkeypatch: pytest.Mon
     runner = CliRunner()
     result = runner.invoke(main, ["demo", "--users", "400"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    wide = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert not wide, wide  # the demo's answers fit a default terminal
     _project, query = blocks(quickstart(), "yaml")
     Path("signups.yaml").write_text(query)
     (commands,) = blocks(quickstart(), "bash")
