@@ -1,16 +1,16 @@
-"""The adapter contract.
-
-An adapter has two halves:
+"""The adapter contract: an adapter is a flavor plus a connection, by composition.
 
 * a **flavor** (:class:`SqlFlavor`): how a few portable ideas (truncate a timestamp to a grain,
   convert to the project's time zone, an exact percentile, cast to text) become sqlglot
-  expressions for one dialect, and how an expression is rendered. Render-only dialects
-  (``segwise sql --dialect snowflake``) are flavors without a connection.
-* a **connection** (:class:`Adapter`): connect from a URL, run a rendered statement and return
-  Arrow, and describe tables for the catalog.
+  expressions for one dialect, and how an expression is rendered. A flavor is a plain object:
+  it renders without connecting (``segwise sql --dialect snowflake``). One flavor per dialect.
+* an **adapter** (:class:`Adapter`): a connection that holds the flavor of the SQL it speaks
+  (``flavor_class``, instantiated as ``adapter.flavor``): connect from a URL, run a rendered
+  statement and return Arrow, and describe tables for the catalog.
 
 Everything the compiler needs from a warehouse goes through these two classes, so a new
-warehouse is one module (see ``docs/plugins.md``).
+warehouse is one module (see ``docs/plugins.md``). The compiler is given ``adapter.flavor``,
+never the adapter.
 """
 
 from __future__ import annotations
@@ -42,11 +42,17 @@ GRAIN_UNITS = {
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a warehouse can do; the compiler checks these and explains refusals."""
+    """What a dialect's SQL can express (a flavor's); the compiler checks these and explains refusals."""
 
     timezones: bool = True  # can convert timestamps between IANA zones in SQL
     exact_percentiles: bool = True
-    read_only_connections: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionCapabilities:
+    """What an adapter's connections can do (an adapter's, not its flavor's)."""
+
+    read_only_connections: bool = False  # the warehouse itself refuses writes on segwise's sessions
     cancel: bool = False  # a running statement can be stopped on the warehouse (timeouts, Ctrl-C)
 
 
@@ -162,9 +168,15 @@ def classify_type(raw: str) -> str:
 
 
 class SqlFlavor:
-    """Dialect-specific expression building and rendering. Override what the dialect needs."""
+    """Dialect-specific expression building and rendering. Override what the dialect needs.
+
+    A flavor holds no connection and takes no arguments: ``MyFlavor().render(expression)``
+    works offline. ``name`` is the key ``--dialect`` and the registry use (``aliases`` are other
+    keys for the same flavor), ``dialect`` the sqlglot dialect it renders.
+    """
 
     name: ClassVar[str] = "generic"
+    aliases: ClassVar[tuple[str, ...]] = ()
     dialect: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     series_function: ClassVar[str | None] = None  # a table function (start, stop, interval) -> timestamps
@@ -253,14 +265,23 @@ class SqlFlavor:
         return expression.sql(dialect=self.dialect, pretty=pretty)
 
 
-class Adapter(SqlFlavor):
-    """A live warehouse connection. Subclasses set ``name``, ``schemes`` and ``dialect``."""
+class Adapter:
+    """A live warehouse connection holding the flavor of its SQL.
 
+    Subclasses set ``name`` (shown in messages, events and calibration files), ``schemes`` (the
+    URL schemes it answers), ``flavor_class`` (the dialect it speaks; ``self.flavor`` is an
+    instance of it) and ``capabilities`` (what its connections can do).
+    """
+
+    name: ClassVar[str] = "generic"
     schemes: ClassVar[tuple[str, ...]] = ()
+    flavor_class: ClassVar[type[SqlFlavor]] = SqlFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities()
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         self.url = url
         self.base_dir = base_dir
+        self.flavor: SqlFlavor = self.flavor_class()
 
     # -- life cycle ------------------------------------------------------------------------------
 
@@ -315,7 +336,7 @@ class Adapter(SqlFlavor):
         query = exp.select(
             exp.Count(this=exp.Star()).as_("n"), exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")
         ).from_(table.expression())
-        row = self.execute(self.render(query)).to_pylist()[0]
+        row = self.execute(self.flavor.render(query)).to_pylist()[0]
         return TableStats(rows=int(row["n"] or 0), min_time=_as_datetime(row["lo"]), max_time=_as_datetime(row["hi"]))
 
     def attach_files(self, tables: list[FileTable]) -> None:

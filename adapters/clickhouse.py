@@ -21,8 +21,8 @@ second directory while the first is open fails with a message that says so.
 SQL
 ---
 
-The SQL is the render-only :class:`~segwise.adapters.dialects.ClickHouseFlavor` (checked against
-chDB to give DuckDB's answers), plus the few overrides in :class:`ClickHouseLiveFlavor`. Every
+The SQL is :class:`~segwise.adapters.dialects.ClickHouseFlavor`, the same flavor ``segwise sql
+--dialect clickhouse`` renders with (checked against chDB to give DuckDB's answers). Every
 session is pinned to ``session_timezone = 'UTC'`` and ``join_use_nulls = 1`` and then made
 read-only (``readonly = 1``: no writes, no further setting changes; the ``SETTINGS
 join_use_nulls = 1`` the flavor appends to outer joins is then a no-op, which ClickHouse allows).
@@ -62,13 +62,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlglot import exp
 
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import redact
-from .base import Adapter, Capabilities, ColumnInfo, TableRef
+from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, TableRef
 from .dialects import ClickHouseFlavor
 
 if TYPE_CHECKING:
@@ -205,106 +204,14 @@ _UNKNOWN_TABLE = {"60", "81"}  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 _READONLY = "164"
 
 
-# -- the live flavor ----------------------------------------------------------------------------------
-
-
-class ClickHouseLiveFlavor(ClickHouseFlavor):
-    """The render-only ClickHouse SQL plus what the live engines showed it needs.
-
-    * Breakdown values as text print as DuckDB does: ``Float64`` with Python's shortest
-      round-trip digits (``toString`` already does) but ``3.0`` for whole numbers (``toString``
-      gives ``3``); ``DateTime64`` without trailing zeros (``2025-05-01 12:00:00.5``, not
-      ``…00.500000``); ``Bool`` as ``true``/``false``.
-    """
-
-    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
-
-    def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
-        if kind == "string":
-            return value
-        text = _fn("toString", value.copy())
-        if kind == "float":
-            return _python_float_text(value)
-        if kind in ("timestamp", "timestamptz"):
-            # '2025-05-01 12:00:00.500000' -> '2025-05-01 12:00:00.5'; '...:00.000000' -> '...:00'
-            trimmed = _fn("replaceRegexpOne", text, exp.Literal.string(r"\.?0+$"), exp.Literal.string(""))
-            has_fraction = _fn("position", text.copy(), exp.Literal.string("."))
-            return exp.If(
-                this=exp.GT(this=has_fraction, expression=exp.Literal.number(0)), true=trimmed, false=text.copy()
-            )
-        if kind == "boolean":  # CASE keeps NULL (if() would read a NULL condition as false)
-            return exp.Case(
-                ifs=[
-                    exp.If(this=value.copy(), true=exp.Literal.string("true")),
-                    exp.If(this=exp.Not(this=value.copy()), true=exp.Literal.string("false")),
-                ]
-            )
-        return text
-
-
-def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def _float_text_template() -> str:
-    """A ``Float64`` printed as Python's ``repr`` (and DuckDB) print it, in ClickHouse SQL.
-
-    ``toString`` gives the shortest round-trip digits, like Python, but in fixed notation for
-    decimal exponents in [-6, 21) and without ``.0``; Python prints exponents outside [-4, 16)
-    in scientific notation (``1e-05``, ``1.2345678901234568e+16``). The digits and exponent are
-    read off ``toString``'s text, so nothing is recomputed in floating point. Lambdas over
-    one-element arrays name the intermediate values, which keeps the expression short. ``_v``
-    stands for the value (a constant template: no user input reaches it).
-    """
-    final = (
-        "if(NOT isFinite(__v), toString(__v), "
-        "if(__v != 0 AND (__e < -4 OR __e >= 16), "
-        "concat(if(__v < 0, '-', ''), substring(__d, 1, 1), "
-        "if(length(__d) > 1, concat('.', substring(__d, 2)), ''), "
-        "'e', if(__e < 0, '-', '+'), if(abs(__e) < 10, '0', ''), toString(abs(__e))), "
-        "if(__v = floor(__v), concat(toString(__v), '.0'), toString(__v))))"
-    )
-    exponent = (
-        "if(__s, toInt32OrZero(substring(__t, position(__t, 'e') + 1)), if(__w != '0', toInt32(length(__w) - 1), "
-        "toInt32(length(replaceRegexpOne(__f, '^0+', '')) - length(__f) - 1)))"
-    )
-    digits = (
-        "if(__s, replace(__m, '.', ''), if(__w != '0', replaceRegexpOne(concat(__w, __f), '0+$', ''), "
-        "replaceRegexpOne(__f, '^0+', '')))"
-    )
-    level4 = f"arrayMap((__e, __d) -> {final}, [{exponent}], [{digits}])[1]"
-    level3 = (
-        f"arrayMap((__w, __f) -> {level4}, [splitByChar('.', __m)[1]], "
-        "[if(position(__m, '.') > 0, splitByChar('.', __m)[2], '')])[1]"
-    )
-    level2 = (
-        f"arrayMap((__m, __s) -> {level3}, "
-        "[if(position(__t, 'e') > 0, substring(__t, 1, position(__t, 'e') - 1), __t)], [position(__t, 'e') > 0])[1]"
-    )
-    return f"arrayMap((__t, __v) -> {level2}, [toString(abs(_v))], [_v])[1]"
-
-
-@functools.cache
-def _float_text_tree() -> exp.Expr:
-    import sqlglot
-
-    return sqlglot.parse_one(_float_text_template(), dialect="clickhouse")
-
-
-def _python_float_text(value: exp.Expr) -> exp.Expr:
-    tree = _float_text_tree().copy()
-    for column in list(tree.find_all(exp.Column)):
-        if column.name == "_v":
-            column.replace(value.copy())
-    return tree
-
-
 # -- shared adapter half --------------------------------------------------------------------------------
 
 
-class _ClickHouseAdapter(ClickHouseLiveFlavor, Adapter):
+class _ClickHouseAdapter(Adapter):
     """What both ClickHouse connections share: catalog, result types, error translation."""
 
+    flavor_class: ClassVar[type[SqlFlavor]] = ClickHouseFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True)
     display_url: str = ""
     _TYPE_CACHE_SIZE = 256
 

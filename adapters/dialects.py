@@ -1,4 +1,7 @@
-"""Render-only SQL flavors: warehouses segwise writes SQL for without a live connection.
+"""SQL flavors for warehouses segwise can write SQL for without connecting to them.
+
+Every flavor here renders offline; some are also the flavor of a live adapter (Snowflake and
+BigQuery in ``remote.py``, ClickHouse in ``clickhouse.py``), which holds the same class.
 
 ``segwise sql QUERY --dialect NAME`` and ``project.compile(query, dialect=NAME)`` build the
 statement with the compiler's portable expressions and ask these flavors for the few parts
@@ -23,6 +26,7 @@ does so *in place*, because ``segwise sql`` pretty-prints the same expression ob
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -32,7 +36,6 @@ from sqlglot import exp
 from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
-from . import postgresql
 from .base import GRAIN_UNITS, Capabilities, SqlFlavor
 
 UTC = "UTC"
@@ -279,7 +282,13 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     * literals: ``toDateTime64('...', 6, 'UTC')`` (a string cast is read in the server zone);
     * exact percentiles: ``quantileExactInclusive(q)(v)`` interpolates as ``PERCENTILE_CONT``
       (R-7: ``x[floor((n-1)p)]`` plus the fraction of the step to the next value); nulls skipped;
-    * counts are ``UInt64``: ``toInt64(...)``.
+    * counts are ``UInt64``: ``toInt64(...)``;
+    * breakdown values as text print as DuckDB does: ``Float64`` with Python's shortest
+      round-trip digits (``toString`` already does) but ``3.0`` for whole numbers (``toString``
+      gives ``3``); ``DateTime64`` without trailing zeros (``2025-05-01 12:00:00.5``, not
+      ``…00.500000``); ``Bool`` as ``true``/``false``.
+
+    The live adapters (``clickhouse://``, ``chdb://``, see ``clickhouse.py``) use this flavor too.
 
     ``render`` also adds ``SETTINGS join_use_nulls = 1`` when the statement has an outer join
     (without it, unmatched user properties are ``''``/``0`` instead of NULL), replaces
@@ -332,6 +341,28 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     def as_bigint(self, value: exp.Expr) -> exp.Expr:
         return _fn("toInt64", value)
 
+    def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
+        if kind == "string":
+            return value
+        text = _fn("toString", value.copy())
+        if kind == "float":
+            return _python_float_text(value)
+        if kind in ("timestamp", "timestamptz"):
+            # '2025-05-01 12:00:00.500000' -> '2025-05-01 12:00:00.5'; '...:00.000000' -> '...:00'
+            trimmed = _fn("replaceRegexpOne", text, exp.Literal.string(r"\.?0+$"), exp.Literal.string(""))
+            has_fraction = _fn("position", text.copy(), exp.Literal.string("."))
+            return exp.If(
+                this=exp.GT(this=has_fraction, expression=exp.Literal.number(0)), true=trimmed, false=text.copy()
+            )
+        if kind == "boolean":  # CASE keeps NULL (if() would read a NULL condition as false)
+            return exp.Case(
+                ifs=[
+                    exp.If(this=value.copy(), true=exp.Literal.string("true")),
+                    exp.If(this=exp.Not(this=value.copy()), true=exp.Literal.string("false")),
+                ]
+            )
+        return text
+
     def prepare(self, expression: exp.Expr) -> None:
         _replace_all(
             expression,
@@ -360,6 +391,59 @@ class ClickHouseFlavor(RenderOnlyFlavor):
             join.set("on", None)
             join.set("kind", "CROSS")
             select.where(on, copy=False)
+
+
+def _float_text_template() -> str:
+    """A ``Float64`` printed as Python's ``repr`` (and DuckDB) print it, in ClickHouse SQL.
+
+    ``toString`` gives the shortest round-trip digits, like Python, but in fixed notation for
+    decimal exponents in [-6, 21) and without ``.0``; Python prints exponents outside [-4, 16)
+    in scientific notation (``1e-05``, ``1.2345678901234568e+16``). The digits and exponent are
+    read off ``toString``'s text, so nothing is recomputed in floating point. Lambdas over
+    one-element arrays name the intermediate values, which keeps the expression short. ``_v``
+    stands for the value (a constant template: no user input reaches it).
+    """
+    final = (
+        "if(NOT isFinite(__v), toString(__v), "
+        "if(__v != 0 AND (__e < -4 OR __e >= 16), "
+        "concat(if(__v < 0, '-', ''), substring(__d, 1, 1), "
+        "if(length(__d) > 1, concat('.', substring(__d, 2)), ''), "
+        "'e', if(__e < 0, '-', '+'), if(abs(__e) < 10, '0', ''), toString(abs(__e))), "
+        "if(__v = floor(__v), concat(toString(__v), '.0'), toString(__v))))"
+    )
+    exponent = (
+        "if(__s, toInt32OrZero(substring(__t, position(__t, 'e') + 1)), if(__w != '0', toInt32(length(__w) - 1), "
+        "toInt32(length(replaceRegexpOne(__f, '^0+', '')) - length(__f) - 1)))"
+    )
+    digits = (
+        "if(__s, replace(__m, '.', ''), if(__w != '0', replaceRegexpOne(concat(__w, __f), '0+$', ''), "
+        "replaceRegexpOne(__f, '^0+', '')))"
+    )
+    level4 = f"arrayMap((__e, __d) -> {final}, [{exponent}], [{digits}])[1]"
+    level3 = (
+        f"arrayMap((__w, __f) -> {level4}, [splitByChar('.', __m)[1]], "
+        "[if(position(__m, '.') > 0, splitByChar('.', __m)[2], '')])[1]"
+    )
+    level2 = (
+        f"arrayMap((__m, __s) -> {level3}, "
+        "[if(position(__t, 'e') > 0, substring(__t, 1, position(__t, 'e') - 1), __t)], [position(__t, 'e') > 0])[1]"
+    )
+    return f"arrayMap((__t, __v) -> {level2}, [toString(abs(_v))], [_v])[1]"
+
+
+@functools.cache
+def _float_text_tree() -> exp.Expr:
+    import sqlglot
+
+    return sqlglot.parse_one(_float_text_template(), dialect="clickhouse")
+
+
+def _python_float_text(value: exp.Expr) -> exp.Expr:
+    tree = _float_text_tree().copy()
+    for column in list(tree.find_all(exp.Column)):
+        if column.name == "_v":
+            column.replace(value.copy())
+    return tree
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -415,17 +499,6 @@ class DatabricksFlavor(RenderOnlyFlavor):
         return _fn("PERCENTILE", value, _num(quantile))
 
 
-# ---------------------------------------------------------------------------------------------------
-# PostgreSQL (render-only; the live adapter is segwise.adapters.postgresql)
-# ---------------------------------------------------------------------------------------------------
-
-
-class PostgresFlavor(postgresql.PostgresFlavor):
-    """``--dialect postgres``: the live PostgreSQL adapter's own flavor under sqlglot's name."""
-
-    name: ClassVar[str] = "postgres"
-
-
 @hookimpl
 def segwise_dialects() -> list[type[SqlFlavor]]:
     return [
@@ -435,5 +508,4 @@ def segwise_dialects() -> list[type[SqlFlavor]]:
         TrinoFlavor,
         ClickHouseFlavor,
         DatabricksFlavor,
-        PostgresFlavor,
     ]

@@ -19,7 +19,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, Capabilities, ColumnInfo, Statement, TableRef, Writer, classify_type
+from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef, Writer, classify_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,12 +45,28 @@ def database_path(url: str, base_dir: Path | None) -> str:
     return str((base_dir or Path.cwd()) / relative)
 
 
+class DuckDBFlavor(SqlFlavor):
+    """DuckDB SQL: sqlglot's ``duckdb`` dialect, naive local times and a faster day bucket."""
+
+    name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    series_function: ClassVar[str | None] = "generate_series"
+
+    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
+        local = super().to_local(ts, timezone, has_tz)
+        return local if local is ts else exp.cast(local, exp.DataType.Type.TIMESTAMP)
+
+    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
+        if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB
+            return exp.cast(exp.cast(ts, exp.DataType.Type.DATE), exp.DataType.Type.TIMESTAMP)
+        return super().truncate(grain, ts)
+
+
 class DuckDBAdapter(Adapter):
     name: ClassVar[str] = "duckdb"
     schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
-    dialect: ClassVar[str] = "duckdb"
-    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True, cancel=True)
-    series_function: ClassVar[str | None] = "generate_series"
+    flavor_class: ClassVar[type[SqlFlavor]] = DuckDBFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, cancel=True)
     # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs).
     CONFIG: ClassVar[dict[str, str | int | float | list[str]]] = {
         "enable_external_access": False,
@@ -202,15 +218,6 @@ class DuckDBAdapter(Adapter):
         if not rows:
             raise CatalogError(f"table {str(table)!r} not found in the DuckDB database", where=self.url)
         return [ColumnInfo(col, typ, classify_type(typ)) for col, typ in rows]
-
-    def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
-        local = super().to_local(ts, timezone, has_tz)
-        return local if local is ts else exp.cast(local, exp.DataType.Type.TIMESTAMP)
-
-    def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
-        if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB
-            return exp.cast(exp.cast(ts, exp.DataType.Type.DATE), exp.DataType.Type.TIMESTAMP)
-        return super().truncate(grain, ts)
 
     def explain(self, sql: str, analyze: bool = False) -> str:
         """DuckDB's physical plan (``EXPLAIN ANALYZE`` runs the statement and adds timings)."""

@@ -30,8 +30,8 @@ from segwise.hookspecs import hookimpl
 from .adbc import driver_message, import_driver, redact, sqlstate_of
 from .base import (
     Adapter,
-    Capabilities,
     ColumnInfo,
+    ConnectionCapabilities,
     SqlFlavor,
     Statement,
     TableRef,
@@ -75,12 +75,15 @@ _CONNECT_FAILURES = tuple(
 )
 
 
-class PostgresFlavor(SqlFlavor):
-    """PostgreSQL SQL: sqlglot's ``postgres`` dialect plus byte-order ranking and float text."""
+class PostgreSQLFlavor(SqlFlavor):
+    """PostgreSQL SQL: sqlglot's ``postgres`` dialect plus byte-order ranking and float text.
+
+    ``--dialect postgresql`` and ``--dialect postgres`` (sqlglot's name) are this one flavor.
+    """
 
     name: ClassVar[str] = "postgresql"
+    aliases: ClassVar[tuple[str, ...]] = ("postgres",)
     dialect: ClassVar[str] = "postgres"
-    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True)
     series_function: ClassVar[str | None] = "generate_series"
 
     def text_sort_key(self, value: exp.Expr) -> exp.Expr:
@@ -183,7 +186,7 @@ class ConnectionPool:
                 connection.con.close()
 
 
-class PostgresAdapter(PostgresFlavor, Adapter):
+class PostgresAdapter(Adapter):
     """Read-only PostgreSQL sessions over ADBC, pooled (``pool_size`` connections, default 4).
 
     Every session is ``default_transaction_read_only`` and ``standard_conforming_strings`` (so a
@@ -193,8 +196,10 @@ class PostgresAdapter(PostgresFlavor, Adapter):
     sends the server a cancel request (``adbc_cancel``).
     """
 
+    name: ClassVar[str] = "postgresql"
     schemes: ClassVar[tuple[str, ...]] = ("postgresql", "postgres")
-    capabilities: ClassVar[Capabilities] = Capabilities(read_only_connections=True, cancel=True)
+    flavor_class: ClassVar[type[SqlFlavor]] = PostgreSQLFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, cancel=True)
     POOL_SIZE: ClassVar[int] = 4
 
     def __init__(
@@ -346,7 +351,7 @@ class PostgresAdapter(PostgresFlavor, Adapter):
             return exact
         column = exp.column(time_column, quoted=True)
         span = self._run(
-            self.render(
+            self.flavor.render(
                 exp.select(exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")).from_(table.expression())
             )
         ).to_pylist()[0]

@@ -1,6 +1,6 @@
 """Cloud warehouses over their ADBC drivers: Snowflake, BigQuery and any Arrow Flight SQL server.
 
-Each pairs a render-only flavor from ``dialects.py`` (the SQL it needs) with an ADBC connection.
+Each holds a flavor from ``dialects.py`` (the SQL it needs) and an ADBC connection.
 The drivers are optional extras (``segwise[snowflake]``, ``segwise[bigquery]``,
 ``segwise[flightsql]``) imported on first connect. Catalog introspection uses ADBC's own
 ``adbc_get_table_schema`` (the driver asks the warehouse), so no catalog SQL is written by hand;
@@ -30,7 +30,7 @@ from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import driver_message, import_driver, redact, sqlstate_of
-from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, TableRef
+from .base import Adapter, ColumnInfo, SqlFlavor, TableRef
 from .dialects import BigQueryFlavor, SnowflakeFlavor
 
 if TYPE_CHECKING:
@@ -105,9 +105,10 @@ class RemoteAdbcAdapter(Adapter):
         return name
 
 
-class SnowflakeAdapter(SnowflakeFlavor, RemoteAdbcAdapter):
+class SnowflakeAdapter(RemoteAdbcAdapter):
     name: ClassVar[str] = "snowflake"
     schemes: ClassVar[tuple[str, ...]] = ("snowflake",)
+    flavor_class: ClassVar[type[SqlFlavor]] = SnowflakeFlavor
     driver_module: ClassVar[str] = "adbc_driver_snowflake.dbapi"
     extra: ClassVar[str] = "snowflake"
 
@@ -121,9 +122,10 @@ class SnowflakeAdapter(SnowflakeFlavor, RemoteAdbcAdapter):
         return name.lower() if name.isupper() and name.replace("_", "").isalnum() else name
 
 
-class BigQueryAdapter(BigQueryFlavor, RemoteAdbcAdapter):
+class BigQueryAdapter(RemoteAdbcAdapter):
     name: ClassVar[str] = "bigquery"
     schemes: ClassVar[tuple[str, ...]] = ("bigquery",)
+    flavor_class: ClassVar[type[SqlFlavor]] = BigQueryFlavor
     driver_module: ClassVar[str] = "adbc_driver_bigquery.dbapi"
     extra: ClassVar[str] = "bigquery"
 
@@ -143,18 +145,32 @@ def bigquery_location(url: str) -> tuple[str, str | None]:
     return unquote(parts.netloc), dataset
 
 
+class FlightSqlFlavor(SqlFlavor):
+    """The SQL of a Flight SQL server: sqlglot's rendering in the dialect its URL names.
+
+    Rendered offline (``--dialect flightsql``) it is sqlglot's generic SQL; the adapter gives
+    each instance the URL's ``?dialect=``.
+    """
+
+    name: ClassVar[str] = "flightsql"
+
+    def __init__(self, dialect: str = "") -> None:
+        self.dialect = dialect  # type: ignore[misc]
+
+
 class FlightSqlAdapter(RemoteAdbcAdapter):
     """Any Arrow Flight SQL server; ``?dialect=`` says which SQL it speaks (default duckdb)."""
 
     name: ClassVar[str] = "flightsql"
     schemes: ClassVar[tuple[str, ...]] = ("grpc", "grpc+tls", "grpc+tcp")
+    flavor_class: ClassVar[type[SqlFlavor]] = FlightSqlFlavor
     driver_module: ClassVar[str] = "adbc_driver_flightsql.dbapi"
     extra: ClassVar[str] = "flightsql"
-    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
-        self.dialect = flightsql_dialect(url)  # type: ignore[misc]
+        dialect = flightsql_dialect(url)  # a bad ?dialect= fails before the driver is needed
         super().__init__(url, base_dir)
+        self.flavor = FlightSqlFlavor(dialect)
 
     def connect(self, driver: ModuleType) -> Any:
         parts = urlsplit(self.url)
@@ -182,5 +198,5 @@ def flightsql_dialect(url: str) -> str:
 
 
 @hookimpl
-def segwise_adapters() -> list[type[SqlFlavor]]:
+def segwise_adapters() -> list[type[Adapter]]:
     return [SnowflakeAdapter, BigQueryAdapter, FlightSqlAdapter]

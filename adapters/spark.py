@@ -79,7 +79,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, Capabilities, ColumnInfo, TableRef
+from .base import Adapter, ColumnInfo, SqlFlavor, TableRef
 from .dialects import DatabricksFlavor
 
 if TYPE_CHECKING:
@@ -293,7 +293,6 @@ class SparkFlavor(DatabricksFlavor):
 
     name: ClassVar[str] = "spark"
     dialect: ClassVar[str] = "spark"
-    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
         if kind == "float":
@@ -301,10 +300,12 @@ class SparkFlavor(DatabricksFlavor):
         return super().as_text(value, kind)
 
 
-class SparkAdapter(SparkFlavor, Adapter):
+class SparkAdapter(Adapter):
     """A Spark session (local, standalone cluster or Spark Connect) answering Spark SQL as Arrow."""
 
+    name: ClassVar[str] = "spark"
     schemes: ClassVar[tuple[str, ...]] = ("spark", "sc")
+    flavor_class: ClassVar[type[SqlFlavor]] = SparkFlavor
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
@@ -440,7 +441,7 @@ class SparkAdapter(SparkFlavor, Adapter):
     def check_query(self, sql: str) -> None:
         """Refuse anything but one query: ``spark.sql()`` runs commands (DDL, DML) immediately."""
         try:
-            statements = [s for s in sqlglot.parse(sql, dialect=self.dialect) if s is not None]
+            statements = [s for s in sqlglot.parse(sql, dialect=self.flavor.dialect) if s is not None]
         except sqlglot.errors.ParseError:
             return  # Spark will say what is wrong with it
         if len(statements) != 1 or not isinstance(statements[0], exp.Query):
@@ -504,7 +505,7 @@ class SparkAdapter(SparkFlavor, Adapter):
     def columns(self, table: TableRef) -> list[ColumnInfo]:
         probe = exp.select(exp.Star()).from_(table.expression()).where(exp.false())
         try:
-            schema = self._spark.sql(self.render(probe)).schema
+            schema = self._spark.sql(self.flavor.render(probe)).schema
         except self._errors as exc:
             message, _, condition = spark_message(exc)
             if condition and condition.startswith(("TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND", "PATH_NOT_FOUND")):

@@ -29,7 +29,16 @@ from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import driver_message, import_driver, sqlstate_of
-from .base import Adapter, Capabilities, ColumnInfo, SqlFlavor, Statement, TableRef, classify_type
+from .base import (
+    Adapter,
+    Capabilities,
+    ColumnInfo,
+    ConnectionCapabilities,
+    SqlFlavor,
+    Statement,
+    TableRef,
+    classify_type,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -69,9 +78,7 @@ class SQLiteFlavor(SqlFlavor):
 
     name: ClassVar[str] = "sqlite"
     dialect: ClassVar[str] = "sqlite"
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        timezones=False, exact_percentiles=False, read_only_connections=True
-    )
+    capabilities: ClassVar[Capabilities] = Capabilities(timezones=False, exact_percentiles=False)
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         # sqlglot renders date_trunc for SQLite as TIMESTAMP_TRUNC(x, DAY), which SQLite lacks.
@@ -203,7 +210,7 @@ class _Slot:
         self.busy = 0
 
 
-class SQLiteAdapter(SQLiteFlavor, Adapter):
+class SQLiteAdapter(Adapter):
     """A read-only SQLite database file over ADBC.
 
     The driver cannot cancel a running statement. A statement that is cancelled (timeout, Ctrl-C)
@@ -211,7 +218,10 @@ class SQLiteAdapter(SQLiteFlavor, Adapter):
     read-only connection instead of waiting behind it.
     """
 
+    name: ClassVar[str] = "sqlite"
     schemes: ClassVar[tuple[str, ...]] = ("sqlite",)
+    flavor_class: ClassVar[type[SqlFlavor]] = SQLiteFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True)
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)

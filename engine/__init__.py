@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-from .compile import CompiledQuery
+from .compiled import CompiledQuery
 from .errors import CatalogError, SegwiseError, SpecError, UnsupportedError, WarehouseError
-from .execute import compile_query, run
+from .execute import run
+from .pipeline import compile_query, plan
 from .project import EventTable, Partition, Project, UserTable
 from .query import AbsoluteRange, AnyOf, Condition, EventFilter, Query, RelativeRange, Series
 
@@ -38,5 +39,6 @@ __all__ = [
     "WarehouseError",
     "__version__",
     "compile_query",
+    "plan",
     "run",
 ]

@@ -29,9 +29,10 @@ from sqlglot import exp
 
 from .cost import Coefficients, calibration_file, series_rows
 from .errors import SpecError
+from .lower.rows import RowSource, TimeBounds
+from .lower.scope import Scope
 from .observe import execute_observed
 from .query import Query
-from .source import RowSource, TimeBounds
 
 if TYPE_CHECKING:
     from .project import Project
@@ -45,7 +46,6 @@ def calibrate(
     project: Project, repeat: int = 3, output: Path | None = None, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Run the probes, fit, write the calibration file; returns what was written."""
-    from .compile import QueryCompiler
     from .timeframe import resolve_timeframe
 
     adapter = project.adapter()
@@ -56,7 +56,7 @@ def calibrate(
         raise SpecError(f"cannot calibrate on an empty table ({info.ref})", where="calibrate")
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "day"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, None)
-    compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
+    scope = Scope(project, catalog, adapter.flavor, timeframe)
     names = sorted(catalog.event_counts()[0], key=lambda n: -catalog.event_counts()[0][n])
     if not names:
         names = [info.spec.event_name_value or ""]
@@ -66,9 +66,9 @@ def calibrate(
     samples: list[dict[str, Any]] = []
     for number, (fraction, aggregates) in enumerate(probes):
         lo = end - span * fraction
-        source = RowSource(compiler, list(query.series[0].members), [], None, "calibrate")
+        source = RowSource(scope, list(query.series[0].members), [], None, "calibrate")
         source.tables, source.union, source.bounds = [info], False, TimeBounds(lo, end)
-        day = compiler.flavor.truncate("day", source.local_time())
+        day = scope.flavor.truncate("day", source.local_time())
         outputs: list[exp.Expr] = [day.as_("_b")]
         for j in range(aggregates):
             name = names[j % len(names)]
@@ -77,7 +77,7 @@ def calibrate(
                 exp.Count(this=exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(j + 1))])).as_(f"_a{j}")
             )
         select = source.select(outputs).group_by(day.copy(), copy=False)
-        sql = adapter.render(select)
+        sql = adapter.flavor.render(select)
         execute_observed(adapter, sql, expression=select, tables=[info.ref])  # warm
         times = []
         for _ in range(repeat):
@@ -89,8 +89,11 @@ def calibrate(
         if progress is not None:
             progress(number + 1, len(probes))
     fitted = fit(samples)
+    # Keyed as the planner looks coefficients up (planner.py: by the compiling flavor's name), which
+    # is the adapter's name for every adapter but chdb (its flavor is ClickHouse's).
+    key = adapter.flavor.name
     result = {
-        "adapter": adapter.name,
+        "adapter": key,
         "table": str(info.ref),
         "table_rows": stats.rows,
         "calibrated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -98,7 +101,7 @@ def calibrate(
         "coefficients": {"overhead": fitted.overhead, "scan_row": fitted.scan_row, "agg_row": fitted.agg_row},
         "probes": samples,
     }
-    path = output or calibration_file(project, adapter.name)
+    path = output or calibration_file(project, key)
     if path is None:
         raise SpecError("give --output: this project was not loaded from a file", where="calibrate")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, TableStats
 
     from .project import EventTable, Project, UserTable
-    from .rollups import RollupInfo
 
 EVENT_PROPERTY = "event"
 USER_PROPERTY = "user"
@@ -75,7 +74,7 @@ class Catalog:
     adapter: Adapter | None = None
     _event_counts: list[dict[str, int]] | None = field(default=None, repr=False)
     _stats: dict[str, TableStats] = field(default_factory=dict, repr=False)
-    _rollups: list[RollupInfo] | None = field(default=None, repr=False)
+    rollup_infos: list[Any] | None = field(default=None, repr=False)  # segwise.rollups.rollups caches here
     _user_rows: int | None = field(default=None, repr=False)
 
     @classmethod
@@ -115,17 +114,6 @@ class Catalog:
             users.append(UserTableInfo(user_spec, ref, columns))
         return cls(events, users, adapter)
 
-    def rollups(self, project: Project) -> list[RollupInfo]:
-        """The project's rollups with their build state (read from the warehouse once, then cached)."""
-        if self._rollups is None:
-            from .rollups import load_state, resolve
-
-            infos = [resolve(project, self, rollup, index) for index, rollup in enumerate(project.rollups)]
-            for info in infos:
-                load_state(info, self)
-            self._rollups = infos
-        return self._rollups
-
     # -- events ------------------------------------------------------------------------------------
 
     def event_counts(self) -> list[dict[str, int]]:
@@ -143,7 +131,9 @@ class Catalog:
                     .from_(info.ref.expression())
                     .group_by(name)
                 )
-                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+                table = execute_observed(
+                    self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref]
+                )
                 counts.append(
                     {
                         str(k): int(v)
@@ -169,7 +159,9 @@ class Catalog:
             total = 0
             for info in self.user_tables:
                 query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
-                table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+                table = execute_observed(
+                    self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref]
+                )
                 total = max(total, int(table.column(0)[0].as_py()))
             self._user_rows = total
         return self._user_rows
@@ -177,7 +169,7 @@ class Catalog:
     def _count_rows(self, info: EventTableInfo) -> int:
         assert self.adapter is not None
         query = exp.select(exp.Count(this=exp.Star())).from_(info.ref.expression())
-        table = execute_observed(self.adapter, self.adapter.render(query), expression=query, tables=[info.ref])
+        table = execute_observed(self.adapter, self.adapter.flavor.render(query), expression=query, tables=[info.ref])
         return int(table.column(0)[0].as_py())
 
     def event_names(self) -> dict[str, int]:

@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ import click
 import pyarrow as pa
 
 from .errors import SegwiseError, SpecError
+from .output import pretty_sql, to_records
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,16 +183,6 @@ def write_table(table: pa.Table, fmt: str, output: Path | None, title: str = "")
         output.write_text(text, encoding="utf-8")
 
 
-def to_records(table: pa.Table) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (timestamps as ISO 8601 strings)."""
-    records = table.to_pylist()
-    for record in records:
-        for key, value in record.items():
-            if isinstance(value, (datetime, date)):
-                record[key] = value.isoformat()
-    return records
-
-
 def render_table(table: pa.Table, title: str = "", max_rows: int = 500) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -243,13 +234,6 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
     click.echo(pretty_sql(compiled.expression, compiled.dialect))
 
 
-def pretty_sql(expression: Any, dialect: str) -> str:
-    from .registry import get_flavor
-
-    flavor = get_flavor(dialect)
-    return flavor.render(expression.copy(), pretty=True) + ";"
-
-
 @main.command()
 @click.argument("query_path", metavar="QUERY", type=click.Path(dir_okay=False, path_type=Path))
 @project_option
@@ -258,43 +242,14 @@ def pretty_sql(expression: Any, dialect: str) -> str:
 @handle_errors
 def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool) -> None:
     """Show the resolved query, the estimated cost, the SQL (and the warehouse's own plan)."""
-    from .cost import estimate_cost
     from .execute import compile_query
+    from .explain import Explanation
     from .query import Query
 
     query = Query.load(query_path)
     with _load(project_path) as project:
         compiled = compile_query(project, query, now=now)
-        tf = compiled.timeframe
-        lines = [
-            f"warehouse   {project.warehouse} ({compiled.dialect})",
-            f"range       [{tf.start.isoformat(sep=' ')}, {tf.end.isoformat(sep=' ')}) {tf.timezone}"
-            f"  = UTC [{tf.start_utc.isoformat(sep=' ')}, {tf.end_utc.isoformat(sep=' ')})",
-            f"grain       {tf.grain}, {len(tf.buckets)} bucket(s), weeks start {project.week_start}",
-        ]
-        if query.breakdown:
-            limit = f", top {query.breakdown_limit} + Other" if query.breakdown_limit else ""
-            lines.append(f"breakdown   {', '.join(query.breakdown)}{limit}")
-        plan = compiled.plan
-        assert plan is not None
-        lines += ["", f"-- logical plan (rules applied: {', '.join(plan.rules) or 'none'})", *plan.describe()]
-        if compiled.decisions:
-            lines += ["", "-- planner decisions", *[f"planner     {d}" for d in compiled.decisions]]
-        if plan.alternatives:
-            lines += ["", f"-- alternatives considered (cost model: {plan.cost_source})"]
-            for alt in plan.alternatives:
-                mark = "chosen " if alt.chosen else "       "
-                note = f"  [{alt.note}]" if alt.note else ""
-                lines.append(
-                    f"  {mark}{alt.name}: ~{alt.rows:,} rows, ~{_size(alt.bytes)}, ~{alt.seconds * 1000:.1f} ms{note}"
-                )
-        estimate = estimate_cost(compiled, project.catalog())
-        lines += ["", f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})"]
-        for scan in estimate.scans:
-            lines.append(
-                f"  {scan.series:<6} {scan.table}: ~{scan.rows:,} of {scan.table_rows:,} rows; pruning: {scan.pruning}"
-            )
-        lines += ["", pretty_sql(compiled.expression, compiled.dialect)]
+        lines = Explanation.of(project, compiled).to_text()
         if analyze:
             lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
             from .guard import check_statement
@@ -302,17 +257,9 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
 
             adapter = project.adapter()
             # EXPLAIN ANALYZE runs the statement: it passes the same guard as `segwise run`.
-            check_statement(compiled.sql, adapter.dialect, compiled.expression, configured_tables(project))
+            check_statement(compiled.sql, adapter.flavor.dialect, compiled.expression, configured_tables(project))
             lines.append(adapter.explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}"
-        n //= 1024
-    return f"{n:.0f} TB"
 
 
 # -- rollups ---------------------------------------------------------------------------------------------
@@ -354,8 +301,10 @@ def rollup_build(name: str, project_path: Path, full: bool, since: str | None, n
 @handle_errors
 def rollup_list(project_path: Path) -> None:
     """The project's rollups: definition and what the last build covered."""
+    from .rollups import rollups
+
     with _load(project_path) as project:
-        infos = project.catalog().rollups(project)
+        infos = rollups(project, project.catalog())
         if not infos:
             click.echo("no rollups are declared in this project (see docs/rollups.md)")
         for info in infos:

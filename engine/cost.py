@@ -20,38 +20,16 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from .hooktypes import CostEstimate, ScanEstimate
+
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
 
+__all__ = ["CostEstimate", "ScanEstimate"]  # plugins name them from here
+
 WIDTHS = {"integer": 8, "float": 8, "timestamp": 8, "timestamptz": 8, "date": 4, "boolean": 1, "string": 16}
-
-
-@dataclass(frozen=True)
-class ScanEstimate:
-    """One series' read of one event table."""
-
-    series: str
-    table: str
-    table_rows: int
-    rows: int
-    bytes: int
-    pruning: str
-
-
-@dataclass(frozen=True)
-class CostEstimate:
-    scans: tuple[ScanEstimate, ...]
-    source: str = "segwise statistics model"
-
-    @property
-    def rows(self) -> int:
-        return sum(s.rows for s in self.scans)
-
-    @property
-    def bytes(self) -> int:
-        return sum(s.bytes for s in self.scans)
 
 
 def estimate_cost(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate:

@@ -4,73 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .compile import CompiledQuery, QueryCompiler
-from .errors import CatalogError, SpecError, UnsupportedError
-from .formulas import evaluate, parse_formula, references
+from .compiled import CompiledQuery
+from .formulas import evaluate_columns, parse_formula, references
 from .observe import execute_compiled
+from .pipeline import compile_query
 from .project import Project
 from .query import Query
-from .registry import get_flavor
-from .timeframe import resolve_timeframe
-
-if TYPE_CHECKING:
-    from segwise.adapters.base import SqlFlavor
-
-RESERVED_COLUMNS = ("bucket", "series", "value")
-
-
-def compile_query(
-    project: Project,
-    query: Query | dict[str, Any] | str | Path,
-    dialect: str | None = None,
-    now: datetime | str | None = None,
-    rollups: bool = True,
-    share_scans: str = "auto",
-    disabled_rules: frozenset[str] | tuple[str, ...] = (),
-    preaggregate: str = "auto",
-) -> CompiledQuery:
-    """Validate ``query`` against the project's catalog and build its SQL.
-
-    ``rollups=False`` reads raw events even where a declared rollup could answer;
-    ``share_scans`` and ``preaggregate``: ``auto`` (by the cost model), ``always`` or ``never``;
-    ``disabled_rules``: planner rules to skip (``rollups``, ``partitions``, ``preaggregate``,
-    ``sharing``; see docs/planner.md)."""
-    q = Query.parse(query)
-    adapter = project.adapter()
-    flavor: SqlFlavor = adapter if dialect is None or dialect == adapter.name else get_flavor(dialect)
-    catalog = project.catalog()  # errors here are about the project, not the query
-    try:
-        for index, name in enumerate(q.breakdown):
-            if name in RESERVED_COLUMNS:
-                raise SpecError(
-                    f"a breakdown column cannot be named {name!r} (a result column has that name); "
-                    f"write event.{name} or user.{name}",
-                    where=f"breakdown[{index}]",
-                )
-        timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
-        for option, value in (("share_scans", share_scans), ("preaggregate", preaggregate)):
-            if value not in ("auto", "always", "never"):
-                raise SpecError(f"{option} must be auto, always or never, not {value!r}", where=option)
-        return QueryCompiler(
-            project,
-            catalog,
-            flavor,
-            q,
-            timeframe,
-            use_rollups=rollups,
-            share_scans=share_scans,
-            disabled_rules=frozenset(disabled_rules),
-            preaggregate=preaggregate,
-        ).compile()
-    except (SpecError, CatalogError, UnsupportedError) as exc:
-        if q.origin != "query" and not (exc.where or "").startswith(q.origin):
-            exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin
-        raise
 
 
 def run(
@@ -107,105 +52,193 @@ def run(
 
 def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     """Long form: fill empty buckets per (series, breakdown values), align the previous period,
-    add formula rows, exact types, sorted (see docs/queries.md, "The result")."""
+    add formula rows, exact types, sorted (see docs/queries.md, "The result").
+
+    All in Arrow compute: buckets are filled by a full outer join of the found rows with the grid
+    (series, breakdown values) x buckets, formulas are evaluated over columns aligned on the same grid.
+    """
     tf = compiled.timeframe
-    n_groups = len(compiled.breakdown)
-    has_bucket = tf.grain != "total"
-    columns = raw.to_pydict()
-    series_col = columns["series"]
-    bucket_col = columns["bucket"] if has_bucket else [tf.start] * len(series_col)
-    group_cols = [columns[f"_g{j}"] for j in range(n_groups)]
-    values = columns["value"]
-    frequencies = columns.get("_f")
-    outputs = {o.label: o for o in compiled.outputs}
-    # The previous period's i-th bucket is reported at the current period's i-th bucket.
-    align = {o.label: dict(zip(o.timeframe.buckets, tf.buckets, strict=False)) for o in compiled.outputs if o.previous}
-
-    found: dict[tuple[str, tuple[Any, ...]], dict[Any, Any]] = {}
-    for i, label in enumerate(series_col):
-        key = (label, tuple(col[i] for col in group_cols))
-        bucket = _naive(bucket_col[i])
-        if label in align and has_bucket:
-            if bucket not in align[label]:
-                continue  # a previous bucket beyond the current period's length
-            bucket = align[label][bucket]
-        cell = (bucket, frequencies[i]) if frequencies is not None else bucket
-        found.setdefault(key, {})[cell] = values[i]
-
-    fill_for = {o.label: (0 if o.measure.is_count else None) for o in compiled.outputs}
-    rows: list[tuple[datetime, tuple[Any, ...], str, int | None, Any]] = []
-    for label in outputs:
-        combos = {key[1] for key in found if key[0] == label}
-        if n_groups == 0:
-            combos = {()}
-        for combo in combos:
-            cells = found.get((label, combo), {})
-            if frequencies is not None:  # a distribution: only what occurs, no fill
-                rows.extend((bucket, combo, label, times, value) for (bucket, times), value in cells.items())
-                continue
-            for bucket in tf.buckets if not cells else sorted(set(tf.buckets) | set(cells)):
-                rows.append((bucket, combo, label, None, cells.get(bucket, fill_for[label])))
-    rows.extend(_formula_rows(compiled, found, fill_for))
-    rows.sort(key=lambda r: (r[2], _group_sort_key(r[1]), r[0], r[3] or 0))
-
+    groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
     value_type = pa.int64() if compiled.value_is_integer else pa.float64()
-    arrays: list[pa.Array] = [_bucket_array([r[0] for r in rows], tf.timezone)]
-    names = ["bucket"]
-    for j, name in enumerate(compiled.breakdown):
-        arrays.append(pa.array([r[1][j] for r in rows], type=pa.string()))
-        names.append(name)
-    if frequencies is not None:
-        arrays.append(pa.array([r[3] for r in rows], type=pa.int64()))
+    found = _found(raw, compiled, groups, value_type)
+    labels = pa.array([o.label for o in compiled.outputs], type=pa.string())
+    fill_for = {o.label: (0 if o.measure.is_count else None) for o in compiled.outputs}
+    frequency = "_f" in raw.column_names
+    outputs = found.filter(pc.is_in(found["series"], value_set=labels))
+    if frequency:  # a distribution: only what occurs, no fill
+        parts = [outputs]
+    else:
+        parts = [_filled(outputs, compiled, groups, labels, fill_for, value_type)]
+        parts += _formula_parts(found, compiled, groups, fill_for)
+    table = pa.concat_tables([part.select(found.column_names) for part in parts])
+    # Sorted by series, breakdown values (nulls last), bucket, frequency (a null one as 0).
+    order = {"series": table["series"]}
+    for g in groups:
+        order[f"{g}_null"] = pc.is_null(table[g])
+        order[g] = table[g]
+    order["bucket"] = table["bucket"]
+    if frequency:
+        order["_f"] = pc.fill_null(table["_f"], 0)
+    table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))
+    arrays = [_bucket_array(table["bucket"].combine_chunks(), tf.timezone)]
+    arrays += [table[g].combine_chunks() for g in groups]
+    names = ["bucket", *compiled.breakdown]
+    if frequency:
+        arrays.append(table["_f"].combine_chunks())
         names.append("frequency")
-    arrays.append(pa.array([r[2] for r in rows], type=pa.string()))
-    names.append("series")
-    arrays.append(pa.array([_number(r[4], value_type) for r in rows], type=value_type))
-    names.append("value")
-    return pa.Table.from_arrays(arrays, names=names)
+    arrays += [table["series"].combine_chunks(), table["value"].combine_chunks()]
+    return pa.Table.from_arrays(arrays, names=[*names, "series", "value"])
 
 
-def _naive(bucket: Any) -> Any:
-    if isinstance(bucket, str):  # engines without a timestamp type (SQLite) return text
-        bucket = datetime.fromisoformat(bucket)
-    if isinstance(bucket, datetime) and bucket.tzinfo is not None:
-        bucket = bucket.replace(tzinfo=None)
-    return bucket
+BUCKET = pa.timestamp("us")
 
 
-def _formula_rows(
+def _found(raw: pa.Table, compiled: CompiledQuery, groups: list[str], value_type: pa.DataType) -> pa.Table:
+    """The warehouse's rows with exact column types: series, breakdown values (text), naive bucket
+    (the previous period's moved onto the current one's), [frequency], value."""
+    tf = compiled.timeframe
+    n = raw.num_rows
+    series = pc.cast(raw["series"], pa.string())
+    if tf.grain != "total":
+        bucket = _naive_buckets(raw["bucket"])
+    else:
+        bucket = pa.chunked_array([pa.repeat(pa.scalar(tf.start, BUCKET), n)], type=BUCKET)
+    columns: dict[str, Any] = {"series": series}
+    columns.update({g: pc.cast(raw[g], pa.string()) for g in groups})
+    columns["bucket"] = bucket
+    if "_f" in raw.column_names:
+        columns["_f"] = pc.cast(raw["_f"], pa.int64())
+    columns["value"] = _values(raw["value"], value_type)
+    table = pa.table(columns)
+    previous = [o for o in compiled.outputs if o.previous]
+    if not previous or tf.grain == "total":
+        return table
+    # The previous period's i-th bucket is reported at the current period's i-th bucket; a previous
+    # bucket beyond the current period's length is dropped.
+    keep = pa.chunked_array([pa.repeat(pa.scalar(True), n)], type=pa.bool_())
+    moved = bucket
+    for output in previous:
+        count = min(len(output.timeframe.buckets), len(tf.buckets))
+        source = pa.array(output.timeframe.buckets[:count], type=BUCKET)
+        target = pa.array(tf.buckets[:count], type=BUCKET)
+        mine = pc.fill_null(pc.equal(series, output.label), False)
+        index = pc.index_in(bucket, value_set=source)
+        moved = pc.if_else(mine, pc.take(target, index), moved)
+        keep = pc.and_(keep, pc.invert(pc.and_(mine, pc.is_null(index))))
+    table = table.set_column(table.schema.get_field_index("bucket"), "bucket", moved)
+    return table.filter(keep)
+
+
+def _naive_buckets(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Bucket starts as naive microsecond timestamps: wall-clock time of zoned values, text parsed
+    (engines without a timestamp type, SQLite, return ISO text)."""
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        column = pc.local_timestamp(column)
+    return pc.cast(column, BUCKET, safe=False)
+
+
+def _values(column: pa.ChunkedArray, value_type: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_decimal(column.type) and pa.types.is_floating(value_type):
+        column = pc.cast(column, pa.string())  # text to double rounds correctly; decimal to double may not
+    return pc.cast(column, value_type, safe=False)  # to integers: truncated toward zero, as int() does
+
+
+def _keyed(table: pa.Table, groups: list[str]) -> pa.Table:
+    """``table`` with a null-safe join key per breakdown column (``_k<j>``: '0' for null, '1' + value)."""
+    for j, g in enumerate(groups):
+        key = pc.fill_null(pc.binary_join_element_wise("1", table[g], ""), "0")
+        table = table.append_column(f"_k{j}", key)
+    return table
+
+
+def _grid(keys: pa.Table, buckets: tuple[datetime, ...]) -> pa.Table:
+    """Every row of ``keys`` with every bucket (keys-major), numbered ``_i``."""
+    n, b = keys.num_rows, len(buckets)
+    grid = keys.take(pa.array(np.repeat(np.arange(n, dtype=np.int64), b)))
+    grid = grid.append_column("bucket", pa.array(buckets, type=BUCKET).take(pa.array(np.tile(np.arange(b), n))))
+    return grid.append_column("_i", pa.array(np.arange(n * b, dtype=np.int64)))
+
+
+def _filled(
+    found: pa.Table,
     compiled: CompiledQuery,
-    found: dict[tuple[str, tuple[Any, ...]], dict[Any, Any]],
+    groups: list[str],
+    labels: pa.Array,
     fill_for: dict[str, Any],
-) -> list[tuple[datetime, tuple[Any, ...], str, int | None, Any]]:
-    """One row per (breakdown values, bucket) present in any series a formula names."""
-    rows: list[tuple[datetime, tuple[Any, ...], str, int | None, Any]] = []
+    value_type: pa.DataType,
+) -> pa.Table:
+    """Every output series over every bucket for each breakdown value it has (without breakdown:
+    one row per bucket even with no rows at all), plus found buckets off the grid; empty cells
+    take the series' fill (0 for counts, null otherwise)."""
+    if groups:
+        keys = found.select(["series", *groups]).group_by(["series", *groups], use_threads=False).aggregate([])
+    else:
+        keys = pa.table({"series": labels})
+    join_keys = ["series", *(f"_k{j}" for j in range(len(groups))), "bucket"]
+    grid = _keyed(_grid(keys, compiled.timeframe.buckets), groups).drop_columns(["_i"])
+    found = _keyed(found, groups).append_column("_present", pa.repeat(pa.scalar(True), found.num_rows))
+    joined = grid.drop_columns(groups).join(
+        found.drop_columns(groups), keys=join_keys, join_type="full outer", use_threads=False
+    )
+    counts = pa.array([label for label, fill in fill_for.items() if fill == 0], type=pa.string())
+    fill = pc.if_else(
+        pc.is_in(joined["series"], value_set=counts), pa.scalar(0, value_type), pa.scalar(None, value_type)
+    )
+    value = pc.if_else(pc.is_null(joined["_present"]), fill, joined["value"])
+    out = {"series": joined["series"], **_decoded(joined, groups), "bucket": joined["bucket"], "value": value}
+    return pa.table(out)
+
+
+def _decoded(table: pa.Table, groups: list[str]) -> dict[str, pa.ChunkedArray]:
+    """The breakdown values back from their join keys."""
+    out = {}
+    for j, g in enumerate(groups):
+        key = table[f"_k{j}"]
+        out[g] = pc.if_else(pc.equal(key, "0"), pa.scalar(None, pa.string()), pc.utf8_slice_codeunits(key, 1))
+    return out
+
+
+def _formula_parts(
+    found: pa.Table, compiled: CompiledQuery, groups: list[str], fill_for: dict[str, Any]
+) -> list[pa.Table]:
+    """Per formula: one row per (breakdown values, bucket) present in any series it names, its
+    value computed over the named series' columns aligned on that grid (null operands and x/0: null)."""
+    parts = []
     buckets = compiled.timeframe.buckets
+    join_keys = [*(f"_k{j}" for j in range(len(groups))), "bucket"]
+    keyed = _keyed(found, groups).append_column("_present", pa.repeat(pa.scalar(True), found.num_rows))
     for formula in compiled.query.formulas:
         tree = parse_formula(formula.expression)
-        labels = references(tree)
-        combos = {key[1] for key in found if key[0] in labels}
-        if not compiled.breakdown:
-            combos = {()}
-        for combo in combos:
-            for bucket in buckets:
-                values = {label: found.get((label, combo), {}).get(bucket, fill_for[label]) for label in labels}
-                rows.append((bucket, combo, formula.label, None, evaluate(tree, values)))
-    return rows
+        names = references(tree)
+        if groups:
+            used = found.filter(pc.is_in(found["series"], value_set=pa.array(names, type=pa.string())))
+            keys = used.select(groups).group_by(groups, use_threads=False).aggregate([])
+        else:
+            keys = pa.table({"_": pa.array([0])})
+        grid = _keyed(_grid(keys, buckets), groups)
+        columns: dict[str, pa.ChunkedArray] = {}
+        for name in names:
+            fill = fill_for[name]
+            rows = keyed.filter(pc.equal(keyed["series"], name)).select([*join_keys, "value", "_present"])
+            joined = grid.select([*join_keys, "_i"]).join(
+                rows, keys=join_keys, join_type="left outer", use_threads=False
+            )
+            joined = joined.sort_by("_i")
+            value = pc.cast(joined["value"], pa.float64())
+            if fill is not None:
+                value = pc.if_else(pc.is_null(joined["_present"]), pa.scalar(float(fill)), value)
+            columns[name] = value
+        size = grid.num_rows
+        value = evaluate_columns(tree, columns, size)
+        out = {"series": pa.repeat(pa.scalar(formula.label), size), **{g: grid[g] for g in groups}}
+        out.update({"bucket": grid["bucket"], "value": value})
+        parts.append(pa.table(out))
+    return parts
 
 
-def _group_sort_key(combo: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
-    return tuple((v is None, "" if v is None else str(v)) for v in combo)
-
-
-def _number(value: Any, value_type: pa.DataType) -> Any:
-    if value is None:
-        return None
-    return int(value) if pa.types.is_integer(value_type) else float(value)
-
-
-def _bucket_array(buckets: list[datetime], timezone: str) -> pa.Array:
-    naive = pa.array(buckets, type=pa.timestamp("us"))
+def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:
     if timezone == "UTC":
-        return naive.cast(pa.timestamp("us", tz="UTC"))
+        return buckets.cast(pa.timestamp("us", tz="UTC"))
     # A local midnight skipped by a daylight-saving jump starts at the first instant after it.
-    return pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+    return pc.assume_timezone(buckets, timezone=timezone, ambiguous="earliest", nonexistent="latest")

@@ -36,6 +36,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlglot
@@ -372,14 +373,35 @@ def check_sql(sql: str, dialect: str, tables: Iterable[TableRef] | None = None) 
     return statements[0]
 
 
+@dataclass(frozen=True)
+class CheckedTree:
+    """A tree :func:`check_tree` passed, with its risky string literals: what the text rendered from
+    it must carry intact. Lets the tree be walked once even when the text is made later."""
+
+    expression: exp.Expr
+    literals: tuple[str, ...]
+
+
+def check_tree(expression: exp.Expr, tables: Iterable[TableRef] | None = None) -> CheckedTree:
+    """:func:`check_expression`, remembered for :func:`check_statement`."""
+    return CheckedTree(expression, tuple(check_expression(expression, tables)))
+
+
 def check_statement(
     sql: str,
     dialect: str,
     expression: exp.Expr | None = None,
     tables: Iterable[TableRef] | None = None,
+    checked: CheckedTree | None = None,
 ) -> None:
-    """The guard as ``segwise.observe`` applies it (see the module docstring)."""
-    if expression is not None and dialect in STANDARD_QUOTING:
+    """The guard as ``segwise.observe`` applies it (see the module docstring).
+
+    ``checked``: the tree ``sql`` was rendered from, already checked (:func:`check_tree`); then only
+    the text is scanned. The text may extend the tree's rendering by constant SQL (the ``LIMIT``
+    guardrail), never by a string literal."""
+    if dialect in STANDARD_QUOTING and checked is not None:
+        check_text(sql, dialect, checked.literals)
+    elif expression is not None and dialect in STANDARD_QUOTING:
         check_text(sql, dialect, check_expression(expression, tables))
     else:
         check_sql(sql, dialect, tables)

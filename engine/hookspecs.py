@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .compile import CompiledQuery
-    from .cost import CostEstimate
+    from .hooktypes import CompiledStatement, CostEstimate
     from .measures import MeasureDefinition
     from .observe import QueryEvent
 
@@ -35,14 +34,20 @@ hookimpl = pluggy.HookimplMarker("segwise")
 def segwise_adapters() -> list[type[Adapter]]:
     """Return adapter classes (subclasses of ``segwise.adapters.base.Adapter``).
 
-    Each declares ``name`` and the URL ``schemes`` it answers, e.g. ``("duckdb",)``. Two plugins
-    claiming the same scheme is an error naming both.
+    Each declares ``name``, the URL ``schemes`` it answers, e.g. ``("duckdb",)``, and the
+    ``flavor_class`` of the SQL it speaks; that flavor is registered as a dialect too. Two
+    plugins claiming the same scheme is an error naming both.
     """
 
 
 @hookspec
 def segwise_dialects() -> list[type[SqlFlavor]]:
-    """Return render-only SQL flavors (``segwise sql --dialect NAME``), keyed by their ``name``."""
+    """Return SQL flavors (subclasses of ``segwise.adapters.base.SqlFlavor``), one per dialect.
+
+    Each renders without a connection (``segwise sql --dialect NAME``) and is keyed by its
+    ``name`` and ``aliases``; an adapter's ``flavor_class`` need not be listed again. Two
+    different flavors claiming the same name is an error naming both.
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,7 +70,7 @@ def segwise_measures() -> list[MeasureDefinition]:
 
 
 @hookspec
-def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
+def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledStatement], exp.Expr]]:
     """Return rewrite rules ``rule(expression, compiled) -> expression`` applied, in
     registration order, to every compiled statement before it is rendered.
 
@@ -75,11 +80,11 @@ def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledQuery], exp.Expr]]:
 
 
 @hookspec(firstresult=True)
-def segwise_estimate_cost(compiled: CompiledQuery, estimate: CostEstimate) -> CostEstimate | None:
+def segwise_estimate_cost(compiled: CompiledStatement, estimate: CostEstimate) -> CostEstimate | None:
     """Refine or replace the cost estimate of a compiled query (``segwise explain``).
 
     ``estimate`` is segwise's own (rows and bytes read per series and table, from the adapter's
-    statistics). Return a new ``segwise.cost.CostEstimate``, or ``None`` to keep it.
+    statistics). Return a new ``segwise.cost.CostEstimate`` (defined in ``segwise.hooktypes``), or ``None`` to keep it.
     Stops at first non-None result.
     """
 

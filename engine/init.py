@@ -134,7 +134,7 @@ def _distinct_counts(adapter: Adapter, ref: TableRef, columns: list[ColumnInfo])
         for i, c in enumerate(counted)
     ]
     query = exp.select(*selects).from_(sample)
-    row = execute_observed(adapter, adapter.render(query), expression=query, tables=[ref]).to_pylist()[0]
+    row = execute_observed(adapter, adapter.flavor.render(query), expression=query, tables=[ref]).to_pylist()[0]
     return int(row["_rows"]), {c.name: int(row[f"_c{i}"]) for i, c in enumerate(counted)}
 
 

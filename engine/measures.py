@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +18,17 @@ ROLLING_ALIASES = {"dau": 1, "wau": 7, "mau": 30}
 
 _PERCENTILE = re.compile(r"^p(\d{1,2})$")
 _WINDOW = re.compile(r"^(\d+)d$")
+
+# The rollup-shaped columns each measure reads (unique users read none: only the user id).
+ROLLUP_INPUTS = {
+    "unique_users": (),
+    "active_users": (),
+    "sum": ("sum",),
+    "avg": ("sum", "count"),
+    "min": ("min",),
+    "max": ("max",),
+    "user_sum": ("sum",),
+}
 
 ALLOWED = (
     "events, unique_users, events_per_user, sum:P, avg:P, min:P, max:P, median:P, pNN:P (p1..p99), "
@@ -84,6 +95,14 @@ class Measure:
     def is_rolling(self) -> bool:
         return self.kind == "active_users"
 
+    def combines_across_groups(self, users_unique: bool) -> bool:
+        """Whether the measure over several groups follows from its values per group (``Other``
+        is their union): counts and sums add up, minima and maxima combine, and distinct users
+        add up when each user is in one group per bucket (``users_unique``)."""
+        if self.custom is not None or self.is_rolling or self.is_per_user:
+            return False
+        return self.kind in ("events", "sum", "min", "max") or (self.kind == "unique_users" and users_unique)
+
     def __str__(self) -> str:
         if self.kind == "active_users":
             return f"active_users:{self.window_days}d"
@@ -96,15 +115,14 @@ class Measure:
         return f"{self.kind}:{self.prop}" if self.prop else self.kind
 
 
-def custom_measures() -> dict[str, MeasureDefinition]:
-    """Measures registered by plugins, by name (built-in names cannot be overridden)."""
-    from .registry import measure_definitions
-
-    return measure_definitions()
+class UnknownMeasure(ValueError):
+    """A measure name that is neither built in nor among the registered plugin measures."""
 
 
-def parse_measure(text: str) -> Measure:
-    """Parse ``sum:revenue``, ``p90:price``, ``wau``...; a ValueError names what is allowed."""
+def parse_measure(text: str, custom: Mapping[str, MeasureDefinition]) -> Measure:
+    """Parse ``sum:revenue``, ``p90:price``, ``wau``...; a ValueError names what is allowed.
+
+    ``custom``: the plugin measures by name (``registry.measure_definitions()``)."""
     raw = text.strip()
     name, sep, arg = raw.partition(":")
     name = name.strip().lower()
@@ -132,16 +150,16 @@ def parse_measure(text: str) -> Measure:
         if name == "median":
             return Measure("percentile", prop=arg, quantile=0.5)
         return Measure(name, prop=arg)
-    custom = custom_measures().get(name)
-    if custom is not None:
-        if custom.property == "required" and not arg:
+    definition = custom.get(name)
+    if definition is not None:
+        if definition.property == "required" and not arg:
             raise ValueError(f"measure {raw!r} needs a property: write {name}:<property>")
-        if custom.property == "none" and sep:
+        if definition.property == "none" and sep:
             raise ValueError(f"measure {name!r} takes no property")
-        return Measure(name, prop=arg or None, custom=custom)
-    extra = ", ".join(sorted(custom_measures()))
+        return Measure(name, prop=arg or None, custom=definition)
+    extra = ", ".join(sorted(custom))
     allowed = f"{ALLOWED}, plugin measures: {extra}" if extra else ALLOWED
-    raise ValueError(f"unknown measure {raw!r}; allowed: {allowed}")
+    raise UnknownMeasure(f"unknown measure {raw!r}; allowed: {allowed}")
 
 
 def _parse_per_user(raw: str, across: str, arg: str) -> Measure:

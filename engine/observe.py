@@ -20,26 +20,28 @@ Every statement goes through :func:`execute_observed`, which
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import signal
 import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from segwise.adapters.base import Statement, TableRef
 
 from .errors import SpecError, WarehouseError
-from .guard import check_expression, check_statement
+from .guard import CheckedTree, check_statement, check_tree
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from segwise.adapters.base import Adapter, SqlFlavor
 
-    from segwise.adapters.base import Adapter
-
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
 
 log = logging.getLogger("segwise")
@@ -71,17 +73,19 @@ def execute_observed(
     expression: exp.Expr | None = None,
     tables: list[TableRef] | None = None,
     timeout: float | None = None,
+    checked: CheckedTree | None = None,
 ) -> pa.Table:
     """Check, run (with timeout, cancellation and retries) and report ``sql`` on ``adapter``.
 
     ``expression`` is the sqlglot tree ``sql`` was rendered from (the guard then checks the tree
-    and the text instead of parsing); ``tables`` the tables the statement may read.
+    and the text instead of parsing); ``tables`` the tables the statement may read; ``checked``:
+    that tree already checked by :func:`segwise.guard.check_tree` (it is not walked again).
     """
     from .registry import get_plugin_manager
 
     if timeout is not None and timeout <= 0:
         raise SpecError(f"a timeout must be a positive number of seconds, not {timeout!r}", where="timeout")
-    check_statement(sql, adapter.dialect, expression, tables)
+    check_statement(sql, adapter.flavor.dialect, expression, tables, checked)
     hook = get_plugin_manager().hook.segwise_query_executed
     attempt = 0
     while True:
@@ -111,11 +115,18 @@ def execute_observed(
         return table
 
 
+# Adapters whose driver stops a statement running on the main thread by itself when Ctrl-C arrives
+# (DuckDB checks for signals while it executes): without a timeout they run on the calling thread.
+IN_PLACE_DIALECTS = frozenset({"duckdb"})
+
+
 def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table:
     """One attempt: run ``sql``; cancel it on the warehouse when ``timeout`` passes or on Ctrl-C."""
     statement = Statement(timeout)
     if timeout is None and threading.current_thread() is not threading.main_thread():
         return adapter.execute_statement(sql, statement)  # nothing to watch: no deadline, no Ctrl-C here
+    if timeout is None and adapter.flavor.dialect in IN_PLACE_DIALECTS and adapter.capabilities.cancel:
+        return _run_in_place(adapter, sql, statement)
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -155,6 +166,32 @@ def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table
     return box["result"]
 
 
+def _run_in_place(adapter: Adapter, sql: str, statement: Statement) -> pa.Table:
+    """Run on the main thread, no worker: Ctrl-C cancels the statement on the warehouse (the driver
+    runs Python's signal handlers while it waits), then KeyboardInterrupt is raised as usual."""
+    interrupted: list[bool] = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        interrupted.append(True)
+        statement.cancel()
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main interpreter's main thread after all
+        return adapter.execute_statement(sql, statement)
+    try:
+        result = adapter.execute_statement(sql, statement)
+    except WarehouseError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
 # -- compiled segmentation queries ---------------------------------------------------------------
 
 
@@ -173,18 +210,57 @@ def execute_compiled(project: Project, compiled: CompiledQuery, timeout: float |
     """Run a compiled query with the result-size guardrails; the raw (unshaped) Arrow table.
 
     The statement is sent with ``LIMIT MAX_RESULT_ROWS + 1``: getting the extra row means the
-    answer is too big, which is refused with a hint, never returned cut short.
+    answer is too big, which is refused with a hint, never returned cut short. The tree is guarded
+    once (before anything else: a plan rule may have made anything) and rendered once, by the
+    compiler: the limit is appended to that text where the flavor renders it as a plain suffix.
     """
     adapter = project.adapter()
     tables = configured_tables(project)
-    check_expression(compiled.expression, tables)  # before touching it: a plan rule may have made anything
-    statement = compiled.expression.copy()
-    assert isinstance(statement, exp.Query), type(statement)
-    limited = statement.limit(MAX_RESULT_ROWS + 1, copy=False)
-    sql = adapter.render(limited)
-    raw = execute_observed(adapter, sql, expression=limited, tables=tables, timeout=timeout)
+    checked = check_tree(compiled.expression, tables)
+    sql = limited_sql(adapter, compiled)
+    raw = execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
     check_result_size(raw, compiled)
     return raw
+
+
+def limited_sql(adapter: SqlFlavor, compiled: CompiledQuery, limit: int = MAX_RESULT_ROWS + 1) -> str:
+    """The compiled statement with ``LIMIT limit``, as ``adapter`` renders ``expression.limit(limit)``.
+
+    Where the flavor renders a limit on this kind of statement as `` LIMIT n`` after the rest (checked
+    once per flavor and statement type on a probe), that is appended to ``compiled.sql``; otherwise
+    (a statement with a limit, or anything rendered after one, of its own: ClickHouse's SETTINGS; a
+    dialect that wraps a limited UNION; another dialect than the compiled one) the tree is copied,
+    limited and rendered."""
+    statement = compiled.expression
+    assert isinstance(statement, exp.Query), type(statement)
+    plain = (
+        compiled.sql
+        and compiled.dialect == adapter.flavor.name
+        and not any(statement.args.get(arg) for arg in _trailing_args(type(statement)))
+        and _limit_is_suffix(type(adapter.flavor), adapter.flavor.dialect, type(statement))
+    )
+    if plain:
+        return f"{compiled.sql} LIMIT {int(limit)}"
+    limited = statement.copy().limit(limit, copy=False)
+    return adapter.flavor.render(limited)
+
+
+@functools.cache
+def _trailing_args(root: type[exp.Expr]) -> tuple[str, ...]:
+    """The statement's arguments rendered from LIMIT on (LIMIT, OFFSET, locks, SETTINGS, ...)."""
+    names = list(root.arg_types)
+    return tuple(names[names.index("limit") :]) if "limit" in names else tuple(names)
+
+
+@functools.cache
+def _limit_is_suffix(flavor: type[SqlFlavor], dialect: str, root: type[exp.Expr]) -> bool:
+    first = exp.select(exp.column("a", quoted=True)).from_(exp.table_("t", quoted=True))
+    second = exp.select(exp.column("b", quoted=True)).from_(exp.table_("u", quoted=True))
+    probe: exp.Query = exp.union(first, second, distinct=False) if issubclass(root, exp.SetOperation) else first
+    if type(probe) is not root:
+        return False
+    plain = probe.sql(dialect=dialect)
+    return probe.limit(7).sql(dialect=dialect) == f"{plain} LIMIT 7"
 
 
 def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
@@ -199,11 +275,10 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
     if not compiled.breakdown:
         return
     names = ["series", *(f"_g{j}" for j in range(len(compiled.breakdown)))]
-    groups: dict[str, set[tuple[Any, ...]]] = {}
-    columns = [raw.column(name).to_pylist() for name in names]
-    for row in zip(*columns, strict=True):
-        groups.setdefault(row[0], set()).add(row[1:])
-    largest = max((len(g) for g in groups.values()), default=0)
+    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
+    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
+    counts = per_series.column(per_series.num_columns - 1)
+    largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
     if query.breakdown_limit is None and largest > MAX_GROUPS:
         raise SpecError(
             f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "
@@ -213,7 +288,7 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
             "into 'Other', or break down by a property with fewer values",
         )
     buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
-    filled = sum(len(g) for g in groups.values()) * buckets
+    filled = combos.num_rows * buckets
     if filled > MAX_RESULT_ROWS:
         raise SpecError(
             f"the answer would have {filled:,} rows once empty buckets are filled (the limit is {MAX_RESULT_ROWS:,})",

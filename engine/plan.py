@@ -14,6 +14,7 @@ renders the rewritten plan with sqlglot. ``segwise explain`` prints :meth:`Logic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -127,3 +128,21 @@ class LogicalPlan:
         for step in self.post:
             lines.append(f"Post-process   {step}")
         return lines
+
+
+def same_filters(nodes: list[SeriesNode]) -> bool:
+    first = nodes[0]
+    return all(
+        n.series.event == first.series.event and n.series.where == first.series.where and n.tf == first.tf
+        for n in nodes[1:]
+    )
+
+
+def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
+    """The earliest UTC instant a series reads (look-back for rolling users, history for first/last)."""
+    if series.occurrence and series.occurrence_scope == "ever":
+        return None
+    start = tf.start_utc
+    if measure.is_rolling:
+        start -= timedelta(days=(measure.window_days or 1))
+    return start

@@ -1,13 +1,18 @@
-"""The planner: query -> logical plan (``plan.py``) -> ordered rewrite rules -> plan to render.
+"""The planner: bound query -> logical plan (``plan.py``) -> ordered rewrite rules.
 
 :func:`build` describes every output series as a scan with the operators above it, with
 estimates from the catalog's statistics. :data:`RULES` then rewrite the plan in order; each is a
-small function ``rule(plan, context) -> None`` in ``segwise.rules`` with its own tests:
+function ``rule(plan, context) -> plan`` in its own module of ``segwise.rules`` with its own
+tests. Rules see the bound query and the cost model through :class:`Context`, never a compiler;
+no rule imports another. Plugin rules (``segwise_optimizer_rules``) run after the built-ins:
 
-1. ``rollups``    answer a series from the smallest rollup that is exact for it (else say why not);
-2. ``partitions`` add the date-partition predicate to scans of partitioned tables;
-3. ``sharing``    read one table once for several series (conditional aggregates) when the cost
-                  model says that is cheaper than one scan per series.
+1. ``rollups``      answer a series from the smallest rollup that is exact for it (else say why not);
+2. ``partitions``   add the date-partition predicate to scans of partitioned tables (and let a day
+                    partition column stand in for the event time);
+3. ``preaggregate`` reduce events per (bucket, user) before a user join or top-N ranking when
+                    that is cheaper;
+4. ``sharing``      read one table once for several series (conditional aggregates, or one
+                    reduced scan under top-N) when the cost model says that is cheaper.
 
 The cost model (``cost.Coefficients``) turns rows into seconds with coefficients calibrated per
 warehouse (``segwise calibrate``), so a plan choice can differ between warehouses.
@@ -15,98 +20,69 @@ warehouse (``segwise calibrate``), so a plan choice can differ between warehouse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .catalog import USER_PROPERTY
-from .cost import WIDTHS, Coefficients, load_coefficients, series_rows
-from .plan import LogicalPlan, Operator, Scan, SeriesNode
+from .cost import WIDTHS, series_rows
+from .plan import LogicalPlan, Operator, Scan, SeriesNode, scan_start
 from .query import ANY_EVENT
+from .rules import partitions, preaggregate, rollups, sharing
+from .rules.context import Context
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from .compile import QueryCompiler
+    from .bind import BoundQuery, OutputItem
     from .measures import Measure
     from .query import Series
     from .timeframe import Timeframe
 
 
-@dataclass
-class Context:
-    """What rules may consult: the compiler (project, catalog, flavor, query) and the cost model."""
+Rule = Callable[[LogicalPlan, Context], LogicalPlan]
 
-    compiler: QueryCompiler
-    costs: Coefficients
-    use_rollups: bool = True
-    share_scans: str = "auto"  # auto (by cost) | always | never
-    disabled: frozenset[str] = frozenset()  # rule names to skip (tests, benchmarks)
-    preaggregate: str = "auto"  # auto (by cost) | always | never
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("rollups", rollups.apply),
+    ("partitions", partitions.apply),
+    ("preaggregate", preaggregate.apply),
+    ("sharing", sharing.apply),
+)
 
 
-def _rules() -> list[tuple[str, Callable[[LogicalPlan, Context], None]]]:
-    from .rules import partitions, preaggregate, rollups, sharing
-
-    return [
-        ("rollups", rollups.apply),
-        ("partitions", partitions.apply),
-        ("preaggregate", preaggregate.apply),
-        ("sharing", sharing.apply),
-    ]
-
-
-def build(compiler: QueryCompiler, items: list[tuple[str, Series, Measure, Timeframe, bool, int]]) -> LogicalPlan:
-    """The unrewritten plan: ``items`` are (label, series, measure, time frame, previous, index)."""
-    nodes = [_node(compiler, *item) for item in items]
+def build(bound: BoundQuery) -> LogicalPlan:
+    """The unrewritten plan: one node per output series."""
+    nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
-    if compiler.query.compare:
+    if bound.query.compare:
         post.append("align previous-period buckets by position")
-    if compiler.query.formulas:
-        post += [f"formula {f.label} = {f.expression}" for f in compiler.query.formulas]
+    if bound.query.formulas:
+        post += [f"formula {f.label} = {f.expression}" for f in bound.query.formulas]
     post.append("sort by series, breakdown values, bucket")
     return LogicalPlan(nodes, post=post)
 
 
-def optimize(plan: LogicalPlan, context: Context) -> LogicalPlan:
-    """Apply the rules in order (each rewrites the plan in place and notes what it did)."""
+def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule], ...] = ()) -> LogicalPlan:
+    """Apply the rules in order, then ``extra`` (plugin rules); each returns the plan it rewrote
+    and notes what it did."""
     plan.cost_source = context.costs.source
-    for name, rule in _rules():
+    for name, rule in (*RULES, *extra):
         if name in context.disabled:
             continue
-        rule(plan, context)
+        plan = rule(plan, context)
         plan.rules.append(name)
     return plan
 
 
-def plan_query(
-    compiler: QueryCompiler,
-    items: list[tuple[str, Series, Measure, Timeframe, bool, int]],
-    use_rollups: bool = True,
-    share_scans: str = "auto",
-    disabled: frozenset[str] = frozenset(),
-    preaggregate: str = "auto",
-) -> LogicalPlan:
-    costs = load_coefficients(compiler.project, compiler.flavor.name)
-    context = Context(compiler, costs, use_rollups, share_scans, disabled, preaggregate)
-    return optimize(build(compiler, items), context)
-
-
-def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
-    """The earliest UTC instant a series reads (look-back for rolling users, history for first/last)."""
-    if series.occurrence and series.occurrence_scope == "ever":
-        return None
-    start = tf.start_utc
-    if measure.is_rolling:
-        start -= timedelta(days=(measure.window_days or 1))
-    return start
-
-
-def _node(
-    compiler: QueryCompiler, label: str, series: Series, measure: Measure, tf: Timeframe, previous: bool, index: int
-) -> SeriesNode:
-    catalog = compiler.catalog
-    query = compiler.query
+def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
+    label, series, measure, tf, previous, index = (
+        item.label,
+        item.series,
+        item.measure,
+        item.tf,
+        item.previous,
+        item.index,
+    )
+    catalog = bound.catalog
+    query = bound.query
     table_ids: list[int] = []
     for member in series.members:
         for t in catalog.tables_with_event(member.event):
@@ -149,15 +125,15 @@ def _node(
     key = [info.spec.user_id for info in tables[:1]] + ["event time", "event name"] + sorted(set(columns))
     scan = Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
     node = SeriesNode(label, index, series, measure, tf, previous, scan)
-    node.operators = _operators(compiler, series, measure, tf)
+    node.operators = _operators(bound, series, measure, tf)
     return node
 
 
-def _operators(compiler: QueryCompiler, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
-    query = compiler.query
+def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
+    query = bound.query
     ops: list[Operator] = []
     user_props = any(
-        compiler.catalog.resolve(n, "plan").source == USER_PROPERTY
+        bound.catalog.resolve(n, "plan").source == USER_PROPERTY
         for n in [c.property for m in series.members for c in m.where]
         + [c.property for c in series.where]
         + [b for b in query.breakdown if b not in ("event", "segment")]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import SpecError, UnsupportedError
+from .output import records
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -63,8 +64,6 @@ def _script(text: str) -> str:
 
 def chart_html(table: pa.Table, title: str = "", chart_type: str = "auto") -> str:
     """A standalone page drawing ``table`` (a segwise result) as the explorer would."""
-    from .server import records
-
     rows = json.dumps(records(table), ensure_ascii=False)
     return _PAGE.format(
         title=html.escape(title or "segwise"),

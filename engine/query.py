@@ -14,6 +14,7 @@ Semantics are documented in ``docs/queries.md``; names follow ``DESIGN.md``.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import re
 import string
 from datetime import date, datetime
@@ -174,9 +175,12 @@ class Series(_Model):
     @field_validator("measure")
     @classmethod
     def _measure(cls, value: str) -> str:
-        from .measures import parse_measure
+        from .measures import UnknownMeasure, parse_measure
 
-        parse_measure(value)  # raises ValueError naming the allowed measures
+        # Raises ValueError naming the allowed measures; an unknown name may be a plugin's,
+        # which binding resolves against the registry.
+        with contextlib.suppress(UnknownMeasure):
+            parse_measure(value, {})
         return value.strip()
 
     @property

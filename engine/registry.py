@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 
 import pluggy
 
-from segwise.adapters.base import Adapter
-
 from . import hookspecs
 from .errors import SpecError, UnsupportedError
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import SqlFlavor
+    from collections.abc import Callable, Iterable
+
+    from segwise.adapters.base import Adapter, SqlFlavor
 
     from .measures import MeasureDefinition
 
@@ -62,12 +62,12 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def _by_name(kind: str, classes: list[list[Any]]) -> dict[str, Any]:
+def _by_name(kind: str, groups: Iterable[Iterable[Any]], keys: Callable[[Any], Iterable[str]]) -> dict[str, Any]:
+    """Key -> class over every plugin's classes; one key claimed by two classes names both."""
     found: dict[str, Any] = {}
-    for group in classes:
+    for group in groups:
         for cls in group:
-            keys = getattr(cls, "schemes", None) if kind == "adapter" else (cls.name,)
-            for key in keys or (cls.name,):
+            for key in keys(cls):
                 if key in found and found[key] is not cls:
                     raise SpecError(
                         f"two plugins register the {kind} {key!r}: {found[key].__module__}.{found[key].__name__} "
@@ -79,15 +79,16 @@ def _by_name(kind: str, classes: list[list[Any]]) -> dict[str, Any]:
 
 def adapter_classes() -> dict[str, type[Adapter]]:
     """URL scheme -> adapter class."""
-    return _by_name("adapter", get_plugin_manager().hook.segwise_adapters())
+    return _by_name("adapter", get_plugin_manager().hook.segwise_adapters(), lambda cls: cls.schemes or (cls.name,))
 
 
 def flavor_classes() -> dict[str, type[SqlFlavor]]:
-    """Dialect name -> flavor (render-only dialects and every adapter's own)."""
-    pm = get_plugin_manager()
-    flavors: dict[str, type[SqlFlavor]] = {cls.name: cls for cls in adapter_classes().values()}
-    flavors.update(_by_name("dialect", pm.hook.segwise_dialects()))
-    return flavors
+    """Dialect name (or alias) -> flavor class: the flavors plugins register with
+    ``segwise_dialects`` and every registered adapter's ``flavor_class``. Adapters sharing one
+    flavor (ClickHouse's two) and a flavor registered both ways are one entry."""
+    dialects = get_plugin_manager().hook.segwise_dialects()
+    of_adapters = dict.fromkeys(cls.flavor_class for cls in adapter_classes().values())
+    return _by_name("dialect", [*dialects, of_adapters], lambda cls: (cls.name, *cls.aliases))
 
 
 @functools.cache
@@ -132,9 +133,12 @@ def open_adapter(url: str, base_dir: Path | None = None, where: str | None = Non
 
 
 def get_flavor(name: str) -> SqlFlavor:
+    """A flavor of the dialect ``name``, ready to render; no adapter is opened.
+
+    >>> get_flavor("postgres").name  # an alias of the PostgreSQL flavor
+    'postgresql'
+    """
     flavors = flavor_classes()
     if name not in flavors:
         raise UnsupportedError(f"unknown SQL dialect {name!r}; known: {', '.join(sorted(flavors))}")
-    cls = flavors[name]
-    # Rendering needs no connection: an adapter class's flavor half works without __init__.
-    return cls() if not issubclass(cls, Adapter) else object.__new__(cls)
+    return flavors[name]()

@@ -26,13 +26,15 @@ from segwise.adapters.base import Adapter
 
 from .errors import SpecError
 from .guard import check_expression, check_text, check_write
+from .lower.rollup_rows import rollup_rows
+from .lower.rows import RowSource, TimeBounds
+from .lower.scope import Scope
 from .observe import configured_tables
 from .partitions import floor_to
 from .query import Query
 from .registry import adapter_class
-from .rollups import BUCKET, RollupInfo, rollup_rows, state_ref
-from .source import RowSource, TimeBounds, ts_text
-from .timeframe import add_months, parse_now, resolve_timeframe, to_utc
+from .rollups import BUCKET, RollupInfo, rollups, state_ref
+from .timeframe import add_months, parse_now, resolve_timeframe, to_utc, ts_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -77,12 +79,10 @@ def build(
     """Create or refresh rollup ``name``; see the module docstring."""
     import time
 
-    from .compile import QueryCompiler
-
     started = time.perf_counter()
     rollup = project.rollup(name)
     catalog = project.catalog(refresh=True)
-    info = next(i for i in catalog.rollups(project) if i.spec.name == name)
+    info = next(i for i in rollups(project, catalog) if i.spec.name == name)
     adapter = project.adapter()
     writer_class = adapter_class(project.warehouse)
     if writer_class.open_writer.__func__ is Adapter.open_writer.__func__:  # type: ignore[attr-defined]
@@ -93,10 +93,10 @@ def build(
     state = None if rebuild else info.state  # where the last build stopped, when it is continued
     query = Query.parse({"series": [{"event": "any"}], "date_range": {"last": "1d"}, "time_grain": "total"})
     timeframe = resolve_timeframe(query, project.timezone, project.week_start_index, now)
-    compiler = QueryCompiler(project, catalog, adapter, query, timeframe, use_rollups=False)
+    scope = Scope(project, catalog, adapter.flavor, timeframe)
 
     def source(bounds: TimeBounds) -> RowSource:
-        rows = RowSource(compiler, list(query.series[0].members), [], None, f"rollups > {name}")
+        rows = RowSource(scope, list(query.series[0].members), [], None, f"rollups > {name}")
         rows.tables, rows.union = [info.source], False
         rows.bounds = bounds
         return rows
@@ -140,7 +140,7 @@ def build(
             try:
                 send(_delete_buckets(info, adapter, lo, hi))
                 insert = exp.insert(
-                    rollup_rows(compiler, info, source(TimeBounds(to_utc(lo, tz), to_utc(hi, tz)))),
+                    rollup_rows(scope, info, source(TimeBounds(to_utc(lo, tz), to_utc(hi, tz)))),
                     info.ref.expression(),
                 )
                 send(insert)
@@ -175,8 +175,8 @@ class _Sender:
             literals = check_expression(statement, [*self.targets, *self.reads])
         else:
             literals = check_write(statement, self.targets, self.reads)
-        sql = self.adapter.render(statement)
-        check_text(sql, self.adapter.dialect, literals)
+        sql = self.adapter.flavor.render(statement)
+        check_text(sql, self.adapter.flavor.dialect, literals)
         return self.writer.execute(sql)
 
     def begin(self) -> None:
@@ -205,7 +205,7 @@ def _first_event(adapter: Adapter, rows: RowSource) -> datetime | None:
     from .observe import execute_observed
 
     select = rows.select([exp.Min(this=rows.local_time()).as_("first")])
-    table = execute_observed(adapter, adapter.render(select), expression=select, tables=[rows.tables[0].ref])
+    table = execute_observed(adapter, adapter.flavor.render(select), expression=select, tables=[rows.tables[0].ref])
     value = table.column("first")[0].as_py()
     if value is None:
         return None
@@ -245,8 +245,8 @@ def _prepare(send: _Sender, info: RollupInfo, empty: RowSource, rebuild: bool) -
 def _delete_buckets(info: RollupInfo, adapter: Adapter, lo: datetime, hi: datetime) -> exp.Delete:
     bucket = exp.column(BUCKET, quoted=True)
     condition = exp.and_(
-        exp.GTE(this=bucket, expression=adapter.timestamp_literal(ts_text(lo), False)),
-        exp.LT(this=bucket.copy(), expression=adapter.timestamp_literal(ts_text(hi), False)),
+        exp.GTE(this=bucket, expression=adapter.flavor.timestamp_literal(ts_text(lo), False)),
+        exp.LT(this=bucket.copy(), expression=adapter.flavor.timestamp_literal(ts_text(hi), False)),
     )
     return exp.delete(info.ref.expression(), where=condition)
 
@@ -270,9 +270,9 @@ def _write_state(
         expressions=[
             exp.Literal.string(info.spec.name),
             exp.Literal.string(info.definition),
-            adapter.timestamp_literal(ts_text(covered_from), False),
-            adapter.timestamp_literal(ts_text(covered_to), False),
-            adapter.timestamp_literal(ts_text(now), False),
+            adapter.flavor.timestamp_literal(ts_text(covered_from), False),
+            adapter.flavor.timestamp_literal(ts_text(covered_to), False),
+            adapter.flavor.timestamp_literal(ts_text(now), False),
             exp.cast(exp.Literal.number(rows), exp.DataType.Type.BIGINT)
             if rows is not None
             else exp.cast(exp.Null(), exp.DataType.Type.BIGINT),

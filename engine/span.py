@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .catalog import Catalog
-    from .compile import CompiledQuery
+    from .compiled import CompiledQuery
     from .project import Project
     from .query import Query
 
@@ -101,7 +101,7 @@ def query_warnings(
     project: Project, query: Query | dict[str, Any] | str | Path, now: datetime | str | None = None
 ) -> list[str]:
     """:func:`range_warnings` for ``query`` as ``segwise run`` answers it (compiled again: ~ms)."""
-    from .execute import compile_query
+    from .pipeline import compile_query
 
     return range_warnings(compile_query(project, query, now=now), project.catalog())
 

@@ -31,6 +31,11 @@ class Timeframe:
     now: datetime | None = None  # naive local "now" used for relative ranges
 
 
+def ts_text(value: datetime) -> str:
+    """A naive timestamp as SQL literal text (microseconds always written)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def parse_now(now: datetime | str | None, tz: ZoneInfo) -> datetime:
     """ "now" as a naive local datetime; a naive ``now`` is read in the project's time zone."""
     if now is None:

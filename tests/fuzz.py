@@ -214,7 +214,7 @@ def formula(draw: st.DrawFn, labels: list[str], depth: int = 0) -> str:
 
 def declared_gap(dataset: Dataset, q: dict[str, Any], timezone: str) -> bool:
     """Whether the engine declares it cannot answer ``q`` (its capabilities)."""
-    caps = dataset.project().adapter().capabilities
+    caps = dataset.project().adapter().flavor.capabilities
     percentile = any(s["measure"].startswith(("median", "p")) for s in q["series"])
     return (timezone != "UTC" and not caps.timezones) or (percentile and not caps.exact_percentiles)
 

@@ -21,11 +21,11 @@ from sqlglot import exp
 
 import segwise
 from segwise.adapters import adbc
-from segwise.adapters.base import Adapter, TableRef
+from segwise.adapters.base import Adapter, ConnectionCapabilities, SqlFlavor, TableRef
 from segwise.adapters.postgresql import PostgresAdapter, libpq_uri
 from segwise.adapters.sqlite import SQLiteAdapter, SQLiteFlavor, database_path
 from segwise.errors import CatalogError, UnsupportedError, WarehouseError
-from segwise.registry import adapter_classes, open_adapter
+from segwise.registry import adapter_classes, flavor_classes, open_adapter
 from tests.backends import BACKENDS, canonical_text, quote
 from tests.pg import PostgresServer, get_server, postgres_dsn
 
@@ -135,8 +135,40 @@ def test_adapters_are_registered_by_scheme() -> None:
     assert classes["postgresql"] is PostgresAdapter
     assert classes["postgres"] is PostgresAdapter
     assert classes["sqlite"] is SQLiteAdapter
-    assert (PostgresAdapter.name, PostgresAdapter.dialect) == ("postgresql", "postgres")
-    assert (SQLiteAdapter.name, SQLiteAdapter.dialect) == ("sqlite", "sqlite")
+    assert (PostgresAdapter.name, PostgresAdapter.flavor_class.dialect) == ("postgresql", "postgres")
+    assert (SQLiteAdapter.name, SQLiteAdapter.flavor_class.dialect) == ("sqlite", "sqlite")
+
+
+# Every registered adapter, whichever plugin brought it (a new one is checked here automatically).
+ADAPTERS = sorted(set(adapter_classes().values()), key=lambda cls: cls.name)
+# Registered adapters without a live engine in tests/backends.py, and why.
+NO_LIVE_BACKEND = {
+    "clickhouse": "a ClickHouse server; its SQL, catalog and results are chdb's (same flavor and code)",
+    "snowflake": "a cloud service (tests/test_remote_adapters.py goes up to the driver)",
+    "bigquery": "a cloud service (tests/test_remote_adapters.py goes up to the driver)",
+    "flightsql": "a Flight SQL server (tests/test_remote_adapters.py goes up to the driver)",
+}
+
+
+@pytest.mark.parametrize("cls", ADAPTERS, ids=[cls.name for cls in ADAPTERS])
+def test_an_adapter_is_a_connection_holding_a_registered_flavor(cls: type[Adapter]) -> None:
+    assert not issubclass(cls, SqlFlavor), "an adapter holds its flavor (flavor_class), it is not one"
+    assert issubclass(cls.flavor_class, SqlFlavor) and cls.flavor_class is not SqlFlavor
+    assert flavor_classes()[cls.flavor_class.name] is cls.flavor_class
+    assert isinstance(cls.capabilities, ConnectionCapabilities)
+    assert cls.schemes and all(adapter_classes()[scheme] is cls for scheme in cls.schemes)
+
+
+@pytest.mark.parametrize("cls", ADAPTERS, ids=[cls.name for cls in ADAPTERS])
+def test_every_adapter_has_a_live_engine_or_says_why_not(cls: type[Adapter]) -> None:
+    assert cls.name in BACKENDS or cls.name in NO_LIVE_BACKEND, (
+        f"add a backend for {cls.name} to tests/backends.py (or a reason to NO_LIVE_BACKEND)"
+    )
+
+
+def test_a_live_adapter_renders_with_its_flavor(adapter: Adapter) -> None:
+    assert type(adapter.flavor) is adapter.flavor_class
+    assert adapter.flavor.render(exp.select(exp.Literal.number(1).as_("one"))).upper().startswith("SELECT")
 
 
 def test_import_segwise_does_not_import_the_drivers() -> None:
@@ -585,8 +617,9 @@ def test_breakdown_text_is_the_same_on_every_engine(
     engine: str, adapter: Adapter, urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     def texts(on: Adapter, name: str) -> list[Any]:
-        select = exp.select(*[on.as_text(_typed(name, k, v), k).as_(f"c{i}") for i, (k, v) in enumerate(TEXT_CASES)])
-        return list(on.execute(on.render(select)).to_pylist()[0].values())
+        f = on.flavor
+        select = exp.select(*[f.as_text(_typed(name, k, v), k).as_(f"c{i}") for i, (k, v) in enumerate(TEXT_CASES)])
+        return list(on.execute(f.render(select)).to_pylist()[0].values())
 
     duckdb = open_adapter(url_for("duckdb", urls, tmp_path_factory))
     try:

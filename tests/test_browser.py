@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import segwise
-from segwise.cli import pretty_sql
+from segwise.output import pretty_sql
 from segwise.plot import find_chromium
 from tests.explorer_support import NOW, expected_rows, gallery_queries, live_server, make_demo, same_rows
 
@@ -382,7 +382,7 @@ def test_advanced_query_formula_segment_compare(page: Any, server: Any, project_
     key, in_url = url_query(page)
     assert in_url == ADVANCED
     run_with_enter(page)
-    from segwise.server import records
+    from segwise.output import records
 
     want = records(segwise.run(ADVANCED, server.project, now=NOW))
     assert {r["series"] for r in want} >= {"visitors", "buyers", "conversion", "visitors (previous)"}

@@ -36,6 +36,7 @@ from segwise.adapters.clickhouse import (
     http_options,
     session_path,
 )
+from segwise.adapters.dialects import ClickHouseFlavor
 from segwise.cli import main
 from segwise.errors import CatalogError, WarehouseError
 from segwise.registry import adapter_classes, open_adapter
@@ -75,7 +76,8 @@ def test_registered_by_scheme() -> None:
     assert classes["chdb"] is ChdbAdapter
     assert classes["clickhouse"] is ClickHouseAdapter
     assert classes["clickhouses"] is ClickHouseAdapter
-    assert ChdbAdapter.dialect == ClickHouseAdapter.dialect == "clickhouse"
+    assert ChdbAdapter.flavor_class is ClickHouseAdapter.flavor_class is ClickHouseFlavor
+    assert ClickHouseFlavor.dialect == "clickhouse"
 
 
 def test_import_segwise_does_not_import_the_drivers() -> None:

@@ -190,7 +190,7 @@ def test_adversarial_values_in_conditions(adversarial: Dataset, recorder: Record
             series.append({"event": "any", "where": [condition]})
     for group in chunks(series, 52):
         adversarial.check({"series": group, "date_range": RANGE, "time_grain": "total"})
-    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).dialect)
+    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).flavor.dialect)
     assert fingerprint(adversarial) == before
 
 
@@ -202,7 +202,7 @@ def test_adversarial_event_names(adversarial: Dataset, recorder: Recorder) -> No
         "any_of": [VALUES[0], {"event": VALUES[6], "where": [{"property": "label", "op": "neq", "value": "'"}]}]
     }
     adversarial.check({"series": [{"event": combined}], "date_range": RANGE, "time_grain": "total"})
-    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).dialect)
+    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).flavor.dialect)
 
 
 def test_adversarial_values_come_back_as_breakdowns_and_labels(adversarial: Dataset) -> None:
@@ -257,7 +257,7 @@ def test_columns_named_with_quotes_semicolons_and_spaces(adversarial: Dataset, r
             "breakdown": ["tier"],
         }
     )
-    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).dialect)
+    only_selects(recorder, segwise.registry.open_adapter(adversarial.url).flavor.dialect)
 
 
 @pytest.mark.parametrize(
@@ -335,13 +335,13 @@ def test_any_text_round_trips_as_a_literal(adversarial: Dataset) -> None:
     @given(TEXT, TEXT)
     def round_trip(a: str, b: str) -> None:
         expression = exp.select(exp.Literal.string(a).as_("a"), exp.Literal.string(b).as_("b"))
-        table = execute_observed(adapter, adapter.render(expression), expression=expression, tables=[])
+        table = execute_observed(adapter, adapter.flavor.render(expression), expression=expression, tables=[])
         assert table.to_pylist() == [{"a": a, "b": b}]
 
     round_trip()
     for value in HOSTILE if adversarial.backend in SLOW else VALUES:
         expression = exp.select(exp.Literal.string(value).as_("v"))
-        table = execute_observed(adapter, adapter.render(expression), expression=expression, tables=[])
+        table = execute_observed(adapter, adapter.flavor.render(expression), expression=expression, tables=[])
         assert table.column("v").to_pylist() == [value]
 
 

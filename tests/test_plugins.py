@@ -141,6 +141,68 @@ def test_duplicate_dialect_names_both(clean_registry) -> None:
         registry.flavor_classes()
 
 
+def test_a_plugin_dialect_renders_under_its_name_and_aliases(clean_registry) -> None:
+    from segwise.adapters.base import SqlFlavor
+
+    class MyDialect(SqlFlavor):
+        name = "mydialect"
+        aliases = ("mine",)
+        dialect = "trino"
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def segwise_dialects() -> list[type]:
+            return [MyDialect]
+
+    clean_registry.register(Plugin(), name="my-dialect")
+    flavors = registry.flavor_classes()
+    assert flavors["mydialect"] is MyDialect and flavors["mine"] is MyDialect
+    assert type(registry.get_flavor("mine")) is MyDialect
+
+
+def test_an_adapters_flavor_is_registered_as_a_dialect(clean_registry) -> None:
+    from segwise.adapters.base import Adapter, SqlFlavor
+
+    class MyFlavor(SqlFlavor):
+        name = "mywh"
+        dialect = "trino"
+
+    class MyWarehouse(Adapter):
+        name = "mywh"
+        schemes = ("mywh",)
+        flavor_class = MyFlavor
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def segwise_adapters() -> list[type]:
+            return [MyWarehouse]
+
+    clean_registry.register(Plugin(), name="my-warehouse")
+    assert registry.flavor_classes()["mywh"] is MyFlavor
+    assert type(registry.get_flavor("mywh")) is MyFlavor
+
+
+def test_duplicate_dialect_alias_names_both(clean_registry) -> None:
+    from segwise.adapters.base import SqlFlavor
+
+    class MyPostgres(SqlFlavor):
+        name = "mypostgres"
+        aliases = ("postgres",)
+
+    class Dup:
+        @staticmethod
+        @hookimpl
+        def segwise_dialects() -> list[type]:
+            return [MyPostgres]
+
+    clean_registry.register(Dup(), name="dup-alias")
+    with pytest.raises(segwise.SpecError) as info:
+        registry.flavor_classes()
+    assert "MyPostgres" in str(info.value) and "PostgreSQLFlavor" in str(info.value)
+
+
 def test_query_executed_hook_sees_every_statement(small_project: segwise.Project, clean_registry) -> None:
     seen = []
 

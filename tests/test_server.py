@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import segwise
-from segwise.cli import main, pretty_sql
+from segwise.cli import main
 from segwise.errors import WarehouseError
+from segwise.output import pretty_sql
 from segwise.server import ARROW_STREAM, ServerSettings, create_app
 from tests.explorer_support import (
     NOW,

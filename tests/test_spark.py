@@ -67,7 +67,7 @@ def test_registered_by_scheme() -> None:
     classes = adapter_classes()
     assert classes["spark"] is SparkAdapter
     assert classes["sc"] is SparkAdapter
-    assert (SparkAdapter.name, SparkAdapter.dialect) == ("spark", "spark")
+    assert (SparkAdapter.name, SparkAdapter.flavor_class.dialect) == ("spark", "spark")
 
 
 def test_urls(tmp_path: Path) -> None:

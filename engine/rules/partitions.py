@@ -17,14 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.partitions import floor_to
+from segwise.plan import scan_start
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
-    from segwise.planner import Context
+    from segwise.rules.context import Context
 
 
-def apply(plan: LogicalPlan, context: Context) -> None:
-    from segwise.planner import scan_start
+def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
 
     for node in plan.nodes:
         partitioned = [t for t in node.scan.tables if t.spec.partition is not None]
@@ -49,13 +49,14 @@ def apply(plan: LogicalPlan, context: Context) -> None:
                 f"; {spec.column} stands in for the event time (day buckets from it; no event-time filter "
                 "when the range is whole days)"
             )
+    return plan
 
 
 def stands_in(node: SeriesNode, context: Context) -> bool:
     """Whether the day partition column can replace the event time for this scan: a UTC project
     (the column encodes the event's UTC date, which is then its local date), one raw table with
     ``granularity: day, format: date``, no first/last occurrence (it orders by the exact time)."""
-    if context.compiler.project.timezone != "UTC" or len(node.scan.tables) != 1 or node.series.occurrence:
+    if context.bound.project.timezone != "UTC" or len(node.scan.tables) != 1 or node.series.occurrence:
         return False
     if node.scan.rollup is not None:
         return False

@@ -12,43 +12,43 @@ from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
 from segwise.plan import Alternative
-from segwise.rollups import interior, refusal
-from segwise.rules import preaggregate
+from segwise.rollups import interior, refusal, rollups
+from segwise.rules import reduction
 from segwise.timeframe import to_utc
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
-    from segwise.planner import Context
     from segwise.rollups import RollupInfo
+    from segwise.rules.context import Context
 
 
-def apply(plan: LogicalPlan, context: Context) -> None:
-    compiler = context.compiler
-    if not compiler.project.rollups:
-        return
+def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
+    bound = context.bound
+    if not bound.project.rollups:
+        return plan
     if not context.use_rollups:
         plan.decisions.append("rollups: not considered (rollups=False)")
-        return
-    infos = compiler.catalog.rollups(compiler.project)
+        return plan
+    infos = rollups(bound.project, bound.catalog)
     for node in plan.nodes:
         raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
         joins = any(op.kind in ("Join", "TopN") for op in node.operators)
-        if joins and preaggregate.eligible(node, context):
+        if joins and reduction.eligible(node, context):
             # Raw events will be reduced per user before the join when that is cheaper; rollup rows
             # are joined as they are. Compare like with like.
-            _matched, _reduced, joined, reduced_cost = preaggregate.estimate(node, context)
+            _matched, _reduced, joined, reduced_cost = reduction.estimate(node, context)
             raw_seconds += min(joined, reduced_cost)
         candidates: list[tuple[float, int, RollupInfo]] = []
         refused: list[str] = []
         for info in infos:
-            reason = refusal(compiler, info, node.series, node.measure, node.tf, compiler.query)
+            reason = refusal(bound.catalog, info, node.series, node.measure, node.tf, bound.query)
             if reason is not None:
                 refused.append(f"{node.label}: rollup {info.spec.name} not used: {reason}")
                 continue
             rows = rollup_rows(context, info, node)
             seconds = context.costs.seconds(rows, rows * node.scan.selectivity, 1)
-            if joins and preaggregate.eligible(node, context):
-                seconds += preaggregate.joined_cost(node, context, rows * node.scan.selectivity)
+            if joins and reduction.eligible(node, context):
+                seconds += reduction.joined_cost(node, context, rows * node.scan.selectivity)
             candidates.append((seconds, rows, info))
         candidates.sort(key=lambda c: c[0])
         if candidates and candidates[0][0] <= raw_seconds:
@@ -71,11 +71,12 @@ def apply(plan: LogicalPlan, context: Context) -> None:
         elif candidates:
             plan.decisions.append(f"{node.label}: rollup {candidates[0][2].spec.name} not used: raw events are cheaper")
         plan.decisions += refused
+    return plan
 
 
 def rollup_rows(context: Context, info: RollupInfo, node: SeriesNode) -> int:
     """Rows read from the rollup (its share of the covered range) plus the raw edges."""
-    tz = context.compiler.project.tz
+    tz = context.bound.project.tz
     state = info.state
     assert state is not None
     tf = node.tf
@@ -84,7 +85,7 @@ def rollup_rows(context: Context, info: RollupInfo, node: SeriesNode) -> int:
     covered = (state.covered_to - state.covered_from).total_seconds() or 1.0
     share = (whole[1] - whole[0]).total_seconds() / covered
     rows = round((state.rows or 0) * share)
-    catalog = context.compiler.catalog
+    catalog = context.bound.catalog
     for lo, hi in ((tf.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), tf.end_utc)):
         if lo < hi:
             rows += series_rows(catalog, info.source, lo, hi)[0]

@@ -36,12 +36,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative, Operator
+from segwise.plan import Alternative, Operator, same_filters
 from segwise.query import ANY_EVENT
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
-    from segwise.planner import Context
+    from segwise.rules.context import Context
 
 SHAREABLE = ("events", "unique_users", "events_per_user", "sum", "avg", "min", "max")
 
@@ -52,7 +52,7 @@ def weight(node: SeriesNode) -> int:
 
 
 def eligible(node: SeriesNode, context: Context) -> bool:
-    query = context.compiler.query
+    query = context.bound.query
     scan = node.scan
     return (
         scan.rollup is None
@@ -66,22 +66,14 @@ def eligible(node: SeriesNode, context: Context) -> bool:
     )
 
 
-def same_filters(nodes: list[SeriesNode]) -> bool:
-    first = nodes[0]
-    return all(
-        n.series.event == first.series.event and n.series.where == first.series.where and n.tf == first.tf
-        for n in nodes[1:]
-    )
-
-
 def topn_eligible(node: SeriesNode, position: int, context: Context) -> bool:
-    compiler = context.compiler
+    bound = context.bound
     scan = node.scan
     if len(scan.tables) != 1 or scan.tables[0].spec.event_name is None or scan.rollup is not None:
         return False
-    if node.series.occurrence or node.previous or scan.outer_filters or compiler.query.segment is not None:
+    if node.series.occurrence or node.previous or scan.outer_filters or bound.query.segment is not None:
         return False
-    if compiler.group_combiner(node.measure) is None:
+    if not node.measure.combines_across_groups(bound.users_unique_after_reduction()):
         return False
     if node.measure.kind != "unique_users" and not any(op.kind == "Join" for op in node.operators):
         return False  # nothing to reduce per user for: plain scans of their own are as good
@@ -153,19 +145,19 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         )
 
 
-def apply(plan: LogicalPlan, context: Context) -> None:
+def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     if context.share_scans == "never":
-        return
-    query = context.compiler.query
+        return plan
+    query = context.bound.query
     if query.breakdown and query.breakdown_limit is not None:
         apply_topn(plan, context)
-        return
+        return plan
     groups: dict[str, list[int]] = {}
     for position, node in enumerate(plan.nodes):
         if eligible(node, context):
             groups.setdefault(str(node.scan.tables[0].ref), []).append(position)
     costs = context.costs
-    catalog = context.compiler.catalog
+    catalog = context.bound.catalog
     for table, positions in groups.items():
         if len(positions) < 2:
             continue
@@ -207,3 +199,4 @@ def apply(plan: LogicalPlan, context: Context) -> None:
             plan.decisions.append(
                 f"{labels}: one scan per series (a shared scan is estimated at {shared / separate:.0%} of their cost)"
             )
+    return plan

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from .catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
-from .errors import SpecError
-from .query import ANY_EVENT, ORDER_OPS, TEXT_OPS, Condition, EventFilter, Scalar
+from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
+from segwise.conditions import build_condition
+from segwise.errors import SpecError
+from segwise.partitions import partition_filter
+from segwise.query import ANY_EVENT, Condition, EventFilter
+from segwise.timeframe import ts_text
 
 if TYPE_CHECKING:
-    from .catalog import EventTableInfo
-    from .compile import QueryCompiler
-    from .timeframe import Timeframe
+    from segwise.catalog import EventTableInfo
+    from segwise.timeframe import Timeframe
 
-NUMERIC = ("integer", "float")
+    from .scope import Scope
+
 NULL_TYPES = {
     "integer": exp.DataType.Type.BIGINT,
     "float": exp.DataType.Type.DOUBLE,
@@ -36,10 +39,6 @@ NULL_TYPES = {
     "date": exp.DataType.Type.DATE,
 }
 OCCURRENCE_COLUMN = "__segwise_occurrence"
-
-
-def ts_text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 GROUP_BY = "group_by"  # expression meta: the column to group by instead (a one-to-one conversion of it)
@@ -64,14 +63,6 @@ def table_ref(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name))
 
 
-def literal(value: Scalar) -> exp.Expr:
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, (int, float)):
-        return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
-    return exp.Literal.string(str(value))
-
-
 @dataclass(frozen=True)
 class TimeBounds:
     """``[start_utc, end_utc)`` on the raw event-time column; ``None`` leaves a side open."""
@@ -93,13 +84,13 @@ class RowSource:
 
     def __init__(
         self,
-        compiler: QueryCompiler,
+        scope: Scope,
         members: list[EventFilter],
         where: list[Condition],
         timeframe: Timeframe | None,
         location: str,
     ) -> None:
-        self.c = compiler
+        self.c = scope
         self.members = members
         self.where = where
         self.tf = timeframe
@@ -170,6 +161,20 @@ class RowSource:
             return day
         return self.c.flavor.truncate("day", self.local_time())
 
+    def bucket(self) -> exp.Expr:
+        """The query bucket of this source's rows (the grain is not ``total``): from its day when
+        the grain is a day or coarser and day rows are cheaper to read (the partition column stands
+        in for the event time), else from its local time."""
+        grain = self.c.tf.grain
+        if self.day_rows and grain in ("day", "week", "month", "quarter", "year"):
+            day = self.day_time()
+            return day if grain == "day" else self.c.bucket(day)
+        return self.c.bucket(self.local_time())
+
+    @property
+    def day_rows(self) -> bool:
+        return self.partition_time
+
     def utc_time(self) -> exp.Expr:
         """The event time as a naive UTC timestamp (orders events unambiguously)."""
         if self.union:
@@ -238,8 +243,6 @@ class RowSource:
         if bounds.end_utc is not None and not exact:
             out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
         if partition is not None and self.prune and partition_predicate:
-            from .partitions import partition_filter
-
             part_column = exp.column(partition.column, table=alias, quoted=True)
             out += partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)
         return out
@@ -326,7 +329,7 @@ class RowSource:
             column = self._branch_prop(info, prop, alias)
         else:
             column = self.prop(prop)
-        return build_condition(self.c, column, prop, cond, where)
+        return build_condition(self.c.flavor, column, prop, cond, where)
 
     # -- building ------------------------------------------------------------------------------------------
 
@@ -413,107 +416,3 @@ class RowSource:
             self.occurrence_bounds = TimeBounds(None, self.bounds.end_utc)
         else:  # earlier events cannot be later: no need to read before the start
             self.occurrence_bounds = TimeBounds(self.bounds.start_utc, None)
-
-
-def build_condition(
-    compiler: QueryCompiler, column: exp.Expr, prop: ResolvedProperty, cond: Condition, where: str
-) -> exp.Expr:
-    op = cond.op
-    if op in ORDER_OPS and prop.kind == "string":
-        column = compiler.flavor.text_sort_key(column)  # code-point order on every engine
-    if prop.kind in ("timestamp", "timestamptz"):
-        column = compiler.flavor.time_for_compare(column, prop.kind)
-    if op == "is_null":
-        return exp.Is(this=column, expression=exp.Null())
-    if op == "is_not_null":
-        return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
-    if op in TEXT_OPS and prop.kind != "string":
-        raise SpecError(f"operator '{op}' works on text properties; {cond.property!r} is {prop.kind}", where=where)
-    if op in ORDER_OPS and prop.kind == "boolean":
-        raise SpecError(f"operator '{op}' does not apply to the boolean property {cond.property!r}", where=where)
-    values = [operand(compiler, v, prop, where) for v in cond.operands]
-    if op == "eq":
-        return exp.EQ(this=column, expression=values[0])
-    if op == "neq":
-        return exp.NEQ(this=column, expression=values[0])
-    if op == "gt":
-        return exp.GT(this=column, expression=values[0])
-    if op == "gte":
-        return exp.GTE(this=column, expression=values[0])
-    if op == "lt":
-        return exp.LT(this=column, expression=values[0])
-    if op == "lte":
-        return exp.LTE(this=column, expression=values[0])
-    if op == "in":
-        return exp.In(this=column, expressions=values)
-    if op == "not_in":
-        return exp.Not(this=exp.In(this=column, expressions=values))
-    if op == "between":
-        return exp.Between(this=column, low=values[0], high=values[1])
-    text = str(cond.value)
-    position = exp.StrPosition(this=column, substr=exp.Literal.string(text))
-    if op == "contains":
-        return exp.GT(this=position, expression=exp.Literal.number(0))
-    if op == "not_contains":
-        return exp.EQ(this=position, expression=exp.Literal.number(0))
-    if op == "starts_with":
-        return compiler.flavor.starts_with(column, text)
-    raise AssertionError(op)  # pragma: no cover - the model lists every operator
-
-
-def operand(compiler: QueryCompiler, value: Scalar, prop: ResolvedProperty, where: str) -> exp.Expr:
-    """A user value as a literal of the property's type; a wrong type is a located error."""
-    kind = prop.kind
-    if kind in NUMERIC:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            number = _as_number(value)
-            if number is None:
-                raise SpecError(f"property {prop.name!r} is numeric ({kind}); {value!r} is not a number", where=where)
-            value = number
-        return literal(value)
-    if kind == "string":
-        if isinstance(value, bool):
-            return exp.Literal.string("true" if value else "false")
-        if isinstance(value, (date, datetime)):
-            return exp.Literal.string(value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat())
-        return exp.Literal.string(str(value))
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return exp.Boolean(this=value)
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return exp.Boolean(this=value.lower() == "true")
-        raise SpecError(f"property {prop.name!r} is boolean; {value!r} is not true or false", where=where)
-    if kind in ("timestamp", "timestamptz", "date"):
-        moment = _as_moment(value)
-        if moment is None:
-            raise SpecError(
-                f"property {prop.name!r} is a {kind}; {value!r} is not a date or time (use ISO 8601)", where=where
-            )
-        if kind == "date" and not isinstance(moment, datetime):
-            return exp.cast(exp.Literal.string(moment.isoformat()), exp.DataType.Type.DATE)
-        stamp = moment if isinstance(moment, datetime) else datetime(moment.year, moment.month, moment.day)
-        return compiler.flavor.timestamp_literal(ts_text(stamp), kind == "timestamptz")
-    return literal(value)
-
-
-def _as_number(value: Any) -> int | float | None:
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _as_moment(value: Any) -> date | datetime | None:
-    if isinstance(value, (date, datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value) if ("T" in value or " " in value) else date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None

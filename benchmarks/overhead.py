@@ -1,0 +1,416 @@
+"""Per-query overhead: ``segwise.run()`` against executing segwise's own SQL directly (issues #13, #18).
+
+For each query, in one process, on one DuckDB connection (the project's own), interleaved:
+
+* **direct** — the exact statement ``segwise.run()`` sends (captured from the
+  ``segwise_query_executed`` hook, ``LIMIT`` guardrail included), run with
+  ``connection.sql(sql).to_arrow_table()``;
+* **run** — ``segwise.run(query, project, now=NOW)`` end to end: parse, plan and compile, guard,
+  render, execute, check and shape the result.
+
+The order alternates every iteration (direct first, then run first) and the overhead is the
+median of the per-iteration differences ``run - direct`` (also reported: each side's median).
+A second, separate loop wraps the pipeline's functions with timers to split ``run()`` into stages
+(exclusive time: a stage nested in another is not counted twice); ``--profile`` adds a cProfile
+listing of the heaviest functions.
+
+The data is the planner benchmark's (``benchmarks/planner.py``: the demo generator, event_time
+order, cached in ``benchmarks/data/``), ``--size 10m`` by default (10,207,611 events).
+
+    python -m benchmarks.overhead                                  # the default queries at 10M
+    python -m benchmarks.overhead --size 1m --repeat 50 --profile
+    python -m benchmarks.overhead --against-rev aec10b1 --rounds 3 # before/after, alternating processes
+
+``--against-rev REV`` exports revision REV's package (``git archive``) to a scratch folder and runs
+this benchmark alternately under that package and under the working tree's, ``--rounds`` times
+each, in fresh processes; it reports per-query medians over the rounds and the new/old ratio, and
+checks that both give the same answers (a digest of each result table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import hashlib
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+import segwise
+from benchmarks.planner import EXTRA_QUERIES, NOW, SIZES, duckdb_path, gallery_queries, project_for, write_chunked
+from segwise.demo.gallery import examples_dir
+from segwise.hookspecs import hookimpl
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+
+# A 7-day query (the issue's), gallery questions of each shape, and the advanced examples whose
+# answers are shaped the most (a formula, the previous period, a frequency distribution).
+DEFAULT_QUERIES = (
+    "x_seven_day_dau",
+    "daily_active_users",
+    "signups_per_country",
+    "total_revenue",
+    "traffic_per_campaign",
+    "revenue_per_account_type",
+    "advanced/stickiness_dau_over_mau",
+    "advanced/signups_vs_previous_period",
+    "advanced/login_frequency",
+)
+
+
+def all_queries() -> dict[str, dict[str, Any]]:
+    queries = {**gallery_queries(), **EXTRA_QUERIES}
+    for path in sorted((examples_dir() / "advanced").glob("*.yaml")):
+        queries[f"advanced/{path.stem}"] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return queries
+
+
+# -- stage timers -----------------------------------------------------------------------------------
+
+# Stage -> functions ("module:qualname"); names missing in a revision are skipped, so the same
+# benchmark splits the old and the new pipeline.
+STAGES: dict[str, tuple[str, ...]] = {
+    "parse": ("segwise.query:Query.parse", "segwise.project:Project.parse"),
+    "plan+compile": ("segwise.execute:compile_query", "segwise.pipeline:compile_query"),
+    "guard": ("segwise.guard:check_expression", "segwise.guard:check_text", "segwise.guard:check_sql"),
+    "render": ("sqlglot.expressions:Expr.sql", "sqlglot.expressions:Expression.sql"),
+    "execute": ("segwise.observe:run_statement",),
+    "shape": (
+        "segwise.execute:shape_result",
+        "segwise.observe:check_result_size",
+        "segwise.shape:shape_result",
+        "segwise.shape:check_result_size",
+    ),
+}
+
+
+class StageTimer:
+    """Exclusive wall time per stage, accumulated across calls (per thread stack)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self._local = threading.local()
+        self._undo: list[Callable[[], None]] = []
+
+    def _stack(self) -> list[list[Any]]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            stack = self._stack()
+            now = time.perf_counter()
+            if stack:
+                parent = stack[-1]
+                self.totals[parent[0]] = self.totals.get(parent[0], 0.0) + now - parent[1]
+            frame = [stage, now]
+            stack.append(frame)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                end = time.perf_counter()
+                self.totals[stage] = self.totals.get(stage, 0.0) + end - frame[1]
+                stack.pop()
+                if stack:
+                    stack[-1][1] = end
+
+        return timed
+
+    def install(self) -> list[str]:
+        """Wrap every function of STAGES that exists, wherever a segwise module holds it."""
+        installed = []
+        for stage, targets in STAGES.items():
+            for target in targets:
+                module_name, qualname = target.split(":")
+                module = sys.modules.get(module_name)
+                if module is None:
+                    try:
+                        module = __import__(module_name, fromlist=["_"])
+                    except ImportError:
+                        continue
+                owner: Any = module
+                *path, name = qualname.split(".")
+                for part in path:
+                    owner = getattr(owner, part, None)
+                if owner is None or name not in vars(owner):
+                    continue
+                raw = vars(owner)[name]
+                if isinstance(raw, classmethod):
+                    self._set(owner, name, classmethod(self.wrap(stage, raw.__func__)))
+                elif isinstance(owner, type):
+                    self._set(owner, name, self.wrap(stage, raw))
+                else:  # a module function: replace it in every module that imported it
+                    wrapped = self.wrap(stage, raw)
+                    for mod in list(sys.modules.values()):
+                        if (getattr(mod, "__name__", "") or "").startswith("segwise") and vars(mod).get(name) is raw:
+                            self._set(mod, name, wrapped)
+                installed.append(target)
+        return installed
+
+    def _set(self, owner: Any, name: str, value: Any) -> None:
+        old = vars(owner)[name]
+        setattr(owner, name, value)
+        self._undo.append(lambda: setattr(owner, name, old))
+
+    def uninstall(self) -> None:
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+
+# -- measuring ----------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """A plugin that remembers the statements segwise sends."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    @hookimpl
+    def segwise_query_executed(self, event: Any) -> None:
+        self.sql.append(event.sql)
+
+
+def digest(table: pa.Table) -> str:
+    text = repr(table.schema) + repr(table.to_pydict())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dict[str, Any]:
+    from segwise.registry import get_plugin_manager
+
+    con = project.adapter()._con  # type: ignore[attr-defined]  # the project's own DuckDB connection
+    segwise.run(query, project, now=NOW)  # the first run discovers the catalog (statements of its own)
+    recorder = Recorder()
+    pm = get_plugin_manager()
+    pm.register(recorder)
+    try:
+        answer = segwise.run(query, project, now=NOW)
+    finally:
+        pm.unregister(recorder)
+    if len(recorder.sql) != 1:
+        raise RuntimeError(f"expected one statement, segwise sent {len(recorder.sql)}")
+    sql = recorder.sql[0]
+
+    def direct() -> None:
+        con.sql(sql).to_arrow_table()
+
+    def through() -> None:
+        segwise.run(query, project, now=NOW)
+
+    for _ in range(3):  # warm-up: caches, the buffer pool
+        direct()
+        through()
+    direct_s: list[float] = []
+    run_s: list[float] = []
+    for i in range(repeat):
+        order = ((direct, direct_s), (through, run_s)) if i % 2 == 0 else ((through, run_s), (direct, direct_s))
+        for fn, samples in order:
+            started = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - started)
+    overheads = [r - d for r, d in zip(run_s, direct_s, strict=True)]
+
+    timer = StageTimer()
+    timer.install()
+    stage_samples: dict[str, list[float]] = {}
+    staged_total: list[float] = []
+    try:
+        for _ in range(max(5, repeat // 2)):
+            timer.totals = {}
+            started = time.perf_counter()
+            through()
+            staged_total.append(time.perf_counter() - started)
+            for stage in (*STAGES, "other"):
+                value = timer.totals.get(stage, 0.0)
+                if stage == "other":
+                    value = staged_total[-1] - sum(timer.totals.values())
+                stage_samples.setdefault(stage, []).append(value)
+    finally:
+        timer.uninstall()
+    return {
+        "direct_ms": statistics.median(direct_s) * 1000,
+        "run_ms": statistics.median(run_s) * 1000,
+        "overhead_ms": statistics.median(overheads) * 1000,
+        "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples.items()},
+        "rows": answer.num_rows,
+        "digest": digest(answer),
+        "repeat": repeat,
+    }
+
+
+def profile(project: segwise.Project, query: dict[str, Any], calls: int, top: int) -> str:
+    segwise.run(query, project, now=NOW)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        segwise.run(query, project, now=NOW)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def ensure_data(size: str) -> Path:
+    path = duckdb_path(size, "partitioned")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        events = write_chunked(path, SIZES[size])
+        print(f"generated {events:,} events into {path} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def run_here(args: argparse.Namespace) -> dict[str, Any]:
+    path = ensure_data(args.size)
+    queries = all_queries()
+    names = list(queries) if args.queries == "all" else args.queries.split(",")
+    results: dict[str, Any] = {}
+    project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
+    try:
+        events = project.adapter()._con.sql("SELECT count(*) FROM events").fetchall()[0][0]  # type: ignore[attr-defined]
+        for name in names:
+            results[name] = measure(project, queries[name], args.repeat)
+            r = results[name]
+            print(
+                f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
+                f"overhead {r['overhead_ms']:6.2f} ms",
+                file=sys.stderr,
+            )
+            if args.profile:
+                print(profile(project, queries[name], args.profile_calls, args.profile_top), file=sys.stderr)
+    finally:
+        project.close()
+    return {"size": args.size, "events": events, "segwise": str(Path(segwise.__file__).parent), "queries": results}
+
+
+# -- before/after ---------------------------------------------------------------------------------------
+
+
+def export_revision(rev: str, directory: Path) -> Path:
+    """Revision ``rev``'s package laid out importable (``PYTHONPATH=<returned>``): segwise from engine/,
+    segwise.adapters and segwise.plugins inside it, examples/ beside it (the gallery finds it there)."""
+    pkg = directory / "pkg"
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "engine", "adapters", "plugins", "examples"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    pkg.mkdir()
+    (directory / "engine").rename(pkg / "segwise")
+    (directory / "adapters").rename(pkg / "segwise" / "adapters")
+    (directory / "plugins").rename(pkg / "segwise" / "plugins")
+    (directory / "examples").rename(pkg / "examples")
+    return pkg
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    ensure_data(args.size)
+    with tempfile.TemporaryDirectory(prefix="segwise-overhead-") as tmp:
+        old_path = export_revision(args.against_rev, Path(tmp))
+        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
+        for round_ in range(args.rounds):
+            sides = ("old", "new") if round_ % 2 == 0 else ("new", "old")
+            for side in sides:
+                out = Path(tmp) / f"{side}-{round_}.json"
+                env = dict(os.environ)
+                if side == "old":
+                    env["PYTHONPATH"] = os.pathsep.join([str(old_path), str(ROOT)])
+                else:
+                    env["PYTHONPATH"] = str(ROOT)
+                command = [sys.executable, "-m", "benchmarks.overhead", "--size", args.size, "--repeat"]
+                command += [str(args.repeat), "--queries", args.queries, "--json", str(out)]
+                print(f"round {round_ + 1}/{args.rounds}: {side}", file=sys.stderr)
+                subprocess.run(command, check=True, env=env, cwd=ROOT)
+                runs[side].append(json.loads(out.read_text()))
+    report: dict[str, Any] = {"size": args.size, "against": args.against_rev, "rounds": args.rounds, "queries": {}}
+    for name in runs["new"][0]["queries"]:
+        row: dict[str, Any] = {}
+        for side in ("old", "new"):
+            cells = [r["queries"][name] for r in runs[side]]
+            row[side] = {
+                key: statistics.median(c[key] for c in cells) for key in ("direct_ms", "run_ms", "overhead_ms")
+            }
+            row[side]["stages_ms"] = {
+                stage: statistics.median(c["stages_ms"].get(stage, 0.0) for c in cells)
+                for stage in cells[0]["stages_ms"]
+            }
+            row[side]["digest"] = cells[0]["digest"]
+        row["same_answer"] = row["old"]["digest"] == row["new"]["digest"]
+        report["queries"][name] = row
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    stages = [*STAGES, "other"]
+    if "against" in report:
+        lines = [
+            f"| query | SQL alone | old run() | old overhead | new run() | new overhead | new/old overhead | "
+            f"same answer | new split ({', '.join(stages)}) |",
+            "|---|---:|---:|---:|---:|---:|---:|:---:|---|",
+        ]
+        for name, row in report["queries"].items():
+            old, new = row["old"], row["new"]
+            split = " / ".join(f"{new['stages_ms'].get(s, 0.0):.2f}" for s in stages)
+            ratio = new["overhead_ms"] / old["overhead_ms"] if old["overhead_ms"] > 0 else float("nan")
+            lines.append(
+                f"| {name} | {new['direct_ms']:.2f} | {old['run_ms']:.2f} | {old['overhead_ms']:.2f} | "
+                f"{new['run_ms']:.2f} | {new['overhead_ms']:.2f} | {ratio:.2f} | "
+                f"{'yes' if row['same_answer'] else 'NO'} | {split} |"
+            )
+        return "\n".join(lines)
+    lines = [
+        f"| query | rows | SQL alone ms | run() ms | overhead ms | split ms ({', '.join(stages)}) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, r in report["queries"].items():
+        split = " / ".join(f"{r['stages_ms'].get(s, 0.0):.2f}" for s in stages)
+        lines.append(
+            f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['run_ms']:.2f} | {r['overhead_ms']:.2f} | {split} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="10m", choices=sorted(SIZES))
+    parser.add_argument("--repeat", type=int, default=60, help="interleaved iterations per query")
+    parser.add_argument("--queries", default=",".join(DEFAULT_QUERIES), help="comma-separated names, or all")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile listing per query")
+    parser.add_argument("--profile-calls", type=int, default=30)
+    parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--against-rev", help="also run git revision REV's package, alternating processes")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per side with --against-rev")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    args = parser.parse_args(argv)
+    report = compare(args) if args.against_rev else run_here(args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""Bind: a validated query + the project's catalog -> a :class:`BoundQuery`.
+
+Every name the query uses is resolved here and checked against the catalog (events, event and
+user properties, which tables hold them) and the plugin registry (measures), and every
+condition's values against their property's type, before a plan exists: errors name the query
+(``series[1] (label B) > where[0] > value``), never the plan or the SQL. The pydantic models
+(``segwise.query``) check shape only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from .catalog import EVENT_PROPERTY, USER_PROPERTY
+from .conditions import NUMERIC, build_condition
+from .errors import SpecError, UnsupportedError
+from .measures import parse_measure
+from .registry import measure_definitions
+from .timeframe import previous_timeframe
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import SqlFlavor
+
+    from .catalog import Catalog, EventTableInfo, ResolvedProperty
+    from .measures import Measure
+    from .project import Project
+    from .query import Condition, EventFilter, Query, Series
+    from .timeframe import Timeframe
+
+EVENT_BREAKDOWN = "event"
+SEGMENT_BREAKDOWN = "segment"
+PREVIOUS_SUFFIX = " (previous)"
+RESERVED_COLUMNS = ("bucket", "series", "value")
+
+
+@dataclass(frozen=True)
+class OutputItem:
+    """One output series before planning: a query series over a time frame (the current one, or
+    the previous period's for ``compare``)."""
+
+    label: str
+    series: Series
+    measure: Measure
+    tf: Timeframe
+    previous: bool
+    index: int  # position in the query's series
+
+
+@dataclass(frozen=True)
+class BoundQuery:
+    """A query whose every name is resolved against one project's catalog."""
+
+    project: Project
+    catalog: Catalog
+    query: Query
+    timeframe: Timeframe
+    measures: tuple[Measure, ...]
+    items: tuple[OutputItem, ...]
+    dialect: str
+
+    def where(self, index: int) -> str:
+        """How errors name series ``index``: ``series[1] (label B)``."""
+        series = self.query.series[index]
+        return f"series[{index}] (label {series.label or self.query.labels[index]})"
+
+    def users_unique_after_reduction(self) -> bool:
+        """After a per-user reduction, is each user on at most one row of each output group? Yes
+        without top-N; with top-N only when every breakdown is a property of the user (then a
+        user is in one group, and so in Other at most once)."""
+        if not self.query.breakdown or self.query.breakdown_limit is None:
+            return True
+        return all(
+            name == SEGMENT_BREAKDOWN
+            or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == USER_PROPERTY)
+            for name in self.query.breakdown
+        )
+
+
+def bind(project: Project, catalog: Catalog, query: Query, timeframe: Timeframe, flavor: SqlFlavor) -> BoundQuery:
+    """Resolve and check ``query`` for ``flavor``'s warehouse; raise the first problem, located."""
+    measures = tuple(_measure(series.measure, index, query) for index, series in enumerate(query.series))
+    _check_query(project, query, measures, flavor)
+    items = [
+        OutputItem(s.label or query.labels[i], s, m, timeframe, False, i)
+        for i, (s, m) in enumerate(zip(query.series, measures, strict=True))
+    ]
+    if query.compare == "previous_period":
+        previous = previous_timeframe(query, timeframe, project.week_start_index, project.tz)
+        items += [
+            OutputItem(f"{o.label}{PREVIOUS_SUFFIX}", o.series, o.measure, previous, True, o.index) for o in items
+        ]
+    bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor.name)
+    tables = [_check_series(bound, index, series, flavor) for index, series in enumerate(query.series)]
+    for b_index, name in enumerate(query.breakdown):
+        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+            catalog.resolve(name, f"breakdown[{b_index}]")
+    for index, (series, measure) in enumerate(zip(query.series, measures, strict=True)):
+        where = bound.where(index)
+        if measure.prop is not None:
+            prop = _in_tables(catalog, tables[index], measure.prop, f"{where} > measure")
+            if prop.kind not in NUMERIC:
+                raise SpecError(
+                    f"measure {series.measure!r} needs a numeric property, but {measure.prop!r} is {prop.kind}",
+                    where=f"{where} > measure",
+                )
+        if measure.quantile is not None and not flavor.capabilities.exact_percentiles:
+            raise UnsupportedError(
+                f"{flavor.name} has no exact percentile, so measure {series.measure!r} cannot run there",
+                where=f"{where} > measure",
+                hint="use avg/min/max, or a warehouse with exact percentiles (DuckDB, PostgreSQL, Snowflake ...)",
+            )
+        _check_segment(bound, tables[index], flavor)
+        for b_index, name in enumerate(query.breakdown):
+            if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+                _in_tables(catalog, tables[index], name, f"breakdown[{b_index}]")
+    return bound
+
+
+def _measure(text: str, index: int, query: Query) -> Measure:
+    try:
+        return parse_measure(text, measure_definitions())
+    except ValueError as exc:
+        label = query.series[index].label or query.labels[index]
+        raise SpecError(str(exc), where=f"series[{index}] (label {label}) > measure") from None
+
+
+def _check_query(project: Project, query: Query, measures: tuple[Measure, ...], flavor: SqlFlavor) -> None:
+    for index, name in enumerate(query.breakdown):
+        if name in RESERVED_COLUMNS:
+            raise SpecError(
+                f"a breakdown column cannot be named {name!r} (a result column has that name); "
+                f"write event.{name} or user.{name}",
+                where=f"breakdown[{index}]",
+            )
+    if project.timezone != "UTC" and not flavor.capabilities.timezones:
+        raise UnsupportedError(
+            f"{flavor.name} cannot convert times between time zones in SQL; this project's "
+            f"timezone is {project.timezone}",
+            where="project > timezone",
+            hint="use timezone: UTC with this warehouse, or a warehouse with time-zone support",
+        )
+    if any(m.kind == "frequency" for m in measures) and (len(query.series) > 1 or query.formulas or query.compare):
+        raise SpecError(
+            "the frequency measure gives its own result shape: use it alone (one series, no formulas, no compare)",
+            where="series",
+        )
+    for index, (series, measure) in enumerate(zip(query.series, measures, strict=True)):
+        if series.occurrence and measure.is_rolling:
+            raise SpecError(
+                "first/last occurrence cannot be combined with a rolling active-users measure",
+                where=f"series[{index}] > occurrence",
+            )
+
+
+def _tables(catalog: Catalog, members: list[EventFilter], location: str) -> list[EventTableInfo]:
+    """The event tables holding ``members``' events (an unknown event is an error)."""
+    found: list[int] = []
+    for member in members:
+        catalog.check_event(member.event, f"{location} > event")
+        found += [t for t in catalog.tables_with_event(member.event) if t not in found]
+    return [catalog.event_tables[t] for t in found]
+
+
+def _in_tables(catalog: Catalog, tables: list[EventTableInfo], name: str, where: str) -> ResolvedProperty:
+    """Resolve ``name``; an event property must be a column of one of ``tables``."""
+    prop = catalog.resolve(name, where)
+    if prop.source == EVENT_PROPERTY and not any(prop.column in t.columns for t in tables):
+        raise SpecError(f"property {name!r} is not a column of {', '.join(str(t.ref) for t in tables)}", where=where)
+    return prop
+
+
+def _check_conditions(
+    catalog: Catalog,
+    tables: list[EventTableInfo],
+    members: list[EventFilter],
+    where: list[Condition],
+    location: str,
+    flavor: SqlFlavor,
+) -> None:
+    """Every condition's property resolves (in these tables) and its values fit its type."""
+    located = [
+        (cond, f"{location} > event > any_of[{m}] > where[{c}]")
+        for m, member in enumerate(members)
+        for c, cond in enumerate(member.where)
+    ]
+    located += [(cond, f"{location} > where[{c}]") for c, cond in enumerate(where)]
+    for cond, at in located:
+        prop = _in_tables(catalog, tables, cond.property, f"{at} > property")
+        build_condition(flavor, exp.column("_"), prop, cond, at)
+
+
+def _check_series(bound: BoundQuery, index: int, series: Series, flavor: SqlFlavor) -> list[EventTableInfo]:
+    location = bound.where(index)
+    tables = _tables(bound.catalog, series.members, location)
+    _check_conditions(bound.catalog, tables, series.members, list(series.where), location, flavor)
+    return tables
+
+
+def _check_segment(bound: BoundQuery, tables: list[EventTableInfo], flavor: SqlFlavor) -> None:
+    segment = bound.query.segment
+    if segment is None:
+        return
+    for key, spec in (("did", segment.did), ("did_not", segment.did_not)):
+        if spec is not None:
+            location = f"segment > {key}"
+            own = _tables(bound.catalog, spec.members, location)
+            _check_conditions(bound.catalog, own, spec.members, list(spec.where), location, flavor)
+    for c_index, cond in enumerate(segment.user_where):
+        where = f"segment > user_where[{c_index}]"
+        prop = bound.catalog.resolve(cond.property, f"{where} > property")
+        if prop.source != USER_PROPERTY:
+            raise SpecError(
+                f"segment user_where takes user properties; {cond.property!r} is an event property", where=where
+            )
+        build_condition(flavor, exp.column("_"), prop, cond, where)

@@ -1,0 +1,57 @@
+"""What compiling a query gives: the statement (expression and rendered text) and everything
+shaping the answer needs, plus the optimized plan (``segwise explain`` prints it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from .measures import Measure
+    from .plan import LogicalPlan
+    from .query import Query, Series
+    from .timeframe import Timeframe
+
+PREVIOUS_SUFFIX = " (previous)"
+
+
+@dataclass(frozen=True)
+class OutputSeries:
+    """One series of the answer: its label, measure and time frame (previous period or not)."""
+
+    label: str
+    measure: Measure
+    timeframe: Timeframe
+    previous: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """Everything execution and post-processing need, plus the SQL text."""
+
+    sql: str
+    expression: exp.Expr
+    query: Query
+    timeframe: Timeframe
+    labels: tuple[str, ...]
+    measures: tuple[Measure, ...]
+    breakdown: tuple[str, ...]
+    dialect: str
+    outputs: tuple[OutputSeries, ...] = ()
+    decisions: tuple[str, ...] = ()  # the planner's choices and refusals, one sentence each
+    plan: LogicalPlan | None = None  # the optimized logical plan (segwise explain prints it)
+
+    @property
+    def value_is_integer(self) -> bool:
+        return all(m.is_count for m in self.measures) and not self.query.formulas
+
+    def series_of(self, output: OutputSeries) -> Series:
+        """The query series an output comes from (a previous-period output: its current twin)."""
+        label = output.label.removesuffix(PREVIOUS_SUFFIX) if output.previous else output.label
+        return next(s for s in self.query.series if s.label == label)
+
+    @property
+    def frequency(self) -> bool:
+        return any(m.kind == "frequency" for m in self.measures)

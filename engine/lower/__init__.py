@@ -1,0 +1,69 @@
+"""Lowering: an optimized logical plan -> one sqlglot expression for the target flavor.
+
+One module per operator family, each a set of functions over the statement's
+:class:`~segwise.lower.state.Lowering` state (the CTEs collected so far):
+
+* ``series``      a plan node made concrete: its row source as the rules chose it (raw events,
+                  rollup, per-user reduction, shared reduced scan), value and groups;
+* ``rows``, ``rollup_rows``  row sources: pruned scans, ``UNION ALL`` of tables, user joins;
+* ``aggregate``   plain aggregates, ``GROUP BY bucket, groups``;
+* ``topn``        rank, materialized rows or partials, ``Other`` mapping;
+* ``peruser``     per-user measures and frequency (two levels);
+* ``rolling``     rolling active users by interval edges;
+* ``shared``      several series from one scan (conditional aggregates);
+* ``segment``     segment membership; ``measure_sql`` a measure's aggregate.
+
+The statement returns long-form rows ``series, bucket, _g0.._gN, [_f,] value`` for every
+non-empty (series, breakdown values, bucket); shaping fills the rest in Arrow. Dialect
+differences live in the flavor (``segwise.adapters``), never here. Lowering imports no rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from . import aggregate, peruser, rolling, shared, topn
+from .series import series_plan
+from .state import Lowering
+
+if TYPE_CHECKING:
+    from segwise.adapters.base import SqlFlavor
+    from segwise.bind import BoundQuery
+    from segwise.plan import LogicalPlan
+
+    from .state import SeriesPlan
+
+
+def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
+    """The one statement answering ``plan`` (optimized for ``bound``), in ``flavor``."""
+    lw = Lowering(bound, plan, flavor)
+    plans = [series_plan(lw, node, position) for position, node in enumerate(plan.nodes)]
+    if lw.limit is not None:
+        topn.rank_cte(lw, plans[0])
+    shared_at = {group[0]: group for group in plan.shared}
+    inside = {p for group in plan.shared for p in group}
+    selects: list[exp.Expr] = []
+    for position, series in enumerate(plans):
+        if position in shared_at:
+            selects.append(shared.shared_select(lw, [plans[p] for p in shared_at[position]], shared_at[position]))
+        elif position not in inside:
+            selects.append(_series_select(lw, series))
+    statement = selects[0]
+    for select in selects[1:]:
+        statement = exp.union(statement, select, distinct=False, copy=False)
+    if lw.ctes:
+        with_ = exp.With(expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in lw.ctes])
+        statement.set("with_", with_)
+    return statement
+
+
+def _series_select(lw: Lowering, series: SeriesPlan) -> exp.Select:
+    """The lowering of one series by its operator family."""
+    measure = series.measure
+    if measure.is_rolling:
+        return rolling.rolling_select(lw, series)
+    if measure.is_per_user or measure.kind == "frequency":
+        return peruser.two_level_select(lw, series)
+    return aggregate.series_select(lw, series)

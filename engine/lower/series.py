@@ -1,0 +1,77 @@
+"""A plan node's series made concrete: its row source (raw events, a rollup, a per-user
+reduction or a shared reduced scan, as the rules decided), its measured value and its group
+expressions."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
+
+from . import segment
+from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
+from .rows import RowSource
+from .state import SeriesPlan
+
+if TYPE_CHECKING:
+    from segwise.plan import SeriesNode
+
+    from .state import Lowering
+
+
+def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
+    index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
+    where = lw.where(index)
+    source: RowSource
+    if node.scan.rollup is not None:
+        source = RollupSource(lw, node.scan.rollup, series, tf, where)
+    elif node.preaggregate:
+        group = lw.shared_rows_group(node)
+        info = preaggregation(node, lw.catalog, list(lw.query.breakdown), [n for _p, n in group or []])
+        if group:  # one reduced scan of every event of the group (rule sharing, top-N)
+            described = [(p, [m.event for m in n.series.members], n.measure.prop) for p, n in group]
+            source = SharedReducedSource(lw, info, series, tf, where, described)
+            source.members = [m for _p, n in group for m in n.series.members]
+        else:
+            source = PreAggregatedSource(lw, info, series, tf, where, rolling=measure.is_rolling)
+    else:
+        source = RowSource(lw, series.members, list(series.where), tf, where)
+    source.prune = node.prune
+    source.partition_time = node.partition_time
+    if series.occurrence:
+        source.set_occurrence(series.occurrence, series.occurrence_scope)
+    plan = SeriesPlan(position, label, measure, source, tf)
+    if isinstance(source, RollupSource):
+        source.measure_prop = measure.prop
+        if isinstance(source, SharedReducedSource):  # its own conditional columns
+            plan.rollup, plan.suffix = source.series_columns(position), str(position)
+        else:
+            plan.rollup = source.columns()
+        if isinstance(source, PreAggregatedSource) and not measure.is_rolling and lw.users_unique_after_reduction():
+            # reduced per (bucket, groups, user) and joined to one row per user: each user is
+            # on at most one row of an output group, so counting users needs no DISTINCT
+            plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
+    if measure.prop is not None and plan.rollup is None:  # bind checked it is a numeric property
+        prop = source.resolve(measure.prop, f"{where} > measure")
+        plan.value = exp.cast(source.prop(prop), exp.DataType.Type.DOUBLE)
+    if lw.query.segment is not None:
+        membership = segment.segment(lw, source)
+        if SEGMENT_BREAKDOWN not in lw.query.breakdown:  # else it splits instead of restricting
+            source.extra_filters.append(membership)
+    for b_index, name in enumerate(lw.query.breakdown):
+        if name == EVENT_BREAKDOWN:
+            plan.groups.append(lw.flavor.as_text(source.event_name(), "string"))
+        elif name == SEGMENT_BREAKDOWN and lw.query.segment is not None:
+            plan.groups.append(
+                exp.Case(
+                    ifs=[exp.If(this=segment.segment(lw, source), true=exp.Literal.string("in"))],
+                    default=exp.Literal.string("not in"),
+                )
+            )
+        else:
+            prop = source.resolve(name, f"breakdown[{b_index}]")
+            plan.groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))
+    return plan

@@ -1,0 +1,125 @@
+"""Scan sharing (rule ``sharing``): several series from one scan with conditional aggregates,
+back to long form through one reference to the shared CTE."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.plan import same_filters
+
+from . import measure_sql
+from .rows import RowSource, TimeBounds, and_all, group_key, table_ref
+
+if TYPE_CHECKING:
+    from .state import Lowering, SeriesPlan
+
+
+def shared_select(lw: Lowering, plans: list[SeriesPlan], positions: list[int]) -> exp.Select:
+    """Several series from one scan (rule ``sharing``): a CTE ``sh<i>`` with one aggregate and
+    one row count per series (conditional unless their filters are identical), then back to one
+    row per series where its count is positive (exactly the (bucket, groups) rows a scan of its
+    own gives)."""
+    first = plans[0]
+    info = first.source.tables[0]
+    identical = same_filters([lw.logical.nodes[p] for p in positions])
+    hull = TimeBounds(
+        min(p.source.bounds.start_utc for p in plans if p.source.bounds.start_utc is not None),
+        max(p.source.bounds.end_utc for p in plans if p.source.bounds.end_utc is not None),
+    )
+    members = first.source.members if identical else [m for p in plans for m in p.source.members]
+    shared = RowSource(lw, members, list(first.source.where) if identical else [], None, first.source.location)
+    shared.tables, shared.union, shared.bounds = [info], False, hull
+    shared.prune = first.source.prune
+    shared.partition_time = first.source.partition_time
+    shared.user_joins = dict(first.source.user_joins)
+    name = f"sh{first.index}"
+    outputs: list[exp.Expr] = []
+    keys: list[exp.Expr] = []
+    if lw.tf.grain != "total":
+        bucket = shared.bucket()
+        outputs.append(bucket.as_("_b"))
+        keys.append(bucket)
+    outputs += [g.copy().as_(f"_g{j}") for j, g in enumerate(first.groups)]
+    keys += [g.copy() for g in first.groups]
+    user = shared.user()
+    # Row counts tell which (bucket, groups) rows a series has; a total without groups is one
+    # row per series whatever it matched (as its own scan would be), so it needs none.
+    counted = bool(keys)
+    if identical and counted:
+        outputs.append(lw.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"))
+    for plan in plans:
+        i = plan.index
+        if identical:
+            outputs.append(measure_sql.aggregate(lw, plan.measure, user.copy(), plan.value).as_(f"_v{i}"))
+            continue
+        same_range = plan.source.bounds == hull  # the shared WHERE already applies this range
+        condition = (
+            and_all(
+                plan.source._branch_filters(
+                    info, "e", plan.source.bounds, partition_predicate=False, time=not same_range
+                )
+            )
+            or exp.true()
+        )
+
+        def when(value: exp.Expr, condition: exp.Expr = condition) -> exp.Case:
+            return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+
+        rows = exp.Count(this=when(exp.Literal.number(1)))
+        users = exp.Count(this=exp.Distinct(expressions=[when(user.copy())]))
+        kind = plan.measure.kind
+        if kind == "events":
+            value: exp.Expr = lw.flavor.as_bigint(rows.copy())
+        elif kind == "unique_users":
+            value = lw.flavor.as_bigint(users)
+        elif kind == "events_per_user":
+            value = exp.Div(
+                this=lw.flavor.as_double(rows.copy()),
+                expression=exp.Nullif(this=users, expression=exp.Literal.number(0)),
+            )
+        else:
+            assert plan.value is not None
+            value = measure_sql.across(lw, kind, None, when(plan.value.copy()))
+        outputs.append(value.as_(f"_v{i}"))
+        if counted:
+            outputs.append(rows.as_(f"_n{i}"))
+    body = shared.select(outputs)
+    lw.ctes.append((name, body.group_by(*[group_key(k) for k in keys], copy=False) if keys else body))
+    # Back to long form with one reference to the CTE (a CTE read twice may be computed twice):
+    # cross join a small table of series numbers and pick each series' columns by number.
+    keys_name = f"shk{first.index}"
+    lw.ctes.append(
+        (
+            keys_name,
+            lw.flavor.values_table([exp.Tuple(expressions=[exp.Literal.number(i)]) for i in range(len(plans))], ["_k"]),
+        )
+    )
+    number = exp.column("_k", table=keys_name)
+
+    def pick(values: list[exp.Expr]) -> exp.Expr:
+        return exp.Case(
+            ifs=[
+                exp.If(this=exp.EQ(this=number.copy(), expression=exp.Literal.number(i)), true=value)
+                for i, value in enumerate(values)
+            ]
+        )
+
+    cols: list[exp.Expr] = [pick([exp.Literal.string(p.label) for p in plans]).as_("series")]
+    if lw.tf.grain != "total":
+        cols.append(exp.column("_b", table=name).as_("bucket"))
+    cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(first.groups))]
+    cols.append(pick([exp.column(f"_v{p.index}", table=name) for p in plans]).as_("value"))
+    select = (
+        exp.select(*cols, copy=False)
+        .from_(table_ref(name), copy=False)
+        .join(table_ref(keys_name), join_type="cross", copy=False)
+    )
+    if not counted:
+        return select
+    if identical:
+        count: exp.Expr = exp.column("_n", table=name)
+    else:
+        count = pick([exp.column(f"_n{p.index}", table=name) for p in plans])
+    return select.where(exp.GT(this=count, expression=exp.Literal.number(0)), copy=False)

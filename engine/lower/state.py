@@ -1,0 +1,64 @@
+"""The state of one statement being lowered: the bound query, the optimized plan, the target
+flavor, and the CTEs collected so far; and :class:`SeriesPlan`, one series on its way to SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .scope import Scope
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from segwise.adapters.base import SqlFlavor
+    from segwise.bind import BoundQuery
+    from segwise.measures import Measure
+    from segwise.plan import LogicalPlan, SeriesNode
+    from segwise.timeframe import Timeframe
+
+    from .rollup_rows import RollupColumns
+    from .rows import RowSource
+
+
+@dataclass
+class SeriesPlan:
+    """A series being lowered: its rows, groups, measure input and time frame."""
+
+    index: int
+    label: str
+    measure: Measure
+    source: RowSource
+    tf: Timeframe
+    groups: list[exp.Expr] = field(default_factory=list)
+    value: exp.Expr | None = None
+    materialized: str | None = None
+    rollup: RollupColumns | None = None  # the rows are rollup-shaped: measures read these columns
+    partials: str | None = None  # top-N: the CTE of the measure per (bucket, group), when it combines
+    suffix: str = ""  # shared reduced rows (rule sharing): this series' columns are _r<kind><suffix>
+
+
+class Lowering(Scope):
+    """Builds the statement for one optimized plan, in one flavor (see ``segwise.lower``)."""
+
+    def __init__(self, bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> None:
+        super().__init__(bound.project, bound.catalog, flavor, bound.timeframe)
+        self.bound = bound
+        self.query = bound.query
+        self.logical = plan
+        self.ctes: list[tuple[str, exp.Expr]] = []
+        self.limit: int | None = bound.query.breakdown_limit if bound.query.breakdown else None
+        self.materialized: dict[exp.Expr, str] = {}  # rows' expression -> the CTE holding them
+
+    def where(self, index: int) -> str:
+        return self.bound.where(index)
+
+    def users_unique_after_reduction(self) -> bool:
+        return self.bound.users_unique_after_reduction()
+
+    def shared_rows_group(self, node: SeriesNode) -> list[tuple[int, SeriesNode]] | None:
+        """(position, node) of the series sharing ``node``'s reduced top-N scan (rule
+        ``sharing``), or None."""
+        if node.shared_rows is None:
+            return None
+        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows]]
