@@ -501,6 +501,16 @@ def init_command(source: str, output: Path, table: str | None, force: bool) -> N
     click.echo(init_project(source, output, table=table, force=force))
 
 
+@main.command("schema")
+@click.argument("kind", type=click.Choice(["project", "query"]))
+@handle_errors
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of a project or query file (for editor completion; docs/project.md)."""
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(kind), indent=2))
+
+
 # -- demo ---------------------------------------------------------------------------------------------
 
 

@@ -105,9 +105,8 @@ def with_hive_partition(spec: EventTable, table: FileTable | None, kinds: dict[s
     key = hive_date_key(table)
     if key is None or kinds.get(key) != "date":
         return spec
-    from .project import Partition
-
-    return spec.model_copy(update={"partition": Partition(column=key, granularity="day", format="date")})
+    partition = {"column": key, "granularity": "day", "format": "date"}
+    return type(spec).model_validate({**spec.model_dump(exclude_unset=True), "partition": partition})
 
 
 def _root(pattern: str) -> str:

@@ -24,7 +24,7 @@ _IDENT = re.compile(r"^[^\x00]+$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 def _check_name(value: str, what: str) -> str:
@@ -37,8 +37,11 @@ class Partition(_Model):
     """A column that encodes the event's date, used to prune partitions."""
 
     column: str
+    """The column holding the event's (UTC) date or hour."""
     granularity: Literal["hour", "day", "month"] = "day"
+    """What one partition value covers."""
     format: str = "date"
+    """How the column encodes it: date, timestamp, "string:<strftime>" or "int:<strftime>" (year first)."""
 
     @field_validator("format")
     @classmethod
@@ -58,9 +61,13 @@ class _FileFields(_Model):
     """``file:`` and its options, shared by event and user tables (see segwise.files)."""
 
     table: str
+    """The table's name: a warehouse table (schema.table allowed), or the name queries use for a `file:`."""
     file: str | None = None
+    """A file or glob relative to the project file (CSV, TSV, Parquet, JSON, NDJSON; .gz too)."""
     format: Literal["csv", "tsv", "parquet", "json", "ndjson"] | None = None
+    """The files' format when the extension does not say (.jsonl is ndjson)."""
     hive_partitioning: bool = False
+    """Directories like event_date=2025-01-01 become columns; a date one is the pruned partition."""
 
     @field_validator("file")
     @classmethod
@@ -92,10 +99,15 @@ class EventTable(_FileFields):
     """A table of events: one row per event (a warehouse table, or files with ``file:``)."""
 
     user_id: str = "user_id"
+    """The column holding the user id."""
     event_time: str = "event_time"
+    """The event's timestamp column (naive means UTC)."""
     event_name: str | None = None
+    """The column holding the event name (or give event_name_value)."""
     event_name_value: str | None = None
+    """Every row of this table is this one event (instead of event_name)."""
     partition: Partition | None = None
+    """A date/hour column the planner prunes on."""
 
     @field_validator("table", "user_id", "event_time")
     @classmethod
@@ -116,6 +128,7 @@ class UserTable(_FileFields):
     """A user dimension table, one row per user, joined to events on the user id."""
 
     user_id: str = "user_id"
+    """The column holding the user id."""
 
 
 ROLLUP_MEASURES = re.compile(r"^(events|(sum|count|min|max):[^:\x00]+)$")
@@ -133,12 +146,19 @@ class Rollup(_Model):
     """
 
     name: str
+    """The rollup's name (segwise rollup build NAME)."""
     table: str
+    """The table it is written to."""
     source: str | None = None
+    """The event table it reads (needed with several)."""
     grain: Literal["hour", "day"] = "day"
+    """Bucket size of its rows."""
     dimensions: list[str] = []
+    """Properties kept as columns."""
     measures: list[str] = ["events"]
+    """events, sum:P, count:P, min:P, max:P."""
     users: bool = False
+    """Keep the user id (exact unique and active users)."""
 
     @field_validator("name")
     @classmethod
@@ -178,13 +198,20 @@ class ProjectSpec(_Model):
 
     ``segwise.Project`` (``segwise.session``) is this plus the open warehouse."""
 
-    warehouse: str = "duckdb:///:memory:"  # may be omitted when every table is a `file:`
+    warehouse: str = "duckdb:///:memory:"
+    """Where the events are (duckdb:///rel.duckdb, postgresql://...); optional when every table is a `file:`."""
     timezone: str = "UTC"
+    """IANA time zone buckets and date ranges are read in."""
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    """First day of a week bucket."""
     event_tables: list[EventTable] = Field(min_length=1)
+    """Tables of events, one row per event."""
     user_tables: list[UserTable] = []
+    """User tables: properties joined on the user id."""
     rollups: list[Rollup] = []
-    calibration: str | None = None  # the planner's cost coefficients (default .segwise/calibration-<adapter>.json)
+    """Pre-aggregated tables the planner may answer from (docs/rollups.md)."""
+    calibration: str | None = None
+    """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="project")

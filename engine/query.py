@@ -155,6 +155,16 @@ class Series(_Model):
     occurrence: Literal["first", "last"] | None = None
     occurrence_scope: Literal["ever", "range"] = "ever"
 
+    @field_validator("event", mode="before")
+    @classmethod
+    def _event_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            names = ", ".join(str(v) for v in value)
+            raise ValueError(
+                f"`event` is one event name; to count any of several, write event: {{any_of: [{names}]}}"
+            )
+        return value
+
     @field_validator("event")
     @classmethod
     def _event_name(cls, value: str | AnyOf) -> str | AnyOf:
@@ -229,9 +239,31 @@ def _range_kind(value: Any) -> str:
     return "absolute"
 
 
+_WORDS = re.compile(r"^\s*(?:last|past)\s+(\d+)\s*([a-z]+)\s*$", re.IGNORECASE)
+
+
+def _range_text(value: Any) -> Any:
+    """A date range written as text (``last 30 days``, ``30d``) gets the mapping to write instead."""
+    if not isinstance(value, str):
+        return value
+    words = _WORDS.match(value)
+    relative = _RELATIVE.match(value)
+    if words and words.group(2).lower()[:1] in RELATIVE_UNITS and words.group(2).lower() not in ("mins", "minutes"):
+        suggestion = f"{{last: {int(words.group(1))}{words.group(2).lower()[0]}}}"
+    elif relative:
+        suggestion = f"{{last: {int(relative.group(1))}{relative.group(2).lower()}}}"
+    else:
+        suggestion = "{last: 30d}"
+    raise ValueError(
+        f"a date range is a mapping, not text: write {suggestion} (or {{from: 2025-01-01, to: 2025-02-01}}); "
+        f"got {value!r}"
+    )
+
+
 DateRange = Annotated[
     Annotated[AbsoluteRange, Tag("absolute")] | Annotated[RelativeRange, Tag("relative")],
     Discriminator(_range_kind),
+    BeforeValidator(_range_text),
 ]
 
 

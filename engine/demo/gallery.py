@@ -92,7 +92,7 @@ def run_demo(directory: Path, users: int | None = None, days: int | None = None,
     import segwise
 
     project_file, now = prepare(directory, users, days, regenerate)
-    console = Console(width=110)
+    console = Console(width=80)  # the answers fit a default terminal
     console.print(f"[bold]segwise demo[/bold]: {project_file} (now = {now:%Y-%m-%d})\n")
     failures = 0
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def run_demo(directory: Path, users: int | None = None, days: int | None = None,
                 console.print(f"[bold]{question}[/bold]  [red]failed[/red]: {exc}\n")
                 continue
             elapsed = (time.perf_counter() - t0) * 1000
-            console.print(f"[bold]{question}[/bold]  [dim]{path.name}, {table.num_rows} rows, {elapsed:.0f} ms[/dim]")
+            console.print(f"[bold]{question}[/bold]\n[dim]{path.name}, {table.num_rows} rows, {elapsed:.0f} ms[/dim]")
             console.print(summary(table))
     total = time.perf_counter() - started
     console.print(f"answered {len(gallery()) - failures} of {len(gallery())} questions in {total:.1f} s")
@@ -131,12 +131,15 @@ def summary(table: pa.Table, max_rows: int = 6) -> Table:
         key = (*tuple(row[c] for c in group_columns), row["series"])
         keys.setdefault(key, []).append((row["bucket"], row["value"]))
     ranked = sorted(keys.items(), key=lambda item: -_total(item[1]))
+    shown = 2 if group_columns else 3  # buckets per row: the summary fits 80 columns
     for key, cells in ranked[:max_rows]:
         labels = ["∅" if k is None else str(k) for k in key]
         if single_bucket:
             grid.add_row(*labels, _fmt(cells[0][1]))
         else:
-            latest = ", ".join(f"{b:%Y-%m-%d}: {_fmt(v)}" for b, v in cells[-4:])
+            monthly = all(b.day == 1 for b, _ in cells)
+            stamp = "%Y-%m" if monthly else "%b %d"
+            latest = ", ".join(f"{b:{stamp}}: {_fmt(v)}" for b, v in cells[-shown:])
             grid.add_row(*labels, latest)
     if len(ranked) > max_rows:
         grid.add_row(*(["…"] * (len(group_columns) + 1)), f"{len(ranked) - max_rows} more")
