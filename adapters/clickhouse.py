@@ -204,7 +204,7 @@ _UNKNOWN_TABLE = {"60", "81"}  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 _READONLY = "164"
 
 
-# -- shared adapter half --------------------------------------------------------------------------------
+# -- what both connections share ----------------------------------------------------------------------
 
 
 class _ClickHouseAdapter(Adapter):
