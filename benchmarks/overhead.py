@@ -85,7 +85,7 @@ def all_queries() -> dict[str, dict[str, Any]]:
 # Stage -> functions ("module:qualname"); names missing in a revision are skipped, so the same
 # benchmark splits the old and the new pipeline.
 STAGES: dict[str, tuple[str, ...]] = {
-    "parse": ("segwise.query:Query.parse", "segwise.project:Project.parse"),
+    "parse": ("segwise.query:Query.parse", "segwise.session:Project.parse"),
     "plan+compile": ("segwise.execute:compile_query", "segwise.pipeline:compile_query"),
     "guard": ("segwise.guard:check_expression", "segwise.guard:check_text", "segwise.guard:check_sql"),
     "render": ("sqlglot.expressions:Expr.sql", "sqlglot.expressions:Expression.sql"),

@@ -142,7 +142,9 @@ def _check_query(project: ProjectSpec, query: Query, measures: tuple[Measure, ..
             where="project > timezone",
             hint="use timezone: UTC with this warehouse, or a warehouse with time-zone support",
         )
-    if any(m.kind == "frequency" for m in measures) and (len(query.series) > 1 or query.formulas or query.compare):
+    if any(m.definition.family == "frequency" for m in measures) and (
+        len(query.series) > 1 or query.formulas or query.compare
+    ):
         raise SpecError(
             "the frequency measure gives its own result shape: use it alone (one series, no formulas, no compare)",
             where="series",

@@ -54,4 +54,4 @@ class CompiledQuery:
 
     @property
     def frequency(self) -> bool:
-        return any(m.kind == "frequency" for m in self.measures)
+        return any(m.definition.family == "frequency" for m in self.measures)

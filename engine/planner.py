@@ -156,7 +156,7 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
             Operator("Intervals", f"[day, min(next active day, day + {measure.window_days})) per user: +1/-1 edges")
         )
         ops.append(Operator("Aggregate", f"edges summed up to each bucket's last day, by {keys}"))
-    elif measure.is_per_user or measure.kind == "frequency":
+    elif measure.definition.family in ("per_user", "frequency"):
         ops.append(Operator("PreAggregate", f"per (user, {keys})"))
         ops.append(Operator("Aggregate", f"{measure} across users, by {keys}"))
     else:

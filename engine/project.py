@@ -193,10 +193,11 @@ class Rollup(_Model):
         return value
 
 
+# The declarations only; ``segwise.Project`` (``segwise.session``) adds the open warehouse.
 class ProjectSpec(_Model):
-    """Where the events live: the declarations of a project file, checked for shape.
+    """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
 
-    ``segwise.Project`` (``segwise.session``) is this plus the open warehouse."""
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, title="Project")
 
     warehouse: str = "duckdb:///:memory:"
     """Where the events are (duckdb:///rel.duckdb, postgresql://...); optional when every table is a `file:`."""

@@ -11,6 +11,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import SpecError, UnsupportedError
+from .measures import RESERVED_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
     from .measures import MeasureDefinition
 
+BUILTIN_MEASURES_PLUGIN = "segwise.plugins.measures"
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    BUILTIN_MEASURES_PLUGIN,
     "segwise.adapters.duckdb",
     "segwise.adapters.postgresql",
     "segwise.adapters.sqlite",
@@ -28,23 +31,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "segwise.adapters.dialects",
     "segwise.adapters.remote",
     "segwise.plugins.revenue_per_user",
-)
-
-BUILTIN_MEASURES = frozenset(
-    {
-        "events",
-        "unique_users",
-        "events_per_user",
-        "sum",
-        "avg",
-        "min",
-        "max",
-        "median",
-        "active_users",
-        "dau",
-        "wau",
-        "mau",
-    }
 )
 
 
@@ -93,18 +79,26 @@ def flavor_classes() -> dict[str, type[SqlFlavor]]:
 
 @functools.cache
 def measure_definitions() -> dict[str, MeasureDefinition]:
-    """Plugin measures by name; a clash with a built-in or between plugins names both sides."""
+    """Every registered measure by name, the built-ins (``segwise.plugins.measures``) first; a
+    plugin's name that the grammar reads itself or that another plugin took is an error naming
+    both sides."""
     pm = get_plugin_manager()
     found: dict[str, tuple[MeasureDefinition, str]] = {}
-    for impl in pm.hook.segwise_measures.get_hookimpls():
+    impls = sorted(
+        pm.hook.segwise_measures.get_hookimpls(), key=lambda i: pm.get_name(i.plugin) != BUILTIN_MEASURES_PLUGIN
+    )
+    for impl in impls:
         plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        builtin = plugin_name == BUILTIN_MEASURES_PLUGIN
         definitions: list[MeasureDefinition] = impl.function() or []  # type: ignore[assignment]
         for definition in definitions:
             name = definition.name.lower()
-            if name in BUILTIN_MEASURES or (name.startswith("p") and name[1:].isdigit()):
+            taken = found.get(name)
+            reserved = name in RESERVED_NAMES or (name.startswith("p") and name[1:].isdigit())
+            if not builtin and (reserved or (taken is not None and taken[1] == BUILTIN_MEASURES_PLUGIN)):
                 raise SpecError(f"plugin {plugin_name} registers the measure {name!r}, which is built in")
-            if name in found:
-                raise SpecError(f"two plugins register the measure {name!r}: {found[name][1]} and {plugin_name}")
+            if taken is not None:
+                raise SpecError(f"two plugins register the measure {name!r}: {taken[1]} and {plugin_name}")
             found[name] = (definition, plugin_name)
     return {name: definition for name, (definition, _) in found.items()}
 

@@ -222,21 +222,12 @@ def interior(info: RollupInfo, start: datetime, end: datetime) -> tuple[datetime
 
 def measure_needs(measure: Measure, info: RollupInfo) -> str | None:
     """Why the rollup cannot compute ``measure`` exactly, or None."""
-    kind = measure.kind
-    if measure.custom is not None:
-        return f"plugin measure {measure.custom.name!r} is not declared in rollups"
-    if kind == "percentile":
-        return f"{measure} needs every value (medians and percentiles do not combine)"
-    needs_users = kind in ("unique_users", "events_per_user", "active_users", "frequency") or measure.is_per_user
-    if needs_users and not info.spec.users:
+    definition = measure.definition
+    if definition.rollup is None:
+        return f"{measure} {definition.no_rollup}"
+    if definition.needs_users and not info.spec.users:
         return f"{measure} needs user ids (declare the rollup with users: true)"
-    wanted = {
-        "sum": ["sum"],
-        "avg": ["sum", "count"],
-        "min": ["min"],
-        "max": ["max"],
-        "user_sum": ["sum"],
-    }.get(kind, [])
+    wanted = [k for k in definition.rollup_inputs if k != "events"]
     missing = [f"{k}:{measure.prop}" for k in wanted if not info.has(f"{k}:{measure.prop}")]
     if missing == [str(measure)]:
         return f"the rollup does not keep {measure}"

@@ -20,20 +20,28 @@ differences live in the flavor (``segwise.adapters``), never here. Lowering impo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from . import aggregate, peruser, rolling, shared, topn
 from .series import series_plan
-from .state import Lowering
+from .state import Lowering, SeriesPlan
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
     from segwise.bind import BoundQuery
     from segwise.plan import LogicalPlan
 
-    from .state import SeriesPlan
+
+# The lowering of each measure family (``MeasureDefinition.family``).
+FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
+    "aggregate": aggregate.series_select,
+    "per_user": peruser.two_level_select,
+    "frequency": peruser.two_level_select,
+    "rolling": rolling.rolling_select,
+}
 
 
 def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
@@ -60,10 +68,5 @@ def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
 
 
 def _series_select(lw: Lowering, series: SeriesPlan) -> exp.Select:
-    """The lowering of one series by its operator family."""
-    measure = series.measure
-    if measure.is_rolling:
-        return rolling.rolling_select(lw, series)
-    if measure.is_per_user or measure.kind == "frequency":
-        return peruser.two_level_select(lw, series)
-    return aggregate.series_select(lw, series)
+    """The lowering of one series by its measure's family."""
+    return FAMILIES[series.measure.definition.family](lw, series)

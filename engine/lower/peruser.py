@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import measure_sql, topn
+from segwise.measures import Measure, MeasureContext
+
+from . import topn
 from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
@@ -31,15 +33,10 @@ def two_level_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
         user = exp.column("_u", table=rows)
         bucket = exp.column("_b", table=rows) if lw.tf.grain != "total" else None
         value = exp.column("_v", table=rows)
-    if rollup is not None:
-        value = rollup.sum
-    if measure.kind == "user_sum":
-        assert value is not None
-        per_user: exp.Expr = exp.Coalesce(this=exp.Sum(this=value), expressions=[exp.Literal.number(0)])
-    elif rollup is not None:
-        per_user = exp.Sum(this=rollup.events)
-    else:
-        per_user = exp.Count(this=exp.Star())
+    definition = measure.definition
+    assert definition.per_user is not None and definition.per_user_rollup is not None
+    ctx = MeasureContext(user=user, value=value, flavor=lw.flavor)
+    per_user = definition.per_user_rollup(ctx, rollup) if rollup is not None else definition.per_user(ctx)
     inner_outputs: list[exp.Expr] = []
     inner_keys: list[exp.Expr] = []
     if bucket is not None:
@@ -69,11 +66,12 @@ def two_level_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
         outputs.append(exp.column(f"_g{j}", table=inner_name).as_(f"_g{j}"))
         keys.append(exp.column(f"_g{j}", table=inner_name))
     pu = exp.column("_pu", table=inner_name)
-    if measure.kind == "frequency":
+    if definition.family == "frequency":
         outputs.append(lw.flavor.as_bigint(pu.copy()).as_("_f"))
         keys.append(pu.copy())
         outputs.append(lw.flavor.as_bigint(exp.Count(this=exp.Star())).as_("value"))
-    else:
-        value_expr = measure_sql.across(lw, measure.across or "avg", measure.quantile, lw.flavor.as_double(pu))
-        outputs.append(value_expr.as_("value"))
+    else:  # the per-user values aggregated across users (avg, min, max or a percentile)
+        assert measure.across is not None
+        per = MeasureContext(user=pu, value=lw.flavor.as_double(pu), flavor=lw.flavor, quantile=measure.quantile)
+        outputs.append(Measure(measure.across, quantile=measure.quantile).aggregate(per).as_("value"))
     return exp.select(*outputs, copy=False).from_(table_ref(inner_name), copy=False).group_by(*keys, copy=False)

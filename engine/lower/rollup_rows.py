@@ -5,7 +5,6 @@ before a join (rule ``preaggregate``), and one reduced scan for several top-N se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from sqlglot import exp
 
 from segwise.adapters.base import TableRef
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
+from segwise.measures import RollupColumns
 from segwise.project import Rollup
 from segwise.rollups import BUCKET, EVENT_DIMENSION, RollupInfo, interior, measure_column
 from segwise.timeframe import to_local, to_utc, ts_text
@@ -26,34 +26,6 @@ if TYPE_CHECKING:
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
-
-
-@dataclass(frozen=True)
-class RollupColumns:
-    """The rollup-shaped measure inputs of a series (expressions over some row alias)."""
-
-    events: exp.Expr
-    sum: exp.Expr | None = None
-    count: exp.Expr | None = None
-    min: exp.Expr | None = None
-    max: exp.Expr | None = None
-    users_unique: bool = False  # each user is on at most one row per output group (count without DISTINCT)
-
-    def items(self) -> list[tuple[str, exp.Expr]]:
-        return [(k, v) for k, v in vars(self).items() if isinstance(v, exp.Expr)]
-
-    def materialized(self, table: str, suffix: str = "") -> RollupColumns:
-        """The same columns as a CTE ``table`` holds them (``_r<kind><suffix>``; the compiler
-        materializes only those its measure reads)."""
-        columns = {k: exp.column(f"_r{k}{suffix}", table=table) for k, _ in self.items()}
-        return RollupColumns(
-            events=columns["events"],
-            sum=columns.get("sum"),
-            count=columns.get("count"),
-            min=columns.get("min"),
-            max=columns.get("max"),
-            users_unique=self.users_unique,
-        )
 
 
 class RollupSource(RowSource):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.measures import MeasureContext
 from segwise.plan import same_filters
 
 from . import measure_sql
@@ -68,20 +69,15 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], positions: list[int]) -
             return exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
 
         rows = exp.Count(this=when(exp.Literal.number(1)))
-        users = exp.Count(this=exp.Distinct(expressions=[when(user.copy())]))
-        kind = plan.measure.kind
-        if kind == "events":
-            value: exp.Expr = lw.flavor.as_bigint(rows.copy())
-        elif kind == "unique_users":
-            value = lw.flavor.as_bigint(users)
-        elif kind == "events_per_user":
-            value = exp.Div(
-                this=lw.flavor.as_double(rows.copy()),
-                expression=exp.Nullif(this=users, expression=exp.Literal.number(0)),
-            )
-        else:
-            assert plan.value is not None
-            value = measure_sql.across(lw, kind, None, when(plan.value.copy()))
+        # The measure as a conditional aggregate: what it counts, its users and its value are
+        # this series' rows only (the rule admits only measures whose definition is shareable).
+        ctx = MeasureContext(
+            user=when(user.copy()),
+            value=when(plan.value.copy()) if plan.value is not None else None,
+            flavor=lw.flavor,
+            row=when(exp.Literal.number(1)),
+        )
+        value = plan.measure.aggregate(ctx)
         outputs.append(value.as_(f"_v{i}"))
         if counted:
             outputs.append(rows.as_(f"_n{i}"))

@@ -13,11 +13,10 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import SqlFlavor
     from segwise.bind import BoundQuery
-    from segwise.measures import Measure
+    from segwise.measures import Measure, RollupColumns
     from segwise.plan import LogicalPlan, SeriesNode
     from segwise.timeframe import Timeframe
 
-    from .rollup_rows import RollupColumns
     from .rows import RowSource
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.measures import ROLLUP_INPUTS
 from segwise.plan import same_filters
 
 from . import measure_sql
@@ -17,7 +16,8 @@ from .rollup_rows import PreAggregatedSource, SharedReducedSource
 from .rows import and_all, table_ref
 
 if TYPE_CHECKING:
-    from .rollup_rows import RollupColumns
+    from segwise.measures import RollupColumns
+
     from .state import Lowering, SeriesPlan
 
 OTHER = "Other"
@@ -50,7 +50,7 @@ def partials(lw: Lowering, plan: SeriesPlan) -> str | None:
 def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
     combine = measure_sql.group_combiner(lw, first.measure)
     # from the partials when they also add up across buckets (users recur across buckets)
-    if combine is not None and (lw.tf.grain == "total" or first.measure.kind != "unique_users"):
+    if combine is not None and (lw.tf.grain == "total" or not first.measure.definition.combines_only_unique_users):
         table = partials(lw, first) or ""
         groups: list[exp.Expr] = [exp.column(f"_g{j}", table=table) for j in range(len(lw.query.breakdown))]
         rank_select(lw, table, groups, combine(exp.column("_p", table=table)))
@@ -97,13 +97,13 @@ def materialize(lw: Lowering, plan: SeriesPlan) -> str:
             # every series' own columns (one CTE for all): its events' count, which also tells
             # its rows, and what its measure reads
             for p, n in group:
-                needed = {"events", *ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
+                needed = {"events", *n.measure.definition.rollup_inputs}
                 columns = plan.source.series_columns(p)
                 outputs += [c.as_(f"_r{kind}{p}") for kind, c in columns.items() if kind in needed]
         elif plan.rollup is not None:
             # what this measure reads, and what series over the same rows read (one CTE for all)
             twins = [n for n in lw.logical.nodes if same_filters([node, n])]
-            needed = {kind for n in twins for kind in ROLLUP_INPUTS.get(n.measure.kind, ("events",))}
+            needed = {kind for n in twins for kind in n.measure.definition.rollup_inputs}
             outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
         body = plan.source.select(outputs)
         if body in lw.materialized:  # the same tree (compared structurally, not rendered)

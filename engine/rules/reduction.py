@@ -12,29 +12,12 @@ if TYPE_CHECKING:
     from segwise.plan import SeriesNode
     from segwise.rules.context import Context
 
-REDUCIBLE = (
-    "events",
-    "unique_users",
-    "events_per_user",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "active_users",
-    "user_events",
-    "user_sum",
-    "frequency",
-)
-
-
-DISTINCT = ("unique_users", "events_per_user", "active_users", "user_events", "user_sum", "frequency")
-
 
 def eligible(node: SeriesNode, context: Context) -> bool:
     catalog = context.bound.catalog
     if node.scan.rollup is not None or len(node.scan.tables) != 1 or node.series.occurrence:
         return False
-    if node.measure.custom is not None or node.measure.kind not in REDUCIBLE:
+    if not node.measure.definition.reducible:
         return False
     if not any(op.kind in ("Join", "TopN") for op in node.operators):
         return False
@@ -45,7 +28,7 @@ def eligible(node: SeriesNode, context: Context) -> bool:
 def joined_cost(node: SeriesNode, context: Context, rows: float) -> float:
     """Joining ``rows`` to the user table as they are: the probe and the final aggregate per row
     (a distinct count weighs three plain aggregates; top-N reads the rows twice)."""
-    weight = 3 if node.measure.kind in DISTINCT else 1
+    weight = 3 if node.measure.definition.distinct else 1
     reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
     return context.costs.agg_row * rows * (1 + weight) * reads
 
@@ -63,8 +46,8 @@ def estimate(node: SeriesNode, context: Context) -> tuple[float, float, float, f
     # A distinct count costs about three plain aggregates. Reduced per (bucket, user) and joined
     # to one row per user, a count of users needs no DISTINCT any more (when each user is on
     # one row per group: bound.users_unique_after_reduction).
-    weight = 3 if node.measure.kind in DISTINCT else 1
-    after = 1 if node.measure.kind in ("unique_users", "events_per_user") else weight
+    weight = 3 if node.measure.definition.distinct else 1
+    after = 1 if node.measure.definition.counts_users else weight
     if node.measure.is_rolling or not context.bound.users_unique_after_reduction():
         after = weight
     reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates

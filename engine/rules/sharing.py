@@ -43,12 +43,10 @@ if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
     from segwise.rules.context import Context
 
-SHAREABLE = ("events", "unique_users", "events_per_user", "sum", "avg", "min", "max")
-
 
 def weight(node: SeriesNode) -> int:
     """Relative cost per row of a series' aggregate: a distinct count about three plain ones."""
-    return 3 if node.measure.kind in ("unique_users", "events_per_user") else 1
+    return 3 if node.measure.definition.counts_users else 1
 
 
 def eligible(node: SeriesNode, context: Context) -> bool:
@@ -59,8 +57,7 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         and not node.preaggregate
         and len(scan.tables) == 1
         and not node.series.occurrence
-        and node.measure.custom is None
-        and node.measure.kind in SHAREABLE
+        and node.measure.definition.shareable
         and not scan.outer_filters
         and not (query.breakdown and query.breakdown_limit is not None)
     )
@@ -77,7 +74,7 @@ def topn_eligible(node: SeriesNode, position: int, context: Context) -> bool:
         return False
     if node.measure.kind != "unique_users" and not any(op.kind == "Join" for op in node.operators):
         return False  # nothing to reduce per user for: plain scans of their own are as good
-    if position == 0 and node.measure.kind == "unique_users" and node.tf.grain != "total":
+    if position == 0 and node.measure.definition.combines_only_unique_users and node.tf.grain != "total":
         return False  # ranked over distinct users of every bucket: from its own rows, not partials
     return all(not m.where and m.event != ANY_EVENT for m in node.series.members)
 
