@@ -59,7 +59,7 @@ class BoundQuery:
     timeframe: Timeframe
     measures: tuple[Measure, ...]
     items: tuple[OutputItem, ...]
-    dialect: str
+    flavor: SqlFlavor  # the target's: literals in the plan's predicates are in its types
 
     def where(self, index: int) -> str:
         """How errors name series ``index``: ``series[1] (label B)``."""
@@ -92,7 +92,7 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
         items += [
             OutputItem(f"{o.label}{PREVIOUS_SUFFIX}", o.series, o.measure, previous, True, o.index) for o in items
         ]
-    bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor.name)
+    bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor)
     tables = [_check_series(bound, index, series, flavor) for index, series in enumerate(query.series)]
     for b_index, name in enumerate(query.breakdown):
         if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):

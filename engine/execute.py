@@ -134,9 +134,27 @@ def _naive_buckets(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _values(column: pa.ChunkedArray, value_type: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_union(column.type):  # chDB: a UNION ALL of Int64, Float64 and NULL is a Variant
+        column = pa.chunked_array([_from_union(chunk, value_type) for chunk in column.chunks], type=value_type)
     if pa.types.is_decimal(column.type) and pa.types.is_floating(value_type):
         column = pc.cast(column, pa.string())  # text to double rounds correctly; decimal to double may not
     return pc.cast(column, value_type, safe=False)  # to integers: truncated toward zero, as int() does
+
+
+def _from_union(array: pa.Array, value_type: pa.DataType) -> pa.Array:
+    """A union array's values as one type: each member cast, picked by the type codes."""
+    codes = array.type_codes
+    result = pa.nulls(len(array), type=value_type)
+    for position, code in enumerate(array.type.type_codes):
+        child = array.field(position)
+        if pa.types.is_null(child.type) or len(child) == 0:
+            continue
+        values = pc.cast(child, value_type, safe=False)
+        mine = pc.equal(codes, pa.scalar(code, pa.int8()))
+        if array.type.mode == "dense":  # children hold only their own values, at the offsets
+            values = pc.take(values, pc.if_else(mine, array.offsets, 0))
+        result = pc.if_else(mine, values, result)
+    return result
 
 
 def _keyed(table: pa.Table, groups: list[str]) -> pa.Table:

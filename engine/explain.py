@@ -89,6 +89,7 @@ class Explanation:
             "breakdown": list(query.breakdown),
             "breakdown_limit": query.breakdown_limit,
             "plan": plan.describe() if plan is not None else [],
+            "plan_tree": plan.to_json() if plan is not None else None,
             "rules": list(plan.rules) if plan is not None else [],
             "decisions": list(compiled.decisions),
             "alternatives": [

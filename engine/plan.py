@@ -3,8 +3,9 @@
 ``planner.build`` makes one :class:`SeriesNode` per output series (previous-period twins
 included) with its :class:`Scan` and the operators above it; the ordered rules in
 ``segwise.rules`` rewrite it (answer from a rollup, prune partitions, share one scan between
-series) and record the alternatives they weighed with their estimated cost. The compiler then
-renders the rewritten plan with sqlglot. ``segwise explain`` prints :meth:`LogicalPlan.describe`.
+series) and record the alternatives they weighed with their estimated cost, as typed operators
+and scan fields that lowering reads (``segwise.lower``). ``segwise explain`` prints
+:meth:`LogicalPlan.describe`; ``/api/explain`` gives :meth:`LogicalPlan.to_json`.
 
     Series A  unique_users by week
       Aggregate      COUNT(DISTINCT user) by bucket(week), platform
@@ -15,9 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
+
+from .partitions import floor_to
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from .catalog import EventTableInfo
     from .measures import Measure
     from .query import Series
@@ -25,30 +30,172 @@ if TYPE_CHECKING:
     from .timeframe import Timeframe
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A filter of a scan: what it reads, as text for explain and as a sqlglot expression over the
+    table's raw columns (values are literals of the column's type)."""
+
+    text: str
+    expression: exp.Expr | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class PartitionBound:
+    """The partition predicate of one table: its bare partition column between two instants."""
+
+    column: str
+    granularity: str
+    format: str
+    low: datetime | None  # None: unbounded (first/last occurrence over a user's whole history)
+    high: datetime
+
+    def __str__(self) -> str:
+        low = f"{self.column} >= P({floor_to(self.low, self.granularity):%Y-%m-%d %H:00})" if self.low else ""
+        high = f"{self.column} <= P({floor_to(self.high, self.granularity):%Y-%m-%d %H:00})"
+        return " and ".join(p for p in (low, high) if p) + f" ({self.granularity}, {self.format})"
+
+
+@dataclass(frozen=True)
+class PartitionPruning:
+    """Rule ``partitions``: the scan prunes its tables' partitions (a rollup: its raw edges), and
+    in a UTC project a day partition column may stand in for the event time."""
+
+    bounds: tuple[PartitionBound, ...]
+    raw_edges: bool = False
+    stands_in: str | None = None  # the column standing in for the event time
+
+    def __str__(self) -> str:
+        text = ("the raw edges: " if self.raw_edges else "") + "; ".join(str(b) for b in self.bounds)
+        if self.stands_in:
+            text += (
+                f"; {self.stands_in} stands in for the event time (day buckets from it; no event-time filter "
+                "when the range is whole days)"
+            )
+        return text
+
+
 @dataclass
 class Scan:
     """One read of event rows: a raw event table (or several, ``UNION ALL``) or a rollup."""
 
     tables: list[EventTableInfo]
-    filters: list[str]  # pushed into the scan: plain comparisons on raw columns
-    outer_filters: list[str]  # need user properties or segments: applied after the user join
+    filters: list[Predicate]  # pushed into the scan: plain comparisons on raw columns
+    outer_filters: list[Predicate]  # need user properties or segments: applied after the user join
     columns: list[str]
     rows: int  # estimated rows read
     table_rows: int
     bytes: int
     selectivity: float  # share of the rows read that match the series' events
-    partition: str | None = None  # the pruning predicate, once the rule has added it
+    partition: PartitionPruning | None = None  # set by the rule partitions
     rollup: RollupInfo | None = None
 
 
-@dataclass
 class Operator:
-    kind: str  # Join | PreAggregate | Aggregate | TopN
-    detail: str
+    """An operator above a scan. ``kind`` names it in explain, ``detail`` says what it does."""
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def detail(self) -> str:  # pragma: no cover - every operator says
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Join(Operator):
+    """The user tables joined on user id, after the event filters."""
+
+    @property
+    def detail(self) -> str:
+        return "user table(s) on user id, after the event filters"
+
+
+@dataclass(frozen=True)
+class Window(Operator):
+    """First/last occurrence: each user's matching events ranked by time, rank 1 kept."""
+
+    occurrence: str
+    scope: str
+
+    @property
+    def detail(self) -> str:
+        return f"RANK per user by time: keep the {self.occurrence} ({self.scope})"
+
+
+@dataclass(frozen=True)
+class TopN(Operator):
+    """The first series' top ``limit`` groups; the rest map to ``Other`` before aggregating."""
+
+    limit: int
+
+    @property
+    def detail(self) -> str:
+        return f"top {self.limit} groups by the first series, the rest -> Other"
+
+
+@dataclass(frozen=True)
+class PreAggregate(Operator):
+    """Rows reduced before the aggregate: ``days`` distinct (user, day) for rolling users,
+    ``per_user`` per (user, keys) for per-user measures, ``before_join`` per (bucket, event
+    dimensions, user) before a user join (rule ``preaggregate``), ``shared`` the same in one scan
+    for several series (rule ``sharing``)."""
+
+    mode: Literal["days", "per_user", "before_join", "shared"]
+    keys: str = ""
+
+    @property
+    def reduces_events(self) -> bool:
+        """The scan itself reads reduced rows (a rule's choice), not raw events."""
+        return self.mode in ("before_join", "shared")
+
+    @property
+    def detail(self) -> str:
+        return {
+            "days": "DISTINCT (user, day[, groups]) over range + look-back",
+            "per_user": f"per (user, {self.keys})",
+            "before_join": "per (bucket, event dimensions, user), before the join",
+            "shared": "per (bucket, event dimensions, user), shared with the other series",
+        }[self.mode]
+
+
+@dataclass(frozen=True)
+class Intervals(Operator):
+    """Rolling users: ``[day, min(next active day, day + N))`` per user, as +1/-1 edges."""
+
+    window_days: int
+
+    @property
+    def detail(self) -> str:
+        return f"[day, min(next active day, day + {self.window_days})) per user: +1/-1 edges"
+
+
+@dataclass(frozen=True)
+class Aggregate(Operator):
+    """The measure per bucket and groups: ``plain``, ``across`` users (per-user measures), or
+    rolling ``edges`` summed up to each bucket's last day."""
+
+    measure: str
+    keys: str
+    mode: Literal["plain", "across", "edges"] = "plain"
+
+    @property
+    def detail(self) -> str:
+        if self.mode == "edges":
+            return f"edges summed up to each bucket's last day, by {self.keys}"
+        if self.mode == "across":
+            return f"{self.measure} across users, by {self.keys}"
+        return f"{self.measure} by {self.keys}"
 
 
 @dataclass
 class SeriesNode:
+    """One output series: its scan, the operators above it (bottom first) and what the rules
+    decided (scan sharing is recorded on the plan: several nodes take part)."""
+
     label: str
     index: int  # position in the query's series
     series: Series
@@ -59,9 +206,43 @@ class SeriesNode:
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
-    prune: bool = False  # add the partition predicate (set by the pruning rule)
-    preaggregate: bool = False  # reduce per (bucket, user) before the user join (preaggregate rule)
-    partition_time: bool = False  # the day partition column stands in for the event time (partitions rule)
+
+    def has(self, kind: type[Operator]) -> bool:
+        return any(isinstance(op, kind) for op in self.operators)
+
+    @property
+    def preaggregate(self) -> bool:
+        """Events are reduced per (bucket, user) in the scan (rules preaggregate, sharing)."""
+        return any(isinstance(op, PreAggregate) and op.reduces_events for op in self.operators)
+
+    @property
+    def prune(self) -> bool:
+        """The scan gets the partition predicate (rule partitions)."""
+        return self.scan.partition is not None
+
+    @property
+    def partition_time(self) -> bool:
+        """The day partition column stands in for the event time (rule partitions)."""
+        return self.scan.partition is not None and self.scan.partition.stands_in is not None
+
+    def to_json(self) -> dict[str, Any]:
+        scan = self.scan
+        return {
+            "label": self.label,
+            "measure": str(self.measure),
+            "previous": self.previous,
+            "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
+            "scan": {
+                "source": f"rollup {scan.rollup.spec.name}" if scan.rollup else [str(t.ref) for t in scan.tables],
+                "rows": scan.rows,
+                "table_rows": scan.table_rows,
+                "bytes": scan.bytes,
+                "pushed": [str(f) for f in scan.filters],
+                "after_join": [str(f) for f in scan.outer_filters],
+                "partitions": str(scan.partition) if scan.partition else None,
+                "columns": scan.columns,
+            },
+        }
 
 
 @dataclass
@@ -119,15 +300,27 @@ class LogicalPlan:
             )
             lines.append(f"  Scan           {source}  ~{scan.rows:,} of {scan.table_rows:,} rows")
             if scan.filters:
-                lines.append(f"    pushed       {'; '.join(scan.filters)}")
+                lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
             if scan.partition:
                 lines.append(f"    partitions   {scan.partition}")
             if scan.outer_filters:
-                lines.append(f"    after join   {'; '.join(scan.outer_filters)}")
+                lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
             lines.append(f"    columns      {', '.join(scan.columns)}")
         for step in self.post:
             lines.append(f"Post-process   {step}")
         return lines
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as data (``/api/explain``): nodes with their operators and scans, the shared
+        scans, the rules applied, the post-processing."""
+        return {
+            "nodes": [node.to_json() for node in self.nodes],
+            "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
+            "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
+            "rules": list(self.rules),
+            "post": list(self.post),
+            "cost_source": self.cost_source,
+        }
 
 
 def same_filters(nodes: list[SeriesNode]) -> bool:

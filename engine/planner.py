@@ -24,15 +24,33 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 from .catalog import USER_PROPERTY
+from .conditions import build_condition
 from .cost import WIDTHS, series_rows
-from .plan import LogicalPlan, Operator, Scan, SeriesNode, scan_start
+from .plan import (
+    Aggregate,
+    Intervals,
+    Join,
+    LogicalPlan,
+    Operator,
+    PreAggregate,
+    Predicate,
+    Scan,
+    SeriesNode,
+    TopN,
+    Window,
+    scan_start,
+)
 from .query import ANY_EVENT
 from .rules import partitions, preaggregate, rollups, sharing
 from .rules.context import Context
+from .timeframe import ts_text
 
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
+    from .catalog import EventTableInfo
     from .measures import Measure
     from .query import Series
     from .timeframe import Timeframe
@@ -89,22 +107,21 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
             if t not in table_ids:
                 table_ids.append(t)
     tables = [catalog.event_tables[t] for t in table_ids]
-    filters: list[str] = []
-    outer: list[str] = []
+    filters: list[Predicate] = []
+    outer: list[Predicate] = []
     columns: list[str] = []
     names = [m.event for m in series.members]
-    filters.append(
-        "event in (" + ", ".join(repr(n) for n in dict.fromkeys(names)) + ")" if ANY_EVENT not in names else "any event"
-    )
-    filters.append("time in range" + (" and look-back" if measure.is_rolling else ""))
+    filters.append(_event_predicate(tables, names))
+    filters.append(_time_predicate(bound, tables, scan_start(series, measure, tf), tf.end_utc, measure.is_rolling))
     conditions = [c for m in series.members for c in m.where] + list(series.where)
     for cond in conditions:
         prop = catalog.resolve(cond.property, "plan")
         text = f"{cond.property} {cond.op}"
-        (outer if prop.source == USER_PROPERTY else filters).append(text)
+        expression = build_condition(bound.flavor, exp.column(prop.column, quoted=True), prop, cond, "plan")
+        (outer if prop.source == USER_PROPERTY else filters).append(Predicate(text, expression))
         columns.append(prop.column)
     if query.segment is not None and "segment" not in query.breakdown:
-        outer.append("user in segment")
+        outer.append(Predicate("user in segment"))
     for name in query.breakdown:
         if name not in ("event", "segment"):
             columns.append(catalog.resolve(name, "plan").column)
@@ -129,7 +146,37 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     return node
 
 
+def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
+    """The events a scan reads: their names on the event-name column (one table's)."""
+    if ANY_EVENT in names:
+        return Predicate("any event")
+    wanted = list(dict.fromkeys(names))
+    text = "event in (" + ", ".join(repr(n) for n in wanted) + ")"
+    column = tables[0].spec.event_name if len(tables) == 1 else None
+    if column is None:
+        return Predicate(text)
+    return Predicate(text, exp.column(column, quoted=True).isin(*[exp.Literal.string(n) for n in wanted]))
+
+
+def _time_predicate(
+    bound: BoundQuery, tables: list[EventTableInfo], start: datetime | None, end: datetime, look_back: bool
+) -> Predicate:
+    """The time range a scan reads, on the raw event-time column (UTC instants)."""
+    text = "time in range" + (" and look-back" if look_back else "")
+    if len(tables) != 1:
+        return Predicate(text)
+    info = tables[0]
+    aware = info.time_kind == "timestamptz"
+    column = bound.flavor.time_for_compare(exp.column(info.spec.event_time, quoted=True), info.time_kind)
+    parts: list[exp.Expr] = [exp.LT(this=column, expression=bound.flavor.timestamp_literal(ts_text(end), aware))]
+    if start is not None:
+        low = bound.flavor.timestamp_literal(ts_text(start), aware)
+        parts.insert(0, exp.GTE(this=column.copy(), expression=low))
+    return Predicate(text, exp.and_(*parts) if len(parts) > 1 else parts[0])
+
+
 def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
+    """The operators above a series' scan, bottom first."""
     query = bound.query
     ops: list[Operator] = []
     user_props = any(
@@ -138,27 +185,19 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
         + [c.property for c in series.where]
         + [b for b in query.breakdown if b not in ("event", "segment")]
     )
-    if query.segment is not None and query.segment.user_where:
-        user_props = True
-    if user_props:
-        ops.append(Operator("Join", "user table(s) on user id, after the event filters"))
+    if user_props or (query.segment is not None and query.segment.user_where):
+        ops.append(Join())
     if series.occurrence:
-        ops.append(
-            Operator("Window", f"RANK per user by time: keep the {series.occurrence} ({series.occurrence_scope})")
-        )
+        ops.append(Window(series.occurrence, series.occurrence_scope))
     groups = ", ".join(query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     if query.breakdown_limit is not None and query.breakdown:
-        ops.append(Operator("TopN", f"top {query.breakdown_limit} groups by the first series, the rest -> Other"))
-    if measure.is_rolling:
-        ops.append(Operator("PreAggregate", "DISTINCT (user, day[, groups]) over range + look-back"))
-        ops.append(
-            Operator("Intervals", f"[day, min(next active day, day + {measure.window_days})) per user: +1/-1 edges")
-        )
-        ops.append(Operator("Aggregate", f"edges summed up to each bucket's last day, by {keys}"))
-    elif measure.definition.family in ("per_user", "frequency"):
-        ops.append(Operator("PreAggregate", f"per (user, {keys})"))
-        ops.append(Operator("Aggregate", f"{measure} across users, by {keys}"))
+        ops.append(TopN(query.breakdown_limit))
+    family = measure.definition.family
+    if family == "rolling":
+        ops += [PreAggregate("days"), Intervals(measure.window_days or 1), Aggregate(str(measure), keys, "edges")]
+    elif family in ("per_user", "frequency"):
+        ops += [PreAggregate("per_user", keys), Aggregate(str(measure), keys, "across")]
     else:
-        ops.append(Operator("Aggregate", f"{measure} by {keys}"))
+        ops.append(Aggregate(str(measure), keys))
     return ops

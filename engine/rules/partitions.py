@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from segwise.partitions import floor_to
-from segwise.plan import scan_start
+from segwise.plan import PartitionBound, PartitionPruning, scan_start
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
@@ -30,25 +29,14 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
         partitioned = [t for t in node.scan.tables if t.spec.partition is not None]
         if not partitioned:
             continue
-        node.prune = True
         start = scan_start(node.series, node.measure, node.tf)
-        parts = []
+        bounds = []
         for info in partitioned:
             spec = info.spec.partition
             assert spec is not None
-            low = f"{spec.column} >= P({floor_to(start, spec.granularity):%Y-%m-%d %H:00})" if start else ""
-            high = f"{spec.column} <= P({floor_to(node.tf.end_utc, spec.granularity):%Y-%m-%d %H:00})"
-            parts.append(" and ".join(p for p in (low, high) if p) + f" ({spec.granularity}, {spec.format})")
-        where = "the raw edges: " if node.scan.rollup is not None else ""
-        node.scan.partition = where + "; ".join(parts)
-        if stands_in(node, context):
-            node.partition_time = True
-            spec = node.scan.tables[0].spec.partition
-            assert spec is not None
-            node.scan.partition += (
-                f"; {spec.column} stands in for the event time (day buckets from it; no event-time filter "
-                "when the range is whole days)"
-            )
+            bounds.append(PartitionBound(spec.column, spec.granularity, spec.format, start, node.tf.end_utc))
+        column = node.scan.tables[0].spec.partition.column if stands_in(node, context) else None  # type: ignore[union-attr]
+        node.scan.partition = PartitionPruning(tuple(bounds), node.scan.rollup is not None, column)
     return plan
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from segwise.plan import Alternative, Operator
+from segwise.plan import Alternative, PreAggregate
 from segwise.rules.reduction import eligible, estimate
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             Alternative(f"{node.label}: reduce per user, then join", round(reduced), 0, reduced_cost, take)
         )
         if take:
-            node.preaggregate = True
-            node.operators.insert(0, Operator("PreAggregate", "per (bucket, event dimensions, user), before the join"))
+            node.operators.insert(0, PreAggregate("before_join"))
             plan.decisions.append(
                 f"{node.label}: events reduced per (bucket, user) before the user join "
                 f"(~{round(matched):,} -> ~{round(reduced):,} rows)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.catalog import USER_PROPERTY
+from segwise.plan import Join, TopN
 
 if TYPE_CHECKING:
     from segwise.plan import SeriesNode
@@ -19,7 +20,7 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         return False
     if not node.measure.definition.reducible:
         return False
-    if not any(op.kind in ("Join", "TopN") for op in node.operators):
+    if not (node.has(Join) or node.has(TopN)):
         return False
     inside = [c.property for m in node.series.members for c in m.where]
     return not any(catalog.resolve(name, "plan").source == USER_PROPERTY for name in inside)
@@ -29,7 +30,7 @@ def joined_cost(node: SeriesNode, context: Context, rows: float) -> float:
     """Joining ``rows`` to the user table as they are: the probe and the final aggregate per row
     (a distinct count weighs three plain aggregates; top-N reads the rows twice)."""
     weight = 3 if node.measure.definition.distinct else 1
-    reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
+    reads = 2 if node.has(TopN) else 1  # top-N ranks, then aggregates
     return context.costs.agg_row * rows * (1 + weight) * reads
 
 
@@ -50,7 +51,7 @@ def estimate(node: SeriesNode, context: Context) -> tuple[float, float, float, f
     after = 1 if node.measure.definition.counts_users else weight
     if node.measure.is_rolling or not context.bound.users_unique_after_reduction():
         after = weight
-    reads = 2 if any(op.kind == "TopN" for op in node.operators) else 1  # top-N ranks, then aggregates
+    reads = 2 if node.has(TopN) else 1  # top-N ranks, then aggregates
     joined = joined_cost(node, context, matched)
     reduced_cost = costs.agg_row * (matched + reduced * (1 + after) * reads)  # reduce, then per reduced row
     return matched, reduced, joined, reduced_cost

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative
+from segwise.plan import Alternative, Join, TopN
 from segwise.rollups import interior, refusal, rollups
 from segwise.rules import reduction
 from segwise.timeframe import to_utc
@@ -32,7 +32,7 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     infos = rollups(bound.project, bound.catalog)
     for node in plan.nodes:
         raw_seconds = context.costs.seconds(node.scan.rows, node.scan.rows * node.scan.selectivity, 1)
-        joins = any(op.kind in ("Join", "TopN") for op in node.operators)
+        joins = node.has(Join) or node.has(TopN)
         if joins and reduction.eligible(node, context):
             # Raw events will be reduced per user before the join when that is cheaper; rollup rows
             # are joined as they are. Compare like with like.

@@ -36,7 +36,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative, Operator, same_filters
+from segwise.plan import Alternative, Join, PreAggregate, same_filters
 from segwise.query import ANY_EVENT
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def topn_eligible(node: SeriesNode, position: int, context: Context) -> bool:
         return False
     if not node.measure.combines_across_groups(bound.users_unique_after_reduction()):
         return False
-    if node.measure.kind != "unique_users" and not any(op.kind == "Join" for op in node.operators):
+    if not node.measure.definition.combines_only_unique_users and not node.has(Join):
         return False  # nothing to reduce per user for: plain scans of their own are as good
     if position == 0 and node.measure.definition.combines_only_unique_users and node.tf.grain != "total":
         return False  # ranked over distinct users of every bucket: from its own rows, not partials
@@ -128,9 +128,7 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
             if not node.preaggregate:  # the shared rows are reduced per user: that is the plan now
-                node.preaggregate = True
-                detail = "per (bucket, event dimensions, user), shared with the other series"
-                node.operators.insert(0, Operator("PreAggregate", detail))
+                node.operators.insert(0, PreAggregate("shared"))
                 for alternative in plan.alternatives:
                     if alternative.name == f"{node.label}: join users to each event":
                         alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
