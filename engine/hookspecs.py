@@ -7,7 +7,7 @@ under the entry-point group ``segwise``. Each hook is documented in ``docs/plugi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -75,6 +75,18 @@ def segwise_plan_rules() -> list[Callable[[exp.Expr, CompiledStatement], exp.Exp
 
     A rule receives the sqlglot expression and the ``CompiledQuery`` (query, time frame,
     dialect) and returns the (possibly new) expression; it must not change the result.
+    """
+
+
+@hookspec
+def segwise_optimizer_rules() -> list[tuple[str, Callable[[Any, Any], Any]]]:
+    """Return planner rules as ``(name, rule)``: ``rule(plan, context) -> plan`` in the form of
+    the built-in rules (``segwise.rules``), run after them in registration order.
+
+    ``plan`` is a ``segwise.plan.LogicalPlan`` (copy it with ``plan.copy()`` before changing it),
+    ``context`` a ``segwise.rules.context.Context`` (the bound query, the cost model, the
+    caller's options). A rule records what it decided in ``plan.decisions`` and must keep the
+    answer unchanged; ``disabled_rules`` skips it by name. Names must not repeat a built-in's.
     """
 
 

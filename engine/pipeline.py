@@ -22,9 +22,9 @@ from .compiled import CompiledQuery, OutputSeries
 from .cost import load_coefficients
 from .errors import CatalogError, SpecError, UnsupportedError
 from .lower import lower
-from .planner import build, optimize
+from .planner import RULES, build, optimize
 from .query import Query
-from .registry import get_flavor, plan_rules
+from .registry import get_flavor, optimizer_rules, plan_rules
 from .rules.context import Context
 from .timeframe import resolve_timeframe
 
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from .bind import BoundQuery
     from .loaded import LoadedProject
     from .plan import LogicalPlan
-
-RULE_NAMES = ("rollups", "partitions", "preaggregate", "sharing")
 
 
 def plan(
@@ -113,14 +111,17 @@ def _planned(
         for option, value in (("share_scans", share_scans), ("preaggregate", preaggregate)):
             if value not in ("auto", "always", "never"):
                 raise SpecError(f"{option} must be auto, always or never, not {value!r}", where=option)
-        unknown = sorted(set(disabled_rules) - set(RULE_NAMES))
+        builtin = [name for name, _rule in RULES]
+        extra = optimizer_rules(builtin)
+        known = [*builtin, *(name for name, _rule in extra)]
+        unknown = sorted(set(disabled_rules) - set(known))
         if unknown:
-            raise SpecError(f"unknown planner rule(s) {', '.join(unknown)}; the rules are {', '.join(RULE_NAMES)}")
+            raise SpecError(f"unknown planner rule(s) {', '.join(unknown)}; the rules are {', '.join(known)}")
         timeframe = resolve_timeframe(q, project.timezone, project.week_start_index, now)
         bound = bind(project, catalog, q, timeframe, flavor)
         costs = load_coefficients(project, flavor.name)
         context = Context(bound, costs, rollups, share_scans, frozenset(disabled_rules), preaggregate)
-        return flavor, bound, optimize(build(bound), context)
+        return flavor, bound, optimize(build(bound), context, extra)
     except (SpecError, CatalogError, UnsupportedError) as exc:
         if q.origin != "query" and not (exc.where or "").startswith(q.origin):
             exc.where = f"{q.origin}: {exc.where}" if exc.where else q.origin

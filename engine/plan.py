@@ -14,7 +14,7 @@ and scan fields that lowering reads (``segwise.lower``). ``segwise explain`` pri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -267,6 +267,33 @@ class LogicalPlan:
     post: list[str] = field(default_factory=list)  # post-processing in Arrow
     rules: list[str] = field(default_factory=list)  # the rules applied, in order
     cost_source: str = ""
+
+    def copy(self) -> LogicalPlan:
+        """A plan a rule may change without touching this one (nodes, scans and lists copied;
+        what they point at — tables, series, measures, rollups — shared: rules never change it)."""
+        nodes = [
+            replace(
+                node,
+                scan=replace(
+                    node.scan,
+                    filters=list(node.scan.filters),
+                    outer_filters=list(node.scan.outer_filters),
+                    columns=list(node.scan.columns),
+                ),
+                operators=list(node.operators),
+            )
+            for node in self.nodes
+        ]
+        return replace(
+            self,
+            nodes=nodes,
+            shared=[list(g) for g in self.shared],
+            shared_rows=[list(g) for g in self.shared_rows],
+            alternatives=[replace(a) for a in self.alternatives],
+            decisions=list(self.decisions),
+            post=list(self.post),
+            rules=list(self.rules),
+        )
 
     def describe(self) -> list[str]:
         """The plan as indented text (for ``segwise explain``)."""

@@ -103,6 +103,20 @@ def measure_definitions() -> dict[str, MeasureDefinition]:
     return {name: definition for name, (definition, _) in found.items()}
 
 
+def optimizer_rules(builtin: Iterable[str]) -> tuple[tuple[str, Callable[[Any, Any], Any]], ...]:
+    """Planner rules from plugins as (name, rule), in registration order; a name that repeats a
+    built-in rule's (``builtin``) or another plugin's is an error naming it."""
+    found: list[tuple[str, Callable[[Any, Any], Any]]] = []
+    names = set(builtin)
+    for rules in reversed(get_plugin_manager().hook.segwise_optimizer_rules()):  # pluggy calls LIFO
+        for name, rule in rules:
+            if name in names:
+                raise SpecError(f"a plugin registers the planner rule {name!r}, a name already taken")
+            names.add(name)
+            found.append((name, rule))
+    return tuple(found)
+
+
 def plan_rules() -> list[Any]:
     """Rewrite rules from plugins, in registration order."""
     return [rule for rules in get_plugin_manager().hook.segwise_plan_rules() for rule in rules]

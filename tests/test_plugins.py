@@ -316,3 +316,46 @@ def test_estimate_cost_hook_replaces_the_estimate(small_project: segwise.Project
     clean_registry.register(FromWarehouse(), name="cost-plugin")
     replaced = estimate_cost(compiled, small_project.catalog())
     assert replaced.source == "my warehouse's EXPLAIN" and replaced.rows == 0
+
+
+def test_a_plugin_planner_rule_runs_after_the_built_ins(small_project: segwise.Project, clean_registry) -> None:
+    """A plugin rule has the built-ins' form: it sees the optimized plan, records its decision,
+    leaves the plan it was given unchanged, and is skipped by name."""
+    seen: list[list[str]] = []
+
+    def count_scans(plan, context):
+        seen.append(list(plan.rules))
+        changed = plan.copy()
+        changed.decisions.append(f"count_scans: {len(plan.nodes)} scan(s) of {context.bound.project.warehouse}")
+        return changed
+
+    class Rules:
+        @hookimpl
+        def segwise_optimizer_rules(self):
+            return [("count_scans", count_scans)]
+
+    clean_registry.register(Rules(), name="test-optimizer-rules")
+    query = {
+        "series": [{"event": "buy", "measure": "sum:price"}],
+        "date_range": {"from": "2024-01-01", "to": "2024-01-03"},
+    }
+    compiled = segwise.compile_query(small_project, query)
+    assert seen == [["rollups", "partitions", "preaggregate", "sharing"]]
+    assert compiled.plan is not None and compiled.plan.rules[-1] == "count_scans"
+    assert any(d.startswith("count_scans: 1 scan(s)") for d in compiled.decisions)
+    assert segwise.run(query, small_project)["value"].to_pylist() == [40.0, 5.5]  # the answer is unchanged
+    skipped = segwise.compile_query(small_project, query, disabled_rules=("count_scans",))
+    assert not any(d.startswith("count_scans") for d in skipped.decisions)
+    with pytest.raises(segwise.SpecError, match="unknown planner rule"):
+        segwise.compile_query(small_project, query, disabled_rules=("count_scan",))
+
+
+def test_a_plugin_rule_cannot_take_a_built_in_name(small_project: segwise.Project, clean_registry) -> None:
+    class Rules:
+        @hookimpl
+        def segwise_optimizer_rules(self):
+            return [("sharing", lambda plan, context: plan)]
+
+    clean_registry.register(Rules(), name="test-optimizer-clash")
+    with pytest.raises(segwise.SpecError, match="'sharing'"):
+        segwise.compile_query(small_project, {"series": [{"event": "buy"}], "date_range": {"last": "7d"}})

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
-
+    plan = plan.copy()  # a rule never changes the plan it is given
     for node in plan.nodes:
         partitioned = [t for t in node.scan.tables if t.spec.partition is not None]
         if not partitioned:

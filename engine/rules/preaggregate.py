@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
+    plan = plan.copy()  # a rule never changes the plan it is given
     for node in plan.nodes:
         if not eligible(node, context):
             continue

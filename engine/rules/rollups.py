@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
+    plan = plan.copy()  # a rule never changes the plan it is given
     bound = context.bound
     if not bound.project.rollups:
         return plan

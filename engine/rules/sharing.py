@@ -141,6 +141,7 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
 
 
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
+    plan = plan.copy()  # a rule never changes the plan it is given
     if context.share_scans == "never":
         return plan
     query = context.bound.query

@@ -142,7 +142,10 @@ def component_schemas() -> dict[str, Any]:
             "breakdown_limit": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
             "sql": {"type": "string"},
             "rules": {"type": "array", "items": {"type": "string"}},
-            "plan_tree": {"type": "object", "description": "the optimized logical plan as data: nodes, operators, scans"},
+            "plan_tree": {
+                "type": "object",
+                "description": "the optimized logical plan as data: nodes, operators, scans",
+            },
             "estimate": {"type": "object"},
             "warnings": {
                 "type": "array",
