@@ -9,13 +9,13 @@ aggregate across users (``avg``, ``min``, ``max`` or ``percentile``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from sqlglot import exp
 
 from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
-from segwise.measures import MeasureContext, MeasureDefinition, RollupColumns
+from segwise.measures import Family, MeasureContext, MeasureDefinition, RollupColumns
 
 
 def _distinct_users(ctx: MeasureContext) -> exp.Expr:
@@ -91,6 +91,31 @@ def _property_measure(
     )
 
 
+def _events_of_user(ctx: MeasureContext) -> exp.Expr:
+    return exp.Count(this=exp.Star())
+
+
+def _events_of_user_rollup(ctx: MeasureContext, r: RollupColumns) -> exp.Expr:
+    return exp.Sum(this=r.events)
+
+
+def _user_measure(name: str, family: Family, description: str, **fields: Any) -> MeasureDefinition:
+    """A measure that follows users (rolling, per user, frequency): ranked and counted by its
+    distinct users, exact from rows reduced per user when the rollup keeps user ids."""
+    return MeasureDefinition(
+        name=name,
+        aggregate=_users,  # what ranks top-N groups and counts a group: its users
+        description=description,
+        family=family,
+        casts_itself=True,
+        rollup=_users_rollup,
+        needs_users=True,
+        distinct=True,
+        reducible=True,
+        **fields,
+    )
+
+
 BUILTIN_MEASURES = (
     MeasureDefinition(
         name="events",
@@ -144,62 +169,38 @@ BUILTIN_MEASURES = (
         casts_itself=True,
         no_rollup="needs every value (medians and percentiles do not combine)",
     ),
-    MeasureDefinition(
-        name="active_users",
-        aggregate=_users,
+    _user_measure(
+        "active_users",
+        "rolling",
+        "distinct users with a matching event in the N days ending on the bucket's last day",
         result="integer",
-        description="distinct users with a matching event in the N days ending on the bucket's last day",
-        family="rolling",
-        casts_itself=True,
-        rollup=_users_rollup,
         rollup_inputs=(),
-        needs_users=True,
-        distinct=True,
-        reducible=True,
     ),
-    MeasureDefinition(
-        name="user_events",
-        aggregate=_users,  # what ranks top-N groups: their users
-        description="events per user, then an aggregate across users (user_avg:events ...)",
-        family="per_user",
-        casts_itself=True,
-        rollup=_users_rollup,
-        per_user=lambda ctx: exp.Count(this=exp.Star()),
-        per_user_rollup=lambda ctx, r: exp.Sum(this=r.events),
-        needs_users=True,
-        distinct=True,
-        reducible=True,
+    _user_measure(
+        "user_events",
+        "per_user",
+        "events per user, then an aggregate across users (user_avg:events ...)",
+        per_user=_events_of_user,
+        per_user_rollup=_events_of_user_rollup,
     ),
-    MeasureDefinition(
-        name="user_sum",
-        aggregate=_users,
+    _user_measure(
+        "user_sum",
+        "per_user",
+        "sum of a property per user, then an aggregate across users (user_p90:sum:P ...)",
         property="required",
-        description="sum of a property per user, then an aggregate across users (user_p90:sum:P ...)",
-        family="per_user",
-        casts_itself=True,
-        rollup=_users_rollup,
         rollup_inputs=("sum",),
         per_user=lambda ctx: exp.Coalesce(this=exp.Sum(this=_value(ctx)), expressions=[exp.Literal.number(0)]),
         per_user_rollup=lambda ctx, r: exp.Coalesce(
             this=exp.Sum(this=_column(r, "sum")), expressions=[exp.Literal.number(0)]
         ),
-        needs_users=True,
-        distinct=True,
-        reducible=True,
     ),
-    MeasureDefinition(
-        name="frequency",
-        aggregate=_users,
+    _user_measure(
+        "frequency",
+        "frequency",
+        "users by how many matching events they had (a distribution)",
         result="integer",
-        description="users by how many matching events they had (a distribution)",
-        family="frequency",
-        casts_itself=True,
-        rollup=_users_rollup,
-        per_user=lambda ctx: exp.Count(this=exp.Star()),
-        per_user_rollup=lambda ctx, r: exp.Sum(this=r.events),
-        needs_users=True,
-        distinct=True,
-        reducible=True,
+        per_user=_events_of_user,
+        per_user_rollup=_events_of_user_rollup,
     ),
 )
 
