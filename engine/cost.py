@@ -68,6 +68,10 @@ def _builtin_estimate(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate
         for index in tables:
             info = catalog.event_tables[index]
             scans.append(_scan(output.label, info, catalog, start, output.timeframe.end_utc, referenced))
+    analysis = compiled.plan.analysis if compiled.plan is not None else None
+    if analysis is not None:  # another analysis: its one scan over the range
+        for info in analysis.scan.tables:
+            scans.append(_scan(analysis.kind, info, catalog, analysis.tf.start_utc, analysis.tf.end_utc, referenced))
     return CostEstimate(tuple(scans))
 
 

@@ -107,11 +107,16 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
         )
     if not compiled.breakdown:
         return
-    names = ["series", *(f"_g{j}" for j in range(len(compiled.breakdown)))]
-    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
-    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
-    counts = per_series.column(per_series.num_columns - 1)
-    largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
+    groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
+    if "series" not in raw.column_names:  # another analysis: one set of groups
+        combos = raw.select(groups).group_by(groups, use_threads=False).aggregate([])
+        largest = combos.num_rows
+    else:
+        names = ["series", *groups]
+        combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
+        per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
+        counts = per_series.column(per_series.num_columns - 1)
+        largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
     if query.breakdown_limit is None and largest > MAX_GROUPS:
         raise SpecError(
             f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "

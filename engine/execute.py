@@ -15,6 +15,7 @@ from .dispatch import execute_compiled
 from .formulas import evaluate_columns, parse_formula, references
 from .pipeline import compile_query
 from .query import Query
+from .shape_stickiness import shape_stickiness
 
 if TYPE_CHECKING:
     from .loaded import LoadedProject
@@ -42,6 +43,8 @@ def answer(
         preaggregate=preaggregate,
     )
     raw = execute_compiled(project, compiled, timeout=timeout)
+    if compiled.query.stickiness is not None:
+        return shape_stickiness(raw, compiled)
     return shape_result(raw, compiled)
 
 

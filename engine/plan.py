@@ -191,6 +191,66 @@ class Aggregate(Operator):
         return f"{self.measure} by {self.keys}"
 
 
+@dataclass(frozen=True)
+class ActiveDays(Operator):
+    """Stickiness: distinct (unit, local day) of the matching events, counted per (unit, bucket)."""
+
+    keys: str
+
+    @property
+    def detail(self) -> str:
+        return f"DISTINCT (user, local day), then days per (user, {self.keys})"
+
+
+@dataclass(frozen=True)
+class Histogram(Operator):
+    """Units per number of active days (at least that many, ``cumulative``), by bucket and groups."""
+
+    keys: str
+    cumulative: bool = False
+
+    @property
+    def detail(self) -> str:
+        how = "at least" if self.cumulative else "exactly"
+        return f"users active on {how} d days, d = 1..days of the bucket, by {self.keys}"
+
+
+@dataclass
+class AnalysisNode:
+    """An analysis other than a segmentation (``stickiness``): one scan of its event, the
+    operators above it, and its time frame."""
+
+    kind: str  # the query key: stickiness
+    label: str
+    tf: Timeframe
+    scan: Scan
+    operators: list[Operator] = field(default_factory=list)
+
+    def has(self, kind: type[Operator]) -> bool:
+        return any(isinstance(op, kind) for op in self.operators)
+
+    @property
+    def prune(self) -> bool:
+        return self.scan.partition is not None
+
+    @property
+    def partition_time(self) -> bool:
+        return self.scan.partition is not None and self.scan.partition.stands_in is not None
+
+    def describe(self) -> list[str]:
+        lines = [f"{self.kind.capitalize()} {self.label}"]
+        lines += [f"  {op.kind:<14} {op.detail}" for op in reversed(self.operators)]
+        return lines + _describe_scan(self.scan)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "analysis": self.kind,
+            "label": self.label,
+            "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
+            "scan": _scan_json(self.scan),
+        }
+
+
 @dataclass
 class SeriesNode:
     """One output series: its scan, the operators above it (bottom first) and what the rules
@@ -232,16 +292,7 @@ class SeriesNode:
             "measure": str(self.measure),
             "previous": self.previous,
             "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
-            "scan": {
-                "source": f"rollup {scan.rollup.spec.name}" if scan.rollup else [str(t.ref) for t in scan.tables],
-                "rows": scan.rows,
-                "table_rows": scan.table_rows,
-                "bytes": scan.bytes,
-                "pushed": [str(f) for f in scan.filters],
-                "after_join": [str(f) for f in scan.outer_filters],
-                "partitions": str(scan.partition) if scan.partition else None,
-                "columns": scan.columns,
-            },
+            "scan": _scan_json(scan),
         }
 
 
@@ -267,6 +318,7 @@ class LogicalPlan:
     post: list[str] = field(default_factory=list)  # post-processing in Arrow
     rules: list[str] = field(default_factory=list)  # the rules applied, in order
     cost_source: str = ""
+    analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
 
     def copy(self) -> LogicalPlan:
         """A plan a rule may change without touching this one (nodes, scans and lists copied;
@@ -293,6 +345,9 @@ class LogicalPlan:
             decisions=list(self.decisions),
             post=list(self.post),
             rules=list(self.rules),
+            analysis=None
+            if self.analysis is None
+            else replace(self.analysis, scan=replace(self.analysis.scan), operators=list(self.analysis.operators)),
         )
 
     def describe(self) -> list[str]:
@@ -320,19 +375,9 @@ class LogicalPlan:
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
                 lines.append(f"  SharedScan     one reduced scan also serves {others} (each by its events)")
-            source = (
-                f"rollup {scan.rollup.spec.name} ({scan.rollup.ref})"
-                if scan.rollup
-                else ", ".join(str(t.ref) for t in scan.tables)
-            )
-            lines.append(f"  Scan           {source}  ~{scan.rows:,} of {scan.table_rows:,} rows")
-            if scan.filters:
-                lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
-            if scan.partition:
-                lines.append(f"    partitions   {scan.partition}")
-            if scan.outer_filters:
-                lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
-            lines.append(f"    columns      {', '.join(scan.columns)}")
+            lines += _describe_scan(scan)
+        if self.analysis is not None:
+            lines += self.analysis.describe()
         for step in self.post:
             lines.append(f"Post-process   {step}")
         return lines
@@ -342,12 +387,43 @@ class LogicalPlan:
         scans, the rules applied, the post-processing."""
         return {
             "nodes": [node.to_json() for node in self.nodes],
+            "analysis": self.analysis.to_json() if self.analysis is not None else None,
             "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
             "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
             "rules": list(self.rules),
             "post": list(self.post),
             "cost_source": self.cost_source,
         }
+
+
+def _describe_scan(scan: Scan) -> list[str]:
+    source = (
+        f"rollup {scan.rollup.spec.name} ({scan.rollup.ref})"
+        if scan.rollup
+        else ", ".join(str(t.ref) for t in scan.tables)
+    )
+    lines = [f"  Scan           {source}  ~{scan.rows:,} of {scan.table_rows:,} rows"]
+    if scan.filters:
+        lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
+    if scan.partition:
+        lines.append(f"    partitions   {scan.partition}")
+    if scan.outer_filters:
+        lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
+    lines.append(f"    columns      {', '.join(scan.columns)}")
+    return lines
+
+
+def _scan_json(scan: Scan) -> dict[str, Any]:
+    return {
+        "source": f"rollup {scan.rollup.spec.name}" if scan.rollup else [str(t.ref) for t in scan.tables],
+        "rows": scan.rows,
+        "table_rows": scan.table_rows,
+        "bytes": scan.bytes,
+        "pushed": [str(f) for f in scan.filters],
+        "after_join": [str(f) for f in scan.outer_filters],
+        "partitions": str(scan.partition) if scan.partition else None,
+        "columns": scan.columns,
+    }
 
 
 def same_filters(nodes: list[SeriesNode]) -> bool:

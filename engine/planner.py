@@ -30,7 +30,10 @@ from .catalog import USER_PROPERTY
 from .conditions import build_condition
 from .cost import WIDTHS, series_rows
 from .plan import (
+    ActiveDays,
     Aggregate,
+    AnalysisNode,
+    Histogram,
     Intervals,
     Join,
     LogicalPlan,
@@ -52,7 +55,7 @@ if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
     from .catalog import EventTableInfo
     from .measures import Measure
-    from .query import Series
+    from .query import Condition, EventFilter, Series
     from .timeframe import Timeframe
 
 
@@ -67,7 +70,12 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def build(bound: BoundQuery) -> LogicalPlan:
-    """The unrewritten plan: one node per output series."""
+    """The unrewritten plan: one node per output series (or the analysis' node)."""
+    if bound.query.stickiness is not None:
+        post = ["fill every days 1..D of each bucket and group with 0", "sort by breakdown values, bucket, days"]
+        if bound.query.cumulative:
+            post.insert(1, "at least d days: the counts of d days and more, summed")
+        return LogicalPlan([], post=post, analysis=_stickiness(bound))
     nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
     if bound.query.compare:
@@ -91,18 +99,30 @@ def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule],
 
 
 def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
-    label, series, measure, tf, previous, index = (
-        item.label,
-        item.series,
-        item.measure,
-        item.tf,
-        item.previous,
-        item.index,
-    )
+    series, measure, tf = item.series, item.measure, item.tf
+    start = scan_start(series, measure, tf)
+    extra = [measure.prop] if measure.prop else []
+    scan = _scan(bound, series.members, list(series.where), start, tf.end_utc, measure.is_rolling, extra)
+    node = SeriesNode(item.label, item.index, series, measure, tf, item.previous, scan)
+    node.operators = _operators(bound, series, measure, tf)
+    return node
+
+
+def _scan(
+    bound: BoundQuery,
+    members: list[EventFilter],
+    where: list[Condition],
+    start: datetime | None,
+    end: datetime,
+    look_back: bool,
+    extra_columns: list[str],
+) -> Scan:
+    """The read of ``members``' events with ``where``, between ``start`` and ``end``, estimated
+    from the catalog's statistics."""
     catalog = bound.catalog
     query = bound.query
     table_ids: list[int] = []
-    for member in series.members:
+    for member in members:
         for t in catalog.tables_with_event(member.event):
             if t not in table_ids:
                 table_ids.append(t)
@@ -110,11 +130,10 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     filters: list[Predicate] = []
     outer: list[Predicate] = []
     columns: list[str] = []
-    names = [m.event for m in series.members]
+    names = [m.event for m in members]
     filters.append(_event_predicate(tables, names))
-    filters.append(_time_predicate(bound, tables, scan_start(series, measure, tf), tf.end_utc, measure.is_rolling))
-    conditions = [c for m in series.members for c in m.where] + list(series.where)
-    for cond in conditions:
+    filters.append(_time_predicate(bound, tables, start, end, look_back))
+    for cond in [c for m in members for c in m.where] + where:
         prop = catalog.resolve(cond.property, "plan")
         text = f"{cond.property} {cond.op}"
         expression = build_condition(bound.flavor, exp.column(prop.column, quoted=True), prop, cond, "plan")
@@ -125,14 +144,12 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     for name in query.breakdown:
         if name not in ("event", "segment"):
             columns.append(catalog.resolve(name, "plan").column)
-    if measure.prop:
-        columns.append(measure.prop)
-    start = scan_start(series, measure, tf)
+    columns += extra_columns
     rows = table_rows = width = 0
     matched = 0.0
     counts = catalog.event_counts()
     for t, info in zip(table_ids, tables, strict=True):
-        r, total, _note = series_rows(catalog, info, start or datetime.min, tf.end_utc)
+        r, total, _note = series_rows(catalog, info, start or datetime.min, end)
         rows += r
         table_rows += total
         width = max(width, sum(WIDTHS.get(info.columns[c].kind, 16) for c in set(columns) if c in info.columns) + 32)
@@ -140,10 +157,22 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
         share = 1.0 if ANY_EVENT in names else sum(counts[t].get(n, 0) for n in names) / table_total
         matched += r * min(1.0, share)
     key = [info.spec.user_id for info in tables[:1]] + ["event time", "event name"] + sorted(set(columns))
-    scan = Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
-    node = SeriesNode(label, index, series, measure, tf, previous, scan)
-    node.operators = _operators(bound, series, measure, tf)
-    return node
+    return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
+
+
+def _stickiness(bound: BoundQuery) -> AnalysisNode:
+    """Stickiness: one scan of the event over the range, its (user, day) pairs, days per user
+    and bucket, users per number of days."""
+    spec = bound.query.stickiness
+    assert spec is not None
+    tf = bound.timeframe
+    scan = _scan(bound, spec.members, list(spec.where), tf.start_utc, tf.end_utc, False, [])
+    groups = ", ".join(bound.query.breakdown)
+    keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
+    operators += [ActiveDays(keys), Histogram(keys, bound.query.cumulative)]
+    event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
+    return AnalysisNode("stickiness", event, tf, scan, operators)
 
 
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
@@ -179,13 +208,7 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
     """The operators above a series' scan, bottom first."""
     query = bound.query
     ops: list[Operator] = []
-    user_props = any(
-        bound.catalog.resolve(n, "plan").source == USER_PROPERTY
-        for n in [c.property for m in series.members for c in m.where]
-        + [c.property for c in series.where]
-        + [b for b in query.breakdown if b not in ("event", "segment")]
-    )
-    if user_props or (query.segment is not None and query.segment.user_where):
+    if _user_props(bound, series.members, list(series.where)):
         ops.append(Join())
     if series.occurrence:
         ops.append(Window(series.occurrence, series.occurrence_scope))
@@ -201,3 +224,14 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
     else:
         ops.append(Aggregate(str(measure), keys))
     return ops
+
+
+def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condition]) -> bool:
+    """Whether the scan joins the user tables (a user property in a filter, the breakdown or the
+    segment)."""
+    query = bound.query
+    names = [c.property for m in members for c in m.where] + [c.property for c in where]
+    names += [b for b in query.breakdown if b not in ("event", "segment")]
+    if query.segment is not None and query.segment.user_where:
+        return True
+    return any(bound.catalog.resolve(n, "plan").source == USER_PROPERTY for n in names)

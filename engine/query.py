@@ -300,6 +300,23 @@ class Segment(_Model):
         return self
 
 
+class Stickiness(_Model):
+    """``stickiness: {event: feature_used, where: [...]}``: on how many days of each bucket units
+    do the event (docs/queries.md, "Stickiness")."""
+
+    event: Annotated[
+        Annotated[str, Tag("name")] | Annotated[AnyOf, Tag("combined")],
+        Discriminator(lambda v: "combined" if isinstance(v, (dict, AnyOf)) else "name"),
+    ]
+    where: Where = []
+
+    @property
+    def members(self) -> list[EventFilter]:
+        if isinstance(self.event, AnyOf):
+            return list(self.event.any_of)
+        return [EventFilter(event=self.event)]
+
+
 class Formula(_Model):
     """``{label: conversion, expression: "B / A * 100"}``."""
 
@@ -316,9 +333,12 @@ class Formula(_Model):
 
 
 class Query(_Model):
-    """A segmentation question. See ``docs/queries.md`` for every field."""
+    """One question: a segmentation (``series``) or another analysis (``stickiness``). See
+    ``docs/queries.md`` for every field."""
 
-    series: list[Series] = Field(min_length=1, max_length=26 * 4)
+    series: list[Series] = Field(default=[], max_length=26 * 4)
+    stickiness: Stickiness | None = None
+    cumulative: bool = False  # stickiness: units active on at least (not exactly) `days` days
     date_range: DateRange = Field(default_factory=lambda: RelativeRange(last="30d"))
     time_grain: TimeGrain = "day"
     breakdown: Annotated[list[str], BeforeValidator(_as_list)] = []
@@ -356,6 +376,32 @@ class Query(_Model):
     @classmethod
     def _grain_lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_analysis(self) -> Self:
+        asked = [key for key, given in (("series", bool(self.series)), ("stickiness", self.stickiness)) if given]
+        if len(asked) != 1:
+            raise ValueError(
+                "a query asks one question: give `series` (a segmentation) or `stickiness`"
+                + (f", not both {' and '.join(asked)}" if asked else "")
+            )
+        if self.cumulative and self.stickiness is None:
+            raise ValueError("`cumulative` belongs to a stickiness query")
+        if self.stickiness is not None:
+            if self.time_grain in ("hour", "day"):
+                raise ValueError(
+                    f"stickiness counts the days of each bucket: use time_grain week, month, quarter, year or "
+                    f"total, not {self.time_grain}"
+                )
+            for key in ("formulas", "formula", "compare", "breakdown_limit"):
+                if getattr(self, key):
+                    raise ValueError(f"`{key}` is for a segmentation (series); a stickiness query does not take it")
+        return self
+
+    @property
+    def analysis(self) -> str:
+        """Which question this is: ``series`` or ``stickiness``."""
+        return "stickiness" if self.stickiness is not None else "series"
 
     @model_validator(mode="after")
     def _labels(self) -> Self:

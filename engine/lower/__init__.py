@@ -11,7 +11,8 @@ One module per operator family, each a set of functions over the statement's
 * ``peruser``     per-user measures and frequency (two levels);
 * ``rolling``     rolling active users by interval edges;
 * ``shared``      several series from one scan (conditional aggregates);
-* ``segment``     segment membership; ``measure_sql`` a measure's aggregate.
+* ``segment``     segment membership; ``measure_sql`` a measure's aggregate;
+* ``stickiness``  the stickiness analysis (days active per user and bucket).
 
 The statement returns long-form rows ``series, bucket, _g0.._gN, [_f,] value`` for every
 non-empty (series, breakdown values, bucket); shaping fills the rest in Arrow. Dialect
@@ -25,14 +26,14 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import aggregate, peruser, rolling, shared, topn
+from . import aggregate, peruser, rolling, shared, stickiness, topn
 from .series import series_plan
 from .state import Lowering, SeriesPlan
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
     from segwise.bind import BoundQuery
-    from segwise.plan import LogicalPlan
+    from segwise.plan import AnalysisNode, LogicalPlan
 
 
 # The lowering of each measure family (``MeasureDefinition.family``).
@@ -44,9 +45,17 @@ FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
 }
 
 
+# The lowering of each analysis other than a segmentation (``AnalysisNode.kind``).
+ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Select]] = {
+    "stickiness": stickiness.stickiness_select,
+}
+
+
 def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
     """The one statement answering ``plan`` (optimized for ``bound``), in ``flavor``."""
     lw = Lowering(bound, plan, flavor)
+    if plan.analysis is not None:  # another analysis than a segmentation: its own lowering
+        return _with_ctes(lw, ANALYSES[plan.analysis.kind](lw, plan.analysis))
     plans = [series_plan(lw, node, position) for position, node in enumerate(plan.nodes)]
     if lw.limit is not None:
         topn.rank_cte(lw, plans[0])
@@ -61,6 +70,10 @@ def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
     statement = selects[0]
     for select in selects[1:]:
         statement = exp.union(statement, select, distinct=False, copy=False)
+    return _with_ctes(lw, statement)
+
+
+def _with_ctes(lw: Lowering, statement: exp.Expr) -> exp.Expr:
     if lw.ctes:
         with_ = exp.With(expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in lw.ctes])
         statement.set("with_", with_)

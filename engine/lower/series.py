@@ -57,15 +57,23 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     if measure.prop is not None and plan.rollup is None:  # bind checked it is a numeric property
         prop = source.resolve(measure.prop, f"{where} > measure")
         plan.value = exp.cast(source.prop(prop), exp.DataType.Type.DOUBLE)
+    plan.groups = segmented_groups(lw, source)
+    return plan
+
+
+def segmented_groups(lw: Lowering, source: RowSource) -> list[exp.Expr]:
+    """The query's segment applied to ``source`` (a filter, or the ``segment`` breakdown's
+    in / not in) and its breakdown groups as text expressions."""
     if lw.query.segment is not None:
         membership = segment.segment(lw, source)
         if SEGMENT_BREAKDOWN not in lw.query.breakdown:  # else it splits instead of restricting
             source.extra_filters.append(membership)
+    groups: list[exp.Expr] = []
     for b_index, name in enumerate(lw.query.breakdown):
         if name == EVENT_BREAKDOWN:
-            plan.groups.append(lw.flavor.as_text(source.event_name(), "string"))
+            groups.append(lw.flavor.as_text(source.event_name(), "string"))
         elif name == SEGMENT_BREAKDOWN and lw.query.segment is not None:
-            plan.groups.append(
+            groups.append(
                 exp.Case(
                     ifs=[exp.If(this=segment.segment(lw, source), true=exp.Literal.string("in"))],
                     default=exp.Literal.string("not in"),
@@ -73,5 +81,5 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
             )
         else:
             prop = source.resolve(name, f"breakdown[{b_index}]")
-            plan.groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))
-    return plan
+            groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))
+    return groups

@@ -19,34 +19,41 @@ from typing import TYPE_CHECKING
 from segwise.plan import PartitionBound, PartitionPruning, scan_start
 
 if TYPE_CHECKING:
-    from segwise.plan import LogicalPlan, SeriesNode
+    from datetime import datetime
+
+    from segwise.plan import LogicalPlan, Scan
     from segwise.rules.context import Context
 
 
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     plan = plan.copy()  # a rule never changes the plan it is given
+    utc = context.bound.project.timezone == "UTC"
     for node in plan.nodes:
-        partitioned = [t for t in node.scan.tables if t.spec.partition is not None]
-        if not partitioned:
-            continue
         start = scan_start(node.series, node.measure, node.tf)
-        bounds = []
-        for info in partitioned:
-            spec = info.spec.partition
-            assert spec is not None
-            bounds.append(PartitionBound(spec.column, spec.granularity, spec.format, start, node.tf.end_utc))
-        column = node.scan.tables[0].spec.partition.column if stands_in(node, context) else None  # type: ignore[union-attr]
-        node.scan.partition = PartitionPruning(tuple(bounds), node.scan.rollup is not None, column)
+        exact_time = bool(node.series.occurrence)  # first/last occurrence orders by the exact time
+        node.scan.partition = pruning(node.scan, start, node.tf.end_utc, utc and not exact_time)
+    if plan.analysis is not None:
+        analysis = plan.analysis
+        analysis.scan.partition = pruning(analysis.scan, analysis.tf.start_utc, analysis.tf.end_utc, utc)
     return plan
 
 
-def stands_in(node: SeriesNode, context: Context) -> bool:
-    """Whether the day partition column can replace the event time for this scan: a UTC project
-    (the column encodes the event's UTC date, which is then its local date), one raw table with
-    ``granularity: day, format: date``, no first/last occurrence (it orders by the exact time)."""
-    if context.bound.project.timezone != "UTC" or len(node.scan.tables) != 1 or node.series.occurrence:
-        return False
-    if node.scan.rollup is not None:
-        return False
-    spec = node.scan.tables[0].spec.partition
-    return spec is not None and spec.granularity == "day" and spec.format == "date"
+def pruning(scan: Scan, start: datetime | None, end: datetime, may_stand_in: bool) -> PartitionPruning | None:
+    """The partition predicate of a scan reading ``[start, end)``, or None when no table it reads
+    is partitioned. The day partition column stands in for the event time (``may_stand_in``: a
+    UTC project, where it encodes the event's UTC date, which is its local date) when the scan
+    reads one raw table with ``granularity: day, format: date``."""
+    partitioned = [t.spec.partition for t in scan.tables if t.spec.partition is not None]
+    if not partitioned:
+        return None
+    bounds = tuple(PartitionBound(p.column, p.granularity, p.format, start, end) for p in partitioned)
+    first = scan.tables[0].spec.partition
+    stands_in = (
+        may_stand_in
+        and len(scan.tables) == 1
+        and scan.rollup is None
+        and first is not None
+        and first.granularity == "day"
+        and first.format == "date"
+    )
+    return PartitionPruning(bounds, scan.rollup is not None, first.column if stands_in and first else None)
