@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_segmentation import ALL, FEB, JAN, SIMPLE_DAY, SUBS, WEEK, c, nontrivial, q, s
+from tests.segmentation_cases import ALL, FEB, JAN, SIMPLE_DAY, SUBS, WEEK, c, nontrivial, q, s
 
 NOW = datetime(2025, 2, 20, 15, 30)  # for relative ranges on the generated data
 SUBS_NOW = datetime(2021, 4, 20)
@@ -1140,7 +1140,7 @@ FORMULA_SHAPES = ["{0} / {1}", "({0} + {1}) * 2", "-{0} + 1.5", "{0} / ({1} - {0
 def advanced_random_query(rng: random.Random, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A random query of the shared suite's generator, with occurrence, per-user measures,
     frequency, segments (restricting or as a breakdown), compare and formulas mixed in."""
-    from tests.test_segmentation import EDGE_RANDOM, GENERATED_RANDOM, _random_condition, random_query
+    from tests.segmentation_cases import EDGE_RANDOM, GENERATED_RANDOM, random_condition, random_query
 
     base = EDGE_RANDOM if name == "edge" else GENERATED_RANDOM
     extra = ADVANCED_RANDOM[name]
@@ -1159,11 +1159,11 @@ def advanced_random_query(rng: random.Random, name: str) -> tuple[dict[str, Any]
         for key in rng.sample(["did", "did_not", "user_where"], rng.choice([1, 1, 2])):
             if key == "user_where":
                 prop, op, value = rng.choice(extra["user_where"])
-                segment[key] = [_random_condition(rng, [(prop, op, value)])]
+                segment[key] = [random_condition(rng, [(prop, op, value)])]
                 continue
             spec: dict[str, Any] = {"event": rng.choice([*base["events"], "any"])}
             if rng.random() < 0.4:
-                spec["where"] = [_random_condition(rng, base["conditions"])]
+                spec["where"] = [random_condition(rng, base["conditions"])]
             if rng.random() < 0.5:
                 start = rng.choice(base["starts"])
                 spec["date_range"] = rng.choice(
