@@ -18,7 +18,7 @@ assert_same``). An engine may refuse a query with ``UnsupportedError`` only for 
 in its capabilities (SQLite: non-UTC time zones, exact percentiles); any other refusal fails.
 
 Formulas are fuzzed too. Segments, first/last occurrence, per-user measures and compare are covered by
-fixed-seed random queries in ``tests/test_advanced.py`` rather than here.
+fixed-seed random queries in ``tests/test_advanced_random.py`` rather than here.
 
 The bounded run is ``tests/test_fuzz.py`` (40 examples per engine, derandomized). A longer run:
 

@@ -16,502 +16,45 @@ zone and the range ``[from, to)`` and the buckets are computed on naive local ti
 resolve to event columns first, then user columns; conditions follow SQL null semantics; count
 measures fill empty buckets with 0, the others with null; ``breakdown_limit`` keeps the top N
 groups of the first series over the whole range and relabels every other group ``Other``.
+
+The pieces: ``oracle_time.py`` (ranges and buckets), ``oracle_conditions.py`` (properties,
+conditions, breakdown text), ``oracle_measures.py`` (measures and formulas); this module merges
+several event tables, decides segments and periods and shapes the rows.
 """
 
 from __future__ import annotations
 
-import calendar
-import math
 import re
 import string
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from tests.oracle_conditions import (
+    Resolver,
+    Row,
+    breakdown_text,
+    condition_holds,
+    condition_list,
+    series_matches,
+)
+from tests.oracle_measures import (
+    aggregate,
+    evaluate_formula,
+    formula_labels,
+    is_count,
+    parse_measure,
+    per_user_values,
+    query_formulas,
+    ranks_by_users,
+)
+from tests.oracle_time import aware, bucket_list, date_range, instant, minus_months, next_bucket, to_local, truncate
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ROLLING_ALIASES = {"dau": 1, "wau": 7, "mau": 30}
 OTHER = "Other"
 ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-# ---------------------------------------------------------------------------------------------
-# time
-
-
-def to_local(value: datetime, tz: ZoneInfo) -> datetime:
-    """An event timestamp (naive means UTC) as naive local time in ``tz``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(tz).replace(tzinfo=None)
-
-
-def instant(value: datetime) -> datetime:
-    """An event timestamp as an aware UTC instant (naive means UTC): orders events across zones."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _bound(value: Any) -> datetime:
-    """A date_range bound as naive local time: dates mean midnight."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if ("T" in value or " " in value) else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            raise ValueError("the oracle takes naive (local) datetimes in absolute ranges")
-        return value
-    return datetime(value.year, value.month, value.day)
-
-
-def minus_months(moment: datetime, months: int) -> datetime:
-    """``moment`` moved back ``months`` calendar months, the day clamped to the month's end."""
-    index = moment.year * 12 + (moment.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def date_range(spec: dict[str, Any], tz: ZoneInfo, now: datetime | None) -> tuple[datetime, datetime]:
-    """``(from, to)`` as naive local datetimes."""
-    if "last" in spec:
-        match = re.fullmatch(r"\s*(\d+)\s*([hdwmqy])\s*", str(spec["last"]), re.IGNORECASE)
-        if match is None:
-            raise ValueError(f"bad relative range {spec['last']!r}")
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if now is None:
-            now = datetime.now(UTC)
-        end = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo is not None else now
-        if unit == "h":
-            start = end - timedelta(hours=amount)
-        elif unit == "d":
-            start = end - timedelta(days=amount)
-        elif unit == "w":
-            start = end - timedelta(weeks=amount)
-        else:
-            start = minus_months(end, amount * {"m": 1, "q": 3, "y": 12}[unit])
-        return start, end
-    return _bound(spec["from"]), _bound(spec["to"])
-
-
-def truncate(moment: datetime, grain: str, week_start: int) -> datetime:
-    """The start of the ``grain`` bucket holding the naive local ``moment``."""
-    if grain == "hour":
-        return moment.replace(minute=0, second=0, microsecond=0)
-    midnight = datetime(moment.year, moment.month, moment.day)
-    if grain == "day":
-        return midnight
-    if grain == "week":
-        return midnight - timedelta(days=(moment.weekday() - week_start) % 7)
-    if grain == "month":
-        return datetime(moment.year, moment.month, 1)
-    if grain == "quarter":
-        return datetime(moment.year, (moment.month - 1) // 3 * 3 + 1, 1)
-    if grain == "year":
-        return datetime(moment.year, 1, 1)
-    raise ValueError(f"unknown grain {grain!r}")
-
-
-def next_bucket(start: datetime, grain: str) -> datetime:
-    if grain == "hour":
-        return start + timedelta(hours=1)
-    if grain == "day":
-        return start + timedelta(days=1)
-    if grain == "week":
-        return start + timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    index = start.year * 12 + (start.month - 1) + months
-    return start.replace(year=index // 12, month=index % 12 + 1)
-
-
-def exists(local: datetime, tz: ZoneInfo) -> bool:
-    """Whether a naive local time happens at all (it does not inside a daylight-saving gap)."""
-    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
-
-
-def bucket_list(start: datetime, end: datetime, grain: str, week_start: int, tz: ZoneInfo) -> list[datetime]:
-    """Bucket starts from truncate(from), one grain at a time, while before ``to``.
-
-    A bucket that no real time falls in (an hour wholly inside a daylight-saving gap) is left out:
-    checked minute by minute, since gaps are whole minutes.
-    """
-    if grain == "total":
-        return [start]
-    buckets = []
-    bucket = truncate(start, grain, week_start)
-    while bucket < end:
-        following = next_bucket(bucket, grain)
-        minutes = (bucket + timedelta(minutes=m) for m in range(int((following - bucket).total_seconds()) // 60))
-        if exists(bucket, tz) or any(exists(m, tz) for m in minutes):
-            buckets.append(bucket)
-        bucket = following
-    return buckets
-
-
-def aware(local: datetime, tz: ZoneInfo) -> datetime:
-    """A naive local time made aware with fold=0: an ambiguous time takes the earlier instant, a
-    time inside a gap the offset before the jump (so a day starting in a gap starts when the gap ends).
-    """
-    if tz.key == "UTC":
-        return local.replace(tzinfo=UTC)
-    return local.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)  # normalized wall time
-
-
-# ---------------------------------------------------------------------------------------------
-# properties and conditions
-
-
-class Row:
-    """One event with what the oracle derives from it."""
-
-    __slots__ = ("day", "event", "local", "name", "user", "user_id")
-
-    def __init__(
-        self, event: dict[str, Any], local: datetime, user: dict[str, Any] | None, name: str, user_id: Any
-    ) -> None:
-        self.event = event
-        self.local = local
-        self.day = local.date()
-        self.user = user
-        self.name = name
-        self.user_id = user_id
-
-
-class Resolver:
-    """Property lookup: event columns first, then user columns; ``event.x`` / ``user.x`` force one."""
-
-    def __init__(self, event_columns: set[str], user_columns: set[str]) -> None:
-        self.event_columns = event_columns
-        self.user_columns = user_columns
-
-    def source(self, name: str) -> tuple[str, str]:
-        prefix, dot, rest = name.partition(".")
-        if name in self.event_columns:
-            return "event", name
-        if dot and prefix == "event" and rest in self.event_columns:
-            return "event", rest
-        if dot and prefix == "user" and rest in self.user_columns:
-            return "user", rest
-        if name in self.user_columns:
-            return "user", name
-        raise KeyError(f"oracle: unknown property {name!r}")
-
-    def value(self, name: str, row: Row) -> Any:
-        where, column = self.source(name)
-        if where == "event":
-            return row.event.get(column)
-        return None if row.user is None else row.user.get(column)
-
-
-def _coerce(operand: Any, like: Any) -> Any:
-    """Make a condition operand comparable with a property value of the same kind."""
-    if isinstance(like, bool):
-        if not isinstance(operand, bool):
-            raise TypeError(f"oracle: cannot compare boolean with {operand!r}")
-        return operand
-    if isinstance(like, (int, float)):
-        if isinstance(operand, bool) or not isinstance(operand, (int, float)):
-            raise TypeError(f"oracle: cannot compare number with {operand!r}")
-        return operand
-    if isinstance(like, str):
-        if not isinstance(operand, str):
-            raise TypeError(f"oracle: cannot compare text with {operand!r}")
-        return operand
-    if isinstance(like, datetime):
-        if isinstance(operand, str):
-            operand = datetime.fromisoformat(operand)
-        elif not isinstance(operand, datetime) and isinstance(operand, date):
-            operand = datetime(operand.year, operand.month, operand.day)
-        return operand
-    if isinstance(like, date):
-        if isinstance(operand, str):
-            operand = date.fromisoformat(operand)
-        elif isinstance(operand, datetime):
-            raise TypeError("oracle: compare a date property with a date")
-        return operand
-    raise TypeError(f"oracle: unsupported property value {like!r}")
-
-
-def condition_holds(cond: dict[str, Any], value: Any) -> bool:
-    """One condition on a property value, with SQL null semantics."""
-    op = cond["op"]
-    if op == "is_null":
-        return value is None
-    if op == "is_not_null":
-        return value is not None
-    if value is None:
-        return False  # a null matches no operator but is_null
-    if op in ("in", "not_in"):
-        operands = [_coerce(v, value) for v in cond["values"]]
-        inside = any(value == v for v in operands)
-        return inside if op == "in" else not inside
-    if op == "between":
-        low, high = (_coerce(v, value) for v in cond["values"])
-        return low <= value <= high
-    operand = _coerce(cond["value"], value)
-    if op == "eq":
-        return value == operand
-    if op == "neq":
-        return value != operand
-    if op == "gt":
-        return value > operand
-    if op == "gte":
-        return value >= operand
-    if op == "lt":
-        return value < operand
-    if op == "lte":
-        return value <= operand
-    if not isinstance(value, str):
-        raise TypeError(f"oracle: {op} needs a text property, got {value!r}")
-    if op == "contains":
-        return operand in value
-    if op == "not_contains":
-        return operand not in value
-    if op == "starts_with":
-        return value.startswith(operand)
-    raise ValueError(f"oracle: unknown operator {op!r}")
-
-
-def _conditions(where: Any) -> list[dict[str, Any]]:
-    if where is None:
-        return []
-    return [where] if isinstance(where, dict) else list(where)
-
-
-def all_hold(where: Any, row: Row, resolver: Resolver) -> bool:
-    return all(condition_holds(c, resolver.value(c["property"], row)) for c in _conditions(where))
-
-
-def series_matches(series: dict[str, Any], row: Row, resolver: Resolver) -> bool:
-    event = series["event"]
-    if isinstance(event, dict):
-        members = [{"event": m} if isinstance(m, str) else m for m in event["any_of"]]
-    else:
-        members = [{"event": event}]
-    hit = any(
-        (m["event"] == "any" or m["event"] == row.name) and all_hold(m.get("where"), row, resolver) for m in members
-    )
-    return hit and all_hold(series.get("where"), row, resolver)
-
-
-def breakdown_text(value: Any) -> str | None:
-    """A breakdown value as the engine prints it (DuckDB's cast to text)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M:%S")
-        return text + (f".{value.microsecond:06d}".rstrip("0") if value.microsecond else "")
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"oracle: cannot print breakdown value {value!r}")
-
-
-# ---------------------------------------------------------------------------------------------
-# measures
-
-
-def parse_measure(text: str) -> tuple[str, Any]:
-    """``(kind, argument)``: ('events', None), ('sum', 'price'), ('pct', (0.9, 'price')), ('rolling', 7),
-    ('frequency', None), ('per_user', (across, q, prop)) for ``user_<across>:events`` / ``:sum:prop``
-    (``across`` is avg, min, max or pct with quantile ``q``; ``prop`` None counts events).
-    """
-    name, _, arg = text.strip().partition(":")
-    name = name.strip().lower()
-    arg = arg.strip()
-    if name in ("events", "unique_users", "events_per_user", "frequency"):
-        return name, None
-    if name in ROLLING_ALIASES:
-        return "rolling", ROLLING_ALIASES[name]
-    if name == "active_users":
-        return "rolling", int(arg.lower().removesuffix("d"))
-    if name.startswith("user_"):
-        across = name.removeprefix("user_")
-        quantile = None
-        if across == "median":
-            across, quantile = "pct", 0.5
-        elif re.fullmatch(r"p\d{1,2}", across):
-            across, quantile = "pct", int(across[1:]) / 100
-        elif across not in ("avg", "min", "max"):
-            raise ValueError(f"oracle: unknown per-user measure {text!r}")
-        per, _, prop = arg.partition(":")
-        if per.strip() == "events" and not prop:
-            return "per_user", (across, quantile, None)
-        if per.strip() == "sum" and prop.strip():
-            return "per_user", (across, quantile, prop.strip())
-        raise ValueError(f"oracle: unknown per-user measure {text!r}")
-    if name in ("sum", "avg", "min", "max"):
-        return name, arg
-    if name == "median":
-        return "pct", (0.5, arg)
-    if re.fullmatch(r"p\d{1,2}", name):
-        return "pct", (int(name[1:]) / 100, arg)
-    raise ValueError(f"oracle: unknown measure {text!r}")
-
-
-def is_count(measure: tuple[str, Any]) -> bool:
-    return measure[0] in ("events", "unique_users", "rolling", "frequency")
-
-
-def ranks_by_users(measure: tuple[str, Any]) -> bool:
-    """Measures whose top-N groups are ranked by distinct users over the range."""
-    return measure[0] in ("unique_users", "rolling", "per_user", "frequency")
-
-
-def percentile_cont(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
-
-
-def _across(kind: str, quantile: float | None, values: list[float]) -> float | None:
-    if not values:
-        return None
-    if kind == "sum":
-        return math.fsum(values)
-    if kind == "avg":
-        return math.fsum(values) / len(values)
-    if kind == "min":
-        return min(values)
-    if kind == "max":
-        return max(values)
-    if kind == "pct":
-        assert quantile is not None
-        return percentile_cont(values, quantile)
-    raise ValueError(f"oracle: unknown aggregate {kind!r}")
-
-
-def per_user_values(prop: str | None, rows: list[Row], resolver: Resolver) -> dict[Any, float]:
-    """Each non-null user's number of events, or sum of ``prop`` (nulls ignored; all null -> 0)."""
-    collected: dict[Any, list[float]] = {}
-    for r in rows:
-        if r.user_id is None:
-            continue
-        values = collected.setdefault(r.user_id, [])
-        if prop is None:
-            values.append(1.0)
-        elif (value := resolver.value(prop, r)) is not None:
-            values.append(float(value))
-    return {user: math.fsum(values) for user, values in collected.items()}
-
-
-def aggregate(measure: tuple[str, Any], rows: list[Row], resolver: Resolver) -> int | float | None:
-    """A non-rolling measure over ``rows`` (rolling measures: distinct users, for ranking)."""
-    kind, arg = measure
-    users = {r.user_id for r in rows if r.user_id is not None}
-    if kind == "events":
-        return len(rows)
-    if kind in ("unique_users", "rolling", "frequency"):
-        return len(users)
-    if kind == "events_per_user":
-        return len(rows) / len(users) if users else None
-    if kind == "per_user":
-        across, quantile, prop = arg
-        return _across(across, quantile, [float(v) for v in per_user_values(prop, rows, resolver).values()])
-    prop = arg[1] if kind == "pct" else arg
-    values = [float(v) for v in (resolver.value(prop, r) for r in rows) if v is not None]
-    return _across(kind, arg[0] if kind == "pct" else None, values)
-
-
-# ---------------------------------------------------------------------------------------------
-# formulas: numbers, labels, + - * /, unary minus, parentheses; null in -> null out; x/0 -> null
-
-_FORMULA_TOKEN = re.compile(
-    r"\s*(?:(?P<num>[0-9]+\.?[0-9]*|\.[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/()]))"
-)
-
-
-def formula_tokens(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
-    text = text.strip()
-    while position < len(text):
-        match = _FORMULA_TOKEN.match(text, position)
-        if match is None:
-            raise ValueError(f"oracle: bad formula {text!r} at {position}")
-        kind = match.lastgroup
-        assert kind is not None
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
-    return tokens
-
-
-def evaluate_formula(text: str, values: dict[str, int | float | None]) -> float | None:
-    """``text`` evaluated with the series ``values`` (label -> number or None)."""
-    tokens = formula_tokens(text)
-    at = 0
-
-    def peek() -> tuple[str, str] | None:
-        return tokens[at] if at < len(tokens) else None
-
-    def take() -> tuple[str, str]:
-        nonlocal at
-        at += 1
-        return tokens[at - 1]
-
-    def combine(op: str, left: float | None, right: float | None) -> float | None:
-        if left is None or right is None:
-            return None
-        if op == "+":
-            return left + right
-        if op == "-":
-            return left - right
-        if op == "*":
-            return left * right
-        return None if right == 0 else left / right
-
-    def expression() -> float | None:
-        value = term()
-        while peek() in (("op", "+"), ("op", "-")):
-            value = combine(take()[1], value, term())
-        return value
-
-    def term() -> float | None:
-        value = factor()
-        while peek() in (("op", "*"), ("op", "/")):
-            value = combine(take()[1], value, factor())
-        return value
-
-    def factor() -> float | None:
-        kind, token = take()
-        if (kind, token) == ("op", "-"):
-            inner = factor()
-            return None if inner is None else -inner
-        if (kind, token) == ("op", "("):
-            inner = expression()
-            if take() != ("op", ")"):
-                raise ValueError(f"oracle: missing ')' in {text!r}")
-            return inner
-        if kind == "num":
-            return float(token)
-        if kind == "name":
-            value = values[token]
-            return None if value is None else float(value)
-        raise ValueError(f"oracle: unexpected {token!r} in {text!r}")
-
-    result = expression()
-    if at != len(tokens):
-        raise ValueError(f"oracle: trailing tokens in {text!r}")
-    return result
-
-
-def formula_labels(text: str) -> list[str]:
-    return list(dict.fromkeys(token for kind, token in formula_tokens(text) if kind == "name"))
-
-
-def query_formulas(query: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(label, expression)`` of ``formulas`` then the ``formula`` shorthand (labelled by itself)."""
-    out = [(f["label"], f["expression"]) for f in query.get("formulas") or []]
-    if query.get("formula"):
-        out.append((query["formula"], query["formula"]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -639,7 +182,7 @@ def segment_test(
         }
 
     did, did_not = who_did(segment.get("did")), who_did(segment.get("did_not"))
-    user_where = _conditions(segment.get("user_where"))
+    user_where = condition_list(segment.get("user_where"))
     for cond in user_where:
         if resolver.source(cond["property"])[0] != "user":
             raise ValueError(f"oracle: user_where takes user properties, not {cond['property']!r}")

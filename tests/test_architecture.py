@@ -1,5 +1,6 @@
 """The structure the docs promise: no import circle among segwise's modules (counting imports
-inside functions and under TYPE_CHECKING), layers enforced by import-linter, small modules."""
+inside functions and under TYPE_CHECKING), layers enforced by import-linter, small modules (every
+Python file of the package, the tests and the benchmarks)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.typecheck import build_view
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"engine": "segwise", "adapters": "segwise.adapters", "plugins": "segwise.plugins"}
 MAX_LINES = 600
+ALSO_SMALL = ("tests", "benchmarks")  # beside the package: every module is readable in one sitting
 
 
 def _modules() -> dict[str, Path]:
@@ -50,9 +52,18 @@ def test_the_circle_check_sees_a_circle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
 
 
-@pytest.mark.parametrize("name", sorted(_modules()))
+def _sized() -> dict[str, Path]:
+    """The package's modules by name, then every Python file below ``ALSO_SMALL`` by its path."""
+    found = dict(_modules())
+    for folder in ALSO_SMALL:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            found[path.relative_to(ROOT).as_posix()] = path
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(_sized()))
 def test_module_is_readable_in_one_sitting(name: str) -> None:
-    path = _modules()[name]
+    path = _sized()[name]
     assert len(path.read_text().splitlines()) <= MAX_LINES, f"{path.relative_to(ROOT)} is over {MAX_LINES} lines"
 
 

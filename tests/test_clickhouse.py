@@ -40,8 +40,8 @@ from segwise.adapters.dialects import ClickHouseFlavor
 from segwise.cli import main
 from segwise.errors import CatalogError, WarehouseError
 from segwise.registry import adapter_classes, open_adapter
+from tests.adapters.hand import hand_tables
 from tests.backends import BACKENDS, schema_for
-from tests.test_adapters import hand_tables
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("chdb") is None, reason="chdb is not installed (pip install 'segwise[clickhouse]')"

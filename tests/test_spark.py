@@ -28,8 +28,8 @@ from segwise.adapters.spark import SparkAdapter, SparkTarget, classify_spark_typ
 from segwise.cli import main
 from segwise.errors import CatalogError, WarehouseError
 from segwise.registry import adapter_classes, open_adapter
+from tests.adapters.hand import hand_tables
 from tests.backends import BACKENDS, spark_session, spark_url
-from tests.test_adapters import hand_tables
 from tests.test_clickhouse import QUERIES
 
 PARTITION = {"column": "event_date", "granularity": "day", "format": "date"}
