@@ -269,7 +269,7 @@ def _show(row: dict[str, Any]) -> str:
 def declared_gaps(project: segwise.Project, query: dict[str, Any]) -> list[str]:
     """Capabilities the query needs that the project's adapter declares it does not have."""
     capabilities = project.adapter().flavor.capabilities
-    measures = [str(s.get("measure", "events")) for s in query["series"]]
+    measures = [str(s.get("measure", "events")) for s in query.get("series", [])]
     needs_percentile = any(
         m.split(":")[0] in ("median", "user_median") or re.match(r"^(user_)?p\d+$", m.split(":")[0]) for m in measures
     )
