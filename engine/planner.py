@@ -97,6 +97,7 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
         "event in (" + ", ".join(repr(n) for n in dict.fromkeys(names)) + ")" if ANY_EVENT not in names else "any event"
     )
     filters.append("time in range" + (" and look-back" if measure.is_rolling else ""))
+    filters += [f"event time {info.encoding.describe(info.spec.event_time)}" for info in tables if info.encoding]
     conditions = [c for m in series.members for c in m.where] + list(series.where)
     for cond in conditions:
         prop = catalog.resolve(cond.property, "plan")

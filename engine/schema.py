@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import SpecError
-from .project import EventTable, Partition, Project, Rollup, UserTable
+from .project import EventTable, Partition, ProjectSpec, Rollup, UserTable
 from .query import Query
 
 HEADER = """# The project file (`segwise.yaml`)
@@ -52,7 +52,7 @@ event_tables:
 """
 
 MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("Project (top level)", Project),
+    ("Project (top level)", ProjectSpec),
     ("event_tables[]", EventTable),
     ("user_tables[]", UserTable),
     ("partition", Partition),
@@ -63,7 +63,7 @@ MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of a ``project`` or ``query`` file."""
     if kind == "project":
-        schema = Project.model_json_schema(by_alias=True)
+        schema = ProjectSpec.model_json_schema(by_alias=True)
     elif kind == "query":
         schema = Query.model_json_schema(by_alias=True)
     else:
