@@ -51,11 +51,12 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(autouse=True)
-def _close_projects(loaded: Any):
+def _close_projects(request: pytest.FixtureRequest):
     yield
-    projects = loaded[3]
-    while projects:
-        projects.pop().close()
+    if "loaded" in request.fixturenames:
+        projects = request.getfixturevalue("loaded")[3]
+        while projects:
+            projects.pop().close()
 
 
 def project_for(loaded: Any, column: str, timezone: str = "UTC", fmt: str | None = None) -> segwise.Project:
@@ -148,3 +149,57 @@ def test_format_ignored_on_a_timestamp_column(loaded: Any) -> None:
     query = QUERIES["hourly_unaligned"]
     project = project_for(loaded, "event_time", "UTC", "%d/%m/%Y")
     assert_same(segwise.run(query, project), oracle(query, loaded[2], None, event_name_col="event_type"), query, "UTC")
+
+
+# -- segwise init guesses the format ------------------------------------------------------------------
+
+
+def written(path: Any) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(path.read_text())["event_tables"][0]
+
+
+def _write_csv(path: Any, column: str, values: list[Any], events: pa.Table) -> None:
+    import pyarrow.csv as pacsv
+
+    table = pa.table({column: values, "user_id": events.column("user_id"), "event_type": events.column("event_type")})
+    pacsv.write_csv(table, path)
+
+
+@pytest.mark.parametrize("column", ["t_ms", "t_s"])
+def test_init_guesses_an_epoch_unit(tmp_path: Any, column: str) -> None:
+    from click.testing import CliRunner
+
+    from segwise.cli import main
+
+    events = time_columns(read_simple())
+    _write_csv(tmp_path / "events.csv", "created_at", events.column(column).to_pylist(), events)
+    out = tmp_path / "segwise.yaml"
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "events.csv"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert written(out)["event_time_format"] == VARIANTS[column][0]
+    query = QUERIES["hourly_unaligned"]
+    rows = events.select(["event_time", "event_type", "user_id"]).to_pylist()
+    with segwise.Project.load(out) as project:
+        assert_same(segwise.run(query, project), oracle(query, rows, None, event_name_col="event_type"), query, "UTC")
+
+
+def test_init_guesses_a_text_pattern_on_sqlite(tmp_path: Any) -> None:
+    """A SQLite table whose times are day-first text: init names the pattern, the project runs."""
+    from click.testing import CliRunner
+
+    from segwise.cli import main
+
+    events = time_columns(read_simple()).rename_columns({"t_dmy": "ts"} | {n: n for n in read_simple().column_names})
+    events = events.select(["ts", "user_id", "event_type"])
+    url = BACKENDS["sqlite"].load({"events": events}, tmp_path, "init_dmy")
+    out = tmp_path / "segwise.yaml"
+    result = CliRunner().invoke(main, ["init", url, "--table", "events", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert written(out)["event_time_format"] == "%d/%m/%Y %H:%M:%S"
+    assert "event_time_format" in result.output
+    query = QUERIES["hourly_unaligned"]
+    rows = time_columns(read_simple()).select(["event_time", "event_type", "user_id"]).to_pylist()
+    with segwise.Project.load(out) as project:
+        assert_same(segwise.run(query, project), oracle(query, rows, None, event_name_col="event_type"), query, "UTC")
