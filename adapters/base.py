@@ -293,6 +293,11 @@ class SqlFlavor:
         epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
         return exp.paren(exp.Add(this=epoch, expression=exp.Mul(this=expr, expression=self.interval(1, step))))
 
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        """A naive local bucket start as a timestamp with the time zone (pasteable SQL's ``bucket``);
+        the default leaves it naive (the wall clock in the project's zone)."""
+        return ts
+
     def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
         """Exact continuous percentile (linear interpolation, as PERCENTILE_CONT)."""
         return exp.WithinGroup(

@@ -383,6 +383,9 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("addDays", ts, _num(days))
 
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:  # the UTC wall clock read in the zone
+        return _fn("toDateTime64", _fn("toString", ts, _str(UTC)), _num(6), _str(timezone))
+
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if isinstance(ts, exp.Cast) and ts.to.is_type(exp.DataType.Type.TIMESTAMP):
             # a DATE event time (the compiler casts it): midnight UTC, not the server zone's midnight
@@ -560,6 +563,9 @@ class DatabricksFlavor(RenderOnlyFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("TIMESTAMPADD", exp.var("DAY"), _num(days), ts)
+
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        return _fn("TO_UTC_TIMESTAMP", ts, _str(timezone))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if has_tz:

@@ -99,6 +99,9 @@ class PostgreSQLFlavor(SqlFlavor):
         parsed = exp.Anonymous(this="to_timestamp", expressions=[expr, exp.Literal.string(fmt)])
         return exp.cast(parsed, exp.DataType.Type.TIMESTAMP)
 
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: timestamptz
+
     def text_sort_key(self, value: exp.Expr) -> exp.Expr:
         # The database collation (often en_US or ICU) sorts 'a' before 'B'; DuckDB and SQLite
         # compare code points. COLLATE "C" makes ranking ties break the same way everywhere.
