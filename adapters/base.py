@@ -24,10 +24,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from sqlglot import exp
 
+from segwise.timeformat import ISO, tokens
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import pyarrow as pa
+
+    from segwise.timeformat import TimeEncoding
 
 
 GRAIN_UNITS = {
@@ -218,6 +222,9 @@ class SqlFlavor:
     dialect: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     series_function: ClassVar[str | None] = None  # a table function (start, stop, interval) -> timestamps
+    text_time_default: ClassVar[str | None] = None  # the event_time_format of a text column when none is given
+    # strftime directive -> the dialect's parse-format token (None: sqlglot's own translation)
+    time_format_tokens: ClassVar[dict[str, str] | None] = None
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         """``ts`` (a naive local timestamp) truncated to the start of its ``grain`` bucket."""
@@ -247,6 +254,49 @@ class SqlFlavor:
         """The raw event-time column as compared with ``timestamp_literal`` (keep it bare so
         the warehouse can prune; override only where the storage format demands it)."""
         return column
+
+    # -- event times stored as text or numbers (event_time_format, segwise.timeformat) -------------
+
+    def event_time(self, column: exp.Expr, encoding: TimeEncoding) -> exp.Expr:
+        """A text or epoch event-time column as a naive UTC timestamp."""
+        if encoding.is_epoch:
+            return self.epoch_to_timestamp(column, encoding.format.removeprefix("epoch_"))
+        return self.parse_time_text(column, encoding.format)
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        """Text in ``pattern`` (a strftime pattern, or ``iso``) as a naive timestamp (the text's wall
+        clock, read as UTC)."""
+        if pattern == ISO:
+            return exp.cast(expr, exp.DataType.Type.TIMESTAMP)
+        if self.time_format_tokens is None:
+            return exp.StrToTime(this=expr, format=exp.Literal.string(pattern))
+        return exp.StrToTime(this=expr, format=exp.Literal.string(self.parse_format(pattern)))
+
+    def parse_format(self, pattern: str, quote: Callable[[str], str] | None = None) -> str:
+        """``pattern`` in the dialect's tokens (``time_format_tokens``); literal text through ``quote``."""
+        table = self.time_format_tokens or {}
+        out = []
+        for kind, text in tokens(pattern):
+            if kind == "text":
+                out.append(quote(text) if quote else text)
+            elif text in table:
+                out.append(table[text])
+            else:
+                from segwise.errors import UnsupportedError
+
+                raise UnsupportedError(f"{self.name} cannot parse %{text} (in the event_time_format {pattern!r})")
+        return "".join(out)
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        """A number of ``unit`` (``s``, ``ms``, ``us``) since 1970-01-01 UTC as a naive UTC timestamp."""
+        step = {"s": "SECOND", "ms": "MILLISECOND", "us": "MICROSECOND"}[unit]
+        epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
+        return exp.paren(exp.Add(this=epoch, expression=exp.Mul(this=expr, expression=self.interval(1, step))))
+
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        """A naive local bucket start as a timestamp with the time zone (pasteable SQL's ``bucket``);
+        the default leaves it naive (the wall clock in the project's zone)."""
+        return ts
 
     def percentile(self, value: exp.Expr, quantile: float) -> exp.Expr:
         """Exact continuous percentile (linear interpolation, as PERCENTILE_CONT)."""
@@ -364,13 +414,14 @@ class Adapter:
         """Columns of ``table`` in order; raise CatalogError when the table does not exist."""
         raise NotImplementedError
 
-    def table_stats(self, table: TableRef, time_column: str) -> TableStats:
+    def table_stats(self, table: TableRef, time_column: str, time_expr: exp.Expr | None = None) -> TableStats:
         """Row count and event-time range of ``table``, for the cost model.
 
         The default asks the table itself (one aggregate query, built with sqlglot); adapters with
-        cheaper metadata (PostgreSQL's ``pg_class``/``pg_stats``) override it.
+        cheaper metadata (PostgreSQL's ``pg_class``/``pg_stats``) override it. ``time_expr``: the
+        event time as a timestamp when the column is text or a number (``flavor.event_time``).
         """
-        column = exp.column(time_column, quoted=True)
+        column = time_expr if time_expr is not None else exp.column(time_column, quoted=True)
         query = exp.select(
             exp.Count(this=exp.Star()).as_("n"), exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")
         ).from_(table.expression())

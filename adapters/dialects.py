@@ -116,6 +116,18 @@ class SnowflakeFlavor(RenderOnlyFlavor):
 
     name: ClassVar[str] = "snowflake"
     dialect: ClassVar[str] = "snowflake"
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "YYYY", "y": "YY", "m": "MM", "b": "MON", "d": "DD", "H": "HH24", "I": "HH12", "p": "AM",
+        "M": "MI", "S": "SS", "f": "FF6",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return _fn("TO_TIMESTAMP_NTZ", expr)
+        return _fn("TO_TIMESTAMP_NTZ", expr, _str(self.parse_format(pattern, quote=lambda t: f'"{t}"')))
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        return _fn("TO_TIMESTAMP_NTZ", expr, _num({"s": 0, "ms": 3, "us": 6}[unit]))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         day = exp.TimestampTrunc(this=ts, unit=exp.var("DAY"))
@@ -167,6 +179,21 @@ class BigQueryFlavor(RenderOnlyFlavor):
     name: ClassVar[str] = "bigquery"
     dialect: ClassVar[str] = "bigquery"
     capabilities: ClassVar[Capabilities] = Capabilities(exact_percentiles=False)
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "%Y", "y": "%y", "m": "%m", "b": "%b", "d": "%d", "H": "%H", "I": "%I", "p": "%p",
+        "M": "%M", "S": "%S", "j": "%j",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return exp.cast(expr, _type("DATETIME", "bigquery"))
+        fmt = self.parse_format(pattern.replace("%S.%f", "%S"), quote=lambda t: t.replace("%", "%%"))
+        fmt = fmt.replace("%S", "%E6S") if "%S.%f" in pattern else fmt  # seconds with a fraction
+        return _fn("PARSE_DATETIME", _str(fmt), expr)
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        name = {"s": "TIMESTAMP_SECONDS", "ms": "TIMESTAMP_MILLIS", "us": "TIMESTAMP_MICROS"}[unit]
+        return _fn("DATETIME", _fn(name, exp.cast(expr, _type("INT64", "bigquery"))), _str(UTC))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         unit = "ISOWEEK" if grain == "week" else GRAIN_UNITS[grain]
@@ -210,6 +237,16 @@ class RedshiftFlavor(RenderOnlyFlavor):
 
     name: ClassVar[str] = "redshift"
     dialect: ClassVar[str] = "redshift"
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "YYYY", "y": "YY", "m": "MM", "b": "Mon", "d": "DD", "H": "HH24", "I": "HH12", "p": "AM",
+        "M": "MI", "S": "SS", "f": "US", "j": "DDD",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return exp.cast(expr, exp.DataType.Type.TIMESTAMP)
+        fmt = self.parse_format(pattern, quote=lambda t: f'"{t}"')  # TO_TIMESTAMP gives a UTC TIMESTAMPTZ
+        return exp.cast(_fn("TO_TIMESTAMP", expr, _str(fmt)), exp.DataType.Type.TIMESTAMP)
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return exp.DateAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
@@ -243,6 +280,17 @@ class TrinoFlavor(RenderOnlyFlavor):
     name: ClassVar[str] = "trino"
     dialect: ClassVar[str] = "trino"
     capabilities: ClassVar[Capabilities] = Capabilities(exact_percentiles=False)
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "%Y", "y": "%y", "m": "%m", "b": "%b", "d": "%d", "H": "%H", "I": "%h", "p": "%p",
+        "M": "%i", "S": "%s", "f": "%f", "j": "%j",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            text = _fn("REPLACE", expr, _str("T"), _str(" "))
+        else:
+            text = _fn("DATE_PARSE", expr, _str(self.parse_format(pattern, quote=lambda t: t.replace("%", "%%"))))
+        return exp.cast(text, _type("TIMESTAMP(6)", "trino"))
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return exp.DateAdd(this=ts, expression=_num(days), unit=exp.var("DAY"))
@@ -300,6 +348,22 @@ class ClickHouseFlavor(RenderOnlyFlavor):
 
     name: ClassVar[str] = "clickhouse"
     dialect: ClassVar[str] = "clickhouse"
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "%Y", "y": "%y", "m": "%m", "b": "%b", "d": "%d", "H": "%H", "I": "%h", "p": "%p",
+        "M": "%i", "S": "%s", "f": "%f", "j": "%j",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return _fn("parseDateTime64BestEffort", expr, _num(6), _str(UTC))
+        fmt = self.parse_format(pattern, quote=lambda t: t.replace("%", "%%"))
+        return _fn("parseDateTime64", expr, _str(fmt), _str(UTC))
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        if unit == "s":
+            return _fn("toDateTime64", expr, _num(6), _str(UTC))
+        name = "fromUnixTimestamp64Milli" if unit == "ms" else "fromUnixTimestamp64Micro"
+        return _fn("toDateTime64", _fn(name, _fn("toInt64", expr), _str(UTC)), _num(6), _str(UTC))
 
     _STARTS: ClassVar[dict[str, str]] = {
         "month": "toStartOfMonth",
@@ -318,6 +382,9 @@ class ClickHouseFlavor(RenderOnlyFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("addDays", ts, _num(days))
+
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:  # the UTC wall clock read in the zone
+        return _fn("toDateTime64", _fn("toString", ts, _str(UTC)), _num(6), _str(timezone))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if isinstance(ts, exp.Cast) and ts.to.is_type(exp.DataType.Type.TIMESTAMP):
@@ -466,6 +533,20 @@ class DatabricksFlavor(RenderOnlyFlavor):
 
     name: ClassVar[str] = "databricks"
     dialect: ClassVar[str] = "databricks"
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "yyyy", "y": "yy", "m": "MM", "b": "MMM", "d": "dd", "H": "HH", "I": "hh", "p": "a",
+        "M": "mm", "S": "ss", "f": "SSSSSS", "j": "DDD",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return self._ntz(expr)
+        fmt = self.parse_format(pattern, quote=lambda t: "'" + t.replace("'", "''") + "'")
+        return _fn("TO_TIMESTAMP_NTZ", expr, _str(fmt))
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        step = {"s": "SECOND", "ms": "MILLISECOND", "us": "MICROSECOND"}[unit]  # NTZ in, NTZ out: no session zone
+        return _fn("TIMESTAMPADD", exp.var(step), expr, self.timestamp_literal("1970-01-01 00:00:00", False))
 
     _TRUNC: ClassVar[dict[str, str]] = {"week": "WEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}
 
@@ -482,6 +563,9 @@ class DatabricksFlavor(RenderOnlyFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("TIMESTAMPADD", exp.var("DAY"), _num(days), ts)
+
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        return _fn("TO_UTC_TIMESTAMP", ts, _str(timezone))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if has_tz:

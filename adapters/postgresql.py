@@ -85,6 +85,22 @@ class PostgreSQLFlavor(SqlFlavor):
     aliases: ClassVar[tuple[str, ...]] = ("postgres",)
     dialect: ClassVar[str] = "postgres"
     series_function: ClassVar[str | None] = "generate_series"
+    time_format_tokens: ClassVar[dict[str, str] | None] = {
+        "Y": "YYYY", "y": "YY", "m": "MM", "b": "Mon", "d": "DD", "H": "HH24", "I": "HH12", "p": "AM",
+        "M": "MI", "S": "SS", "f": "US", "j": "DDD",
+    }  # fmt: skip
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        if pattern == "iso":
+            return exp.cast(expr, exp.DataType.Type.TIMESTAMP)
+        # to_timestamp reads the fields in the session zone and the cast back gives the same wall
+        # clock, whatever the session zone; literal text is double-quoted (letters are not codes).
+        fmt = self.parse_format(pattern, quote=lambda text: '"' + text.replace('"', '\\"') + '"')
+        parsed = exp.Anonymous(this="to_timestamp", expressions=[expr, exp.Literal.string(fmt)])
+        return exp.cast(parsed, exp.DataType.Type.TIMESTAMP)
+
+    def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
+        return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: timestamptz
 
     def text_sort_key(self, value: exp.Expr) -> exp.Expr:
         # The database collation (often en_US or ICU) sorts 'a' before 'B'; DuckDB and SQLite
@@ -335,7 +351,7 @@ class PostgresAdapter(Adapter):
         finally:
             self.pool.release(connection, broken)
 
-    def table_stats(self, table: TableRef, time_column: str) -> TableStats:
+    def table_stats(self, table: TableRef, time_column: str, time_expr: exp.Expr | None = None) -> TableStats:
         """Rows from the planner's statistics (``pg_class.reltuples``) when the table has been
         analysed, else counted; the time range with MIN/MAX (an index answers it at once)."""
         *prefix, name = table.parts
@@ -346,10 +362,10 @@ class PostgresAdapter(Adapter):
             (name, schema),
         ).to_pylist()
         rows = estimate[0]["n"] if estimate else None
-        exact = super().table_stats(table, time_column) if rows is None or rows < 0 else None
+        exact = super().table_stats(table, time_column, time_expr) if rows is None or rows < 0 else None
         if exact is not None:
             return exact
-        column = exp.column(time_column, quoted=True)
+        column = time_expr if time_expr is not None else exp.column(time_column, quoted=True)
         span = self._run(
             self.flavor.render(
                 exp.select(exp.Min(this=column).as_("lo"), exp.Max(this=column).as_("hi")).from_(table.expression())

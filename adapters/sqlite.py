@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
+from segwise.timeformat import TimeEncoding
 
 from .adbc import driver_message, import_driver, sqlstate_of
 from .base import (
@@ -79,6 +80,7 @@ class SQLiteFlavor(SqlFlavor):
     name: ClassVar[str] = "sqlite"
     dialect: ClassVar[str] = "sqlite"
     capabilities: ClassVar[Capabilities] = Capabilities(timezones=False, exact_percentiles=False)
+    text_time_default: ClassVar[str | None] = "iso"  # SQLite's own convention for dates
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         # sqlglot renders date_trunc for SQLite as TIMESTAMP_TRUNC(x, DAY), which SQLite lacks.
@@ -108,6 +110,49 @@ class SQLiteFlavor(SqlFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _call("datetime", ts, _text(f"{days:+d} days"))
+
+    def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
+        """ISO text is SQLite's own date form (taken as is, like a TIMESTAMP column); a pattern of
+        fixed-width fields is cut into ``YYYY-MM-DD HH:MM:SS[.ffffff]`` with ``substr``."""
+        if pattern == "iso":
+            return expr
+        layout = TimeEncoding(pattern).fixed_layout()
+        unreadable = [code for code in ("b", "I", "p", "j") if code in (layout or {})]
+        if layout is None or unreadable:
+            raise UnsupportedError(
+                f"SQLite has no date parser: it reads event_time_format patterns of fixed-width numbers "
+                f"(%Y %y %m %d %H %M %S %f and text), not {pattern!r}"
+            )
+
+        def part(code: str, default: str) -> exp.Expr:
+            if code not in layout:
+                return _text(default)
+            start, width = layout[code]
+            return exp.Substring(this=expr.copy(), start=exp.Literal.number(start), length=exp.Literal.number(width))
+
+        year = part("Y", "") if "Y" in layout else exp.DPipe(this=_text("20"), expression=part("y", "00"))
+        pieces: list[exp.Expr] = [year, _text("-"), part("m", "01"), _text("-"), part("d", "01"), _text(" ")]
+        pieces += [part("H", "00"), _text(":"), part("M", "00"), _text(":"), part("S", "00")]
+        if "f" in layout:
+            pieces += [_text("."), part("f", "000000")]
+        out = pieces[0]
+        for piece in pieces[1:]:
+            out = exp.DPipe(this=out, expression=piece)
+        return exp.paren(out, copy=False)
+
+    def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
+        """``datetime(x, 'unixepoch')`` for seconds; milli- and microseconds keep their fraction
+        as text (``....SS.mmm``), by integer arithmetic."""
+        if unit == "s":
+            return _call("datetime", expr, _text("unixepoch"))
+        per, digits = (1_000, 3) if unit == "ms" else (1_000_000, 6)
+        whole = exp.cast(expr, exp.DataType.Type.BIGINT)
+        seconds = _call(  # an integer divided by an integer: SQLite divides integers exactly
+            "datetime", exp.Div(this=whole, expression=exp.Literal.number(per), typed=True), _text("unixepoch")
+        )
+        remainder = exp.Mod(this=whole.copy(), expression=exp.Literal.number(per))
+        fraction = _call("printf", _text(f"%0{digits}d"), remainder)
+        return exp.paren(exp.DPipe(this=exp.DPipe(this=seconds, expression=_text(".")), expression=fraction))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         if timezone != "UTC":

@@ -17,6 +17,7 @@ from segwise.adapters.base import ColumnInfo, TableRef
 from .errors import CatalogError
 from .files import with_hive_partition
 from .observe import execute_observed
+from .timeformat import EPOCH_UNITS, TimeEncoding
 
 if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, FileTable, TableStats
@@ -43,10 +44,13 @@ class EventTableInfo:
     spec: EventTable
     ref: TableRef
     columns: dict[str, ColumnInfo]
+    encoding: TimeEncoding | None = None  # text or epoch numbers (event_time_format); None: a timestamp or date
 
     @property
     def time_kind(self) -> str:
-        return self.columns[self.spec.event_time].kind
+        """The event time's kind as the compiler reads it: a text or epoch column parses to a
+        naive UTC ``timestamp``."""
+        return "timestamp" if self.encoding is not None else self.columns[self.spec.event_time].kind
 
     @property
     def properties(self) -> dict[str, ColumnInfo]:
@@ -91,17 +95,15 @@ class Catalog:
                         f"{field_name}: column {column!r} not found; the table has {_listing(columns)}",
                         where=where,
                     )
-            if columns[spec.event_time].kind not in ("timestamp", "timestamptz", "date"):
-                raise CatalogError(
-                    f"event_time: column {spec.event_time!r} is {columns[spec.event_time].raw_type}, not a timestamp",
-                    where=where,
-                )
+            encoding = _time_encoding(spec, columns[spec.event_time], adapter.flavor.text_time_default, where)
+            if encoding is not None and not encoding.is_epoch:
+                _check_sample(adapter, ref, spec, encoding, where)
             if spec.file is not None:  # a Hive date directory is the partition unless one is declared
                 kinds = {n: c.kind for n, c in columns.items()}
                 spec = with_hive_partition(spec, (files or {}).get(spec.table), kinds)
             if spec.partition is not None:
                 _check_partition(spec, columns, where)
-            events.append(EventTableInfo(spec, ref, columns))
+            events.append(EventTableInfo(spec, ref, columns, encoding))
         users = []
         for index, user_spec in enumerate(project.user_tables):
             ref = TableRef.parse(user_spec.table)
@@ -145,11 +147,22 @@ class Catalog:
         return self._event_counts
 
     def stats(self, info: EventTableInfo) -> TableStats:
-        """Row count and time range of an event table (from the adapter; cached)."""
+        """Row count and time range of an event table (from the adapter; cached). A text or
+        epoch event time is read through its parsed expression."""
         key = str(info.ref)
         if key not in self._stats:
             assert self.adapter is not None
-            self._stats[key] = self.adapter.table_stats(info.ref, info.spec.event_time)
+            time_expr = None
+            if info.encoding is not None:
+                time_expr = self.adapter.flavor.event_time(exp.column(info.spec.event_time, quoted=True), info.encoding)
+            try:
+                self._stats[key] = self.adapter.table_stats(info.ref, info.spec.event_time, time_expr)
+            except ValueError as error:  # a raw value the adapter cannot read as a time
+                raise CatalogError(
+                    f"event_time: cannot read the time span of {info.spec.event_time!r} ({error}); "
+                    "check event_time_format",
+                    where=f"event table {info.spec.table}",
+                ) from None
         return self._stats[key]
 
     def user_rows(self) -> int:
@@ -258,6 +271,61 @@ def _columns(adapter: Adapter, ref: TableRef, where: str) -> list[ColumnInfo]:
         return adapter.columns(ref)
     except CatalogError as exc:
         raise CatalogError(exc.message, where=f"{where} ({ref})") from None
+
+
+def _time_encoding(spec: EventTable, column: ColumnInfo, text_default: str | None, where: str) -> TimeEncoding | None:
+    """The event time's encoding: None for a timestamp or date column (any declared format is
+    ignored), the declared (or the dialect's default) text format, or an epoch unit for numbers."""
+    if column.kind in ("timestamp", "timestamptz", "date"):
+        return None
+    declared = spec.event_time_format
+    if column.kind == "string":
+        fmt = declared or text_default
+        if fmt is None:
+            raise CatalogError(
+                f"event_time: column {spec.event_time!r} is {column.raw_type}, not a timestamp; say how it encodes "
+                "the time with event_time_format: iso, or a strftime pattern like '%Y-%m-%d %H:%M:%S'",
+                where=where,
+            )
+        if fmt in EPOCH_UNITS:
+            raise CatalogError(
+                f"event_time_format: {fmt} is for numbers, but {spec.event_time!r} is {column.raw_type} "
+                "(text: use iso or a strftime pattern)",
+                where=where,
+            )
+        return TimeEncoding(fmt)
+    if column.kind in ("integer", "float"):
+        if declared is None or declared not in EPOCH_UNITS:
+            got = f"event_time_format: {declared!r} is for text" if declared else "no event_time_format is given"
+            raise CatalogError(
+                f"event_time: column {spec.event_time!r} is {column.raw_type} (a number) and {got}; "
+                "give event_time_format: epoch_s, epoch_ms or epoch_us",
+                where=where,
+            )
+        return TimeEncoding(declared)
+    raise CatalogError(
+        f"event_time: column {spec.event_time!r} is {column.raw_type}, not a timestamp, text or number", where=where
+    )
+
+
+def _check_sample(adapter: Adapter, ref: TableRef, spec: EventTable, encoding: TimeEncoding, where: str) -> None:
+    """Read one value of a text event time and parse it in Python: a format that does not fit the
+    data is a project error naming the value, not a warehouse error (or nulls) later."""
+    column = exp.column(spec.event_time, quoted=True)
+    present = exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
+    query = exp.select(column).from_(ref.expression()).where(present).limit(1)
+    rows = execute_observed(adapter, adapter.flavor.render(query), expression=query, tables=[ref]).to_pylist()
+    if not rows:
+        return
+    value = next(iter(rows[0].values()))
+    try:
+        encoding.decode(value)
+    except ValueError:
+        raise CatalogError(
+            f"event_time_format: {encoding.format!r} does not read {spec.event_time!r}'s value {value!r}",
+            where=where,
+            hint="give the strftime pattern the column holds (like '%Y-%m-%d %H:%M:%S'), or iso",
+        ) from None
 
 
 def _listing(columns: dict[str, ColumnInfo]) -> str:

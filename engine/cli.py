@@ -224,14 +224,16 @@ def _cell(name: str, value: Any) -> str:
 @now_option
 @handle_errors
 def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | None) -> None:
-    """Print the SQL that would run for QUERY."""
+    """Print SQL for QUERY that gives what `segwise run` prints (columns, order, filled buckets)."""
     from .pipeline import compile_query
+    from .present import paste_statement
     from .query import Query
+    from .registry import get_flavor
 
     query = Query.load(query_path)
     with _load(project_path) as project:
         compiled = compile_query(project, query, dialect=dialect, now=now)
-    click.echo(pretty_sql(compiled.expression, compiled.dialect))
+    click.echo(pretty_sql(paste_statement(compiled, get_flavor(compiled.dialect)), compiled.dialect))
 
 
 @main.command()

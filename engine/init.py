@@ -20,6 +20,7 @@ import yaml
 from sqlglot import exp
 
 from .errors import SpecError
+from .timeformat import guess_epoch_unit, guess_text_format
 
 if TYPE_CHECKING:
     from segwise.adapters.base import Adapter, ColumnInfo, TableRef
@@ -56,8 +57,27 @@ def _name_rank(name: str, preferred: tuple[str, ...], fragment: str) -> int | No
     return None
 
 
-def guess_columns(columns: list[ColumnInfo], distinct: dict[str, int], rows: int) -> list[Guess]:
-    """(user_id, event_time, event_name) guesses, each with why; SpecError when one cannot be found."""
+def _encoded_time(columns: list[ColumnInfo], samples: dict[str, list[Any]]) -> tuple[ColumnInfo, str] | None:
+    """A text or number column named like a time whose sampled values all read as one format."""
+    named = [c for c in columns if c.kind in ("string", "integer", "float")]
+    named = [c for c in named if _name_rank(c.name, TIME_NAMES, "time") is not None or c.name.lower().endswith("_at")]
+    named.sort(key=lambda c: _name_rank(c.name, TIME_NAMES, "time") or len(TIME_NAMES) + 2)
+    for column in named:
+        values = samples.get(column.name) or []
+        if column.kind == "string":
+            fmt = guess_text_format([str(v) for v in values if v is not None])
+        else:
+            fmt = guess_epoch_unit([v for v in values if v is not None])
+        if fmt is not None:
+            return column, fmt
+    return None
+
+
+def guess_columns(
+    columns: list[ColumnInfo], distinct: dict[str, int], rows: int, samples: dict[str, list[Any]] | None = None
+) -> list[Guess]:
+    """(user_id, event_time[, event_time_format], event_name) guesses, each with why; SpecError when
+    one cannot be found. ``samples``: a few values of the text and number columns (for formats)."""
     times = [c for c in columns if c.kind in ("timestamp", "timestamptz", "date")]
     ranked = sorted(
         times,
@@ -67,21 +87,34 @@ def guess_columns(columns: list[ColumnInfo], distinct: dict[str, int], rows: int
             c.kind == "date",
         ),
     )
-    if not ranked:
-        texts = [c.name for c in columns if c.kind == "string"]
+    encoded = None if ranked else _encoded_time(columns, samples or {})
+    if not ranked and encoded is None:
+        texts = [c.name for c in columns if c.kind in ("string", "integer", "float")]
         raise SpecError(
             "no timestamp column found (columns: "
             + ", ".join(f"{c.name} {c.raw_type}" for c in columns)
             + ")"
-            + (f"; text or epoch times ({', '.join(texts)}?) are not read as event times yet" if texts else ""),
+            + (
+                f"; no text or number column ({', '.join(texts)}) read as times in a known format: set event_time "
+                "and event_time_format (iso, a strftime pattern, epoch_s|epoch_ms|epoch_us) in the written file"
+                if texts
+                else ""
+            ),
             where="segwise init",
         )
-    time = ranked[0]
-    if _name_rank(time.name, TIME_NAMES, "time") is not None:
-        how = "by name"
+    if encoded is not None:
+        time, fmt = encoded
+        guesses = [
+            Guess("event_time", time.name, f"{time.raw_type}, by name"),
+            Guess("event_time_format", fmt, f"every sampled value reads as {fmt}"),
+        ]
     else:
-        how = "the only time column" if len(times) == 1 else "the first time column"
-    guesses = [Guess("event_time", time.name, f"{time.raw_type}, {how}")]
+        time = ranked[0]
+        if _name_rank(time.name, TIME_NAMES, "time") is not None:
+            how = "by name"
+        else:
+            how = "the only time column" if len(times) == 1 else "the first time column"
+        guesses = [Guess("event_time", time.name, f"{time.raw_type}, {how}")]
 
     rest = [c for c in columns if c.name != time.name and c.kind in ("string", "integer")]
     users = sorted(
@@ -138,6 +171,18 @@ def _distinct_counts(adapter: Adapter, ref: TableRef, columns: list[ColumnInfo])
     return int(row["_rows"]), {c.name: int(row[f"_c{i}"]) for i, c in enumerate(counted)}
 
 
+def _samples(adapter: Adapter, ref: TableRef, columns: list[ColumnInfo]) -> dict[str, list[Any]]:
+    """Up to 50 rows of the text and number columns (their formats are guessed from them)."""
+    from .observe import execute_observed
+
+    picked = [c for c in columns if c.kind in ("string", "integer", "float")]
+    if not picked:
+        return {}
+    query = exp.select(*[exp.column(c.name, quoted=True) for c in picked]).from_(ref.expression()).limit(50)
+    table = execute_observed(adapter, adapter.flavor.render(query), expression=query, tables=[ref])
+    return {c.name: table.column(i).to_pylist() for i, c in enumerate(picked)}
+
+
 def init_project(source: str, output: Path, table: str | None = None, force: bool = False) -> str:
     """Write the project file for ``source``; return what to print (guesses and a catalog summary)."""
     from segwise.adapters.base import FileTable, TableRef
@@ -177,9 +222,10 @@ def init_project(source: str, output: Path, table: str | None = None, force: boo
             adapter.attach_files(files)
         columns = adapter.columns(ref)
         rows, distinct = _distinct_counts(adapter, ref, columns)
+        samples = _samples(adapter, ref, columns)
     finally:
         adapter.close()
-    guesses = guess_columns(columns, distinct, rows)
+    guesses = guess_columns(columns, distinct, rows, samples)
     for guess in guesses:
         entry[guess.field] = guess.column
     text = _render(source if is_url else None, entry, guesses, columns)

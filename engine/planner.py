@@ -133,6 +133,7 @@ def _scan(
     names = [m.event for m in members]
     filters.append(_event_predicate(tables, names))
     filters.append(_time_predicate(bound, tables, start, end, look_back))
+    filters += [Predicate(f"event time {i.encoding.describe(i.spec.event_time)}") for i in tables if i.encoding]
     for cond in [c for m in members for c in m.where] + where:
         prop = catalog.resolve(cond.property, "plan")
         text = f"{cond.property} {cond.op}"
@@ -192,7 +193,7 @@ def _time_predicate(
 ) -> Predicate:
     """The time range a scan reads, on the raw event-time column (UTC instants)."""
     text = "time in range" + (" and look-back" if look_back else "")
-    if len(tables) != 1:
+    if len(tables) != 1 or tables[0].encoding is not None:  # text or epoch times: described beside it
         return Predicate(text)
     info = tables[0]
     aware = info.time_kind == "timestamptz"

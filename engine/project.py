@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from .errors import SpecError
 from .formats import looks_like_file
 from .loading import load_mapping, validate_model
+from .timeformat import check_format
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _IDENT = re.compile(r"^[^\x00]+$")
@@ -102,6 +103,10 @@ class EventTable(_FileFields):
     """The column holding the user id."""
     event_time: str = "event_time"
     """The event's timestamp column (naive means UTC)."""
+    event_time_format: str | None = None
+    """How a text or number event_time encodes the time: iso, a strftime pattern like '%Y-%m-%d %H:%M:%S'
+    (text, read as UTC), or epoch_s | epoch_ms | epoch_us (numbers). Ignored on a timestamp or date column;
+    a TEXT column on SQLite defaults to iso."""
     event_name: str | None = None
     """The column holding the event name (or give event_name_value)."""
     event_name_value: str | None = None
@@ -113,6 +118,11 @@ class EventTable(_FileFields):
     @classmethod
     def _names(cls, value: str) -> str:
         return _check_name(value, "a column or table name")
+
+    @field_validator("event_time_format")
+    @classmethod
+    def _time_format(cls, value: str | None) -> str | None:
+        return None if value is None else check_format(value)
 
     @model_validator(mode="after")
     def _one_name_source(self) -> Self:

@@ -23,6 +23,7 @@ import segwise
 from segwise.cli import main
 from segwise.errors import WarehouseError
 from segwise.output import pretty_sql
+from segwise.present import paste_statement
 from segwise.server import ARROW_STREAM, ServerSettings, create_app
 from tests.explorer_support import (
     NOW,
@@ -174,7 +175,10 @@ def test_sample_values_are_one_small_query_per_property_and_cached(project_file:
 def test_sql_for_the_warehouse_and_other_dialects(client: TestClient, project: segwise.Project) -> None:
     response = client.post("/api/sql", json=SIGNUPS)
     compiled = segwise.compile_query(project, SIGNUPS, now=NOW)
-    assert response.json() == {"sql": pretty_sql(compiled.expression, compiled.dialect), "dialect": "duckdb"}
+    pasted = paste_statement(compiled, project.adapter().flavor)  # what `segwise run` answers, as one statement
+    assert response.json() == {"sql": pretty_sql(pasted, compiled.dialect), "dialect": "duckdb"}
+    rows = project.adapter().execute(response.json()["sql"].rstrip(";")).to_pylist()
+    assert rows == segwise.run(SIGNUPS, project, now=NOW).to_pylist()
     snowflake = client.post("/api/sql?dialect=snowflake", json=SIGNUPS).json()
     assert snowflake["dialect"] == "snowflake" and snowflake["sql"] != response.json()["sql"]
     assert_error(client.post("/api/sql?dialect=nosuch", json=SIGNUPS), 400, "unknown SQL dialect", where="dialect")

@@ -23,6 +23,8 @@ from segwise.partitions import partition_filter
 from segwise.query import ANY_EVENT, Condition, EventFilter
 from segwise.timeframe import ts_text
 
+from .eventtime import event_time, time_filter
+
 if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.timeframe import Timeframe
@@ -182,9 +184,9 @@ class RowSource:
         return self._branch_utc_time(self.tables[0], alias="e")
 
     def _branch_utc_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
-        ts: exp.Expr = exp.column(info.spec.event_time, table=alias, quoted=True)
+        ts = event_time(self.c.flavor, info, alias)
         if info.time_kind == "date":
-            return exp.cast(ts, exp.DataType.Type.TIMESTAMP)
+            return ts
         return self.c.flavor.to_local(ts, "UTC", info.time_kind == "timestamptz")
 
     def prop(self, prop: ResolvedProperty) -> exp.Expr:
@@ -204,9 +206,7 @@ class RowSource:
         return exp.Literal.string(info.spec.event_name_value or "")
 
     def _branch_local_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
-        ts: exp.Expr = exp.column(info.spec.event_time, table=alias, quoted=True)
-        if info.time_kind == "date":
-            ts = exp.cast(ts, exp.DataType.Type.TIMESTAMP)
+        ts = event_time(self.c.flavor, info, alias)
         return self.c.flavor.to_local(ts, self.c.project.timezone, info.time_kind == "timestamptz")
 
     def _branch_prop(self, info: EventTableInfo, prop: ResolvedProperty, alias: str) -> exp.Expr:
@@ -222,9 +222,7 @@ class RowSource:
     def _time_filter(
         self, info: EventTableInfo, alias: str, bounds: TimeBounds, partition_predicate: bool = True
     ) -> list[exp.Expr]:
-        has_tz = info.time_kind == "timestamptz"
         flavor = self.c.flavor
-        column = flavor.time_for_compare(exp.column(info.spec.event_time, table=alias, quoted=True), info.time_kind)
         out: list[exp.Expr] = []
         partition = info.spec.partition
         # With day partitions standing in for the event time, whole-day bounds are exactly the
@@ -238,10 +236,8 @@ class RowSource:
                 for b in (bounds.start_utc, bounds.end_utc)
             )
         )
-        if bounds.start_utc is not None and not exact:
-            out.append(exp.GTE(this=column, expression=flavor.timestamp_literal(ts_text(bounds.start_utc), has_tz)))
-        if bounds.end_utc is not None and not exact:
-            out.append(exp.LT(this=column.copy(), expression=flavor.timestamp_literal(ts_text(bounds.end_utc), has_tz)))
+        if not exact:
+            out += time_filter(flavor, info, alias, bounds.start_utc, bounds.end_utc)
         if partition is not None and self.prune and partition_predicate:
             part_column = exp.column(partition.column, table=alias, quoted=True)
             out += partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)

@@ -24,6 +24,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from ..errors import SegwiseError
 from ..explain import Explanation
 from ..output import arrow_stream, pretty_sql, records
+from ..present import paste_statement
+from ..registry import get_flavor
 from ..span import query_warnings, range_warnings
 from .catalog import CatalogView, build_catalog, gallery_examples
 from .http import (
@@ -190,7 +192,8 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
 
         def compile_sql() -> dict[str, str]:
             compiled = pipeline.compile_query(project, query, dialect=dialect or None, now=at)
-            return {"sql": pretty_sql(compiled.expression, compiled.dialect), "dialect": compiled.dialect}
+            pasted = paste_statement(compiled, get_flavor(compiled.dialect))
+            return {"sql": pretty_sql(pasted, compiled.dialect), "dialect": compiled.dialect}
 
         return JSONResponse(await runner.call(compile_sql, request))
 
