@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .formulas import BinOp, Neg, Node, Num, Ref, parse_formula, references
+from .present_stickiness import paste_stickiness
 from .timeframe import ts_text
 
 if TYPE_CHECKING:
@@ -243,4 +244,6 @@ def _sql(node: Node, operands: dict[str, exp.Expr], flavor: SqlFlavor) -> exp.Ex
 
 def paste_statement(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     """The statement whose result is ``segwise run``'s answer for ``compiled`` (see the module doc)."""
+    if compiled.query.stickiness is not None:
+        return paste_stickiness(compiled, flavor)
     return _Builder(compiled, flavor).build()

@@ -135,3 +135,13 @@ def test_bad_stickiness_queries_are_refused(generated: Any, query: dict[str, Any
         segwise.run(query, generated.project("UTC", "monday"))
     assert message in info.value.message
     assert (info.value.where or "").startswith(where)
+
+
+@pytest.mark.parametrize("name", ["weekly cumulative", "partial weeks", "total", "by two user properties, cumulative"])
+def test_the_sql_to_paste_answers_as_run(generated: Any, name: str) -> None:
+    """``segwise sql`` prints a statement whose result is ``segwise run``'s answer (zero-filled
+    days, cumulative sums, renamed breakdown columns, order) on every engine."""
+    from tests.test_paste import check_paste
+
+    query, options = CASES[name]
+    check_paste(generated.project(options.get("timezone", "UTC"), options.get("week_start", "monday")), query)
