@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segwise
-from segwise.adapters.duckdb import DuckDBAdapter
+from segwise.adapters.duckdb import DuckDBFlavor
 from segwise.partitions import floor_to, partition_filter
 from segwise.project import Partition
 
-FLAVOR = DuckDBAdapter.__new__(DuckDBAdapter)
+FLAVOR = DuckDBFlavor()
 
 
 def encode(moment: datetime, partition: Partition):

@@ -366,7 +366,7 @@ def test_logical_plan_shape(generated: Dataset) -> None:
     assert kinds[0] == ["TopN", "PreAggregate", "Intervals", "Aggregate"]
     assert kinds[1] == ["Join", "TopN", "PreAggregate", "Aggregate"]
     assert kinds[2] == ["Window", "TopN", "Aggregate"]
-    assert plan.nodes[1].scan.outer_filters == ["country is_not_null"]
+    assert [str(f) for f in plan.nodes[1].scan.outer_filters] == ["country is_not_null"]
     assert "formula r = C / A" in plan.post
     text = "\n".join(plan.describe())
     assert "Series A  active_users:7d" in text and "after join   country is_not_null" in text

@@ -224,10 +224,18 @@ def test_catalog_tables_and_database_parameter(spark: Any, tmp_path: Path) -> No
             event_tables=[{"table": "segwise_catalog_test.events", "event_name": "event_type"}],
             user_tables=[{"table": "segwise_catalog_test.users"}],
         )
-        direct = segwise.Project(  # Spark SQL's own name for a Parquet directory
+        # A directory is declared as a file table (`table:` itself never names a path).
+        direct = segwise.Project(
             warehouse="spark://local[2]",
-            event_tables=[{"table": f"parquet.{tmp_path / 'events'}", "event_name": "event_type"}],
+            event_tables=[
+                {"table": "events", "file": str(tmp_path / "events" / "*.parquet"), "event_name": "event_type"}
+            ],
         )
+        with pytest.raises(ValueError, match="looks like a file"):
+            segwise.Project(
+                warehouse="spark://local[2]",
+                event_tables=[{"table": f"parquet.{tmp_path / 'events'}", "event_name": "event_type"}],
+            )
         try:
             first = by_database.run(query)
             assert first.num_rows > 0
