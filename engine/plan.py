@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .catalog import EventTableInfo
     from .measures import Measure
-    from .query import Series
+    from .query import Condition, Series
     from .rollups import RollupInfo
     from .timeframe import Timeframe
 
@@ -33,13 +33,24 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Predicate:
     """A filter of a scan: what it reads, as text for explain and as a sqlglot expression over the
-    table's raw columns (values are literals of the column's type)."""
+    table's raw columns (values are literals of the column's type). A condition of the query
+    keeps which one it is and the bare column its expression reads, so lowering can place the
+    expression on the column as the scan names it (``column_in``)."""
 
     text: str
     expression: exp.Expr | None = None
+    condition: Condition | None = None
+    column: exp.Column | None = None
 
     def __str__(self) -> str:
         return self.text
+
+    def column_in(self, column: exp.Expr) -> exp.Expr:
+        """The expression with its bare column replaced by ``column`` (a qualified column, or a
+        typed NULL in a table without it)."""
+        assert self.expression is not None and self.column is not None
+        bare = self.column
+        return self.expression.copy().transform(lambda node: column.copy() if node == bare else node, copy=False)
 
 
 @dataclass(frozen=True)
@@ -271,6 +282,11 @@ class SeriesNode:
         return any(isinstance(op, kind) for op in self.operators)
 
     @property
+    def planned_conditions(self) -> dict[int, Predicate]:
+        """The scan's predicates of query conditions, by the condition's identity (lowering)."""
+        return planned_conditions(self.scan)
+
+    @property
     def preaggregate(self) -> bool:
         """Events are reduced per (bucket, user) in the scan (rules preaggregate, sharing)."""
         return any(isinstance(op, PreAggregate) and op.reduces_events for op in self.operators)
@@ -394,6 +410,15 @@ class LogicalPlan:
             "post": list(self.post),
             "cost_source": self.cost_source,
         }
+
+
+def planned_conditions(scan: Scan) -> dict[int, Predicate]:
+    """A scan's predicates of query conditions, by the condition's identity."""
+    return {
+        id(p.condition): p
+        for p in [*scan.filters, *scan.outer_filters]
+        if p.condition is not None and p.expression is not None
+    }
 
 
 def _describe_scan(scan: Scan) -> list[str]:

@@ -137,8 +137,9 @@ def _scan(
     for cond in [c for m in members for c in m.where] + where:
         prop = catalog.resolve(cond.property, "plan")
         text = f"{cond.property} {cond.op}"
-        expression = build_condition(bound.flavor, exp.column(prop.column, quoted=True), prop, cond, "plan")
-        (outer if prop.source == USER_PROPERTY else filters).append(Predicate(text, expression))
+        bare = exp.column(prop.column, quoted=True)
+        expression = build_condition(bound.flavor, bare, prop, cond, "plan")
+        (outer if prop.source == USER_PROPERTY else filters).append(Predicate(text, expression, cond, bare))
         columns.append(prop.column)
     if query.segment is not None and "segment" not in query.breakdown:
         outer.append(Predicate("user in segment"))

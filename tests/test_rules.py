@@ -3,6 +3,7 @@ was, and the optimizer applies them in the order of ``planner.RULES``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -66,3 +67,37 @@ def test_the_optimizer_applies_the_rules_in_order(generated: Any) -> None:
     plan = optimize(build(bound), context)
     assert plan.rules == [name for name, _rule in RULES]
     assert plan.shared, "share_scans=always shares the two series' scan"
+
+
+def test_lowering_places_the_plans_condition_expressions(generated: Any) -> None:
+    """The plan is what lowering reads: a rule that rewrites a condition's predicate (here an
+    ``IN`` of one value into ``=``) changes the SQL, and the answer stays the same."""
+    if generated.backend != "duckdb":
+        pytest.skip("a planning property; one engine is enough")
+    from sqlglot import exp
+
+    from segwise.pipeline import compile_query
+
+    def one_value_in_as_eq(plan, context):
+        plan = plan.copy()
+        for node in plan.nodes:
+            for i, predicate in enumerate(node.scan.filters):
+                found = predicate.expression
+                if isinstance(found, exp.In) and len(found.expressions) == 1:
+                    eq = exp.EQ(this=found.this.copy(), expression=found.expressions[0].copy())
+                    node.scan.filters[i] = replace(predicate, expression=eq)
+        return plan
+
+    project = generated.project("UTC", "monday")
+    query = {
+        "series": [{"event": "page_view", "where": [{"property": "platform", "op": "in", "values": ["web"]}]}],
+        "date_range": {"from": "2025-01-10", "to": "2025-02-10"},
+    }
+    plain = compile_query(project, query)
+    bound, context = _context(generated, query)
+    rewritten = optimize(build(bound), context, (("one_value_in_as_eq", one_value_in_as_eq),))
+    from segwise.lower import lower
+
+    sql = project.adapter().flavor.render(lower(bound, rewritten, project.adapter().flavor))
+    assert "IN ('web')" in plain.sql and "IN ('web')" not in sql and "= 'web'" in sql
+    assert project.adapter().execute(sql).sort_by("bucket") == project.adapter().execute(plain.sql).sort_by("bucket")

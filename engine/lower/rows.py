@@ -27,6 +27,7 @@ from .eventtime import event_time, time_filter
 
 if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
+    from segwise.plan import Predicate
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
@@ -104,6 +105,7 @@ class RowSource:
         self.user_joins: dict[int, str] = {}
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         self.partition_time = False  # the day partition column stands in for the event time (rule)
+        self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
         tables: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
@@ -325,6 +327,9 @@ class RowSource:
             column = self._branch_prop(info, prop, alias)
         else:
             column = self.prop(prop)
+        planned = self.planned.get(id(cond))
+        if planned is not None:  # the plan's expression, on this scan's column
+            return planned.column_in(column)
         return build_condition(self.c.flavor, column, prop, cond, where)
 
     # -- building ------------------------------------------------------------------------------------------

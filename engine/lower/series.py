@@ -41,6 +41,7 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         source = RowSource(lw, series.members, list(series.where), tf, where)
     source.prune = node.prune
     source.partition_time = node.partition_time
+    source.planned = node.planned_conditions
     if series.occurrence:
         source.set_occurrence(series.occurrence, series.occurrence_scope)
     plan = SeriesPlan(position, label, measure, source, tf)

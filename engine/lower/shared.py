@@ -34,6 +34,7 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], positions: list[int]) -
     shared.tables, shared.union, shared.bounds = [info], False, hull
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
+    shared.planned = first.source.planned
     shared.user_joins = dict(first.source.user_joins)
     name = f"sh{first.index}"
     outputs: list[exp.Expr] = []

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan import planned_conditions
+
 from .rows import RowSource, group_key, table_ref
 from .series import segmented_groups
 
@@ -28,6 +30,7 @@ def stickiness_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     source = RowSource(lw, spec.members, list(spec.where), lw.tf, "stickiness")
     source.prune = node.prune
     source.partition_time = node.partition_time
+    source.planned = planned_conditions(node.scan)
     groups = segmented_groups(lw, source)
     names = [f"_g{j}" for j in range(len(groups))]
     user = source.user()
