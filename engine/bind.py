@@ -116,17 +116,17 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
         for b_index, name in enumerate(query.breakdown):
             if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
                 _in_tables(catalog, tables[index], name, f"breakdown[{b_index}]")
-    if query.stickiness is not None:
-        _check_stickiness(bound, flavor)
+    if query.stickiness is not None or query.lifecycle is not None:
+        _check_analysis(bound, flavor)
     return bound
 
 
-def _check_stickiness(bound: BoundQuery, flavor: SqlFlavor) -> None:
-    """Its event and filters resolve; a unit's days are counted per group, so a breakdown is by
-    properties of the user (or the segment), never of single events."""
-    spec = bound.query.stickiness
+def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
+    """Stickiness and lifecycle: the event and filters resolve; a unit is followed as one, so a
+    breakdown is by properties of the user (or the segment), never of single events."""
+    spec = bound.query.stickiness or bound.query.lifecycle
     assert spec is not None
-    location = "stickiness"
+    location = bound.query.analysis
     tables = _tables(bound.catalog, spec.members, location)
     _check_conditions(bound.catalog, tables, spec.members, list(spec.where), location, flavor)
     for b_index, name in enumerate(bound.query.breakdown):
@@ -135,7 +135,7 @@ def _check_stickiness(bound: BoundQuery, flavor: SqlFlavor) -> None:
         prop = None if name == EVENT_BREAKDOWN else bound.catalog.resolve(name, f"breakdown[{b_index}]")
         if prop is None or prop.source != USER_PROPERTY:
             raise SpecError(
-                f"a stickiness query breaks down by user properties (or segment); {name!r} is a property of "
+                f"a {location} query breaks down by user properties (or segment); {name!r} is a property of "
                 "single events",
                 where=f"breakdown[{b_index}]",
             )

@@ -71,7 +71,8 @@ def _builtin_estimate(compiled: CompiledQuery, catalog: Catalog) -> CostEstimate
     analysis = compiled.plan.analysis if compiled.plan is not None else None
     if analysis is not None:  # another analysis: its one scan over the range
         for info in analysis.scan.tables:
-            scans.append(_scan(analysis.kind, info, catalog, analysis.tf.start_utc, analysis.tf.end_utc, referenced))
+            start = analysis.start or datetime.min
+            scans.append(_scan(analysis.kind, info, catalog, start, analysis.tf.end_utc, referenced))
     return CostEstimate(tuple(scans))
 
 

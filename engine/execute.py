@@ -15,6 +15,7 @@ from .dispatch import execute_compiled
 from .formulas import evaluate_columns, parse_formula, references
 from .pipeline import compile_query
 from .query import Query
+from .shape_lifecycle import shape_lifecycle
 from .shape_stickiness import shape_stickiness
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ def answer(
     raw = execute_compiled(project, compiled, timeout=timeout)
     if compiled.query.stickiness is not None:
         return shape_stickiness(raw, compiled)
+    if compiled.query.lifecycle is not None:
+        return shape_lifecycle(raw, compiled)
     return shape_result(raw, compiled)
 
 

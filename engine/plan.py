@@ -226,16 +226,40 @@ class Histogram(Operator):
         return f"users active on {how} d days, d = 1..days of the bucket, by {self.keys}"
 
 
+@dataclass(frozen=True)
+class Activity(Operator):
+    """Lifecycle: distinct (unit, bucket) of the matching events, for the range and the bucket
+    before it, and each unit's first matching event ever."""
+
+    keys: str
+
+    @property
+    def detail(self) -> str:
+        return f"DISTINCT (user, {self.keys}) from the bucket before the range; each user's first event ever"
+
+
+@dataclass(frozen=True)
+class Statuses(Operator):
+    """Lifecycle: new, returning, resurrecting (active users) and dormant, counted per bucket."""
+
+    keys: str
+
+    @property
+    def detail(self) -> str:
+        return f"new / returning / resurrecting / dormant per (user, bucket), users counted by {self.keys}, status"
+
+
 @dataclass
 class AnalysisNode:
     """An analysis other than a segmentation (``stickiness``): one scan of its event, the
     operators above it, and its time frame."""
 
-    kind: str  # the query key: stickiness
+    kind: str  # the query key: stickiness | lifecycle
     label: str
     tf: Timeframe
     scan: Scan
     operators: list[Operator] = field(default_factory=list)
+    start: datetime | None = None  # the earliest UTC instant the scan reads (None: all history)
 
     def has(self, kind: type[Operator]) -> bool:
         return any(isinstance(op, kind) for op in self.operators)

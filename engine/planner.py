@@ -31,6 +31,7 @@ from .conditions import build_condition
 from .cost import WIDTHS, series_rows
 from .plan import (
     ActiveDays,
+    Activity,
     Aggregate,
     AnalysisNode,
     Histogram,
@@ -42,6 +43,7 @@ from .plan import (
     Predicate,
     Scan,
     SeriesNode,
+    Statuses,
     TopN,
     Window,
     scan_start,
@@ -76,6 +78,9 @@ def build(bound: BoundQuery) -> LogicalPlan:
         if bound.query.cumulative:
             post.insert(1, "at least d days: the counts of d days and more, summed")
         return LogicalPlan([], post=post, analysis=_stickiness(bound))
+    if bound.query.lifecycle is not None:
+        post = ["fill every bucket x status of each group with 0", "sort by breakdown values, status, bucket"]
+        return LogicalPlan([], post=post, analysis=_lifecycle(bound))
     nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
     if bound.query.compare:
@@ -162,6 +167,21 @@ def _scan(
     return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
 
 
+def _lifecycle(bound: BoundQuery) -> AnalysisNode:
+    """Lifecycle: one scan of the event up to the range's end (each user's first event ever; the
+    activity from the bucket before the range), statuses per user and bucket, users counted."""
+    spec = bound.query.lifecycle
+    assert spec is not None
+    tf = bound.timeframe
+    scan = _scan(bound, spec.members, list(spec.where), None, tf.end_utc, False, [])
+    groups = ", ".join(bound.query.breakdown)
+    keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
+    operators += [Activity(keys), Statuses(keys)]
+    event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
+    return AnalysisNode("lifecycle", event, tf, scan, operators, start=None)
+
+
 def _stickiness(bound: BoundQuery) -> AnalysisNode:
     """Stickiness: one scan of the event over the range, its (user, day) pairs, days per user
     and bucket, users per number of days."""
@@ -174,7 +194,7 @@ def _stickiness(bound: BoundQuery) -> AnalysisNode:
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
     operators += [ActiveDays(keys), Histogram(keys, bound.query.cumulative)]
     event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
-    return AnalysisNode("stickiness", event, tf, scan, operators)
+    return AnalysisNode("stickiness", event, tf, scan, operators, start=tf.start_utc)
 
 
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .formulas import BinOp, Neg, Node, Num, Ref, parse_formula, references
-from .present_stickiness import paste_stickiness
+from .present_analyses import paste_lifecycle, paste_stickiness
 from .timeframe import ts_text
 
 if TYPE_CHECKING:
@@ -246,4 +246,6 @@ def paste_statement(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     """The statement whose result is ``segwise run``'s answer for ``compiled`` (see the module doc)."""
     if compiled.query.stickiness is not None:
         return paste_stickiness(compiled, flavor)
+    if compiled.query.lifecycle is not None:
+        return paste_lifecycle(compiled, flavor)
     return _Builder(compiled, flavor).build()

@@ -317,6 +317,11 @@ class Stickiness(_Model):
         return [EventFilter(event=self.event)]
 
 
+class Lifecycle(Stickiness):
+    """``lifecycle: {event: page_view, where: [...]}``: per bucket, users who are new,
+    returning, resurrecting or dormant (docs/queries.md, "Lifecycle")."""
+
+
 class Formula(_Model):
     """``{label: conversion, expression: "B / A * 100"}``."""
 
@@ -333,11 +338,13 @@ class Formula(_Model):
 
 
 class Query(_Model):
-    """One question: a segmentation (``series``) or another analysis (``stickiness``). See
+    """One question: a segmentation (``series``) or another analysis (``stickiness``,
+    ``lifecycle``). See
     ``docs/queries.md`` for every field."""
 
     series: list[Series] = Field(default=[], max_length=26 * 4)
     stickiness: Stickiness | None = None
+    lifecycle: Lifecycle | None = None
     cumulative: bool = False  # stickiness: units active on at least (not exactly) `days` days
     date_range: DateRange = Field(default_factory=lambda: RelativeRange(last="30d"))
     time_grain: TimeGrain = "day"
@@ -379,29 +386,39 @@ class Query(_Model):
 
     @model_validator(mode="after")
     def _one_analysis(self) -> Self:
-        asked = [key for key, given in (("series", bool(self.series)), ("stickiness", self.stickiness)) if given]
+        given = (("series", bool(self.series)), ("stickiness", self.stickiness), ("lifecycle", self.lifecycle))
+        asked = [key for key, present in given if present]
         if len(asked) != 1:
             raise ValueError(
-                "a query asks one question: give `series` (a segmentation) or `stickiness`"
-                + (f", not both {' and '.join(asked)}" if asked else "")
+                "a query asks one question: give `series` (a segmentation), `stickiness` or `lifecycle`"
+                + (f", not {' and '.join(asked)} together" if asked else "")
             )
         if self.cumulative and self.stickiness is None:
             raise ValueError("`cumulative` belongs to a stickiness query")
-        if self.stickiness is not None:
-            if self.time_grain in ("hour", "day"):
-                raise ValueError(
-                    f"stickiness counts the days of each bucket: use time_grain week, month, quarter, year or "
-                    f"total, not {self.time_grain}"
-                )
+        if self.stickiness is not None and self.time_grain in ("hour", "day"):
+            raise ValueError(
+                f"stickiness counts the days of each bucket: use time_grain week, month, quarter, year or "
+                f"total, not {self.time_grain}"
+            )
+        if self.lifecycle is not None and self.time_grain not in ("hour", "day", "week", "month"):
+            raise ValueError(
+                "lifecycle compares a bucket with the one before: use time_grain hour, day, week or month, "
+                f"not {self.time_grain}"
+            )
+        if self.analysis != "series":
             for key in ("formulas", "formula", "compare", "breakdown_limit"):
                 if getattr(self, key):
-                    raise ValueError(f"`{key}` is for a segmentation (series); a stickiness query does not take it")
+                    raise ValueError(
+                        f"`{key}` is for a segmentation (series); a {self.analysis} query does not take it"
+                    )
         return self
 
     @property
     def analysis(self) -> str:
-        """Which question this is: ``series`` or ``stickiness``."""
-        return "stickiness" if self.stickiness is not None else "series"
+        """Which question this is: ``series``, ``stickiness`` or ``lifecycle``."""
+        if self.stickiness is not None:
+            return "stickiness"
+        return "lifecycle" if self.lifecycle is not None else "series"
 
     @model_validator(mode="after")
     def _labels(self) -> Self:

@@ -42,20 +42,20 @@ def shape_stickiness(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     spans = np.array(bucket_days(tf), dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(spans)[:-1]])  # where each bucket's days begin in a group
     per_group = int(spans.sum())
-    combos = _combos(raw, names)
-    k = combos.num_rows
+    found = combos(raw, names)
+    k = found.num_rows
 
     # the grid: group-major, then bucket, then days 1..D
     bucket_index = np.repeat(np.arange(len(starts), dtype=np.int64), spans)
     days_in_group = np.concatenate([np.arange(1, n + 1, dtype=np.int64) for n in spans] or [np.zeros(0, np.int64)])
     counts = np.zeros(k * per_group, dtype=np.int64)
     if raw.num_rows and k:
-        group = _group_index(raw, combos, names)
+        group = group_index(raw, found, names)
         if tf.grain == "total":
             at = np.zeros(raw.num_rows, dtype=np.int64)
         else:
-            found = pc.index_in(_naive(raw["bucket"]), value_set=pa.array(starts, type=BUCKET))
-            at = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+            located = pc.index_in(naive_buckets(raw["bucket"]), value_set=pa.array(starts, type=BUCKET))
+            at = np.asarray(located.to_numpy(zero_copy_only=False), dtype=np.int64)
         days = np.asarray(pc.cast(raw["days"], pa.int64()).to_numpy(), dtype=np.int64)
         inside = (days >= 1) & (days <= spans[at])  # a user is active on at most D days of a bucket
         position = group * per_group + offsets[at] + days - 1
@@ -68,7 +68,7 @@ def shape_stickiness(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     bucket = pa.array(starts, type=BUCKET).take(pa.array(np.tile(bucket_index, k)))
     table = pa.table({"bucket": bucket})
     for g in names:
-        table = table.append_column(g, combos[g].take(grid_group))
+        table = table.append_column(g, found[g].take(grid_group))
     table = table.append_column("days", pa.array(np.tile(days_in_group, k), type=pa.int64()))
     table = table.append_column("value", pa.array(counts, type=pa.int64()))
     order: dict[str, pa.ChunkedArray | pa.Array] = {}
@@ -78,7 +78,7 @@ def shape_stickiness(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     order["bucket"] = table["bucket"]
     order["days"] = table["days"]
     table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))
-    arrays = [_zoned(table["bucket"].combine_chunks(), tf.timezone)]
+    arrays = [zoned(table["bucket"].combine_chunks(), tf.timezone)]
     arrays += [table[g].combine_chunks() for g in names]
     arrays += [table["days"].combine_chunks(), table["value"].combine_chunks()]
     return pa.Table.from_arrays(arrays, names=["bucket", *compiled.breakdown, "days", "value"])
@@ -96,7 +96,7 @@ def _at_least(counts: np.ndarray, spans: np.ndarray, groups: int) -> np.ndarray:
     return out
 
 
-def _combos(raw: pa.Table, names: list[str]) -> pa.Table:
+def combos(raw: pa.Table, names: list[str]) -> pa.Table:
     """The breakdown groups the warehouse found (one group, with no columns, without a breakdown)."""
     if not names:
         return pa.table({"_": [0]}).drop_columns(["_"])  # num_rows 1
@@ -104,7 +104,7 @@ def _combos(raw: pa.Table, names: list[str]) -> pa.Table:
     return text.group_by(names, use_threads=False).aggregate([])
 
 
-def _group_index(raw: pa.Table, combos: pa.Table, names: list[str]) -> np.ndarray:
+def group_index(raw: pa.Table, combos: pa.Table, names: list[str]) -> np.ndarray:
     """Each raw row's group: its position among ``combos`` (null values match nulls)."""
     if not names:
         return np.zeros(raw.num_rows, dtype=np.int64)
@@ -120,14 +120,14 @@ def _null_safe(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.fill_null(pc.binary_join_element_wise("1", column, ""), "0")
 
 
-def _naive(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def naive_buckets(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Bucket starts as naive local timestamps (zoned values as wall-clock time, text parsed)."""
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:
         column = pc.local_timestamp(column)
     return pc.cast(column, BUCKET, safe=False)
 
 
-def _zoned(buckets: pa.Array, timezone: str) -> pa.Array:
+def zoned(buckets: pa.Array, timezone: str) -> pa.Array:
     if timezone == "UTC":
         return buckets.cast(pa.timestamp("us", tz="UTC"))
     return pc.assume_timezone(buckets, timezone=timezone, ambiguous="earliest", nonexistent="latest")

@@ -1,6 +1,8 @@
-"""SQL you can paste for a stickiness query: the compiled statement wrapped so its result is the
-answer ``segwise run`` gives (``bucket``, breakdown columns, ``days``, ``value``), see
-``segwise.present`` for segmentations and ``segwise.shape_stickiness`` for the Arrow shaping.
+"""SQL you can paste for stickiness and lifecycle queries: the compiled statement wrapped so its
+result is the answer ``segwise run`` gives, see ``segwise.present`` for segmentations and
+``segwise.shape_stickiness`` / ``segwise.shape_lifecycle`` for the Arrow shaping.
+
+Stickiness (``bucket``, breakdown columns, ``days``, ``value``):
 
 * ``_p_raw``: the internal statement (users per bucket, groups and days active);
 * ``_p_grid``: every (bucket, days) of the range, ``days`` 1..D (a constant table);
@@ -68,14 +70,7 @@ def paste_stickiness(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
         flavor.as_bigint(_col("days", "g")).as_("days", quoted=True),
         flavor.as_bigint(value).as_("value", quoted=True),
     ]
-    order: list[exp.Expr] = []
-    for g in groups:
-        null_last = exp.Case(
-            ifs=[exp.If(this=exp.Is(this=_col(g, "k"), expression=exp.Null()), true=exp.Literal.number(1))],
-            default=exp.Literal.number(0),
-        )
-        order += [null_last, flavor.text_sort_key(_col(g, "k"))]
-    order += [_col("bucket", "g"), _col("days", "g")]
+    order = [*_group_order(groups, flavor), _col("bucket", "g"), _col("days", "g")]
     select = (
         exp.select(*outputs)
         .from_(_ref("_p_keys", "k"))
@@ -87,3 +82,63 @@ def paste_stickiness(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     for name, body in ctes:
         select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
     return select
+
+
+STATUSES = ("new", "returning", "resurrecting", "dormant")
+
+
+def paste_lifecycle(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
+    """Lifecycle (``bucket``, breakdown columns, ``status``, ``value``): every bucket x status of
+    each group found, LEFT JOINed to the rows, 0 where none; ordered by breakdown values (nulls
+    last), status (new, returning, resurrecting, dormant), bucket."""
+    tf = compiled.timeframe
+    groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
+    grid = [
+        exp.Tuple(
+            expressions=[flavor.timestamp_literal(ts_text(start), False), exp.Literal.string(s), exp.Literal.number(i)]
+        )
+        for i, s in enumerate(STATUSES)
+        for start in tf.buckets
+    ]
+    internal = compiled.expression.copy()
+    internal.set("settings", None)
+    ctes: list[tuple[str, exp.Expr]] = [
+        ("_p_raw", internal),
+        ("_p_grid", flavor.values_table(grid, ["bucket", "status", "status_order"])),
+    ]
+    if groups:
+        keys: exp.Expr = exp.select(*[_col(g) for g in groups]).distinct().from_(_ref("_p_raw"))
+    else:
+        keys = flavor.values_table([exp.Tuple(expressions=[exp.Literal.number(1)])], ["_one"])
+    ctes.append(("_p_keys", keys))
+    on = [flavor.null_safe_eq(_col(g, "r"), _col(g, "k")) for g in groups]
+    on += [
+        exp.EQ(this=_col("bucket", "r"), expression=_col("bucket", "g")),
+        exp.EQ(this=_col("status", "r"), expression=_col("status", "g")),
+    ]
+    value = exp.Coalesce(this=_col("value", "r"), expressions=[exp.Literal.number(0)])
+    outputs: list[exp.Expr] = [flavor.zoned_bucket(_col("bucket", "g"), tf.timezone).as_("bucket", quoted=True)]
+    outputs += [_col(g, "k").as_(name, quoted=True) for g, name in zip(groups, compiled.breakdown, strict=True)]
+    outputs += [_col("status", "g").as_("status", quoted=True), flavor.as_bigint(value).as_("value", quoted=True)]
+    select = (
+        exp.select(*outputs)
+        .from_(_ref("_p_keys", "k"))
+        .join(_ref("_p_grid", "g"), join_type="cross")
+        .join(_ref("_p_raw", "r"), on=exp.and_(*on), join_type="left")
+        .order_by(*_group_order(groups, flavor), _col("status_order", "g"), _col("bucket", "g"))
+    )
+    for name, body in ctes:
+        select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
+    return select
+
+
+def _group_order(groups: list[str], flavor: SqlFlavor) -> list[exp.Expr]:
+    """Breakdown values in the answer's order: nulls last, text by code point."""
+    order: list[exp.Expr] = []
+    for g in groups:
+        null_last = exp.Case(
+            ifs=[exp.If(this=exp.Is(this=_col(g, "k"), expression=exp.Null()), true=exp.Literal.number(1))],
+            default=exp.Literal.number(0),
+        )
+        order += [null_last, flavor.text_sort_key(_col(g, "k"))]
+    return order
