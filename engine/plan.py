@@ -249,8 +249,29 @@ class Statuses(Operator):
         return f"new / returning / resurrecting / dormant per (user, bucket), users counted by {self.keys}, status"
 
 
+class _Scanned:
+    """What lowering asks of a node with a scan and operators: its operators and the scan's
+    partition decision."""
+
+    scan: Scan
+    operators: list[Operator]
+
+    def has(self, kind: type[Operator]) -> bool:
+        return any(isinstance(op, kind) for op in self.operators)
+
+    @property
+    def prune(self) -> bool:
+        """The scan gets the partition predicate (rule partitions)."""
+        return self.scan.partition is not None
+
+    @property
+    def partition_time(self) -> bool:
+        """The day partition column stands in for the event time (rule partitions)."""
+        return self.scan.partition is not None and self.scan.partition.stands_in is not None
+
+
 @dataclass
-class AnalysisNode:
+class AnalysisNode(_Scanned):
     """An analysis other than a segmentation (``stickiness``): one scan of its event, the
     operators above it, and its time frame."""
 
@@ -260,17 +281,6 @@ class AnalysisNode:
     scan: Scan
     operators: list[Operator] = field(default_factory=list)
     start: datetime | None = None  # the earliest UTC instant the scan reads (None: all history)
-
-    def has(self, kind: type[Operator]) -> bool:
-        return any(isinstance(op, kind) for op in self.operators)
-
-    @property
-    def prune(self) -> bool:
-        return self.scan.partition is not None
-
-    @property
-    def partition_time(self) -> bool:
-        return self.scan.partition is not None and self.scan.partition.stands_in is not None
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind.capitalize()} {self.label}"]
@@ -287,7 +297,7 @@ class AnalysisNode:
 
 
 @dataclass
-class SeriesNode:
+class SeriesNode(_Scanned):
     """One output series: its scan, the operators above it (bottom first) and what the rules
     decided (scan sharing is recorded on the plan: several nodes take part)."""
 
@@ -302,9 +312,6 @@ class SeriesNode:
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
 
-    def has(self, kind: type[Operator]) -> bool:
-        return any(isinstance(op, kind) for op in self.operators)
-
     @property
     def planned_conditions(self) -> dict[int, Predicate]:
         """The scan's predicates of query conditions, by the condition's identity (lowering)."""
@@ -314,16 +321,6 @@ class SeriesNode:
     def preaggregate(self) -> bool:
         """Events are reduced per (bucket, user) in the scan (rules preaggregate, sharing)."""
         return any(isinstance(op, PreAggregate) and op.reduces_events for op in self.operators)
-
-    @property
-    def prune(self) -> bool:
-        """The scan gets the partition predicate (rule partitions)."""
-        return self.scan.partition is not None
-
-    @property
-    def partition_time(self) -> bool:
-        """The day partition column stands in for the event time (rule partitions)."""
-        return self.scan.partition is not None and self.scan.partition.stands_in is not None
 
     def to_json(self) -> dict[str, Any]:
         scan = self.scan

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 import segwise
 from tests.conftest import declared_gaps
+from tests.oracle_analyses import local_rows
 from tests.oracle_lifecycle import lifecycle_oracle
 
 WEEKS = {"from": date(2025, 1, 13), "to": date(2025, 2, 17)}
@@ -39,13 +39,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def _local(table: Any, timezone: str) -> list[dict[str, Any]]:
-    rows = table.to_pylist()
-    for row in rows:
-        row["bucket"] = row["bucket"].astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-    return rows
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_lifecycle_equals_the_oracle(generated: Any, name: str) -> None:
     query, options = CASES[name]
@@ -60,7 +53,7 @@ def test_lifecycle_equals_the_oracle(generated: Any, name: str) -> None:
     expected = lifecycle_oracle(
         query, generated.events.to_pylist(), generated.users.to_pylist(), event_name_col=generated.event_name, **options
     )
-    assert _local(table, timezone) == expected
+    assert local_rows(table, timezone) == expected
     assert {r["status"] for r in expected if r["value"]} >= {"new", "dormant"}, "a case that checks little"
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 import segwise
 from tests.conftest import declared_gaps
+from tests.oracle_analyses import local_rows
 from tests.oracle_stickiness import stickiness_oracle
 
 JAN = {"from": date(2025, 1, 6), "to": date(2025, 2, 3)}  # four whole weeks
@@ -48,13 +48,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def _local(table: Any, timezone: str) -> list[dict[str, Any]]:
-    rows = table.to_pylist()
-    for row in rows:
-        row["bucket"] = row["bucket"].astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-    return rows
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_stickiness_equals_the_oracle(generated: Any, name: str) -> None:
     query, options = CASES[name]
@@ -75,7 +68,7 @@ def test_stickiness_equals_the_oracle(generated: Any, name: str) -> None:
         event_name_col=generated.event_name,
         **options,
     )
-    assert _local(table, timezone) == expected
+    assert local_rows(table, timezone) == expected
     assert any(r["value"] for r in expected), "a case that checks nothing"
 
 
