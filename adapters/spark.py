@@ -376,6 +376,10 @@ class SparkAdapter(Adapter):
         if target.connect:
             _import("pyspark.sql.connect.session")  # names the extra if grpc etc. are missing
             self._probe(target.master)  # the client would retry an unreachable server for minutes
+            # Creating a Spark Connect session marks the whole process as "remote" in os.environ
+            # (pyspark's is_remote), after which a local session in the same process fails to
+            # start; segwise only calls methods of the session it holds, so the mark is undone.
+            marked = "SPARK_CONNECT_MODE_ENABLED" in os.environ
             try:
                 builder = builder_cls.builder.remote(target.master)
                 for key, value in target.config.items():
@@ -389,6 +393,9 @@ class SparkAdapter(Adapter):
                     hint="is the Spark Connect server running (start-connect-server.sh), and is the port right?",
                     sqlstate=state,
                 ) from exc
+            finally:
+                if not marked:
+                    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
         if target.master.startswith("local") and not java_available():
             raise WarehouseError(
                 "Spark local mode needs Java (17 or newer), and none was found (no JAVA_HOME, no java on PATH)",

@@ -33,10 +33,8 @@ def stickiness_oracle(
     buckets = [start] if grain == "total" else bucket_list(start, end, grain, ws, p.tz)
     spans = []
     for i, bucket in enumerate(buckets):
-        if grain == "total":
-            bucket_end = end
-        else:
-            bucket_end = buckets[i + 1] if i + 1 < len(buckets) else next_bucket(bucket, grain)
+        later = buckets[i + 1] if i + 1 < len(buckets) else None
+        bucket_end = end if grain == "total" else (later or next_bucket(bucket, grain))
         first: date = max(bucket, start).date()
         last: date = (min(bucket_end, end) - ONE_MICROSECOND).date()
         spans.append((last - first).days + 1)

@@ -63,7 +63,7 @@ BAD_QUERIES: dict[str, tuple[str, str | bytes, list[str]]] = {
     "empty_file": ("q.yaml", "", ["must hold a mapping", "empty"]),
     "not_utf8": ("q.yaml", b"series: [{event: \xff\xfe}]\n", ["cannot read query file", "q.yaml"]),
     "series_not_a_list": ("q.yaml", "series: 5\n", ["series", "valid list"]),
-    "no_series": ("q.yaml", RANGE, ["series: required field is missing"]),
+    "no_series": ("q.yaml", RANGE, ["a query asks one question: give `series`"]),
     "unknown_field": ("q.yaml", "series: [{event: login}]\nbreakdwn: [country]\n", ["breakdwn: unknown field"]),
     "wrong_type_limit": (
         "q.yaml",

@@ -309,9 +309,13 @@ def assert_shows(page: Any, want: list[dict[str, Any]]) -> None:
 
 
 def expected_sql(project_file: Path, query: dict[str, Any], dialect: str | None = None) -> str:
+    """What the explorer shows: the SQL to paste (``segwise sql``), which answers as ``run``."""
+    from segwise.present import paste_statement
+    from segwise.registry import get_flavor
+
     with segwise.Project.load(project_file) as project:
         compiled = segwise.compile_query(project, query, dialect=dialect, now=NOW)
-        return pretty_sql(compiled.expression, compiled.dialect)
+        return pretty_sql(paste_statement(compiled, get_flavor(compiled.dialect)), compiled.dialect)
 
 
 def wait_sql(page: Any, key: str, dialect: str) -> str:
