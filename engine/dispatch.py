@@ -1,11 +1,15 @@
 """A compiled query to the project's warehouse: the tables a statement may read, the result-size
 guardrails (``LIMIT MAX_RESULT_ROWS + 1``: too big is refused with a hint, never cut short; too
-many breakdown groups), one guard walk and one render. Statements leave through
+many breakdown groups), one guard walk (per compiled query: a cached one is walked once) and one
+render. Statements leave through
 ``segwise.observe.execute_observed``."""
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -15,7 +19,7 @@ from sqlglot import exp
 from segwise.adapters.base import TableRef
 
 from .errors import SpecError
-from .guard import check_tree
+from .guard import CheckedTree, check_tree
 from .observe import execute_observed
 from .rollups import state_ref
 
@@ -48,11 +52,35 @@ def execute_compiled(project: LoadedProject, compiled: CompiledQuery, timeout: f
     """
     adapter = project.adapter()
     tables = configured_tables(project)
-    checked = check_tree(compiled.expression, tables)
+    checked = _checked_tree(compiled, tables)
     sql = limited_sql(adapter.flavor, compiled)
     raw = execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
     check_result_size(raw, compiled)
     return raw
+
+
+_CHECKED_SIZE = 256  # compiled queries whose guarded tree is remembered
+_checked: OrderedDict[int, tuple[weakref.ref[CompiledQuery], tuple[TableRef, ...], CheckedTree]] = OrderedDict()
+_checked_lock = threading.Lock()
+
+
+def _checked_tree(compiled: CompiledQuery, tables: list[TableRef]) -> CheckedTree:
+    """``check_tree(compiled.expression, tables)``, remembered per compiled query object: a query
+    from the compiled-query cache (``segwise.pipeline.COMPILED``) has its tree walked once however
+    often it runs; the text sent is still scanned every time (``check_statement``)."""
+    key, allowed = id(compiled), tuple(tables)
+    with _checked_lock:
+        entry = _checked.get(key)
+        if entry is not None and entry[0]() is compiled and entry[1] == allowed:
+            _checked.move_to_end(key)
+            return entry[2]
+    checked = check_tree(compiled.expression, tables)
+    with _checked_lock:
+        _checked[key] = (weakref.ref(compiled), allowed, checked)
+        _checked.move_to_end(key)
+        while len(_checked) > _CHECKED_SIZE:
+            _checked.popitem(last=False)
+    return checked
 
 
 def limited_sql(flavor: SqlFlavor, compiled: CompiledQuery, limit: int = MAX_RESULT_ROWS + 1) -> str:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import segwise
-from segwise import dispatch, guard, observe
+from segwise import dispatch, guard, observe, pipeline
 from segwise.adapters.duckdb import DuckDBAdapter, DuckDBFlavor
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import write_duckdb
@@ -75,6 +75,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
         "time_grain": "day",
     }
     segwise.run(query, project, now=NOW)  # the catalog is discovered (statements of its own)
+    pipeline.COMPILED.clear()  # compiled afresh (a cached query is walked and rendered 0 times)
     walks: list[int] = []
     renders: list[int] = []
     check_expression = guard.check_expression
