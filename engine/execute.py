@@ -340,8 +340,10 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
     order = np.lexsort(keys[::-1])
     tf = compiled.timeframe
     bucket_valid = rows.bucket_valid[order]
-    bucket = pa.array(rows.bucket[order], type=BUCKET, mask=None if bucket_valid.all() else ~bucket_valid)
-    arrays = [_bucket_array(bucket, tf.timezone)]
+    utc = tf.timezone == "UTC"  # naive UTC wall time is the instant itself: no conversion
+    kind = pa.timestamp("us", tz="UTC") if utc else BUCKET
+    bucket = pa.array(rows.bucket[order], type=kind, mask=None if bucket_valid.all() else ~bucket_valid)
+    arrays = [bucket if utc else _bucket_array(bucket, tf.timezone)]
     for dictionary, codes in zip(found.dictionaries, rows.groups, strict=True):
         codes = codes[order]
         arrays.append(dictionary.take(pa.array(codes, mask=codes < 0)))

@@ -20,7 +20,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,27 +86,42 @@ def compile_query(
     ``sharing``; see docs/planner.md).
 
     A query compiled before with the same inputs comes from :data:`COMPILED` (see
-    :class:`CompiledCache`): the stages after resolving the time frame are skipped. A relative
+    :class:`CompiledCache`): bind, build, optimize, lower and render are skipped. Plugins'
+    statement rewrites (``segwise_plan_rules``) are applied afresh on every call, to a copy (a
+    rewrite may depend on state of its own); the cache holds the statement before them. A relative
     range resolved against the clock (``now`` not given) is never cached."""
     inputs = _inputs(query, project, dialect, now, rollups, share_scans, disabled_rules, preaggregate)
-    plugins = frozenset(get_plugin_manager().get_plugins())  # measures, dialects, rewrites come from them
     rules = tuple(plan_rules())  # plugins' statement rewrites (segwise_plan_rules)
     key = None
     if now is not None or inputs.timeframe.now is None:  # the range does not move with the clock
-        key = inputs.key(project, (plugins, rules))
+        # Measures, dialects and rewrites come from plugins: one registered or removed is a miss.
+        key = inputs.key(project, frozenset(get_plugin_manager().get_plugins()))
         try:
             hash(key)
-        except TypeError:  # a plugin rule that cannot be hashed: not cached
+        except TypeError:  # a plugin that cannot be hashed: not cached
             key = None
-        cached = COMPILED.get(key, project, inputs.catalog) if key is not None else None
-        if cached is not None:
-            return cached
+    compiled = COMPILED.get(key, project, inputs.catalog) if key is not None else None
+    if compiled is None:
+        compiled = _lowered(inputs, project, render=not rules)
+        if key is not None:
+            COMPILED.put(key, project, inputs.catalog, compiled)
+    if not rules:
+        return compiled if compiled.sql else replace(compiled, sql=inputs.flavor.render(compiled.expression))
+    statement = compiled.expression.copy()
+    for rule in rules:
+        statement = rule(statement, compiled)
+    return replace(compiled, sql=inputs.flavor.render(statement), expression=statement)
+
+
+def _lowered(inputs: _Inputs, project: LoadedProject, render: bool) -> CompiledQuery:
+    """bind, build, optimize, lower and (``render``) render: the compiled query before plugins'
+    statement rewrites."""
     bound, optimized = _optimized(inputs, project)
     flavor = inputs.flavor
     statement = lower(bound, optimized, flavor)
     outputs = tuple(OutputSeries(n.label, n.measure, n.tf, previous=n.previous) for n in optimized.nodes)
-    compiled = CompiledQuery(
-        sql="",
+    return CompiledQuery(
+        sql=flavor.render(statement) if render else "",
         expression=statement,
         query=bound.query,
         timeframe=bound.timeframe,
@@ -118,12 +133,6 @@ def compile_query(
         decisions=tuple(optimized.decisions),
         plan=optimized,
     )
-    for rule in rules:
-        statement = rule(statement, compiled)
-    compiled = CompiledQuery(**{**vars(compiled), "sql": flavor.render(statement), "expression": statement})
-    if key is not None:
-        COMPILED.put(key, project, inputs.catalog, compiled)
-    return compiled
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ class _Inputs:
     timeframe: Timeframe
     costs: Coefficients
 
-    def key(self, project: LoadedProject, plugins: tuple[Any, ...]) -> tuple[Any, ...]:
+    def key(self, project: LoadedProject, plugins: frozenset[Any]) -> tuple[Any, ...]:
         """The compiled-query cache key: everything the SQL depends on. The query by its canonical
         form (the ``repr`` of the parsed model: every field, with its type) and where it came from;
         the project and its catalog by identity (checked again on a hit, see CompiledCache)."""
@@ -212,12 +221,12 @@ class CompiledCache:
     The key (``_Inputs.key``) holds everything the statement depends on: the query's canonical form
     and origin, the project and its catalog, the flavor, the resolved time frame (a relative range
     with ``now`` resolved first, so a cached statement never answers another range), the planner
-    options, the cost coefficients, the registered plugins and their statement rewrites (a plugin
-    registered or removed later is a miss; a rewrite must depend only on its inputs). The project
+    options, the cost coefficients and the registered plugins (one registered or removed later is a
+    miss; their statement rewrites are applied after the cache, see compile_query). The project
     and the catalog are keyed by identity and held weakly: a hit needs the very same objects alive,
     so a refreshed catalog (``project.catalog(refresh=True)``, a rollup build, ``close()``) is a
     miss, and an address reused after an object is gone never matches. A cached ``CompiledQuery``
-    is shared: nothing may change it (its expression is copied before anything is added to it).
+    is shared: nothing may change it (its expression is copied before a rewrite or a limit).
     """
 
     def __init__(self, size: int = COMPILED_CACHE_SIZE) -> None:

@@ -134,6 +134,33 @@ def test_a_plugin_rule_registered_later_applies(project: segwise.Project) -> Non
     assert compile_query(project, QUERY, now=NOW) is first
 
 
+def test_a_plugin_rule_is_applied_on_every_call(project: segwise.Project) -> None:
+    """A rewrite may depend on state of its own (fault injection does): the cache holds the
+    statement before the rewrites, which run on a copy every time."""
+    state = {"comment": "first"}
+
+    def rule(expression: Any, compiled: Any) -> Any:
+        expression.add_comments([state["comment"]])
+        return expression
+
+    class Stateful:
+        @staticmethod
+        @hookimpl
+        def segwise_plan_rules():
+            return [rule]
+
+    pm = registry.get_plugin_manager()
+    pm.register(Stateful(), name="cache-stateful")
+    try:
+        first = compile_query(project, QUERY, now=NOW)
+        state["comment"] = "second"
+        second = compile_query(project, QUERY, now=NOW)
+        assert "first" in first.sql and "second" in second.sql and "first" not in second.sql
+        assert COMPILED.hits == 1  # bind, plan, lower were skipped all the same
+    finally:
+        pm.unregister(name="cache-stateful")
+
+
 def _comment(expression: Any, compiled: Any) -> Any:
     expression.add_comments(["cached-rule"])
     return expression
