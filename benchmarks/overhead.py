@@ -95,6 +95,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "execute": ("segwise.observe:run_statement",),
     "shape": (
         "segwise.execute:shape_result",
+        "segwise.dispatch:check_result_size",
         "segwise.observe:check_result_size",
         "segwise.shape:shape_result",
         "segwise.shape:check_result_size",

@@ -12,6 +12,7 @@ import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -136,10 +137,7 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
     if not compiled.breakdown:
         return
     names = ["series", *(f"_g{j}" for j in range(len(compiled.breakdown)))]
-    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
-    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
-    counts = per_series.column(per_series.num_columns - 1)
-    largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
+    combos, largest = _groups(raw, names)
     if query.breakdown_limit is None and largest > MAX_GROUPS:
         raise SpecError(
             f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "
@@ -149,10 +147,40 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
             "into 'Other', or break down by a property with fewer values",
         )
     buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
-    filled = combos.num_rows * buckets
+    filled = combos * buckets
     if filled > MAX_RESULT_ROWS:
         raise SpecError(
             f"the answer would have {filled:,} rows once empty buckets are filled (the limit is {MAX_RESULT_ROWS:,})",
             where="breakdown",
             hint="set breakdown_limit, use a coarser time_grain or a shorter date_range",
         )
+
+
+def _groups(raw: pa.Table, names: list[str]) -> tuple[int, int]:
+    """How many distinct (series, breakdown values) the rows hold (nulls are one value), and the
+    most any one series has: each column dictionary-encoded, the codes combined and counted in numpy."""
+    key: np.ndarray | None = None
+    series: np.ndarray | None = None
+    for name in names:
+        try:
+            encoded = pc.dictionary_encode(raw[name].combine_chunks())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a type without a hash kernel
+            return _groups_by_acero(raw, names)
+        codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64) + 1
+        if key is None:
+            key, series = codes, codes
+        else:
+            _, dense = np.unique(key, return_inverse=True)
+            key = dense.reshape(-1) * (len(encoded.dictionary) + 1) + codes
+    if key is None or not len(key):
+        return 0, 0
+    assert series is not None
+    _, first = np.unique(key, return_index=True)
+    return len(first), int(np.bincount(series[first]).max())
+
+
+def _groups_by_acero(raw: pa.Table, names: list[str]) -> tuple[int, int]:
+    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
+    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
+    counts = per_series.column(per_series.num_columns - 1)
+    return combos.num_rows, int(pc.max(counts).as_py() or 0) if len(counts) else 0
