@@ -5,11 +5,14 @@ For each query, in one process, on one DuckDB connection (the project's own), in
 * **direct** — the exact statement ``segwise.run()`` sends (captured from the
   ``segwise_query_executed`` hook, ``LIMIT`` guardrail included), run with
   ``connection.sql(sql).to_arrow_table()``;
-* **run** — ``segwise.run(query, project, now=NOW)`` end to end: parse, plan and compile, guard,
-  render, execute, check and shape the result.
+* **run** — ``segwise.run(query, project, now=NOW)`` end to end, the same query again: parse,
+  plan and compile (from the compiled-query cache, ``segwise.pipeline.COMPILED``, where the
+  revision has one), guard, render, execute, check and shape the result;
+* **cold** — the same with the compiled-query cache emptied before each run: compiled afresh.
 
-The order alternates every iteration (direct first, then run first) and the overhead is the
-median of the per-iteration differences ``run - direct`` (also reported: each side's median).
+The order rotates every iteration and the overhead is the median of the per-iteration
+differences ``run - direct`` and ``cold - direct`` (also reported: each side's median; the load
+averages before and after, the machine being shared).
 A second, separate loop wraps the pipeline's functions with timers to split ``run()`` into stages
 (exclusive time: a stage nested in another is not counted twice); ``--profile`` adds a cProfile
 listing of the heaviest functions.
@@ -92,6 +95,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "execute": ("segwise.observe:run_statement",),
     "shape": (
         "segwise.execute:shape_result",
+        "segwise.dispatch:check_result_size",
         "segwise.observe:check_result_size",
         "segwise.shape:shape_result",
         "segwise.shape:check_result_size",
@@ -191,7 +195,12 @@ class Recorder:
 
 
 def digest(table: pa.Table) -> str:
-    text = repr(table.schema) + repr(table.to_pydict())
+    """The table's schema and values; floats to 9 significant digits (DuckDB's parallel float sums
+    differ in the last bits from run to run)."""
+    values = {
+        name: [f"{v:.9g}" if isinstance(v, float) else v for v in column] for name, column in table.to_pydict().items()
+    }
+    text = repr(table.schema) + repr(values)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -211,51 +220,72 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
         raise RuntimeError(f"expected one statement, segwise sent {len(recorder.sql)}")
     sql = recorder.sql[0]
 
+    cache = compiled_cache()
+
     def direct() -> None:
         con.sql(sql).to_arrow_table()
 
     def through() -> None:
         segwise.run(query, project, now=NOW)
 
+    def cold() -> None:  # compiled afresh: the compiled-query cache emptied first (where there is one)
+        if cache is not None:
+            cache.clear()
+        segwise.run(query, project, now=NOW)
+
     for _ in range(3):  # warm-up: caches, the buffer pool
         direct()
         through()
-    direct_s: list[float] = []
-    run_s: list[float] = []
+        cold()
+    samples: dict[str, list[float]] = {"direct": [], "run": [], "cold": []}
+    sides = (("direct", direct), ("run", through), ("cold", cold))
     for i in range(repeat):
-        order = ((direct, direct_s), (through, run_s)) if i % 2 == 0 else ((through, run_s), (direct, direct_s))
-        for fn, samples in order:
+        shift = i % len(sides)  # the order rotates every iteration
+        for name, fn in sides[shift:] + sides[:shift]:
             started = time.perf_counter()
             fn()
-            samples.append(time.perf_counter() - started)
-    overheads = [r - d for r, d in zip(run_s, direct_s, strict=True)]
+            samples[name].append(time.perf_counter() - started)
+    overheads = [r - d for r, d in zip(samples["run"], samples["direct"], strict=True)]
+    cold_overheads = [r - d for r, d in zip(samples["cold"], samples["direct"], strict=True)]
 
     timer = StageTimer()
     timer.install()
-    stage_samples: dict[str, list[float]] = {}
-    staged_total: list[float] = []
+    stage_samples: dict[str, dict[str, list[float]]] = {"run": {}, "cold": {}}
     try:
-        for _ in range(max(5, repeat // 2)):
+        for i in range(2 * max(5, repeat // 2)):
+            side, fn = ("run", through) if i % 2 == 0 else ("cold", cold)
+            if cache is not None and side == "cold":
+                cache.clear()  # outside the timed call: the split is of the run itself
             timer.totals = {}
             started = time.perf_counter()
-            through()
-            staged_total.append(time.perf_counter() - started)
+            segwise.run(query, project, now=NOW)
+            total = time.perf_counter() - started
             for stage in (*STAGES, "other"):
-                value = timer.totals.get(stage, 0.0)
-                if stage == "other":
-                    value = staged_total[-1] - sum(timer.totals.values())
-                stage_samples.setdefault(stage, []).append(value)
+                value = timer.totals.get(stage, 0.0) if stage != "other" else total - sum(timer.totals.values())
+                stage_samples[side].setdefault(stage, []).append(value)
     finally:
         timer.uninstall()
     return {
-        "direct_ms": statistics.median(direct_s) * 1000,
-        "run_ms": statistics.median(run_s) * 1000,
+        "direct_ms": statistics.median(samples["direct"]) * 1000,
+        "run_ms": statistics.median(samples["run"]) * 1000,
         "overhead_ms": statistics.median(overheads) * 1000,
-        "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples.items()},
+        "cold_run_ms": statistics.median(samples["cold"]) * 1000,
+        "cold_overhead_ms": statistics.median(cold_overheads) * 1000,
+        "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["run"].items()},
+        "cold_stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["cold"].items()},
         "rows": answer.num_rows,
         "digest": digest(answer),
         "repeat": repeat,
     }
+
+
+def compiled_cache() -> Any:
+    """The revision's compiled-query cache (``segwise.pipeline.COMPILED``), or None before it existed."""
+    try:
+        from segwise import pipeline
+    except ImportError:
+        return None
+    return getattr(pipeline, "COMPILED", None)
 
 
 def profile(project: segwise.Project, query: dict[str, Any], calls: int, top: int) -> str:
@@ -287,6 +317,7 @@ def run_here(args: argparse.Namespace) -> dict[str, Any]:
     queries = all_queries()
     names = list(queries) if args.queries == "all" else args.queries.split(",")
     results: dict[str, Any] = {}
+    started_load = os.getloadavg()
     project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
     try:
         events = project.adapter()._con.sql("SELECT count(*) FROM events").fetchall()[0][0]  # type: ignore[attr-defined]
@@ -295,14 +326,16 @@ def run_here(args: argparse.Namespace) -> dict[str, Any]:
             r = results[name]
             print(
                 f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
-                f"overhead {r['overhead_ms']:6.2f} ms",
+                f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms",
                 file=sys.stderr,
             )
             if args.profile:
                 print(profile(project, queries[name], args.profile_calls, args.profile_top), file=sys.stderr)
     finally:
         project.close()
-    return {"size": args.size, "events": events, "segwise": str(Path(segwise.__file__).parent), "queries": results}
+    load = [round(x, 2) for x in (*started_load, *os.getloadavg())]  # 1/5/15-minute averages, before and after
+    where = str(Path(segwise.__file__).parent)
+    return {"size": args.size, "events": events, "segwise": where, "load": load, "queries": results}
 
 
 # -- before/after ---------------------------------------------------------------------------------------
@@ -346,17 +379,17 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                 subprocess.run(command, check=True, env=env, cwd=ROOT)
                 runs[side].append(json.loads(out.read_text()))
     report: dict[str, Any] = {"size": args.size, "against": args.against_rev, "rounds": args.rounds, "queries": {}}
+    report["load"] = {side: [r["load"] for r in runs[side]] for side in runs}
     for name in runs["new"][0]["queries"]:
         row: dict[str, Any] = {}
         for side in ("old", "new"):
             cells = [r["queries"][name] for r in runs[side]]
-            row[side] = {
-                key: statistics.median(c[key] for c in cells) for key in ("direct_ms", "run_ms", "overhead_ms")
-            }
-            row[side]["stages_ms"] = {
-                stage: statistics.median(c["stages_ms"].get(stage, 0.0) for c in cells)
-                for stage in cells[0]["stages_ms"]
-            }
+            keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms")
+            row[side] = {key: statistics.median(c[key] for c in cells) for key in keys}
+            for split in ("stages_ms", "cold_stages_ms"):
+                row[side][split] = {
+                    stage: statistics.median(c[split].get(stage, 0.0) for c in cells) for stage in cells[0][split]
+                }
             row[side]["digest"] = cells[0]["digest"]
         row["same_answer"] = row["old"]["digest"] == row["new"]["digest"]
         report["queries"][name] = row
@@ -364,31 +397,39 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """Overhead = run() minus the SQL alone (medians, ms); "cached": the same query again (its
+    compiled form from the compiled-query cache), "cold": compiled afresh every time."""
     stages = [*STAGES, "other"]
+
+    def split(cells: dict[str, float]) -> str:
+        return " / ".join(f"{cells.get(s, 0.0):.2f}" for s in stages)
+
     if "against" in report:
         lines = [
-            f"| query | SQL alone | old run() | old overhead | new run() | new overhead | new/old overhead | "
-            f"same answer | new split ({', '.join(stages)}) |",
-            "|---|---:|---:|---:|---:|---:|---:|:---:|---|",
+            "| query | SQL alone | old overhead | new overhead, cached | new/old | new overhead, cold | cold new/old "
+            f"| same answer | new split cached ({', '.join(stages)}) | new split cold |",
+            "|---|---:|---:|---:|---:|---:|---:|:---:|---|---|",
         ]
         for name, row in report["queries"].items():
             old, new = row["old"], row["new"]
-            split = " / ".join(f"{new['stages_ms'].get(s, 0.0):.2f}" for s in stages)
             ratio = new["overhead_ms"] / old["overhead_ms"] if old["overhead_ms"] > 0 else float("nan")
+            cold = new["cold_overhead_ms"] / old["overhead_ms"] if old["overhead_ms"] > 0 else float("nan")
             lines.append(
-                f"| {name} | {new['direct_ms']:.2f} | {old['run_ms']:.2f} | {old['overhead_ms']:.2f} | "
-                f"{new['run_ms']:.2f} | {new['overhead_ms']:.2f} | {ratio:.2f} | "
-                f"{'yes' if row['same_answer'] else 'NO'} | {split} |"
+                f"| {name} | {new['direct_ms']:.2f} | {old['overhead_ms']:.2f} | {new['overhead_ms']:.2f} | "
+                f"{ratio:.2f} | {new['cold_overhead_ms']:.2f} | {cold:.2f} | "
+                f"{'yes' if row['same_answer'] else 'NO'} | {split(new['stages_ms'])} | "
+                f"{split(new['cold_stages_ms'])} |"
             )
         return "\n".join(lines)
     lines = [
-        f"| query | rows | SQL alone ms | run() ms | overhead ms | split ms ({', '.join(stages)}) |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| query | rows | SQL alone | overhead, cached | overhead, cold | split cached ({', '.join(stages)}) "
+        "| split cold |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for name, r in report["queries"].items():
-        split = " / ".join(f"{r['stages_ms'].get(s, 0.0):.2f}" for s in stages)
         lines.append(
-            f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['run_ms']:.2f} | {r['overhead_ms']:.2f} | {split} |"
+            f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['overhead_ms']:.2f} | {r['cold_overhead_ms']:.2f} | "
+            f"{split(r['stages_ms'])} | {split(r['cold_stages_ms'])} |"
         )
     return "\n".join(lines)
 

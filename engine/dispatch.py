@@ -1,13 +1,18 @@
 """A compiled query to the project's warehouse: the tables a statement may read, the result-size
 guardrails (``LIMIT MAX_RESULT_ROWS + 1``: too big is refused with a hint, never cut short; too
-many breakdown groups), one guard walk and one render. Statements leave through
+many breakdown groups), one guard walk (per compiled query: a cached one is walked once) and one
+render. Statements leave through
 ``segwise.observe.execute_observed``."""
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -15,7 +20,7 @@ from sqlglot import exp
 from segwise.adapters.base import TableRef
 
 from .errors import SpecError
-from .guard import check_tree
+from .guard import CheckedTree, check_tree
 from .observe import execute_observed
 from .rollups import state_ref
 
@@ -48,11 +53,35 @@ def execute_compiled(project: LoadedProject, compiled: CompiledQuery, timeout: f
     """
     adapter = project.adapter()
     tables = configured_tables(project)
-    checked = check_tree(compiled.expression, tables)
+    checked = _checked_tree(compiled, tables)
     sql = limited_sql(adapter.flavor, compiled)
     raw = execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
     check_result_size(raw, compiled)
     return raw
+
+
+_CHECKED_SIZE = 256  # compiled queries whose guarded tree is remembered
+_checked: OrderedDict[int, tuple[weakref.ref[CompiledQuery], tuple[TableRef, ...], CheckedTree]] = OrderedDict()
+_checked_lock = threading.Lock()
+
+
+def _checked_tree(compiled: CompiledQuery, tables: list[TableRef]) -> CheckedTree:
+    """``check_tree(compiled.expression, tables)``, remembered per compiled query object: a query
+    from the compiled-query cache (``segwise.pipeline.COMPILED``) has its tree walked once however
+    often it runs; the text sent is still scanned every time (``check_statement``)."""
+    key, allowed = id(compiled), tuple(tables)
+    with _checked_lock:
+        entry = _checked.get(key)
+        if entry is not None and entry[0]() is compiled and entry[1] == allowed:
+            _checked.move_to_end(key)
+            return entry[2]
+    checked = check_tree(compiled.expression, tables)
+    with _checked_lock:
+        _checked[key] = (weakref.ref(compiled), allowed, checked)
+        _checked.move_to_end(key)
+        while len(_checked) > _CHECKED_SIZE:
+            _checked.popitem(last=False)
+    return checked
 
 
 def limited_sql(flavor: SqlFlavor, compiled: CompiledQuery, limit: int = MAX_RESULT_ROWS + 1) -> str:
@@ -108,15 +137,11 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
     if not compiled.breakdown:
         return
     groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
-    if "series" not in raw.column_names:  # another analysis: one set of groups
-        combos = raw.select(groups).group_by(groups, use_threads=False).aggregate([])
-        largest = combos.num_rows
-    else:
-        names = ["series", *groups]
-        combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
-        per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
-        counts = per_series.column(per_series.num_columns - 1)
-        largest = int(pc.max(counts).as_py() or 0) if len(counts) else 0
+    if "series" in raw.column_names:
+        combos, largest = _groups(raw, ["series", *groups])
+    else:  # another analysis (stickiness, lifecycle): one set of groups
+        combos, _most = _groups(raw, groups)
+        largest = combos
     if query.breakdown_limit is None and largest > MAX_GROUPS:
         raise SpecError(
             f"breaking down by {', '.join(compiled.breakdown)} gives {largest:,} groups in one series "
@@ -126,10 +151,40 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
             "into 'Other', or break down by a property with fewer values",
         )
     buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
-    filled = combos.num_rows * buckets
+    filled = combos * buckets
     if filled > MAX_RESULT_ROWS:
         raise SpecError(
             f"the answer would have {filled:,} rows once empty buckets are filled (the limit is {MAX_RESULT_ROWS:,})",
             where="breakdown",
             hint="set breakdown_limit, use a coarser time_grain or a shorter date_range",
         )
+
+
+def _groups(raw: pa.Table, names: list[str]) -> tuple[int, int]:
+    """How many distinct (series, breakdown values) the rows hold (nulls are one value), and the
+    most any one series has: each column dictionary-encoded, the codes combined and counted in numpy."""
+    key: np.ndarray | None = None
+    series: np.ndarray | None = None
+    for name in names:
+        try:
+            encoded = pc.dictionary_encode(raw[name].combine_chunks())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a type without a hash kernel
+            return _groups_by_acero(raw, names)
+        codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64) + 1
+        if key is None:
+            key, series = codes, codes
+        else:
+            _, dense = np.unique(key, return_inverse=True)
+            key = dense.reshape(-1) * (len(encoded.dictionary) + 1) + codes
+    if key is None or not len(key):
+        return 0, 0
+    assert series is not None
+    _, first = np.unique(key, return_index=True)
+    return len(first), int(np.bincount(series[first]).max())
+
+
+def _groups_by_acero(raw: pa.Table, names: list[str]) -> tuple[int, int]:
+    combos = raw.select(names).group_by(names, use_threads=False).aggregate([])  # nulls group together
+    per_series = combos.group_by("series", use_threads=False).aggregate([([], "count_all")])
+    counts = per_series.column(per_series.num_columns - 1)
+    return combos.num_rows, int(pc.max(counts).as_py() or 0) if len(counts) else 0

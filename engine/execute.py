@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 
 from .compiled import CompiledQuery
 from .dispatch import execute_compiled
-from .formulas import evaluate_columns, parse_formula, references
+from .formulas import Node, evaluate_arrays, parse_formula, references
 from .pipeline import compile_query
 from .query import Query
 from .shape_lifecycle import shape_lifecycle
@@ -55,93 +56,180 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     """Long form: fill empty buckets per (series, breakdown values), align the previous period,
     add formula rows, exact types, sorted (see docs/queries.md, "The result").
 
-    All in Arrow compute: buckets are filled by a full outer join of the found rows with the grid
-    (series, breakdown values) x buckets, formulas are evaluated over columns aligned on the same grid.
+    No Acero and no Python loop over rows: series are numbered by ``index_in``, breakdown values
+    by ``dictionary_encode``, buckets by their position in the time frame; the dense grid (series,
+    breakdown values) x buckets is filled by scattering the found values into numpy arrays, found
+    rows off the grid are kept as they are, formulas are evaluated over their operands' columns
+    aligned on one grid (numpy), and the whole answer is sorted once by integer ranks and built
+    with one ``take`` per text column.
     """
     tf = compiled.timeframe
-    groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
     value_type = pa.int64() if compiled.value_is_integer else pa.float64()
-    found = _found(raw, compiled, groups, value_type)
-    labels = pa.array([o.label for o in compiled.outputs], type=pa.string())
-    fill_for = {o.label: (0 if o.measure.is_count else None) for o in compiled.outputs}
-    frequency = "_f" in raw.column_names
-    outputs = found.filter(pc.is_in(found["series"], value_set=labels))
-    if frequency:  # a distribution: only what occurs, no fill
-        parts = [outputs]
+    labels = [o.label for o in compiled.outputs]
+    found = _Found(raw, compiled, value_type, labels)
+    names = labels + [f.label for f in compiled.query.formulas]
+    if found.frequency is not None:  # a distribution: only what occurs, no fill
+        parts = [found.rows(np.flatnonzero(found.series >= 0))]
     else:
-        parts = [_filled(outputs, compiled, groups, labels, fill_for, value_type)]
-        parts += _formula_parts(found, compiled, groups, fill_for)
-    table = pa.concat_tables([part.select(found.column_names) for part in parts])
-    # Sorted by series, breakdown values (nulls last), bucket, frequency (a null one as 0).
-    order = {"series": table["series"]}
-    for g in groups:
-        order[f"{g}_null"] = pc.is_null(table[g])
-        order[g] = table[g]
-    order["bucket"] = table["bucket"]
-    if frequency:
-        order["_f"] = pc.fill_null(table["_f"], 0)
-    table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))
-    arrays = [_bucket_array(table["bucket"].combine_chunks(), tf.timezone)]
-    arrays += [table[g].combine_chunks() for g in groups]
-    names = ["bucket", *compiled.breakdown]
-    if frequency:
-        arrays.append(table["_f"].combine_chunks())
-        names.append("frequency")
-    arrays += [table["series"].combine_chunks(), table["value"].combine_chunks()]
-    return pa.Table.from_arrays(arrays, names=[*names, "series", "value"])
+        grid = _bucket_values(tf.buckets, tf.grain)
+        fills = np.array([o.measure.is_count for o in compiled.outputs], dtype=bool)  # 0 for counts, else null
+        parts = _filled(found, grid, fills)
+        for index, formula in enumerate(compiled.query.formulas, start=len(labels)):
+            parts.append(_formula(found, grid, fills, labels, index, formula.expression))
+    rows = _Rows(*(np.concatenate(column, axis=-1) for column in zip(*parts, strict=True)))
+    return _answer(rows, found, names, value_type, compiled)
 
 
 BUCKET = pa.timestamp("us")
+_UNIFORM = {"day": timedelta(days=1), "week": timedelta(weeks=1)}  # naive local steps, never skipped
+_MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1)
 
 
-def _found(raw: pa.Table, compiled: CompiledQuery, groups: list[str], value_type: pa.DataType) -> pa.Table:
-    """The warehouse's rows with exact column types: series, breakdown values (text), naive bucket
-    (the previous period's moved onto the current one's), [frequency], value."""
-    tf = compiled.timeframe
-    n = raw.num_rows
-    series = pc.cast(raw["series"], pa.string())
-    if tf.grain != "total":
-        bucket = _naive_buckets(raw["bucket"])
+@functools.lru_cache(maxsize=256)
+def _bucket_values(buckets: tuple[datetime, ...], grain: str) -> np.ndarray:
+    """The bucket starts as naive microseconds since 1970 (read-only; cached: a repeated query,
+    or one from the compiled-query cache, brings the same time frame)."""
+    step = _UNIFORM.get(grain)
+    if step is not None and len(buckets) > 1 and buckets[0] + step * (len(buckets) - 1) == buckets[-1]:
+        first = (buckets[0] - _EPOCH) // _MICROSECOND
+        values = np.arange(len(buckets), dtype=np.int64) * (step // _MICROSECOND) + first
     else:
-        bucket = pa.chunked_array([pa.repeat(pa.scalar(tf.start, BUCKET), n)], type=BUCKET)
-    columns: dict[str, Any] = {"series": series}
-    columns.update({g: pc.cast(raw[g], pa.string()) for g in groups})
-    columns["bucket"] = bucket
-    if "_f" in raw.column_names:
-        columns["_f"] = pc.cast(raw["_f"], pa.int64())
-    columns["value"] = _values(raw["value"], value_type)
-    table = pa.table(columns)
-    previous = [o for o in compiled.outputs if o.previous]
-    if not previous or tf.grain == "total":
-        return table
-    # The previous period's i-th bucket is reported at the current period's i-th bucket; a previous
-    # bucket beyond the current period's length is dropped.
-    keep = pa.chunked_array([pa.repeat(pa.scalar(True), n)], type=pa.bool_())
-    moved = bucket
-    for output in previous:
-        count = min(len(output.timeframe.buckets), len(tf.buckets))
-        source = pa.array(output.timeframe.buckets[:count], type=BUCKET)
-        target = pa.array(tf.buckets[:count], type=BUCKET)
-        mine = pc.fill_null(pc.equal(series, output.label), False)
-        index = pc.index_in(bucket, value_set=source)
-        moved = pc.if_else(mine, pc.take(target, index), moved)
-        keep = pc.and_(keep, pc.invert(pc.and_(mine, pc.is_null(index))))
-    table = table.set_column(table.schema.get_field_index("bucket"), "bucket", moved)
-    return table.filter(keep)
+        values = _ints(pa.array(buckets, type=BUCKET).view(pa.int64()), 0)
+    values.flags.writeable = False
+    return values
 
 
-def _naive_buckets(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def _ints(array: pa.Array, null: int) -> np.ndarray:
+    """An integer Arrow array as int64 numpy, nulls as ``null``."""
+    if array.null_count:
+        array = pc.fill_null(array, null)
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _valid(array: pa.Array) -> np.ndarray:
+    if not array.null_count:
+        return np.ones(len(array), dtype=bool)
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _position(values: np.ndarray, valid: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Each of ``values``' position in ``sorted_values`` (ascending, distinct); -1 where absent or null."""
+    if not len(sorted_values):
+        return np.full(len(values), -1, dtype=np.int64)
+    index = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return np.where((sorted_values[index] == values) & valid, index, -1)
+
+
+class _Rows(NamedTuple):
+    """Rows of the answer as numbers: series (index into the answer's names), breakdown values
+    (one column per breakdown: dictionary index, -1 null), bucket (microseconds) and its validity,
+    frequency and its validity, value and its validity."""
+
+    series: np.ndarray
+    groups: np.ndarray  # shape (breakdowns, rows)
+    bucket: np.ndarray
+    bucket_valid: np.ndarray
+    frequency: np.ndarray
+    frequency_valid: np.ndarray
+    value: np.ndarray
+    valid: np.ndarray
+
+
+class _Found:
+    """The warehouse's rows, numbered: series (position in the outputs' labels, -1: not an output),
+    breakdown values (dictionary-encoded text), naive bucket (the previous period's moved onto the
+    current one's), [frequency], value (exact type)."""
+
+    def __init__(self, raw: pa.Table, compiled: CompiledQuery, value_type: pa.DataType, labels: list[str]) -> None:
+        tf = compiled.timeframe
+        n = raw.num_rows
+        series = _text(raw["series"].combine_chunks())
+        self.series = _ints(pc.index_in(series, value_set=pa.array(labels, type=pa.string())), -1)
+        self.dictionaries: list[pa.Array] = []
+        codes = []
+        for j in range(len(compiled.breakdown)):
+            encoded = pc.dictionary_encode(_text(raw[f"_g{j}"].combine_chunks()))
+            self.dictionaries.append(encoded.dictionary)
+            codes.append(_ints(encoded.indices, -1))
+        self.groups = np.array(codes, dtype=np.int64).reshape(len(codes), n)
+        if tf.grain != "total":
+            bucket = _naive_buckets(raw["bucket"].combine_chunks())
+            self.bucket, self.bucket_valid = _ints(bucket.view(pa.int64()), 0), _valid(bucket)
+        else:
+            self.bucket = np.full(n, (tf.start - _EPOCH) // _MICROSECOND, dtype=np.int64)
+            self.bucket_valid = np.ones(n, dtype=bool)
+        self.frequency: np.ndarray | None = None
+        self.frequency_valid = np.ones(n, dtype=bool)
+        if "_f" in raw.column_names:
+            frequency = pc.cast(raw["_f"].combine_chunks(), pa.int64())
+            self.frequency, self.frequency_valid = _ints(frequency, 0), _valid(frequency)
+        value = _values(raw["value"].combine_chunks(), value_type)
+        self.valid = _valid(value)
+        self.value = np.asarray(pc.fill_null(value, 0).to_numpy(zero_copy_only=False) if value.null_count else value)
+        if tf.grain != "total":
+            self._move_previous(compiled)
+
+    def _move_previous(self, compiled: CompiledQuery) -> None:
+        """The previous period's i-th bucket is reported at the current period's i-th bucket; a
+        previous bucket beyond the current period's length is dropped."""
+        tf = compiled.timeframe
+        current = _bucket_values(tf.buckets, tf.grain)
+        keep = np.ones(len(self.series), dtype=bool)
+        moved = self.bucket
+        for i, output in enumerate(compiled.outputs):
+            if not output.previous:
+                continue
+            count = min(len(output.timeframe.buckets), len(tf.buckets))
+            source = _bucket_values(output.timeframe.buckets, tf.grain)[:count]
+            index = _position(self.bucket, self.bucket_valid, source)
+            mine = self.series == i
+            hit = mine & (index >= 0)
+            if hit.any():
+                moved = moved.copy() if moved is self.bucket else moved
+                moved[hit] = current[index[hit]]
+            keep &= ~(mine & (index < 0))
+        self.bucket = moved
+        if not keep.all():
+            for name in ("series", "bucket", "bucket_valid", "frequency_valid", "value", "valid"):
+                setattr(self, name, getattr(self, name)[keep])
+            self.groups = self.groups[:, keep]
+            if self.frequency is not None:
+                self.frequency = self.frequency[keep]
+
+    def rows(self, index: np.ndarray) -> _Rows:
+        """Found rows ``index`` as they are."""
+        frequency = self.frequency if self.frequency is not None else np.zeros(len(self.series), dtype=np.int64)
+        return _Rows(
+            self.series[index],
+            self.groups[:, index],
+            self.bucket[index],
+            self.bucket_valid[index],
+            frequency[index],
+            self.frequency_valid[index],
+            self.value[index],
+            self.valid[index],
+        )
+
+
+def _text(column: pa.Array) -> pa.Array:
+    return column if column.type == pa.string() else pc.cast(column, pa.string())
+
+
+def _naive_buckets(column: pa.Array) -> pa.Array:
     """Bucket starts as naive microsecond timestamps: wall-clock time of zoned values, text parsed
     (engines without a timestamp type, SQLite, return ISO text)."""
     kind = column.type
     if pa.types.is_timestamp(kind) and kind.tz is not None:
         column = pc.local_timestamp(column)
-    return pc.cast(column, BUCKET, safe=False)
+    return column if column.type == BUCKET else pc.cast(column, BUCKET, safe=False)
 
 
-def _values(column: pa.ChunkedArray, value_type: pa.DataType) -> pa.ChunkedArray:
+def _values(column: pa.Array, value_type: pa.DataType) -> pa.Array:
+    if column.type == value_type:
+        return column
     if pa.types.is_union(column.type):  # chDB: a UNION ALL of Int64, Float64 and NULL is a Variant
-        column = pa.chunked_array([_from_union(chunk, value_type) for chunk in column.chunks], type=value_type)
+        column = _from_union(column, value_type)
     if pa.types.is_decimal(column.type) and pa.types.is_floating(value_type):
         column = pc.cast(column, pa.string())  # text to double rounds correctly; decimal to double may not
     return pc.cast(column, value_type, safe=False)  # to integers: truncated toward zero, as int() does
@@ -163,97 +251,135 @@ def _from_union(array: pa.Array, value_type: pa.DataType) -> pa.Array:
     return result
 
 
-def _keyed(table: pa.Table, groups: list[str]) -> pa.Table:
-    """``table`` with a null-safe join key per breakdown column (``_k<j>``: '0' for null, '1' + value)."""
-    for j, g in enumerate(groups):
-        key = pc.fill_null(pc.binary_join_element_wise("1", table[g], ""), "0")
-        table = table.append_column(f"_k{j}", key)
-    return table
+def _keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows numbered by their combination of codes (each >= -1): (each row's key, each key's first row)."""
+    key = columns[0] + 1
+    for column in columns[1:]:
+        _, key = np.unique(key, return_inverse=True)  # dense again, so the product stays small
+        key = key.reshape(-1) * (int(column.max(initial=-1)) + 2) + column + 1
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.reshape(-1), first
 
 
-def _grid(keys: pa.Table, buckets: tuple[datetime, ...]) -> pa.Table:
-    """Every row of ``keys`` with every bucket (keys-major), numbered ``_i``."""
-    n, b = keys.num_rows, len(buckets)
-    grid = keys.take(pa.array(np.repeat(np.arange(n, dtype=np.int64), b)))
-    grid = grid.append_column("bucket", pa.array(buckets, type=BUCKET).take(pa.array(np.tile(np.arange(b), n))))
-    return grid.append_column("_i", pa.array(np.arange(n * b, dtype=np.int64)))
+def _grid_rows(found: _Found, grid: np.ndarray, keys: int, key_rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Breakdown values, buckets and bucket validity of ``keys`` x ``grid`` (keys-major)."""
+    width = len(grid)
+    if key_rows is None:
+        groups = np.zeros((0, keys * width), dtype=np.int64)
+    else:
+        groups = np.repeat(found.groups[:, key_rows], width, axis=1)
+    return groups, np.tile(grid, keys), np.ones(keys * width, dtype=bool)
 
 
-def _filled(
-    found: pa.Table,
-    compiled: CompiledQuery,
-    groups: list[str],
-    labels: pa.Array,
-    fill_for: dict[str, Any],
-    value_type: pa.DataType,
-) -> pa.Table:
+def _filled(found: _Found, grid: np.ndarray, fills: np.ndarray) -> list[_Rows]:
     """Every output series over every bucket for each breakdown value it has (without breakdown:
     one row per bucket even with no rows at all), plus found buckets off the grid; empty cells
     take the series' fill (0 for counts, null otherwise)."""
-    if groups:
-        keys = found.select(["series", *groups]).group_by(["series", *groups], use_threads=False).aggregate([])
+    rows = np.flatnonzero(found.series >= 0)
+    series = found.series[rows]
+    width = len(grid)
+    key_rows: np.ndarray | None = None
+    if len(found.groups):
+        key, first = _keys([series, *found.groups[:, rows]])
+        keys, key_series, key_rows = len(first), series[first], rows[first]
     else:
-        keys = pa.table({"series": labels})
-    join_keys = ["series", *(f"_k{j}" for j in range(len(groups))), "bucket"]
-    grid = _keyed(_grid(keys, compiled.timeframe.buckets), groups).drop_columns(["_i"])
-    found = _keyed(found, groups).append_column("_present", pa.repeat(pa.scalar(True), found.num_rows))
-    joined = grid.drop_columns(groups).join(
-        found.drop_columns(groups), keys=join_keys, join_type="full outer", use_threads=False
-    )
-    counts = pa.array([label for label, fill in fill_for.items() if fill == 0], type=pa.string())
-    fill = pc.if_else(
-        pc.is_in(joined["series"], value_set=counts), pa.scalar(0, value_type), pa.scalar(None, value_type)
-    )
-    value = pc.if_else(pc.is_null(joined["_present"]), fill, joined["value"])
-    out = {"series": joined["series"], **_decoded(joined, groups), "bucket": joined["bucket"], "value": value}
-    return pa.table(out)
+        key, keys, key_series = series, len(fills), np.arange(len(fills))
+    position = _position(found.bucket[rows], found.bucket_valid[rows], grid)
+    on = position >= 0
+    cells, on_rows, extra = key[on] * width + position[on], rows[on], rows[~on]
+    if len(cells) and np.bincount(cells).max() > 1:  # the same cell twice: both rows are kept
+        _, once = np.unique(cells, return_index=True)
+        first_time = np.zeros(len(cells), dtype=bool)
+        first_time[once] = True
+        extra = np.concatenate([extra, on_rows[~first_time]])
+        cells, on_rows = cells[first_time], on_rows[first_time]
+    valid = np.repeat(fills[key_series], width)
+    values = np.zeros(keys * width, dtype=found.value.dtype)
+    values[cells] = found.value[on_rows]
+    valid[cells] = found.valid[on_rows]
+    groups, bucket, bucket_valid = _grid_rows(found, grid, keys, key_rows)
+    no_frequency = np.zeros(keys * width, dtype=np.int64)
+    filled = _Rows(np.repeat(key_series, width), groups, bucket, bucket_valid, no_frequency, valid, values, valid)
+    return [filled, found.rows(np.sort(extra))]
 
 
-def _decoded(table: pa.Table, groups: list[str]) -> dict[str, pa.ChunkedArray]:
-    """The breakdown values back from their join keys."""
-    out = {}
-    for j, g in enumerate(groups):
-        key = table[f"_k{j}"]
-        out[g] = pc.if_else(pc.equal(key, "0"), pa.scalar(None, pa.string()), pc.utf8_slice_codeunits(key, 1))
-    return out
+@functools.lru_cache(maxsize=256)
+def _parsed(expression: str) -> tuple[Node, tuple[str, ...]]:
+    tree = parse_formula(expression)
+    return tree, tuple(references(tree))
 
 
-def _formula_parts(
-    found: pa.Table, compiled: CompiledQuery, groups: list[str], fill_for: dict[str, Any]
-) -> list[pa.Table]:
-    """Per formula: one row per (breakdown values, bucket) present in any series it names, its
-    value computed over the named series' columns aligned on that grid (null operands and x/0: null)."""
-    parts = []
-    buckets = compiled.timeframe.buckets
-    join_keys = [*(f"_k{j}" for j in range(len(groups))), "bucket"]
-    keyed = _keyed(found, groups).append_column("_present", pa.repeat(pa.scalar(True), found.num_rows))
-    for formula in compiled.query.formulas:
-        tree = parse_formula(formula.expression)
-        names = references(tree)
-        if groups:
-            used = found.filter(pc.is_in(found["series"], value_set=pa.array(names, type=pa.string())))
-            keys = used.select(groups).group_by(groups, use_threads=False).aggregate([])
-        else:
-            keys = pa.table({"_": pa.array([0])})
-        grid = _keyed(_grid(keys, buckets), groups)
-        columns: dict[str, pa.ChunkedArray] = {}
-        for name in names:
-            fill = fill_for[name]
-            rows = keyed.filter(pc.equal(keyed["series"], name)).select([*join_keys, "value", "_present"])
-            joined = grid.select([*join_keys, "_i"]).join(
-                rows, keys=join_keys, join_type="left outer", use_threads=False
-            )
-            joined = joined.sort_by("_i")
-            value = pc.cast(joined["value"], pa.float64())
-            if fill is not None:
-                value = pc.if_else(pc.is_null(joined["_present"]), pa.scalar(float(fill)), value)
-            columns[name] = value
-        size = grid.num_rows
-        value = evaluate_columns(tree, columns, size)
-        out = {"series": pa.repeat(pa.scalar(formula.label), size), **{g: grid[g] for g in groups}}
-        out.update({"bucket": grid["bucket"], "value": value})
-        parts.append(pa.table(out))
-    return parts
+def _formula(
+    found: _Found, grid: np.ndarray, fills: np.ndarray, labels: list[str], index: int, expression: str
+) -> _Rows:
+    """One row per (breakdown values, bucket) present in any series the formula names, its value
+    computed over the named series' columns aligned on that grid (null operands and x/0: null)."""
+    tree, names = _parsed(expression)
+    wanted = [labels.index(name) for name in names]
+    rows = np.flatnonzero(np.isin(found.series, wanted))
+    width = len(grid)
+    key_rows: np.ndarray | None = None
+    if len(found.groups):
+        key, first = _keys(list(found.groups[:, rows]))
+        keys, key_rows = len(first), rows[first]
+    else:
+        key, keys = np.zeros(len(rows), dtype=np.int64), 1
+    size = keys * width
+    position = _position(found.bucket[rows], found.bucket_valid[rows], grid)
+    cells = key * width + position
+    columns = {}
+    for name, series in zip(names, wanted, strict=True):
+        mine = (found.series[rows] == series) & (position >= 0)
+        values = np.zeros(size, dtype=np.float64)
+        valid = np.full(size, fills[series], dtype=bool)
+        values[cells[mine]] = found.value[rows[mine]]
+        valid[cells[mine]] = found.valid[rows[mine]]
+        columns[name] = (values, valid)
+    value, valid = evaluate_arrays(tree, columns, size)
+    groups, bucket, bucket_valid = _grid_rows(found, grid, keys, key_rows)
+    series_index = np.full(size, index, dtype=np.int64)
+    return _Rows(series_index, groups, bucket, bucket_valid, np.zeros(size, dtype=np.int64), valid, value, valid)
+
+
+def _rank(dictionary: pa.Array) -> np.ndarray:
+    """Each dictionary entry's rank in ascending order, then one more for null (index -1)."""
+    order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    rank[-1] = len(order)
+    return rank
+
+
+def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery) -> pa.Table:
+    """The rows sorted by series, breakdown values (nulls last), bucket (nulls last), frequency (a
+    null one as 0), as the answer's Arrow columns."""
+    order_of_names = sorted(range(len(names)), key=names.__getitem__)  # code points: Arrow's byte order
+    name_rank = np.empty(len(names), dtype=np.int64)
+    name_rank[order_of_names] = np.arange(len(names))
+    keys = [name_rank[rows.series]]
+    keys += [_rank(dictionary)[codes] for dictionary, codes in zip(found.dictionaries, rows.groups, strict=True)]
+    keys += [~rows.bucket_valid, rows.bucket]
+    if found.frequency is not None:
+        keys.append(np.where(rows.frequency_valid, rows.frequency, 0))
+    order = np.lexsort(keys[::-1])
+    tf = compiled.timeframe
+    bucket_valid = rows.bucket_valid[order]
+    utc = tf.timezone == "UTC"  # naive UTC wall time is the instant itself: no conversion
+    kind = pa.timestamp("us", tz="UTC") if utc else BUCKET
+    bucket = pa.array(rows.bucket[order], type=kind, mask=None if bucket_valid.all() else ~bucket_valid)
+    arrays = [bucket if utc else _bucket_array(bucket, tf.timezone)]
+    for dictionary, codes in zip(found.dictionaries, rows.groups, strict=True):
+        codes = codes[order]
+        arrays.append(dictionary.take(pa.array(codes, mask=codes < 0)))
+    columns = ["bucket", *compiled.breakdown]
+    if found.frequency is not None:
+        valid = rows.frequency_valid[order]
+        arrays.append(pa.array(rows.frequency[order], type=pa.int64(), mask=None if valid.all() else ~valid))
+        columns.append("frequency")
+    arrays.append(pa.array(names, type=pa.string()).take(pa.array(rows.series[order])))
+    valid = rows.valid[order]
+    arrays.append(pa.array(rows.value[order], type=value_type, mask=None if valid.all() else ~valid))
+    return pa.Table.from_arrays(arrays, names=[*columns, "series", "value"])
 
 
 def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:

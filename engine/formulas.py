@@ -1,8 +1,9 @@
-"""Formulas across series (``B / A * 100``): parsed once, evaluated in Arrow post-processing.
+"""Formulas across series (``B / A * 100``): parsed once, evaluated in post-processing.
 
 The grammar is deliberately tiny — numbers, series labels, ``+ - * /``, unary minus and
 parentheses — and is parsed by hand: nothing in a formula is ever evaluated as Python or SQL.
-:func:`evaluate_columns` computes a formula over whole aligned columns with Arrow compute;
+:func:`evaluate_arrays` computes a formula over whole aligned numpy columns (:func:`evaluate_columns`
+over Arrow columns);
 :func:`evaluate` is the same arithmetic on one set of values (the reference the tests compare to).
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -158,28 +161,44 @@ def evaluate(node: Node, values: dict[str, float | None]) -> float | None:
     return left / right
 
 
-_ARROW_OPS = {"+": pc.add, "-": pc.subtract, "*": pc.multiply}
+def evaluate_arrays(
+    node: Node, columns: dict[str, tuple[np.ndarray, np.ndarray]], size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The formula over aligned float64 numpy columns, each ``(values, valid)`` (``size`` rows), as
+    :func:`evaluate` computes it per row: IEEE double arithmetic in the same order; a null operand or
+    a division by zero gives null. Returns ``(values, valid)``; values where not valid are arbitrary."""
+    with np.errstate(all="ignore"):
+        values, valid = _arrays(node, columns, size)
+    return np.broadcast_to(values, (size,)).astype(np.float64), np.broadcast_to(valid, (size,)).copy()
+
+
+def _arrays(node: Node, columns: dict[str, tuple[np.ndarray, np.ndarray]], size: int) -> tuple[Any, Any]:
+    if isinstance(node, Num):
+        return np.float64(node.value), np.True_
+    if isinstance(node, Ref):
+        values, valid = columns[node.label]
+        return np.asarray(values, dtype=np.float64), valid
+    if isinstance(node, Neg):
+        values, valid = _arrays(node.operand, columns, size)
+        return np.negative(values), valid
+    left, left_valid = _arrays(node.left, columns, size)
+    right, right_valid = _arrays(node.right, columns, size)
+    valid = np.logical_and(left_valid, right_valid)
+    if node.op == "+":
+        return np.add(left, right), valid
+    if node.op == "-":
+        return np.subtract(left, right), valid
+    if node.op == "*":
+        return np.multiply(left, right), valid
+    return np.divide(left, right), np.logical_and(valid, np.not_equal(right, 0.0))
 
 
 def evaluate_columns(node: Node, columns: dict[str, pa.Array | pa.ChunkedArray], size: int) -> pa.Array:
-    """The formula over aligned float64 columns (``size`` rows), as :func:`evaluate` computes it per
-    row: IEEE double arithmetic in the same order; a null operand or a division by zero gives null."""
-    result = _columns(node, columns)
-    if isinstance(result, pa.Scalar):  # constants only
-        return pa.repeat(result, size)
-    return result.combine_chunks() if isinstance(result, pa.ChunkedArray) else result
-
-
-def _columns(node: Node, columns: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Array | pa.ChunkedArray | pa.Scalar:
-    if isinstance(node, Num):
-        return pa.scalar(node.value, pa.float64())
-    if isinstance(node, Ref):
-        return pc.cast(columns[node.label], pa.float64())
-    if isinstance(node, Neg):
-        return pc.negate(_columns(node.operand, columns))
-    left = _columns(node.left, columns)
-    right = _columns(node.right, columns)
-    if node.op in _ARROW_OPS:
-        return _ARROW_OPS[node.op](left, right)
-    zero = pc.equal(right, pa.scalar(0.0))
-    return pc.if_else(zero, pa.scalar(None, pa.float64()), pc.divide(left, right))
+    """:func:`evaluate_arrays` over Arrow columns (cast to float64): a float64 Arrow array."""
+    arrays = {}
+    for name, column in columns.items():
+        column = pc.cast(column, pa.float64())
+        valid = np.asarray(column.is_valid(), dtype=bool)
+        arrays[name] = (np.asarray(pc.fill_null(column, 0.0), dtype=np.float64), valid)
+    values, valid = evaluate_arrays(node, arrays, size)
+    return pa.array(values, type=pa.float64(), mask=~valid)

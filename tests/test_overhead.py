@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import segwise
-from segwise import dispatch, guard, observe
+from segwise import dispatch, guard, observe, pipeline
 from segwise.adapters.duckdb import DuckDBAdapter, DuckDBFlavor
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import write_duckdb
@@ -75,6 +75,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
         "time_grain": "day",
     }
     segwise.run(query, project, now=NOW)  # the catalog is discovered (statements of its own)
+    pipeline.COMPILED.clear()  # compiled afresh (a cached query is walked and rendered 0 times)
     walks: list[int] = []
     renders: list[int] = []
     check_expression = guard.check_expression
@@ -194,3 +195,18 @@ def test_benchmark_stage_timer_finds_the_pipeline(tmp_path: Path) -> None:
     finally:
         timer.uninstall()
     assert {"segwise.guard:check_expression", "segwise.observe:run_statement"} <= set(installed)
+
+
+def test_group_counting_matches_acero() -> None:
+    """check_result_size counts (series, breakdown values) in numpy as Acero's group_by would."""
+    rng = random.Random(11)
+    for size in (0, 1, 7, 300):
+        table = pa.table(
+            {
+                "series": [rng.choice(["A", "B", "A (previous)"]) for _ in range(size)],
+                "_g0": [rng.choice([None, "x", "y", ""]) for _ in range(size)],
+                "_g1": pa.array([rng.choice([None, 1, 2]) for _ in range(size)], type=pa.int64()),
+            }
+        )
+        for names in (["series", "_g0"], ["series", "_g0", "_g1"]):
+            assert dispatch._groups(table, names) == dispatch._groups_by_acero(table, names), (size, names)
