@@ -23,7 +23,7 @@ fixed-seed random queries in ``tests/test_advanced_random.py`` rather than here.
 The bounded run is ``tests/test_fuzz.py`` (40 examples per engine, derandomized). A longer run:
 
     python -m tests.fuzz --examples 2000                 # every engine in BACKENDS
-    python -m tests.fuzz --examples 500 --engines duckdb,postgresql --seed 7
+    python -m tests.fuzz --examples 500 --engines duckdb,postgresql --random   # new queries, not the fixed seed
 """
 
 from __future__ import annotations
