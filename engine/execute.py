@@ -164,7 +164,10 @@ class _Found:
         if "_f" in raw.column_names:
             frequency = pc.cast(raw["_f"].combine_chunks(), pa.int64())
             self.frequency, self.frequency_valid = _ints(frequency, 0), _valid(frequency)
-        value = _values(raw["value"].combine_chunks(), value_type)
+        column = raw["value"]
+        if pa.types.is_union(column.type):  # chDB: a Variant (UNION ALL of Int64, Float64, NULL); may have no chunk
+            column = pa.chunked_array([_from_union(chunk, value_type) for chunk in column.chunks], type=value_type)
+        value = _values(column.combine_chunks(), value_type)
         self.valid = _valid(value)
         self.value = np.asarray(pc.fill_null(value, 0).to_numpy(zero_copy_only=False) if value.null_count else value)
         if tf.grain != "total":
@@ -228,8 +231,6 @@ def _naive_buckets(column: pa.Array) -> pa.Array:
 def _values(column: pa.Array, value_type: pa.DataType) -> pa.Array:
     if column.type == value_type:
         return column
-    if pa.types.is_union(column.type):  # chDB: a UNION ALL of Int64, Float64 and NULL is a Variant
-        column = _from_union(column, value_type)
     if pa.types.is_decimal(column.type) and pa.types.is_floating(value_type):
         column = pc.cast(column, pa.string())  # text to double rounds correctly; decimal to double may not
     return pc.cast(column, value_type, safe=False)  # to integers: truncated toward zero, as int() does
