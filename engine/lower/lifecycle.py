@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan import planned_conditions
 from segwise.timeframe import shift, to_utc, ts_text
 
-from .rows import RowSource, TimeBounds, group_key, table_ref
-from .series import segmented_groups
+from .rows import TimeBounds, group_key, table_ref
+from .series import analysis_source, distinct_per_user
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -51,25 +50,11 @@ def lifecycle_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     spec = lw.query.lifecycle
     assert spec is not None
     edges = bucket_edges(lw)
-    planned = planned_conditions(node.scan)
-
-    def source() -> RowSource:
-        rows = RowSource(lw, spec.members, list(spec.where), lw.tf, "lifecycle")
-        rows.prune, rows.partition_time, rows.planned = node.prune, node.partition_time, planned
-        return rows
-
-    active = source()
+    active = analysis_source(lw, node, spec.members, list(spec.where))
     active.bounds = TimeBounds(to_utc(edges[0], lw.project.tz), lw.tf.end_utc)
-    groups = segmented_groups(lw, active)
-    names = [f"_g{j}" for j in range(len(groups))]
-    user = active.user()
-    la = active.select(
-        [user.as_("_u"), active.bucket().as_("_b"), *[g.as_(n) for g, n in zip(groups, names, strict=True)]],
-        distinct=True,
-    )
-    lw.ctes.append(("la", la.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)))
+    names = distinct_per_user(lw, active, active.bucket(), "_b", "la")
 
-    first = source()
+    first = analysis_source(lw, node, spec.members, list(spec.where))
     first.bounds = TimeBounds(None, lw.tf.end_utc)
     first_user = first.user()
     lf = first.select([first_user.as_("_u"), exp.Min(this=first.local_time()).as_("_f")])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
+from segwise.plan import planned_conditions
 
 from . import segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
@@ -17,7 +18,8 @@ from .rows import RowSource
 from .state import SeriesPlan
 
 if TYPE_CHECKING:
-    from segwise.plan import SeriesNode
+    from segwise.plan import AnalysisNode, SeriesNode
+    from segwise.query import Condition, EventFilter
 
     from .state import Lowering
 
@@ -84,3 +86,25 @@ def segmented_groups(lw: Lowering, source: RowSource) -> list[exp.Expr]:
             prop = source.resolve(name, f"breakdown[{b_index}]")
             groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))
     return groups
+
+
+def analysis_source(lw: Lowering, node: AnalysisNode, members: list[EventFilter], where: list[Condition]) -> RowSource:
+    """The row source of an analysis' scan, with the plan's decisions (pruning, the day column
+    standing in, the condition expressions)."""
+    source = RowSource(lw, members, where, lw.tf, node.kind)
+    source.prune, source.partition_time = node.prune, node.partition_time
+    source.planned = planned_conditions(node.scan)
+    return source
+
+
+def distinct_per_user(lw: Lowering, source: RowSource, when: exp.Expr, alias: str, cte: str) -> list[str]:
+    """A CTE ``cte``: distinct (user ``_u``, ``when`` as ``alias``, groups) of the source's rows
+    that have a user id; returns the group columns' names."""
+    groups = segmented_groups(lw, source)
+    names = [f"_g{j}" for j in range(len(groups))]
+    user = source.user()
+    rows = source.select(
+        [user.as_("_u"), when.as_(alias), *[g.as_(n) for g, n in zip(groups, names, strict=True)]], distinct=True
+    )
+    lw.ctes.append((cte, rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)))
+    return names

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan import planned_conditions
-
-from .rows import RowSource, group_key, table_ref
-from .series import segmented_groups
+from .rows import group_key, table_ref
+from .series import analysis_source, distinct_per_user
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
@@ -27,19 +25,8 @@ if TYPE_CHECKING:
 def stickiness_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     spec = lw.query.stickiness
     assert spec is not None
-    source = RowSource(lw, spec.members, list(spec.where), lw.tf, "stickiness")
-    source.prune = node.prune
-    source.partition_time = node.partition_time
-    source.planned = planned_conditions(node.scan)
-    groups = segmented_groups(lw, source)
-    names = [f"_g{j}" for j in range(len(groups))]
-    user = source.user()
-    days = source.select(
-        [user.as_("_u"), source.day_time().as_("_d"), *[g.as_(n) for g, n in zip(groups, names, strict=True)]],
-        distinct=True,
-    )
-    days = days.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
-    lw.ctes.append(("sd", days))
+    source = analysis_source(lw, node, spec.members, list(spec.where))
+    names = distinct_per_user(lw, source, source.day_time(), "_d", "sd")
     total = lw.tf.grain == "total"
     bucket = None if total else lw.bucket(exp.column("_d", table="sd"))
     keys: list[exp.Expr] = ([bucket] if bucket is not None else []) + [exp.column(n, table="sd") for n in names]
