@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .bind import PREVIOUS_SUFFIX
+
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -13,8 +15,6 @@ if TYPE_CHECKING:
     from .plan import LogicalPlan
     from .query import Query, Series
     from .timeframe import Timeframe
-
-PREVIOUS_SUFFIX = " (previous)"
 
 
 @dataclass(frozen=True)

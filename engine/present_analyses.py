@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from .query import LIFECYCLE_STATUSES as STATUSES
 from .shape_stickiness import bucket_days
 from .timeframe import ts_text
 
@@ -82,9 +83,6 @@ def paste_stickiness(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     for name, body in ctes:
         select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
     return select
-
-
-STATUSES = ("new", "returning", "resurrecting", "dormant")
 
 
 def paste_lifecycle(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:

@@ -317,6 +317,10 @@ class Stickiness(_Model):
         return [EventFilter(event=self.event)]
 
 
+# A lifecycle answer's statuses, in the order the answer is sorted (docs/queries.md, "Lifecycle").
+LIFECYCLE_STATUSES = ("new", "returning", "resurrecting", "dormant")
+
+
 class Lifecycle(Stickiness):
     """``lifecycle: {event: page_view, where: [...]}``: per bucket, users who are new,
     returning, resurrecting or dormant (docs/queries.md, "Lifecycle")."""

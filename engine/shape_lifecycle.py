@@ -14,12 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .query import LIFECYCLE_STATUSES as STATUSES
 from .shape_stickiness import BUCKET, combos, group_index, naive_buckets, zoned
 
 if TYPE_CHECKING:
     from .compiled import CompiledQuery
-
-STATUSES = ("new", "returning", "resurrecting", "dormant")
 
 
 def shape_lifecycle(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:

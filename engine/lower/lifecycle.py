@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
     from .state import Lowering
 
-STATUSES = ("new", "returning", "resurrecting", "dormant")
 _STEP = {"hour": (1, "hours"), "day": (1, "days"), "week": (1, "weeks"), "month": (1, "months")}
 
 
