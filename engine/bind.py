@@ -9,6 +9,7 @@ condition's values against their property's type, before a plan exists: errors n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from .catalog import EVENT_PROPERTY, USER_PROPERTY
 from .conditions import NUMERIC, build_condition
 from .errors import SpecError, UnsupportedError
 from .measures import parse_measure
+from .query_analyses import Stickiness
 from .registry import measure_definitions
 from .timeframe import previous_timeframe
 
@@ -116,16 +118,16 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
         for b_index, name in enumerate(query.breakdown):
             if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
                 _in_tables(catalog, tables[index], name, f"breakdown[{b_index}]")
-    if query.stickiness is not None or query.lifecycle is not None:
-        _check_analysis(bound, flavor)
+    if query.analysis != "series":
+        ANALYSIS_CHECKS[query.analysis](bound, flavor)
     return bound
 
 
 def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
     """Stickiness and lifecycle: the event and filters resolve; a unit is followed as one, so a
     breakdown is by properties of the user (or the segment), never of single events."""
-    spec = bound.query.stickiness or bound.query.lifecycle
-    assert spec is not None
+    spec = bound.query.analysis_spec
+    assert isinstance(spec, Stickiness)  # and Lifecycle, its subclass
     location = bound.query.analysis
     tables = _tables(bound.catalog, spec.members, location)
     _check_conditions(bound.catalog, tables, spec.members, list(spec.where), location, flavor)
@@ -241,3 +243,10 @@ def _check_segment(bound: BoundQuery, tables: list[EventTableInfo], flavor: SqlF
                 f"segment user_where takes user properties; {cond.property!r} is an event property", where=where
             )
         build_condition(flavor, exp.column("_"), prop, cond, where)
+
+
+# The checks of each analysis other than a segmentation (``Query.analysis``), after the common ones.
+ANALYSIS_CHECKS: dict[str, Callable[[BoundQuery, SqlFlavor], None]] = {
+    "stickiness": _check_analysis,
+    "lifecycle": _check_analysis,
+}

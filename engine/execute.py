@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -45,11 +46,7 @@ def answer(
         preaggregate=preaggregate,
     )
     raw = execute_compiled(project, compiled, timeout=timeout)
-    if compiled.query.stickiness is not None:
-        return shape_stickiness(raw, compiled)
-    if compiled.query.lifecycle is not None:
-        return shape_lifecycle(raw, compiled)
-    return shape_result(raw, compiled)
+    return SHAPERS.get(compiled.query.analysis, shape_result)(raw, compiled)
 
 
 def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
@@ -388,3 +385,10 @@ def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:
         return buckets.cast(pa.timestamp("us", tz="UTC"))
     # A local midnight skipped by a daylight-saving jump starts at the first instant after it.
     return pc.assume_timezone(buckets, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+
+
+# The shaping of each analysis other than a segmentation (``Query.analysis``).
+SHAPERS: dict[str, Callable[[pa.Table, CompiledQuery], pa.Table]] = {
+    "stickiness": shape_stickiness,
+    "lifecycle": shape_lifecycle,
+}

@@ -73,14 +73,8 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 def build(bound: BoundQuery) -> LogicalPlan:
     """The unrewritten plan: one node per output series (or the analysis' node)."""
-    if bound.query.stickiness is not None:
-        post = ["fill every days 1..D of each bucket and group with 0", "sort by breakdown values, bucket, days"]
-        if bound.query.cumulative:
-            post.insert(1, "at least d days: the counts of d days and more, summed")
-        return LogicalPlan([], post=post, analysis=_stickiness(bound))
-    if bound.query.lifecycle is not None:
-        post = ["fill every bucket x status of each group with 0", "sort by breakdown values, status, bucket"]
-        return LogicalPlan([], post=post, analysis=_lifecycle(bound))
+    if bound.query.analysis != "series":
+        return ANALYSIS_PLANS[bound.query.analysis](bound)
     nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
     if bound.query.compare:
@@ -167,7 +161,7 @@ def _scan(
     return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
 
 
-def _lifecycle(bound: BoundQuery) -> AnalysisNode:
+def _lifecycle(bound: BoundQuery) -> LogicalPlan:
     """Lifecycle: one scan of the event up to the range's end (each user's first event ever; the
     activity from the bucket before the range), statuses per user and bucket, users counted."""
     spec = bound.query.lifecycle
@@ -179,10 +173,11 @@ def _lifecycle(bound: BoundQuery) -> AnalysisNode:
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
     operators += [Activity(keys), Statuses(keys)]
     event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
-    return AnalysisNode("lifecycle", event, tf, scan, operators, start=None)
+    post = ["fill every bucket x status of each group with 0", "sort by breakdown values, status, bucket"]
+    return LogicalPlan([], post=post, analysis=AnalysisNode("lifecycle", event, tf, scan, operators, start=None))
 
 
-def _stickiness(bound: BoundQuery) -> AnalysisNode:
+def _stickiness(bound: BoundQuery) -> LogicalPlan:
     """Stickiness: one scan of the event over the range, its (user, day) pairs, days per user
     and bucket, users per number of days."""
     spec = bound.query.stickiness
@@ -194,7 +189,11 @@ def _stickiness(bound: BoundQuery) -> AnalysisNode:
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
     operators += [ActiveDays(keys), Histogram(keys, bound.query.cumulative)]
     event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
-    return AnalysisNode("stickiness", event, tf, scan, operators, start=tf.start_utc)
+    post = ["fill every days 1..D of each bucket and group with 0", "sort by breakdown values, bucket, days"]
+    if bound.query.cumulative:
+        post.insert(1, "at least d days: the counts of d days and more, summed")
+    node = AnalysisNode("stickiness", event, tf, scan, operators, start=tf.start_utc)
+    return LogicalPlan([], post=post, analysis=node)
 
 
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
@@ -257,3 +256,10 @@ def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condi
     if query.segment is not None and query.segment.user_where:
         return True
     return any(bound.catalog.resolve(n, "plan").source == USER_PROPERTY for n in names)
+
+
+# The plan of each analysis other than a segmentation (``Query.analysis``): one builder each.
+ANALYSIS_PLANS: dict[str, Callable[[BoundQuery], LogicalPlan]] = {
+    "stickiness": _stickiness,
+    "lifecycle": _lifecycle,
+}

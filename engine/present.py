@@ -18,6 +18,7 @@ shaping as SQL around it, for ``segwise sql`` and ``/api/sql``, with sqlglot exp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -244,8 +245,12 @@ def _sql(node: Node, operands: dict[str, exp.Expr], flavor: SqlFlavor) -> exp.Ex
 
 def paste_statement(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     """The statement whose result is ``segwise run``'s answer for ``compiled`` (see the module doc)."""
-    if compiled.query.stickiness is not None:
-        return paste_stickiness(compiled, flavor)
-    if compiled.query.lifecycle is not None:
-        return paste_lifecycle(compiled, flavor)
-    return _Builder(compiled, flavor).build()
+    paste = PASTE_ANALYSES.get(compiled.query.analysis)
+    return paste(compiled, flavor) if paste is not None else _Builder(compiled, flavor).build()
+
+
+# The statement to paste for each analysis other than a segmentation (``Query.analysis``).
+PASTE_ANALYSES: dict[str, Callable[[CompiledQuery, SqlFlavor], exp.Select]] = {
+    "stickiness": paste_stickiness,
+    "lifecycle": paste_lifecycle,
+}
