@@ -62,6 +62,12 @@ def _script(text: str) -> str:
     return text.replace("</", "<\\/")
 
 
+def chart_scripts() -> str:
+    """``chart.js`` and every analysis' ``chart_<kind>.js`` after it (they register with it)."""
+    files = [WEB_DIR / "chart.js", *sorted(WEB_DIR.glob("chart_*.js"))]
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
 def chart_html(table: pa.Table, title: str = "", chart_type: str = "auto") -> str:
     """A standalone page drawing ``table`` (a segwise result) as the explorer would."""
     rows = json.dumps(records(table), ensure_ascii=False)
@@ -69,7 +75,7 @@ def chart_html(table: pa.Table, title: str = "", chart_type: str = "auto") -> st
         title=html.escape(title or "segwise"),
         title_json=_script(json.dumps(title or None)),
         echarts=_script((WEB_DIR / "vendor" / "echarts.min.js").read_text(encoding="utf-8")),
-        chart_js=_script((WEB_DIR / "chart.js").read_text(encoding="utf-8")),
+        chart_js=_script(chart_scripts()),
         rows=_script(rows),
         chart_type=json.dumps(chart_type),
     )

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from segwise.demo.gallery import gallery
 from segwise.demo.generate import DEFAULT_START, generate_tables, write_duckdb
 from segwise.server import ServerSettings, create_app
 from tests.oracle import oracle
+from tests.oracle_lifecycle import lifecycle_oracle
+from tests.oracle_stickiness import stickiness_oracle
 
 USERS = 300
 DAYS = 180
@@ -70,11 +72,19 @@ def gallery_queries() -> list[tuple[str, str, dict[str, Any]]]:
     return [(path.stem, question, plain(yaml.safe_load(path.read_text()))) for question, path in gallery()]
 
 
+# The references of the analyses other than a segmentation, by their query key.
+ANALYSIS_ORACLES = {"lifecycle": lifecycle_oracle, "stickiness": stickiness_oracle}
+
+
 def expected_rows(query: dict[str, Any]) -> list[dict[str, Any]]:
-    """The oracle's rows, shaped like the API's JSON (ISO 8601 buckets)."""
+    """The oracle's rows, shaped like the API's JSON (ISO 8601 buckets; the demo project is in UTC)."""
     users, events = demo_tables()
-    rows = oracle(query, events, users, now=NOW)
-    return [{**row, "bucket": row["bucket"].isoformat()} for row in rows]
+    keys = [key for key in ANALYSIS_ORACLES if key in query]
+    if keys:
+        rows = ANALYSIS_ORACLES[keys[0]](query, events.to_pylist(), users.to_pylist(), now=NOW)
+    else:
+        rows = oracle(query, events, users, now=NOW)
+    return [{**row, "bucket": row["bucket"].replace(tzinfo=row["bucket"].tzinfo or UTC).isoformat()} for row in rows]
 
 
 def same_rows(got: list[dict[str, Any]], want: list[dict[str, Any]], rel: float = 1e-9) -> bool:

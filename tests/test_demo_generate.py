@@ -397,7 +397,12 @@ QUERY_KEYS = {
     "formula",
     "segment",
     "compare",
+    "lifecycle",
+    "stickiness",
+    "cumulative",
 }
+ANALYSES = ("lifecycle", "stickiness")  # one event of their own (with filters) instead of series
+ANALYSIS_KEYS = {"event", "where"}
 SERIES_KEYS = {"event", "where", "measure", "label", "occurrence", "occurrence_scope"}
 CONDITION_KEYS = {"property", "op", "value", "values"}
 OPERATORS = {
@@ -458,8 +463,11 @@ def test_example_query_file(path: Path) -> None:
     assert first.startswith("# ") and len(first) > 5, "first line: '# <question>'"
     query = yaml.safe_load(text)
     assert set(query) <= QUERY_KEYS
-    assert query["series"]
-    for series in query["series"]:
+    analyses = [key for key in ANALYSES if key in query]
+    assert len(analyses) + bool(query.get("series")) == 1, "one question: series or one analysis"
+    for key in analyses:
+        assert set(query[key]) <= ANALYSIS_KEYS
+    for series in query.get("series", []) + [query[key] for key in analyses]:
         assert set(series) <= SERIES_KEYS
         assert series["event"] == "any" or series["event"] in EVENT_NAMES
         _check_measure(series.get("measure", "events"))

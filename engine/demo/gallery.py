@@ -115,22 +115,28 @@ def run_demo(directory: Path, users: int | None = None, days: int | None = None,
 
 
 def summary(table: pa.Table, max_rows: int = 6) -> Table:
-    """A compact view: per series and breakdown value, its value (one bucket) or latest buckets.
+    """A compact view: per breakdown value and row label, its value (one bucket) or latest buckets.
 
-    Rows are ordered by their sum over the buckets (largest first), only to pick what to show.
+    Every answer is ``bucket``, breakdown columns, a row label and ``value``; the label is the
+    series of a segmentation, the status of a lifecycle, the number of days of a stickiness.
+    A segmentation's rows are ordered by their sum over the buckets (largest first), only to pick
+    what to show; other analyses keep the answer's order (statuses in order, days ascending).
     """
-    group_columns = [c for c in table.column_names if c not in ("bucket", "series", "value")]
+    label = table.column_names[-2]
+    group_columns = table.column_names[1:-2]
     grid = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
     buckets = table.column("bucket").to_pylist()
     single_bucket = len(set(buckets)) <= 1
-    for name in [*group_columns, "series"]:
+    for name in [*group_columns, label]:
         grid.add_column(name)
     grid.add_column("value" if single_bucket else "latest buckets", justify="right" if single_bucket else "left")
     keys: dict[tuple[Any, ...], list[tuple[datetime, Any]]] = {}
     for row in table.to_pylist():
-        key = (*tuple(row[c] for c in group_columns), row["series"])
+        key = (*tuple(row[c] for c in group_columns), row[label])
         keys.setdefault(key, []).append((row["bucket"], row["value"]))
-    ranked = sorted(keys.items(), key=lambda item: -_total(item[1]))
+    ranked = list(keys.items())
+    if label == "series":
+        ranked.sort(key=lambda item: -_total(item[1]))
     shown = 2 if group_columns else 3  # buckets per row: the summary fits 80 columns
     for key, cells in ranked[:max_rows]:
         labels = ["∅" if k is None else str(k) for k in key]

@@ -134,6 +134,12 @@ def build_catalog(project: Project, settings: ServerSettings) -> dict[str, Any]:
     }
 
 
+def query_events(data: dict[str, Any]) -> set[str]:
+    """The event names a query file names for its series or its analysis (``lifecycle: {event}``, ...)."""
+    parts = [*data.get("series", []), *(v for v in data.values() if isinstance(v, dict))]
+    return {p["event"] for p in parts if isinstance(p, dict) and isinstance(p.get("event"), str)}
+
+
 def gallery_examples(project: Project) -> list[dict[str, Any]]:
     """The example gallery (``examples/*.yaml`` of a source checkout) limited to events the project has."""
     from ..demo.gallery import gallery
@@ -147,7 +153,6 @@ def gallery_examples(project: Project) -> list[dict[str, Any]]:
     out = []
     for question, path in items:
         data = json.loads(json.dumps(load_mapping(path, what="query"), default=json_value))
-        events = {s["event"] for s in data.get("series", []) if isinstance(s, dict) and isinstance(s.get("event"), str)}
-        if events <= known:
+        if query_events(data) <= known:
             out.append({"name": path.stem, "question": question, "query": data})
     return out

@@ -1,21 +1,57 @@
 /* segwise chart: result rows -> an ECharts option.
  *
- * Shared by the explorer page and `segwise run --plot` (which embeds this file in a standalone
- * HTML page), so both draw the same chart. Rows are the API's JSON rows: bucket (ISO 8601),
- * breakdown columns, series, value.
+ * Shared by the explorer page and `segwise run --plot` (which embeds the chart*.js files in a
+ * standalone HTML page), so both draw the same chart. Rows are the API's JSON rows. This file
+ * draws a segmentation (bucket (ISO 8601), breakdown columns, series, value); every other
+ * analysis registers its own kind from a file of its own (chart_lifecycle.js, ...):
  *
- *   segwiseChart.option(rows, {type: "auto" | "line" | "bar", title: "..."})
+ *   segwiseChart.option(rows, {type: "auto" | "line" | "bar", title: "...", kind: "series" | ...})
+ *   segwiseChart.register(kind, {columns: [...], option: function (rows, opts) {...}})
+ *       columns: the result columns (besides bucket and the breakdown) that tell its rows apart
+ *       when opts.kind is not given (as in `--plot`)
  *   segwiseChart.seriesKey(row, groupColumns)  -> the legend name of a row's line or bar
+ *
+ * An option carries `segwise: {kind, type, truncated, note}` for the page (removed before drawing).
  */
 (function (root) {
   "use strict";
 
-  var RESERVED = { bucket: true, series: true, value: true };
   var MAX_LINES = 60;
+  var KINDS = {};
 
-  function groupColumns(rows) {
+  /* The breakdown columns: every column but the bucket and the analysis' own (default: series, value). */
+  function groupColumns(rows, own) {
     if (!rows.length) return [];
-    return Object.keys(rows[0]).filter(function (k) { return !RESERVED[k]; });
+    var reserved = ["bucket"].concat(own || ["series", "value"]);
+    return Object.keys(rows[0]).filter(function (k) { return reserved.indexOf(k) < 0; });
+  }
+
+  /* What every chart shares: title, tooltip, legend, grid, a value axis. */
+  function frame(opts, trigger) {
+    return {
+      animation: false,
+      title: opts.title ? { text: opts.title, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } } : undefined,
+      tooltip: { trigger: trigger, confine: true },
+      legend: { type: "scroll", top: opts.title ? 28 : 4, left: 8, right: 8 },
+      grid: { left: 8, right: 24, top: opts.title ? 64 : 40, bottom: 8, containLabel: true },
+      yAxis: { type: "value", scale: false },
+    };
+  }
+
+  function register(kind, spec) {
+    KINDS[kind] = spec;
+  }
+
+  /* The kind of chart for rows: opts.kind, else the registered kind whose columns the rows have. */
+  function kindOf(rows, opts) {
+    if (opts.kind && KINDS[opts.kind]) return opts.kind;
+    var first = rows[0] || {};
+    if (first.series !== undefined) return "series";
+    var found = Object.keys(KINDS).filter(function (k) {
+      var cols = KINDS[k].columns || [];
+      return cols.length && cols.every(function (c) { return first[c] !== undefined; });
+    });
+    return found.length ? found[0] : "series";
   }
 
   function groupText(row, columns) {
@@ -39,6 +75,11 @@
 
   function option(rows, opts) {
     opts = opts || {};
+    var kind = kindOf(rows, opts);
+    return KINDS[kind].option(rows, opts);
+  }
+
+  function seriesOption(rows, opts) {
     var columns = groupColumns(rows);
     var buckets = [];
     var seenBucket = {};
@@ -52,14 +93,7 @@
     var withTime = buckets.some(function (b) { return String(b).slice(11, 16) !== "00:00"; });
     var total = buckets.length <= 1;
     var type = opts.type && opts.type !== "auto" ? opts.type : total ? "bar" : "line";
-    var base = {
-      animation: false,
-      title: opts.title ? { text: opts.title, left: 8, top: 4, textStyle: { fontSize: 14, fontWeight: 600 } } : undefined,
-      tooltip: { trigger: total ? "item" : "axis", confine: true },
-      legend: { type: "scroll", top: opts.title ? 28 : 4, left: 8, right: 8 },
-      grid: { left: 8, right: 24, top: opts.title ? 64 : 40, bottom: 8, containLabel: true },
-      yAxis: { type: "value", scale: false },
-    };
+    var base = frame(opts, total ? "item" : "axis");
     var series = [];
     var truncated = 0;
     if (total) {
@@ -119,11 +153,19 @@
       };
     }
     base.series = series;
-    base.segwise = { truncated: truncated, kind: total ? "total" : "time", type: type };
+    base.segwise = {
+      truncated: truncated, kind: total ? "total" : "time", type: type,
+      note: truncated ? truncated + " more lines are in the table (set a breakdown limit to merge them into Other)" : "",
+    };
     return base;
   }
 
-  var api = { option: option, seriesKey: seriesKey, groupColumns: groupColumns, groupText: groupText, bucketLabel: bucketLabel };
+  register("series", { columns: ["series"], option: seriesOption });
+
+  var api = {
+    option: option, register: register, frame: frame, seriesKey: seriesKey, groupColumns: groupColumns,
+    groupText: groupText, bucketLabel: bucketLabel, MAX_LINES: MAX_LINES,
+  };
   root.segwiseChart = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof window !== "undefined" ? window : this);
