@@ -77,7 +77,7 @@
     var next = UI.analysisByKey(key);
     if (!next || next === analysis()) return;
     var old = S.q;
-    var q = next.start(old);
+    var q = next.start(clone(analysis().event(old) || ""));
     q.date_range = old.date_range;
     q.segment = old.segment;
     q.time_grain = next.grains.indexOf(old.time_grain) >= 0 ? old.time_grain : next.defaultGrain;

@@ -11,9 +11,10 @@
     breakdown: { userOnly: true },
     columns: ["status", "value"],
     chart: "lifecycle",
-    start: function () {
-      return { lifecycle: { event: UI.topEvent(), where: [] } };
+    start: function (event) {
+      return { lifecycle: { event: event || UI.topEvent(), where: [] } };
     },
+    event: function (q) { return q.lifecycle.event; },
     editable: function (q) {
       UI.editableEvent(q.lifecycle);
     },

@@ -140,9 +140,10 @@
     breakdown: { extra: [["event", "event name"]] },
     columns: ["series", "value"],
     chart: "series",
-    start: function () {
-      return { series: [{ event: UI.topEvent(), measure: "unique_users" }] };
+    start: function (event) {
+      return { series: [{ event: event || UI.topEvent(), measure: "unique_users" }] };
     },
+    event: function (q) { return q.series[0].event; },
     editable: function (q) {
       if (!Array.isArray(q.series) || !q.series.length) q.series = this.start().series;
       q.series.forEach(UI.editableEvent);

@@ -14,9 +14,10 @@
     breakdown: { userOnly: true },
     columns: ["days", "value"],
     chart: "stickiness",
-    start: function () {
-      return { stickiness: { event: UI.topEvent(), where: [] } };
+    start: function (event) {
+      return { stickiness: { event: event || UI.topEvent(), where: [] } };
     },
+    event: function (q) { return q.stickiness.event; },
     editable: function (q) {
       UI.editableEvent(q.stickiness);
       q.cumulative = !!q.cumulative;

@@ -10,7 +10,9 @@
  *   breakdown     how the breakdown picker is limited: {userOnly, extra: [[value, text], ...]}
  *   columns       its result columns after the breakdown ones (the table's last columns)
  *   chart         the chart kind drawing its rows (segwiseChart.register in chart_<kind>.js)
- *   start(q)      its part of a new query when the picker switches to it (q: the query being left)
+ *   start(event)  its part of a new query when the picker switches to it (event: the event of the
+ *                 analysis being left, or nothing)
+ *   event(q)      its (first) event, carried to the next analysis the picker switches to
  *   editable(q)   make its part of a query (as a query file holds it) editable, in place
  *   clean(q, out) write its part of the query, without empty parts, into out
  *   render(el, q) build its controls into el (controls carry data-path; see app.js)
