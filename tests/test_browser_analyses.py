@@ -17,18 +17,21 @@ from typing import Any
 
 import pytest
 
+import segwise
+from segwise.plot import chart_html
 from tests.browser_support import (
     analysis_key,
     assert_shows,
     build,
     chart_points,
     choose,
+    expected_points,
     run_with_enter,
     screenshot,
     sel,
     url_query,
 )
-from tests.explorer_support import expected_rows
+from tests.explorer_support import NOW, expected_rows
 
 # The fixtures browser, project_file, server and page.
 pytest_plugins = ["tests.browser_fixtures"]
@@ -177,3 +180,28 @@ def test_an_analysis_error_names_where(page: Any, server: Any) -> None:
     assert query["time_grain"] == "month"
     page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
     assert_shows(page, expected_rows(query), "lifecycle")
+
+
+@pytest.mark.parametrize("kind", ["lifecycle", "stickiness"])
+def test_plot_page_draws_the_analysis(browser: Any, server: Any, tmp_path: Path, kind: str) -> None:
+    """``segwise run --plot``'s page tells the analysis from the rows' columns and draws it as the explorer."""
+    query = next(iter(LIFECYCLE.values())) if kind == "lifecycle" else next(iter(STICKINESS.values()))
+    path = tmp_path / "plot.html"
+    path.write_text(chart_html(segwise.run(query, server.project, now=NOW), title=kind), encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        option = page.evaluate(
+            "() => { const o = chart.getOption(); "
+            "return {x: o.xAxis[0].data, series: o.series.map(s => ({name: s.name, data: s.data}))}; }"
+        )
+    finally:
+        page.close()
+    drawn = {
+        (s["name"], x): v
+        for s in option["series"]
+        for x, v in zip(option["x"], s["data"], strict=True)
+        if v is not None
+    }
+    assert drawn == expected_points(expected_rows(query), kind)
