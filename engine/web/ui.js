@@ -38,7 +38,10 @@
 
   /* The analysis a query asks for: the first whose key it holds, else the first registered. */
   function analysisOf(q) {
-    var found = analyses.filter(function (a) { return q && q[a.key] !== undefined && q[a.key] !== null; });
+    var found = analyses.filter(function (a) {
+      var part = q ? q[a.key] : undefined;
+      return part !== undefined && part !== null && !(Array.isArray(part) && !part.length);
+    });
     return found.length === 1 ? found[0] : analysisByKey("series") || analyses[0];
   }
 
