@@ -1,7 +1,8 @@
 /* segwise chart: a lifecycle answer (bucket, breakdown columns, status, value; docs/queries.md
  * "Lifecycle") as stacked bars per bucket: new, returning and resurrecting units above zero,
  * dormant units below it (drawn as minus their count; the table keeps the positive count).
- * With a breakdown, each group is a stack of its own and its bars are named "group · status".
+ * With a breakdown, each group is a stack of its own (lighter in turn) and its bars are named
+ * "group · status".
  */
 (function (root) {
   "use strict";
@@ -9,6 +10,7 @@
   var C = root.segwiseChart;
   var STATUSES = ["new", "returning", "resurrecting", "dormant"];
   var COLORS = { new: "#2f9e44", returning: "#3b5bdb", resurrecting: "#ae3ec9", dormant: "#e8590c" };
+  var SHADES = [1, 0.6, 0.35]; // breakdown groups side by side: the same colours, lighter in turn
 
   function option(rows, opts) {
     var columns = C.groupColumns(rows, ["status", "value"]);
@@ -26,14 +28,14 @@
     var room = Math.floor(C.MAX_LINES / STATUSES.length);
     var truncated = Math.max(0, groups.length - room);
     var series = [];
-    groups.slice(0, room).forEach(function (g) {
+    groups.slice(0, room).forEach(function (g, i) {
       STATUSES.forEach(function (status) {
         series.push({
           name: columns.length ? g + " · " + status : status,
           type: "bar",
           stack: columns.length ? g : "lifecycle",
           barMaxWidth: 48,
-          itemStyle: { color: COLORS[status] },
+          itemStyle: { color: COLORS[status], opacity: SHADES[i % SHADES.length] },
           data: buckets.map(function (b) {
             var v = cells[g][status + "|" + b];
             return v === undefined || v === null ? null : status === "dormant" ? -v : v;
