@@ -39,10 +39,11 @@ from .base import (
     Statement,
     TableRef,
     classify_type,
+    file_version,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Hashable, Iterator
 
 MEMORY = ":memory:"
 # One batch per result (see the module docstring); the driver's limit is a C int.
@@ -300,6 +301,13 @@ class SQLiteAdapter(Adapter):
             slot = self._slot
         with slot.lock:
             slot.con.close()
+
+    def data_version(self, tables: list[TableRef]) -> Hashable | None:
+        """The database file's identity, size and times, and its write-ahead log's or rollback
+        journal's (a committed write changes one of them); None for an in-memory database."""
+        if self.path == MEMORY:
+            return None
+        return file_version((self.path, self.path + "-wal", self.path + "-journal"))
 
     # -- execution ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from .shape_lifecycle import shape_lifecycle
 from .shape_stickiness import shape_stickiness
 
 if TYPE_CHECKING:
+    from .cache import Lookup
     from .loaded import LoadedProject
 
 
@@ -33,9 +34,12 @@ def answer(
     share_scans: str = "auto",
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
     preaggregate: str = "auto",
+    cache: bool | None = None,
+    lookup: Lookup | None = None,
 ) -> pa.Table:
     """Answer ``query`` on a loaded project: compile (``segwise.pipeline``), execute once
-    (``segwise.dispatch``), shape in Arrow. ``segwise.run`` coerces its project and calls this."""
+    (``segwise.dispatch``; ``cache`` and ``lookup``: the result cache, see there), shape in Arrow.
+    ``segwise.run`` coerces its project and calls this."""
     compiled = compile_query(
         project,
         query,
@@ -45,7 +49,7 @@ def answer(
         disabled_rules=disabled_rules,
         preaggregate=preaggregate,
     )
-    raw = execute_compiled(project, compiled, timeout=timeout)
+    raw = execute_compiled(project, compiled, timeout=timeout, cache=cache, lookup=lookup)
     return SHAPERS.get(compiled.query.analysis, shape_result)(raw, compiled)
 
 
