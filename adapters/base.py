@@ -178,7 +178,7 @@ class FileTable:
 def file_version(paths: Iterable[str]) -> tuple[tuple[object, ...], ...]:
     """The identity, size and modification times of ``paths`` (a missing file is a state too): a
     file replaced, written or appended to gives another value."""
-    version = []
+    version: list[tuple[object, ...]] = []
     for path in paths:
         try:
             st = os.stat(path)

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 def cache_headers(project: Project, lookup: Lookup) -> dict[str, str]:
     """``X-Segwise-Cache``: what the result cache did (hit, miss, uncacheable, off); with the cache
     in use, its hits and misses so far (``X-Segwise-Cache-Hits``, ``X-Segwise-Cache-Misses``)."""
-    headers = {"X-Segwise-Cache": lookup.status}
+    headers: dict[str, str] = {"X-Segwise-Cache": lookup.status}
     if lookup.status != "off":
         stats = project.result_cache().stats()
         headers["X-Segwise-Cache-Hits"] = str(stats["hits"])
