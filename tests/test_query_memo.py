@@ -51,7 +51,7 @@ def test_a_changed_dict_is_parsed_again_and_errors_every_time() -> None:
     assert second is not first and second.series[0].where[0].value == 6
     bad = {"series": [{"event": "view", "where": [{"property": "n", "op": "nope", "value": 1}]}]}
     for _ in range(2):
-        with pytest.raises(segwise.SpecError, match="where\[0\] > op: must be one of"):
+        with pytest.raises(segwise.SpecError, match=r"where\[0\] > op: must be one of"):
             Query.parse(bad)
 
 
