@@ -9,8 +9,9 @@ An answer is served from the cache only while the data it was computed from is u
   statement, never a stale answer;
 * the **data version** is the adapter's (``Adapter.data_version``), read *before* the statement
   runs (a change during the run makes the stored answer look older than it is: a miss next time,
-  never a stale hit). DuckDB and SQLite: the database file's identity, size and modification time
-  (and its write-ahead log's); ``file:`` tables: every file's; PostgreSQL: the WAL insert position
+  never a stale hit). DuckDB: the database file's identity, size and modification time (and its
+  write-ahead log's); SQLite: ``PRAGMA data_version`` and the same file facts; ``file:`` tables:
+  every file's; PostgreSQL: the WAL insert position
   and the tables' ``pg_stat_user_tables`` counters. Warehouses without a version (an in-memory
   DuckDB, an application's own connection, ClickHouse, Spark, remote warehouses) are cached only
   when a ``ttl`` is set: then an answer may be up to ``ttl`` seconds old, which the project file
