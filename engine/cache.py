@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -151,3 +152,33 @@ class ResultCache:
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
         self.nbytes -= entry.nbytes
+
+
+class PairMemo:
+    """Values computed from two immutable objects, remembered by their identity while both are
+    alive (held weakly; an address reused by another object never matches), the least recently
+    used dropped beyond ``size``. ``segwise.execute`` keeps each cached answer's shaped table here,
+    so a hit on the result cache is not shaped again."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, int], tuple[weakref.ref[Any], weakref.ref[Any], Any]] = OrderedDict()
+
+    def get(self, first: object, second: object) -> Any | None:
+        key = (id(first), id(second))
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0]() is not first or entry[1]() is not second:
+                return None
+            self._entries.move_to_end(key)
+            return entry[2]
+
+    def put(self, first: object, second: object, value: Any) -> None:
+        with self._lock:
+            self._entries[(id(first), id(second))] = (weakref.ref(first), weakref.ref(second), value)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
