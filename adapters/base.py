@@ -15,6 +15,7 @@ never the adapter.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from sqlglot import exp
 from segwise.timeformat import ISO, tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Hashable, Iterable, Iterator
 
     import pyarrow as pa
 
@@ -172,6 +173,20 @@ class FileTable:
                 if match and match.group(1) == key:
                     values.add(match.group(2))
         return sorted(values)
+
+
+def file_version(paths: Iterable[str]) -> tuple[tuple[object, ...], ...]:
+    """The identity, size and modification times of ``paths`` (a missing file is a state too): a
+    file replaced, written or appended to gives another value."""
+    version: list[tuple[object, ...]] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            version.append((path,))
+            continue
+        version.append((path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(version)
 
 
 def classify_type(raw: str) -> str:
@@ -399,6 +414,13 @@ class Adapter:
 
     def cancel(self) -> None:
         """Stop every statement this adapter is running (best effort; default: nothing)."""
+
+    def data_version(self, tables: list[TableRef]) -> Hashable | None:
+        """A value that changes whenever the data in ``tables`` may have changed, for the result
+        cache (``segwise.cache``); None when the adapter cannot tell (the default: answers are then
+        cached only with a ``ttl``). Read before each statement, so it must be cheap; it may
+        change more often than the data (a miss), never less (a stale answer)."""
+        return None
 
     def is_transient(self, error: BaseException) -> bool:
         """Whether a failed read is worth another attempt (default: by SQLSTATE, see TRANSIENT_SQLSTATES)."""

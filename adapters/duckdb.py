@@ -19,10 +19,20 @@ from sqlglot import exp
 from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef, Writer, classify_type
+from .base import (
+    Adapter,
+    ColumnInfo,
+    ConnectionCapabilities,
+    SqlFlavor,
+    Statement,
+    TableRef,
+    Writer,
+    classify_type,
+    file_version,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Hashable, Iterator
 
     import pyarrow as pa
 
@@ -97,6 +107,7 @@ class DuckDBAdapter(Adapter):
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self._running_lock = threading.Lock()
         self._path: str | None = None
+        self._files: tuple[str, ...] = ()  # the declared files' paths (attach_files)
         self._read_only = read_only
         if connection is not None:
             self._con = connection
@@ -160,6 +171,7 @@ class DuckDBAdapter(Adapter):
             con.close()
             raise
         self._con = con
+        self._files = tuple(p for t in tables for p in t.paths)
 
     @classmethod
     def from_connection(cls, connection: duckdb.DuckDBPyConnection) -> DuckDBAdapter:
@@ -168,6 +180,16 @@ class DuckDBAdapter(Adapter):
 
     def close(self) -> None:
         self._con.close()
+
+    def data_version(self, tables: list[TableRef]) -> Hashable | None:
+        """The database file's and its write-ahead log's identity, size and times (``file:``
+        tables: every declared file's); None for an in-memory database or an application's
+        connection (their data can change without a trace on disk)."""
+        if self._files:
+            return file_version(self._files)
+        if self._path is None or self._path == ":memory:":
+            return None
+        return file_version((self._path, self._path + ".wal"))
 
     def execute(self, sql: str) -> pa.Table:
         return self.execute_statement(sql, Statement())

@@ -42,7 +42,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Hashable, Iterator
     from pathlib import Path
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -54,6 +54,17 @@ _COLUMNS_SQL = (
     "AND table_catalog = coalesce($3::text, current_database()::text) "
     "ORDER BY ordinal_position"
 )
+
+# The data version (the result cache): the WAL insert position (any committed write to a logged
+# table moves it; a standby: the replay position) and the tables' statistics counters; with the
+# tables' kinds, since only ordinary, partitioned and materialized permanent tables are covered.
+_VERSION_SQL = (
+    "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text "
+    "AS lsn, c.oid::bigint AS relid, c.relkind::text AS kind, c.relpersistence::text AS persistence, "
+    "s.n_tup_ins, s.n_tup_upd, s.n_tup_del "
+    "FROM (VALUES {names}) AS t(name) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name) "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid ORDER BY t.name"
+)  # {names}: ($1::text), ($2::text), ... one parameter per table
 
 # (pattern in the server's or libpq's message, SQLSTATE the server sent, what we tell the user)
 _CONNECT_FAILURES = tuple(
@@ -331,6 +342,22 @@ class PostgresAdapter(Adapter):
         finally:
             self.pool.release(connection, broken)
 
+    def data_version(self, tables: list[TableRef]) -> Hashable | None:
+        """The WAL insert position and the tables' ``pg_stat_user_tables`` counters
+        (``n_tup_ins``/``upd``/``del``), read in one statement. None (no caching without a ``ttl``) when a table is a
+        view, a foreign or an unlogged table (their changes need not move this server's WAL), or
+        when the server does not answer."""
+        names = [".".join(_quoted(part) for part in table.parts[-2:]) for table in tables]
+        try:
+            placeholders = ", ".join(f"(${i}::text)" for i in range(1, len(names) + 1))
+            rows = self._run(_VERSION_SQL.format(names=placeholders), tuple(names)).to_pylist()
+        except WarehouseError:
+            return None
+        covered = [r["relid"] is None or (r["kind"] in ("r", "p", "m") and r["persistence"] == "p") for r in rows]
+        if not rows or not all(covered):  # (a table not created yet is covered: creating it moves the WAL)
+            return None
+        return (rows[0]["lsn"], *((r["relid"], r["n_tup_ins"], r["n_tup_upd"], r["n_tup_del"]) for r in rows))
+
     # -- catalog -----------------------------------------------------------------------------
 
     def explain(self, sql: str, analyze: bool = False) -> str:
@@ -450,6 +477,11 @@ _LOST = re.compile(
     r"no connection to the server|server closed the connection|connection to server .* lost|terminating connection",
     re.IGNORECASE,
 )
+
+
+def _quoted(name: str) -> str:
+    """An identifier as PostgreSQL reads it in ``to_regclass`` (double quotes, doubled inside)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _connection_lost(error: WarehouseError) -> bool:

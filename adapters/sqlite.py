@@ -39,10 +39,11 @@ from .base import (
     Statement,
     TableRef,
     classify_type,
+    file_version,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Hashable, Iterator
 
 MEMORY = ":memory:"
 # One batch per result (see the module docstring); the driver's limit is a C int.
@@ -280,6 +281,7 @@ class SQLiteAdapter(Adapter):
         self._error: type[Exception] = dbapi.Error
         self._uri = MEMORY if self.path == MEMORY else f"file:{quote(self.path)}?mode=ro"
         self._slot = self._open_slot()
+        self._version_slot: _Slot | None = None  # PRAGMA data_version (the result cache), opened on first use
 
     def _open_slot(self) -> _Slot:
         try:
@@ -297,9 +299,29 @@ class SQLiteAdapter(Adapter):
 
     def close(self) -> None:
         with self._swap:
-            slot = self._slot
-        with slot.lock:
-            slot.con.close()
+            slots = [self._slot, self._version_slot]
+            self._version_slot = None
+        for slot in slots:
+            if slot is not None:
+                with slot.lock:
+                    slot.con.close()
+
+    def data_version(self, tables: list[TableRef]) -> Hashable | None:
+        """SQLite's ``PRAGMA data_version`` on a connection of its own (it changes whenever
+        another connection, in any process, commits), with the database file's identity, size and
+        times and its write-ahead log's or journal's; None for an in-memory database. The own
+        connection is never behind a long statement."""
+        if self.path == MEMORY:
+            return None
+        with self._swap:
+            if self._version_slot is None:
+                self._version_slot = self._open_slot()
+            slot = self._version_slot
+        try:
+            counter = self._on(slot, "PRAGMA data_version").column(0)[0].as_py()
+        except WarehouseError:
+            return None
+        return (counter, file_version((self.path, self.path + "-wal", self.path + "-journal")))
 
     # -- execution ---------------------------------------------------------------------------
 

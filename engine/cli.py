@@ -82,6 +82,9 @@ project_option = click.option(
     help="Project file naming the warehouse and tables.",
 )
 now_option = click.option("--now", help="What 'now' is for relative date ranges (ISO 8601).")
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Do not use the result cache, whatever the project's `cache:` says."
+)
 
 
 def _load(project_path: Path) -> Any:
@@ -122,6 +125,7 @@ def _load(project_path: Path) -> Any:
     metavar="SECONDS",
     help="Cancel a warehouse statement that runs longer than this (exit status 3).",
 )
+@no_cache_option
 @handle_errors
 def run(
     query_path: Path,
@@ -131,6 +135,7 @@ def run(
     plot: Path | None,
     now: str | None,
     timeout: float | None,
+    no_cache: bool,
 ) -> None:
     """Answer QUERY on the project's warehouse."""
     from .query import Query
@@ -139,7 +144,7 @@ def run(
     query = Query.load(query_path)
     project = _load(project_path)
     with project:
-        table = run_query(query, project, now=now, timeout=timeout)
+        table = run_query(query, project, now=now, timeout=timeout, cache=False if no_cache else None)
         from .span import query_warnings
 
         for warning in query_warnings(project, query, now=now):
@@ -241,8 +246,9 @@ def sql(query_path: Path, project_path: Path, dialect: str | None, now: str | No
 @project_option
 @now_option
 @click.option("--analyze", is_flag=True, help="Also run the statement with the warehouse's EXPLAIN ANALYZE.")
+@no_cache_option
 @handle_errors
-def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool) -> None:
+def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool, no_cache: bool) -> None:
     """Show the resolved query, the estimated cost, the SQL (and the warehouse's own plan)."""
     from .explain import Explanation
     from .pipeline import compile_query
@@ -253,15 +259,36 @@ def explain(query_path: Path, project_path: Path, now: str | None, analyze: bool
         compiled = compile_query(project, query, now=now)
         lines = Explanation.of(project, compiled).to_text()
         if analyze:
-            lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
-            from .dispatch import configured_tables
+            from .dispatch import cache_state, configured_tables
             from .guard import check_statement
 
+            lines += [
+                "",
+                "-- result cache: " + describe_cache(cache_state(project, compiled, False if no_cache else None)),
+            ]
+            lines += ["", f"-- {compiled.dialect}'s own plan (EXPLAIN ANALYZE: the statement was run)", ""]
             adapter = project.adapter()
             # EXPLAIN ANALYZE runs the statement: it passes the same guard as `segwise run`.
             check_statement(compiled.sql, adapter.flavor.dialect, compiled.expression, configured_tables(project))
             lines.append(adapter.explain(compiled.sql, analyze=True))
     click.echo("\n".join(lines))
+
+
+def describe_cache(state: dict[str, Any]) -> str:
+    """One line on the result cache (``explain --analyze``): what it would do now, its counts."""
+    status = state["status"]
+    if status == "off":
+        return "off (the project file has no `cache:` or says false, or --no-cache)"
+    what = {
+        "hit": "this statement would be answered from the cache",
+        "miss": "this statement is not in the cache (it would be sent and its answer kept)",
+        "uncacheable": "not kept: the warehouse has no data version and `cache:` sets no ttl",
+    }[status]
+    ttl = f", ttl {state['ttl']:g} s" if state["ttl"] is not None else ""
+    return (
+        f"{what}; {state['hits']} hits, {state['misses']} misses, {state['entries']} entries, "
+        f"{state['bytes']:,} of {state['max_bytes']:,} bytes{ttl}"
+    )
 
 
 # -- rollups ---------------------------------------------------------------------------------------------
@@ -450,9 +477,17 @@ def plugins() -> None:
     help="Warehouse queries run at once; more wait their turn.",
 )
 @now_option
+@no_cache_option
 @handle_errors
 def serve(
-    project_path: Path, host: str, port: int, token: str | None, timeout: float, max_concurrent: int, now: str | None
+    project_path: Path,
+    host: str,
+    port: int,
+    token: str | None,
+    timeout: float,
+    max_concurrent: int,
+    now: str | None,
+    no_cache: bool,
 ) -> None:
     """Serve the explorer page and the HTTP API (docs/explorer.md)."""
     try:
@@ -470,7 +505,11 @@ def serve(
         except ValueError:
             raise SpecError(f"--now {now!r} is not an ISO 8601 date or time", where="--now") from None
     settings = ServerSettings(
-        token=token or None, query_timeout_s=timeout, max_concurrent_queries=max_concurrent, now=moment
+        token=token or None,
+        query_timeout_s=timeout,
+        max_concurrent_queries=max_concurrent,
+        now=moment,
+        cache=not no_cache,
     )
     project = _load(project_path)
     if host not in LOOPBACK_HOSTS and not token:

@@ -10,7 +10,7 @@ import functools
 import threading
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +25,9 @@ from .observe import execute_observed
 from .rollups import state_ref
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import SqlFlavor
+    from segwise.adapters.base import Adapter, SqlFlavor
 
+    from .cache import Lookup
     from .compiled import CompiledQuery
     from .loaded import LoadedProject
 
@@ -43,21 +44,78 @@ def configured_tables(project: LoadedProject) -> list[TableRef]:
     return refs
 
 
-def execute_compiled(project: LoadedProject, compiled: CompiledQuery, timeout: float | None = None) -> pa.Table:
+def execute_compiled(
+    project: LoadedProject,
+    compiled: CompiledQuery,
+    timeout: float | None = None,
+    cache: bool | None = None,
+    lookup: Lookup | None = None,
+) -> pa.Table:
     """Run a compiled query with the result-size guardrails; the raw (unshaped) Arrow table.
 
     The statement is sent with ``LIMIT MAX_RESULT_ROWS + 1``: getting the extra row means the
     answer is too big, which is refused with a hint, never returned cut short. The tree is guarded
     once (before anything else: a plan rule may have made anything) and rendered once, by the
     compiler: the limit is appended to that text where the flavor renders it as a plain suffix.
+
+    ``cache``: the project's result cache (``segwise.cache``) — None as the project file says
+    (``cache:``; off when left out), True on unless ``cache: false``, False off. It is keyed by
+    that statement text and the tables it may read, and checked against the warehouse's data
+    version read before the statement runs. ``lookup`` is told what the cache did.
     """
     adapter = project.adapter()
     tables = configured_tables(project)
-    checked = _checked_tree(compiled, tables)
     sql = limited_sql(adapter.flavor, compiled)
-    raw = execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
-    check_result_size(raw, compiled)
+    if not _caching(project, cache):
+        raw = _send(adapter, compiled, sql, tables, timeout)
+        check_result_size(raw, compiled)
+        return raw
+    store = project.result_cache()
+    key = _cache_key(sql, tables)
+    version = adapter.data_version(tables)  # before the statement: a change during it is a miss later
+    found = store.get(key, version) if store.cacheable(version) else None
+    if lookup is not None:
+        lookup.status = "hit" if found is not None else "miss" if store.cacheable(version) else "uncacheable"
+    if found is not None:
+        check_result_size(found, compiled)
+        return found
+    raw = _send(adapter, compiled, sql, tables, timeout)
+    check_result_size(raw, compiled)  # a refused answer is not kept
+    store.put(key, version, raw)
     return raw
+
+
+def cache_state(project: LoadedProject, compiled: CompiledQuery, cache: bool | None = None) -> dict[str, Any]:
+    """What the result cache would do for ``compiled`` now (``status``: off, hit, miss or
+    uncacheable; nothing is counted or run) and its counts so far (``explain --analyze``, the
+    API's explain answer)."""
+    if not _caching(project, cache):
+        return {"status": "off"}
+    store = project.result_cache()
+    adapter = project.adapter()
+    tables = configured_tables(project)
+    version = adapter.data_version(tables)
+    key = _cache_key(limited_sql(adapter.flavor, compiled), tables)
+    status = "uncacheable" if not store.cacheable(version) else "hit" if store.peek(key, version) else "miss"
+    return {"status": status, **store.stats()}
+
+
+def _cache_key(sql: str, tables: list[TableRef]) -> tuple[str, tuple[TableRef, ...]]:
+    """A result's key: the exact statement sent and the tables it may read."""
+    return sql, tuple(tables)
+
+
+def _caching(project: LoadedProject, cache: bool | None) -> bool:
+    """Whether a call uses the result cache: ``cache`` None as the project file says (off when
+    ``cache:`` is left out), True unless it says ``cache: false``, False never."""
+    return cache is not False and project.cache_settings(default=bool(cache)) is not None
+
+
+def _send(
+    adapter: Adapter, compiled: CompiledQuery, sql: str, tables: list[TableRef], timeout: float | None
+) -> pa.Table:
+    checked = _checked_tree(compiled, tables)
+    return execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
 
 
 _CHECKED_SIZE = 256  # compiled queries whose guarded tree is remembered

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cache import Lookup, PairMemo
 from .compiled import CompiledQuery
 from .dispatch import execute_compiled
 from .formulas import Node, evaluate_arrays, parse_formula, references
@@ -33,9 +34,12 @@ def answer(
     share_scans: str = "auto",
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
     preaggregate: str = "auto",
+    cache: bool | None = None,
+    lookup: Lookup | None = None,
 ) -> pa.Table:
     """Answer ``query`` on a loaded project: compile (``segwise.pipeline``), execute once
-    (``segwise.dispatch``), shape in Arrow. ``segwise.run`` coerces its project and calls this."""
+    (``segwise.dispatch``; ``cache`` and ``lookup``: the result cache, see there), shape in Arrow.
+    ``segwise.run`` coerces its project and calls this."""
     compiled = compile_query(
         project,
         query,
@@ -45,8 +49,20 @@ def answer(
         disabled_rules=disabled_rules,
         preaggregate=preaggregate,
     )
-    raw = execute_compiled(project, compiled, timeout=timeout)
-    return SHAPERS.get(compiled.query.analysis, shape_result)(raw, compiled)
+    used = lookup if lookup is not None else Lookup()
+    raw = execute_compiled(project, compiled, timeout=timeout, cache=cache, lookup=used)
+    shaper = SHAPERS.get(compiled.query.analysis, shape_result)
+    if used.status not in ("hit", "miss"):  # an answer of its own: shaped once
+        return shaper(raw, compiled)
+    shaped = SHAPED.get(raw, compiled)  # the result cache's answer, shaped for this compiled query before
+    if shaped is None:
+        shaped = shaper(raw, compiled)
+        SHAPED.put(raw, compiled, shaped)
+    return shaped
+
+
+SHAPED = PairMemo()
+"""Shaped answers of the result cache's raw tables per compiled query (both immutable, held weakly)."""
 
 
 def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:

@@ -15,6 +15,7 @@ from .project import ProjectSpec
 if TYPE_CHECKING:
     from segwise.adapters.base import Adapter
 
+    from .cache import ResultCache
     from .catalog import Catalog
 
 
@@ -28,6 +29,11 @@ class LoadedProject(ProjectSpec):
     @abstractmethod
     def catalog(self, refresh: bool = False) -> Catalog:
         """Tables, columns, event names and properties discovered from the warehouse (cached)."""
+
+    @abstractmethod
+    def result_cache(self) -> ResultCache:
+        """The project's result cache (``segwise.cache``), made on first use with the ``cache:``
+        settings; whether a query uses it is decided per call (``cache_settings``)."""
 
     @abstractmethod
     def close(self) -> None:

@@ -152,7 +152,7 @@ class _Inputs:
         the project and its catalog by identity (checked again on a hit, see CompiledCache)."""
         q = self.query
         identity = (id(project), id(self.catalog), self.flavor.name)
-        return (*identity, repr(q), q.origin, self.timeframe, self.options, self.costs, plugins)
+        return (*identity, q.canonical(), q.origin, self.timeframe, self.options, self.costs, plugins)
 
 
 def _inputs(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from .cache import DEFAULT_MAX_BYTES
 from .errors import SpecError
 from .formats import looks_like_file
 from .loading import load_mapping, validate_model
@@ -203,6 +204,20 @@ class Rollup(_Model):
         return value
 
 
+class CacheSpec(_Model):
+    """The result cache (``cache:``): answers kept in memory while the warehouse's data is unchanged.
+
+    ``cache: true`` (or these settings) turns it on for ``segwise.run`` and the API; ``segwise serve``
+    has it on unless ``cache: false``. See docs/explorer.md, "Result cache".
+    """
+
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=0)
+    """Size bound of the answers kept (Arrow bytes); the least recently used go first."""
+    ttl: float | None = Field(default=None, gt=0)
+    """Seconds an answer may be served at most. Required to cache at all on warehouses without a data
+    version (an in-memory DuckDB, ClickHouse, Spark, remote warehouses): answers may then be this old."""
+
+
 # The declarations only; ``segwise.Project`` (``segwise.session``) adds the open warehouse.
 class ProjectSpec(_Model):
     """Where the events live. Load with ``Project.load("segwise.yaml")`` or build in Python."""
@@ -223,6 +238,8 @@ class ProjectSpec(_Model):
     """Pre-aggregated tables the planner may answer from (docs/rollups.md)."""
     calibration: str | None = None
     """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
+    cache: bool | CacheSpec | None = None
+    """The result cache: true, false, or its settings (on in `segwise serve` unless false)."""
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _origin: str = PrivateAttr(default="project")
@@ -259,6 +276,15 @@ class ProjectSpec(_Model):
                     "a rollup is written to a table of its own"
                 )
         return self
+
+    def cache_settings(self, default: bool) -> CacheSpec | None:
+        """The result cache's settings, or None when it is off: ``cache: false`` is off; left out,
+        it is ``default`` (off for ``segwise.run``, on for ``segwise serve``)."""
+        if self.cache is None:
+            return CacheSpec() if default else None
+        if isinstance(self.cache, bool):
+            return CacheSpec() if self.cache else None
+        return self.cache
 
     def rollup(self, name: str) -> Rollup:
         for rollup in self.rollups:

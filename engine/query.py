@@ -14,6 +14,9 @@ Semantics are documented in ``docs/queries.md``; names follow ``DESIGN.md``.
 from __future__ import annotations
 
 import string
+import threading
+from collections.abc import Hashable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -96,6 +99,7 @@ class Query(QueryModel):
     compare: Literal["previous_period"] | None = None
 
     _origin: str = PrivateAttr(default="query")
+    _canonical: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -204,7 +208,13 @@ class Query(QueryModel):
         if isinstance(source, Query):
             return source
         if isinstance(source, dict):
-            return validate_model(cls, source, origin="query", describe=_describe_location)
+            key = _plain_key(source)  # the same dict again (a repeated question): validated once
+            found = _PARSED.get(key) if key is not None else None
+            if found is None:
+                found = validate_model(cls, source, origin="query", describe=_describe_location)
+                if key is not None:
+                    _remember(key, found)
+            return found
         if isinstance(source, (str, Path)):
             return cls.load(source)
         raise SpecError(f"a query must be a dict, a Query or a path to a YAML/JSON file, not {type(source).__name__}")
@@ -220,6 +230,45 @@ class Query(QueryModel):
     def origin(self) -> str:
         """Where the query came from (its file path, or "query")."""
         return self._origin
+
+    def canonical(self) -> str:
+        """The query's canonical form: the ``repr`` of the model (every field, with its type), so
+        spellings that parse alike are equal; computed once per query object (the model is frozen)."""
+        if self._canonical is None:
+            self._canonical = repr(self)
+        return self._canonical
+
+
+_PARSED_SIZE = 256  # dicts remembered by Query.parse (oldest first out)
+_PARSED: dict[Hashable, Query] = {}
+_PARSED_LOCK = threading.Lock()
+_PLAIN = (str, int, float, bool, type(None), date)
+
+
+def _plain_key(value: Any) -> Hashable | None:
+    """A hashable copy of a dict of plain values, each with its type (so 1, 1.0, True and "1"
+    differ, and a datetime's zone counts), or None when it holds anything else (then the dict is
+    validated every time)."""
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:
+        pairs = value.items() if kind is dict else enumerate(value)
+        parts = []
+        for k, v in pairs:
+            inner = _plain_key(v)
+            if inner is None or (kind is dict and type(k) is not str):
+                return None
+            parts.append((k, inner))
+        return (kind, tuple(parts))
+    if kind is datetime:
+        return (kind, value, value.tzinfo)
+    return (kind, value) if kind in _PLAIN else None
+
+
+def _remember(key: Hashable, query: Query) -> None:
+    with _PARSED_LOCK:
+        _PARSED[key] = query
+        while len(_PARSED) > _PARSED_SIZE:
+            del _PARSED[next(iter(_PARSED))]
 
 
 def default_label(index: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import SpecError
-from .project import EventTable, Partition, ProjectSpec, Rollup, UserTable
+from .project import CacheSpec, EventTable, Partition, ProjectSpec, Rollup, UserTable
 from .query import Query
 
 HEADER = """# The project file (`segwise.yaml`)
@@ -57,6 +57,7 @@ MODELS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("user_tables[]", UserTable),
     ("partition", Partition),
     ("rollups[]", Rollup),
+    ("cache (CacheSpec)", CacheSpec),
 )
 
 

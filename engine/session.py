@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import PrivateAttr
 
+from .cache import ResultCache
 from .catalog import Catalog
 from .execute import answer
 from .files import file_tables
 from .loaded import LoadedProject
 from .pipeline import compile_query
+from .project import CacheSpec
 from .registry import open_adapter
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class Project(LoadedProject):
     _catalog: Catalog | None = PrivateAttr(default=None)
     _files: dict[str, FileTable] = PrivateAttr(default_factory=dict)  # file: tables, resolved at connect
     _open_lock: Any = PrivateAttr(default_factory=threading.RLock)  # threads share one adapter
+    _results: ResultCache | None = PrivateAttr(default=None)  # kept across close(): entries carry their data version
 
     # -- warehouse ---------------------------------------------------------------------------
 
@@ -70,6 +73,15 @@ class Project(LoadedProject):
                 if self._catalog is None or refresh:
                     self._catalog = Catalog.discover(self, self.adapter(), self._files)
         return self._catalog
+
+    def result_cache(self) -> ResultCache:
+        """The result cache (``segwise.cache``), made on first use from ``cache:`` (thread-safe)."""
+        if self._results is None:
+            with self._open_lock:
+                if self._results is None:
+                    spec = self.cache if isinstance(self.cache, CacheSpec) else CacheSpec()
+                    self._results = ResultCache(max_bytes=spec.max_bytes, ttl=spec.ttl)
+        return self._results
 
     def close(self) -> None:
         with self._open_lock:
@@ -102,12 +114,15 @@ class Project(LoadedProject):
         now: datetime | str | None = None,
         timeout: float | None = None,
         rollups: bool = True,
+        cache: bool | None = None,
     ) -> pa.Table:
         """Answer ``query``: a long-form ``pyarrow.Table`` (see DESIGN.md, "Result").
 
         ``timeout``: seconds each statement may run before it is cancelled on the warehouse.
+        ``cache``: the result cache (``segwise.cache``): None as the project file says (off unless
+        ``cache:`` is given), True on unless ``cache: false``, False off.
         """
-        return answer(query, self, now=now, timeout=timeout, rollups=rollups)
+        return answer(query, self, now=now, timeout=timeout, rollups=rollups, cache=cache)
 
 
 def run(
@@ -119,13 +134,15 @@ def run(
     share_scans: str = "auto",
     disabled_rules: frozenset[str] | tuple[str, ...] = (),
     preaggregate: str = "auto",
+    cache: bool | None = None,
 ) -> pa.Table:
     """Answer ``query`` on ``project``'s warehouse; see DESIGN.md "Result" for the shape.
 
     ``project``: a ``Project``, a dict, or the path of a project file. ``timeout``: seconds each
     statement may run before it is cancelled (docs/reliability.md). ``rollups=False``: read raw
     events even where a declared rollup could answer; ``share_scans``, ``preaggregate`` and
-    ``disabled_rules``: planner choices (see ``segwise.compile_query``).
+    ``disabled_rules``: planner choices (see ``segwise.compile_query``). ``cache``: the result
+    cache (see ``Project.run``).
 
     >>> table = run("examples/daily_active_users.yaml", "examples/segwise.yaml")  # doctest: +SKIP
     """
@@ -138,4 +155,5 @@ def run(
         share_scans=share_scans,
         disabled_rules=disabled_rules,
         preaggregate=preaggregate,
+        cache=cache,
     )

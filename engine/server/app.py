@@ -21,6 +21,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from ..cache import Lookup
+from ..dispatch import cache_state
 from ..errors import SegwiseError
 from ..explain import Explanation
 from ..output import arrow_stream, pretty_sql, records
@@ -47,6 +49,17 @@ if TYPE_CHECKING:
     from ..compiled import CompiledQuery
     from ..query import Query
     from ..session import Project
+
+
+def cache_headers(project: Project, lookup: Lookup) -> dict[str, str]:
+    """``X-Segwise-Cache``: what the result cache did (hit, miss, uncacheable, off); with the cache
+    in use, its hits and misses so far (``X-Segwise-Cache-Hits``, ``X-Segwise-Cache-Misses``)."""
+    headers: dict[str, str] = {"X-Segwise-Cache": lookup.status}
+    if lookup.status != "off":
+        stats = project.result_cache().stats()
+        headers["X-Segwise-Cache-Hits"] = str(stats["hits"])
+        headers["X-Segwise-Cache-Misses"] = str(stats["misses"])
+    return headers
 
 
 def explain_payload(project: Project, compiled: CompiledQuery) -> dict[str, Any]:
@@ -117,7 +130,7 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         return Query.parse(data)
 
     def options(now: datetime | None) -> dict[str, Any]:
-        return {"now": now, "timeout": settings.query_timeout_s}
+        return {"now": now, "timeout": settings.query_timeout_s, "cache": settings.cache}
 
     # -- page and assets ---------------------------------------------------------------------------
 
@@ -163,9 +176,11 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
         at = parse_now(now, settings.now)
         query = parse_query(await read_json_object(request, settings.max_body_bytes))
         started = time.perf_counter()
-        table = await runner.call(lambda: execute.answer(query, project, **options(at)), request)
+        lookup = Lookup()
+        table = await runner.call(lambda: execute.answer(query, project, lookup=lookup, **options(at)), request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         headers = {"Server-Timing": f"query;dur={elapsed_ms:.1f}", "X-Segwise-Rows": str(table.num_rows)}
+        headers.update(cache_headers(project, lookup))
         warnings = await runner.call(lambda: query_warnings(project, query, now=at), request)
         if warnings:  # the body is the rows (a JSON array or Arrow): warnings travel as a JSON header
             headers["X-Segwise-Warnings"] = json.dumps(warnings, ensure_ascii=True)
@@ -211,7 +226,8 @@ def create_app(project: Project, settings: ServerSettings | None = None) -> Fast
 
         def compute() -> dict[str, Any]:
             compiled = pipeline.compile_query(project, query, now=at)
-            return {**explain_payload(project, compiled), "warnings": range_warnings(compiled, project.catalog())}
+            payload = {**explain_payload(project, compiled), "warnings": range_warnings(compiled, project.catalog())}
+            return {**payload, "cache": cache_state(project, compiled, settings.cache)}
 
         return JSONResponse(await runner.call(compute, request))
 

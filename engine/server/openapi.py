@@ -152,6 +152,13 @@ def component_schemas() -> dict[str, Any]:
                 "items": {"type": "string"},
                 "description": "e.g. the range holds no events of a table that has events elsewhere (its span)",
             },
+            "cache": {
+                "type": "object",
+                "description": "the result cache: what it would do for this query now (status: off, hit, miss, "
+                "uncacheable) and its counts (hits, misses, entries, bytes, max_bytes, evictions, ttl)",
+                "required": ["status"],
+                "properties": {"status": {"enum": ["off", "hit", "miss", "uncacheable"]}},
+            },
         },
     }
     schemas["Catalog"] = {

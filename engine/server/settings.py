@@ -27,3 +27,4 @@ class ServerSettings:
     sample_rows: int = 50_000  # rows read (at most) to find them: one small query per property
     max_sampled_properties: int = 200
     allowed_hosts: tuple[str, ...] | None = None  # Host header check (DNS rebinding) when bound to loopback
+    cache: bool = True  # the result cache (segwise.cache), unless the project says cache: false (--no-cache: off)
