@@ -183,35 +183,38 @@ def variants(target: Any, project: segwise.Project, name: str, days: int) -> dic
     }
 
 
-def check(target: Any, project: segwise.Project, days: int = DAYS) -> dict[str, dict[str, list[str]]]:
-    """{query: {variant: differences from segwise.run}} (empty lists: the same answer)."""
-    report: dict[str, dict[str, list[str]]] = {}
+def check(target: Any, project: segwise.Project, days: int = DAYS) -> list[str]:
+    """Where segwise's compiled SQL or the hand-written SQL differs from ``segwise.run`` (empty: none)."""
+    problems: list[str] = []
     for name in WEEKS:
         runs = variants(target, project, name, days)
         want = canonical(runs["segwise"]())
         assert want, f"{name}: an empty answer checks nothing"
-        report[name] = {v: differences(canonical(runs[v]()), want) for v in VARIANTS if v != "segwise"}
-    return report
+        for variant in VARIANTS[1:]:
+            if found := differences(canonical(runs[variant]()), want):
+                problems.append(f"{target.engine} {name} {variant}: {found}")
+    return problems
 
 
-def time_target(target: Any, project: segwise.Project, repeat: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Per query: the answers checked (the warm-up), then ``repeat`` interleaved rounds; medians."""
+def time_target(
+    target: Any, project: segwise.Project, repeat: int, log: Callable[[str], None], days: int = DAYS
+) -> dict[str, Any]:
+    """The answers checked (also the warm-up), then per query ``repeat`` interleaved rounds; medians."""
+    if problems := check(target, project, days):
+        raise AssertionError("answers differ: " + "; ".join(problems))
     out: dict[str, Any] = {}
     for name in WEEKS:
-        runs = variants(target, project, name, DAYS)
-        want = canonical(runs["segwise"]())
-        problems = {v: differences(canonical(runs[v]()), want) for v in VARIANTS if v != "segwise"}
-        if any(problems.values()):
-            raise AssertionError(f"{target.engine} {name}: answers differ: {problems}")
+        runs = variants(target, project, name, days)
         samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+        answers: dict[str, pa.Table] = {}
         for _ in range(repeat):
             for variant in VARIANTS:
                 started = time.perf_counter()
-                runs[variant]()
+                answers[variant] = runs[variant]()
                 samples[variant].append(time.perf_counter() - started)
         medians = {v: statistics.median(s) for v, s in samples.items()}
         out[name] = {
-            "rows": len(want),
+            "rows": len(canonical(answers["segwise"])),
             "samples_s": samples,
             "median_s": medians,
             "ratio": medians["segwise"] / medians["hand"],
