@@ -189,8 +189,14 @@ BEGIN
 END $$"""
 
 
-def load_postgres(dsn: str, name: str, paths: dict[str, Path], log: Callable[[str], None] = print) -> dict[str, str]:
-    """Both layouts (``paths``: layout -> DuckDB file) into schemas on the server; {layout: schema}.
+def load_postgres(
+    dsn: str,
+    name: str,
+    paths: dict[str, Path],
+    log: Callable[[str], None] = print,
+    layouts: tuple[str, ...] = LAYOUTS,
+) -> dict[str, str]:
+    """The ``layouts`` (``paths``: layout -> DuckDB file) into schemas on the server; {layout: schema}.
 
     partitioned: ``events`` PARTITION BY RANGE (event_date), one partition per month, rows in time
     order; unpartitioned: one heap table, rows in the shuffled order. Both: a B-tree on
@@ -201,7 +207,7 @@ def load_postgres(dsn: str, name: str, paths: dict[str, Path], log: Callable[[st
     from tests.backends import create_table_sql, plain_types
 
     schemas = {}
-    for layout in LAYOUTS:
+    for layout in layouts:
         schema = f"planner_{name}_{layout}"
         schemas[layout] = schema
         t0 = time.perf_counter()
