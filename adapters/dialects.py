@@ -398,6 +398,9 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
         return _fn("toDateTime64", _str(value), _num(6), _str(UTC))
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        return _fn("toUnixTimestamp64Micro", _fn("toDateTime64", ts, _num(6), _str(UTC)))
+
     def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
         # a DATE compared with a DateTime64 is read in the server zone; make it midnight UTC
         return _fn("toDateTime", column, _str(UTC)) if kind == "date" else column
@@ -563,6 +566,9 @@ class DatabricksFlavor(RenderOnlyFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("TIMESTAMPADD", exp.var("DAY"), _num(days), ts)
+
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:  # NTZ arithmetic: no session zone
+        return _fn("TIMESTAMPDIFF", exp.var("MICROSECOND"), self.timestamp_literal("1970-01-01 00:00:00", False), ts)
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return _fn("TO_UTC_TIMESTAMP", ts, _str(timezone))
