@@ -129,6 +129,9 @@ class SnowflakeFlavor(RenderOnlyFlavor):
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         return _fn("TO_TIMESTAMP_NTZ", expr, _num({"s": 0, "ms": 3, "us": 6}[unit]))
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        return _fn("DATE_PART", exp.var("EPOCH_MICROSECOND"), ts)
+
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         day = exp.TimestampTrunc(this=ts, unit=exp.var("DAY"))
         if grain != "week":
@@ -194,6 +197,9 @@ class BigQueryFlavor(RenderOnlyFlavor):
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         name = {"s": "TIMESTAMP_SECONDS", "ms": "TIMESTAMP_MILLIS", "us": "TIMESTAMP_MICROS"}[unit]
         return _fn("DATETIME", _fn(name, exp.cast(expr, _type("INT64", "bigquery"))), _str(UTC))
+
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        return exp.UnixMicros(this=exp.cast(ts, exp.DataType.Type.TIMESTAMP))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         unit = "ISOWEEK" if grain == "week" else GRAIN_UNITS[grain]

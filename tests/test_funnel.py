@@ -231,3 +231,12 @@ def test_events_at_or_after_now_are_ignored(hand: Any) -> None:
     assert_funnel(table, funnel_oracle(query, hand.events.to_pylist(), None, now=now), query)
     got = {(r["case"], r["step"]): r["count"] for r in table.to_pylist()}
     assert got[("after_range_end", 2)] == 1 and got[("after_range_end", 3)] == 0
+
+
+@pytest.mark.parametrize("name", ["weekly by country top 3", "any order", "held platform by event property"])
+def test_the_sql_to_paste_answers_as_run(generated: Any, name: str) -> None:
+    from tests.test_paste import check_paste
+
+    if generated.backend == "spark" and name != "weekly by country top 3":
+        pytest.skip("Spark runs a subset")
+    check_paste(generated.project(), CASES[name])
