@@ -199,7 +199,7 @@ class BigQueryFlavor(RenderOnlyFlavor):
         return _fn("DATETIME", _fn(name, exp.cast(expr, _type("INT64", "bigquery"))), _str(UTC))
 
     def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
-        return exp.UnixMicros(this=exp.cast(ts, exp.DataType.Type.TIMESTAMP))
+        return exp.UnixMicros(this=exp.cast(ts, exp.DataType.Type.TIMESTAMPTZ))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         unit = "ISOWEEK" if grain == "week" else GRAIN_UNITS[grain]

@@ -154,7 +154,8 @@ def _check_funnel(bound: BoundQuery, flavor: SqlFlavor) -> None:
     parts = [(f"funnel > steps[{i}]", s) for i, s in enumerate(spec.steps)]
     parts += [(f"funnel > exclude[{i}]", x) for i, x in enumerate(spec.exclude)]
     for location, part in parts:
-        _check_conditions(catalog, _tables(catalog, part.members, location), part.members, [], location, flavor)
+        tables = _tables(catalog, part.own_members, location)
+        _check_conditions(catalog, tables, part.own_members, list(part.where), location, flavor)
     if spec.exclude and spec.order == "any":
         raise SpecError("exclusions need an order of steps; `exclude` is refused with order: any", where="funnel > exclude")
     for i, exclusion in enumerate(spec.exclude):

@@ -29,10 +29,14 @@ class _Evented(QueryModel):
     where: Where = []
 
     @property
+    def own_members(self) -> list[EventFilter]:
+        """The events this names, each with its own filters (not the shared ``where``)."""
+        return list(self.event.any_of) if isinstance(self.event, AnyOf) else [EventFilter(event=self.event)]
+
+    @property
     def members(self) -> list[EventFilter]:
         """The events this matches, each with its own filters and the shared ``where``."""
-        own = list(self.event.any_of) if isinstance(self.event, AnyOf) else [EventFilter(event=self.event)]
-        return [EventFilter(event=m.event, where=[*m.where, *self.where]) for m in own]
+        return [EventFilter(event=m.event, where=[*m.where, *self.where]) for m in self.own_members]
 
 
 class FunnelStep(_Evented):

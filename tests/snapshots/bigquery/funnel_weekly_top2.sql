@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     `e`.`user_id` AS _u,
-    UNIX_MICROS(CAST(`e`.`event_time` AS DATETIME)) AS _t,
+    UNIX_MICROS(CAST(`e`.`event_time` AS TIMESTAMP)) AS _t,
     DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS _b,
     `u0`.`country` AS _g0,
     `e`.`platform` AS _h0,
