@@ -99,7 +99,7 @@ def test_http_api(client: TestClient, expected: list[dict[str, Any]]) -> None:
     kinds = [op["kind"] for op in response.json()["plan_tree"]["analysis"]["operators"]]
     assert kinds == ["StepAggregate", "BestAttempt", "FunnelTopN", "StepMatch", "Join"]
     bad = client.post("/api/query", json={"funnel": {"steps": [{"event": "signup"}]}})
-    assert bad.status_code == 400 and "2 to 20 steps" in bad.json()["error"]["message"]
+    assert bad.status_code == 422 and "2 to 20 steps" in bad.json()["error"]["message"]
 
 
 def steps(*events: str) -> list[dict[str, Any]]:
