@@ -129,9 +129,6 @@ class SnowflakeFlavor(RenderOnlyFlavor):
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         return _fn("TO_TIMESTAMP_NTZ", expr, _num({"s": 0, "ms": 3, "us": 6}[unit]))
 
-    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
-        return _fn("DATE_PART", exp.var("EPOCH_MICROSECOND"), ts)
-
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         day = exp.TimestampTrunc(this=ts, unit=exp.var("DAY"))
         if grain != "week":
@@ -197,9 +194,6 @@ class BigQueryFlavor(RenderOnlyFlavor):
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         name = {"s": "TIMESTAMP_SECONDS", "ms": "TIMESTAMP_MILLIS", "us": "TIMESTAMP_MICROS"}[unit]
         return _fn("DATETIME", _fn(name, exp.cast(expr, _type("INT64", "bigquery"))), _str(UTC))
-
-    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
-        return exp.UnixMicros(this=exp.cast(ts, exp.DataType.Type.TIMESTAMPTZ))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         unit = "ISOWEEK" if grain == "week" else GRAIN_UNITS[grain]
@@ -572,9 +566,6 @@ class DatabricksFlavor(RenderOnlyFlavor):
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
         return _fn("TIMESTAMPADD", exp.var("DAY"), _num(days), ts)
-
-    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:  # NTZ arithmetic: no session zone
-        return _fn("TIMESTAMPDIFF", exp.var("MICROSECOND"), self.timestamp_literal("1970-01-01 00:00:00", False), ts)
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return _fn("TO_UTC_TIMESTAMP", ts, _str(timezone))

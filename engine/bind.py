@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .project import ProjectSpec
     from .query import Condition, EventFilter, Query, Series
+    from .query_funnel import FunnelExclusion, FunnelStep
     from .timeframe import Timeframe
 
 EVENT_BREAKDOWN = "event"
@@ -151,13 +152,17 @@ def _check_funnel(bound: BoundQuery, flavor: SqlFlavor) -> None:
     spec = bound.query.funnel
     assert spec is not None
     catalog, steps = bound.catalog, len(spec.steps)
-    parts = [(f"funnel > steps[{i}]", s) for i, s in enumerate(spec.steps)]
+    parts: list[tuple[str, FunnelStep | FunnelExclusion]] = [
+        (f"funnel > steps[{i}]", s) for i, s in enumerate(spec.steps)
+    ]
     parts += [(f"funnel > exclude[{i}]", x) for i, x in enumerate(spec.exclude)]
     for location, part in parts:
         tables = _tables(catalog, part.own_members, location)
         _check_conditions(catalog, tables, part.own_members, list(part.where), location, flavor)
     if spec.exclude and spec.order == "any":
-        raise SpecError("exclusions need an order of steps; `exclude` is refused with order: any", where="funnel > exclude")
+        raise SpecError(
+            "exclusions need an order of steps; `exclude` is refused with order: any", where="funnel > exclude"
+        )
     for i, exclusion in enumerate(spec.exclude):
         after, before = spec.exclusion_steps(exclusion)
         for key, step in (("after_step", after), ("before_step", before)):

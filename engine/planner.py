@@ -45,9 +45,9 @@ from .plan import (
     Predicate,
     Scan,
     SeriesNode,
+    Statuses,
     StepAggregate,
     StepMatch,
-    Statuses,
     TopN,
     Window,
     scan_start,
@@ -217,7 +217,9 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
     attempts = int(first.rows * first.selectivity)
-    match = StepMatch(len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude))
+    match = StepMatch(
+        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude)
+    )
     operators.append(match)
     if bound.query.breakdown and bound.query.breakdown_limit is not None:
         operators.append(FunnelTopN(bound.query.breakdown_limit))

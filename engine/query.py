@@ -239,7 +239,8 @@ class Query(QueryModel):
 
 
 def _analysis_model(key: str) -> type[AnalysisSpec]:
-    return {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel}[key]
+    models: dict[str, type[AnalysisSpec]] = {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel}
+    return models[key]
 
 
 def default_label(index: int) -> str:

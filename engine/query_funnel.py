@@ -86,7 +86,9 @@ class Funnel(AnalysisSpec):
     def _window(cls, value: Any) -> Any:
         match = _WINDOW.match(value) if isinstance(value, str) else None
         if match is None or int(match.group(1)) <= 0:
-            raise ValueError(f"the window is a positive duration in hours, days or weeks (like 12h, 7d, 2w), not {value!r}")
+            raise ValueError(
+                f"the window is a positive duration in hours, days or weeks (like 12h, 7d, 2w), not {value!r}"
+            )
         return f"{int(match.group(1))}{match.group(2)}"
 
     @field_validator("hold")

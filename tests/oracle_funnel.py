@@ -49,9 +49,7 @@ Timed = list[tuple[datetime, Row, bool]]  # (UTC instant, row, inside the range)
 def _attempts_ordered(spec: dict[str, Any], rows: Timed, matches: Any, held: Any, window: timedelta, excluded: Any):
     """(t1 row, matched times) of every attempt of one unit, valid ones only."""
     n = len(spec["steps"])
-    exclusions = [
-        (x.get("after_step", 1), x.get("before_step", n), x) for x in spec.get("exclude", [])
-    ]
+    exclusions = [(x.get("after_step", 1), x.get("before_step", n), x) for x in spec.get("exclude", [])]
     for t1, r1, in_range in rows:
         if not in_range or not matches(0, r1):
             continue
@@ -126,7 +124,10 @@ def funnel_oracle(
     for user, rows in per_user.items():
         rows.sort(key=lambda tr: tr[0])
         if ordered:
-            attempts += [(user, r1, times, len(times)) for r1, times in _attempts_ordered(spec, rows, matches, held, window, excluded)]
+            attempts += [
+                (user, r1, times, len(times))
+                for r1, times in _attempts_ordered(spec, rows, matches, held, window, excluded)
+            ]
         else:
             attempts += [(user, r0, times, m) for r0, times, m in _attempts_any(spec, rows, matches, held, window)]
     limit = query.get("breakdown_limit")

@@ -30,14 +30,22 @@ def f(*steps: Any, rng: dict[str, Any] | None = None, **extra: Any) -> dict[str,
 CASES: dict[str, dict[str, Any]] = {
     "three steps": f("login", "page_view", "purchase", spec={"window": "7d"}),
     "weekly by country top 3": f(
-        "login", "page_view", "purchase", spec={"window": "3d"}, time_grain="week", breakdown=["country"], breakdown_limit=3
+        "login",
+        "page_view",
+        "purchase",
+        spec={"window": "3d"},
+        time_grain="week",
+        breakdown=["country"],
+        breakdown_limit=3,
     ),
     "step repeats": f("page_view", "page_view", "feature_used", spec={"window": "12h"}, time_grain="day"),
     "exclusion": f(
         "login", "page_view", "payment", spec={"window": "2w", "exclude": [{"event": "push_sent", "after_step": 2}]}
     ),
     "held platform by event property": f(
-        "page_view", {"event": "feature_used", "label": "used"}, spec={"window": "1d", "hold": ["platform"]},
+        "page_view",
+        {"event": "feature_used", "label": "used"},
+        spec={"window": "1d", "hold": ["platform"]},
         breakdown=["event.platform"],
     ),
     "any order": f("page_view", "login", "purchase", spec={"window": "2d", "order": "any"}, time_grain="week"),
@@ -51,7 +59,9 @@ CASES: dict[str, dict[str, Any]] = {
 SPARK_CASES = {"three steps", "weekly by country top 3", "exclusion", "any order"}
 
 
-def assert_funnel(table: pa.Table, expected: list[dict[str, Any]], query: dict[str, Any], timezone: str = "UTC") -> None:
+def assert_funnel(
+    table: pa.Table, expected: list[dict[str, Any]], query: dict[str, Any], timezone: str = "UTC"
+) -> None:
     assert table.column_names == ["bucket", *query.get("breakdown", []), *COLUMNS]
     got = local_rows(table, timezone)
     assert len(got) == len(expected), (len(got), len(expected))
@@ -86,7 +96,9 @@ def random_query(seed: int) -> dict[str, Any]:
     spec: dict[str, Any] = {"window": rnd.choice(["6h", "1d", "3d", "1w"]), "order": order}
     if order == "ordered" and rnd.random() < 0.5:
         after = rnd.randint(1, len(steps) - 1)
-        spec["exclude"] = [{"event": rnd.choice(EVENTS[5:]), "after_step": after, "before_step": rnd.randint(after + 1, len(steps))}]
+        spec["exclude"] = [
+            {"event": rnd.choice(EVENTS[5:]), "after_step": after, "before_step": rnd.randint(after + 1, len(steps))}
+        ]
     if rnd.random() < 0.3:
         spec["hold"] = ["platform"]
     query = f(*steps, spec=spec, time_grain=rnd.choice(["total", "week", "day"]))
@@ -203,7 +215,11 @@ def test_hand_built_ordered_cases(hand: Any) -> None:
 
 def test_hand_built_exclusions(hand: Any) -> None:
     query = f(
-        "view", "cart", "purchase", rng=MARCH, breakdown=["case"],
+        "view",
+        "cart",
+        "purchase",
+        rng=MARCH,
+        breakdown=["case"],
         spec={"window": "1d", "exclude": [{"event": "remove", "after_step": 2, "before_step": 3}]},
     )
     got = _run_hand(hand, query)
@@ -216,8 +232,12 @@ def test_hand_built_hold_and_other(hand: Any) -> None:
     got = _run_hand(hand, f("view", "cart", "purchase", rng=MARCH, spec={"window": "1d", "hold": ["product_id"]}))
     assert got[(1,)][0] == 1 and got[(3,)] == (1, 600.0)  # only j has products; its p2 cart does not match
     query = f(
-        {"event": "view", "where": [{"property": "brand", "op": "is_not_null"}]}, "cart",
-        rng=MARCH, spec={"window": "1d"}, breakdown=["brand"], breakdown_limit=1,
+        {"event": "view", "where": [{"property": "brand", "op": "is_not_null"}]},
+        "cart",
+        rng=MARCH,
+        spec={"window": "1d"},
+        breakdown=["brand"],
+        breakdown_limit=1,
     )
     got = _run_hand(hand, query)
     assert got[("top", 1)][0] == 2 and got[("top", 2)][0] == 1

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 import segwise
 from segwise.server import ServerSettings, create_app
 from tests.explorer_support import NOW, demo_tables, make_demo
-from tests.test_cli import invoke
 from tests.oracle_funnel import funnel_oracle
+from tests.test_cli import invoke
 
 QUERY: dict[str, Any] = {
     "funnel": {

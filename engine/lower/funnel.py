@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.plan import FunnelTopN
+from segwise.query import ANY_EVENT
 
 from . import topn
 from .funnel_steps import Columns, best_attempts, match_any, match_ordered, window_pass
@@ -37,6 +38,7 @@ from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
+    from segwise.query import EventFilter
     from segwise.query_funnel import Funnel
 
     from .rows import RowSource
@@ -74,7 +76,7 @@ def _events(lw: Lowering, spec: Funnel, source: RowSource) -> Columns:
     held = [source.prop(source.resolve(name, f"funnel > hold[{i}]")) for i, name in enumerate(spec.hold)]
     held_known = [exp.Not(this=exp.Is(this=h.copy(), expression=exp.Null())) for h in held]
 
-    def flag(part_members: list, location: str, hold: bool) -> exp.Expr:
+    def flag(part_members: list[EventFilter], location: str, hold: bool) -> exp.Expr:
         matches = [_member(source, member, f"{location} > event") for member in part_members]
         condition: exp.Expr = exp.or_(*matches) if len(matches) > 1 else matches[0]
         if hold and held_known:
@@ -100,16 +102,12 @@ def _events(lw: Lowering, spec: Funnel, source: RowSource) -> Columns:
     return cols
 
 
-def _member(source: RowSource, member, location: str) -> exp.Expr:  # type: ignore[no-untyped-def]
+def _member(source: RowSource, member: EventFilter, location: str) -> exp.Expr:
     """One event of a step (its name and filters) on the scan's rows."""
-    from segwise.query import ANY_EVENT
-
     parts: list[exp.Expr] = []
     if member.event != ANY_EVENT:
         parts.append(exp.EQ(this=source.event_name(), expression=exp.Literal.string(member.event)))
-    parts += [
-        source.condition(cond, f"{location} > where[{c}]", None, "e") for c, cond in enumerate(member.where)
-    ]
+    parts += [source.condition(cond, f"{location} > where[{c}]", None, "e") for c, cond in enumerate(member.where)]
     if not parts:
         return exp.true()
     return exp.paren(exp.and_(*parts), copy=False) if len(parts) > 1 else parts[0]
@@ -119,7 +117,9 @@ def _per_step(lw: Lowering, spec: Funnel, cols: Columns) -> exp.Select:
     """``fd`` and the answer: every best attempt at each step it reached, units and seconds per
     (bucket, groups, step); the median exact and continuous from the numbered seconds."""
     flavor = lw.flavor
-    steps = flavor.values_table([exp.Tuple(expressions=[exp.Literal.number(k)]) for k in range(1, cols.steps + 1)], ["_k"])
+    steps = flavor.values_table(
+        [exp.Tuple(expressions=[exp.Literal.number(k)]) for k in range(1, cols.steps + 1)], ["_k"]
+    )
     lw.ctes.append(("fk", steps))
     keys = (["_b"] if cols.bucket else []) + cols.groups
     k = exp.column("_k", table="fk")

@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     `e`.`user_id` AS _u,
-    UNIX_MICROS(CAST(`e`.`event_time` AS TIMESTAMP)) AS _t,
+    DATE_DIFF(`e`.`event_time`, CAST('1970-01-01 00:00:00' AS DATETIME), MICROSECOND) AS _t,
     DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS _b,
     `u0`.`country` AS _g0,
     `e`.`platform` AS _h0,

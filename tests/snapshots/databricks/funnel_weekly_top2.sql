@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     `e`.`user_id` AS _u,
-    TIMESTAMPDIFF(MICROSECOND, CAST('1970-01-01 00:00:00' AS TIMESTAMP_NTZ), `e`.`event_time`) AS _t,
+    DATEDIFF(MICROSECOND, CAST('1970-01-01 00:00:00' AS TIMESTAMP_NTZ), `e`.`event_time`) AS _t,
     CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'WEEK') AS TIMESTAMP_NTZ) AS _b,
     `u0`.`country` AS _g0,
     `e`.`platform` AS _h0,

@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     "e"."user_id" AS _u,
-    CAST(EXTRACT(EPOCH FROM "e"."event_time") * 1000000 AS BIGINT) AS _t,
+    DATEDIFF("e"."event_time", CAST('1970-01-01 00:00:00' AS TIMESTAMP), MICROSECOND) AS _t,
     TIMESTAMP_TRUNC("e"."event_time", WEEK) AS _b,
     "u0"."country" AS _g0,
     "e"."platform" AS _h0,

@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     "e"."user_id" AS _u,
-    CAST(EXTRACT(EPOCH FROM "e"."event_time") * 1000000 AS BIGINT) AS _t,
+    CAST(EXTRACT(epoch FROM CAST("e"."event_time" AS TIMESTAMP) - CAST(CAST('1970-01-01 00:00:00' AS TIMESTAMP) AS TIMESTAMP)) * 1000000 AS BIGINT) AS _t,
     DATE_TRUNC('WEEK', "e"."event_time") AS _b,
     "u0"."country" AS _g0,
     "e"."platform" AS _h0,

@@ -1,7 +1,7 @@
 WITH fe AS (
   SELECT
     "e"."user_id" AS _u,
-    CAST(TO_UNIXTIME(CAST("e"."event_time" AS TIMESTAMP)) * 1000000 AS BIGINT) AS _t,
+    DATE_DIFF('MICROSECOND', CAST('1970-01-01 00:00:00' AS TIMESTAMP(6)), "e"."event_time") AS _t,
     DATE_TRUNC('WEEK', "e"."event_time") AS _b,
     "u0"."country" AS _g0,
     "e"."platform" AS _h0,
