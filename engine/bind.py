@@ -81,7 +81,6 @@ class BoundQuery:
             for name in self.query.breakdown
         )
 
-
     def is_category(self, name: str) -> bool:
         """Whether breakdown ``name`` is a category (the query's or the project's), not a property."""
         return is_category(self.project, self.query, name)

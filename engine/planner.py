@@ -228,7 +228,9 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
     if behaviour.segment is not None and behaviour.segment.terms:
         join = "anti-join (units without such events belong)" if behaviour.segment.without_history else "semi-join"
         uses.append(f"segment: {join} of the rows' unit on the flags")
-    uses += [f"category {c.name}: first of {len(c.groups)} groups, else {c.other!r}" for c in behaviour.categories.values()]
+    uses += [
+        f"category {c.name}: first of {len(c.groups)} groups, else {c.other!r}" for c in behaviour.categories.values()
+    ]
     return CohortReduction(tuple(scans), tuple(uses))
 
 

@@ -113,8 +113,10 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
         rows, match = _rows(lw, info, sources, on_table, checks)
         outputs: list[exp.Expr] = [exp.column(info.spec.user_id, table="e", quoted=True).as_(UNIT)]
         for k, check in enumerate(checks):
-            hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
-            outputs.append((hit if k in match else exp.Literal.number(0)).as_(f"_k{k}"))
+            hit: exp.Expr = exp.Literal.number(0)  # a condition whose events are not in this table
+            if k in match:
+                hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
+            outputs.append(hit.as_(f"_k{k}"))
             if check.spec.having is not None and check.spec.having.prop is not None:
                 value = rows.get(f"_v{k}", exp.cast(exp.Null(), exp.DataType.Type.DOUBLE))
                 outputs.append(value.as_(f"_v{k}"))
