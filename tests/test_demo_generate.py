@@ -491,7 +491,8 @@ def test_example_project_file() -> None:
     path = EXAMPLES / "segwise.yaml"
     project = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert project["warehouse"] == "duckdb:///demo.duckdb"
-    assert set(project) <= {"warehouse", "timezone", "week_start", "event_tables", "user_tables", "cohorts", "categories"}
+    allowed = {"warehouse", "timezone", "week_start", "event_tables", "user_tables", "cohorts", "categories"}
+    assert set(project) <= allowed
     (table,) = project["event_tables"]
     assert table == {
         "table": "events",
