@@ -193,6 +193,7 @@ def _scan_select(
     """``SELECT outputs FROM table e [user joins] WHERE unit not null AND (match OR ...) AND hull``."""
     unit = exp.column(info.spec.user_id, table="e", quoted=True)
     matches = [and_all(_match(sources[k], info)) or exp.true() for k in on_table]
+    matches = list({m.sql(): m for m in matches}.values())  # conditions differing only in `having` read alike
     either = matches[0] if len(matches) == 1 else exp.paren(exp.or_(*matches, copy=False), copy=False)
     filters: list[exp.Expr] = [exp.Not(this=exp.Is(this=unit.copy(), expression=exp.Null())), either]
     if len(on_table) > 1:
