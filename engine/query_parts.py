@@ -320,7 +320,10 @@ class SegmentEvent(QueryModel):
         return [EventFilter(event=self.event)]
 
 
-Behaviours = Annotated[list[SegmentEvent], BeforeValidator(as_list)]
+# One condition or a list (the JSON schema says both).
+Behaviours = Annotated[
+    list[SegmentEvent], BeforeValidator(as_list, json_schema_input_type=SegmentEvent | list[SegmentEvent])
+]
 
 
 class Segment(QueryModel):
@@ -331,7 +334,7 @@ class Segment(QueryModel):
     did: Behaviours = []
     did_not: Behaviours = []
     user_where: Where = []
-    cohort: Annotated[list[str], BeforeValidator(as_list)] = []
+    cohort: Annotated[list[str], BeforeValidator(as_list, json_schema_input_type=str | list[str])] = []
 
     @model_validator(mode="after")
     def _something(self) -> Self:
