@@ -108,7 +108,7 @@ def paste_funnel(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
         flavor.as_double(_col("median_seconds", c)).as_("median_seconds", quoted=True),
         flavor.as_double(_col("avg_seconds", c)).as_("avg_seconds", quoted=True),
     ]
-    order = [*_group_order(groups, flavor, c), _col("bucket", c), _col("step", c)]
+    order = [*_group_order(groups, compiled.group_orders, flavor, c), _col("bucket", c), _col("step", c)]
     select = exp.select(*outputs).from_(_ref("_p_cells", c)).order_by(*order)
     for name, body in ctes:
         select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
