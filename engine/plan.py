@@ -312,6 +312,7 @@ class StepAggregate(Operator):
         return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
 
 
+@dataclass(frozen=True)
 class CohortScan:
     """One read of an event table for the per-unit reduction: the conditions it serves, each
     pruned to its own window, and the estimated rows of their hull."""
