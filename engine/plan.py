@@ -356,6 +356,7 @@ class LogicalPlan:
     rules: list[str] = field(default_factory=list)  # the rules applied, in order
     cost_source: str = ""
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
+    unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
 
     def copy(self) -> LogicalPlan:
         """A plan a rule may change without touching this one (nodes, scans and lists copied;
@@ -389,7 +390,7 @@ class LogicalPlan:
 
     def describe(self) -> list[str]:
         """The plan as indented text (for ``segwise explain``)."""
-        lines: list[str] = []
+        lines: list[str] = [f"Unit           {self.unit}"] if self.unit else []
         for position, node in enumerate(self.nodes):
             scan = node.scan
             head = f"Series {node.label}  {node.measure}" + ("  (previous period)" if node.previous else "")
@@ -428,6 +429,7 @@ class LogicalPlan:
             "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
             "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
             "rules": list(self.rules),
+            "unit": self.unit or None,
             "post": list(self.post),
             "cost_source": self.cost_source,
         }

@@ -74,7 +74,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
 def build(bound: BoundQuery) -> LogicalPlan:
     """The unrewritten plan: one node per output series (or the analysis' node)."""
     if bound.query.analysis != "series":
-        return ANALYSIS_PLANS[bound.query.analysis](bound)
+        return _with_unit(bound, ANALYSIS_PLANS[bound.query.analysis](bound))
     nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
     if bound.query.compare:
@@ -82,7 +82,14 @@ def build(bound: BoundQuery) -> LogicalPlan:
     if bound.query.formulas:
         post += [f"formula {f.label} = {f.expression}" for f in bound.query.formulas]
     post.append("sort by series, breakdown values, bucket")
-    return LogicalPlan(nodes, post=post)
+    return _with_unit(bound, LogicalPlan(nodes, post=post))
+
+
+def _with_unit(bound: BoundQuery, plan: LogicalPlan) -> LogicalPlan:
+    """The plan says which unit it counts (not users): the unit id's column, joined from where."""
+    if not bound.unit.is_user:
+        plan.unit = bound.unit.describe(bound.catalog)
+    return plan
 
 
 def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule], ...] = ()) -> LogicalPlan:
@@ -157,7 +164,9 @@ def _scan(
         table_total = sum(counts[t].values()) or 1
         share = 1.0 if ANY_EVENT in names else sum(counts[t].get(n, 0) for n in names) / table_total
         matched += r * min(1.0, share)
-    key = [info.spec.user_id for info in tables[:1]] + ["event time", "event name"] + sorted(set(columns))
+    unit = bound.unit.prop
+    ids = [info.spec.user_id for info in tables[:1]] if unit is None or unit.source == USER_PROPERTY else [unit.column]
+    key = ids + ["event time", "event name"] + sorted(set(columns))
     return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
 
 
@@ -253,7 +262,7 @@ def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condi
     query = bound.query
     names = [c.property for m in members for c in m.where] + [c.property for c in where]
     names += [b for b in query.breakdown if b not in ("event", "segment")]
-    if query.segment is not None and query.segment.user_where:
+    if (query.segment is not None and query.segment.user_where) or bound.unit.on_user_table:
         return True
     return any(bound.catalog.resolve(n, "plan").source == USER_PROPERTY for n in names)
 

@@ -221,6 +221,8 @@ class ProjectSpec(_Model):
     """User tables: properties joined on the user id."""
     rollups: list[Rollup] = []
     """Pre-aggregated tables the planner may answer from (docs/rollups.md)."""
+    units: dict[str, str] = {}
+    """What a query may count instead of users (`unit: account`): a unit name -> the event or user-table property holding its id, like `account: account_id` (docs/queries.md, "Units")."""
     calibration: str | None = None
     """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
 
@@ -259,6 +261,19 @@ class ProjectSpec(_Model):
                     "a rollup is written to a table of its own"
                 )
         return self
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, prop in value.items():
+            if not _ROLLUP_NAME.match(name) or name == "user":
+                raise ValueError(
+                    f"units: a unit name is letters, digits and _ (not starting with a digit, not `user`, which "
+                    f"is always there); got {name!r}"
+                )
+            if not isinstance(prop, str) or not prop.strip():
+                raise ValueError(f"units: {name}: give the property holding the unit's id, like `{name}: {name}_id`")
+        return value
 
     def rollup(self, name: str) -> Rollup:
         for rollup in self.rollups:

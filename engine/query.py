@@ -94,6 +94,7 @@ class Query(QueryModel):
     formula: str | None = None
     segment: Segment | None = None
     compare: Literal["previous_period"] | None = None
+    unit: str = Field(default="user", min_length=1)  # what counts: `user` or a project's `units:` name
 
     _origin: str = PrivateAttr(default="query")
 

@@ -26,9 +26,10 @@ def stickiness_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    unit_of: Any = None,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``days``, ``value``, in the engine's order."""
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, unit_of)
     start, end, grain, breakdown, ws = p.start, p.end, p.grain, p.breakdown, p.week_start
     buckets = [start] if grain == "total" else bucket_list(start, end, grain, ws, p.tz)
     spans = []

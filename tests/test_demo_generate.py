@@ -28,6 +28,7 @@ USERS_SCHEMA = pa.schema(
         ("license_type", pa.string()),
         ("account_type", pa.string()),
         ("acquisition_channel", pa.string()),
+        ("account_id", pa.string()),
     ]
 )
 EVENTS_SCHEMA = pa.schema(

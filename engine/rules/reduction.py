@@ -20,6 +20,8 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         return False
     if not node.measure.definition.reducible:
         return False
+    if not context.bound.unit.is_user:  # reduced per user id, joined on it: not per unit
+        return False
     if not (node.has(Join) or node.has(TopN)):
         return False
     inside = [c.property for m in node.series.members for c in m.where]
