@@ -166,7 +166,7 @@ def _scan(
         matched += r * min(1.0, share)
     unit = bound.unit.prop
     ids = [info.spec.user_id for info in tables[:1]] if unit is None or unit.source == USER_PROPERTY else [unit.column]
-    key = ids + ["event time", "event name"] + sorted(set(columns))
+    key = [*ids, "event time", "event name", *sorted(set(columns))]
     return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
 
 

@@ -222,7 +222,8 @@ class ProjectSpec(_Model):
     rollups: list[Rollup] = []
     """Pre-aggregated tables the planner may answer from (docs/rollups.md)."""
     units: dict[str, str] = {}
-    """What a query may count instead of users (`unit: account`): a unit name -> the event or user-table property holding its id, like `account: account_id` (docs/queries.md, "Units")."""
+    """What a query may count instead of users (`unit: account`): a name -> the event or user-table
+    property holding the unit's id, like `account: account_id` (docs/queries.md, "Units")."""
     calibration: str | None = None
     """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
 

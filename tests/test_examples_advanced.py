@@ -20,6 +20,7 @@ import segwise
 from segwise.demo.generate import DEFAULT_START, write_duckdb
 from tests.conftest import assert_same
 from tests.oracle import oracle, oracle_tables
+from tests.oracle_units import unit_reader
 
 ADVANCED = Path(__file__).resolve().parent.parent / "examples" / "advanced"
 SEVERAL = ADVANCED / "several_tables"
@@ -70,6 +71,7 @@ def test_every_capability_has_an_example() -> None:
         "compare: previous_period",
         "measure: wau",
         "dau",
+        "unit: account",
     ):
         assert needle in text, needle
     assert len(MULTI) >= 2
@@ -84,7 +86,9 @@ def test_example_against_the_oracle(demo: Path, path: Path) -> None:
     tables = _tables(demo, ["events", "users"])
     with _project(DEMO_PROJECT, demo) as project:
         result = segwise.run(path, project, now=NOW)
-    expected = oracle(query, tables["events"], tables["users"], now=NOW)
+    units = yaml.safe_load(DEMO_PROJECT.read_text(encoding="utf-8")).get("units", {})
+    unit_of = unit_reader(query, units, set(tables["events"].column_names))
+    expected = oracle(query, tables["events"], tables["users"], now=NOW, unit_of=unit_of)
     assert_same(result, expected, query, "UTC")
     assert any(r["value"] for r in expected), "the example answers nothing on the demo data"
 

@@ -48,10 +48,17 @@ OWN: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "per-user and frequency": (q(s("page_view", "user_avg:events"), grain="week", breakdown=["platform"]), {}),
     "frequency": (q(s("login", "frequency"), grain="week", rng=ALL), {}),
     "segment": (
-        q(s("any", "unique_users"), grain="week", segment={"did": {"event": "purchase"}, "did_not": {"event": "signup"}}),
+        q(
+            s("any", "unique_users"),
+            grain="week",
+            segment={"did": {"event": "purchase"}, "did_not": {"event": "signup"}},
+        ),
         {},
     ),
-    "segment split": (q(s("login", "wau"), grain="week", segment={"did": {"event": "purchase"}}, breakdown=["segment"]), {}),
+    "segment split": (
+        q(s("login", "wau"), grain="week", segment={"did": {"event": "purchase"}}, breakdown=["segment"]),
+        {},
+    ),
     "first occurrence": (q(s("feature_used", "unique_users", occurrence="first"), grain="week", rng=ALL), {}),
     "top-N by user property": (
         q(s("any", "unique_users"), s("purchase", "events"), grain="week", breakdown=["country"], breakdown_limit=3),
@@ -154,7 +161,11 @@ def test_events_without_a_unit_still_count_as_events(generated: Any) -> None:
 
 ANALYSES = {
     "lifecycle": (
-        {"lifecycle": {"event": "login"}, "date_range": {"from": "2025-01-13", "to": "2025-02-17"}, "time_grain": "week"},
+        {
+            "lifecycle": {"event": "login"},
+            "date_range": {"from": "2025-01-13", "to": "2025-02-17"},
+            "time_grain": "week",
+        },
         lifecycle_oracle,
         "status",
     ),
@@ -170,7 +181,11 @@ ANALYSES = {
         "status",
     ),
     "stickiness": (
-        {"stickiness": {"event": "login"}, "date_range": {"from": "2025-01-13", "to": "2025-02-10"}, "time_grain": "week"},
+        {
+            "stickiness": {"event": "login"},
+            "date_range": {"from": "2025-01-13", "to": "2025-02-10"},
+            "time_grain": "week",
+        },
         stickiness_oracle,
         "days",
     ),

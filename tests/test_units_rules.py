@@ -95,7 +95,10 @@ def test_unique_values_never_come_from_a_rollup(rolled: tuple[Dataset, segwise.P
             id="accounts-by-user-prop",
         ),
         pytest.param(
-            {**last(20, series=[s("any", "user_avg:events")], breakdown=["country"], breakdown_limit=2), "unit": "account"},
+            {
+                **last(20, series=[s("any", "user_avg:events")], breakdown=["country"], breakdown_limit=2),
+                "unit": "account",
+            },
             id="accounts-top-n",
         ),
     ],
@@ -115,7 +118,9 @@ def test_no_per_user_reduction_where_it_would_be_wrong(rolled: tuple[Dataset, se
 
 def test_unique_values_under_top_n_are_not_summed(rolled: tuple[Dataset, segwise.Project]) -> None:
     dataset, project = rolled
-    query = last(20, series=[s("page_view", "unique:url")], breakdown=["country"], breakdown_limit=2, time_grain="total")
+    query = last(
+        20, series=[s("page_view", "unique:url")], breakdown=["country"], breakdown_limit=2, time_grain="total"
+    )
     answer(project, dataset, query)
     other = [r for r in expected(dataset, query) if r["country"] == "Other"]
     parts = last(20, series=[s("page_view", "unique:url")], breakdown=["country"], time_grain="total")
