@@ -5,6 +5,7 @@ stickiness per account, the ``unique:P`` measure; bad input."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from tests.oracle_analyses import local_rows
 from tests.oracle_lifecycle import lifecycle_oracle
 from tests.oracle_stickiness import stickiness_oracle
 from tests.oracle_units import event_columns, unit_reader
-from tests.segmentation_cases import ALL, WEEK, c, nontrivial, q, s
+from tests.segmentation_cases import ALL, GENERATED_RANDOM, WEEK, c, nontrivial, q, random_query, s
 from tests.test_segmentation import GENERATED
 
 UNITS = {"account": "account_id", "session": "session_id"}
@@ -236,3 +237,16 @@ def test_now_relative_ranges_use_the_unit(generated: Any) -> None:
     _spark_lean(generated.backend, "week")
     query = {**q(s("any", "wau"), grain="week", rng={"last": "3w"}), "unit": "account"}
     nontrivial(check(generated, query, {"now": datetime(2025, 2, 20)}))
+
+
+RANDOM = {**GENERATED_RANDOM, "measures": [*GENERATED_RANDOM["measures"], "unique:url", "unique:platform"]}
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_queries_per_unit(generated: Any, seed: int) -> None:
+    """Fixed-seed random queries (tests/segmentation_cases.py) counted per account or per session."""
+    if generated.backend == "spark" and seed >= 3:
+        pytest.skip("Spark runs the first seeds (one JVM, slow)")
+    rng = random.Random(7000 + seed)
+    query, options = random_query(rng, **RANDOM)
+    check(generated, {**query, "unit": rng.choice(["account", "session"])}, options)
