@@ -74,10 +74,10 @@ class BoundQuery:
         """After a per-user reduction, is each user on at most one row of each output group? Yes
         without top-N; with top-N only when every breakdown is a property of the user (then a
         user is in one group, and so in Other at most once)."""
+        if not self.unit.is_user:  # rows are reduced per user id, and a unit has several users
+            return False
         if not self.query.breakdown or self.query.breakdown_limit is None:
             return True
-        if not self.unit.is_user:  # a unit's users may differ in a user property: in several groups
-            return all(name == SEGMENT_BREAKDOWN for name in self.query.breakdown)
         return all(
             name == SEGMENT_BREAKDOWN
             or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == USER_PROPERTY)

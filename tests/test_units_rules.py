@@ -86,27 +86,49 @@ def test_unique_values_never_come_from_a_rollup(rolled: tuple[Dataset, segwise.P
     assert any(d.startswith("A: rollup daily not used: unique:url counts distinct values") for d in decisions)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        pytest.param(last(20, series=[s("page_view", "unique:url")], breakdown=["country"]), id="unique-by-user-prop"),
-        pytest.param(
-            {**last(20, series=[s("any", "unique_users")], breakdown=["country"]), "unit": "account"},
-            id="accounts-by-user-prop",
-        ),
-        pytest.param(
-            {
-                **last(20, series=[s("any", "user_avg:events")], breakdown=["country"], breakdown_limit=2),
-                "unit": "account",
-            },
-            id="accounts-top-n",
-        ),
-    ],
-)
-def test_no_per_user_reduction_where_it_would_be_wrong(rolled: tuple[Dataset, segwise.Project], query) -> None:
-    """Forced on, the pre-aggregation still leaves these alone: rows reduced per (bucket, user)
-    lose the distinct values, and user ids are not the accounts counted."""
+REDUCED = {
+    "accounts by user property": {
+        **last(20, series=[s("any", "unique_users")], breakdown=["country"]),
+        "unit": "account",
+    },
+    "accounts, no breakdown": {**last(20, series=[s("any", "unique_users")], time_grain="total"), "unit": "account"},
+    "accounts top-N per-user": {
+        **last(20, series=[s("any", "user_avg:events")], breakdown=["country"], breakdown_limit=2),
+        "unit": "account",
+    },
+    "accounts top-N total": {
+        **last(20, series=[s("any", "unique_users")], breakdown=["country"], breakdown_limit=2, time_grain="total"),
+        "unit": "account",
+    },
+    "accounts rolling": {**last(20, series=[s("login", "wau")], breakdown=["country"]), "unit": "account"},
+}
+NOT_REDUCED = {
+    "unique values": last(20, series=[s("page_view", "unique:url")], breakdown=["country"]),
+    "sessions by user property": {
+        **last(20, series=[s("any", "unique_users")], breakdown=["country"]),
+        "unit": "session",
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(REDUCED))
+def test_reduced_per_user_then_counted_per_account(rolled: tuple[Dataset, segwise.Project], name: str) -> None:
+    """A unit on the user table: events reduced per (bucket, user) before the join stay exact, as the
+    account id is read after the join and its users counted distinct (an account has several)."""
     dataset, project = rolled
+    query = REDUCED[name]
+    compiled = compile_query(project, query, now=NOW, preaggregate="always", rollups=False)
+    assert compiled.plan is not None and all(n.preaggregate for n in compiled.plan.nodes)
+    answer(project, dataset, query, preaggregate="always", rollups=False)
+    answer(project, dataset, query, preaggregate="never", rollups=False)
+
+
+@pytest.mark.parametrize("name", list(NOT_REDUCED))
+def test_no_per_user_reduction_where_it_would_be_wrong(rolled: tuple[Dataset, segwise.Project], name: str) -> None:
+    """Forced on, the pre-aggregation still leaves these alone: rows reduced per (bucket, user) lose
+    the distinct values, and an event column's unit id (a session) is not kept by the reduction."""
+    dataset, project = rolled
+    query = NOT_REDUCED[name]
     compiled = compile_query(project, query, now=NOW, preaggregate="always", rollups=False)
     assert compiled.plan is not None and not any(n.preaggregate for n in compiled.plan.nodes)
     answer(project, dataset, query, preaggregate="always", rollups=False)

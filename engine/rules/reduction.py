@@ -20,7 +20,8 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         return False
     if not node.measure.definition.reducible:
         return False
-    if not context.bound.unit.is_user:  # reduced per user id, joined on it: not per unit
+    unit = context.bound.unit
+    if not unit.is_user and not unit.on_user_table:  # reduced per user id: the event's unit id is lost
         return False
     if not (node.has(Join) or node.has(TopN)):
         return False
