@@ -65,17 +65,22 @@ WITH d1 AS (
 )
 SELECT
   'A' AS series,
-  toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."license_type" AS _g0,
   toInt64(COUNT(DISTINCT "u0"."account_id")) AS value
-FROM "events" AS "e"
+FROM (
+  SELECT DISTINCT
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+    AND "e"."event_time" < toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')
+) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
-WHERE
-  "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
-  AND "e"."event_time" < toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')
 GROUP BY
-  toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC'),
+  "e"."bucket",
   "u0"."license_type"
 UNION ALL
 SELECT

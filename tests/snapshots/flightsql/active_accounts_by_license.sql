@@ -63,17 +63,22 @@ WITH d1 AS (
 )
 SELECT
   'A' AS series,
-  TIMESTAMP_TRUNC("e"."event_time", WEEK) AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."license_type" AS _g0,
   CAST(COUNT(DISTINCT "u0"."account_id") AS BIGINT) AS value
-FROM "events" AS "e"
+FROM (
+  SELECT DISTINCT
+    TIMESTAMP_TRUNC("e"."event_time", WEEK) AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
+    AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP)
+) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
-WHERE
-  "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-  AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP)
 GROUP BY
-  TIMESTAMP_TRUNC("e"."event_time", WEEK),
+  "e"."bucket",
   "u0"."license_type"
 UNION ALL
 SELECT

@@ -55,17 +55,22 @@ WITH d1 AS (
 )
 SELECT
   'A' AS series,
-  DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."license_type" AS _g0,
   CAST(COUNT(DISTINCT "u0"."account_id") AS INTEGER) AS value
-FROM "events" AS "e"
+FROM (
+  SELECT DISTINCT
+    DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-06 00:00:00'
+    AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-27 00:00:00'
+) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
-WHERE
-  STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-06 00:00:00'
-  AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-27 00:00:00'
 GROUP BY
-  DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1'),
+  "e"."bucket",
   "u0"."license_type"
 UNION ALL
 SELECT

@@ -63,17 +63,22 @@ WITH d1 AS (
 )
 SELECT
   'A' AS series,
-  DATE_TRUNC('WEEK', "e"."event_time") AS bucket,
+  "e"."bucket" AS bucket,
   "u0"."license_type" AS _g0,
   CAST(COUNT(DISTINCT "u0"."account_id") AS BIGINT) AS value
-FROM "events" AS "e"
+FROM (
+  SELECT DISTINCT
+    DATE_TRUNC('WEEK', "e"."event_time") AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP(6))
+) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"
-WHERE
-  "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP(6))
-  AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP(6))
 GROUP BY
-  DATE_TRUNC('WEEK', "e"."event_time"),
+  "e"."bucket",
   "u0"."license_type"
 UNION ALL
 SELECT
