@@ -22,6 +22,7 @@ from .measures import parse_measure
 from .query_analyses import Stickiness
 from .registry import measure_definitions
 from .timeframe import previous_timeframe
+from .units import USER, Unit, check_tables, resolve_unit
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
@@ -63,6 +64,7 @@ class BoundQuery:
     measures: tuple[Measure, ...]
     items: tuple[OutputItem, ...]
     flavor: SqlFlavor  # the target's: literals in the plan's predicates are in its types
+    unit: Unit = USER  # what counts as one (``unit:``): the one place every lowering reads the id from
 
     def where(self, index: int) -> str:
         """How errors name series ``index``: ``series[1] (label B)``."""
@@ -73,6 +75,8 @@ class BoundQuery:
         """After a per-user reduction, is each user on at most one row of each output group? Yes
         without top-N; with top-N only when every breakdown is a property of the user (then a
         user is in one group, and so in Other at most once)."""
+        if not self.unit.is_user:  # rows are reduced per user id, and a unit has several users
+            return False
         if not self.query.breakdown or self.query.breakdown_limit is None:
             return True
         return all(
@@ -106,7 +110,8 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
         items += [
             OutputItem(f"{o.label}{PREVIOUS_SUFFIX}", o.series, o.measure, previous, True, o.index) for o in items
         ]
-    bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor)
+    unit = resolve_unit(project, catalog, query.unit)
+    bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor, unit)
     tables = [_check_series(bound, index, series, flavor) for index, series in enumerate(query.series)]
     for b_index, name in enumerate(query.breakdown):
         if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not is_category(project, query, name):
@@ -115,7 +120,7 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
         where = bound.where(index)
         if measure.prop is not None:
             prop = _in_tables(catalog, tables[index], measure.prop, f"{where} > measure")
-            if prop.kind not in NUMERIC:
+            if prop.kind not in NUMERIC and measure.definition.numeric:
                 raise SpecError(
                     f"measure {series.measure!r} needs a numeric property, but {measure.prop!r} is {prop.kind}",
                     where=f"{where} > measure",
@@ -142,6 +147,7 @@ def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
     assert isinstance(spec, Stickiness)  # and Lifecycle, its subclass
     location = bound.query.analysis
     tables = _tables(bound.catalog, spec.members, location)
+    check_tables(bound.unit, tables, location)
     _check_conditions(bound.catalog, tables, spec.members, list(spec.where), location, flavor)
     for b_index, name in enumerate(bound.query.breakdown):
         if name == SEGMENT_BREAKDOWN or bound.is_category(name):
@@ -277,6 +283,7 @@ def _check_conditions(
 def _check_series(bound: BoundQuery, index: int, series: Series, flavor: SqlFlavor) -> list[EventTableInfo]:
     location = bound.where(index)
     tables = _tables(bound.catalog, series.members, location)
+    check_tables(bound.unit, tables, location)
     _check_conditions(bound.catalog, tables, series.members, list(series.where), location, flavor)
     return tables
 
@@ -289,7 +296,15 @@ def _check_segment(bound: BoundQuery, tables: list[EventTableInfo], flavor: SqlF
         for index, spec in enumerate(getattr(segment, key)):
             location = f"segment > {key}[{index}]"
             own = _tables(bound.catalog, spec.members, location)
+            check_tables(bound.unit, own, location)
             _check_conditions(bound.catalog, own, spec.members, list(spec.where), location, flavor)
+    if segment.user_where and not bound.unit.is_user:
+        raise SpecError(
+            f"segment user_where picks users, but this query counts {bound.unit.name} units; a {bound.unit.name} "
+            "is not one user",
+            where="segment > user_where[0]",
+            hint="use unit: user, or filter the events themselves (a `where` on the series, user properties too)",
+        )
     for c_index, cond in enumerate(segment.user_where):
         where = f"segment > user_where[{c_index}]"
         prop = bound.catalog.resolve(cond.property, f"{where} > property")

@@ -42,6 +42,7 @@ GRAMMAR_KINDS = frozenset(
         "active_users",
         "user_events",
         "user_sum",
+        "unique",
     }
 )
 # Names the grammar reads itself: a plugin cannot register them.
@@ -51,7 +52,7 @@ _PERCENTILE = re.compile(r"^p(\d{1,2})$")
 _WINDOW = re.compile(r"^(\d+)d$")
 
 ALLOWED = (
-    "events, unique_users, events_per_user, sum:P, avg:P, min:P, max:P, median:P, pNN:P (p1..p99), "
+    "events, unique_users, events_per_user, unique:P, sum:P, avg:P, min:P, max:P, median:P, pNN:P (p1..p99), "
     "active_users:Nd, dau, wau, mau, user_avg:events, user_median:sum:P (per-user: user_avg, user_min, "
     "user_max, user_median, user_pNN of events or sum:P), frequency"
 )
@@ -160,6 +161,7 @@ class MeasureDefinition:
     reducible: bool = False
     per_user: Callable[[MeasureContext], exp.Expr] | None = None
     per_user_rollup: Callable[[MeasureContext, RollupColumns], exp.Expr] | None = None
+    numeric: bool = True  # its property is numeric, read as DOUBLE (False: any type, read as it is)
 
     def cast(self, flavor: SqlFlavor, expression: exp.Expr) -> exp.Expr:
         """``expression`` in the measure's result type (as ``aggregate`` promises)."""
@@ -274,6 +276,10 @@ def _parse(raw: str) -> _Parsed:
         if not match or not 1 <= int(match.group(1)) <= 366:
             raise ValueError(f"measure {raw!r}: write active_users:Nd with N days from 1 to 366, like active_users:7d")
         return _Parsed("active_users", window_days=int(match.group(1)))
+    if name == "unique":
+        if not arg:
+            raise ValueError(f"measure {raw!r} needs a property: write unique:<property>, like unique:session_id")
+        return _Parsed("unique", prop=arg)
     percentile = _PERCENTILE.match(name)
     if name in PROPERTY_AGGREGATES or percentile:
         if not arg:

@@ -454,6 +454,7 @@ class LogicalPlan:
     rules: list[str] = field(default_factory=list)  # the rules applied, in order
     cost_source: str = ""
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
+    unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
     behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
     cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
 
@@ -489,7 +490,7 @@ class LogicalPlan:
 
     def describe(self) -> list[str]:
         """The plan as indented text (for ``segwise explain``)."""
-        lines: list[str] = []
+        lines: list[str] = [f"Unit           {self.unit}"] if self.unit else []
         for position, node in enumerate(self.nodes):
             scan = node.scan
             head = f"Series {node.label}  {node.measure}" + ("  (previous period)" if node.previous else "")
@@ -531,6 +532,7 @@ class LogicalPlan:
             "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
             "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
             "rules": list(self.rules),
+            "unit": self.unit or None,
             "cohort": None
             if self.cohort is None
             else {"detail": self.cohort.detail, "scans": [str(scan) for scan in self.cohort.scans]},

@@ -80,13 +80,13 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def build(bound: BoundQuery) -> LogicalPlan:
-    """The unrewritten plan: one node per output series (or the analysis' node), and the
-    per-unit reduction of the segment and category breakdowns."""
+    """The unrewritten plan: one node per output series (or the analysis' node), the
+    per-unit reduction of the segment and category breakdowns, and the unit counted."""
     behaviour = cohorts.resolve(bound)
     plan = ANALYSIS_PLANS[bound.query.analysis](bound) if bound.query.analysis != "series" else _series(bound)
     if behaviour is not None:
         plan.behaviour, plan.cohort = behaviour, _cohort(bound, behaviour)
-    return plan
+    return _with_unit(bound, plan)
 
 
 def _series(bound: BoundQuery) -> LogicalPlan:
@@ -98,6 +98,13 @@ def _series(bound: BoundQuery) -> LogicalPlan:
         post += [f"formula {f.label} = {f.expression}" for f in bound.query.formulas]
     post.append("sort by series, breakdown values, bucket")
     return LogicalPlan(nodes, post=post)
+
+
+def _with_unit(bound: BoundQuery, plan: LogicalPlan) -> LogicalPlan:
+    """The plan says which unit it counts (not users): the unit id's column, joined from where."""
+    if not bound.unit.is_user:
+        plan.unit = bound.unit.describe(bound.catalog)
+    return plan
 
 
 def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule], ...] = ()) -> LogicalPlan:
@@ -172,7 +179,9 @@ def _scan(
         table_total = sum(counts[t].values()) or 1
         share = 1.0 if ANY_EVENT in names else sum(counts[t].get(n, 0) for n in names) / table_total
         matched += r * min(1.0, share)
-    key = [info.spec.user_id for info in tables[:1]] + ["event time", "event name"] + sorted(set(columns))
+    unit = bound.unit.prop
+    ids = [info.spec.user_id for info in tables[:1]] if unit is None or unit.source == USER_PROPERTY else [unit.column]
+    key = [*ids, "event time", "event name", *sorted(set(columns))]
     return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
 
 
@@ -329,9 +338,12 @@ def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condi
     names = [c.property for m in members for c in m.where] + [c.property for c in where]
     names += [b for b in query.breakdown if b not in ("event", "segment") and not bound.is_category(b)]
     behaviour = cohorts.resolve(bound)
-    if behaviour is not None and (
-        (behaviour.segment is not None and behaviour.segment.user_where)
-        or any(c.user_where for g in behaviour.categories.values() for _label, c in g.groups)
+    if bound.unit.on_user_table or (
+        behaviour is not None
+        and (
+            (behaviour.segment is not None and behaviour.segment.user_where)
+            or any(c.user_where for g in behaviour.categories.values() for _label, c in g.groups)
+        )
     ):
         return True
     return any(bound.catalog.resolve(n, "plan").source == USER_PROPERTY for n in names)

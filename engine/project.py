@@ -241,6 +241,9 @@ class ProjectSpec(_Model):
     """Named behavioural cohorts (segments), used by queries as `segment: {cohort: NAME}`."""
     categories: dict[str, Category] = {}
     """Named categories (ordered labelled segments, first match wins), used as breakdowns by name."""
+    units: dict[str, str] = {}
+    """What a query may count instead of users (`unit: account`): a name -> the event or user-table
+    property holding the unit's id, like `account: account_id` (docs/queries.md, "Units")."""
     calibration: str | None = None
     """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
     cache: bool | CacheSpec | None = None
@@ -290,6 +293,19 @@ class ProjectSpec(_Model):
         if isinstance(self.cache, bool):
             return CacheSpec() if self.cache else None
         return self.cache
+
+    @field_validator("units")
+    @classmethod
+    def _units(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, prop in value.items():
+            if not _ROLLUP_NAME.match(name) or name == "user":
+                raise ValueError(
+                    f"units: a unit name is letters, digits and _ (not starting with a digit, not `user`, which "
+                    f"is always there); got {name!r}"
+                )
+            if not isinstance(prop, str) or not prop.strip():
+                raise ValueError(f"units: {name}: give the property holding the unit's id, like `{name}: {name}_id`")
+        return value
 
     def rollup(self, name: str) -> Rollup:
         for rollup in self.rollups:

@@ -103,6 +103,7 @@ class Query(QueryModel):
     segment: Segment | None = None
     categories: dict[str, Category] = {}  # used as breakdowns by name; the project's too
     compare: Literal["previous_period"] | None = None
+    unit: str = Field(default="user", min_length=1)  # what counts: `user` or a project's `units:` name
 
     _origin: str = PrivateAttr(default="query")
     _canonical: str | None = PrivateAttr(default=None)

@@ -40,6 +40,7 @@ from .errors import CatalogError, SegwiseError
 from .partitions import floor_to
 from .project import Rollup
 from .query import ANY_EVENT
+from .units import USER_UNIT
 
 if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo
@@ -252,6 +253,8 @@ def refusal(
         return "the query's hour buckets are finer than the rollup's day grain"
     if series.occurrence:
         return "first/last occurrence needs each user's event history"
+    if query.unit != USER_UNIT and (measure.definition.needs_users or query.segment is not None):
+        return f"the query counts {query.unit} units, and a rollup keeps user ids"
     needs = measure_needs(measure, info)
     if needs:
         return needs

@@ -157,6 +157,20 @@ BUILTIN_MEASURES = (
         distinct=True,
         reducible=True,
     ),
+    MeasureDefinition(
+        name="unique",
+        aggregate=lambda ctx: ctx.flavor.as_bigint(exp.Count(this=exp.Distinct(expressions=[_value(ctx)]))),
+        result="integer",
+        property="required",
+        numeric=False,
+        description="distinct non-null values of a property among matching events in the bucket",
+        casts_itself=True,
+        # a distinct count does not re-aggregate: not from rollup rows, not from rows reduced per
+        # user (not reducible), not summed across top-N groups (no combine)
+        no_rollup="counts distinct values, which rollup rows do not keep (distinct counts do not add up)",
+        distinct=True,
+        shareable=True,
+    ),
     _property_measure("sum", exp.Sum, combine="sum"),
     _property_measure("avg", exp.Avg, combine=None),
     _property_measure("min", exp.Min, combine="min"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -184,10 +185,12 @@ def oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    unit_of: Callable[[dict[str, Any], dict[str, Any] | None], Any] | None = None,
     cohorts: dict[str, Any] | None = None,
     categories: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows the engine must return for ``query``, in order (see the module docstring);
+    """The rows the engine must return for ``query``, in order (see the module docstring).
+    ``unit_of(event, user)``: the id counted instead of the user id (``tests/oracle_units.py``);
     ``cohorts`` and ``categories`` are the project's."""
     tz = ZoneInfo(timezone)
     ws = WEEKDAYS.index(week_start.lower())
@@ -224,9 +227,9 @@ def oracle(
         Row(
             event,
             to_local(event[event_time_col], tz),
-            users_by_id.get(event[user_id_col]),
+            user := users_by_id.get(event[user_id_col]),
             event[event_name_col],
-            event[user_id_col],
+            event[user_id_col] if unit_of is None else unit_of(event, user),
         )
         for event in event_rows
     ]

@@ -38,6 +38,7 @@ def prepare(
     timezone: str,
     week_start: str,
     now: datetime | None,
+    unit_of: Callable[[dict[str, Any], dict[str, Any] | None], Any] | None = None,
     cohorts: dict[str, Any] | None = None,
     categories: dict[str, Any] | None = None,
 ) -> Prepared:
@@ -48,10 +49,11 @@ def prepare(
     event_columns = set().union(*(e.keys() for e in events)) - {"user_id", "event_time", event_name_col}
     user_columns = set().union(*(u.keys() for u in users)) - {"user_id"} if users else set()
     resolver = Resolver(event_columns, user_columns)
-    rows = [
-        Row(e, to_local(e["event_time"], tz), users_by_id.get(e["user_id"]), e[event_name_col], e["user_id"])
-        for e in events
-    ]
+    rows = []
+    for e in events:
+        user = users_by_id.get(e["user_id"])
+        unit = e["user_id"] if unit_of is None else unit_of(e, user)  # the id counted (tests/oracle_units.py)
+        rows.append(Row(e, to_local(e["event_time"], tz), user, e[event_name_col], unit))
     start, end = date_range(query["date_range"], tz, now)
     breakdown = query.get("breakdown") or []
     segment = query.get("segment")

@@ -34,10 +34,11 @@ def lifecycle_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    unit_of: Any = None,
     **project: Any,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``status``, ``value``, in the engine's order."""
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now, **project)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, unit_of, **project)
     grain, end = p.grain, p.end
     buckets = bucket_list(p.start, end, grain, p.week_start, p.tz)
     edges = [_before(buckets[0], grain), *buckets, next_bucket(buckets[-1], grain)]

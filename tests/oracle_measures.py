@@ -43,7 +43,7 @@ def parse_measure(text: str) -> tuple[str, Any]:
         if per.strip() == "sum" and prop.strip():
             return "per_user", (across, quantile, prop.strip())
         raise ValueError(f"oracle: unknown per-user measure {text!r}")
-    if name in ("sum", "avg", "min", "max"):
+    if name in ("sum", "avg", "min", "max", "unique"):
         return name, arg
     if name == "median":
         return "pct", (0.5, arg)
@@ -53,7 +53,7 @@ def parse_measure(text: str) -> tuple[str, Any]:
 
 
 def is_count(measure: tuple[str, Any]) -> bool:
-    return measure[0] in ("events", "unique_users", "rolling", "frequency")
+    return measure[0] in ("events", "unique_users", "rolling", "frequency", "unique")
 
 
 def ranks_by_users(measure: tuple[str, Any]) -> bool:
@@ -107,6 +107,8 @@ def aggregate(measure: tuple[str, Any], rows: list[Row], resolver: Resolver) -> 
         return len(rows)
     if kind in ("unique_users", "rolling", "frequency"):
         return len(users)
+    if kind == "unique":  # distinct non-null values of the property
+        return len({v for v in (resolver.value(arg, r) for r in rows) if v is not None})
     if kind == "events_per_user":
         return len(rows) / len(users) if users else None
     if kind == "per_user":

@@ -26,10 +26,11 @@ def stickiness_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    unit_of: Any = None,
     **project: Any,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``days``, ``value``, in the engine's order."""
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now, **project)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, unit_of, **project)
     start, end, grain, breakdown, ws = p.start, p.end, p.grain, p.breakdown, p.week_start
     buckets = [start] if grain == "total" else bucket_list(start, end, grain, ws, p.tz)
     spans = []

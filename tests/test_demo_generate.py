@@ -28,6 +28,7 @@ USERS_SCHEMA = pa.schema(
         ("license_type", pa.string()),
         ("account_type", pa.string()),
         ("acquisition_channel", pa.string()),
+        ("account_id", pa.string()),
     ]
 )
 EVENTS_SCHEMA = pa.schema(
@@ -172,8 +173,18 @@ def test_bad_sizes_are_refused() -> None:
 def test_user_ids_and_properties(con: duckdb.DuckDBPyConnection) -> None:
     ids = [r[0] for r in rows(con, "SELECT user_id FROM users ORDER BY user_id")]
     assert ids == [f"u{i:06d}" for i in range(1, 301)]
-    nulls = rows(con, "SELECT count(*) - count(COLUMNS(*)) FROM users")
-    assert nulls == [(0,) * len(USERS_SCHEMA)]
+    nulls = rows(con, "SELECT count(*) - count(COLUMNS(* EXCLUDE (account_id))) FROM users")
+    assert nulls == [(0,) * (len(USERS_SCHEMA) - 1)]
+    # organisation accounts: none for personal users; up to 3 users of one license type share one
+    personal = rows(
+        con, "SELECT bool_and((account_id IS NULL) = (account_type = 'personal')), count(account_id) > 0 FROM users"
+    )
+    assert personal == [(True, True)]
+    accounts = rows(
+        con, "SELECT count(*), count(DISTINCT license_type) FROM users WHERE account_id IS NOT NULL GROUP BY account_id"
+    )
+    assert accounts and all(1 <= n <= 3 and licenses == 1 for n, licenses in accounts)
+    assert any(n > 1 for n, _ in accounts)
     values = {
         column: {r[0] for r in rows(con, f"SELECT DISTINCT {column} FROM users")}
         for column in ("subscription_type", "license_type", "account_type", "acquisition_channel")
@@ -499,7 +510,7 @@ def test_example_project_file() -> None:
     path = EXAMPLES / "segwise.yaml"
     project = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert project["warehouse"] == "duckdb:///demo.duckdb"
-    allowed = {"warehouse", "timezone", "week_start", "event_tables", "user_tables", "cohorts", "categories"}
+    allowed = {"warehouse", "timezone", "week_start", "event_tables", "user_tables", "units", "cohorts", "categories"}
     assert set(project) <= allowed
     (table,) = project["event_tables"]
     assert table == {

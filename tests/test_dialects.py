@@ -68,6 +68,30 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "week",
         },
     ),
+    "active_accounts_by_license": (  # unit from a user table; a distinct count of values
+        "utc",
+        {
+            "series": [
+                {"event": "any", "measure": "unique_users"},
+                {"event": "login", "measure": "wau"},
+                {"event": "page_view", "measure": "unique:url"},
+            ],
+            "unit": "account",
+            "date_range": {"from": "2025-01-06", "to": "2025-01-27"},
+            "time_grain": "week",
+            "breakdown": ["license_type"],
+        },
+    ),
+    "sessions_per_user_segment": (  # unit from an event column, in a segment
+        "utc",
+        {
+            "series": [{"event": "page_view", "measure": "user_avg:events"}],
+            "unit": "session",
+            "segment": {"did": {"event": "purchase"}},
+            "date_range": {"from": "2025-01-01", "to": "2025-01-31"},
+            "time_grain": "week",
+        },
+    ),
     "revenue_by_country_top3": (
         "utc",
         {
@@ -273,6 +297,7 @@ def _project(path: Path, kind: str) -> segwise.Project:
         week_start="sunday" if kind == "sunday" else "monday",
         event_tables=[{"table": "events", "event_name": "event_name"}],
         user_tables=[{"table": "users"}],
+        units={"account": "account_id", "session": "session_id"},
     )
 
 

@@ -21,6 +21,7 @@ from segwise.demo.generate import DEFAULT_START, write_duckdb
 from tests.conftest import assert_same
 from tests.oracle import oracle, oracle_tables
 from tests.oracle_funnel import funnel_oracle
+from tests.oracle_units import unit_reader
 from tests.test_funnel import assert_funnel
 
 ADVANCED = Path(__file__).resolve().parent.parent / "examples" / "advanced"
@@ -73,6 +74,7 @@ def test_every_capability_has_an_example() -> None:
         "measure: wau",
         "dau",
         "funnel:",
+        "unit: account",
     ):
         assert needle in text, needle
     assert len(MULTI) >= 2
@@ -92,7 +94,9 @@ def test_example_against_the_oracle(demo: Path, path: Path) -> None:
         assert_funnel(result, funnel, query)
         assert any(r["step"] == len(query["funnel"]["steps"]) and r["count"] for r in funnel), "converts nobody"
         return
-    expected = oracle(query, tables["events"], tables["users"], now=NOW)
+    units = yaml.safe_load(DEMO_PROJECT.read_text(encoding="utf-8")).get("units", {})
+    unit_of = unit_reader(query, units, set(tables["events"].column_names))
+    expected = oracle(query, tables["events"], tables["users"], now=NOW, unit_of=unit_of)
     assert_same(result, expected, query, "UTC")
     assert any(r["value"] for r in expected), "the example answers nothing on the demo data"
 

@@ -33,6 +33,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "user_events": ("user_avg:events", "user_max:events"),
     "user_sum": ("user_median:sum:revenue",),
     "frequency": ("frequency",),
+    "unique": ("unique:session_id", "unique:revenue"),
     "revenue_per_user": ("revenue_per_user:revenue",),
 }
 

@@ -31,6 +31,7 @@ USERS_SCHEMA = pa.schema(
         ("license_type", pa.string()),
         ("account_type", pa.string()),
         ("acquisition_channel", pa.string()),
+        ("account_id", pa.string()),
     ]
 )
 
@@ -97,6 +98,7 @@ LICENSES = ("individual", "team", "enterprise")
 LICENSE_GIVEN_SUB = ((90, 10, 0), (70, 30, 0), (35, 55, 10), (0, 20, 80))
 
 ACCOUNTS = ("personal", "business", "education")
+ACCOUNT_SIZE = 3  # users per organisation account (personal users have none: a null account_id)
 ACCOUNT_GIVEN_LICENSE = ((62, 23, 15), (5, 80, 15), (0, 90, 10))
 
 CHANNELS = ("organic", "ads", "referral", "partner")

@@ -40,7 +40,7 @@ class RollupSource(RowSource):
     def _col(self, name: str) -> exp.Column:
         return exp.column(name, table="e", quoted=True)
 
-    def user(self) -> exp.Expr:
+    def user_id(self) -> exp.Expr:
         if self.info.user_column is None:  # never counted: refusal() keeps user measures away
             return exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
         return self._col(self.info.user_column)
@@ -134,7 +134,7 @@ class RollupSource(RowSource):
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
-        select = self._joins(select.from_(derived, copy=False))
+        select = self._joins(select.from_(derived, copy=False), *outer)
         condition = and_all(outer)
         return select.where(condition, copy=False) if condition is not None else select
 
@@ -169,8 +169,8 @@ def rollup_rows(
         keys.append(value)
         outputs.append(value.copy().as_(column))
     if info.user_column is not None and (keep is None or info.user_column in keep):
-        keys.append(raw.user())
-        outputs.append(raw.user().as_(info.user_column))
+        keys.append(raw.user_id())
+        outputs.append(raw.user_id().as_(info.user_column))
     for name, aggregate in measures or []:
         if keep is None or name in keep:
             outputs.append(aggregate.as_(name))

@@ -140,6 +140,17 @@ class RowSource:
         return exp.column(name, table="e", quoted=True)
 
     def user(self) -> exp.Expr:
+        """The row's unit id (the query's ``unit``: the user id, or the unit's property, from the
+        event or the joined user table); what every count of users reads."""
+        prop = self.c.unit.prop
+        if prop is None:
+            return self.user_id()
+        if prop.source == USER_PROPERTY:  # joined (on the user id) only where a statement reads it
+            return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+        return self.prop(prop)
+
+    def user_id(self) -> exp.Expr:
+        """The event's user id (what user tables are joined on)."""
         return self._col("_u") if self.union else self._col(self.tables[0].spec.user_id)
 
     def event_name(self) -> exp.Expr:
@@ -334,10 +345,16 @@ class RowSource:
 
     # -- building ------------------------------------------------------------------------------------------
 
-    def _joins(self, select: exp.Select) -> exp.Select:
-        for table_index, alias in sorted(self.user_joins.items()):
+    def _joins(self, select: exp.Select, *more: exp.Expr) -> exp.Select:
+        joins = dict(self.user_joins)
+        unit = self.c.unit.prop
+        if unit is not None and unit.user_table is not None and unit.user_table not in joins:
+            alias = f"u{unit.user_table}"
+            if any(c.table == alias for node in (select, *more) for c in node.find_all(exp.Column)):
+                joins[unit.user_table] = alias  # the query's unit id is read: join its user table
+        for table_index, alias in sorted(joins.items()):
             info = self.c.catalog.user_tables[table_index]
-            on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=self.user())
+            on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=self.user_id())
             select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
         return select
 
@@ -379,7 +396,7 @@ class RowSource:
             select = select.from_(info.ref.expression(alias="e"), copy=False)
             filters = self._branch_filters(info, "e", bounds)
         condition = and_all(filters + outer)
-        select = self._joins(select)
+        select = self._joins(select, *outer)
         return select.where(condition, copy=False) if condition is not None else select
 
     def select(self, outputs: list[exp.Expr], distinct: bool = False) -> exp.Select:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from segwise.units import USER, Unit
+
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -21,6 +23,7 @@ class Scope:
     catalog: Catalog
     flavor: SqlFlavor
     tf: Timeframe
+    unit: Unit = USER  # whose id ``RowSource.user()`` reads (the query's ``unit``)
 
     def bucket(self, local: exp.Expr) -> exp.Expr:
         """``local`` (a naive local timestamp) truncated to the query's grain (weeks start on the

@@ -60,7 +60,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
             plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
     if measure.prop is not None and plan.rollup is None:  # bind checked it is a numeric property
         prop = source.resolve(measure.prop, f"{where} > measure")
-        plan.value = exp.cast(source.prop(prop), exp.DataType.Type.DOUBLE)
+        read = source.prop(prop)
+        plan.value = exp.cast(read, exp.DataType.Type.DOUBLE) if measure.definition.numeric else read
     plan.groups = segmented_groups(lw, source)
     return plan
 

@@ -62,7 +62,12 @@ def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
         # Each group is ranked over all buckets, so a user recurs unless the grain is total;
         # rows reduced per (groups, user) hold a user once per group whatever the breakdown
         # (the Other mapping comes after the rank).
-        unique = lw.tf.grain == "total" and isinstance(first.source, PreAggregatedSource) and not first.source.rolling
+        unique = (
+            lw.tf.grain == "total"
+            and isinstance(first.source, PreAggregatedSource)
+            and not first.source.rolling
+            and lw.bound.unit.is_user  # another unit has several users: on several reduced rows
+        )
         rollup = dataclasses.replace(rollup, users_unique=unique)
     agg = measure_sql.aggregate(lw, first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), rollup)
     rank_select(lw, rows, groups, agg)

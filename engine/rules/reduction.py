@@ -20,6 +20,9 @@ def eligible(node: SeriesNode, context: Context) -> bool:
         return False
     if not node.measure.definition.reducible:
         return False
+    unit = context.bound.unit
+    if not unit.is_user and not unit.on_user_table:  # reduced per user id: the event's unit id is lost
+        return False
     if not (node.has(Join) or node.has(TopN)):
         return False
     inside = [c.property for m in node.series.members for c in m.where]

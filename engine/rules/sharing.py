@@ -70,6 +70,8 @@ def topn_eligible(node: SeriesNode, position: int, context: Context) -> bool:
         return False
     if node.series.occurrence or node.previous or scan.outer_filters or bound.query.segment is not None:
         return False
+    if not bound.unit.is_user:  # the reduction is per user id, and user ids are not the units counted
+        return False
     if not node.measure.combines_across_groups(bound.users_unique_after_reduction()):
         return False
     if not node.measure.definition.combines_only_unique_users and not node.has(Join):

@@ -1,0 +1,112 @@
+WITH d1 AS (
+  SELECT DISTINCT
+    "U0"."ACCOUNT_ID" AS _u,
+    DATE_TRUNC('DAY', "E"."EVENT_TIME") AS _d,
+    "U0"."LICENSE_TYPE" AS _g0
+  FROM "EVENTS" AS "E"
+  LEFT JOIN "USERS" AS "U0"
+    ON "U0"."USER_ID" = "E"."USER_ID"
+  WHERE
+    (
+      "E"."EVENT_TIME" >= CAST('2024-12-31 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND "E"."EVENT_NAME" = 'login'
+    )
+    AND NOT "U0"."ACCOUNT_ID" IS NULL
+), iv1 AS (
+  SELECT
+    d1._g0 AS _g0,
+    d1._d AS _s,
+    LAG(d1._d) OVER (PARTITION BY d1._u, d1._g0 ORDER BY d1._d DESC NULLS LAST) AS _nx
+  FROM d1
+), dl1 AS (
+  SELECT
+    iv1._g0 AS _g0,
+    iv1._s AS _day,
+    1 AS _c
+  FROM iv1
+  UNION ALL
+  SELECT
+    iv1._g0 AS _g0,
+    CASE
+      WHEN iv1._nx > iv1._s AND iv1._nx < DATEADD(DAY, 7, iv1._s)
+      THEN iv1._nx
+      ELSE DATEADD(DAY, 7, iv1._s)
+    END AS _day,
+    -1 AS _c
+  FROM iv1
+), dd1 AS (
+  SELECT
+    dl1._g0 AS _g0,
+    dl1._day AS _day,
+    SUM(dl1._c) AS _c
+  FROM dl1
+  GROUP BY
+    dl1._g0,
+    dl1._day
+), spine1 AS (
+  SELECT
+    *
+  FROM (VALUES
+    (
+      CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ),
+      CAST('2025-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+    ),
+    (
+      CAST('2025-01-13 00:00:00.000000' AS TIMESTAMPNTZ),
+      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMPNTZ)
+    ),
+    (
+      CAST('2025-01-20 00:00:00.000000' AS TIMESTAMPNTZ),
+      CAST('2025-01-26 00:00:00.000000' AS TIMESTAMPNTZ)
+    )) AS v(_b, _hi)
+)
+SELECT
+  'A' AS series,
+  "E"."BUCKET" AS bucket,
+  "U0"."LICENSE_TYPE" AS _g0,
+  CAST(COUNT(DISTINCT "U0"."ACCOUNT_ID") AS BIGINT) AS value
+FROM (
+  SELECT DISTINCT
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS bucket,
+    "E"."USER_ID" AS user_id
+  FROM "EVENTS" AS "E"
+  WHERE
+    "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+) AS "E"
+LEFT JOIN "USERS" AS "U0"
+  ON "U0"."USER_ID" = "E"."USER_ID"
+GROUP BY
+  "E"."BUCKET",
+  "U0"."LICENSE_TYPE"
+UNION ALL
+SELECT
+  'B' AS series,
+  spine1._b AS bucket,
+  dd1._g0 AS _g0,
+  CAST(SUM(dd1._c) AS BIGINT) AS value
+FROM spine1
+INNER JOIN dd1
+  ON dd1._day <= spine1._hi
+GROUP BY
+  spine1._b,
+  dd1._g0
+HAVING
+  SUM(dd1._c) > 0
+UNION ALL
+SELECT
+  'C' AS series,
+  DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS bucket,
+  "U0"."LICENSE_TYPE" AS _g0,
+  CAST(COUNT(DISTINCT "E"."URL") AS BIGINT) AS value
+FROM "EVENTS" AS "E"
+LEFT JOIN "USERS" AS "U0"
+  ON "U0"."USER_ID" = "E"."USER_ID"
+WHERE
+  "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND "E"."EVENT_NAME" = 'page_view'
+GROUP BY
+  DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")),
+  "U0"."LICENSE_TYPE"
