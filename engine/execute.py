@@ -18,6 +18,7 @@ from .formulas import Node, evaluate_arrays, parse_formula, references
 from .pipeline import compile_query
 from .query import Query
 from .shape_lifecycle import shape_lifecycle
+from .shape_retention import shape_retention
 from .shape_stickiness import shape_stickiness
 
 if TYPE_CHECKING:
@@ -391,4 +392,5 @@ def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:
 SHAPERS: dict[str, Callable[[pa.Table, CompiledQuery], pa.Table]] = {
     "stickiness": shape_stickiness,
     "lifecycle": shape_lifecycle,
+    "retention": shape_retention,
 }

@@ -281,6 +281,7 @@ class AnalysisNode(_Scanned):
     scan: Scan
     operators: list[Operator] = field(default_factory=list)
     start: datetime | None = None  # the earliest UTC instant the scan reads (None: all history)
+    end: datetime | None = None  # the latest UTC instant it reads, exclusive (None: the range's end)
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind.capitalize()} {self.label}"]
