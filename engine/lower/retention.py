@@ -59,9 +59,10 @@ def _matches(source: RowSource, members: list[EventFilter], location: str) -> ex
             source.condition(cond, f"{location} > event > any_of[{m_index}] > where[{c_index}]", None, "e")
             for c_index, cond in enumerate(member.where)
         ]
-        if not terms:
+        condition = and_all(terms)
+        if condition is None:  # this member is every event
             return exp.true()
-        parts.append(and_all(terms) or exp.true())
+        parts.append(condition)
     return exp.paren(exp.or_(*parts, copy=False), copy=False) if len(parts) > 1 else parts[0]
 
 
@@ -92,7 +93,9 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     ]
     if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
         first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start, true=local.copy())]))
-        returned = exp.and_(is_return, exp.GTE(this=local.copy(), expression=start_at))
+        returned = exp.GTE(this=local.copy(), expression=start_at)
+        if not isinstance(is_return, exp.Boolean):  # not every event
+            returned = exp.and_(is_return, returned)
         outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
     else:
         outputs += [
