@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .compiled import CompiledQuery
 
 
-def _num(value: int) -> exp.Literal:
+def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
 
 
@@ -121,7 +121,8 @@ def paste_retention(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     ctes.append(("_p_cells", cell_select))
 
     def part(summary: bool) -> exp.Select:
-        counted, sized = _col("_count", "x"), _col("_size", "x")
+        counted: exp.Expr = _col("_count", "x")
+        sized: exp.Expr = _col("_size", "x")
         if summary:
             counted, sized = exp.Sum(this=counted), exp.Sum(this=sized)
         cohort = exp.cast(exp.Null(), exp.DataType.Type.TIMESTAMP) if summary else _col("_cohort", "x")

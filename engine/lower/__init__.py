@@ -48,7 +48,7 @@ FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
 
 
 # The lowering of each analysis other than a segmentation (``AnalysisNode.kind``).
-ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Select]] = {
+ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Query]] = {
     "stickiness": stickiness.stickiness_select,
     "lifecycle": lifecycle.lifecycle_select,
     "retention": retention.retention_select,

@@ -44,7 +44,7 @@ def _col(name: str, table: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _num(value: int) -> exp.Literal:
+def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
 
 
@@ -67,10 +67,12 @@ def _matches(source: RowSource, members: list[EventFilter], location: str) -> ex
 
 
 def _flag(condition: exp.Expr) -> exp.Expr:
+    if isinstance(condition, exp.Boolean) and condition.this:  # every event
+        return _num(1)
     return exp.Max(this=exp.Case(ifs=[exp.If(this=condition, true=_num(1))], default=_num(0)))
 
 
-def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
+def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     spec = lw.query.retention
     assert spec is not None
     tf, flavor = lw.tf, lw.flavor
@@ -93,7 +95,7 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     ]
     if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
         first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start, true=local.copy())]))
-        returned = exp.GTE(this=local.copy(), expression=start_at)
+        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
         if not isinstance(is_return, exp.Boolean):  # not every event
             returned = exp.and_(is_return, returned)
         outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
@@ -162,7 +164,7 @@ def _counted(select: exp.Select, lw: Lowering, names: list[str], period: exp.Exp
         lw.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"),
     ]
     select.set("expressions", outputs)
-    by = [_col("_c", "c"), *[_col(n, "c") for n in names]]
+    by: list[exp.Expr] = [_col("_c", "c"), *[_col(n, "c") for n in names]]
     if not isinstance(period, exp.Literal):  # a constant is no grouping key (and a position in some dialects)
         by.append(period.copy())
     return select.group_by(*by, copy=False)
