@@ -99,6 +99,8 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         if not isinstance(is_return, exp.Boolean):  # not every event
             returned = exp.and_(is_return, returned)
         outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
+        # the whole history is read for the start events only: returns from the range's start
+        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
     else:
         outputs += [
             _flag(exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))).as_("_s"),
