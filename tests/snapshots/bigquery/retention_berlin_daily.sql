@@ -23,6 +23,13 @@ WITH ru AS (
       AND (
         `e`.`event_name` = 'signup' OR `e`.`event_name` = 'purchase'
       )
+      AND (
+        `e`.`event_name` = 'signup'
+        OR (
+          `e`.`event_name` = 'purchase'
+          AND DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin') >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+        )
+      )
     )
     AND NOT `e`.`user_id` IS NULL
   GROUP BY

@@ -26,6 +26,13 @@ WITH ru AS (
       AND (
         "e"."event_name" = 'signup' OR "e"."event_name" = 'purchase'
       )
+      AND (
+        "e"."event_name" = 'signup'
+        OR (
+          "e"."event_name" = 'purchase'
+          AND addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))) >= toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC')
+        )
+      )
     )
     AND NOT (
       "e"."user_id" IS NULL

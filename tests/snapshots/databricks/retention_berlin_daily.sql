@@ -23,6 +23,13 @@ WITH ru AS (
       AND (
         `e`.`event_name` = 'signup' OR `e`.`event_name` = 'purchase'
       )
+      AND (
+        `e`.`event_name` = 'signup'
+        OR (
+          `e`.`event_name` = 'purchase'
+          AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', `e`.`event_time`) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP_NTZ)
+        )
+      )
     )
     AND NOT `e`.`user_id` IS NULL
   GROUP BY

@@ -23,6 +23,13 @@ WITH ru AS (
       AND (
         "E"."EVENT_NAME" = 'signup' OR "E"."EVENT_NAME" = 'purchase'
       )
+      AND (
+        "E"."EVENT_NAME" = 'signup'
+        OR (
+          "E"."EVENT_NAME" = 'purchase'
+          AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
+        )
+      )
     )
     AND NOT "E"."USER_ID" IS NULL
   GROUP BY

@@ -26,6 +26,13 @@ WITH ru AS (
       AND (
         "e"."event_name" = 'signup' OR "e"."event_name" = 'purchase'
       )
+      AND (
+        "e"."event_name" = 'signup'
+        OR (
+          "e"."event_name" = 'purchase'
+          AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
+        )
+      )
     )
     AND NOT "e"."user_id" IS NULL
   GROUP BY
