@@ -50,6 +50,9 @@ class Capabilities:
 
     timezones: bool = True  # can convert timestamps between IANA zones in SQL
     exact_percentiles: bool = True
+    # rolling users: the days one unsigned integer per user can hold as a bitmask of its active
+    # days (``SqlFlavor.day_mask_*``); 0: no such integer, rolling users by intervals
+    day_mask_bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,35 @@ class SqlFlavor:
         """``column`` begins with ``prefix`` (compared by characters, case-sensitive)."""
         head = exp.Substring(this=column, start=exp.Literal.number(1), length=exp.Literal.number(len(prefix)))
         return exp.EQ(this=head, expression=exp.Literal.string(prefix))
+
+    # -- day bitmasks (rolling users; only where ``capabilities.day_mask_bits`` is not 0) -----------
+
+    day_mask_type: ClassVar[str] = ""  # the unsigned integer type of a day mask, in ``dialect``
+
+    def _mask(self, value: exp.Expr) -> exp.Expr:
+        return exp.cast(value, exp.DataType.build(self.day_mask_type, dialect=self.dialect))
+
+    def day_mask_bit(self, position: exp.Expr) -> exp.Expr:
+        """The mask with only bit ``position`` set (0 <= position < ``day_mask_bits``)."""
+        return exp.BitwiseLeftShift(this=self._mask(exp.Literal.number(1)), expression=self._mask(position))
+
+    def day_mask_shift(self, mask: exp.Expr, bits: int) -> exp.Expr:
+        """``mask`` shifted ``bits`` towards bit 0 (the bits below fall off)."""
+        if bits == 0:
+            return mask
+        return exp.paren(exp.BitwiseRightShift(this=mask, expression=self._mask(exp.Literal.number(bits))))
+
+    def day_mask_has(self, mask: exp.Expr, position: exp.Expr) -> exp.Expr:
+        """Bit ``position`` of ``mask`` is set."""
+        one = self._mask(exp.Literal.number(1))
+        shifted = exp.paren(exp.BitwiseRightShift(this=mask, expression=self._mask(position)))
+        return exp.EQ(this=exp.BitwiseAnd(this=shifted, expression=one), expression=one.copy())
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        """Whole days from the local midnight ``day`` (a timestamp or a date) to the day ``last``
+        (``YYYY-MM-DD``)."""
+        later = self.timestamp_literal(f"{last} 00:00:00", False)
+        return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
 
     def render(self, expression: exp.Expr, pretty: bool = False) -> str:
         return expression.sql(dialect=self.dialect, pretty=pretty)

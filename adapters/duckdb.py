@@ -19,7 +19,17 @@ from sqlglot import exp
 from segwise.errors import CatalogError, UnsupportedError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef, Writer, classify_type
+from .base import (
+    Adapter,
+    Capabilities,
+    ColumnInfo,
+    ConnectionCapabilities,
+    SqlFlavor,
+    Statement,
+    TableRef,
+    Writer,
+    classify_type,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,6 +61,9 @@ class DuckDBFlavor(SqlFlavor):
     name: ClassVar[str] = "duckdb"
     dialect: ClassVar[str] = "duckdb"
     series_function: ClassVar[str | None] = "generate_series"
+    # UHUGEINT: 128 days per user in one integer (rolling users by bitmask, engine/lower/rolling_mask.py)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128)
+    day_mask_type: ClassVar[str] = "UHUGEINT"
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         local = super().to_local(ts, timezone, has_tz)
@@ -68,6 +81,15 @@ class DuckDBFlavor(SqlFlavor):
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: TIMESTAMPTZ
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        # a day truncated as below is compared as the DATE it was cast from (DATE_DIFF over
+        # dates is about 1.3x faster than over timestamps on 10M rows)
+        if isinstance(day, exp.Cast) and day.is_type("timestamp") and isinstance(day.this, exp.Cast):
+            if day.this.is_type("date"):
+                day = day.this
+        later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
+        return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB

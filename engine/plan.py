@@ -185,18 +185,39 @@ class Intervals(Operator):
 
 
 @dataclass(frozen=True)
+class DayMask(Operator):
+    """Rolling users (rule ``rolling``): per (user, groups) one integer whose bit d is set when
+    the user is active d days before the range's last day, over the ``days`` of range and
+    look-back; each bit then spread over the ``window_days - 1`` days after it."""
+
+    window_days: int
+    days: int
+    bits: int
+
+    @property
+    def detail(self) -> str:
+        return (
+            f"per (user, groups) a {self.bits}-bit mask of its active days over {self.days} days "
+            f"(range + look-back; GROUP BY user, no DISTINCT (user, day)), each day spread over {self.window_days}"
+        )
+
+
+@dataclass(frozen=True)
 class Aggregate(Operator):
-    """The measure per bucket and groups: ``plain``, ``across`` users (per-user measures), or
-    rolling ``edges`` summed up to each bucket's last day."""
+    """The measure per bucket and groups: ``plain``, ``across`` users (per-user measures),
+    rolling ``edges`` summed up to each bucket's last day, or rolling ``bits``: the users whose
+    spread day mask has each bucket's last day."""
 
     measure: str
     keys: str
-    mode: Literal["plain", "across", "edges"] = "plain"
+    mode: Literal["plain", "across", "edges", "bits"] = "plain"
 
     @property
     def detail(self) -> str:
         if self.mode == "edges":
             return f"edges summed up to each bucket's last day, by {self.keys}"
+        if self.mode == "bits":
+            return f"users whose mask has each bucket's last day, by {self.keys}"
         if self.mode == "across":
             return f"{self.measure} across users, by {self.keys}"
         return f"{self.measure} by {self.keys}"
@@ -478,6 +499,14 @@ def same_filters(nodes: list[SeriesNode]) -> bool:
         n.series.event == first.series.event and n.series.where == first.series.where and n.tf == first.tf
         for n in nodes[1:]
     )
+
+
+def rolling_days(tf: Timeframe, window_days: int) -> tuple[datetime, datetime]:
+    """The first and last local day (naive midnights) an N-day rolling count reads: N-1 days
+    before the range's first day up to the range's last day."""
+    first = (tf.start - timedelta(days=window_days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = (tf.end - timedelta(microseconds=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return first, last
 
 
 def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
