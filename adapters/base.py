@@ -369,11 +369,21 @@ class SqlFlavor:
             return mask
         return exp.paren(exp.BitwiseRightShift(this=mask, expression=self._mask(exp.Literal.number(bits))))
 
-    def day_mask_has(self, mask: exp.Expr, position: exp.Expr) -> exp.Expr:
-        """Bit ``position`` of ``mask`` is set."""
-        one = self._mask(exp.Literal.number(1))
-        shifted = exp.paren(exp.BitwiseRightShift(this=mask, expression=self._mask(position)))
-        return exp.EQ(this=exp.BitwiseAnd(this=shifted, expression=one), expression=one.copy())
+    def day_mask_up(self, mask: exp.Expr, bits: int) -> exp.Expr:
+        """``mask`` shifted ``bits`` away from bit 0 (the caller keeps it inside the width)."""
+        return exp.paren(exp.BitwiseLeftShift(this=mask, expression=self._mask(exp.Literal.number(bits))))
+
+    def day_mask_low(self, bits: int) -> exp.Expr:
+        """The mask of bits 0 .. ``bits`` - 1."""
+        return self._mask(exp.Literal.number((1 << bits) - 1))
+
+    def day_mask_byte(self, mask: exp.Expr, index: exp.Expr) -> exp.Expr:
+        """Byte ``index`` (0: bits 0-7) of ``mask`` as an integer 0 .. 255."""
+        at = self._mask(exp.Mul(this=index, expression=exp.Literal.number(8)))
+        byte = exp.BitwiseAnd(
+            this=exp.paren(exp.BitwiseRightShift(this=mask, expression=at)), expression=self._mask(exp.Literal.number(255))
+        )
+        return exp.cast(byte, exp.DataType.Type.INT)
 
     def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
         """Whole days from the local midnight ``day`` (a timestamp or a date) to the day ``last``

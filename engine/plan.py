@@ -196,9 +196,12 @@ class DayMask(Operator):
 
     @property
     def detail(self) -> str:
+        words = -(-self.days // self.bits)
+        per = "" if words == 1 else f" x {words} words"
         return (
-            f"per (user, groups) a {self.bits}-bit mask of its active days over {self.days} days "
-            f"(range + look-back; GROUP BY user, no DISTINCT (user, day)), each day spread over {self.window_days}"
+            f"per (user, groups{', word' if words > 1 else ''}) a {self.bits}-bit mask of its active days"
+            f"{per} over {self.days} days (range + look-back; GROUP BY user, no DISTINCT (user, day)); "
+            f"each day spread over {self.window_days}, users per day by a histogram of the masks' bytes"
         )
 
 

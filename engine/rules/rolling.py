@@ -12,8 +12,11 @@ user. Measured on 10.2M events in DuckDB (100,000 users, 60 daily buckets, wau):
 (docs/benchmarks.md has the interleaved figures).
 
 Chosen when the dialect has a day-mask integer (``Capabilities.day_mask_bits``: DuckDB's
-UHUGEINT holds 128 days) and the days read — the range's days plus the N-1 look-back days —
-fit in it; otherwise the interval form, and the decision says why.
+UHUGEINT holds 128 days). The days read — the range's days plus the N-1 look-back days — take
+one word per user when they fit in it, else several (one row per user and word), where the
+window must be at most half a word (N <= 64: the spread of a word's N-1 latest days is computed
+in one word before it is carried into the next). Otherwise the interval form, and the decision
+says why.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING
 from segwise.plan import Aggregate, DayMask, Intervals, PreAggregate, rolling_days
 
 if TYPE_CHECKING:
-    from segwise.plan import LogicalPlan, SeriesNode
+    from segwise.plan import LogicalPlan, Operator, SeriesNode
     from segwise.rules.context import Context
 
 
@@ -41,23 +44,26 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
         if not capacity:
             plan.decisions.append(f"{node.label}: rolling users by intervals ({flavor.name} has no day bitmask)")
             continue
-        if days > capacity:
+        if days > capacity and window > capacity // 2:
             plan.decisions.append(
-                f"{node.label}: rolling users by intervals ({days} days of range + look-back exceed the "
-                f"{capacity}-day bitmask)"
+                f"{node.label}: rolling users by intervals ({days} days of range + look-back exceed one "
+                f"{capacity}-bit word, and a {window}-day window exceeds the {capacity // 2} days a word's "
+                "spread can carry into the next)"
             )
             continue
+        words = -(-days // capacity)
         node.operators = _masked(node, window, days, capacity)
         plan.decisions.append(
-            f"{node.label}: rolling users by a per-user day bitmask ({days} days of range + look-back fit "
-            f"{flavor.name}'s {capacity}-bit integer; no distinct (user, day) pass, no window sort)"
+            f"{node.label}: rolling users by per-user day bitmasks ({days} days of range + look-back in "
+            f"{words} {capacity}-bit word{'s' if words > 1 else ''} of {flavor.name}; no distinct (user, day) pass, "
+            "no window sort)"
         )
     return plan
 
 
-def _masked(node: SeriesNode, window: int, days: int, capacity: int) -> list:  # type: ignore[type-arg]
+def _masked(node: SeriesNode, window: int, days: int, capacity: int) -> list[Operator]:
     """The node's operators with the interval form's three replaced by the mask's two."""
-    operators = []
+    operators: list[Operator] = []
     for op in node.operators:
         if isinstance(op, PreAggregate) and op.mode == "days":
             continue
