@@ -1,0 +1,87 @@
+"""Rolling active users at the edges of the day bitmask (rule ``rolling``): on DuckDB by per-user
+masks of 128-bit words (one word, several words with a carry between them, the window at its
+limits), elsewhere by intervals; every live engine against the oracle on the generated data
+(events 2025-01-01 .. 2025-03-01), and the plan's form and its reason per engine."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+import segwise
+from tests.segmentation_cases import nontrivial, q, s
+
+WORD = 128  # DuckDB's UHUGEINT day mask
+YEAR = {"from": date(2024, 6, 1), "to": date(2025, 6, 1)}  # 365 days; day 128 before the end is 2025-01-23
+
+# name -> (query, options)
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # 122 days + 6 look-back = exactly one word; the first look-back day (bit 127) is 2025-01-01
+    "one_word_exactly": (q(s("any", "wau"), rng={"from": date(2025, 1, 7), "to": date(2025, 5, 9)}), {}),
+    # one day more: the first look-back day is bit 0 of a second word and carries into the first
+    "one_word_and_a_day": (q(s("any", "wau"), rng={"from": date(2025, 1, 7), "to": date(2025, 5, 10)}), {}),
+    "year_dau": (q(s("any", "dau"), rng=YEAR), {}),
+    "year_wau": (q(s("login", "wau"), rng=YEAR), {}),
+    "year_mau": (q(s("any", "mau"), rng=YEAR), {}),
+    "year_mau_week_top2": (q(s("any", "mau"), grain="week", rng=YEAR, breakdown=["platform"], breakdown_limit=2), {}),
+    "year_wau_week_user_country": (q(s("page_view", "wau"), grain="week", rng=YEAR, breakdown=["country"]), {}),
+    "year_wau_month_new_york": (q(s("any", "wau"), grain="month", rng=YEAR), {"timezone": "America/New_York"}),
+    "year_wau_day_kolkata": (q(s("any", "wau"), rng=YEAR), {"timezone": "Asia/Kolkata"}),
+    # the widest window words can carry (64 days), over 4 words
+    "year_64d_total": (
+        q(s("any", "active_users:64d"), grain="total", rng={"from": date(2024, 3, 15), "to": date(2025, 3, 15)}),
+        {},
+    ),
+    # a wider window over several words: intervals
+    "year_65d_week": (q(s("any", "active_users:65d"), grain="week", rng=YEAR), {}),
+    # a 128-day window in one word (the spread shifts by up to 127 bits)
+    "window_of_a_word": (
+        q(s("any", "active_users:128d"), grain="total", rng={"from": date(2025, 3, 1), "to": date(2025, 3, 2)}),
+        {},
+    ),
+}
+
+
+def _days_and_window(query: dict[str, Any]) -> tuple[int, int]:
+    """Days read (range + look-back) and window of a case, from its query alone."""
+    measure = query["series"][0]["measure"]
+    window = {"dau": 1, "wau": 7, "mau": 30}.get(measure) or int(measure.split(":")[1].rstrip("d"))
+    rng = query["date_range"]
+    return (rng["to"] - rng["from"]).days + window - 1, window
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_rolling_mask_edges(generated, case):
+    query, options = CASES[case]
+    nontrivial(generated.check(query, **options))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_form_and_reason(generated, case):
+    """DuckDB: masks when the days fit one word, or the window is at most half a word; the plan
+    says how many words. Other engines: intervals, because the dialect has no day bitmask."""
+    query, options = CASES[case]
+    plan = segwise.plan(query, generated.project(options.get("timezone", "UTC")))
+    (decision,) = [d for d in plan.decisions if "rolling users by" in d]
+    kinds = {op.kind for node in plan.nodes for op in node.operators}
+    days, window = _days_and_window(query)
+    if generated.backend != "duckdb":
+        assert "by intervals" in decision and "has no day bitmask" in decision
+        assert "Intervals" in kinds and "DayMask" not in kinds
+    elif days <= WORD or window <= WORD // 2:
+        words = -(-days // WORD)
+        assert f"{days} days of range + look-back in {words} 128-bit word" in decision
+        assert "DayMask" in kinds and "Intervals" not in kinds
+    else:
+        assert "by intervals" in decision and f"a {window}-day window exceeds the 64 days" in decision
+        assert "Intervals" in kinds and "DayMask" not in kinds
+
+
+def test_cases_cover_the_edges():
+    """The cases reach one full word, two words, four words, and both sides of the window limit."""
+    shapes = [_days_and_window(query) for query, _options in CASES.values()]
+    assert (WORD, 7) in shapes and (WORD + 1, 7) in shapes
+    assert any(days > 3 * WORD for days, _w in shapes)
+    assert {w for _d, w in shapes} >= {1, 7, 30, 64, 65, 128}
