@@ -1,7 +1,8 @@
-"""Rolling active users at the edges of the day bitmask (rule ``rolling``): on DuckDB by per-user
-masks of 128-bit words (one word, several words with a carry between them, the window at its
-limits), elsewhere by intervals; every live engine against the oracle on the generated data
-(events 2025-01-01 .. 2025-03-01), and the plan's form and its reason per engine."""
+"""Rolling active users at the edges of the day bitmask (rule ``rolling``): by per-user masks of
+128-bit words on DuckDB and 63-bit words on PostgreSQL (one word, several words with a carry
+between them, the window at its limits), elsewhere by intervals; every live engine against the
+oracle on the generated data (events 2025-01-01 .. 2025-03-01), and the plan's form and its
+reason per engine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import segwise
 from tests.segmentation_cases import nontrivial, q, s
 
-WORD = 128  # DuckDB's UHUGEINT day mask
+WORDS = {"duckdb": 128, "postgresql": 63}  # day-mask word width: UHUGEINT, BIGINT without its sign bit
 YEAR = {"from": date(2024, 6, 1), "to": date(2025, 6, 1)}  # 365 days; day 128 before the end is 2025-01-23
 
 # name -> (query, options)
@@ -36,6 +37,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     # a wider window over several words: intervals
     "year_65d_week": (q(s("any", "active_users:65d"), grain="week", rng=YEAR), {}),
+    # PostgreSQL's widest window over several words (31 days), and one day more
+    "year_31d_week": (q(s("any", "active_users:31d"), grain="week", rng=YEAR), {}),
+    "year_32d_week": (q(s("any", "active_users:32d"), grain="week", rng=YEAR), {}),
+    # 57 days + 6 look-back: exactly one 63-bit word; and one more
+    "pg_word_exactly": (q(s("any", "wau"), rng={"from": date(2025, 1, 7), "to": date(2025, 3, 5)}), {}),
+    "pg_word_and_a_day": (q(s("any", "wau"), rng={"from": date(2025, 1, 7), "to": date(2025, 3, 6)}), {}),
     # a 128-day window in one word (the spread shifts by up to 127 bits)
     "window_of_a_word": (
         q(s("any", "active_users:128d"), grain="total", rng={"from": date(2025, 3, 1), "to": date(2025, 3, 2)}),
@@ -60,28 +67,32 @@ def test_rolling_mask_edges(generated, case):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_form_and_reason(generated, case):
-    """DuckDB: masks when the days fit one word, or the window is at most half a word; the plan
-    says how many words. Other engines: intervals, because the dialect has no day bitmask."""
+    """Masks when the days fit one word, or the window is at most half a word; the plan says how
+    many words. Engines without a mask word: intervals, because the dialect has no day bitmask."""
     query, options = CASES[case]
     plan = segwise.plan(query, generated.project(options.get("timezone", "UTC")))
     (decision,) = [d for d in plan.decisions if "rolling users by" in d]
     kinds = {op.kind for node in plan.nodes for op in node.operators}
     days, window = _days_and_window(query)
-    if generated.backend != "duckdb":
+    word = WORDS.get(generated.backend)
+    if word is None:
         assert "by intervals" in decision and "has no day bitmask" in decision
         assert "Intervals" in kinds and "DayMask" not in kinds
-    elif days <= WORD or window <= WORD // 2:
-        words = -(-days // WORD)
-        assert f"{days} days of range + look-back in {words} 128-bit word" in decision
+    elif days <= word or window <= word // 2:
+        words = -(-days // word)
+        assert f"{days} days of range + look-back in {words} {word}-bit word" in decision
         assert "DayMask" in kinds and "Intervals" not in kinds
     else:
-        assert "by intervals" in decision and f"a {window}-day window exceeds the 64 days" in decision
+        assert "by intervals" in decision and f"a {window}-day window exceeds the {word // 2} days" in decision
         assert "Intervals" in kinds and "DayMask" not in kinds
 
 
 def test_cases_cover_the_edges():
-    """The cases reach one full word, two words, four words, and both sides of the window limit."""
+    """For each mask width the cases reach one full word, one word and a day, several words, and
+    both sides of the window limit."""
     shapes = [_days_and_window(query) for query, _options in CASES.values()]
-    assert (WORD, 7) in shapes and (WORD + 1, 7) in shapes
-    assert any(days > 3 * WORD for days, _w in shapes)
-    assert {w for _d, w in shapes} >= {1, 7, 30, 64, 65, 128}
+    for word in WORDS.values():
+        assert (word, 7) in shapes and (word + 1, 7) in shapes
+        assert any(days > 3 * word for days, _w in shapes)
+        assert {word // 2, word // 2 + 1} <= {w for _d, w in shapes}
+    assert {w for _d, w in shapes} >= {1, 7, 30, 128}

@@ -83,7 +83,7 @@ def _masks(lw: Lowering, plan: SeriesPlan, names: list[str], last_day: str, seve
     outputs: list[exp.Expr] = [user.as_("_u"), *[g.as_(n) for g, n in zip(plan.groups, names, strict=True)]]
     keys: list[exp.Expr] = [user.copy(), *[g.copy() for g in plan.groups]]
     if several:
-        word = exp.IntDiv(this=exp.paren(before), expression=width)
+        word = flavor.day_mask_word(before)
         outputs.append(word.as_("_k"))
         keys.append(word.copy())
     masks = source.select([*outputs, exp.BitwiseOrAgg(this=flavor.day_mask_bit(bit)).as_("_m")])
@@ -127,7 +127,8 @@ def _spread(lw: Lowering, plan: SeriesPlan, masks: str, names: list[str], window
     width = flavor.capabilities.day_mask_bits
     low = flavor.day_mask_low(window - 1)
     carried = flavor.day_mask_up(exp.BitwiseAnd(this=mask.copy(), expression=low.copy()), window - 1)
-    carry = flavor.day_mask_up(exp.BitwiseAnd(this=_smear(flavor, carried, window), expression=low), width - window + 1)
+    spread = exp.BitwiseAnd(this=exp.paren(_smear(flavor, carried, window)), expression=low)
+    carry = flavor.day_mask_up(spread, width - window + 1)
     word = exp.column("_k", table=masks)
     own = exp.select(exp.column("_u", table=masks).as_("_u"), *groups, word.as_("_k"), _smear(flavor, mask, window).as_("_m"))
     into = (
@@ -172,7 +173,7 @@ def _histogram(lw: Lowering, plan: SeriesPlan, spread: str, names: list[str], se
         exp.select(*[g.as_(n) for g, n in zip(groups, names, strict=True)], *[w.as_("_k") for w in word])
         .select(byte_index.as_("_y"), value.as_("_v"), copy=False)
         .from_(table_ref(spread))
-        .join(_numbers(flavor, width // BYTE, "y", "_y"), join_type="cross")
+        .join(_numbers(flavor, -(-width // BYTE), "y", "_y"), join_type="cross")
     )
     cut_name, counts_name, days_name = f"mb{plan.index}", f"mh{plan.index}", f"md{plan.index}"
     lw.ctes.append((cut_name, cut))
