@@ -85,9 +85,9 @@ class DuckDBFlavor(SqlFlavor):
     def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
         # a day truncated as below is compared as the DATE it was cast from (DATE_DIFF over
         # dates is about 1.3x faster than over timestamps on 10M rows)
-        if isinstance(day, exp.Cast) and day.is_type("timestamp") and isinstance(day.this, exp.Cast):
-            if day.this.is_type("date"):
-                day = day.this
+        inner = day.this if isinstance(day, exp.Cast) and day.is_type("timestamp") else None
+        if isinstance(inner, exp.Cast) and inner.is_type("date"):
+            day = inner
         later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
         return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
 

@@ -50,7 +50,7 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     days_name = _histogram(lw, plan, spread_name, names, words > 1)
 
     ends_name = f"spine{plan.index}"
-    ends = spine(lw, plan.tf).subquery("s", copy=False)
+    ends = exp.Subquery(this=spine(lw, plan.tf), alias=exp.TableAlias(this=exp.to_identifier("s")))
     position = flavor.days_before(exp.column("_hi", table="s"), last_day)
     lw.ctes.append(
         (
@@ -130,7 +130,9 @@ def _spread(lw: Lowering, plan: SeriesPlan, masks: str, names: list[str], window
     spread = exp.BitwiseAnd(this=exp.paren(_smear(flavor, carried, window)), expression=low)
     carry = flavor.day_mask_up(spread, width - window + 1)
     word = exp.column("_k", table=masks)
-    own = exp.select(exp.column("_u", table=masks).as_("_u"), *groups, word.as_("_k"), _smear(flavor, mask, window).as_("_m"))
+    own = exp.select(
+        exp.column("_u", table=masks).as_("_u"), *groups, word.as_("_k"), _smear(flavor, mask, window).as_("_m")
+    )
     into = (
         exp.select(
             exp.column("_u", table=masks).as_("_u"),
