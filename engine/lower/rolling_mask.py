@@ -80,7 +80,9 @@ def _masks(lw: Lowering, plan: SeriesPlan, names: list[str], last_day: str, seve
     before = flavor.days_before(group_key(source.day_time()), last_day)
     bit = exp.Mod(this=exp.paren(before.copy()), expression=width.copy()) if several else before
     user = source.user()
-    outputs: list[exp.Expr] = [user.as_("_u"), *[g.as_(n) for g, n in zip(plan.groups, names, strict=True)]]
+    # the user id is read again only by a second GROUP BY (carry rows, top-N)
+    named = [user.as_("_u")] if several or lw.limit is not None else []
+    outputs: list[exp.Expr] = [*named, *[g.as_(n) for g, n in zip(plan.groups, names, strict=True)]]
     keys: list[exp.Expr] = [user.copy(), *[g.copy() for g in plan.groups]]
     if several:
         word = flavor.day_mask_word(before)
