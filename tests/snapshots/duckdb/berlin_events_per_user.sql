@@ -1,6 +1,5 @@
 WITH m1 AS (
   SELECT
-    "e"."user_id" AS _u,
     BIT_OR(
       CAST(1 AS UINT128) << CAST(DATE_DIFF(
         'DAY',
