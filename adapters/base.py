@@ -51,6 +51,9 @@ class Capabilities:
 
     timezones: bool = True  # can convert timestamps between IANA zones in SQL
     exact_percentiles: bool = True
+    # rolling users: the days one unsigned integer per user can hold as a bitmask of its active
+    # days (``SqlFlavor.day_mask_*``); 0: no such integer, rolling users by intervals
+    day_mask_bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -370,8 +373,63 @@ class SqlFlavor:
         head = exp.Substring(this=column, start=exp.Literal.number(1), length=exp.Literal.number(len(prefix)))
         return exp.EQ(this=head, expression=exp.Literal.string(prefix))
 
+    # -- day bitmasks (rolling users; only where ``capabilities.day_mask_bits`` is not 0) -----------
+
+    day_mask_type: ClassVar[str] = ""  # the integer type of a day mask, in ``dialect``
+    day_mask_shift_type: ClassVar[str] = ""  # the type of a shift's bit count (default: the mask's)
+
+    def _mask(self, value: exp.Expr) -> exp.Expr:
+        return exp.cast(value, exp.DataType.build(self.day_mask_type, dialect=self.dialect))
+
+    def _bits(self, value: exp.Expr) -> exp.Expr:
+        kind = self.day_mask_shift_type or self.day_mask_type
+        return exp.cast(value, exp.DataType.build(kind, dialect=self.dialect))
+
+    def day_mask_bit(self, position: exp.Expr) -> exp.Expr:
+        """The mask with only bit ``position`` set (0 <= position < ``day_mask_bits``)."""
+        return exp.BitwiseLeftShift(this=self._mask(exp.Literal.number(1)), expression=self._bits(position))
+
+    def day_mask_shift(self, mask: exp.Expr, bits: int) -> exp.Expr:
+        """``mask`` shifted ``bits`` towards bit 0 (the bits below fall off)."""
+        if bits == 0:
+            return mask
+        return exp.paren(exp.BitwiseRightShift(this=_operand(mask), expression=self._bits(exp.Literal.number(bits))))
+
+    def day_mask_word(self, days: exp.Expr) -> exp.Expr:
+        """The word holding day ``days`` (an integer): ``days`` integer-divided by the word width."""
+        return exp.IntDiv(this=exp.paren(days), expression=exp.Literal.number(self.capabilities.day_mask_bits))
+
+    def day_mask_up(self, mask: exp.Expr, bits: int) -> exp.Expr:
+        """``mask`` shifted ``bits`` away from bit 0 (the caller keeps it inside the width)."""
+        return exp.paren(exp.BitwiseLeftShift(this=_operand(mask), expression=self._bits(exp.Literal.number(bits))))
+
+    def day_mask_low(self, bits: int) -> exp.Expr:
+        """The mask of bits 0 .. ``bits`` - 1."""
+        return self._mask(exp.Literal.number((1 << bits) - 1))
+
+    def day_mask_byte(self, mask: exp.Expr, index: exp.Expr) -> exp.Expr:
+        """Byte ``index`` (0: bits 0-7) of ``mask`` as an integer 0 .. 255."""
+        at = self._bits(exp.Mul(this=index, expression=exp.Literal.number(8)))
+        byte = exp.BitwiseAnd(
+            this=exp.paren(exp.BitwiseRightShift(this=_operand(mask), expression=at)),
+            expression=self._mask(exp.Literal.number(255)),
+        )
+        return exp.cast(byte, exp.DataType.Type.INT)
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        """Whole days from the local midnight ``day`` (a timestamp or a date) to the day ``last``
+        (``YYYY-MM-DD``)."""
+        later = self.timestamp_literal(f"{last} 00:00:00", False)
+        return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
+
     def render(self, expression: exp.Expr, pretty: bool = False) -> str:
         return expression.sql(dialect=self.dialect, pretty=pretty)
+
+
+def _operand(value: exp.Expr) -> exp.Expr:
+    """``value`` in parentheses unless it is a column, a literal or a cast (operator precedence
+    differs between dialects: PostgreSQL reads ``a & b << c`` left to right, C-like grammars do not)."""
+    return value if isinstance(value, (exp.Column, exp.Literal, exp.Cast, exp.Paren)) else exp.paren(value)
 
 
 class Adapter:

@@ -21,6 +21,7 @@ from segwise.hookspecs import hookimpl
 
 from .base import (
     Adapter,
+    Capabilities,
     ColumnInfo,
     ConnectionCapabilities,
     SqlFlavor,
@@ -61,6 +62,9 @@ class DuckDBFlavor(SqlFlavor):
     name: ClassVar[str] = "duckdb"
     dialect: ClassVar[str] = "duckdb"
     series_function: ClassVar[str | None] = "generate_series"
+    # UHUGEINT: 128 days per user in one integer (rolling users by bitmask, engine/lower/rolling_mask.py)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128)
+    day_mask_type: ClassVar[str] = "UHUGEINT"
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
         local = super().to_local(ts, timezone, has_tz)
@@ -81,6 +85,15 @@ class DuckDBFlavor(SqlFlavor):
 
     def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
         return exp.UnixMicros(this=ts)  # epoch_us
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        # a day truncated as below is compared as the DATE it was cast from (DATE_DIFF over
+        # dates is about 1.3x faster than over timestamps on 10M rows)
+        inner = day.this if isinstance(day, exp.Cast) and day.is_type("timestamp") else None
+        if isinstance(inner, exp.Cast) and inner.is_type("date"):
+            day = inner
+        later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
+        return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB

@@ -30,6 +30,7 @@ from segwise.hookspecs import hookimpl
 from .adbc import driver_message, import_driver, redact, sqlstate_of
 from .base import (
     Adapter,
+    Capabilities,
     ColumnInfo,
     ConnectionCapabilities,
     SqlFlavor,
@@ -100,6 +101,23 @@ class PostgreSQLFlavor(SqlFlavor):
         "Y": "YYYY", "y": "YY", "m": "MM", "b": "Mon", "d": "DD", "H": "HH24", "I": "HH12", "p": "AM",
         "M": "MI", "S": "SS", "f": "US", "j": "DDD",
     }  # fmt: skip
+
+    # BIGINT: 63 days per word (bit 63 is the sign, never set, so >> brings in no ones)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=63)
+    day_mask_type: ClassVar[str] = "BIGINT"
+    day_mask_shift_type: ClassVar[str] = "INT"  # bigint << int
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        # date - date is an integer number of days; a day truncated from a timestamp is the
+        # timestamp cast to a date (cheaper than truncating first)
+        if isinstance(day, exp.TimestampTrunc) and day.unit is not None and day.unit.name.upper() == "DAY":
+            day = day.this
+        later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
+        return exp.paren(exp.Sub(this=later, expression=exp.cast(day, exp.DataType.Type.DATE)))
+
+    def day_mask_word(self, days: exp.Expr) -> exp.Expr:
+        # integer / integer truncates (DIV() would go through numeric)
+        return exp.Div(this=exp.paren(days), expression=exp.Literal.number(self.capabilities.day_mask_bits), typed=True)
 
     def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
         if pattern == "iso":

@@ -1,12 +1,31 @@
-"""Rolling active users: segwise's plan vs the naive date-spine join, same engine, same data.
+"""Rolling active users: segwise's SQL against the best hand-written SQL and the date-spine join,
+per engine (DuckDB, PostgreSQL), data size, window and range, in one interleaved run.
 
-segwise reduces events to distinct (user, day) pairs in the warehouse first, then rolls them over a
-small bucket table. The naive plan joins every raw event to every day of the spine whose window
-contains it (N matches per event for an N-day window) and counts distinct users per day.
+    python -m benchmarks.rolling [--sizes 1m,10m] [--engines duckdb,postgresql] [--pg-dsn URL]
+        [--windows 7,30] [--ranges 60,365] [--rounds 5] [--json out.json]
 
-    python -m benchmarks.rolling [--users 75000 --days 365] [--repeat 3] [--json out.json]
+Data: the demo generator over 365 days (``1m``: 10,000 users, ``10m``: 100,000, ``50m``:
+500,000) in ``benchmarks/data/r<size>.duckdb``, copied into PostgreSQL schema ``rolling_<size>``
+(user_id, event_time, event_name, event_date, platform; rows in time order, a B-tree on
+event_time). Every range ends on 2025-12-31 (exclusive), day grain, ``event: any``.
 
-Both answers are compared row by row before any time is reported.
+Per case three statements run on one connection of the engine (execution and Arrow fetch, no
+compile; segwise's SQL is ``project.compile(query)`` as is):
+
+* **segwise** — what segwise generates (per-user day bitmasks on both engines);
+* **hand** — the fastest SQL written by hand for the engine (``mask_sql``): per-user day masks
+  (DuckDB UHUGEINT, 128 days a word; PostgreSQL BIGINT, 63 days), one word or words with a carry
+  row, and a histogram of their bytes;
+* **hand intervals** — the best interval SQL by hand: per-user intervals ``[day, min(next day,
+  day + N))`` by one LEAD window and a running sum of +1/-1 edges (what segwise generated before);
+* **spine** — the naive date-spine join: every raw event joined to every day whose window holds
+  it, ``COUNT(DISTINCT user_id)`` per day (skipped past ``--spine-limit`` rows x days).
+
+The references (hand intervals, spine) run once per case when their checking run takes over
+``--spine-once`` seconds (the figure is then that one run).
+
+All answers are compared day by day before anything is timed. Rounds are interleaved and the
+order rotates each round, so load on the shared machine hits every variant alike; medians.
 """
 
 from __future__ import annotations
@@ -16,91 +35,219 @@ import json
 import statistics
 import time
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
-
-import duckdb
+from typing import Any
 
 import segwise
 from segwise.demo.generate import write_duckdb
 
 DATA = Path(__file__).parent / "data"
+SIZES = {"1m": 10_000, "10m": 100_000, "50m": 500_000}
+END = date(2025, 12, 31)
+PG_OPTIONS = "options=-c%20work_mem%3D128MB%20-c%20jit%3Doff"
 
 
-def naive_sql(window: int, start: date, end: date) -> str:
-    """A straightforward generator's SQL: raw events x date spine, then COUNT(DISTINCT)."""
-    return f"""
-        WITH spine AS (
-          SELECT CAST(d AS TIMESTAMP) AS day
-          FROM range(TIMESTAMP '{start}', TIMESTAMP '{end}', INTERVAL 1 DAY) AS t(d)
-        )
+def spine_sql(engine: str, table: str, window: int, start: date, end: date) -> str:
+    """The naive plan: raw events x date spine, then COUNT(DISTINCT) per day."""
+    series = (
+        f"SELECT CAST(d AS TIMESTAMP) AS day FROM range(TIMESTAMP '{start}', TIMESTAMP '{end}', INTERVAL 1 DAY) AS t(d)"
+        if engine == "duckdb"
+        else f"SELECT d AS day FROM generate_series(TIMESTAMP '{start}', TIMESTAMP '{end - timedelta(days=1)}', "
+        "INTERVAL '1 day') AS t(d)"
+    )
+    return f"""WITH spine AS ({series})
         SELECT spine.day AS bucket, COUNT(DISTINCT e.user_id) AS value
-        FROM spine JOIN events AS e
-          ON e.event_time >= spine.day - INTERVAL {window - 1} DAY
-         AND e.event_time < spine.day + INTERVAL 1 DAY
+        FROM spine JOIN {table} AS e
+          ON e.event_time >= spine.day - INTERVAL '{window - 1} day' AND e.event_time < spine.day + INTERVAL '1 day'
         GROUP BY spine.day ORDER BY spine.day"""
 
 
-def timed(run, repeat: int) -> tuple[float, object]:
-    samples, result = [], None
-    for _ in range(repeat):
+def intervals_sql(table: str, window: int, start: date, end: date) -> str:
+    """Per-user intervals [day, min(next active day, day + N)) and a running sum of their edges."""
+    first = start - timedelta(days=window - 1)
+    return f"""WITH d AS (
+          SELECT DISTINCT user_id AS u, CAST(event_time AS DATE) AS d FROM {table}
+          WHERE event_time >= TIMESTAMP '{first}' AND event_time < TIMESTAMP '{end}' AND user_id IS NOT NULL),
+        iv AS (SELECT d, LEAST(LEAD(d) OVER (PARTITION BY u ORDER BY d), d + {window}) AS x FROM d),
+        ed AS (SELECT d AS day, 1 AS c FROM iv UNION ALL SELECT x, -1 FROM iv),
+        dd AS (SELECT day, SUM(c) AS c FROM ed GROUP BY day),
+        run AS (SELECT day, SUM(c) OVER (ORDER BY day) AS v FROM dd)
+        SELECT day AS bucket, CAST(v AS BIGINT) AS value FROM run
+        WHERE day >= DATE '{start}' AND day < DATE '{end}' AND v > 0 ORDER BY day"""
+
+
+# per engine: mask type, word width, the cast of a shift's bit count, integer division, numbers 0..n-1
+MASKS = {
+    "duckdb": ("UHUGEINT", 128, "::UHUGEINT", "//", "range({n})"),
+    "postgresql": ("BIGINT", 63, "", "/", "generate_series(0, {n} - 1)"),
+}
+
+
+def mask_sql(engine: str, table: str, window: int, start: date, end: date) -> str:
+    """Per-user day masks (bit d: d days before the last day), spread over the window, users per
+    day from a histogram of the masks' bytes; words with a carry row when the days read do not
+    fit one (DuckDB: UHUGEINT, 128 days; PostgreSQL: BIGINT, 63 days)."""
+    kind, width, shift, div, numbers = MASKS[engine]
+    first, last = start - timedelta(days=window - 1), end - timedelta(days=1)
+    days = (last - first).days + 1
+    before = f"(DATE '{last}' - CAST(event_time AS DATE))"
+    where = f"event_time >= TIMESTAMP '{first}' AND event_time < TIMESTAMP '{end}' AND user_id IS NOT NULL"
+
+    def smear(m: str) -> str:
+        return " | ".join(f"({m} >> {k}{shift})" if k else m for k in range(window))
+
+    if days <= width:
+        masks = f"""m AS (SELECT bit_or(CAST(1 AS {kind}) << ({before}){shift}) AS m FROM {table} WHERE {where}
+              GROUP BY user_id),
+            w AS (SELECT 0 AS k, {smear("m")} AS m FROM m)"""
+    else:
+        low = f"CAST({(1 << (window - 1)) - 1} AS {kind})"
+        carry = f"(((({smear(f'((m & {low}) << {window - 1}{shift})')})) & {low}) << {width - window + 1}{shift})"
+        masks = f"""m AS (SELECT user_id AS u, {before} {div} {width} AS k,
+              bit_or(CAST(1 AS {kind}) << ({before} % {width}){shift}) AS m FROM {table} WHERE {where} GROUP BY 1, 2),
+            w AS (SELECT k, bit_or(m) AS m FROM (
+              SELECT u, k, {smear("m")} AS m FROM m UNION ALL SELECT u, k - 1, {carry} FROM m WHERE k > 0) AS x
+              GROUP BY u, k)"""
+    byte = f"CAST(((m >> (8 * y){shift}) & CAST(255 AS {kind})) AS INTEGER)"
+    return f"""WITH {masks},
+        h AS (SELECT k, y, v, count(*) AS n FROM (
+          SELECT k, y, {byte} AS v FROM w, {numbers.format(n=(width + 7) // 8)} AS r(y)) AS x
+          WHERE v <> 0 GROUP BY 1, 2, 3),
+        p AS (SELECT k * {width} + y * 8 + j AS p, sum(n) AS n FROM h, {numbers.format(n=8)} AS b(j)
+          WHERE (v >> CAST(j AS INTEGER)) & 1 = 1 GROUP BY 1)
+        SELECT DATE '{last}' - CAST(p AS INTEGER) AS bucket, CAST(n AS BIGINT) AS value FROM p
+        WHERE p < {(end - start).days} ORDER BY bucket"""
+
+
+def hand_sql(engine: str, table: str, window: int, start: date, end: date) -> dict[str, str]:
+    """The hand-written statements of an engine: the fastest (``hand``) and the interval form."""
+    return {
+        "hand": mask_sql(engine, table, window, start, end),
+        "hand intervals": intervals_sql(table, window, start, end),
+    }
+
+
+def answer(table: Any) -> list[tuple[str, int]]:
+    """(day, value) of a result, non-zero values only, days as ISO dates."""
+    names = table.column_names
+    days = [str(d)[:10] for d in table.column(names.index("bucket")).to_pylist()]
+    values = [int(v) for v in table.column(names.index("value")).to_pylist()]
+    return sorted((d, v) for d, v in zip(days, values, strict=True) if v)
+
+
+def ensure_data(size: str, engines: list[str], dsn: str | None) -> None:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"r{size}.duckdb"
+    if not path.exists():
+        write_duckdb(path, users=SIZES[size], days=365)
+    if "postgresql" in engines and dsn:
+        import adbc_driver_postgresql.dbapi as pg
+        import duckdb
+        import pyarrow as pa
+
+        from tests.backends import create_table_sql, plain_types
+
+        schema = f"rolling_{size}"
+        with pg.connect(dsn, autocommit=True) as con, con.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'")
+            if cur.fetchone()[0]:
+                return
+            cur.execute(f"CREATE SCHEMA {schema}")
+            src = duckdb.connect(str(path), read_only=True)
+            columns = "user_id, event_time, event_name, event_date, platform"
+            rows = plain_types(src.sql(f"SELECT {columns} FROM events ORDER BY event_time").to_arrow_table())
+            src.close()
+            cur.execute(create_table_sql("events", rows.schema, schema))
+            for batch in rows.to_batches(1_000_000):
+                cur.adbc_ingest("events", pa.Table.from_batches([batch]), mode="append", db_schema_name=schema)
+            cur.execute(f"CREATE INDEX ON {schema}.events (event_time)")
+            cur.execute(f"VACUUM ANALYZE {schema}.events")
+
+
+def project_for(engine: str, size: str, dsn: str | None) -> tuple[segwise.Project, str]:
+    if engine == "duckdb":
+        url, table = f"duckdb:///{DATA / f'r{size}.duckdb'}", "events"
+    else:
+        assert dsn
+        url, table = dsn + ("&" if "?" in dsn else "?") + PG_OPTIONS, f"rolling_{size}.events"
+    spec = {"table": table, "event_name": "event_name"}
+    return segwise.Project(warehouse=url, timezone="UTC", event_tables=[spec]), table
+
+
+def run_case(
+    project: segwise.Project, engine: str, table: str, window: int, days: int, rounds: int, spine: bool, once: float
+) -> dict[str, Any]:
+    start = END - timedelta(days=days)
+    query = {
+        "series": [{"event": "any", "measure": f"active_users:{window}d"}],
+        "time_grain": "day",
+        "date_range": {"from": str(start), "to": str(END)},
+    }
+    statements = {"segwise": project.compile(query), **hand_sql(engine, table, window, start, END)}
+    if spine:
+        statements["spine"] = spine_sql(engine, table, window, start, END)
+    adapter = project.adapter()
+    reference = answer(segwise.run(query, project))
+    samples: dict[str, list[float]] = {name: [] for name in statements}
+    for name, sql in statements.items():  # the checking run (also the warm-up)
         t0 = time.perf_counter()
-        result = run()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples), result
+        got = answer(adapter.execute(sql))
+        samples[name].append(time.perf_counter() - t0)
+        assert got == reference, f"{engine} {name} N={window} {days} days: answers differ"
+    slow = {name for name, s in samples.items() if name not in ("segwise", "hand") and s[0] > once}
+    names = list(statements)
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            if name in slow:
+                continue
+            t0 = time.perf_counter()
+            adapter.execute(statements[name])
+            samples[name].append(time.perf_counter() - t0)
+    for name in names:
+        if name not in slow and len(samples[name]) > 1:
+            samples[name] = samples[name][1:]  # drop the checking run
+    medians = {name: statistics.median(s) for name, s in samples.items()}
+    return {
+        "engine": engine,
+        "window": window,
+        "range_days": days,
+        "buckets": len(reference),
+        "ms": {name: round(m * 1000, 1) for name, m in medians.items()},
+        "runs": {name: len(s) for name, s in samples.items()},
+        "segwise_over_hand": round(medians["segwise"] / medians["hand"], 2),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=75_000)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--range-days", type=int, default=90)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1m,10m")
+    parser.add_argument("--engines", default="duckdb,postgresql")
+    parser.add_argument("--pg-dsn", help="a PostgreSQL server to load into and query (libpq URL)")
+    parser.add_argument("--windows", default="7,30")
+    parser.add_argument("--ranges", default="60,365")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--spine-once", type=float, default=5.0, help="seconds: slower spines run once")
+    parser.add_argument("--spine-limit", type=float, default=1e9, help="events x range days above which no spine")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-
-    DATA.mkdir(exist_ok=True)
-    db = DATA / f"rolling-{args.users}-{args.days}.duckdb"
-    if not db.exists():
-        info = write_duckdb(db, users=args.users, days=args.days)
-        print(f"generated {info.events:,} events into {db}")
-    end = date(2025, 1, 1) + timedelta(days=args.days)
-    start = end - timedelta(days=args.range_days)
-    project = segwise.Project(
-        warehouse=f"duckdb:///{db}", event_tables=[{"table": "events", "event_name": "event_name"}]
-    )
-    adapter = project.adapter()  # one connection for both plans (same engine, same settings)
-    events = adapter.execute("SELECT count(*) AS n FROM events").column(0)[0].as_py()
-    rows = []
-    for measure, window in (("wau", 7), ("mau", 30)):
-        query = {
-            "series": [{"event": "any", "measure": measure}],
-            "time_grain": "day",
-            "date_range": {"from": str(start), "to": str(end)},
-        }
-        seg_time, table = timed(partial(segwise.run, query, project), args.repeat)
-        naive_time, naive = timed(partial(adapter.execute, naive_sql(window, start, end)), args.repeat)
-        ours = [(r["bucket"].replace(tzinfo=None), r["value"]) for r in table.to_pylist()]
-        theirs = list(zip(naive.column("bucket").to_pylist(), naive.column("value").to_pylist(), strict=True))
-        assert ours == theirs, f"{measure}: answers differ"
-        rows.append(
-            {
-                "measure": measure,
-                "window_days": window,
-                "events": events,
-                "buckets": len(ours),
-                "segwise_s": seg_time,
-                "naive_s": naive_time,
-                "speedup": naive_time / seg_time,
-            }
-        )
-    project.close()
-    print(f"{events:,} events, DuckDB {duckdb.__version__}, {args.range_days} daily buckets, median of {args.repeat}")
-    print(f"{'measure':<8} {'segwise s':>10} {'naive s':>10} {'speedup':>8}")
-    for r in rows:
-        print(f"{r['measure']:<8} {r['segwise_s']:>10.3f} {r['naive_s']:>10.3f} {r['speedup']:>7.1f}x")
+    engines = [e for e in args.engines.split(",") if e != "postgresql" or args.pg_dsn]
+    results = []
+    for size in args.sizes.split(","):
+        ensure_data(size, engines, args.pg_dsn)
+        for engine in engines:
+            project, table = project_for(engine, size, args.pg_dsn)
+            events = project.adapter().execute(f"SELECT count(*) AS n FROM {table}").column(0)[0].as_py()
+            for days in [int(x) for x in args.ranges.split(",")]:
+                for window in [int(x) for x in args.windows.split(",")]:
+                    spine = events * days <= args.spine_limit
+                    row = run_case(project, engine, table, window, days, args.rounds, spine, args.spine_once)
+                    row.update(size=size, events=events)
+                    results.append(row)
+                    print(json.dumps(row), flush=True)
+            project.close()
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

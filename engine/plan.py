@@ -186,18 +186,42 @@ class Intervals(Operator):
 
 
 @dataclass(frozen=True)
+class DayMask(Operator):
+    """Rolling users (rule ``rolling``): per (user, groups) one integer whose bit d is set when
+    the user is active d days before the range's last day, over the ``days`` of range and
+    look-back; each bit then spread over the ``window_days - 1`` days after it."""
+
+    window_days: int
+    days: int
+    bits: int
+
+    @property
+    def detail(self) -> str:
+        words = -(-self.days // self.bits)
+        per = "" if words == 1 else f" x {words} words"
+        return (
+            f"per (user, groups{', word' if words > 1 else ''}) a {self.bits}-bit mask of its active days"
+            f"{per} over {self.days} days (range + look-back; GROUP BY user, no DISTINCT (user, day)); "
+            f"each day spread over {self.window_days}, users per day by a histogram of the masks' bytes"
+        )
+
+
+@dataclass(frozen=True)
 class Aggregate(Operator):
-    """The measure per bucket and groups: ``plain``, ``across`` users (per-user measures), or
-    rolling ``edges`` summed up to each bucket's last day."""
+    """The measure per bucket and groups: ``plain``, ``across`` users (per-user measures),
+    rolling ``edges`` summed up to each bucket's last day, or rolling ``bits``: the users whose
+    spread day mask has each bucket's last day."""
 
     measure: str
     keys: str
-    mode: Literal["plain", "across", "edges"] = "plain"
+    mode: Literal["plain", "across", "edges", "bits"] = "plain"
 
     @property
     def detail(self) -> str:
         if self.mode == "edges":
             return f"edges summed up to each bucket's last day, by {self.keys}"
+        if self.mode == "bits":
+            return f"users whose mask has each bucket's last day, by {self.keys}"
         if self.mode == "across":
             return f"{self.measure} across users, by {self.keys}"
         return f"{self.measure} by {self.keys}"
@@ -248,68 +272,6 @@ class Statuses(Operator):
     @property
     def detail(self) -> str:
         return f"new / returning / resurrecting / dormant per (user, bucket), users counted by {self.keys}, status"
-
-
-@dataclass(frozen=True)
-class StepMatch(Operator):
-    """Funnel: the unit's time-ordered rows in one window pass (per unit and held values): for
-    each step, the next matching time strictly after each row; attempts then follow their steps
-    by equality lookups on (unit, held values, time) — no join fans out."""
-
-    steps: int
-    window: str
-    order: str
-    rows: int  # estimated rows in the window pass
-    attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
-    hold: tuple[str, ...] = ()
-    exclusions: int = 0
-
-    @property
-    def detail(self) -> str:
-        per = "unit" + (f", {', '.join(self.hold)}" if self.hold else "")
-        if self.order == "any":
-            how = f"earliest time of each of {self.steps} steps at or after each row, within {self.window}"
-        else:
-            how = f"next time of steps 2..{self.steps} strictly after each row, chained within {self.window}"
-        extra = f"; {self.exclusions} exclusion(s): next excluded time after the step" if self.exclusions else ""
-        return f"window pass per ({per}) over ~{self.rows:,} rows: {how}{extra}; ~{self.attempts:,} attempts"
-
-
-@dataclass(frozen=True)
-class FunnelTopN(Operator):
-    """Funnel breakdowns: the top ``limit`` groups by step-1 units over the range; the rest map to
-    ``Other`` before the best attempt is chosen, so a unit counts once there."""
-
-    limit: int
-
-    @property
-    def detail(self) -> str:
-        return f"top {self.limit} groups by step-1 units over the range, the rest -> Other (a unit once)"
-
-
-@dataclass(frozen=True)
-class BestAttempt(Operator):
-    """Funnel: per (unit, keys) the valid attempt reaching the furthest step, ties to the latest
-    start (ROW_NUMBER)."""
-
-    keys: str
-
-    @property
-    def detail(self) -> str:
-        return f"per (user, {self.keys}): the valid attempt reaching furthest, ties to the latest start"
-
-
-@dataclass(frozen=True)
-class StepAggregate(Operator):
-    """Funnel: units per step (steps 1..reached of each best attempt), average and exact median
-    seconds from the previous step, by keys and step."""
-
-    keys: str
-    steps: int
-
-    @property
-    def detail(self) -> str:
-        return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
 
 
 @dataclass(frozen=True)
@@ -586,6 +548,14 @@ def same_filters(nodes: list[SeriesNode]) -> bool:
         n.series.event == first.series.event and n.series.where == first.series.where and n.tf == first.tf
         for n in nodes[1:]
     )
+
+
+def rolling_days(tf: Timeframe, window_days: int) -> tuple[datetime, datetime]:
+    """The first and last local day (naive midnights) an N-day rolling count reads: N-1 days
+    before the range's first day up to the range's last day."""
+    first = (tf.start - timedelta(days=window_days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = (tf.end - timedelta(microseconds=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return first, last
 
 
 def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:

@@ -12,7 +12,9 @@ no rule imports another. Plugin rules (``segwise_optimizer_rules``) run after th
 3. ``preaggregate`` reduce events per (bucket, user) before a user join or top-N ranking when
                     that is cheaper;
 4. ``sharing``      read one table once for several series (conditional aggregates, or one
-                    reduced scan under top-N) when the cost model says that is cheaper.
+                    reduced scan under top-N) when the cost model says that is cheaper;
+5. ``rolling``      rolling active users by a per-user bitmask of active days where the dialect's
+                    integer holds the days read, else by intervals (the decision says why).
 
 The cost model (``cost.Coefficients``) turns rows into seconds with coefficients calibrated per
 warehouse (``segwise calibrate``), so a plan choice can differ between warehouses.
@@ -35,10 +37,8 @@ from .plan import (
     Activity,
     Aggregate,
     AnalysisNode,
-    BestAttempt,
     CohortReduction,
     CohortScan,
-    FunnelTopN,
     Histogram,
     Intervals,
     Join,
@@ -49,16 +49,16 @@ from .plan import (
     Scan,
     SeriesNode,
     Statuses,
-    StepAggregate,
-    StepMatch,
     TopN,
     Window,
     scan_start,
 )
+from .plan_funnel import BestAttempt, FunnelTopN, StepAggregate, StepMatch
 from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
 from .query import ANY_EVENT
 from .retention_frame import retention_frame
 from .rules import partitions, preaggregate, rollups, sharing
+from .rules import rolling as rolling_rule
 from .rules.context import Context
 from .timeframe import to_utc, ts_text
 
@@ -78,6 +78,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("partitions", partitions.apply),
     ("preaggregate", preaggregate.apply),
     ("sharing", sharing.apply),
+    ("rolling", rolling_rule.apply),
 )
 
 

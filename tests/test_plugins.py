@@ -340,7 +340,7 @@ def test_a_plugin_planner_rule_runs_after_the_built_ins(small_project: segwise.P
         "date_range": {"from": "2024-01-01", "to": "2024-01-03"},
     }
     compiled = segwise.compile_query(small_project, query)
-    assert seen == [["rollups", "partitions", "preaggregate", "sharing"]]
+    assert seen == [["rollups", "partitions", "preaggregate", "sharing", "rolling"]]
     assert compiled.plan is not None and compiled.plan.rules[-1] == "count_scans"
     assert any(d.startswith("count_scans: 1 scan(s)") for d in compiled.decisions)
     assert segwise.run(query, small_project)["value"].to_pylist() == [40.0, 5.5]  # the answer is unchanged

@@ -9,7 +9,8 @@ One module per operator family, each a set of functions over the statement's
 * ``aggregate``   plain aggregates, ``GROUP BY bucket, groups``;
 * ``topn``        rank, materialized rows or partials, ``Other`` mapping;
 * ``peruser``     per-user measures and frequency (two levels);
-* ``rolling``     rolling active users by interval edges;
+* ``rolling``     rolling active users by interval edges; ``rolling_mask`` by per-user day
+                  bitmasks (the plan's ``DayMask``, rule ``rolling``);
 * ``shared``      several series from one scan (conditional aggregates);
 * ``segment``     segment membership; ``measure_sql`` a measure's aggregate;
 * ``stickiness``  the stickiness analysis (days active per user and bucket);
@@ -29,7 +30,9 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import aggregate, funnel, lifecycle, peruser, retention, rolling, shared, stickiness, topn
+from segwise.plan import DayMask
+
+from . import aggregate, funnel, lifecycle, peruser, retention, rolling, rolling_mask, shared, stickiness, topn
 from .series import series_plan
 from .state import Lowering, SeriesPlan
 
@@ -44,8 +47,13 @@ FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
     "aggregate": aggregate.series_select,
     "per_user": peruser.two_level_select,
     "frequency": peruser.two_level_select,
-    "rolling": rolling.rolling_select,
+    "rolling": lambda lw, plan: _rolling_form(lw, plan)(lw, plan),
 }
+
+
+def _rolling_form(lw: Lowering, plan: SeriesPlan) -> Callable[[Lowering, SeriesPlan], exp.Select]:
+    """Rolling users as the plan says: by day masks (``DayMask``) or by interval edges."""
+    return rolling_mask.mask_select if lw.logical.nodes[plan.index].has(DayMask) else rolling.rolling_select
 
 
 # The lowering of each analysis other than a segmentation (``AnalysisNode.kind``).

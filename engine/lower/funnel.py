@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan import FunnelTopN
+from segwise.plan_funnel import FunnelTopN
 from segwise.query import ANY_EVENT
 
 from . import topn

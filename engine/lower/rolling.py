@@ -4,11 +4,12 @@ activity, their +1/-1 edges summed up to each bucket's last day (a small bucket 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan import rolling_days
 from segwise.timeframe import to_utc, truncate, ts_text
 
 from . import topn
@@ -44,10 +45,7 @@ def rolling_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     window = plan.measure.window_days or 1
     source = plan.source
     n_groups = len(plan.groups)
-    lookback_start = (plan.tf.start - timedelta(days=window - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    source.bounds = dataclasses.replace(
-        source.bounds, start_utc=min(plan.tf.start_utc, to_utc(lookback_start, lw.project.tz))
-    )
+    read_look_back(lw, plan)
     day = source.day_time()
     group_names = [f"_g{j}" for j in range(n_groups)]
     days_name = f"d{plan.index}"
@@ -151,6 +149,15 @@ def rolling_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     if keys:
         select = select.group_by(*keys, copy=False)
     return select.having(exp.GT(this=active.copy(), expression=exp.Literal.number(0)), copy=False)
+
+
+def read_look_back(lw: Lowering, plan: SeriesPlan) -> tuple[datetime, datetime]:
+    """Make the series' source read its window's look-back (N-1 days before the range); returns
+    the first and last local day read (``plan.rolling_days``)."""
+    first, last = rolling_days(plan.tf, plan.measure.window_days or 1)
+    source = plan.source
+    source.bounds = dataclasses.replace(source.bounds, start_utc=min(plan.tf.start_utc, to_utc(first, lw.project.tz)))
+    return first, last
 
 
 def spine(lw: Lowering, tf: Timeframe) -> exp.Expr:

@@ -1,7 +1,10 @@
-WITH d1 AS (
-  SELECT DISTINCT
-    "e"."user_id" AS _u,
-    DATE_TRUNC('DAY', "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin') AS _d
+WITH m1 AS (
+  SELECT
+    BIT_OR(
+      CAST(1 AS BIGINT) << CAST((
+        CAST('2025-01-19' AS DATE) - CAST("e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS DATE)
+      ) AS INT)
+    ) AS _m
   FROM "events" AS "e"
   WHERE
     (
@@ -10,41 +13,83 @@ WITH d1 AS (
       AND "e"."event_name" = 'page_view'
     )
     AND NOT "e"."user_id" IS NULL
-), iv1 AS (
-  SELECT
-    d1._d AS _s,
-    LAG(d1._d) OVER (PARTITION BY d1._u ORDER BY d1._d DESC NULLS LAST) AS _nx
-  FROM d1
-), dl1 AS (
-  SELECT
-    iv1._s AS _day,
-    1 AS _c
-  FROM iv1
-  UNION ALL
-  SELECT
-    CASE
-      WHEN iv1._nx > iv1._s AND iv1._nx < iv1._s + INTERVAL '1 DAY'
-      THEN iv1._nx
-      ELSE iv1._s + INTERVAL '1 DAY'
-    END AS _day,
-    -1 AS _c
-  FROM iv1
-), dd1 AS (
-  SELECT
-    dl1._day AS _day,
-    SUM(dl1._c) AS _c
-  FROM dl1
   GROUP BY
-    dl1._day
+    "e"."user_id"
+), sm1 AS (
+  SELECT
+    m1._m AS _m
+  FROM m1
+), mb1 AS (
+  SELECT
+    y._y AS _y,
+    CAST((
+      sm1._m >> CAST(y._y * 8 AS INT)
+    ) & CAST(255 AS BIGINT) AS INT) AS _v
+  FROM sm1
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (VALUES
+      (0),
+      (1),
+      (2),
+      (3),
+      (4),
+      (5),
+      (6),
+      (7)) AS v(_y)
+  ) AS y
+), mh1 AS (
+  SELECT
+    mb1._y AS _y,
+    mb1._v AS _v,
+    COUNT(*) AS _n
+  FROM mb1
+  WHERE
+    mb1._v <> 0
+  GROUP BY
+    mb1._y,
+    mb1._v
+), md1 AS (
+  SELECT
+    mh1._y * 8 + j._j AS _p,
+    SUM(mh1._n) AS _n
+  FROM mh1
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (VALUES
+      (0),
+      (1),
+      (2),
+      (3),
+      (4),
+      (5),
+      (6),
+      (7)) AS v(_j)
+  ) AS j
+  WHERE
+    (
+      mh1._v >> j._j
+    ) & 1 = 1
+  GROUP BY
+    mh1._y * 8 + j._j
 ), spine1 AS (
   SELECT
-    g._b,
-    g._b AS _hi
-  FROM GENERATE_SERIES(
-    CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP),
-    CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP),
-    INTERVAL '1 DAY'
-  ) AS g(_b)
+    s._b AS _b,
+    (
+      CAST('2025-01-19' AS DATE) - CAST(s._hi AS DATE)
+    ) AS _p
+  FROM (
+    SELECT
+      g._b,
+      g._b AS _hi
+    FROM GENERATE_SERIES(
+      CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP),
+      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP),
+      INTERVAL '1 DAY'
+    ) AS g(_b)
+  ) AS s
 )
 SELECT
   'A' AS series,
@@ -61,11 +106,7 @@ UNION ALL
 SELECT
   'B' AS series,
   spine1._b AS bucket,
-  CAST(SUM(dd1._c) AS BIGINT) AS value
+  CAST(md1._n AS BIGINT) AS value
 FROM spine1
-INNER JOIN dd1
-  ON dd1._day <= spine1._hi
-GROUP BY
-  spine1._b
-HAVING
-  SUM(dd1._c) > 0
+INNER JOIN md1
+  ON md1._p = spine1._p

@@ -17,11 +17,15 @@ WITH s0 AS (
   FROM s0
   GROUP BY
     s0._g0
-), draw0 AS (
-  SELECT DISTINCT
+), mraw0 AS (
+  SELECT
     "e"."user_id" AS _u,
-    DATE_TRUNC('DAY', "e"."event_time") AS _d,
-    "e"."platform" AS _g0
+    "e"."platform" AS _g0,
+    BIT_OR(
+      CAST(1 AS BIGINT) << CAST((
+        CAST('2025-01-26' AS DATE) - CAST("e"."event_time" AS DATE)
+      ) AS INT)
+    ) AS _m
   FROM "events" AS "e"
   WHERE
     (
@@ -29,74 +33,128 @@ WITH s0 AS (
       AND "e"."event_time" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMP)
     )
     AND NOT "e"."user_id" IS NULL
-), d0 AS (
-  SELECT DISTINCT
-    draw0._u AS _u,
-    draw0._d AS _d,
-    CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END AS _g0
-  FROM draw0
+  GROUP BY
+    "e"."user_id",
+    "e"."platform"
+), m0 AS (
+  SELECT
+    mraw0._u AS _u,
+    CASE WHEN _rank._rank <= 2 THEN mraw0._g0 ELSE 'Other' END AS _g0,
+    BIT_OR(mraw0._m) AS _m
+  FROM mraw0
   LEFT JOIN _rank
-    ON COALESCE(draw0._g0, '') = COALESCE(_rank._g0, '')
+    ON COALESCE(mraw0._g0, '') = COALESCE(_rank._g0, '')
     AND (
-      draw0._g0 IS NULL
+      mraw0._g0 IS NULL
     ) = (
       _rank._g0 IS NULL
     )
-), iv0 AS (
-  SELECT
-    d0._g0 AS _g0,
-    d0._d AS _s,
-    LAG(d0._d) OVER (PARTITION BY d0._u, d0._g0 ORDER BY d0._d DESC NULLS LAST) AS _nx
-  FROM d0
-), dl0 AS (
-  SELECT
-    iv0._g0 AS _g0,
-    iv0._s AS _day,
-    1 AS _c
-  FROM iv0
-  UNION ALL
-  SELECT
-    iv0._g0 AS _g0,
-    CASE
-      WHEN iv0._nx > iv0._s AND iv0._nx < iv0._s + INTERVAL '7 DAY'
-      THEN iv0._nx
-      ELSE iv0._s + INTERVAL '7 DAY'
-    END AS _day,
-    -1 AS _c
-  FROM iv0
-), dd0 AS (
-  SELECT
-    dl0._g0 AS _g0,
-    dl0._day AS _day,
-    SUM(dl0._c) AS _c
-  FROM dl0
   GROUP BY
-    dl0._g0,
-    dl0._day
+    mraw0._u,
+    CASE WHEN _rank._rank <= 2 THEN mraw0._g0 ELSE 'Other' END
+), sm0 AS (
+  SELECT
+    m0._g0 AS _g0,
+    m0._m | (
+      m0._m >> CAST(1 AS INT)
+    ) | (
+      m0._m >> CAST(2 AS INT)
+    ) | (
+      m0._m >> CAST(3 AS INT)
+    ) | (
+      m0._m >> CAST(4 AS INT)
+    ) | (
+      m0._m >> CAST(5 AS INT)
+    ) | (
+      m0._m >> CAST(6 AS INT)
+    ) AS _m
+  FROM m0
+), mb0 AS (
+  SELECT
+    sm0._g0 AS _g0,
+    y._y AS _y,
+    CAST((
+      sm0._m >> CAST(y._y * 8 AS INT)
+    ) & CAST(255 AS BIGINT) AS INT) AS _v
+  FROM sm0
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (VALUES
+      (0),
+      (1),
+      (2),
+      (3),
+      (4),
+      (5),
+      (6),
+      (7)) AS v(_y)
+  ) AS y
+), mh0 AS (
+  SELECT
+    mb0._g0 AS _g0,
+    mb0._y AS _y,
+    mb0._v AS _v,
+    COUNT(*) AS _n
+  FROM mb0
+  WHERE
+    mb0._v <> 0
+  GROUP BY
+    mb0._g0,
+    mb0._y,
+    mb0._v
+), md0 AS (
+  SELECT
+    mh0._g0 AS _g0,
+    mh0._y * 8 + j._j AS _p,
+    SUM(mh0._n) AS _n
+  FROM mh0
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (VALUES
+      (0),
+      (1),
+      (2),
+      (3),
+      (4),
+      (5),
+      (6),
+      (7)) AS v(_j)
+  ) AS j
+  WHERE
+    (
+      mh0._v >> j._j
+    ) & 1 = 1
+  GROUP BY
+    mh0._g0,
+    mh0._y * 8 + j._j
 ), spine0 AS (
   SELECT
-    g._b,
-    CASE
-      WHEN g._b + INTERVAL '7 DAY' + INTERVAL '-1 DAY' < CAST('2025-01-26 00:00:00.000000' AS TIMESTAMP)
-      THEN g._b + INTERVAL '7 DAY' + INTERVAL '-1 DAY'
-      ELSE CAST('2025-01-26 00:00:00.000000' AS TIMESTAMP)
-    END AS _hi
-  FROM GENERATE_SERIES(
-    CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP),
-    CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP),
-    INTERVAL '7 DAY'
-  ) AS g(_b)
+    s._b AS _b,
+    (
+      CAST('2025-01-26' AS DATE) - CAST(s._hi AS DATE)
+    ) AS _p
+  FROM (
+    SELECT
+      g._b,
+      CASE
+        WHEN g._b + INTERVAL '7 DAY' + INTERVAL '-1 DAY' < CAST('2025-01-26 00:00:00.000000' AS TIMESTAMP)
+        THEN g._b + INTERVAL '7 DAY' + INTERVAL '-1 DAY'
+        ELSE CAST('2025-01-26 00:00:00.000000' AS TIMESTAMP)
+      END AS _hi
+    FROM GENERATE_SERIES(
+      CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP),
+      CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP),
+      INTERVAL '7 DAY'
+    ) AS g(_b)
+  ) AS s
 )
 SELECT
   'A' AS series,
   spine0._b AS bucket,
-  dd0._g0 AS _g0,
-  CAST(SUM(dd0._c) AS BIGINT) AS value
+  md0._g0 AS _g0,
+  CAST(md0._n AS BIGINT) AS value
 FROM spine0
-INNER JOIN dd0
-  ON dd0._day <= spine0._hi
-GROUP BY
-  spine0._b,
-  dd0._g0
-HAVING
-  SUM(dd0._c) > 0
+INNER JOIN md0
+  ON md0._p = spine0._p

@@ -1,0 +1,73 @@
+"""The plan operators of a funnel query (``planner._funnel``; lowering in ``segwise.lower.funnel``),
+bottom first: ``StepMatch`` (the window pass per unit), ``FunnelTopN`` (groups beyond the top N
+as Other), ``BestAttempt`` (per unit and keys), ``StepAggregate`` (units and times per step).
+Each says what it does and how many rows it is expected to produce (``segwise explain``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .plan import Operator
+
+
+@dataclass(frozen=True)
+class StepMatch(Operator):
+    """Funnel: the unit's time-ordered rows in one window pass (per unit and held values): for
+    each step, the next matching time strictly after each row; attempts then follow their steps
+    by equality lookups on (unit, held values, time) — no join fans out."""
+
+    steps: int
+    window: str
+    order: str
+    rows: int  # estimated rows in the window pass
+    attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
+    hold: tuple[str, ...] = ()
+    exclusions: int = 0
+
+    @property
+    def detail(self) -> str:
+        per = "unit" + (f", {', '.join(self.hold)}" if self.hold else "")
+        if self.order == "any":
+            how = f"earliest time of each of {self.steps} steps at or after each row, within {self.window}"
+        else:
+            how = f"next time of steps 2..{self.steps} strictly after each row, chained within {self.window}"
+        extra = f"; {self.exclusions} exclusion(s): next excluded time after the step" if self.exclusions else ""
+        return f"window pass per ({per}) over ~{self.rows:,} rows: {how}{extra}; ~{self.attempts:,} attempts"
+
+
+@dataclass(frozen=True)
+class FunnelTopN(Operator):
+    """Funnel breakdowns: the top ``limit`` groups by step-1 units over the range; the rest map to
+    ``Other`` before the best attempt is chosen, so a unit counts once there."""
+
+    limit: int
+
+    @property
+    def detail(self) -> str:
+        return f"top {self.limit} groups by step-1 units over the range, the rest -> Other (a unit once)"
+
+
+@dataclass(frozen=True)
+class BestAttempt(Operator):
+    """Funnel: per (unit, keys) the valid attempt reaching the furthest step, ties to the latest
+    start (ROW_NUMBER)."""
+
+    keys: str
+
+    @property
+    def detail(self) -> str:
+        return f"per (user, {self.keys}): the valid attempt reaching furthest, ties to the latest start"
+
+
+@dataclass(frozen=True)
+class StepAggregate(Operator):
+    """Funnel: units per step (steps 1..reached of each best attempt), average and exact median
+    seconds from the previous step, by keys and step."""
+
+    keys: str
+    steps: int
+
+    @property
+    def detail(self) -> str:
+        return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
