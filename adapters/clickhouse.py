@@ -117,6 +117,7 @@ def with_max_execution_time(sql: str, timeout: float) -> str:
     setting = f"max_execution_time = {seconds(timeout)}"
     return f"{sql}, {setting}" if _TRAILING_SETTINGS.search(sql) else f"{sql} SETTINGS {setting}"
 
+
 _COLUMNS_SQL = (
     "SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String} "
     "ORDER BY position"

@@ -85,7 +85,11 @@ class Cluster:
     def _start(self, name: str, *args: str) -> None:
         log = (self.directory / f"{name}.log").open("wb")
         process = subprocess.Popen(  # its own process group: stopping it never signals pytest
-            ["bash", self.spark_class, *args], stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            ["bash", self.spark_class, *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
         )
         self.processes.append(process)
 

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.skipif(
 # Minutes of hashing if nobody stops it; the view keeps the statement to one configured table.
 SLOW_VIEW = "SELECT number, sipHash64(number) AS h FROM numbers(100000000000)"
 SLOW_SQL = "SELECT count() AS n FROM slow_numbers WHERE h % 7 = 3"
-ACTIVE_SQL = "SELECT count() AS n FROM system.processes WHERE query LIKE '%slow_numbers%' AND query NOT LIKE '%system.%'"
+ACTIVE_SQL = (
+    "SELECT count() AS n FROM system.processes WHERE query LIKE '%slow_numbers%' AND query NOT LIKE '%system.%'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +121,7 @@ def test_http_cancel_kills_the_query_by_its_id() -> None:
     client = RecordingClient()
     adapter = ClickHouseAdapter.from_client(client, "clickhouse://server")
     started = time.monotonic()
-    with pytest.raises(WarehouseError, match="timed out after 0.5 s"):
+    with pytest.raises(WarehouseError, match=r"timed out after 0\.5 s"):
         execute_observed(adapter, "SELECT 1 AS n", timeout=0.5)
     assert time.monotonic() - started < 3
     assert len(client.queries) == 1 and client.queries[0]["query_id"].startswith("segwise-")

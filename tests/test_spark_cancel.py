@@ -29,7 +29,10 @@ SLOW_QUERY = {
     "date_range": {"from": "2025-01-01", "to": "2025-01-03"},
     "time_grain": "total",
 }
-QUICK_QUERY = {"series": [{"event": "open", "measure": "events"}], **{k: SLOW_QUERY[k] for k in ("date_range", "time_grain")}}
+QUICK_QUERY = {
+    "series": [{"event": "open", "measure": "events"}],
+    **{k: SLOW_QUERY[k] for k in ("date_range", "time_grain")},
+}
 
 
 def slow_events_table(rows: int = SLOW_ROWS) -> pa.Table:
@@ -51,9 +54,9 @@ def create_slow_view(spark: Any, folder: Path, name: str, partitions: int = 2) -
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(slow_events_table(), folder / "part-0.parquet")
     frame = spark.read.parquet(str(folder)).repartition(partitions)
-    frame.selectExpr("*", "reflect('java.lang.Thread', 'sleep', CAST(1000 AS BIGINT)) AS slow").createOrReplaceGlobalTempView(
-        name
-    )
+    frame.selectExpr(
+        "*", "reflect('java.lang.Thread', 'sleep', CAST(1000 AS BIGINT)) AS slow"
+    ).createOrReplaceGlobalTempView(name)
     return f"global_temp.{name}"
 
 
@@ -85,7 +88,9 @@ def assert_stopped(spark: Any, group: str, within: float = 5.0) -> None:
         busy = "RUNNING" in statuses or tracker.getActiveJobsIds() or tracker.getActiveStageIds()
         if ids and not busy:
             return
-        assert time.monotonic() < deadline, f"Spark still busy: jobs {ids} {statuses}, stages {tracker.getActiveStageIds()}"
+        assert time.monotonic() < deadline, (
+            f"Spark still busy: jobs {ids} {statuses}, stages {tracker.getActiveStageIds()}"
+        )
         time.sleep(0.1)
 
 
@@ -113,7 +118,7 @@ def test_timeout_cancels_the_job_group(spark: Any, slow: segwise.Project) -> Non
     adapter = slow.adapter()
     assert isinstance(adapter, SparkAdapter) and adapter.last_job_group
     assert_stopped(spark, adapter.last_job_group)
-    ids, statuses = group_jobs(spark, adapter.last_job_group)
+    _, statuses = group_jobs(spark, adapter.last_job_group)
     assert statuses and all(status == "FAILED" for status in statuses), statuses  # cancelled, not finished
     started = time.monotonic()
     assert slow.run(QUICK_QUERY).column("value").to_pylist() == [SLOW_ROWS]  # Spark is free again
