@@ -497,7 +497,8 @@ class SparkAdapter(Adapter):
         else:
             context = self._spark.sparkContext
             context.setJobGroup(group, "segwise query", interruptOnCancel=True)
-            statement.set_canceller(lambda: context.cancelJobGroup(group))
+            # and its future jobs: a cancel that comes while Spark still plans must stop the job it submits next
+            statement.set_canceller(lambda: context._jsc.sc().cancelJobGroupAndFutureJobs(group))
         try:
             if statement.cancelled:
                 raise WarehouseError(

@@ -23,16 +23,29 @@ import pytest
 from tests.spark_cluster import spark_cluster  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-# The cases run on the cluster (pytest ids); each file's Spark cases, oracle-checked as on local[2].
-CLUSTER_SUITE = [
-    "tests/test_spark_cluster.py::test_this_process_runs_on_the_cluster",
-    "tests/test_segmentation.py",
-    "tests/test_lifecycle.py",
-    "tests/test_stickiness.py",
-    "tests/test_spark_cancel.py",
-    "tests/test_files_spark.py",
-]
-MIN_PASSED = 150  # the cluster run must have run (not skipped) at least this many cases
+GENERATED_EVERY = 3  # a lean subset: every third case of the segmentation suite's generated cases
+
+
+def cluster_suite() -> list[str]:
+    """The cases run on the cluster (pytest ids; ``-k spark`` keeps their Spark runs), each checked
+    against its oracle as on local[2]: every third generated segmentation case, the other
+    segmentation tests, lifecycle, stickiness, Spark's cancel and ``file:`` tables."""
+    from tests import test_segmentation as segmentation
+
+    generated = [f"tests/test_segmentation.py::test_generated[spark-{case}]" for case in segmentation.GENERATED]
+    others = sorted(name for name in vars(segmentation) if name.startswith("test_") and name != "test_generated")
+    return [
+        "tests/test_spark_cluster.py::test_this_process_runs_on_the_cluster",
+        *generated[::GENERATED_EVERY],
+        *(f"tests/test_segmentation.py::{name}" for name in others),
+        "tests/test_lifecycle.py",
+        "tests/test_stickiness.py",
+        "tests/test_spark_cancel.py",
+        "tests/test_files_spark.py",
+    ]
+
+
+MIN_PASSED = 80  # the cluster run must have run (not skipped) at least this many cases
 
 
 def test_this_process_runs_on_the_cluster() -> None:
@@ -54,7 +67,7 @@ def test_this_process_runs_on_the_cluster() -> None:
 def test_shared_suite_on_the_cluster(spark_cluster: str, tmp_path: Path) -> None:  # noqa: F811
     env = {**os.environ, "SEGWISE_SPARK_MASTER": spark_cluster, "SEGWISE_REQUIRE_SPARK": "1"}
     command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-k", "spark"]
-    command += ["--basetemp", str(tmp_path / "child"), *CLUSTER_SUITE]
+    command += ["--basetemp", str(tmp_path / "child"), *cluster_suite()]
     started = time.monotonic()
     child = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
     elapsed = time.monotonic() - started
