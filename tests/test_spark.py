@@ -459,6 +459,7 @@ def test_spark_connect_timeout_interrupts_the_operation(connect_server: str, tmp
         setup.close()
     remote = slow_project("global_temp.segwise_connect_slow", f"{connect_server}/;user_id=segwise-tests")
     try:
+        assert remote.run(QUICK_QUERY).column("value").to_pylist() == [SLOW_ROWS]  # session and catalog ready
         started = time.monotonic()
         with pytest.raises(WarehouseError, match="timed out after 2 s") as info:
             remote.run(SLOW_QUERY, timeout=2)
