@@ -63,9 +63,11 @@ Timeouts and cancel
 
 Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with
 ``interruptOnCancel``; over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise
-serve`` client that goes away cancels that group (``cancelJobGroup``; ``interruptTag``), so the
-cluster stops the statement's jobs and tasks, not only the client waiting for them
-(``tests/test_spark_cancel.py`` checks Spark's status tracker).
+serve`` client that goes away cancels that group and its future jobs
+(``cancelJobGroupAndFutureJobs``), so the cluster stops the statement's jobs and tasks, not only
+the client waiting for them (``tests/test_spark_cancel.py`` checks Spark's status tracker). Over
+Spark Connect ``interruptTag`` is sent, but a Connect server was seen running the job to its end
+(a known gap, ``tests/test_spark.py``).
 """
 
 from __future__ import annotations
