@@ -23,12 +23,12 @@ import pytest
 from tests.spark_cluster import spark_cluster  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATED_EVERY = 3  # a lean subset: every third case of the segmentation suite's generated cases
+GENERATED_EVERY = 4  # a lean subset: every fourth case of the segmentation suite's generated cases
 
 
 def cluster_suite() -> list[str]:
     """The cases run on the cluster (pytest ids; ``-k spark`` keeps their Spark runs), each checked
-    against its oracle as on local[2]: every third generated segmentation case, the other
+    against its oracle as on local[2]: every fourth generated segmentation case, the other
     segmentation tests, lifecycle, stickiness, Spark's cancel and ``file:`` tables."""
     from tests import test_segmentation as segmentation
 
@@ -45,7 +45,7 @@ def cluster_suite() -> list[str]:
     ]
 
 
-MIN_PASSED = 80  # the cluster run must have run (not skipped) at least this many cases
+MIN_PASSED = 70  # the cluster run must have run (not skipped) at least this many cases
 
 
 def test_this_process_runs_on_the_cluster() -> None:
@@ -66,7 +66,7 @@ def test_this_process_runs_on_the_cluster() -> None:
 
 def test_shared_suite_on_the_cluster(spark_cluster: str, tmp_path: Path) -> None:  # noqa: F811
     env = {**os.environ, "SEGWISE_SPARK_MASTER": spark_cluster, "SEGWISE_REQUIRE_SPARK": "1"}
-    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-k", "spark"]
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-k", "spark", "--durations=8"]
     command += ["--basetemp", str(tmp_path / "child"), *cluster_suite()]
     started = time.monotonic()
     child = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
@@ -77,4 +77,5 @@ def test_shared_suite_on_the_cluster(spark_cluster: str, tmp_path: Path) -> None
     passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
     assert passed >= MIN_PASSED, f"only {passed} cases ran on the cluster: {summary}"
     assert "failed" not in summary and "error" not in summary, summary
-    print(f"cluster run: {summary} ({elapsed:.0f} s)")
+    slowest = child.stdout.partition("slowest 8 durations")[2].split("\n\n")[0]
+    print(f"cluster run: {summary} ({elapsed:.0f} s); slowest:{slowest}")
