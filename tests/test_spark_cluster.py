@@ -66,8 +66,8 @@ def test_this_process_runs_on_the_cluster() -> None:
 
 def test_shared_suite_on_the_cluster(spark_cluster: str, tmp_path: Path) -> None:  # noqa: F811
     env = {**os.environ, "SEGWISE_SPARK_MASTER": spark_cluster, "SEGWISE_REQUIRE_SPARK": "1"}
-    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-k", "spark", "--durations=8"]
-    command += ["--basetemp", str(tmp_path / "child"), *cluster_suite()]
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-k", "spark"]
+    command += ["--durations=8", "--basetemp", str(tmp_path / "child"), *cluster_suite()]
     started = time.monotonic()
     child = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
     elapsed = time.monotonic() - started
