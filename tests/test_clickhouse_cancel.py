@@ -70,13 +70,13 @@ def test_chdb_stops_the_statement_at_the_timeout(chdb_adapter: ChdbAdapter) -> N
     with pytest.raises(WarehouseError, match="timed out after 1 s") as info:
         execute_observed(chdb_adapter, SLOW_SQL, tables=tables, timeout=1)
     elapsed = time.monotonic() - started
-    assert elapsed < 1 + 1.5, elapsed  # chDB gave up at its own deadline, not minutes later
+    assert elapsed < 1 + 4, elapsed  # chDB gave up at its own deadline (plus a loaded machine), not minutes later
     assert "has not stopped it yet" not in info.value.message
     assert info.value.sqlstate == "57014"
     # chDB runs one statement at a time: a quick one answered at once proves the slow one is gone
     started = time.monotonic()
     assert chdb_adapter.execute(ACTIVE_SQL).to_pylist() == [{"n": 0}]
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2
 
 
 def test_chdb_timeout_error_names_max_execution_time(chdb_adapter: ChdbAdapter) -> None:
