@@ -62,6 +62,9 @@ class ConnectionCapabilities:
 
     read_only_connections: bool = False  # the warehouse itself refuses writes on segwise's sessions
     cancel: bool = False  # a running statement can be stopped on the warehouse (timeouts, Ctrl-C)
+    # the warehouse stops a statement at its timeout by itself (ClickHouse's max_execution_time),
+    # even where a running statement cannot be cancelled from outside
+    timeouts: bool = False
 
 
 # SQLSTATEs worth another attempt for segwise's idempotent reads: the connection failed or was

@@ -24,8 +24,24 @@ SQL
 The SQL is :class:`~segwise.adapters.dialects.ClickHouseFlavor`, the same flavor ``segwise sql
 --dialect clickhouse`` renders with (checked against chDB to give DuckDB's answers). Every
 session is pinned to ``session_timezone = 'UTC'`` and ``join_use_nulls = 1`` and then made
-read-only (``readonly = 1``: no writes, no further setting changes; the ``SETTINGS
-join_use_nulls = 1`` the flavor appends to outer joins is then a no-op, which ClickHouse allows).
+read-only (``readonly = 1`` over HTTP: no writes, no further setting changes; the ``SETTINGS
+join_use_nulls = 1`` the flavor appends to outer joins is then a no-op, which ClickHouse allows;
+chDB: ``readonly = 2``, see below).
+
+Timeouts and cancel
+-------------------
+
+chDB: a statement with a timeout carries ClickHouse's own ``max_execution_time``, so the engine
+stops it at the deadline (error 159, TIMEOUT_EXCEEDED) whatever the client does; chDB sessions are
+therefore ``readonly = 2`` (reads only; settings may change per query, ``readonly`` itself
+cannot). chDB runs one statement at a time per process and cannot cancel one from another
+thread, so Ctrl-C and a disconnected ``segwise serve`` client leave a chDB statement running up
+to its timeout.
+
+HTTP: each statement has a ``query_id`` (a transport parameter), and cancelling it (the timeout,
+Ctrl-C, a disconnected client) sends ``KILL QUERY WHERE query_id = ... ASYNC`` (a read-only user
+may kill its own queries). Requests stay ``readonly = 1`` and carry no ``max_execution_time``
+(a ``readonly = 1`` request may not change settings); a server profile can set one.
 
 Results
 -------
@@ -52,9 +68,11 @@ granules. ``EXPLAIN indexes = 1`` on the generated SQL shows both (``tests/test_
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -67,7 +85,7 @@ from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
 from .adbc import redact
-from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, TableRef
+from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef
 from .dialects import ClickHouseFlavor
 
 if TYPE_CHECKING:
@@ -83,6 +101,22 @@ CONNECT_TIMEOUT_SECONDS = 10
 # IN lists or values must not fail on it.
 SESSION_SETTINGS: dict[str, str] = {"session_timezone": "UTC", "join_use_nulls": "1", "max_query_size": "67108864"}
 READ_ONLY: dict[str, str] = {"readonly": "1"}
+CHDB_READ_ONLY: dict[str, str] = {"readonly": "2"}  # reads only; per-query settings (the timeout) allowed
+_TIMEOUT_EXCEEDED = "159"
+# A SETTINGS clause of name = number pairs ending the statement (the flavor's ``join_use_nulls``)
+_TRAILING_SETTINGS = re.compile(r"\sSETTINGS\s+[A-Za-z_]\w*\s*=\s*[\w.]+(?:\s*,\s*[A-Za-z_]\w*\s*=\s*[\w.]+)*\s*$")
+
+
+def seconds(timeout: float) -> str:
+    """A timeout as ClickHouse's ``max_execution_time`` (seconds; fractions allowed)."""
+    return f"{max(timeout, 0.001):.3f}".rstrip("0").rstrip(".")
+
+
+def with_max_execution_time(sql: str, timeout: float) -> str:
+    """``sql`` with ``max_execution_time`` in its (possibly new) trailing SETTINGS clause."""
+    setting = f"max_execution_time = {seconds(timeout)}"
+    return f"{sql}, {setting}" if _TRAILING_SETTINGS.search(sql) else f"{sql} SETTINGS {setting}"
+
 
 _COLUMNS_SQL = (
     "SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String} "
@@ -220,8 +254,10 @@ class _ClickHouseAdapter(Adapter):
         self._types: OrderedDict[str, list[str]] = OrderedDict()
         self._types_lock = threading.Lock()
 
-    # transport, per connection kind
-    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+    # transport, per connection kind (``statement``: its timeout and canceller, when one is run)
+    def _arrow(
+        self, sql: str, parameters: dict[str, Any] | None = None, statement: Statement | None = None
+    ) -> pa.Table:
         raise NotImplementedError
 
     def _engine(self) -> str:
@@ -230,9 +266,27 @@ class _ClickHouseAdapter(Adapter):
     # -- execution ---------------------------------------------------------------------------
 
     def execute(self, sql: str) -> pa.Table:
-        table = self._arrow(sql)
+        return self._execute(sql, None)
+
+    def _execute(self, sql: str, statement: Statement | None) -> pa.Table:
+        table = self._arrow(sql, statement=statement)
         types = self._describe(sql) if _needs_types(table.schema) else None
         return normalise(table, types)
+
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        """Run ``sql`` with ClickHouse's ``max_execution_time`` when the statement has a timeout."""
+        try:
+            return self._execute(sql, statement)
+        except WarehouseError as exc:
+            if exc.sqlstate == _TIMEOUT_EXCEEDED and statement.timeout is not None:
+                raise WarehouseError(
+                    f"the query timed out after {statement.timeout:g} s and was stopped by {self._engine()} "
+                    "(max_execution_time)",
+                    where=self.display_url,
+                    hint="raise --timeout (timeout=), narrow the date range or use a coarser time_grain",
+                    sqlstate="57014",
+                ) from exc
+            raise
 
     def _describe(self, sql: str) -> list[str]:
         with self._types_lock:
@@ -358,6 +412,7 @@ class ChdbAdapter(_ClickHouseAdapter):
 
     name: ClassVar[str] = "chdb"
     schemes: ClassVar[tuple[str, ...]] = ("chdb",)
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, timeouts=True)
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
@@ -373,6 +428,7 @@ class ChdbAdapter(_ClickHouseAdapter):
         session_module = import_module("chdb.session", "chdb (embedded ClickHouse)", "clickhouse", "chdb")
         try:
             self._session: Any = session_module.Session(self.path)
+            self._lock = threading.Lock()
         except Exception as exc:
             message, _ = clickhouse_message(exc)
             hint = None
@@ -385,7 +441,7 @@ class ChdbAdapter(_ClickHouseAdapter):
         try:
             if options.get("database"):
                 self._session.query(f"USE {_quote_identifier(options['database'])}")
-            for key, value in {**SESSION_SETTINGS, **READ_ONLY}.items():
+            for key, value in {**SESSION_SETTINGS, **CHDB_READ_ONLY}.items():
                 self._session.query(f"SET {key} = {_setting_literal(value)}")
         except Exception as exc:
             self._session.close()
@@ -397,13 +453,22 @@ class ChdbAdapter(_ClickHouseAdapter):
     def close(self) -> None:
         self._session.close()
 
-    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
-        try:
-            # ArrowStream, copied out of chDB's buffer before it is read (bytes()), not chDB's
-            # own "ArrowTable" conversion, which reads the buffer in place.
-            data = self._session.query(sql, "ArrowStream", params=parameters or None).bytes()
-        except Exception as exc:
-            raise self._error(exc) from exc
+    def _arrow(
+        self, sql: str, parameters: dict[str, Any] | None = None, statement: Statement | None = None
+    ) -> pa.Table:
+        if statement is not None and statement.timeout is not None:
+            sql = with_max_execution_time(sql, statement.timeout)
+        with self._lock:  # chDB runs one statement at a time anyway; the lock keeps each with its cleanup
+            try:
+                # ArrowStream, copied out of chDB's buffer before it is read (bytes()), not chDB's
+                # own "ArrowTable" conversion, which reads the buffer in place.
+                data = self._session.query(sql, "ArrowStream", params=parameters or None).bytes()
+            except Exception as exc:
+                # chDB 4.4 hands a statement that failed while running (a timeout, throwIf) on as
+                # the *next* statement's result (the failed one's columns, no rows): take it now.
+                with contextlib.suppress(Exception):
+                    self._session.query("SELECT 1", "ArrowStream")
+                raise self._error(exc) from exc
         if not data:  # a statement without a result set
             return pa.table({})
         return pa.ipc.open_stream(data).read_all()
@@ -461,6 +526,7 @@ class ClickHouseAdapter(_ClickHouseAdapter):
 
     name: ClassVar[str] = "clickhouse"
     schemes: ClassVar[tuple[str, ...]] = ("clickhouse", "clickhouses")
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, cancel=True)
 
     def __init__(self, url: str, base_dir: Path | None = None, client: Any = None) -> None:
         super().__init__(url, base_dir)
@@ -493,11 +559,29 @@ class ClickHouseAdapter(_ClickHouseAdapter):
     def close(self) -> None:
         self._client.close()
 
-    def _arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+    def _arrow(
+        self, sql: str, parameters: dict[str, Any] | None = None, statement: Statement | None = None
+    ) -> pa.Table:
+        settings: dict[str, Any] | None = None
+        if statement is not None:
+            query_id = f"segwise-{uuid.uuid4().hex}"
+            settings = {"query_id": query_id}  # a transport parameter, not a setting: fine under readonly = 1
+            statement.set_canceller(lambda: self.kill(query_id))
         try:
-            return self._client.query_arrow(sql, parameters=parameters or None, use_strings=True)
+            if statement is not None and statement.cancelled:
+                raise WarehouseError("the ClickHouse query was cancelled before it started", sqlstate="57014")
+            return self._client.query_arrow(sql, parameters=parameters or None, settings=settings, use_strings=True)
+        except WarehouseError:
+            raise
         except Exception as exc:
             raise self._error(exc) from exc
+        finally:
+            if statement is not None:
+                statement.set_canceller(None)
+
+    def kill(self, query_id: str) -> None:
+        """Ask the server to stop the query ``query_id`` (``KILL QUERY ... ASYNC``: does not wait)."""
+        self._client.command("KILL QUERY WHERE query_id = {id:String} ASYNC", parameters={"id": query_id})
 
 
 @hookimpl

@@ -57,6 +57,17 @@ physical plan). Directory partitions are pruned when the project declares the pa
 (``partition:``): the planner adds a predicate on it, which Spark shows as ``PartitionFilters``
 on the scan and uses to list only the matching directories. :meth:`SparkAdapter.explain` returns
 the physical plan (``tests/test_spark.py`` checks both).
+
+Timeouts and cancel
+-------------------
+
+Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with
+``interruptOnCancel``; over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise
+serve`` client that goes away cancels that group and its future jobs
+(``cancelJobGroupAndFutureJobs``), so the cluster stops the statement's jobs and tasks, not only
+the client waiting for them (``tests/test_spark_cancel.py`` checks Spark's status tracker). Over
+Spark Connect ``interruptTag`` is sent; that it stops the server's job is not proven (one run of
+two against a Connect server saw the job run to its end; see docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ import os
 import shutil
 import socket
 import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, unquote
@@ -79,7 +91,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, ColumnInfo, SqlFlavor, TableRef
+from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef
 from .dialects import DatabricksFlavor
 
 if TYPE_CHECKING:
@@ -310,10 +322,12 @@ class SparkAdapter(Adapter):
     name: ClassVar[str] = "spark"
     schemes: ClassVar[tuple[str, ...]] = ("spark", "sc")
     flavor_class: ClassVar[type[SqlFlavor]] = SparkFlavor
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(cancel=True)
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
         self.target = SparkTarget(url, base_dir)
+        self.last_job_group: str | None = None  # the job group (Connect: tag) of the latest statement
         self.display_url = url.split("?", 1)[0] if self.target.connect else url
         sql_module = _import("pyspark.sql")
         self._errors = self._error_types()
@@ -414,7 +428,15 @@ class SparkAdapter(Adapter):
                     for key, value in {**DEFAULT_CONFIG, **target.config}.items():
                         builder = builder.config(key, value)
                     active = builder.getOrCreate()
+                elif target.master.startswith("spark://") and active.sparkContext.master != target.master:
+                    raise WarehouseError(  # one SparkContext per process: a cluster cannot join a running one
+                        f"this process already runs Spark on {active.sparkContext.master}, not {target.master}",
+                        where=self.url,
+                        hint="Spark allows one SparkContext per process: use one Spark master per process",
+                    )
                 return active.newSession()
+            except WarehouseError:
+                raise
             except Exception as exc:
                 message, state, _ = spark_message(exc)
                 raise WarehouseError(
@@ -468,6 +490,40 @@ class SparkAdapter(Adapter):
             return normalise(self._spark.sql(sql).toArrow())
         except self._errors as exc:
             raise self._error(exc) from exc
+
+    def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
+        """Run ``sql`` in a job group of its own; cancelling ``statement`` cancels the group's jobs
+        (their running tasks are interrupted), or over Spark Connect interrupts the tagged operation."""
+        self.check_query(sql)
+        group = f"segwise-{uuid.uuid4().hex}"
+        self.last_job_group = group
+        if self.target.connect:
+            self._spark.addTag(group)
+            statement.set_canceller(lambda: self._spark.interruptTag(group))
+        else:
+            context = self._spark.sparkContext
+            context.setJobGroup(group, "segwise query", interruptOnCancel=True)
+            # and its future jobs: a cancel that comes while Spark still plans must stop the job it submits next
+            statement.set_canceller(lambda: context._jsc.sc().cancelJobGroupAndFutureJobs(group))
+        try:
+            if statement.cancelled:
+                raise WarehouseError(
+                    "the Spark statement was cancelled before it started", where=self.display_url, sqlstate="57014"
+                )
+            return normalise(self._spark.sql(sql).toArrow())
+        except self._errors as exc:
+            if statement.cancelled:
+                raise WarehouseError(
+                    f"the Spark statement was cancelled (job group {group})", where=self.display_url, sqlstate="57014"
+                ) from exc
+            raise self._error(exc) from exc
+        finally:
+            statement.set_canceller(None)
+            with contextlib.suppress(*self._errors):
+                if self.target.connect:
+                    self._spark.removeTag(group)
+                else:  # the thread may run other work next (a server's pool thread)
+                    self._spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
 
     def explain(self, sql: str, analyze: bool = False) -> str:
         """Spark's physical plan for ``sql`` (``EXPLAIN FORMATTED``: each scan's

@@ -9,6 +9,8 @@ Every statement goes through :func:`execute_observed`, which
   server-side ``statement_timeout``) and a ``WarehouseError`` "timed out after N s" is raised;
 * cancels the running statement on the warehouse when the waiting thread is interrupted
   (Ctrl-C: ``KeyboardInterrupt``), then re-raises the interrupt;
+* lets another thread cancel every statement a thread runs inside a :class:`CancelScope`
+  (``segwise serve`` cancels a request's statements when its client disconnects);
 * retries transient failures (lost connection, serialization failure, server restarting: see
   ``segwise.adapters.base.TRANSIENT_SQLSTATES``) with exponential backoff, a bounded number of
   times, logging each retry as a warning on the ``segwise`` logger. Reads are idempotent and a
@@ -105,6 +107,18 @@ IN_PLACE_DIALECTS = frozenset({"duckdb"})
 def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table:
     """One attempt: run ``sql``; cancel it on the warehouse when ``timeout`` passes or on Ctrl-C."""
     statement = Statement(timeout)
+    scope: CancelScope | None = getattr(_scopes, "current", None)
+    if scope is None:
+        return _run_statement(adapter, sql, statement)
+    scope.add(statement, adapter.name)
+    try:
+        return _run_statement(adapter, sql, statement)
+    finally:
+        scope.remove(statement)
+
+
+def _run_statement(adapter: Adapter, sql: str, statement: Statement) -> pa.Table:
+    timeout = statement.timeout
     if timeout is None and threading.current_thread() is not threading.main_thread():
         return adapter.execute_statement(sql, statement)  # nothing to watch: no deadline, no Ctrl-C here
     if timeout is None and adapter.flavor.dialect in IN_PLACE_DIALECTS and adapter.capabilities.cancel:
@@ -121,15 +135,17 @@ def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table
             done.set()
 
     worker = threading.Thread(target=work, name="segwise-statement", daemon=True)
-    # An adapter that cannot cancel leaves the statement running: do not wait for it.
+    # An adapter that cannot cancel leaves the statement running: do not wait for it (unless the
+    # warehouse stops it at its timeout by itself, as ClickHouse does).
     grace = CANCEL_GRACE if adapter.capabilities.cancel else 0.0
+    timeout_grace = CANCEL_GRACE if adapter.capabilities.timeouts else grace
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         worker.start()
         while not done.wait(_POLL if deadline is None else max(0.0, min(_POLL, deadline - time.monotonic()))):
             if deadline is not None and time.monotonic() >= deadline:
                 statement.cancel()
-                done.wait(grace)
+                done.wait(timeout_grace)
                 if "result" in box:  # it finished as it was cancelled: the answer is whole
                     return box["result"]
                 stopped = "" if done.is_set() else " (the warehouse has not stopped it yet)"
@@ -172,3 +188,42 @@ def _run_in_place(adapter: Adapter, sql: str, statement: Statement) -> pa.Table:
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+_scopes = threading.local()
+
+
+class CancelScope:
+    """Every statement the entering thread runs inside ``with CancelScope() as scope:``, cancellable
+    from any thread: ``scope.cancel()`` cancels the running ones on the warehouse (as a timeout
+    does) and refuses later ones (``WarehouseError``, SQLSTATE 57014)."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._lock = threading.Lock()
+        self._running: list[Statement] = []
+
+    def __enter__(self) -> CancelScope:
+        _scopes.current = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _scopes.current = None
+
+    def add(self, statement: Statement, where: str) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise WarehouseError("the query was cancelled before it was sent", where=where, sqlstate="57014")
+            self._running.append(statement)
+
+    def remove(self, statement: Statement) -> None:
+        with self._lock:
+            if statement in self._running:
+                self._running.remove(statement)
+
+    def cancel(self) -> int:
+        """Cancel the running statements and refuse further ones; how many were asked to stop."""
+        with self._lock:
+            self.cancelled = True
+            running = list(self._running)
+        return sum(statement.cancel() for statement in running)

@@ -317,7 +317,8 @@ SPARK_TEST_CONFIG = {
     "spark.sql.adaptive.enabled": "false",  # tiny data: re-planning costs more than it saves
     "spark.sql.codegen.wholeStage": "false",
 }
-SPARK_MASTER = "local[2]"
+# local[2], or a standalone cluster's master (tests/test_spark_cluster.py runs part of the suite so)
+SPARK_MASTER = os.environ.get("SEGWISE_SPARK_MASTER") or "local[2]"
 
 
 def spark_session() -> Any:
@@ -346,7 +347,12 @@ def spark_session() -> Any:
     if active is not None:
         return active
     builder = SparkSession.builder.master(SPARK_MASTER).appName("segwise-tests")
-    for key, value in SPARK_TEST_CONFIG.items():
+    config = dict(SPARK_TEST_CONFIG)
+    if SPARK_MASTER.startswith("spark://"):
+        from tests.spark_cluster import CLUSTER_CONFIG
+
+        config.update(CLUSTER_CONFIG)
+    for key, value in config.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("FATAL")  # failing-query tests would log JVM stack traces
@@ -358,7 +364,8 @@ def spark_url(views: dict[str, Path], **options: str) -> str:
 
     params = [f"parquet.{name}={quote(str(path), safe='/')}" for name, path in views.items()]
     params += [f"{key}={quote(value, safe='')}" for key, value in options.items()]
-    return f"spark://{SPARK_MASTER}?" + "&".join(params)
+    master = SPARK_MASTER.removeprefix("spark://")
+    return f"spark://{master}?" + "&".join(params)
 
 
 class SparkBackend(Backend):

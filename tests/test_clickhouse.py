@@ -239,7 +239,7 @@ def test_sessions_are_read_only(chdb_adapter: ChdbAdapter) -> None:
         "INSERT INTO events (event_type, user_id) VALUES ('x', 'intruder')",
         "CREATE TABLE intruder (x Int8) ENGINE = Memory",
         "SET readonly = 0",
-        "SET join_use_nulls = 0",
+        "SELECT 1 AS x SETTINGS readonly = 0",
     ):
         with pytest.raises(WarehouseError, match="read-only") as info:
             chdb_adapter.execute(statement)
@@ -248,7 +248,14 @@ def test_sessions_are_read_only(chdb_adapter: ChdbAdapter) -> None:
     settings = chdb_adapter.execute(
         "SELECT getSetting('readonly') AS r, getSetting('session_timezone') AS z, getSetting('join_use_nulls') AS j"
     ).to_pylist()[0]
-    assert settings == {"r": 1, "z": "UTC", "j": True}
+    # readonly = 2: settings may change per query (a statement's max_execution_time); segwise's
+    # guard sends nothing but one query, so a SET never reaches the session
+    assert settings == {"r": 2, "z": "UTC", "j": True}
+    from segwise.errors import SegwiseError
+    from segwise.observe import execute_observed
+
+    with pytest.raises(SegwiseError):
+        execute_observed(chdb_adapter, "SET join_use_nulls = 0")
 
 
 def test_one_directory_per_process(hand_url: str, tmp_path: Path) -> None:

@@ -43,10 +43,15 @@ def test_spark_reads_csv_files(spark: Any, tmp_path: Path) -> None:
     assert got == {h: len(viewers[h]) for h in range(5)}
 
 
-def test_spark_reads_hive_parquet_and_prunes(spark: Any, hive: Path) -> None:  # noqa: F811
+def spark_project(hive: Path) -> Path:  # noqa: F811
+    """The hive fixture's project (``file: events/**/*.parquet``, hive partitioning) on Spark."""
     data = yaml.safe_load((hive / "segwise.yaml").read_text())
     data["warehouse"] = spark_url({})
-    project = write(hive / "spark.yaml", data)
+    return write(hive / "spark.yaml", data)
+
+
+def test_spark_reads_hive_parquet_and_prunes(spark: Any, hive: Path) -> None:  # noqa: F811
+    project = spark_project(hive)
     expected = Counter(
         r["event_time"][:10]
         for r in rows("subscriptions.csv")
@@ -57,3 +62,17 @@ def test_spark_reads_hive_parquet_and_prunes(spark: Any, hive: Path) -> None:  #
         assert {k: v for k, v in got.items() if v} == dict(expected)
         plan = p.adapter().explain(p.compile(WEEK))
     assert re.search(r"PartitionFilters: \[[^\]]*event_date", plan), plan
+
+
+def test_spark_opens_only_the_weeks_partition_directories(spark: Any, hive: Path) -> None:  # noqa: F811
+    """The executed plan's scan metrics: the week's day directories are read, no others."""
+    days = {r["event_time"][:10] for r in rows("subscriptions.csv")}
+    week = {day for day in days if "2021-03-01" <= day < "2021-03-08"}
+    assert 0 < len(week) < len(days)  # the data has days outside the week to skip
+    with segwise.Project.load(spark_project(hive)) as p:
+        adapter = p.adapter()
+        scans = adapter.scan_metrics(p.compile(WEEK))  # type: ignore[attr-defined]
+    assert len(scans) == 1, scans
+    name, metrics = scans[0]
+    assert metrics["numPartitions"] == len(week), (name, metrics)
+    assert metrics["numFiles"] == len(week), (name, metrics)

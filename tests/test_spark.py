@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,13 @@ def test_errors_are_warehouse_errors(adapter: SparkAdapter) -> None:
     assert "at org.apache" not in str(info.value)
 
 
+def test_a_second_master_in_one_process_is_refused(spark: Any) -> None:
+    """Spark runs one SparkContext per process: a cluster URL is refused, not answered by the running one."""
+    with pytest.raises(WarehouseError, match="already runs Spark on") as info:
+        SparkAdapter("spark://127.0.0.1:1")
+    assert "one SparkContext per process" in (info.value.hint or "")
+
+
 def test_sessions_are_isolated(hand_url: str, spark: Any) -> None:
     """Each adapter has its own views, database and settings on the one SparkContext."""
     first, second = open_adapter(hand_url), open_adapter(hand_url)
@@ -375,7 +383,6 @@ def connect_server(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A Spark Connect server in its own JVM (local[1]) on a free port; stopped at the end."""
     import os
     import socket
-    import time
 
     import pyspark
 

@@ -2,7 +2,8 @@
 
 Warehouse work is blocking, so it runs in a small thread pool whose size *is* the bound on
 concurrent warehouse queries; requests beyond it wait in the pool's queue (a request that is
-still queued when it times out or its client goes away is dropped before it reaches the warehouse).
+still queued when it times out or its client goes away is dropped before it reaches the warehouse;
+one that is running has its statements cancelled on the warehouse: ``segwise.observe.CancelScope``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from ..observe import CancelScope
 from .http import ApiError
 
 T = TypeVar("T")
@@ -25,8 +27,10 @@ class QueryRunner:
 
     The pool's size bounds concurrent warehouse queries. A call that is still queued when its
     deadline passes (or its client disconnects) is cancelled before it starts; one that is
-    already running is asked to stop through ``segwise.run(..., timeout=)`` where the engine
-    supports it, and otherwise finishes in the background while the client gets its 504.
+    already running has its statements cancelled on the warehouse (a ``CancelScope`` around the
+    call) where the engine can cancel (DuckDB, PostgreSQL, Spark), and otherwise finishes in the
+    background (or, on ClickHouse, stops at its ``max_execution_time``) while the client gets its
+    499 or 504.
     """
 
     def __init__(self, max_concurrent: int, max_waiting: int, timeout_s: float) -> None:
@@ -45,13 +49,19 @@ class QueryRunner:
     def pending(self) -> int:
         return self._pending
 
-    def _wrap(self, fn: Callable[[], T]) -> Callable[[], T]:
+    @property
+    def running(self) -> int:
+        """Calls running now (a call whose statement was cancelled stops counting once it returns)."""
+        return self._running
+
+    def _wrap(self, fn: Callable[[], T], scope: CancelScope) -> Callable[[], T]:
         def call() -> T:
             with self._lock:
                 self._running += 1
                 self.peak_running = max(self.peak_running, self._running)
             try:
-                return fn()
+                with scope:
+                    return fn()
             finally:
                 with self._lock:
                     self._running -= 1
@@ -74,7 +84,8 @@ class QueryRunner:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.max_concurrent, thread_name_prefix="segwise-query")
             pool = self._pool
-        future = pool.submit(self._wrap(fn))
+        scope = CancelScope()
+        future = pool.submit(self._wrap(fn, scope))
         future.add_done_callback(self._done)
         waiter = asyncio.wrap_future(future)
         watcher = asyncio.ensure_future(disconnected(request)) if request is not None else None
@@ -87,6 +98,7 @@ class QueryRunner:
             if waiter in done:
                 return waiter.result()
             future.cancel()  # a call still in the queue never reaches the warehouse
+            scope.cancel()  # a running one has its statements cancelled on the warehouse
             if watcher is not None and watcher in done:
                 self.cancelled += 1
                 raise ApiError(499, "the client went away; the query was cancelled", kind="cancelled")
