@@ -308,6 +308,12 @@ class SqlFlavor:
         epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
         return exp.paren(exp.Add(this=epoch, expression=exp.Mul(this=expr, expression=self.interval(1, step))))
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        """A naive UTC timestamp as whole microseconds since 1970-01-01 (an integer), so times compare,
+        order and subtract as integers in every engine (funnels)."""
+        epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
+        return exp.DateDiff(this=ts, expression=epoch, unit=exp.var("MICROSECOND"))
+
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         """A naive local bucket start as a timestamp with the time zone (pasteable SQL's ``bucket``);
         the default leaves it naive (the wall clock in the project's zone)."""

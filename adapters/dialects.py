@@ -398,6 +398,9 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
         return _fn("toDateTime64", _str(value), _num(6), _str(UTC))
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        return _fn("toUnixTimestamp64Micro", _fn("toDateTime64", ts, _num(6), _str(UTC)))
+
     def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
         # a DATE compared with a DateTime64 is read in the server zone; make it midnight UTC
         return _fn("toDateTime", column, _str(UTC)) if kind == "date" else column

@@ -79,6 +79,9 @@ class DuckDBFlavor(SqlFlavor):
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: TIMESTAMPTZ
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        return exp.UnixMicros(this=ts)  # epoch_us
+
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB
             return exp.cast(exp.cast(ts, exp.DataType.Type.DATE), exp.DataType.Type.TIMESTAMP)

@@ -294,6 +294,10 @@ class SparkFlavor(DatabricksFlavor):
     name: ClassVar[str] = "spark"
     dialect: ClassVar[str] = "spark"
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:  # NTZ arithmetic: no session zone
+        epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
+        return exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var("MICROSECOND"), epoch, ts])
+
     def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
         if kind == "float":
             return float_text(value)

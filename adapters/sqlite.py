@@ -163,6 +163,21 @@ class SQLiteFlavor(SqlFlavor):
         # (strftime would do more but keeps milliseconds only).
         return _call("replace", ts, _text("T"), _text(" "))
 
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
+        """Whole seconds from ``strftime('%s')`` plus the milliseconds of ``strftime('%f')``
+        (``SS.mmm``; SQLite's date functions keep milliseconds), by integer arithmetic."""
+        seconds = exp.cast(_call("strftime", _text("%s"), ts), exp.DataType.Type.BIGINT)
+        millis = exp.cast(
+            exp.Substring(this=_call("strftime", _text("%f"), ts.copy()), start=exp.Literal.number(4)),
+            exp.DataType.Type.BIGINT,
+        )
+        return exp.paren(
+            exp.Add(
+                this=exp.Mul(this=seconds, expression=exp.Literal.number(1_000_000)),
+                expression=exp.Mul(this=millis, expression=exp.Literal.number(1_000)),
+            )
+        )
+
     def timestamp_literal(self, value: str, has_tz: bool) -> exp.Expr:
         """``YYYY-MM-DD HH:MM:SS`` (a whole second) or ``...SS.mmm``: compares as text with both
         truncated buckets and ``time_for_compare`` (a shorter prefix sorts first)."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .project import ProjectSpec
     from .query import Condition, EventFilter, Query, Series
+    from .query_funnel import FunnelExclusion, FunnelStep
     from .timeframe import Timeframe
 
 EVENT_BREAKDOWN = "event"
@@ -144,6 +145,49 @@ def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
     _check_segment(bound, tables, flavor)
 
 
+def _check_funnel(bound: BoundQuery, flavor: SqlFlavor) -> None:
+    """Funnels: every step's and exclusion's events and filters resolve; exclusions name steps in
+    order (ordered funnels only); held properties are event properties; a breakdown is a user
+    property, the segment, or a property of step 1's events."""
+    spec = bound.query.funnel
+    assert spec is not None
+    catalog, steps = bound.catalog, len(spec.steps)
+    parts: list[tuple[str, FunnelStep | FunnelExclusion]] = [
+        (f"funnel > steps[{i}]", s) for i, s in enumerate(spec.steps)
+    ]
+    parts += [(f"funnel > exclude[{i}]", x) for i, x in enumerate(spec.exclude)]
+    for location, part in parts:
+        tables = _tables(catalog, part.own_members, location)
+        _check_conditions(catalog, tables, part.own_members, list(part.where), location, flavor)
+    if spec.exclude and spec.order == "any":
+        raise SpecError(
+            "exclusions need an order of steps; `exclude` is refused with order: any", where="funnel > exclude"
+        )
+    for i, exclusion in enumerate(spec.exclude):
+        after, before = spec.exclusion_steps(exclusion)
+        for key, step in (("after_step", after), ("before_step", before)):
+            if step > steps:
+                raise SpecError(f"{key} {step} is past the last step ({steps})", where=f"funnel > exclude[{i}] > {key}")
+        if after >= before:
+            raise SpecError(
+                f"after_step ({after}) must come before before_step ({before})", where=f"funnel > exclude[{i}]"
+            )
+    all_tables = _tables(catalog, spec.members, "funnel")
+    for h, name in enumerate(spec.hold):
+        prop = _in_tables(catalog, all_tables, name, f"funnel > hold[{h}]")
+        if prop.source != EVENT_PROPERTY:
+            raise SpecError(
+                f"hold keeps an event property equal on every step; {name!r} is a user property (the same for "
+                "every event of a unit already)",
+                where=f"funnel > hold[{h}]",
+            )
+    first = _tables(catalog, spec.steps[0].members, "funnel > steps[0]")
+    for b_index, name in enumerate(bound.query.breakdown):
+        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+            _in_tables(catalog, first, name, f"breakdown[{b_index}]")
+    _check_segment(bound, all_tables, flavor)
+
+
 def _measure(text: str, index: int, query: Query) -> Measure:
     try:
         return parse_measure(text, measure_definitions())
@@ -249,4 +293,5 @@ def _check_segment(bound: BoundQuery, tables: list[EventTableInfo], flavor: SqlF
 ANALYSIS_CHECKS: dict[str, Callable[[BoundQuery, SqlFlavor], None]] = {
     "stickiness": _check_analysis,
     "lifecycle": _check_analysis,
+    "funnel": _check_funnel,
 }

@@ -18,6 +18,7 @@ from .dispatch import execute_compiled
 from .formulas import Node, evaluate_arrays, parse_formula, references
 from .pipeline import compile_query
 from .query import Query
+from .shape_funnel import shape_funnel
 from .shape_lifecycle import shape_lifecycle
 from .shape_stickiness import shape_stickiness
 
@@ -407,4 +408,5 @@ def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:
 SHAPERS: dict[str, Callable[[pa.Table, CompiledQuery], pa.Table]] = {
     "stickiness": shape_stickiness,
     "lifecycle": shape_lifecycle,
+    "funnel": shape_funnel,
 }

@@ -249,6 +249,68 @@ class Statuses(Operator):
         return f"new / returning / resurrecting / dormant per (user, bucket), users counted by {self.keys}, status"
 
 
+@dataclass(frozen=True)
+class StepMatch(Operator):
+    """Funnel: the unit's time-ordered rows in one window pass (per unit and held values): for
+    each step, the next matching time strictly after each row; attempts then follow their steps
+    by equality lookups on (unit, held values, time) — no join fans out."""
+
+    steps: int
+    window: str
+    order: str
+    rows: int  # estimated rows in the window pass
+    attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
+    hold: tuple[str, ...] = ()
+    exclusions: int = 0
+
+    @property
+    def detail(self) -> str:
+        per = "unit" + (f", {', '.join(self.hold)}" if self.hold else "")
+        if self.order == "any":
+            how = f"earliest time of each of {self.steps} steps at or after each row, within {self.window}"
+        else:
+            how = f"next time of steps 2..{self.steps} strictly after each row, chained within {self.window}"
+        extra = f"; {self.exclusions} exclusion(s): next excluded time after the step" if self.exclusions else ""
+        return f"window pass per ({per}) over ~{self.rows:,} rows: {how}{extra}; ~{self.attempts:,} attempts"
+
+
+@dataclass(frozen=True)
+class FunnelTopN(Operator):
+    """Funnel breakdowns: the top ``limit`` groups by step-1 units over the range; the rest map to
+    ``Other`` before the best attempt is chosen, so a unit counts once there."""
+
+    limit: int
+
+    @property
+    def detail(self) -> str:
+        return f"top {self.limit} groups by step-1 units over the range, the rest -> Other (a unit once)"
+
+
+@dataclass(frozen=True)
+class BestAttempt(Operator):
+    """Funnel: per (unit, keys) the valid attempt reaching the furthest step, ties to the latest
+    start (ROW_NUMBER)."""
+
+    keys: str
+
+    @property
+    def detail(self) -> str:
+        return f"per (user, {self.keys}): the valid attempt reaching furthest, ties to the latest start"
+
+
+@dataclass(frozen=True)
+class StepAggregate(Operator):
+    """Funnel: units per step (steps 1..reached of each best attempt), average and exact median
+    seconds from the previous step, by keys and step."""
+
+    keys: str
+    steps: int
+
+    @property
+    def detail(self) -> str:
+        return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
+
+
 class _Scanned:
     """What lowering asks of a node with a scan and operators: its operators and the scan's
     partition decision."""
@@ -281,6 +343,8 @@ class AnalysisNode(_Scanned):
     scan: Scan
     operators: list[Operator] = field(default_factory=list)
     start: datetime | None = None  # the earliest UTC instant the scan reads (None: all history)
+    end: datetime | None = None  # the UTC instant the scan reads up to (None: the range's end)
+    exact_time: bool = False  # needs event times, not days: no partition column stands in
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind.capitalize()} {self.label}"]

@@ -34,6 +34,8 @@ from .plan import (
     Activity,
     Aggregate,
     AnalysisNode,
+    BestAttempt,
+    FunnelTopN,
     Histogram,
     Intervals,
     Join,
@@ -44,6 +46,8 @@ from .plan import (
     Scan,
     SeriesNode,
     Statuses,
+    StepAggregate,
+    StepMatch,
     TopN,
     Window,
     scan_start,
@@ -51,7 +55,7 @@ from .plan import (
 from .query import ANY_EVENT
 from .rules import partitions, preaggregate, rollups, sharing
 from .rules.context import Context
-from .timeframe import ts_text
+from .timeframe import to_utc, ts_text
 
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
@@ -196,6 +200,39 @@ def _stickiness(bound: BoundQuery) -> LogicalPlan:
     return LogicalPlan([], post=post, analysis=node)
 
 
+def _funnel(bound: BoundQuery) -> LogicalPlan:
+    """Funnel: one scan of every step's and exclusion's events from the range's start to its end
+    plus the window (capped at now), one window pass per unit, attempts followed step by step,
+    the best attempt per unit, units per step."""
+    spec = bound.query.funnel
+    assert spec is not None
+    tf = bound.timeframe
+    end = tf.end_utc + spec.window_delta
+    if tf.now is not None:
+        end = max(tf.start_utc, min(end, to_utc(tf.now, bound.project.tz)))
+    scan = _scan(bound, spec.members, [], tf.start_utc, end, False, list(spec.hold))
+    entries = spec.members if spec.order == "any" else spec.steps[0].members
+    first = _scan(bound, entries, [], tf.start_utc, tf.end_utc, False, [])
+    groups = ", ".join(bound.query.breakdown)
+    keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
+    attempts = int(first.rows * first.selectivity)
+    match = StepMatch(
+        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude)
+    )
+    operators.append(match)
+    if bound.query.breakdown and bound.query.breakdown_limit is not None:
+        operators.append(FunnelTopN(bound.query.breakdown_limit))
+    operators += [BestAttempt(keys), StepAggregate(keys, len(spec.steps))]
+    labels = " -> ".join(step.name for step in spec.steps)
+    post = [
+        "fill every entry bucket x group x step with 0; conversion and from_previous from the counts",
+        "sort by breakdown values, bucket, step",
+    ]
+    node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
+    return LogicalPlan([], post=post, analysis=node)
+
+
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
     """The events a scan reads: their names on the event-name column (one table's)."""
     if ANY_EVENT in names:
@@ -262,4 +299,5 @@ def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condi
 ANALYSIS_PLANS: dict[str, Callable[[BoundQuery], LogicalPlan]] = {
     "stickiness": _stickiness,
     "lifecycle": _lifecycle,
+    "funnel": _funnel,
 }

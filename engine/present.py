@@ -25,6 +25,7 @@ from sqlglot import exp
 
 from .formulas import BinOp, Neg, Node, Num, Ref, parse_formula, references
 from .present_analyses import paste_lifecycle, paste_stickiness
+from .present_funnel import paste_funnel
 from .timeframe import ts_text
 
 if TYPE_CHECKING:
@@ -253,4 +254,5 @@ def paste_statement(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
 PASTE_ANALYSES: dict[str, Callable[[CompiledQuery, SqlFlavor], exp.Select]] = {
     "stickiness": paste_stickiness,
     "lifecycle": paste_lifecycle,
+    "funnel": paste_funnel,
 }

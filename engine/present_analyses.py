@@ -130,13 +130,13 @@ def paste_lifecycle(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
     return select
 
 
-def _group_order(groups: list[str], flavor: SqlFlavor) -> list[exp.Expr]:
-    """Breakdown values in the answer's order: nulls last, text by code point."""
+def _group_order(groups: list[str], flavor: SqlFlavor, table: str = "k") -> list[exp.Expr]:
+    """Breakdown values (columns of ``table``) in the answer's order: nulls last, text by code point."""
     order: list[exp.Expr] = []
     for g in groups:
         null_last = exp.Case(
-            ifs=[exp.If(this=exp.Is(this=_col(g, "k"), expression=exp.Null()), true=exp.Literal.number(1))],
+            ifs=[exp.If(this=exp.Is(this=_col(g, table), expression=exp.Null()), true=exp.Literal.number(1))],
             default=exp.Literal.number(0),
         )
-        order += [null_last, flavor.text_sort_key(_col(g, "k"))]
+        order += [null_last, flavor.text_sort_key(_col(g, table))]
     return order

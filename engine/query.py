@@ -31,6 +31,7 @@ from pydantic import (
 from .errors import SpecError
 from .loading import load_mapping, validate_model
 from .query_analyses import LIFECYCLE_STATUSES, AnalysisSpec, Lifecycle, Stickiness
+from .query_funnel import Funnel
 from .query_parts import (
     ANY_EVENT,
     ORDER_OPS,
@@ -63,6 +64,7 @@ __all__ = [
     "DateRange",
     "EventFilter",
     "Formula",
+    "Funnel",
     "Lifecycle",
     "Query",
     "RelativeRange",
@@ -77,7 +79,7 @@ __all__ = [
 
 # The questions a query can ask, one key each (exactly one is given); ``series`` is a
 # segmentation, the others are models in ``segwise.query_analyses`` (docs/queries.md).
-ANALYSES = ("series", "stickiness", "lifecycle")
+ANALYSES = ("series", "stickiness", "lifecycle", "funnel")
 
 
 class Query(QueryModel):
@@ -88,6 +90,7 @@ class Query(QueryModel):
     series: list[Series] = Field(default=[], max_length=26 * 4)
     stickiness: Stickiness | None = None
     lifecycle: Lifecycle | None = None
+    funnel: Funnel | None = None
     cumulative: bool = False  # stickiness: units active on at least (not exactly) `days` days
     date_range: DateRange = Field(default_factory=lambda: RelativeRange(last="30d"))
     time_grain: TimeGrain = "day"
@@ -110,6 +113,17 @@ class Query(QueryModel):
         if found is not None:
             where, problem = found
             raise ValueError(f"the text at {where or 'the top level'} {problem}; segwise refuses it")
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _analysis_grain(cls, data: Any) -> Any:
+        """An analysis may have its own default grain (a funnel: total)."""
+        if isinstance(data, dict) and "time_grain" not in data:
+            for key in ANALYSES[1:]:
+                grain = getattr(_analysis_model(key), "default_grain", None)
+                if data.get(key) is not None and grain is not None:
+                    return {**data, "time_grain": grain}
         return data
 
     @field_validator("breakdown")
@@ -142,6 +156,8 @@ class Query(QueryModel):
         if self.analysis != "series":
             self.analysis_spec.check_query(self)
             for key in ("formulas", "formula", "compare", "breakdown_limit"):
+                if key == "breakdown_limit" and self.analysis_spec.takes_breakdown_limit:
+                    continue
                 if getattr(self, key):
                     raise ValueError(
                         f"`{key}` is for a segmentation (series); a {self.analysis} query does not take it"
@@ -269,6 +285,11 @@ def _remember(key: Hashable, query: Query) -> None:
         _PARSED[key] = query
         while len(_PARSED) > _PARSED_SIZE:
             del _PARSED[next(iter(_PARSED))]
+
+
+def _analysis_model(key: str) -> type[AnalysisSpec]:
+    models: dict[str, type[AnalysisSpec]] = {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel}
+    return models[key]
 
 
 def default_label(index: int) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Discriminator, Tag
 
@@ -12,6 +12,9 @@ from .query_parts import AnyOf, EventFilter, QueryModel, Where
 
 class AnalysisSpec(QueryModel):
     """What every analysis model offers the query: its checks of the query's common keys."""
+
+    takes_breakdown_limit: ClassVar[bool] = False  # top-N groups + Other
+    default_grain: ClassVar[str | None] = None  # the time_grain when the query gives none
 
     def check_query(self, query: Any) -> None:
         """Refuse the query's common keys (``time_grain``, ...) this analysis cannot answer;

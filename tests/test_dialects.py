@@ -110,6 +110,21 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "day",
         },
     ),
+    "funnel_weekly_top2": (
+        "utc",
+        {
+            "funnel": {
+                "steps": [{"event": "login"}, {"event": "page_view"}, {"event": "purchase"}],
+                "window": "7d",
+                "exclude": [{"event": "push_sent", "after_step": 2}],
+                "hold": ["platform"],
+            },
+            "date_range": {"from": "2025-01-06", "to": "2025-01-27"},
+            "time_grain": "week",
+            "breakdown": ["country"],
+            "breakdown_limit": 2,
+        },
+    ),
     "berlin_hour_breakdown": (
         "berlin",
         {

@@ -20,6 +20,8 @@ import segwise
 from segwise.demo.generate import DEFAULT_START, write_duckdb
 from tests.conftest import assert_same
 from tests.oracle import oracle, oracle_tables
+from tests.oracle_funnel import funnel_oracle
+from tests.test_funnel import assert_funnel
 
 ADVANCED = Path(__file__).resolve().parent.parent / "examples" / "advanced"
 SEVERAL = ADVANCED / "several_tables"
@@ -70,6 +72,7 @@ def test_every_capability_has_an_example() -> None:
         "compare: previous_period",
         "measure: wau",
         "dau",
+        "funnel:",
     ):
         assert needle in text, needle
     assert len(MULTI) >= 2
@@ -84,6 +87,11 @@ def test_example_against_the_oracle(demo: Path, path: Path) -> None:
     tables = _tables(demo, ["events", "users"])
     with _project(DEMO_PROJECT, demo) as project:
         result = segwise.run(path, project, now=NOW)
+    if "funnel" in query:  # its own reference and result shape
+        funnel = funnel_oracle(query, tables["events"].to_pylist(), tables["users"].to_pylist(), now=NOW)
+        assert_funnel(result, funnel, query)
+        assert any(r["step"] == len(query["funnel"]["steps"]) and r["count"] for r in funnel), "converts nobody"
+        return
     expected = oracle(query, tables["events"], tables["users"], now=NOW)
     assert_same(result, expected, query, "UTC")
     assert any(r["value"] for r in expected), "the example answers nothing on the demo data"

@@ -13,7 +13,8 @@ One module per operator family, each a set of functions over the statement's
 * ``shared``      several series from one scan (conditional aggregates);
 * ``segment``     segment membership; ``measure_sql`` a measure's aggregate;
 * ``stickiness``  the stickiness analysis (days active per user and bucket);
-* ``lifecycle``   the lifecycle analysis (new, returning, resurrecting, dormant per bucket).
+* ``lifecycle``   the lifecycle analysis (new, returning, resurrecting, dormant per bucket);
+* ``funnel``, ``funnel_steps``  the funnel analysis (steps matched per unit in one window pass).
 
 The statement returns long-form rows ``series, bucket, _g0.._gN, [_f,] value`` for every
 non-empty (series, breakdown values, bucket); shaping fills the rest in Arrow. Dialect
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import aggregate, lifecycle, peruser, rolling, shared, stickiness, topn
+from . import aggregate, funnel, lifecycle, peruser, rolling, shared, stickiness, topn
 from .series import series_plan
 from .state import Lowering, SeriesPlan
 
@@ -50,6 +51,7 @@ FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
 ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Select]] = {
     "stickiness": stickiness.stickiness_select,
     "lifecycle": lifecycle.lifecycle_select,
+    "funnel": funnel.funnel_select,
 }
 
 

@@ -34,7 +34,8 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
         node.scan.partition = pruning(node.scan, start, node.tf.end_utc, utc and not exact_time)
     if plan.analysis is not None:
         analysis = plan.analysis
-        analysis.scan.partition = pruning(analysis.scan, analysis.start, analysis.tf.end_utc, utc)
+        end = analysis.end or analysis.tf.end_utc
+        analysis.scan.partition = pruning(analysis.scan, analysis.start, end, utc and not analysis.exact_time)
     return plan
 
 

@@ -1,0 +1,214 @@
+WITH fe AS (
+  SELECT
+    "e"."user_id" AS _u,
+    toUnixTimestamp64Micro(toDateTime64("e"."event_time", 6, 'UTC')) AS _t,
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
+    "u0"."country" AS _g0,
+    "e"."platform" AS _h0,
+    CASE
+      WHEN "e"."event_name" = 'login' AND NOT (
+        "e"."platform" IS NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS _m1,
+    CASE
+      WHEN "e"."event_name" = 'page_view' AND NOT (
+        "e"."platform" IS NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS _m2,
+    CASE
+      WHEN "e"."event_name" = 'purchase' AND NOT (
+        "e"."platform" IS NULL
+      )
+      THEN 1
+      ELSE 0
+    END AS _m3,
+    CASE WHEN "e"."event_name" = 'push_sent' THEN 1 ELSE 0 END AS _x1
+  FROM "events" AS "e"
+  LEFT JOIN "users" AS "u0"
+    ON "u0"."user_id" = "e"."user_id"
+  WHERE
+    (
+      "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+      AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
+      AND (
+        "e"."event_name" = 'login'
+        OR "e"."event_name" = 'page_view'
+        OR "e"."event_name" = 'purchase'
+        OR "e"."event_name" = 'push_sent'
+      )
+    )
+    AND NOT (
+      "e"."user_id" IS NULL
+    )
+), fw AS (
+  SELECT
+    fe._u AS _u,
+    fe._t AS _t,
+    fe._b AS _b,
+    fe._g0 AS _g0,
+    fe._h0 AS _h0,
+    fe._m1 AS _m1,
+    fe._m2 AS _m2,
+    fe._m3 AS _m3,
+    MIN(CASE WHEN fe._m2 = 1 THEN fe._t END) OVER (
+      PARTITION BY fe._u, fe._h0
+      ORDER BY fe._t DESC
+      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS _n2,
+    MIN(CASE WHEN fe._m3 = 1 THEN fe._t END) OVER (
+      PARTITION BY fe._u, fe._h0
+      ORDER BY fe._t DESC
+      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS _n3,
+    MIN(CASE WHEN fe._x1 = 1 THEN fe._t END) OVER (
+      PARTITION BY fe._u
+      ORDER BY fe._t DESC
+      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) AS _y1
+  FROM fe
+), fa AS (
+  SELECT
+    fw._u AS _u,
+    fw._h0 AS _h0,
+    fw._b AS _b,
+    fw._g0 AS _g0,
+    fw._t AS _s1,
+    CASE WHEN fw._n2 <= fw._t + 604800000000 THEN fw._n2 END AS _s2
+  FROM fw
+  WHERE
+    fw._m1 = 1 AND (
+      fw._t >= 1736121600000000 AND fw._t < 1737936000000000
+    )
+), fl3 AS (
+  SELECT
+    fw._u AS _u,
+    fw._h0 AS _h0,
+    fw._t AS _t,
+    MIN(fw._n3) AS _n,
+    MIN(fw._y1) AS _y1
+  FROM fw
+  WHERE
+    fw._m2 = 1
+  GROUP BY
+    fw._u,
+    fw._h0,
+    fw._t
+), f3 AS (
+  SELECT
+    p._u AS _u,
+    p._h0 AS _h0,
+    p._b AS _b,
+    p._g0 AS _g0,
+    p._s1 AS _s1,
+    p._s2 AS _s2,
+    CASE WHEN l._n <= p._s1 + 604800000000 THEN l._n END AS _s3,
+    l._y1 AS _e1
+  FROM fa AS p
+  LEFT JOIN fl3 AS l
+    ON l._u = p._u AND l._h0 = p._h0 AND l._t = p._s2
+), fc AS (
+  SELECT
+    f3._u AS _u,
+    f3._h0 AS _h0,
+    f3._b AS _b,
+    f3._g0 AS _g0,
+    f3._s1 AS _s1,
+    f3._s2 AS _s2,
+    f3._s3 AS _s3,
+    f3._e1 AS _e1,
+    1 + CASE WHEN NOT (
+      f3._s2 IS NULL
+    ) THEN 1 ELSE 0 END + CASE WHEN NOT (
+      f3._s3 IS NULL
+    ) THEN 1 ELSE 0 END AS _m,
+    CASE
+      WHEN NOT (
+        f3._s2 IS NULL
+      ) AND f3._e1 < COALESCE(f3._s3, f3._s1 + 604800000000)
+      THEN 0
+      ELSE 1
+    END AS _ok
+  FROM f3
+), fr AS (
+  SELECT
+    fc._g0,
+    fc._u
+  FROM fc
+  WHERE
+    fc._ok = 1
+), _rank AS (
+  SELECT
+    fr._g0 AS _g0,
+    ROW_NUMBER() OVER (ORDER BY COUNT(DISTINCT fr._u) DESC, fr._g0) AS _rank
+  FROM fr
+  GROUP BY
+    fr._g0
+), fb AS (
+  SELECT
+    fc._u AS _u,
+    fc._b AS _b,
+    CASE WHEN _rank._rank <= 2 THEN fc._g0 ELSE 'Other' END AS _g0,
+    fc._s1 AS _s1,
+    fc._s2 AS _s2,
+    fc._s3 AS _s3,
+    fc._m AS _m,
+    ROW_NUMBER() OVER (
+      PARTITION BY fc._u, fc._b, CASE WHEN _rank._rank <= 2 THEN fc._g0 ELSE 'Other' END
+      ORDER BY fc._m DESC, fc._s1 DESC, fc._s2, fc._s3
+    ) AS _r
+  FROM fc
+  LEFT JOIN _rank
+    ON COALESCE(fc._g0, '') = COALESCE(_rank._g0, '')
+    AND (
+      fc._g0 IS NULL
+    ) = (
+      _rank._g0 IS NULL
+    )
+  WHERE
+    fc._ok = 1
+), fk AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      1 AS _k
+    UNION ALL
+    SELECT
+      2
+    UNION ALL
+    SELECT
+      3
+  ) AS v
+), fd AS (
+  SELECT
+    fo._b AS _b,
+    fo._g0 AS _g0,
+    fk._k AS _k,
+    CAST(CASE WHEN fk._k = 2 THEN fo._s2 - fo._s1 WHEN fk._k = 3 THEN fo._s3 - fo._s2 END AS Nullable(Float64)) / 1000000.0 AS _d,
+    ROW_NUMBER() OVER (
+      PARTITION BY fo._b, fo._g0, fk._k
+      ORDER BY CAST(CASE WHEN fk._k = 2 THEN fo._s2 - fo._s1 WHEN fk._k = 3 THEN fo._s3 - fo._s2 END AS Nullable(Float64)) / 1000000.0
+    ) AS _rn,
+    COUNT(*) OVER (PARTITION BY fo._b, fo._g0, fk._k) AS _n
+  FROM fb AS fo
+  CROSS JOIN fk
+  WHERE
+    fo._r = 1 AND fo._m >= fk._k
+)
+SELECT
+  fd._b AS bucket,
+  fd._g0 AS _g0,
+  toInt64(fd._k) AS step,
+  toInt64(COUNT(*)) AS count,
+  CAST(AVG(fd._d) AS Nullable(Float64)) AS avg_seconds,
+  CAST(AVG(CASE WHEN 2 * fd._rn >= fd._n AND 2 * fd._rn <= fd._n + 2 THEN fd._d END) AS Nullable(Float64)) AS median_seconds
+FROM fd
+GROUP BY
+  fd._b,
+  fd._g0,
+  fd._k
+SETTINGS join_use_nulls = 1
