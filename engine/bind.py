@@ -132,6 +132,12 @@ def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
     location = bound.query.analysis
     tables = _tables(bound.catalog, spec.members, location)
     _check_conditions(bound.catalog, tables, spec.members, list(spec.where), location, flavor)
+    _check_unit_breakdown(bound, location)
+    _check_segment(bound, tables, flavor)
+
+
+def _check_unit_breakdown(bound: BoundQuery, location: str, note: str = "") -> None:
+    """A unit is followed as one: the breakdown is by properties of the user (or the segment)."""
     for b_index, name in enumerate(bound.query.breakdown):
         if name == SEGMENT_BREAKDOWN:
             continue
@@ -139,9 +145,23 @@ def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
         if prop is None or prop.source != USER_PROPERTY:
             raise SpecError(
                 f"a {location} query breaks down by user properties (or segment); {name!r} is a property of "
-                "single events",
+                f"single events{note}",
                 where=f"breakdown[{b_index}]",
             )
+
+
+def _check_retention(bound: BoundQuery, flavor: SqlFlavor) -> None:
+    """Retention: the start and return events and their filters resolve; the breakdown is by
+    properties of the unit (or the segment)."""
+    spec = bound.query.retention
+    assert spec is not None
+    tables: list[EventTableInfo] = []
+    for key, event in (("start", spec.start), ("return", spec.returning)):
+        location = f"retention > {key}"
+        own = _tables(bound.catalog, event.members, location)
+        _check_conditions(bound.catalog, own, event.members, list(event.where), location, flavor)
+        tables += [t for t in own if t not in tables]
+    _check_unit_breakdown(bound, "retention", " (a breakdown by the start event's properties is not available yet)")
     _check_segment(bound, tables, flavor)
 
 
@@ -294,4 +314,5 @@ ANALYSIS_CHECKS: dict[str, Callable[[BoundQuery, SqlFlavor], None]] = {
     "stickiness": _check_analysis,
     "lifecycle": _check_analysis,
     "funnel": _check_funnel,
+    "retention": _check_retention,
 }

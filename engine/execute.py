@@ -20,6 +20,7 @@ from .pipeline import compile_query
 from .query import Query
 from .shape_funnel import shape_funnel
 from .shape_lifecycle import shape_lifecycle
+from .shape_retention import shape_retention
 from .shape_stickiness import shape_stickiness
 
 if TYPE_CHECKING:
@@ -409,4 +410,5 @@ SHAPERS: dict[str, Callable[[pa.Table, CompiledQuery], pa.Table]] = {
     "stickiness": shape_stickiness,
     "lifecycle": shape_lifecycle,
     "funnel": shape_funnel,
+    "retention": shape_retention,
 }

@@ -52,7 +52,9 @@ from .plan import (
     Window,
     scan_start,
 )
+from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
 from .query import ANY_EVENT
+from .retention_frame import retention_frame
 from .rules import partitions, preaggregate, rollups, sharing
 from .rules.context import Context
 from .timeframe import to_utc, ts_text
@@ -230,6 +232,38 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
+def _retention(bound: BoundQuery) -> LogicalPlan:
+    """Retention: one scan of the start and return events (first_time: the start events' whole
+    history, for each unit's first; recurring: from the range's start) up to now, reduced per
+    (unit, bucket), cohorts and return periods per unit, units counted per cohort and period."""
+    spec = bound.query.retention
+    assert spec is not None
+    tf = bound.timeframe
+    frame = retention_frame(tf, spec.periods)
+    first = spec.start_mode == "first_time"
+    begin = None if first else tf.start_utc
+    scan = _scan(bound, spec.members, [], begin, frame.now_utc, False, [])
+    groups = ", ".join(bound.query.breakdown)
+    keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    matched = int(scan.rows * scan.selectivity)
+    reduced = min(matched, max(1, matched // 4))  # several events per (user, bucket)
+    cohorts = frame.cohorts
+    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
+    per_cohort = 1 if spec.cumulative else spec.periods
+    operators += [
+        Cohorts(spec.start_mode, keys, reduced),
+        ReturnPeriods(spec.periods, len(frame.buckets), spec.cumulative, reduced * per_cohort),
+        RetentionCounts(keys, cohorts * (spec.periods + 1)),
+    ]
+    post = ["fill every cohort x group x reported period with 0", "summary rows (cohort null) per group and period"]
+    if spec.cumulative:
+        post.insert(0, "on or after: the counts of period k and later, summed")
+    if bound.query.breakdown_limit is not None and bound.query.breakdown:
+        post.insert(0, f"top {bound.query.breakdown_limit} groups by summed cohort size, the rest -> Other")
+    post.append("sort by cohort (summary last), breakdown values, period")
+    start_event = spec.start.event if isinstance(spec.start.event, str) else "any_of"
+    return_event = spec.returning.event if isinstance(spec.returning.event, str) else "any_of"
+    node = AnalysisNode("retention", f"{start_event} -> {return_event}", tf, scan, operators, begin, frame.now_utc)
     return LogicalPlan([], post=post, analysis=node)
 
 
@@ -300,4 +334,5 @@ ANALYSIS_PLANS: dict[str, Callable[[BoundQuery], LogicalPlan]] = {
     "stickiness": _stickiness,
     "lifecycle": _lifecycle,
     "funnel": _funnel,
+    "retention": _retention,
 }

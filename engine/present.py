@@ -26,6 +26,7 @@ from sqlglot import exp
 from .formulas import BinOp, Neg, Node, Num, Ref, parse_formula, references
 from .present_analyses import paste_lifecycle, paste_stickiness
 from .present_funnel import paste_funnel
+from .present_retention import paste_retention
 from .timeframe import ts_text
 
 if TYPE_CHECKING:
@@ -255,4 +256,5 @@ PASTE_ANALYSES: dict[str, Callable[[CompiledQuery, SqlFlavor], exp.Select]] = {
     "stickiness": paste_stickiness,
     "lifecycle": paste_lifecycle,
     "funnel": paste_funnel,
+    "retention": paste_retention,
 }

@@ -50,6 +50,7 @@ from .query_parts import (
     TimeGrain,
     as_list,
 )
+from .query_retention import Retention
 
 # The parts and analyses are importable from here too (``segwise.query.Condition``).
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Lifecycle",
     "Query",
     "RelativeRange",
+    "Retention",
     "Scalar",
     "Segment",
     "Series",
@@ -79,7 +81,7 @@ __all__ = [
 
 # The questions a query can ask, one key each (exactly one is given); ``series`` is a
 # segmentation, the others are models in ``segwise.query_analyses`` (docs/queries.md).
-ANALYSES = ("series", "stickiness", "lifecycle", "funnel")
+ANALYSES = ("series", "stickiness", "lifecycle", "funnel", "retention")
 
 
 class Query(QueryModel):
@@ -91,6 +93,7 @@ class Query(QueryModel):
     stickiness: Stickiness | None = None
     lifecycle: Lifecycle | None = None
     funnel: Funnel | None = None
+    retention: Retention | None = None
     cumulative: bool = False  # stickiness: units active on at least (not exactly) `days` days
     date_range: DateRange = Field(default_factory=lambda: RelativeRange(last="30d"))
     time_grain: TimeGrain = "day"
@@ -151,14 +154,17 @@ class Query(QueryModel):
                 f"a query asks one question: give `series` (a segmentation) or one of {others}"
                 + (f", not {' and '.join(asked)} together" if asked else "")
             )
+        if self.cumulative and self.retention is not None:
+            raise ValueError(
+                "a retention query says `cumulative` inside `retention:` (returned in period k or later); the "
+                "top-level `cumulative` is stickiness' (active on at least d days)"
+            )
         if self.cumulative and self.stickiness is None:
             raise ValueError("`cumulative` belongs to a stickiness query")
         if self.analysis != "series":
             self.analysis_spec.check_query(self)
             for key in ("formulas", "formula", "compare", "breakdown_limit"):
-                if key == "breakdown_limit" and self.analysis_spec.takes_breakdown_limit:
-                    continue
-                if getattr(self, key):
+                if getattr(self, key) and key not in self.analysis_spec.takes:
                     raise ValueError(
                         f"`{key}` is for a segmentation (series); a {self.analysis} query does not take it"
                     )
@@ -288,7 +294,7 @@ def _remember(key: Hashable, query: Query) -> None:
 
 
 def _analysis_model(key: str) -> type[AnalysisSpec]:
-    models: dict[str, type[AnalysisSpec]] = {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel}
+    models: dict[str, type[AnalysisSpec]] = {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel, "retention": Retention}
     return models[key]
 
 

@@ -13,17 +13,17 @@ from .query_parts import AnyOf, EventFilter, QueryModel, Where
 class AnalysisSpec(QueryModel):
     """What every analysis model offers the query: its checks of the query's common keys."""
 
-    takes_breakdown_limit: ClassVar[bool] = False  # top-N groups + Other
     default_grain: ClassVar[str | None] = None  # the time_grain when the query gives none
+    # the segmentation's keys (formulas, compare, breakdown_limit) this analysis takes too
+    takes: ClassVar[tuple[str, ...]] = ()
 
     def check_query(self, query: Any) -> None:
         """Refuse the query's common keys (``time_grain``, ...) this analysis cannot answer;
         raise ``ValueError`` with the reason."""
 
 
-class Stickiness(AnalysisSpec):
-    """``stickiness: {event: feature_used, where: [...]}``: on how many days of each bucket units
-    do the event (docs/queries.md, "Stickiness")."""
+class AnalysisEvent(QueryModel):
+    """The event an analysis follows: ``{event: name | "any" | {any_of: [...]}, where: [...]}``."""
 
     event: Annotated[
         Annotated[str, Tag("name")] | Annotated[AnyOf, Tag("combined")],
@@ -31,18 +31,23 @@ class Stickiness(AnalysisSpec):
     ]
     where: Where = []
 
+    @property
+    def members(self) -> list[EventFilter]:
+        if isinstance(self.event, AnyOf):
+            return list(self.event.any_of)
+        return [EventFilter(event=self.event)]
+
+
+class Stickiness(AnalysisEvent, AnalysisSpec):
+    """``stickiness: {event: feature_used, where: [...]}``: on how many days of each bucket units
+    do the event (docs/queries.md, "Stickiness")."""
+
     def check_query(self, query: Any) -> None:
         if query.time_grain in ("hour", "day"):
             raise ValueError(
                 f"stickiness counts the days of each bucket: use time_grain week, month, quarter, year or "
                 f"total, not {query.time_grain}"
             )
-
-    @property
-    def members(self) -> list[EventFilter]:
-        if isinstance(self.event, AnyOf):
-            return list(self.event.any_of)
-        return [EventFilter(event=self.event)]
 
 
 # A lifecycle answer's statuses, in the order the answer is sorted (docs/queries.md, "Lifecycle").

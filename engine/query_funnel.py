@@ -65,7 +65,7 @@ class FunnelExclusion(_Evented):
 class Funnel(AnalysisSpec):
     """``funnel: {steps: [...], window: 7d, order: ordered, exclude: [...], hold: [...]}``."""
 
-    takes_breakdown_limit: ClassVar[bool] = True
+    takes: ClassVar[tuple[str, ...]] = ("breakdown_limit",)  # top-N groups + Other
     default_grain: ClassVar[str | None] = "total"
 
     steps: list[FunnelStep]

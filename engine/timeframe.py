@@ -176,7 +176,9 @@ def _estimate(start: datetime, end: datetime, grain: str) -> int:
 
 def resolve_timeframe(query: Query, timezone: str, week_start: int, now: datetime | str | None) -> Timeframe:
     tz = ZoneInfo(timezone)
-    local_now = parse_now(now, tz) if not isinstance(query.date_range, AbsoluteRange) or now is not None else None
+    # retention reports the periods that started before now, whatever the range
+    moves = not isinstance(query.date_range, AbsoluteRange) or query.retention is not None
+    local_now = parse_now(now, tz) if moves or now is not None else None
     start, end = local_range(query, tz, local_now)
     return _frame(start, end, query.time_grain, week_start, tz, timezone, local_now)
 

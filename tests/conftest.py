@@ -281,6 +281,16 @@ def declared_gaps(project: segwise.Project, query: dict[str, Any]) -> list[str]:
     return gaps
 
 
+def skip_declared_gaps(project: segwise.Project, query: dict[str, Any], backend: str, now: datetime | None) -> None:
+    """When the project's adapter declares it lacks a capability ``query`` needs, assert that it
+    refuses the query cleanly (``UnsupportedError``) and skip the test with the reason."""
+    missing = declared_gaps(project, query)
+    if missing:
+        with pytest.raises(segwise.UnsupportedError):
+            segwise.run(query, project, now=now)
+        pytest.skip(f"{backend} declares no support for {', '.join(missing)}")
+
+
 # -- datasets ------------------------------------------------------------------------------------------
 
 
@@ -338,11 +348,7 @@ class Dataset:
         the capability must answer, so a gap that closes (or opens) is noticed.
         """
         project = self.project(timezone, week_start)
-        missing = declared_gaps(project, query)
-        if missing:
-            with pytest.raises(segwise.UnsupportedError):
-                segwise.run(query, project, now=now)
-            pytest.skip(f"{self.backend} declares no support for {', '.join(missing)}")
+        skip_declared_gaps(project, query, self.backend, now)
         result = segwise.run(query, project, now=now)
         expected = self.expected(query, timezone, week_start, now)
         assert_same(result, expected, query, timezone)

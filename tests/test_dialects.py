@@ -171,6 +171,24 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "total",
         },
     ),
+    "retention_weekly_sunday": (
+        "sunday",
+        {
+            "retention": {"start": "login", "return": "any", "start_mode": "recurring", "cumulative": True},
+            "date_range": {"from": "2025-01-05", "to": "2025-01-26"},
+            "time_grain": "week",
+            "breakdown": ["country"],
+            "breakdown_limit": 3,
+        },
+    ),
+    "retention_berlin_daily": (
+        "berlin",
+        {
+            "retention": {"start": "signup", "return": "purchase", "periods": 5},
+            "date_range": {"from": "2025-01-10", "to": "2025-01-20"},
+            "time_grain": "day",
+        },
+    ),
 }
 
 # Dialects with no exact percentile aggregate: median/pNN must be refused, not approximated.

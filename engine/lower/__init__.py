@@ -14,7 +14,8 @@ One module per operator family, each a set of functions over the statement's
 * ``segment``     segment membership; ``measure_sql`` a measure's aggregate;
 * ``stickiness``  the stickiness analysis (days active per user and bucket);
 * ``lifecycle``   the lifecycle analysis (new, returning, resurrecting, dormant per bucket);
-* ``funnel``, ``funnel_steps``  the funnel analysis (steps matched per unit in one window pass).
+* ``funnel``, ``funnel_steps``  the funnel analysis (steps matched per unit in one window pass);
+* ``retention``   the retention analysis (cohorts and return periods per unit).
 
 The statement returns long-form rows ``series, bucket, _g0.._gN, [_f,] value`` for every
 non-empty (series, breakdown values, bucket); shaping fills the rest in Arrow. Dialect
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from . import aggregate, funnel, lifecycle, peruser, rolling, shared, stickiness, topn
+from . import aggregate, funnel, lifecycle, peruser, retention, rolling, shared, stickiness, topn
 from .series import series_plan
 from .state import Lowering, SeriesPlan
 
@@ -48,10 +49,11 @@ FAMILIES: dict[str, Callable[[Lowering, SeriesPlan], exp.Select]] = {
 
 
 # The lowering of each analysis other than a segmentation (``AnalysisNode.kind``).
-ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Select]] = {
+ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Query]] = {
     "stickiness": stickiness.stickiness_select,
     "lifecycle": lifecycle.lifecycle_select,
     "funnel": funnel.funnel_select,
+    "retention": retention.retention_select,
 }
 
 

@@ -1,0 +1,225 @@
+"""Retention: segwise's statement vs the best hand-written SQL and the cohort x period cross join
+peers use, same engine, same data (the demo generator, ~10M events: 100,000 users x 365 days).
+
+Queries (now = the end of the data):
+
+* weekly first-time retention of sign-ups over 12 weeks, ``return: any`` (range: the last 12 weeks);
+* daily recurring retention of purchases over 30 days (range: the last 30 days);
+* each with and without a breakdown by ``country`` (a user property).
+
+``segwise`` is ``segwise.run`` end to end (compile, execute, shape: zero fill, summary rows);
+``hand`` is one hand-written statement (per-user distinct buckets, a self-join on the user within
+the horizon; no fill, no summary); ``cross`` is the peers' form: every cohort member x every period
+0..P joined with the raw events in that period's window, ``COUNT(DISTINCT)``. Before timing, the
+non-zero (cohort, group, period) counts of all three are compared.
+
+    python -m benchmarks.retention [--users 100000] [--engines duckdb,postgresql] [--repeat 3] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+import segwise
+from benchmarks.common import timed
+from benchmarks.planner_data import write_chunked
+from segwise.demo.generate import DEFAULT_START
+
+DATA = Path(__file__).parent / "data"
+DAYS = 365
+NOW = datetime.combine(DEFAULT_START + timedelta(days=DAYS), datetime.min.time())
+WEEKLY_START = NOW - timedelta(weeks=12)
+DAILY_START = NOW - timedelta(days=30)
+
+QUERIES: dict[str, dict[str, Any]] = {
+    "weekly first-time sign-ups, 12 weeks": {
+        "retention": {"start": "signup", "return": "any", "periods": 12},
+        "date_range": {"from": WEEKLY_START.date(), "to": NOW.date()},
+        "time_grain": "week",
+    },
+    "daily recurring purchases, 30 days": {
+        "retention": {"start": "purchase", "start_mode": "recurring", "periods": 30},
+        "date_range": {"from": DAILY_START.date(), "to": NOW.date()},
+        "time_grain": "day",
+    },
+}
+
+
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
+
+
+def _group(by: bool, alias: str) -> tuple[str, str, str]:
+    """(the users join, the group column, its GROUP BY item) for a breakdown by country."""
+    if not by:
+        return "", "'' AS g", ""
+    return f"LEFT JOIN users AS u ON u.user_id = {alias}.user_id", "u.country AS g", ", g"
+
+
+def hand_sql(name: str, by: bool, engine: str) -> str:
+    """The best statement we could write by hand for ``name``: per-user distinct buckets, a
+    self-join on the user within the horizon."""
+    join, group, group_by = _group(by, "c")
+    if name.startswith("weekly"):
+        diff = (
+            "(CAST(r.b AS DATE) - CAST(c.b AS DATE)) / 7"
+            if engine == "postgresql"
+            else "date_diff('day', c.b, r.b) // 7"
+        )
+        return f"""
+        WITH f AS (SELECT user_id, MIN(event_time) AS t0 FROM events
+                   WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id),
+        c AS (SELECT user_id, date_trunc('week', t0) AS b FROM f
+              WHERE t0 >= {_ts(WEEKLY_START)} AND t0 < {_ts(NOW)}),
+        r AS (SELECT DISTINCT user_id, date_trunc('week', event_time) AS b FROM events
+              WHERE event_time >= {_ts(WEEKLY_START)} AND event_time < {_ts(NOW)})
+        SELECT c.b AS cohort, {group}, {diff} AS period, COUNT(*) AS n
+        FROM c JOIN r ON r.user_id = c.user_id AND r.b >= c.b AND r.b <= c.b + INTERVAL '84 days' {join}
+        GROUP BY c.b, period{group_by}"""
+    diff = "(CAST(r.b AS DATE) - CAST(c.b AS DATE))" if engine == "postgresql" else "date_diff('day', c.b, r.b)"
+    return f"""
+        WITH d AS (SELECT DISTINCT user_id, date_trunc('day', event_time) AS b FROM events
+                   WHERE event_name = 'purchase' AND event_time >= {_ts(DAILY_START)} AND event_time < {_ts(NOW)})
+        SELECT c.b AS cohort, {group}, {diff} AS period, COUNT(*) AS n
+        FROM d AS c JOIN d AS r ON r.user_id = c.user_id AND r.b >= c.b AND r.b <= c.b + INTERVAL '30 days' {join}
+        GROUP BY c.b, period{group_by}"""
+
+
+def cross_sql(name: str, by: bool, engine: str) -> str:
+    """The peers' form: cohort members x periods 0..P, each joined with the raw events of its window."""
+    join, group, group_by = _group(by, "c")
+    series = "generate_series(0, {p}) AS p(k)" if engine == "postgresql" else "range(0, {p} + 1) AS p(k)"
+    if name.startswith("weekly"):
+        step, periods = "INTERVAL '7 days'", 12
+        cohorts = f"""SELECT user_id, date_trunc('week', MIN(event_time)) AS b FROM events
+                      WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id
+                      HAVING MIN(event_time) >= {_ts(WEEKLY_START)}"""
+        returning = ""
+    else:
+        step, periods = "INTERVAL '1 day'", 30
+        cohorts = f"""SELECT DISTINCT user_id, date_trunc('day', event_time) AS b FROM events
+                      WHERE event_name = 'purchase' AND event_time >= {_ts(DAILY_START)} AND event_time < {_ts(NOW)}"""
+        returning = "AND e.event_name = 'purchase'"
+    return f"""
+        WITH c AS ({cohorts})
+        SELECT c.b AS cohort, {group}, p.k AS period, COUNT(DISTINCT c.user_id) AS n
+        FROM c CROSS JOIN {series.format(p=periods)}
+        JOIN events AS e ON e.user_id = c.user_id {returning}
+          AND e.event_time >= c.b + p.k * {step} AND e.event_time < c.b + (p.k + 1) * {step}
+          AND e.event_time < {_ts(NOW)} {join}
+        GROUP BY c.b, p.k{group_by}"""
+
+
+def _cells(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    return {(str(r["cohort"])[:19], r.get("g") or "", int(r["period"]), int(r["n"])) for r in rows if int(r["n"])}
+
+
+def _segwise_cells(table: Any, by: bool) -> set[tuple[Any, ...]]:
+    return {
+        (str(r["cohort"].replace(tzinfo=None))[:19], (r.get("country") or "") if by else "", r["period"], r["count"])
+        for r in table.to_pylist()
+        if r["cohort"] is not None and r["count"]
+    }
+
+
+def connect(engine: str, source: Path, directory: Path) -> segwise.Project:
+    if engine == "duckdb":
+        url = f"duckdb:///{source}"
+    else:  # the suite's PostgreSQL loader: a throwaway local cluster
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.backends import BACKENDS
+
+        con = duckdb.connect(str(source), read_only=True)
+        try:
+            tables = {
+                "events": con.sql("SELECT user_id, event_time, event_name FROM events").to_arrow_table(),
+                "users": con.sql("SELECT user_id, country FROM users").to_arrow_table(),
+            }
+        finally:
+            con.close()
+        url = BACKENDS[engine].load(tables, directory, "retention")
+    return segwise.Project(
+        warehouse=url,
+        event_tables=[{"table": "events", "event_name": "event_name"}],
+        user_tables=[{"table": "users"}],
+    )
+
+
+def run(users: int, engines: list[str], repeat: int) -> dict[str, Any]:
+    DATA.mkdir(parents=True, exist_ok=True)
+    source = DATA / f"retention-{users}.duckdb"
+    if not source.exists():
+        write_chunked(source, users, DAYS, DEFAULT_START)
+    report: dict[str, Any] = {
+        "users": users,
+        "events": duckdb.connect(str(source), read_only=True).sql("SELECT count(*) FROM events").fetchall()[0][0],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        "date": date.today().isoformat(),
+        "rows": [],
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        for engine in engines:
+            project = connect(engine, source, Path(scratch))
+            adapter = project.adapter()
+            for name, base in QUERIES.items():
+                for by in (False, True):
+                    query = {**base, "breakdown": ["country"]} if by else base
+                    seconds, table = timed(lambda q=query, p=project: segwise.run(q, p, now=NOW), repeat)
+                    hand = hand_sql(name, by, engine)
+                    cross = cross_sql(name, by, engine)
+                    hand_s, hand_rows = timed(lambda s=hand, a=adapter: a.execute(s).to_pylist(), repeat)
+                    cross_s, cross_rows = timed(lambda s=cross, a=adapter: a.execute(s).to_pylist(), 1)
+                    same = _segwise_cells(table, by) == _cells(hand_rows) == _cells(cross_rows)
+                    row = {
+                        "engine": engine,
+                        "query": name + (" by country" if by else ""),
+                        "segwise_ms": round(seconds * 1000, 1),
+                        "hand_ms": round(hand_s * 1000, 1),
+                        "cross_ms": round(cross_s * 1000, 1),
+                        "same_answer": same,
+                    }
+                    print(json.dumps(row), flush=True)
+                    report["rows"].append(row)
+            project.close()
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| engine | query | segwise (ms) | hand-written (ms) | cross join (ms) | segwise / hand | same answer |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in report["rows"]:
+        ratio = r["segwise_ms"] / r["hand_ms"] if r["hand_ms"] else float("nan")
+        lines.append(
+            f"| {r['engine']} | {r['query']} | {r['segwise_ms']} | {r['hand_ms']} | {r['cross_ms']} | "
+            f"{ratio:.2f}x | {'yes' if r['same_answer'] else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--engines", default="duckdb,postgresql")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    report = run(args.users, args.engines.split(","), args.repeat)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

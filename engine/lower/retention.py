@@ -1,0 +1,207 @@
+"""Retention: of the units that entered a cohort in a bucket, how many came back in each later
+period (calendar periods: the buckets of the grain after the cohort's).
+
+One statement; the events are read once (start and return events in one scan, up to now):
+
+1. ``ru``: per (unit, bucket[, groups]) of the scan: ``_s`` (a start event inside the range),
+   ``_r`` (a return event from the range's start) and, first_time, ``_t`` (the earliest start
+   event, local time);
+2. ``rk``: the buckets numbered, the range's first 0 (a constant table, ``segwise.retention_frame``:
+   the same list shaping reads; no date arithmetic in the warehouse, DST and week start as every
+   analysis buckets);
+3. ``rc``: the cohorts, one row per (unit, cohort number): first_time the bucket of the unit's first
+   start event ever when that event is inside the range, recurring every numbered bucket with a
+   start event;
+4. ``rr``: the unit's return buckets by number (after the numbered ones: one number beyond every
+   reported period);
+5. units per (cohort, groups, period): a join of ``rc`` and ``rr`` on the unit with the period in
+   1..P ("on"), or each unit's last return bucket capped at P ("on or after": shaping sums the
+   periods from k on); period 0 is the cohort's size. No series of periods is joined with events.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.query import ANY_EVENT
+from segwise.retention_frame import retention_frame
+from segwise.timeframe import ts_text
+
+from .rows import TimeBounds, and_all, group_key, table_ref
+from .series import analysis_source, segmented_groups
+
+if TYPE_CHECKING:
+    from segwise.plan import AnalysisNode
+    from segwise.query import EventFilter
+
+    from .rows import RowSource
+    from .state import Lowering
+
+
+def _col(name: str, table: str) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _num(value: int) -> exp.Expr:
+    return exp.Literal.number(value)
+
+
+def _matches(source: RowSource, members: list[EventFilter], location: str) -> exp.Expr:
+    """A row of ``source`` is one of ``members`` (its event name and its filters), in the outer scope."""
+    parts: list[exp.Expr] = []
+    for m_index, member in enumerate(members):
+        terms: list[exp.Expr] = []
+        if member.event != ANY_EVENT:
+            terms.append(exp.EQ(this=source.event_name(), expression=exp.Literal.string(member.event)))
+        terms += [
+            source.condition(cond, f"{location} > event > any_of[{m_index}] > where[{c_index}]", None, "e")
+            for c_index, cond in enumerate(member.where)
+        ]
+        condition = and_all(terms)
+        if condition is None:  # this member is every event
+            return exp.true()
+        parts.append(condition)
+    return exp.paren(exp.or_(*parts, copy=False), copy=False) if len(parts) > 1 else parts[0]
+
+
+def _flag(condition: exp.Expr) -> exp.Expr:
+    if isinstance(condition, exp.Boolean) and condition.this:  # every event
+        return _num(1)
+    return exp.Max(this=exp.Case(ifs=[exp.If(this=condition, true=_num(1))], default=_num(0)))
+
+
+def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
+    spec = lw.query.retention
+    assert spec is not None
+    tf, flavor = lw.tf, lw.flavor
+    frame = retention_frame(tf, spec.periods)
+    first = spec.start_mode == "first_time"
+    source = analysis_source(lw, node, spec.members, [])
+    source.bounds = TimeBounds(None if first else tf.start_utc, frame.now_utc)
+    local = source.local_time()
+    is_start = _matches(source, spec.start.folded, "retention > start")
+    is_return = _matches(source, spec.returning.folded, "retention > return")
+    start_at = flavor.timestamp_literal(ts_text(tf.start), False)
+    end_at = flavor.timestamp_literal(ts_text(tf.end), False)
+    groups = segmented_groups(lw, source)
+    names = [f"_g{j}" for j in range(len(groups))]
+    user, bucket = source.user(), source.bucket()
+    outputs: list[exp.Expr] = [
+        user.as_("_u"),
+        bucket.as_("_b"),
+        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
+    ]
+    if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
+        first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start, true=local.copy())]))
+        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+        if not isinstance(is_return, exp.Boolean):  # not every event
+            returned = exp.and_(is_return, returned)
+        outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
+        # the whole history is read for the start events only: returns from the range's start
+        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
+    else:
+        outputs += [
+            _flag(exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))).as_("_s"),
+            _flag(is_return).as_("_r"),
+        ]
+    rows = source.select(outputs)
+    rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
+    lw.ctes.append(
+        ("ru", rows.group_by(group_key(user), group_key(bucket), *[group_key(g) for g in groups], copy=False))
+    )
+
+    literal = flavor.timestamp_literal
+    numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
+    if not numbered:  # the range starts after now: no bucket, no cohort
+        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(tf.start), False)])]
+    lw.ctes.append(("rk", flavor.values_table(numbered, ["_k", "_lo"])))
+    carried = [_col(n, "ru").as_(n) for n in names]
+    if first:
+        lw.ctes.append(
+            (
+                "rf",
+                exp.select(_col("_u", "ru").as_("_u"), *carried, exp.Min(this=_col("_t", "ru")).as_("_t"))
+                .from_(table_ref("ru"))
+                .where(exp.Not(this=exp.Is(this=_col("_t", "ru"), expression=exp.Null())))
+                .group_by(_col("_u", "ru"), *[_col(n, "ru") for n in names]),
+            )
+        )
+        in_range = exp.and_(
+            exp.GTE(this=_col("_t", "rf"), expression=start_at.copy()),
+            exp.LT(this=_col("_t", "rf"), expression=end_at.copy()),
+        )
+        cohorts = (
+            exp.select(_col("_u", "rf").as_("_u"), _col("_k", "rk").as_("_c"), *[_col(n, "rf").as_(n) for n in names])
+            .from_(table_ref("rf"))
+            .join(table_ref("rk"), on=exp.EQ(this=lw.bucket(_col("_t", "rf")), expression=_col("_lo", "rk")))
+            .where(in_range)
+        )
+    else:
+        cohorts = (
+            exp.select(_col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_c"), *carried)
+            .from_(table_ref("ru"))
+            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")))
+            .where(exp.EQ(this=_col("_s", "ru"), expression=_num(1)))
+        )
+    lw.ctes.append(("rc", cohorts))
+    number = exp.Coalesce(this=_col("_k", "rk"), expressions=[_num(frame.beyond)])
+    returns = (
+        exp.select(_col("_u", "ru").as_("_u"), number.as_("_k"))
+        .from_(table_ref("ru"))
+        .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")), join_type="left")
+        .where(exp.EQ(this=_col("_r", "ru"), expression=_num(1)))
+    )
+    lw.ctes.append(("rr", returns))
+    return exp.union(_returned(lw, names, spec.periods, spec.cumulative), _sizes(lw, names), distinct=False)
+
+
+def _counted(select: exp.Select, lw: Lowering, names: list[str], period: exp.Expr) -> exp.Select:
+    """``select`` (over ``rc`` as ``c``) counted per (cohort, groups, ``period``)."""
+    outputs = [
+        lw.flavor.as_bigint(_col("_c", "c")).as_("_c"),
+        *[_col(n, "c").as_(n) for n in names],
+        lw.flavor.as_bigint(period).as_("_p"),
+        lw.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"),
+    ]
+    select.set("expressions", outputs)
+    by: list[exp.Expr] = [_col("_c", "c"), *[_col(n, "c") for n in names]]
+    if not isinstance(period, exp.Literal):  # a constant is no grouping key (and a position in some dialects)
+        by.append(period.copy())
+    return select.group_by(*by, copy=False)
+
+
+def _sizes(lw: Lowering, names: list[str]) -> exp.Select:
+    """Period 0: each cohort's size."""
+    return _counted(exp.select(exp.Star()).from_(exp.alias_(table_ref("rc"), "c", table=True)), lw, names, _num(0))
+
+
+def _returned(lw: Lowering, names: list[str], periods: int, cumulative: bool) -> exp.Select:
+    """Periods 1..P: units with a return bucket ``period`` after their cohort's ("on"), or whose
+    last return bucket is ``period`` after it (capped at P: "on or after", summed in shaping)."""
+    cohort = _col("_c", "c")
+    if cumulative:
+        last = exp.select(_col("_u", "rr").as_("_u"), exp.Max(this=_col("_k", "rr")).as_("_k"))
+        lw.ctes.append(("rm", last.from_(table_ref("rr")).group_by(_col("_u", "rr"))))
+        gap = exp.Sub(this=_col("_k", "r"), expression=cohort.copy())
+        capped = exp.Case(ifs=[exp.If(this=exp.GT(this=gap, expression=_num(periods)), true=_num(periods))])
+        period: exp.Expr = capped.else_(gap.copy())
+        other = "rm"
+        keep: exp.Expr = exp.GT(this=_col("_k", "r"), expression=cohort.copy())
+    else:
+        period = exp.Sub(this=_col("_k", "r"), expression=cohort.copy())
+        other = "rr"
+        keep = exp.and_(
+            exp.GT(this=_col("_k", "r"), expression=cohort.copy()),
+            exp.LTE(this=_col("_k", "r"), expression=exp.Add(this=cohort.copy(), expression=_num(periods))),
+        )
+    select = (
+        exp.select(exp.Star())
+        .from_(exp.alias_(table_ref("rc"), "c", table=True))
+        .join(
+            exp.alias_(table_ref(other), "r", table=True), on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c"))
+        )
+        .where(keep)
+    )
+    return _counted(select, lw, names, period)

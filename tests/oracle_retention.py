@@ -1,0 +1,136 @@
+"""The reference for ``retention`` queries, written from ANALYSES.md / docs/queries.md
+("Retention") in plain Python over event dicts, independent of the engine and its SQL.
+
+- Events at or after ``now`` (naive local) are ignored; events without a unit id never count.
+- Buckets: the range's buckets are the cohorts; later buckets continue them one grain at a time.
+  Only buckets that start before ``now`` exist for the answer: period k of cohort c is reported
+  when the k-th bucket after c starts before now.
+- ``first_time``: a unit's cohort is the bucket of its first start event ever, when that event is
+  inside the range; ``recurring``: every bucket of the range with a start event of the unit.
+- Period k >= 1 ("on"): a return event in the k-th bucket after the cohort's; ``cumulative``
+  ("on or after"): in that bucket or any later one (up to now). Period 0: the cohort itself.
+- Groups: user properties / segment (one group per unit); top-N by summed cohort size (ties by
+  value, nulls last), the rest merged into ``Other``.
+- Rows: cohort x group x reported period, then summary rows (cohort None) per group and period,
+  summed over the cohorts that report that period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tests.oracle import _group_key
+from tests.oracle_analyses import prepare
+from tests.oracle_conditions import series_matches
+from tests.oracle_time import bucket_list, next_bucket, truncate
+
+Group = tuple[str | None, ...]
+
+
+def _event(spec: Any) -> dict[str, Any]:
+    return {"event": spec} if isinstance(spec, str) else spec
+
+
+def retention_oracle(
+    query: dict[str, Any],
+    events: list[dict[str, Any]],
+    users: list[dict[str, Any]] | None,
+    *,
+    now: datetime,
+    event_name_col: str = "event_name",
+    timezone: str = "UTC",
+    week_start: str = "monday",
+) -> list[dict[str, Any]]:
+    """Rows ``cohort`` (naive local, None for summaries), breakdown values, ``period``, ``count``,
+    ``cohort_size``, ``rate``, in the engine's order."""
+    spec = query["retention"]
+    start_event = _event(spec["start"])
+    return_event = _event(spec.get("return", spec["start"]))
+    periods = spec.get("periods", 8)
+    cumulative = spec.get("cumulative", False)
+    first_time = spec.get("start_mode", "first_time") == "first_time"
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    grain = p.grain
+
+    cohort_buckets = [b for b in bucket_list(p.start, p.end, grain, p.week_start, p.tz) if b < now]
+    far = bucket_list(p.start, p.end, grain, p.week_start, p.tz)[-1]
+    for _ in range(periods + 1):
+        far = next_bucket(far, grain)
+    listed = [b for b in bucket_list(p.start, far, grain, p.week_start, p.tz) if b < now]
+    index = {b: i for i, b in enumerate(listed)}
+    beyond = float("inf")
+
+    if not listed:  # the range starts after now
+        listed = [datetime.max]
+    rows = [r for r in p.rows if r.user_id is not None and r.local < now and not p.restricted(r)]
+    group_of_unit: dict[Any, Group] = {}
+    starts: dict[Any, list[datetime]] = {}
+    returns: dict[Any, list[float]] = {}
+    for r in rows:
+        group_of_unit[r.user_id] = p.group_of(r)  # properties of the unit: the same on every row
+        if series_matches(start_event, r, p.resolver):
+            starts.setdefault(r.user_id, []).append(r.local)
+        bucket = truncate(r.local, grain, p.week_start)
+        if series_matches(return_event, r, p.resolver) and bucket >= listed[0]:  # earlier: before every cohort
+            returns.setdefault(r.user_id, []).append(index.get(bucket, beyond))  # not listed: after them
+
+    members: list[tuple[Any, int]] = []  # (unit, cohort number)
+    for unit, times in starts.items():
+        if first_time:
+            t0 = min(times)
+            if p.start <= t0 < p.end:
+                members.append((unit, index[truncate(t0, grain, p.week_start)]))
+        else:
+            cohorts = {index[truncate(t, grain, p.week_start)] for t in times if p.start <= t < p.end}
+            members += [(unit, c) for c in sorted(cohorts)]
+
+    counts: dict[tuple[Group, int, int], int] = {}
+    for unit, c in members:
+        group = group_of_unit[unit]
+        after = [i - c for i in returns.get(unit, []) if i > c]
+        for k in range(periods + 1):
+            hit = k == 0 or (max(after, default=0) >= k if cumulative else k in after)
+            if hit:
+                counts[(group, c, k)] = counts.get((group, c, k), 0) + 1
+
+    groups = {group_of_unit[u] for u, _c in members} or ({()} if not p.breakdown else set())
+    limit = query.get("breakdown_limit")
+    if p.breakdown and limit is not None and len(groups) > limit:
+        size = {g: sum(n for (gg, _c, k), n in counts.items() if gg == g and k == 0) for g in groups}
+        kept = sorted(groups, key=lambda g: (-size[g], _group_key(g)))[:limit]
+        other: Group = tuple("Other" for _ in p.breakdown)
+        merged: dict[tuple[Group, int, int], int] = {}
+        for (g, c, k), n in counts.items():
+            key = (g if g in kept else other, c, k)
+            merged[key] = merged.get(key, 0) + n
+        counts, groups = merged, {*kept, other}
+
+    def reported(c: int) -> int:
+        return min(periods + 1, len(listed) - c)
+
+    def row(cohort: datetime | None, group: Group, k: int, count: int, size: int) -> dict[str, Any]:
+        return {
+            "cohort": cohort,
+            **dict(zip(p.breakdown, group, strict=True)),
+            "period": k,
+            "count": count,
+            "cohort_size": size,
+            "rate": count / size if size else None,
+        }
+
+    ordered = sorted(groups, key=_group_key)
+    out = [
+        row(cohort_buckets[c], g, k, counts.get((g, c, k), 0), counts.get((g, c, 0), 0))
+        for c in range(len(cohort_buckets))
+        for g in ordered
+        for k in range(reported(c))
+    ]
+    longest = max((reported(c) for c in range(len(cohort_buckets))), default=0)
+    for g in ordered:
+        for k in range(longest):
+            shown = [c for c in range(len(cohort_buckets)) if k < reported(c)]
+            count = sum(counts.get((g, c, k), 0) for c in shown)
+            size = sum(counts.get((g, c, 0), 0) for c in shown)
+            out.append(row(None, g, k, count, size))
+    return out

@@ -1,0 +1,106 @@
+WITH ru AS (
+  SELECT
+    `e`.`user_id` AS _u,
+    DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS _b,
+    MIN(
+      CASE
+        WHEN `e`.`event_name` = 'signup'
+        THEN DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin')
+      END
+    ) AS _t,
+    MAX(
+      CASE
+        WHEN `e`.`event_name` = 'purchase'
+        AND DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin') >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM `events` AS `e`
+  WHERE
+    (
+      `e`.`event_time` < CAST('2025-01-30 23:00:00.000000' AS DATETIME)
+      AND (
+        `e`.`event_name` = 'signup' OR `e`.`event_name` = 'purchase'
+      )
+      AND (
+        `e`.`event_name` = 'signup'
+        OR (
+          `e`.`event_name` = 'purchase'
+          AND DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin') >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+        )
+      )
+    )
+    AND NOT `e`.`user_id` IS NULL
+  GROUP BY
+    `e`.`user_id`,
+    DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY)
+), rk AS (
+  SELECT
+    *
+  FROM UNNEST([
+    STRUCT(0 AS _k, CAST('2025-01-10 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(1 AS _k, CAST('2025-01-11 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(2 AS _k, CAST('2025-01-12 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(3 AS _k, CAST('2025-01-13 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(4 AS _k, CAST('2025-01-14 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(5 AS _k, CAST('2025-01-15 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(6 AS _k, CAST('2025-01-16 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(7 AS _k, CAST('2025-01-17 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(8 AS _k, CAST('2025-01-18 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(9 AS _k, CAST('2025-01-19 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(10 AS _k, CAST('2025-01-20 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(11 AS _k, CAST('2025-01-21 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(12 AS _k, CAST('2025-01-22 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(13 AS _k, CAST('2025-01-23 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(14 AS _k, CAST('2025-01-24 00:00:00.000000' AS DATETIME) AS _lo)
+  ]) AS v
+), rf AS (
+  SELECT
+    ru._u AS _u,
+    MIN(ru._t) AS _t
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+  GROUP BY
+    ru._u
+), rc AS (
+  SELECT
+    rf._u AS _u,
+    rk._k AS _c
+  FROM rf
+  JOIN rk
+    ON DATETIME_TRUNC(rf._t, DAY) = rk._lo
+  WHERE
+    rf._t >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+    AND rf._t < CAST('2025-01-20 00:00:00.000000' AS DATETIME)
+), rr AS (
+  SELECT
+    ru._u AS _u,
+    COALESCE(rk._k, 16) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+)
+SELECT
+  CAST(c._c AS INT64) AS _c,
+  CAST(r._k - c._c AS INT64) AS _p,
+  CAST(COUNT(*) AS INT64) AS _n
+FROM rc AS c
+JOIN rr AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c AND r._k <= c._c + 5
+GROUP BY
+  c._c,
+  r._k - c._c
+UNION ALL
+SELECT
+  CAST(c._c AS INT64) AS _c,
+  CAST(0 AS INT64) AS _p,
+  CAST(COUNT(*) AS INT64) AS _n
+FROM rc AS c
+GROUP BY
+  c._c

@@ -1,0 +1,105 @@
+WITH ru AS (
+  SELECT
+    "e"."user_id" AS _u,
+    TIMESTAMP_TRUNC("e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin', DAY) AS _b,
+    MIN(
+      CASE
+        WHEN "e"."event_name" = 'signup'
+        THEN "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin'
+      END
+    ) AS _t,
+    MAX(
+      CASE
+        WHEN "e"."event_name" = 'purchase'
+        AND "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM "events" AS "e"
+  WHERE
+    (
+      "e"."event_time" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMP)
+      AND (
+        "e"."event_name" = 'signup' OR "e"."event_name" = 'purchase'
+      )
+      AND (
+        "e"."event_name" = 'signup'
+        OR (
+          "e"."event_name" = 'purchase'
+          AND "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
+        )
+      )
+    )
+    AND NOT "e"."user_id" IS NULL
+  GROUP BY
+    "e"."user_id",
+    TIMESTAMP_TRUNC("e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin', DAY)
+), rk AS (
+  SELECT
+    *
+  FROM (VALUES
+    (0, CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)),
+    (1, CAST('2025-01-11 00:00:00.000000' AS TIMESTAMP)),
+    (2, CAST('2025-01-12 00:00:00.000000' AS TIMESTAMP)),
+    (3, CAST('2025-01-13 00:00:00.000000' AS TIMESTAMP)),
+    (4, CAST('2025-01-14 00:00:00.000000' AS TIMESTAMP)),
+    (5, CAST('2025-01-15 00:00:00.000000' AS TIMESTAMP)),
+    (6, CAST('2025-01-16 00:00:00.000000' AS TIMESTAMP)),
+    (7, CAST('2025-01-17 00:00:00.000000' AS TIMESTAMP)),
+    (8, CAST('2025-01-18 00:00:00.000000' AS TIMESTAMP)),
+    (9, CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP)),
+    (10, CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP)),
+    (11, CAST('2025-01-21 00:00:00.000000' AS TIMESTAMP)),
+    (12, CAST('2025-01-22 00:00:00.000000' AS TIMESTAMP)),
+    (13, CAST('2025-01-23 00:00:00.000000' AS TIMESTAMP)),
+    (14, CAST('2025-01-24 00:00:00.000000' AS TIMESTAMP))) AS v(_k, _lo)
+), rf AS (
+  SELECT
+    ru._u AS _u,
+    MIN(ru._t) AS _t
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+  GROUP BY
+    ru._u
+), rc AS (
+  SELECT
+    rf._u AS _u,
+    rk._k AS _c
+  FROM rf
+  JOIN rk
+    ON TIMESTAMP_TRUNC(rf._t, DAY) = rk._lo
+  WHERE
+    rf._t >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
+    AND rf._t < CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP)
+), rr AS (
+  SELECT
+    ru._u AS _u,
+    COALESCE(rk._k, 16) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+)
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(r._k - c._c AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+JOIN rr AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c AND r._k <= c._c + 5
+GROUP BY
+  c._c,
+  r._k - c._c
+UNION ALL
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(0 AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+GROUP BY
+  c._c

@@ -1,0 +1,105 @@
+WITH ru AS (
+  SELECT
+    "E"."USER_ID" AS _u,
+    DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")) AS _b,
+    MIN(
+      CASE
+        WHEN "E"."EVENT_NAME" = 'signup'
+        THEN CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")
+      END
+    ) AS _t,
+    MAX(
+      CASE
+        WHEN "E"."EVENT_NAME" = 'purchase'
+        AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM "EVENTS" AS "E"
+  WHERE
+    (
+      "E"."EVENT_TIME" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMPNTZ)
+      AND (
+        "E"."EVENT_NAME" = 'signup' OR "E"."EVENT_NAME" = 'purchase'
+      )
+      AND (
+        "E"."EVENT_NAME" = 'signup'
+        OR (
+          "E"."EVENT_NAME" = 'purchase'
+          AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
+        )
+      )
+    )
+    AND NOT "E"."USER_ID" IS NULL
+  GROUP BY
+    "E"."USER_ID",
+    DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME"))
+), rk AS (
+  SELECT
+    *
+  FROM (VALUES
+    (0, CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (1, CAST('2025-01-11 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (2, CAST('2025-01-12 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (3, CAST('2025-01-13 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (4, CAST('2025-01-14 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (5, CAST('2025-01-15 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (6, CAST('2025-01-16 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (7, CAST('2025-01-17 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (8, CAST('2025-01-18 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (9, CAST('2025-01-19 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (10, CAST('2025-01-20 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (11, CAST('2025-01-21 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (12, CAST('2025-01-22 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (13, CAST('2025-01-23 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (14, CAST('2025-01-24 00:00:00.000000' AS TIMESTAMPNTZ))) AS v(_k, _lo)
+), rf AS (
+  SELECT
+    ru._u AS _u,
+    MIN(ru._t) AS _t
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+  GROUP BY
+    ru._u
+), rc AS (
+  SELECT
+    rf._u AS _u,
+    rk._k AS _c
+  FROM rf
+  JOIN rk
+    ON DATE_TRUNC('DAY', rf._t) = rk._lo
+  WHERE
+    rf._t >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND rf._t < CAST('2025-01-20 00:00:00.000000' AS TIMESTAMPNTZ)
+), rr AS (
+  SELECT
+    ru._u AS _u,
+    COALESCE(rk._k, 16) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+)
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(r._k - c._c AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+JOIN rr AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c AND r._k <= c._c + 5
+GROUP BY
+  c._c,
+  r._k - c._c
+UNION ALL
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(0 AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+GROUP BY
+  c._c

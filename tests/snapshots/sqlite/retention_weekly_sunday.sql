@@ -1,0 +1,103 @@
+WITH ru AS (
+  SELECT
+    "e"."user_id" AS _u,
+    DATETIME(
+      DATETIME(
+        DATETIME(REPLACE("e"."event_time", 'T', ' '), '-6 days'),
+        'start of day',
+        '-6 days',
+        'weekday 1'
+      ),
+      '+6 days'
+    ) AS _b,
+    "u0"."country" AS _g0,
+    MAX(
+      CASE
+        WHEN "e"."event_name" = 'login'
+        AND REPLACE("e"."event_time", 'T', ' ') < '2025-01-26 00:00:00'
+        THEN 1
+        ELSE 0
+      END
+    ) AS _s,
+    1 AS _r
+  FROM "events" AS "e"
+  LEFT JOIN "users" AS "u0"
+    ON "u0"."user_id" = "e"."user_id"
+  WHERE
+    (
+      STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-05 00:00:00'
+      AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
+    )
+    AND NOT "e"."user_id" IS NULL
+  GROUP BY
+    "e"."user_id",
+    DATETIME(
+      DATETIME(
+        DATETIME(REPLACE("e"."event_time", 'T', ' '), '-6 days'),
+        'start of day',
+        '-6 days',
+        'weekday 1'
+      ),
+      '+6 days'
+    ),
+    "u0"."country"
+), rk AS (
+  SELECT
+    column1 AS _k,
+    column2 AS _lo
+  FROM (VALUES
+    (0, '2025-01-05 00:00:00'),
+    (1, '2025-01-12 00:00:00'),
+    (2, '2025-01-19 00:00:00'),
+    (3, '2025-01-26 00:00:00'))
+), rc AS (
+  SELECT
+    ru._u AS _u,
+    rk._k AS _c,
+    ru._g0 AS _g0
+  FROM ru
+  JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._s = 1
+), rr AS (
+  SELECT
+    ru._u AS _u,
+    COALESCE(rk._k, 12) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+), rm AS (
+  SELECT
+    rr._u AS _u,
+    MAX(rr._k) AS _k
+  FROM rr
+  GROUP BY
+    rr._u
+)
+SELECT
+  CAST(c._c AS INTEGER) AS _c,
+  c._g0 AS _g0,
+  CAST(CASE WHEN r._k - c._c > 8 THEN 8 ELSE r._k - c._c END AS INTEGER) AS _p,
+  CAST(COUNT(*) AS INTEGER) AS _n
+FROM rc AS c
+JOIN rm AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c
+GROUP BY
+  c._c,
+  c._g0,
+  CASE WHEN r._k - c._c > 8 THEN 8 ELSE r._k - c._c END
+UNION ALL
+SELECT
+  CAST(c._c AS INTEGER) AS _c,
+  c._g0 AS _g0,
+  CAST(0 AS INTEGER) AS _p,
+  CAST(COUNT(*) AS INTEGER) AS _n
+FROM rc AS c
+GROUP BY
+  c._c,
+  c._g0

@@ -1,0 +1,111 @@
+WITH ru AS (
+  SELECT
+    "e"."user_id" AS _u,
+    DATE_TRUNC(
+      'DAY',
+      CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+    ) AS _b,
+    MIN(
+      CASE
+        WHEN "e"."event_name" = 'signup'
+        THEN CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+      END
+    ) AS _t,
+    MAX(
+      CASE
+        WHEN "e"."event_name" = 'purchase'
+        AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM "events" AS "e"
+  WHERE
+    (
+      "e"."event_time" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMP(6))
+      AND (
+        "e"."event_name" = 'signup' OR "e"."event_name" = 'purchase'
+      )
+      AND (
+        "e"."event_name" = 'signup'
+        OR (
+          "e"."event_name" = 'purchase'
+          AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
+        )
+      )
+    )
+    AND NOT "e"."user_id" IS NULL
+  GROUP BY
+    "e"."user_id",
+    DATE_TRUNC(
+      'DAY',
+      CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
+    )
+), rk AS (
+  SELECT
+    *
+  FROM (VALUES
+    (0, CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))),
+    (1, CAST('2025-01-11 00:00:00.000000' AS TIMESTAMP(6))),
+    (2, CAST('2025-01-12 00:00:00.000000' AS TIMESTAMP(6))),
+    (3, CAST('2025-01-13 00:00:00.000000' AS TIMESTAMP(6))),
+    (4, CAST('2025-01-14 00:00:00.000000' AS TIMESTAMP(6))),
+    (5, CAST('2025-01-15 00:00:00.000000' AS TIMESTAMP(6))),
+    (6, CAST('2025-01-16 00:00:00.000000' AS TIMESTAMP(6))),
+    (7, CAST('2025-01-17 00:00:00.000000' AS TIMESTAMP(6))),
+    (8, CAST('2025-01-18 00:00:00.000000' AS TIMESTAMP(6))),
+    (9, CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP(6))),
+    (10, CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP(6))),
+    (11, CAST('2025-01-21 00:00:00.000000' AS TIMESTAMP(6))),
+    (12, CAST('2025-01-22 00:00:00.000000' AS TIMESTAMP(6))),
+    (13, CAST('2025-01-23 00:00:00.000000' AS TIMESTAMP(6))),
+    (14, CAST('2025-01-24 00:00:00.000000' AS TIMESTAMP(6)))) AS v(_k, _lo)
+), rf AS (
+  SELECT
+    ru._u AS _u,
+    MIN(ru._t) AS _t
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+  GROUP BY
+    ru._u
+), rc AS (
+  SELECT
+    rf._u AS _u,
+    rk._k AS _c
+  FROM rf
+  JOIN rk
+    ON DATE_TRUNC('DAY', rf._t) = rk._lo
+  WHERE
+    rf._t >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
+    AND rf._t < CAST('2025-01-20 00:00:00.000000' AS TIMESTAMP(6))
+), rr AS (
+  SELECT
+    ru._u AS _u,
+    COALESCE(rk._k, 16) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+)
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(r._k - c._c AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+JOIN rr AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c AND r._k <= c._c + 5
+GROUP BY
+  c._c,
+  r._k - c._c
+UNION ALL
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  CAST(0 AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+GROUP BY
+  c._c
