@@ -77,9 +77,20 @@ class BoundQuery:
             return True
         return all(
             name == SEGMENT_BREAKDOWN
+            or self.is_category(name)
             or (name != EVENT_BREAKDOWN and self.catalog.resolve(name, "breakdown").source == USER_PROPERTY)
             for name in self.query.breakdown
         )
+
+    def is_category(self, name: str) -> bool:
+        """Whether breakdown ``name`` is a category (the query's or the project's), not a property."""
+        return is_category(self.project, self.query, name)
+
+
+def is_category(project: ProjectSpec, query: Query, name: str) -> bool:
+    """Whether ``name`` names a category of the query or the project (a category wins over a
+    property of the same name)."""
+    return name in query.categories or name in project.categories
 
 
 def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timeframe, flavor: SqlFlavor) -> BoundQuery:
@@ -98,7 +109,7 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
     bound = BoundQuery(project, catalog, query, timeframe, measures, tuple(items), flavor)
     tables = [_check_series(bound, index, series, flavor) for index, series in enumerate(query.series)]
     for b_index, name in enumerate(query.breakdown):
-        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not is_category(project, query, name):
             catalog.resolve(name, f"breakdown[{b_index}]")
     for index, (series, measure) in enumerate(zip(query.series, measures, strict=True)):
         where = bound.where(index)
@@ -117,7 +128,7 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
             )
         _check_segment(bound, tables[index], flavor)
         for b_index, name in enumerate(query.breakdown):
-            if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+            if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not is_category(project, query, name):
                 _in_tables(catalog, tables[index], name, f"breakdown[{b_index}]")
     if query.analysis != "series":
         ANALYSIS_CHECKS[query.analysis](bound, flavor)
@@ -139,7 +150,7 @@ def _check_analysis(bound: BoundQuery, flavor: SqlFlavor) -> None:
 def _check_unit_breakdown(bound: BoundQuery, location: str, note: str = "") -> None:
     """A unit is followed as one: the breakdown is by properties of the user (or the segment)."""
     for b_index, name in enumerate(bound.query.breakdown):
-        if name == SEGMENT_BREAKDOWN:
+        if name == SEGMENT_BREAKDOWN or bound.is_category(name):
             continue
         prop = None if name == EVENT_BREAKDOWN else bound.catalog.resolve(name, f"breakdown[{b_index}]")
         if prop is None or prop.source != USER_PROPERTY:
@@ -294,9 +305,9 @@ def _check_segment(bound: BoundQuery, tables: list[EventTableInfo], flavor: SqlF
     segment = bound.query.segment
     if segment is None:
         return
-    for key, spec in (("did", segment.did), ("did_not", segment.did_not)):
-        if spec is not None:
-            location = f"segment > {key}"
+    for key in ("did", "did_not"):
+        for index, spec in enumerate(getattr(segment, key)):
+            location = f"segment > {key}[{index}]"
             own = _tables(bound.catalog, spec.members, location)
             _check_conditions(bound.catalog, own, spec.members, list(spec.where), location, flavor)
     for c_index, cond in enumerate(segment.user_where):

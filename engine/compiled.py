@@ -53,5 +53,16 @@ class CompiledQuery:
         return next(s for s in self.query.series if s.label == label)
 
     @property
+    def group_orders(self) -> tuple[tuple[str, ...] | None, ...]:
+        """Per breakdown column, a category's labels in declaration order (``else`` last), or None
+        where values sort as text."""
+        behaviour = self.plan.behaviour if self.plan is not None else None
+        orders: list[tuple[str, ...] | None] = []
+        for name in self.breakdown:
+            category = behaviour.category(name) if behaviour is not None else None
+            orders.append(category.labels if category is not None else None)
+        return tuple(orders)
+
+    @property
     def frequency(self) -> bool:
         return any(m.definition.family == "frequency" for m in self.measures)

@@ -16,6 +16,7 @@ from .cache import Lookup, PairMemo
 from .compiled import CompiledQuery
 from .dispatch import execute_compiled
 from .formulas import Node, evaluate_arrays, parse_formula, references
+from .group_order import dictionary_rank
 from .pipeline import compile_query
 from .query import Query
 from .shape_funnel import shape_funnel
@@ -357,15 +358,6 @@ def _formula(
     return _Rows(series_index, groups, bucket, bucket_valid, np.zeros(size, dtype=np.int64), valid, value, valid)
 
 
-def _rank(dictionary: pa.Array) -> np.ndarray:
-    """Each dictionary entry's rank in ascending order, then one more for null (index -1)."""
-    order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
-    rank = np.empty(len(order) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    rank[-1] = len(order)
-    return rank
-
-
 def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery) -> pa.Table:
     """The rows sorted by series, breakdown values (nulls last), bucket (nulls last), frequency (a
     null one as 0), as the answer's Arrow columns."""
@@ -373,7 +365,10 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
     name_rank = np.empty(len(names), dtype=np.int64)
     name_rank[order_of_names] = np.arange(len(names))
     keys = [name_rank[rows.series]]
-    keys += [_rank(dictionary)[codes] for dictionary, codes in zip(found.dictionaries, rows.groups, strict=True)]
+    keys += [
+        dictionary_rank(dictionary, order)[codes]
+        for dictionary, codes, order in zip(found.dictionaries, rows.groups, compiled.group_orders, strict=True)
+    ]
     keys += [~rows.bucket_valid, rows.bucket]
     if found.frequency is not None:
         keys.append(np.where(rows.frequency_valid, rows.frequency, 0))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from .catalog import EventTableInfo
+    from .cohorts import Behaviour
     from .measures import Measure
     from .query import Condition, Series
     from .rollups import RollupInfo
@@ -311,6 +312,39 @@ class StepAggregate(Operator):
         return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
 
 
+@dataclass(frozen=True)
+class CohortScan:
+    """One read of an event table for the per-unit reduction: the conditions it serves, each
+    pruned to its own window, and the estimated rows of their hull."""
+
+    table: str
+    conditions: tuple[str, ...]
+    rows: int
+    table_rows: int
+    partitioned: bool
+
+    def __str__(self) -> str:
+        pruning = "; partitions pruned to each condition's window" if self.partitioned else ""
+        return f"{self.table}  ~{self.rows:,} of {self.table_rows:,} rows  [{'; '.join(self.conditions)}]{pruning}"
+
+
+@dataclass(frozen=True)
+class CohortReduction(Operator):
+    """Behavioural segments, cohorts and categories: once per query, every condition's events
+    read in one scan per table, reduced per unit to one flag per condition (``did`` holds), then
+    the segment as a semi-join (an anti-join when units without such events belong) and each
+    category as the first of its groups that holds."""
+
+    scans: tuple[CohortScan, ...]
+    uses: tuple[str, ...]
+
+    @property
+    def detail(self) -> str:
+        return f"per unit, one flag per condition ({sum(len(s.conditions) for s in self.scans)}); " + "; ".join(
+            self.uses
+        )
+
+
 class _Scanned:
     """What lowering asks of a node with a scan and operators: its operators and the scan's
     partition decision."""
@@ -420,6 +454,8 @@ class LogicalPlan:
     rules: list[str] = field(default_factory=list)  # the rules applied, in order
     cost_source: str = ""
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
+    behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
+    cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
 
     def copy(self) -> LogicalPlan:
         """A plan a rule may change without touching this one (nodes, scans and lists copied;
@@ -479,6 +515,9 @@ class LogicalPlan:
             lines += _describe_scan(scan)
         if self.analysis is not None:
             lines += self.analysis.describe()
+        if self.cohort is not None:
+            lines.append(f"Cohort         {self.cohort.detail}")
+            lines += [f"  Scan         {scan}" for scan in self.cohort.scans]
         for step in self.post:
             lines.append(f"Post-process   {step}")
         return lines
@@ -492,6 +531,9 @@ class LogicalPlan:
             "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
             "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
             "rules": list(self.rules),
+            "cohort": None
+            if self.cohort is None
+            else {"detail": self.cohort.detail, "scans": [str(scan) for scan in self.cohort.scans]},
             "post": list(self.post),
             "cost_source": self.cost_source,
         }

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from . import cohorts
 from .catalog import USER_PROPERTY
 from .conditions import build_condition
 from .cost import WIDTHS, series_rows
@@ -35,6 +36,8 @@ from .plan import (
     Aggregate,
     AnalysisNode,
     BestAttempt,
+    CohortReduction,
+    CohortScan,
     FunnelTopN,
     Histogram,
     Intervals,
@@ -62,6 +65,7 @@ from .timeframe import to_utc, ts_text
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
     from .catalog import EventTableInfo
+    from .cohorts import Behaviour
     from .measures import Measure
     from .query import Condition, EventFilter, Series
     from .timeframe import Timeframe
@@ -78,9 +82,16 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def build(bound: BoundQuery) -> LogicalPlan:
-    """The unrewritten plan: one node per output series (or the analysis' node)."""
-    if bound.query.analysis != "series":
-        return ANALYSIS_PLANS[bound.query.analysis](bound)
+    """The unrewritten plan: one node per output series (or the analysis' node), and the
+    per-unit reduction of the segment and category breakdowns."""
+    behaviour = cohorts.resolve(bound)
+    plan = ANALYSIS_PLANS[bound.query.analysis](bound) if bound.query.analysis != "series" else _series(bound)
+    if behaviour is not None:
+        plan.behaviour, plan.cohort = behaviour, _cohort(bound, behaviour)
+    return plan
+
+
+def _series(bound: BoundQuery) -> LogicalPlan:
     nodes = [_node(bound, item) for item in bound.items]
     post = ["fill empty buckets (0 for counts, null otherwise)"]
     if bound.query.compare:
@@ -149,7 +160,7 @@ def _scan(
     if query.segment is not None and "segment" not in query.breakdown:
         outer.append(Predicate("user in segment"))
     for name in query.breakdown:
-        if name not in ("event", "segment"):
+        if name not in ("event", "segment") and not bound.is_category(name):
             columns.append(catalog.resolve(name, "plan").column)
     columns += extra_columns
     rows = table_rows = width = 0
@@ -232,6 +243,9 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
+    return LogicalPlan([], post=post, analysis=node)
+
+
 def _retention(bound: BoundQuery) -> LogicalPlan:
     """Retention: one scan of the start and return events (first_time: the start events' whole
     history, for each unit's first; recurring: from the range's start) up to now, reduced per
@@ -265,6 +279,33 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     return_event = spec.returning.event if isinstance(spec.returning.event, str) else "any_of"
     node = AnalysisNode("retention", f"{start_event} -> {return_event}", tf, scan, operators, begin, frame.now_utc)
     return LogicalPlan([], post=post, analysis=node)
+
+
+def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
+    """The per-unit reduction of the query's behavioural conditions: one scan per event table,
+    estimated over the hull of its conditions' windows (None: only user conditions)."""
+    if not behaviour.checks:
+        return None
+    scans: list[CohortScan] = []
+    tables: list[EventTableInfo] = []
+    for check in behaviour.checks:
+        tables += [t for t in check.tables if t not in tables]
+    for info in tables:
+        on_table = [c for c in behaviour.checks if info in c.tables]
+        windows = [c.window for c in on_table]
+        start = None if any(w is None for w in windows) else min(w.start_utc for w in windows if w is not None)
+        end = max((w.end_utc for w in windows if w is not None), default=datetime.max)
+        rows, total, _note = series_rows(bound.catalog, info, start or datetime.min, end)
+        partitioned = info.spec.partition is not None and start is not None
+        scans.append(CohortScan(str(info.ref), tuple(c.text for c in on_table), rows, total, partitioned))
+    uses: list[str] = []
+    if behaviour.segment is not None and behaviour.segment.terms:
+        join = "anti-join (units without such events belong)" if behaviour.segment.without_history else "semi-join"
+        uses.append(f"segment: {join} of the rows' unit on the flags")
+    uses += [
+        f"category {c.name}: first of {len(c.groups)} groups, else {c.other!r}" for c in behaviour.categories.values()
+    ]
+    return CohortReduction(tuple(scans), tuple(uses))
 
 
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
@@ -323,8 +364,12 @@ def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condi
     segment)."""
     query = bound.query
     names = [c.property for m in members for c in m.where] + [c.property for c in where]
-    names += [b for b in query.breakdown if b not in ("event", "segment")]
-    if query.segment is not None and query.segment.user_where:
+    names += [b for b in query.breakdown if b not in ("event", "segment") and not bound.is_category(b)]
+    behaviour = cohorts.resolve(bound)
+    if behaviour is not None and (
+        (behaviour.segment is not None and behaviour.segment.user_where)
+        or any(c.user_where for g in behaviour.categories.values() for _label, c in g.groups)
+    ):
         return True
     return any(bound.catalog.resolve(n, "plan").source == USER_PROPERTY for n in names)
 

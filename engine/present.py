@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .formulas import BinOp, Neg, Node, Num, Ref, parse_formula, references
+from .group_order import sql_sort_keys
 from .present_analyses import paste_lifecycle, paste_stickiness
 from .present_funnel import paste_funnel
 from .present_retention import paste_retention
@@ -209,12 +210,8 @@ class _Builder:
             outputs.append(_col("_f", "a").as_("frequency", quoted=True))
         outputs += [_col("series", "a").as_("series", quoted=True), _col("value", "a").as_("value", quoted=True)]
         order: list[exp.Expr] = [self.flavor.text_sort_key(_col("series", "a"))]
-        for g in self.groups:
-            null_last = exp.Case(
-                ifs=[exp.If(this=exp.Is(this=_col(g, "a"), expression=exp.Null()), true=exp.Literal.number(1))],
-                default=exp.Literal.number(0),
-            )
-            order += [null_last, self.flavor.text_sort_key(_col(g, "a"))]
+        for g, group_order in zip(self.groups, self.c.group_orders, strict=True):
+            order += sql_sort_keys(_col(g, "a"), group_order, self.flavor)
         order.append(_col("bucket", "a"))
         if self.c.frequency:
             order.append(exp.Coalesce(this=_col("_f", "a"), expressions=[exp.Literal.number(0)]))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from .group_order import sql_sort_keys
 from .query import LIFECYCLE_STATUSES as STATUSES
 from .shape_stickiness import bucket_days
 from .timeframe import ts_text
@@ -71,7 +72,7 @@ def paste_stickiness(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
         flavor.as_bigint(_col("days", "g")).as_("days", quoted=True),
         flavor.as_bigint(value).as_("value", quoted=True),
     ]
-    order = [*_group_order(groups, flavor), _col("bucket", "g"), _col("days", "g")]
+    order = [*_group_order(groups, flavor, orders=compiled.group_orders), _col("bucket", "g"), _col("days", "g")]
     select = (
         exp.select(*outputs)
         .from_(_ref("_p_keys", "k"))
@@ -123,20 +124,17 @@ def paste_lifecycle(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
         .from_(_ref("_p_keys", "k"))
         .join(_ref("_p_grid", "g"), join_type="cross")
         .join(_ref("_p_raw", "r"), on=exp.and_(*on), join_type="left")
-        .order_by(*_group_order(groups, flavor), _col("status_order", "g"), _col("bucket", "g"))
+        .order_by(*_group_order(groups, flavor, orders=compiled.group_orders), _col("status_order", "g"), _col("bucket", "g"))
     )
     for name, body in ctes:
         select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
     return select
 
 
-def _group_order(groups: list[str], flavor: SqlFlavor, table: str = "k") -> list[exp.Expr]:
-    """Breakdown values (columns of ``table``) in the answer's order: nulls last, text by code point."""
-    order: list[exp.Expr] = []
-    for g in groups:
-        null_last = exp.Case(
-            ifs=[exp.If(this=exp.Is(this=_col(g, table), expression=exp.Null()), true=exp.Literal.number(1))],
-            default=exp.Literal.number(0),
-        )
-        order += [null_last, flavor.text_sort_key(_col(g, table))]
-    return order
+def _group_order(
+    groups: list[str], flavor: SqlFlavor, table: str = "k", orders: tuple[tuple[str, ...] | None, ...] | None = None
+) -> list[exp.Expr]:
+    """Breakdown values (columns of ``table``) in the answer's order: nulls last, categories in
+    declaration order (``orders``: one per group, None for a property), text by code point."""
+    orders = orders if orders is not None else (None,) * len(groups)
+    return [key for g, order in zip(groups, orders, strict=True) for key in sql_sort_keys(_col(g, table), order, flavor)]

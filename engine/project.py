@@ -19,6 +19,7 @@ from .cache import DEFAULT_MAX_BYTES
 from .errors import SpecError
 from .formats import looks_like_file
 from .loading import load_mapping, validate_model
+from .query_parts import Category, Segment
 from .timeformat import check_format
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -236,6 +237,10 @@ class ProjectSpec(_Model):
     """User tables: properties joined on the user id."""
     rollups: list[Rollup] = []
     """Pre-aggregated tables the planner may answer from (docs/rollups.md)."""
+    cohorts: dict[str, Segment] = {}
+    """Named behavioural cohorts (segments), used by queries as `segment: {cohort: NAME}`."""
+    categories: dict[str, Category] = {}
+    """Named categories (ordered labelled segments, first match wins), used as breakdowns by name."""
     calibration: str | None = None
     """The planner's cost coefficients (default .segwise/calibration-<adapter>.json)."""
     cache: bool | CacheSpec | None = None

@@ -38,6 +38,7 @@ from .query_parts import (
     TEXT_OPS,
     AbsoluteRange,
     AnyOf,
+    Category,
     Condition,
     DateRange,
     EventFilter,
@@ -61,6 +62,7 @@ __all__ = [
     "TEXT_OPS",
     "AbsoluteRange",
     "AnyOf",
+    "Category",
     "Condition",
     "DateRange",
     "EventFilter",
@@ -102,6 +104,7 @@ class Query(QueryModel):
     formulas: list[Formula] = []
     formula: str | None = None
     segment: Segment | None = None
+    categories: dict[str, Category] = {}  # used as breakdowns by name; the project's too
     compare: Literal["previous_period"] | None = None
 
     _origin: str = PrivateAttr(default="query")

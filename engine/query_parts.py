@@ -257,8 +257,53 @@ def _as_datetime(value: date | datetime) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
+HavingOp = Literal["eq", "neq", "gt", "gte", "lt", "lte", "between"]
+HAVING_AGGREGATES = ("sum", "avg", "min", "max")
+
+
+class Having(QueryModel):
+    """``{measure: events, op: gte, value: 3}``: a threshold on a unit's aggregate over the
+    matching events of a ``did`` / ``did_not`` condition's window (docs/queries.md)."""
+
+    measure: str = Field(min_length=1)
+    op: HavingOp
+    value: int | float | None = None
+    values: list[int | float] | None = None
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, value: str) -> str:
+        text = value.strip()
+        name, colon, prop = text.partition(":")
+        if text in ("events", "active_days") or (colon and name in HAVING_AGGREGATES and prop.strip()):
+            return f"{name}:{prop.strip()}" if colon else text
+        raise ValueError(
+            f"having.measure is events, active_days, sum:P, avg:P, min:P or max:P (P a numeric property); got {value!r}"
+        )
+
+    @model_validator(mode="after")
+    def _operands(self) -> Self:
+        if self.op == "between":
+            if self.values is None or len(self.values) != 2 or self.value is not None:
+                raise ValueError("having op 'between' needs `values: [low, high]` (inclusive)")
+        elif self.value is None or self.values is not None:
+            raise ValueError(f"having op '{self.op}' needs one number in `value`")
+        return self
+
+    @property
+    def aggregate(self) -> str:
+        """``events``, ``active_days``, ``sum``, ``avg``, ``min`` or ``max``."""
+        return self.measure.partition(":")[0]
+
+    @property
+    def prop(self) -> str | None:
+        """The property of ``sum:P`` ... (None for events and active_days)."""
+        return self.measure.partition(":")[2] or None
+
+
 class SegmentEvent(QueryModel):
-    """Users who did (or did not do) an event with filters, in a window or ever."""
+    """Units who did (or did not do) an event with filters, in a window or ever, optionally with
+    a threshold on an aggregate of those events (``having``)."""
 
     event: Annotated[
         Annotated[str, Tag("name")] | Annotated[AnyOf, Tag("combined")],
@@ -266,6 +311,7 @@ class SegmentEvent(QueryModel):
     ]
     where: Where = []
     date_range: DateRange | None = None
+    having: Having | None = None
 
     @property
     def members(self) -> list[EventFilter]:
@@ -274,18 +320,68 @@ class SegmentEvent(QueryModel):
         return [EventFilter(event=self.event)]
 
 
-class Segment(QueryModel):
-    """Restrict every series to these users (or break down by in / not in)."""
+# One condition or a list (the JSON schema says both).
+Behaviours = Annotated[
+    list[SegmentEvent], BeforeValidator(as_list, json_schema_input_type=SegmentEvent | list[SegmentEvent])
+]
 
-    did: SegmentEvent | None = None
-    did_not: SegmentEvent | None = None
+
+class Segment(QueryModel):
+    """Restrict every series to these units (or break down by in / not in): every ``did``
+    condition holds, no ``did_not`` condition's ``did`` holds, the named ``cohort``(s) hold and
+    the ``user_where`` conditions hold."""
+
+    did: Behaviours = []
+    did_not: Behaviours = []
     user_where: Where = []
+    cohort: Annotated[list[str], BeforeValidator(as_list, json_schema_input_type=str | list[str])] = []
 
     @model_validator(mode="after")
     def _something(self) -> Self:
-        if self.did is None and self.did_not is None and not self.user_where:
-            raise ValueError("a segment needs at least one of `did`, `did_not` or `user_where`")
+        if not (self.did or self.did_not or self.user_where or self.cohort):
+            raise ValueError("a segment needs at least one of `did`, `did_not`, `user_where` or `cohort`")
+        if any(not name for name in self.cohort):
+            raise ValueError("a cohort name may not be empty")
         return self
+
+
+class CategoryLabel(QueryModel):
+    """One group of a category: ``{label: power, segment: {...}}``."""
+
+    label: str = Field(min_length=1, max_length=200)
+    segment: Segment
+
+
+class Category(QueryModel):
+    """``{of: [{label, segment}, ...], else: rare}``: every unit in exactly one group, the first
+    whose segment holds, the rest in ``else`` (default ``other``)."""
+
+    of: list[CategoryLabel] = Field(min_length=1)
+    else_: str = Field(default="other", alias="else", min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_of(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "of" not in data:
+            raise ValueError(
+                "a category needs `of`: an ordered list of {label, segment} (the first that holds wins), "
+                "and optionally `else` (the label of the rest, default other)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        labels = [item.label for item in self.of]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"a category's labels must be distinct: {labels}")
+        if self.else_ in labels:
+            raise ValueError(f"`else` ({self.else_!r}) is also one of the labels; give the rest a label of its own")
+        return self
+
+    @property
+    def labels(self) -> list[str]:
+        """Every value the category takes, in declaration order, ``else`` last."""
+        return [item.label for item in self.of] + [self.else_]
 
 
 class Formula(QueryModel):

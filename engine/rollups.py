@@ -237,7 +237,13 @@ def measure_needs(measure: Measure, info: RollupInfo) -> str | None:
 
 
 def refusal(
-    catalog: Catalog, info: RollupInfo, series: Series, measure: Measure, tf: Timeframe, query: Query
+    catalog: Catalog,
+    info: RollupInfo,
+    series: Series,
+    measure: Measure,
+    tf: Timeframe,
+    query: Query,
+    categories: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why ``info`` cannot answer this series exactly (one sentence), or None when it can."""
     if info.problem is not None:
@@ -261,7 +267,9 @@ def refusal(
         ):
             return "the series picks events by name, but `event` is not a dimension"
     properties = [c.property for m in series.members for c in m.where] + [c.property for c in series.where]
-    properties += [b for b in query.breakdown if b not in ("event", "segment")]
+    properties += [b for b in query.breakdown if b not in ("event", "segment") and b not in categories]
+    if any(b in categories for b in query.breakdown) and not info.spec.users:
+        return "a category groups units, and the rollup has no user ids (users: true)"
     if query.segment is not None:
         if not info.spec.users:
             return "a segment selects users, and the rollup has no user ids (users: true)"

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .group_order import arrow_sort_columns
 from .query import LIFECYCLE_STATUSES as STATUSES
 from .shape_stickiness import BUCKET, combos, group_index, naive_buckets, zoned
 
@@ -49,9 +50,8 @@ def shape_lifecycle(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
         }
     )
     order: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for g in names:
-        order[f"{g}_null"] = pc.is_null(table[g])
-        order[g] = table[g]
+    for g, group_order in zip(names, compiled.group_orders, strict=True):
+        order.update({f"{g}_{i}": key for i, key in enumerate(arrow_sort_columns(table[g], group_order))})
     order["_status"] = pc.index_in(table["status"], value_set=pa.array(STATUSES))
     order["bucket"] = table["bucket"]
     table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))

@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .group_order import arrow_sort_columns
+
 if TYPE_CHECKING:
     from .compiled import CompiledQuery
     from .timeframe import Timeframe
@@ -72,9 +74,8 @@ def shape_stickiness(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     table = table.append_column("days", pa.array(np.tile(days_in_group, k), type=pa.int64()))
     table = table.append_column("value", pa.array(counts, type=pa.int64()))
     order: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for g in names:
-        order[f"{g}_null"] = pc.is_null(table[g])
-        order[g] = table[g]
+    for g, group_order in zip(names, compiled.group_orders, strict=True):
+        order.update({f"{g}_{i}": key for i, key in enumerate(arrow_sort_columns(table[g], group_order))})
     order["bucket"] = table["bucket"]
     order["days"] = table["days"]
     table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))

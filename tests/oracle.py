@@ -32,12 +32,11 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from tests.oracle_cohorts import Behaviour, group_sort_key
 from tests.oracle_conditions import (
     Resolver,
     Row,
     breakdown_text,
-    condition_holds,
-    condition_list,
     series_matches,
 )
 from tests.oracle_measures import (
@@ -166,41 +165,11 @@ def segment_test(
     users_by_id: dict[Any, dict[str, Any]],
     tz: ZoneInfo,
     now: datetime | None,
+    cohorts: dict[str, Any] | None = None,
 ) -> Any:
-    """A function user id -> whether the user is in the segment (a null id never is)."""
-
-    def who_did(spec: dict[str, Any] | None) -> set[Any] | None:
-        if spec is None:
-            return None
-        window = date_range(spec["date_range"], tz, now) if spec.get("date_range") else None
-        return {
-            r.user_id
-            for r in rows
-            if r.user_id is not None
-            and (window is None or window[0] <= r.local < window[1])
-            and series_matches(spec, r, resolver)
-        }
-
-    did, did_not = who_did(segment.get("did")), who_did(segment.get("did_not"))
-    user_where = condition_list(segment.get("user_where"))
-    for cond in user_where:
-        if resolver.source(cond["property"])[0] != "user":
-            raise ValueError(f"oracle: user_where takes user properties, not {cond['property']!r}")
-
-    def test(user_id: Any) -> bool:
-        if user_id is None:
-            return False
-        if did is not None and user_id not in did:
-            return False
-        if did_not is not None and user_id in did_not:
-            return False
-        user = users_by_id.get(user_id)
-        return all(
-            condition_holds(c, None if user is None else user.get(resolver.source(c["property"])[1]))
-            for c in user_where
-        )
-
-    return test
+    """A function user id -> whether the user is in the segment (a null id never is); the
+    behavioural segments, cohorts and categories are in ``tests/oracle_cohorts.py``."""
+    return Behaviour(rows, resolver, users_by_id, tz, now, cohorts).segment(segment)
 
 
 def oracle(
@@ -215,8 +184,11 @@ def oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    cohorts: dict[str, Any] | None = None,
+    categories: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows the engine must return for ``query``, in order (see the module docstring)."""
+    """The rows the engine must return for ``query``, in order (see the module docstring);
+    ``cohorts`` and ``categories`` are the project's."""
     tz = ZoneInfo(timezone)
     ws = WEEKDAYS.index(week_start.lower())
     event_rows, event_columns = _rows(events)
@@ -260,8 +232,12 @@ def oracle(
     ]
 
     segment = query.get("segment")
-    in_segment = segment_test(segment, rows, resolver, users_by_id, tz, now) if segment else None
+    in_segment = segment_test(segment, rows, resolver, users_by_id, tz, now, cohorts) if segment else None
     split = in_segment is not None and "segment" in breakdown  # a breakdown instead of a restriction
+    defined = {**(categories or {}), **query.get("categories", {})}
+    behaviour = Behaviour(rows, resolver, users_by_id, tz, now, cohorts)
+    category_of = {name: behaviour.category(defined[name]) for name in breakdown if name in defined}
+    group_key = group_sort_key([defined.get(name) for name in breakdown])
 
     def group_of(row: Row) -> tuple[str | None, ...]:
         parts: list[str | None] = []
@@ -270,6 +246,8 @@ def oracle(
                 parts.append(row.name)
             elif name == "segment" and split:
                 parts.append("in" if in_segment(row.user_id) else "not in")
+            elif name in category_of:
+                parts.append(category_of[name](row.user_id))
             else:
                 parts.append(breakdown_text(resolver.value(name, row)))
         return tuple(parts)
@@ -398,7 +376,7 @@ def oracle(
                 }
                 entries.append((formula_label, group, i, None, evaluate_formula(expression, operands)))
 
-    entries.sort(key=lambda e: (e[0], _group_key(e[1]), e[2], e[3] or 0))
+    entries.sort(key=lambda e: (e[0], group_key(e[1]), e[2], e[3] or 0))
     out: list[dict[str, Any]] = []
     for label, group, i, times, value in entries:
         row: dict[str, Any] = {"bucket": aware(current.buckets[i], tz)}

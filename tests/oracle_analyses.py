@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.oracle import WEEKDAYS, segment_test
+from tests.oracle_cohorts import Behaviour, group_sort_key
 from tests.oracle_conditions import Resolver, Row, breakdown_text
 from tests.oracle_time import date_range, to_local
 
@@ -26,6 +27,7 @@ class Prepared:
     breakdown: list[str]
     group_of: Callable[[Row], tuple[str | None, ...]]
     restricted: Callable[[Row], bool]  # the segment restricts and the row's user is not in it
+    group_key: Callable[[tuple[str | None, ...]], Any]  # how the answer orders groups
 
 
 def prepare(
@@ -36,7 +38,10 @@ def prepare(
     timezone: str,
     week_start: str,
     now: datetime | None,
+    cohorts: dict[str, Any] | None = None,
+    categories: dict[str, Any] | None = None,
 ) -> Prepared:
+    """The rows and groups of a query; ``cohorts`` and ``categories`` are the project's."""
     tz = ZoneInfo(timezone)
     users = users or []
     users_by_id = {u["user_id"]: u for u in users}
@@ -50,7 +55,10 @@ def prepare(
     start, end = date_range(query["date_range"], tz, now)
     breakdown = query.get("breakdown") or []
     segment = query.get("segment")
-    in_segment = segment_test(segment, rows, resolver, users_by_id, tz, now) if segment else None
+    in_segment = segment_test(segment, rows, resolver, users_by_id, tz, now, cohorts) if segment else None
+    defined = {**(categories or {}), **query.get("categories", {})}
+    behaviour = Behaviour(rows, resolver, users_by_id, tz, now, cohorts)
+    category_of = {name: behaviour.category(defined[name]) for name in breakdown if name in defined}
     split = in_segment is not None and "segment" in breakdown
 
     def group_of(row: Row) -> tuple[str | None, ...]:
@@ -58,6 +66,8 @@ def prepare(
         for name in breakdown:
             if name == "segment":
                 parts.append("in" if in_segment(row.user_id) else "not in")
+            elif name in category_of:
+                parts.append(category_of[name](row.user_id))
             else:
                 parts.append(breakdown_text(resolver.value(name, row)))
         return tuple(parts)
@@ -66,7 +76,10 @@ def prepare(
         return in_segment is not None and not split and not in_segment(row.user_id)
 
     grain = query.get("time_grain", "day")
-    return Prepared(rows, resolver, tz, WEEKDAYS.index(week_start), start, end, grain, breakdown, group_of, restricted)
+    key = group_sort_key([defined.get(name) for name in breakdown])
+    return Prepared(
+        rows, resolver, tz, WEEKDAYS.index(week_start), start, end, grain, breakdown, group_of, restricted, key
+    )
 
 
 def local_rows(table: Any, timezone: str) -> list[dict[str, Any]]:

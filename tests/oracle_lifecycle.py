@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.oracle import _group_key
 from tests.oracle_analyses import prepare
 from tests.oracle_conditions import series_matches
 from tests.oracle_time import bucket_list, minus_months, next_bucket, truncate
@@ -35,9 +34,10 @@ def lifecycle_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    **project: Any,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``status``, ``value``, in the engine's order."""
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, **project)
     grain, end = p.grain, p.end
     buckets = bucket_list(p.start, end, grain, p.week_start, p.tz)
     edges = [_before(buckets[0], grain), *buckets, next_bucket(buckets[-1], grain)]
@@ -68,7 +68,7 @@ def lifecycle_oracle(
             else:
                 continue
             counts[(group, status, k)] = counts.get((group, status, k), 0) + 1
-    groups = sorted({g for _u, g in active} or ({()} if not p.breakdown else set()), key=_group_key)
+    groups = sorted({g for _u, g in active} or ({()} if not p.breakdown else set()), key=p.group_key)
     return [
         {
             "bucket": edges[k],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tests.oracle import ONE_MICROSECOND, _group_key
+from tests.oracle import ONE_MICROSECOND
 from tests.oracle_analyses import prepare
 from tests.oracle_conditions import series_matches
 from tests.oracle_time import bucket_list, next_bucket, truncate
@@ -26,9 +26,10 @@ def stickiness_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    **project: Any,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``days``, ``value``, in the engine's order."""
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, **project)
     start, end, grain, breakdown, ws = p.start, p.end, p.grain, p.breakdown, p.week_start
     buckets = [start] if grain == "total" else bucket_list(start, end, grain, ws, p.tz)
     spans = []
@@ -49,7 +50,7 @@ def stickiness_oracle(
     exact: dict[tuple[tuple[str | None, ...], int, int], int] = {}
     for (group, index, _user), days in active.items():
         exact[(group, index, len(days))] = exact.get((group, index, len(days)), 0) + 1
-    groups = sorted({g for g, _i, _u in active} or ({()} if not breakdown else set()), key=_group_key)
+    groups = sorted({g for g, _i, _u in active} or ({()} if not breakdown else set()), key=p.group_key)
     out = []
     for group in groups:
         for index, bucket in enumerate(buckets):

@@ -476,7 +476,10 @@ def test_example_query_file(path: Path) -> None:
             assert condition["op"] in OPERATORS
             assert condition["property"] in PROPERTIES
     assert query.get("time_grain", "day") in GRAINS
-    assert set(query.get("breakdown", [])) <= PROPERTIES
+    project = yaml.safe_load((EXAMPLES / "segwise.yaml").read_text(encoding="utf-8"))
+    assert set(query.get("breakdown", [])) <= PROPERTIES | set(project.get("categories", {}))
+    cohorts = query.get("segment", {}).get("cohort", [])
+    assert set([cohorts] if isinstance(cohorts, str) else cohorts) <= set(project.get("cohorts", {}))
     date_range = query["date_range"]
     if "last" in date_range:
         assert set(date_range) == {"last"}
@@ -496,7 +499,8 @@ def test_example_project_file() -> None:
     path = EXAMPLES / "segwise.yaml"
     project = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert project["warehouse"] == "duckdb:///demo.duckdb"
-    assert set(project) <= {"warehouse", "timezone", "week_start", "event_tables", "user_tables"}
+    allowed = {"warehouse", "timezone", "week_start", "event_tables", "user_tables", "cohorts", "categories"}
+    assert set(project) <= allowed
     (table,) = project["event_tables"]
     assert table == {
         "table": "events",

@@ -189,6 +189,39 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "day",
         },
     ),
+    "cohort_tiers": (  # behavioural segment (having, lists, did_not) and a category breakdown
+        "utc",
+        {
+            "series": [{"event": "any", "measure": "unique_users"}],
+            "date_range": {"from": "2025-01-01", "to": "2025-01-31"},
+            "time_grain": "week",
+            "segment": {
+                "did": {
+                    "event": "any",
+                    "date_range": {"last": "14d"},
+                    "having": {"measure": "active_days", "op": "gte", "value": 2},
+                },
+                "did_not": [
+                    {"event": "purchase", "having": {"measure": "sum:revenue", "op": "between", "values": [1, 5]}}
+                ],
+            },
+            "categories": {
+                "tier": {
+                    "of": [
+                        {
+                            "label": "buyer",
+                            "segment": {
+                                "did": {"event": "purchase", "having": {"measure": "events", "op": "gte", "value": 2}}
+                            },
+                        },
+                        {"label": "visitor", "segment": {"did": {"event": "page_view"}}},
+                    ],
+                    "else": "rest",
+                }
+            },
+            "breakdown": ["tier"],
+        },
+    ),
 }
 
 # Dialects with no exact percentile aggregate: median/pNN must be refused, not approximated.

@@ -299,7 +299,7 @@ def preaggregation(
     nodes = group or [node]
     names = [c.property for n in nodes for m in n.series.members for c in m.where]
     names += [c.property for n in nodes for c in n.series.where]
-    names += [b for b in breakdown if b not in ("event", "segment")]
+    names += [b for b in breakdown if b not in ("event", "segment")]  # categories: left out by the caller
     dims: dict[str, str] = {}
     if info.spec.event_name is not None:
         dims[EVENT_DIMENSION] = info.spec.event_name

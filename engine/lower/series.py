@@ -12,7 +12,7 @@ from sqlglot import exp
 from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
 from segwise.plan import planned_conditions
 
-from . import segment
+from . import cohort, segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
 from .rows import RowSource
 from .state import SeriesPlan
@@ -32,7 +32,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         source = RollupSource(lw, node.scan.rollup, series, tf, where)
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
-        info = preaggregation(node, lw.catalog, list(lw.query.breakdown), [n for _p, n in group or []])
+        properties = [b for b in lw.query.breakdown if not lw.bound.is_category(b)]
+        info = preaggregation(node, lw.catalog, properties, [n for _p, n in group or []])
         if group:  # one reduced scan of every event of the group (rule sharing, top-N)
             described = [(p, [m.event for m in n.series.members], n.measure.prop) for p, n in group]
             source = SharedReducedSource(lw, info, series, tf, where, described)
@@ -82,6 +83,10 @@ def segmented_groups(lw: Lowering, source: RowSource) -> list[exp.Expr]:
                     default=exp.Literal.string("not in"),
                 )
             )
+        elif lw.bound.is_category(name):
+            category = lw.logical.behaviour.category(name) if lw.logical.behaviour else None
+            assert category is not None, "the planner resolves the breakdown's categories"
+            groups.append(cohort.category_group(lw, source, category))
         else:
             prop = source.resolve(name, f"breakdown[{b_index}]")
             groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))

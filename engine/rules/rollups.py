@@ -42,7 +42,8 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
         candidates: list[tuple[float, int, RollupInfo]] = []
         refused: list[str] = []
         for info in infos:
-            reason = refusal(bound.catalog, info, node.series, node.measure, node.tf, bound.query)
+            categories = frozenset(b for b in bound.query.breakdown if bound.is_category(b))
+            reason = refusal(bound.catalog, info, node.series, node.measure, node.tf, bound.query, categories)
             if reason is not None:
                 refused.append(f"{node.label}: rollup {info.spec.name} not used: {reason}")
                 continue

@@ -1,0 +1,258 @@
+"""Behavioural segments, cohorts and categories: the per-unit reduction and membership.
+
+The plan's :class:`~segwise.plan.CohortReduction` becomes one CTE ``_cohort``, built once per
+statement: one scan per event table of every condition's events (each condition's own window,
+event-time filter and partition predicate, ORed; the scan as a whole bounded by their hull),
+grouped by unit, one 0/1 flag ``_fK`` per condition (``did`` holds: at least one matching event
+and the ``having`` threshold met)::
+
+    _cohort AS (SELECT e.user_id AS _u,
+                       CASE WHEN COUNT(*) >= 1 AND COUNT(*) >= 3 THEN 1 ELSE 0 END AS _f0
+                FROM events AS e WHERE <purchase in the last 30 days> GROUP BY e.user_id)
+
+Several tables are read as ``UNION ALL`` of such pruned scans projecting the unit, a 0/1 match
+per condition, the local day and the measured properties, then grouped. A segment (a
+conjunction) is then a semi-join of the rows' unit on the flags (``IN (SELECT _u FROM _cohort
+WHERE ...)``), or, when a unit with no such events belongs (only ``did_not``), an anti-join on
+the complement; user conditions apply on the row after the user join. A category is a ``CASE``
+over its groups' memberships, first match wins. No list of ids ever leaves the warehouse.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.catalog import EVENT_PROPERTY, ResolvedProperty
+from segwise.conditions import build_condition
+
+from .rows import NULL_TYPES, RowSource, TimeBounds, and_all, table_ref
+
+if TYPE_CHECKING:
+    from segwise.catalog import EventTableInfo
+    from segwise.cohorts import Behaviour, CategoryGroups, Check, Conjunction
+
+    from .state import Lowering
+
+CTE = "_cohort"
+UNIT = "_u"
+DAY = "_d"
+
+
+def _behaviour(lw: Lowering) -> Behaviour:
+    behaviour = lw.logical.behaviour
+    assert behaviour is not None, "the planner records the query's behaviour"
+    return behaviour
+
+
+def reduction(lw: Lowering) -> str:
+    """The name of the per-unit reduction CTE, added to the statement the first time."""
+    if not any(name == CTE for name, _ in lw.ctes):
+        lw.ctes.append((CTE, _reduction(lw, _behaviour(lw).checks)))
+    return CTE
+
+
+def membership(lw: Lowering, unit: exp.Expr, conjunction: Conjunction, prop_of: RowSource) -> exp.Expr:
+    """Whether the row's ``unit`` is in ``conjunction`` (user conditions on ``prop_of``'s user join)."""
+    parts: list[exp.Expr] = []
+    if conjunction.terms:
+        flags = [
+            exp.EQ(this=exp.column(f"_f{k}"), expression=exp.Literal.number(0 if negated else 1))
+            for k, negated in conjunction.terms
+        ]
+        holds = and_all(flags)
+        assert holds is not None
+        members = exp.select(exp.column(UNIT)).from_(table_ref(reduction(lw)))
+        if conjunction.without_history:  # absent units belong: exclude the present ones that do not
+            inside = exp.In(this=unit.copy(), query=exp.Subquery(this=members.where(exp.Not(this=exp.paren(holds)))))
+            parts.append(exp.Not(this=inside))
+        else:
+            parts.append(exp.In(this=unit.copy(), query=exp.Subquery(this=members.where(holds))))
+    for cond, where in conjunction.user_where:
+        prop = lw.catalog.resolve(cond.property, f"{where} > property")
+        parts.append(build_condition(lw.flavor, prop_of.prop(prop), prop, cond, where))
+    return and_all(parts) or exp.true()
+
+
+def category_group(lw: Lowering, source: RowSource, category: CategoryGroups) -> exp.Expr:
+    """The row's label of ``category``: the first group whose segment holds for the row's unit,
+    else ``else`` (also for rows without a unit id)."""
+    unit = source.user()
+    ifs = [exp.If(this=exp.Is(this=unit.copy(), expression=exp.Null()), true=exp.Literal.string(category.other))]
+    ifs += [
+        exp.If(this=membership(lw, unit, conjunction, source), true=exp.Literal.string(label))
+        for label, conjunction in category.groups
+    ]
+    return exp.Case(ifs=ifs, default=exp.Literal.string(category.other))
+
+
+# -- the reduction --------------------------------------------------------------------------------------
+
+
+def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
+    sources = [RowSource(lw, list(c.spec.members), list(c.spec.where), c.window, c.location) for c in checks]
+    tables: list[EventTableInfo] = []
+    for check in checks:
+        tables += [t for t in check.tables if t not in tables]
+    if len(tables) == 1:  # one scan, aggregated directly
+        info = tables[0]
+        on_table = list(range(len(checks)))
+        rows, match = _rows(lw, info, sources, on_table, checks)
+        unit = exp.column(info.spec.user_id, table="e", quoted=True)
+        lone = len(checks) == 1  # the scan's WHERE is the condition: no per-row match needed
+        flags = [
+            _flag(check, None if lone else match[k], rows.get(f"_v{k}"), rows.get(DAY))
+            for k, check in enumerate(checks)
+        ]
+        select = _scan_select(lw, info, sources, on_table, [unit.as_(UNIT), *flags_as(flags)])
+        return select.group_by(unit.copy(), copy=False)
+    branches: list[exp.Expr] = []
+    for info in tables:
+        on_table = [k for k, check in enumerate(checks) if info in check.tables]
+        rows, match = _rows(lw, info, sources, on_table, checks)
+        outputs: list[exp.Expr] = [exp.column(info.spec.user_id, table="e", quoted=True).as_(UNIT)]
+        for k, check in enumerate(checks):
+            hit: exp.Expr = exp.Literal.number(0)  # a condition whose events are not in this table
+            if k in match:
+                hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
+            outputs.append(hit.as_(f"_k{k}"))
+            if check.spec.having is not None and check.spec.having.prop is not None:
+                value = rows.get(f"_v{k}", exp.cast(exp.Null(), exp.DataType.Type.DOUBLE))
+                outputs.append(value.as_(f"_v{k}"))
+        if DAY in _needs(checks):
+            outputs.append(rows.get(DAY, exp.cast(exp.Null(), exp.DataType.Type.TIMESTAMP)).as_(DAY))
+        branches.append(_scan_select(lw, info, sources, on_table, outputs))
+    union = branches[0]
+    for branch in branches[1:]:
+        union = exp.union(union, branch, distinct=False, copy=False)
+    flags = [
+        _flag(
+            check,
+            exp.EQ(this=exp.column(f"_k{k}", table="c"), expression=exp.Literal.number(1)),
+            exp.column(f"_v{k}", table="c"),
+            exp.column(DAY, table="c"),
+        )
+        for k, check in enumerate(checks)
+    ]
+    derived = exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("c")))
+    unit = exp.column(UNIT, table="c")
+    select = exp.select(unit.as_(UNIT), *flags_as(flags)).from_(derived, copy=False)
+    return select.group_by(unit.copy(), copy=False)
+
+
+def flags_as(flags: list[exp.Expr]) -> list[exp.Expr]:
+    return [flag.as_(f"_f{k}") for k, flag in enumerate(flags)]
+
+
+def _needs(checks: tuple[Check, ...]) -> set[str]:
+    return {DAY for c in checks if c.spec.having is not None and c.spec.having.aggregate == "active_days"}
+
+
+def _rows(
+    lw: Lowering, info: EventTableInfo, sources: list[RowSource], on_table: list[int], checks: tuple[Check, ...]
+) -> tuple[dict[str, exp.Expr], dict[int, exp.Expr]]:
+    """The per-row values one table's scan offers (``_vK`` measured properties, ``_d`` the local
+    day) and each of its conditions' match, over alias ``e``."""
+    rows: dict[str, exp.Expr] = {}
+    match: dict[int, exp.Expr] = {}
+    for k in on_table:
+        source = sources[k]
+        match[k] = and_all(_match(source, info)) or exp.true()
+        having = checks[k].spec.having
+        if having is not None and having.prop is not None:
+            prop = source.resolve(having.prop, f"{source.location} > having > measure")
+            rows[f"_v{k}"] = exp.cast(_value(source, info, prop), exp.DataType.Type.DOUBLE)
+        if having is not None and having.aggregate == "active_days":
+            rows[DAY] = lw.flavor.truncate("day", source._branch_local_time(info, "e"))
+    return rows, match
+
+
+def _value(source: RowSource, info: EventTableInfo, prop: ResolvedProperty) -> exp.Expr:
+    if prop.column not in info.columns:
+        kind = NULL_TYPES.get(prop.kind, exp.DataType.Type.DOUBLE)
+        return exp.cast(exp.Null(), kind)
+    return source._branch_prop(info, ResolvedProperty(prop.name, EVENT_PROPERTY, prop.column, prop.kind), "e")
+
+
+def _match(source: RowSource, info: EventTableInfo) -> list[exp.Expr]:
+    """One condition's filters on one table's row ``e``: its window (event time and partition
+    predicate), its events and their filters, its own filters (user properties via the joins)."""
+    parts = source._time_filter(info, "e", source.bounds)
+    member = source._member_filter(info, "e")
+    if member is not None:
+        parts.append(member)
+    for index, cond in enumerate(source.where):
+        parts.append(source.condition(cond, f"{source.location} > where[{index}]", info, "e"))
+    return parts
+
+
+def _scan_select(
+    lw: Lowering, info: EventTableInfo, sources: list[RowSource], on_table: list[int], outputs: list[exp.Expr]
+) -> exp.Select:
+    """``SELECT outputs FROM table e [user joins] WHERE unit not null AND (match OR ...) AND hull``."""
+    unit = exp.column(info.spec.user_id, table="e", quoted=True)
+    matches = [and_all(_match(sources[k], info)) or exp.true() for k in on_table]
+    matches = list({m.sql(): m for m in matches}.values())  # conditions differing only in `having` read alike
+    either = matches[0] if len(matches) == 1 else exp.paren(exp.or_(*matches, copy=False), copy=False)
+    filters: list[exp.Expr] = [exp.Not(this=exp.Is(this=unit.copy(), expression=exp.Null())), either]
+    if len(on_table) > 1:
+        filters += _hull(sources, on_table, info)
+    select = exp.select(*outputs, copy=False).from_(info.ref.expression(alias="e"), copy=False)
+    joins: dict[int, str] = {}
+    for k in on_table:
+        joins.update(sources[k].user_joins)
+    for table_index, alias in sorted(joins.items()):
+        user_table = lw.catalog.user_tables[table_index]
+        on = exp.EQ(this=exp.column(user_table.spec.user_id, table=alias, quoted=True), expression=unit.copy())
+        select = select.join(user_table.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+    return select.where(and_all(filters), copy=False)
+
+
+def _hull(sources: list[RowSource], on_table: list[int], info: EventTableInfo) -> list[exp.Expr]:
+    """The smallest time range (and partition predicate) covering every condition's window on
+    this table, so the scan prunes as a whole; nothing when one of them reads all history."""
+    bounds = [sources[k].bounds for k in on_table]
+    if any(b.start_utc is None or b.end_utc is None for b in bounds):
+        return []
+    low = min(b.start_utc for b in bounds if b.start_utc is not None)
+    high = max(b.end_utc for b in bounds if b.end_utc is not None)
+    return sources[on_table[0]]._time_filter(info, "e", TimeBounds(low, high))
+
+
+def _flag(check: Check, match: exp.Expr | None, value: exp.Expr | None, day: exp.Expr | None) -> exp.Expr:
+    """``CASE WHEN <at least one matching event> AND <having> THEN 1 ELSE 0 END`` over a unit's rows."""
+
+    def only(expr: exp.Expr) -> exp.Expr:
+        if match is None:
+            return expr.copy()
+        return exp.Case(ifs=[exp.If(this=match.copy(), true=expr.copy())])
+
+    events = exp.Count(this=exp.Star()) if match is None else exp.Count(this=only(exp.Literal.number(1)))
+    holds: list[exp.Expr] = [exp.GTE(this=events, expression=exp.Literal.number(1))]
+    having = check.spec.having
+    if having is not None:
+        aggregate: exp.Expr
+        if having.aggregate == "events":
+            aggregate = events.copy()
+        elif having.aggregate == "active_days":
+            assert day is not None
+            aggregate = exp.Count(this=exp.Distinct(expressions=[only(day)]))
+        else:
+            assert value is not None
+            kind = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[having.aggregate]
+            aggregate = kind(this=only(value))
+        holds.append(_compare(aggregate, having.op, having.value, having.values))
+    return exp.Case(ifs=[exp.If(this=exp.and_(*holds), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+
+
+def _compare(
+    aggregate: exp.Expr, op: str, value: float | None, values: list[int] | list[float] | list[int | float] | None
+) -> exp.Expr:
+    if op == "between":
+        assert values is not None
+        low, high = (exp.Literal.number(v) for v in values)
+        return exp.Between(this=aggregate, low=low, high=high)
+    assert value is not None
+    kinds = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
+    return kinds[op](this=aggregate, expression=exp.Literal.number(value))
