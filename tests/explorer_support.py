@@ -21,7 +21,7 @@ import pyarrow as pa
 import yaml
 
 import segwise
-from segwise.demo.gallery import gallery
+from segwise.demo.gallery import analysis_examples, gallery
 from segwise.demo.generate import DEFAULT_START, generate_tables, write_duckdb
 from segwise.server import ServerSettings, create_app
 from tests.oracle import oracle
@@ -78,6 +78,12 @@ def plain(value: Any) -> Any:
 def gallery_queries() -> list[tuple[str, str, dict[str, Any]]]:
     """(file stem, question, query as JSON) for every example of the gallery."""
     return [(path.stem, question, plain(yaml.safe_load(path.read_text()))) for question, path in gallery()]
+
+
+def menu_queries() -> list[tuple[str, str, dict[str, Any]]]:
+    """The explorer's example menu: the gallery, then the funnel and retention examples of its subfolders."""
+    extra = [(path.stem, question, plain(yaml.safe_load(path.read_text()))) for question, path in analysis_examples()]
+    return gallery_queries() + extra
 
 
 # The references of the analyses other than a segmentation, by their query key.

@@ -24,7 +24,7 @@ from tests.browser_support import (
     sel,
     url_query,
 )
-from tests.explorer_support import NOW, expected_rows
+from tests.explorer_support import NOW, expected_rows, menu_queries
 
 # The fixtures browser, project_file, server and page.
 pytest_plugins = ["tests.browser_fixtures"]
@@ -173,6 +173,27 @@ def test_funnel_steps_move_and_exclusions_follow_the_order(page: Any) -> None:
     key, query = url_query(page)
     page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
     assert_shows(page, expected_rows(query), "funnel")
+
+
+MENU = [m for m in menu_queries() if analysis_key(m[2]) in ("funnel", "retention")]
+
+
+@pytest.mark.parametrize("name", [m[0] for m in MENU])
+def test_funnel_and_retention_examples_from_the_menu(page: Any, name: str) -> None:
+    """The example menu lists the funnel and retention examples; chosen, each shows the reference's
+    answer (the URL's query may drop what is a default, so it is compared by its answer)."""
+    _, question, query = next(m for m in MENU if m[0] == name)
+    page.select_option("#example", label=question)
+    key, in_url = url_query(page)
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert page.input_value("#analysis") == analysis_key(query)
+    want = expected_rows(query)
+    assert expected_rows(in_url) == want
+    assert_shows(page, want, analysis_key(query))
+
+
+def test_the_menu_has_funnels_and_retention() -> None:
+    assert {analysis_key(m[2]) for m in MENU} == {"funnel", "retention"} and len(MENU) >= 5
 
 
 @pytest.mark.parametrize("kind", ["funnel", "retention"])

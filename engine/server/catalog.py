@@ -151,12 +151,13 @@ def query_events(data: dict[str, Any]) -> set[str]:
 
 
 def gallery_examples(project: Project) -> list[dict[str, Any]]:
-    """The example gallery (``examples/*.yaml`` of a source checkout) limited to events the project has."""
-    from ..demo.gallery import gallery
+    """The example gallery (``examples/*.yaml`` of a source checkout), then the funnel and retention
+    examples of its subfolders, limited to events the project has."""
+    from ..demo.gallery import analysis_examples, gallery
     from ..loading import load_mapping
 
     try:
-        items = gallery()
+        items = gallery() + analysis_examples()
     except SegwiseError:
         return []  # an installed wheel has no gallery
     known = set(project.catalog().event_names()) | {"any"}
