@@ -124,7 +124,9 @@ def paste_lifecycle(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
         .from_(_ref("_p_keys", "k"))
         .join(_ref("_p_grid", "g"), join_type="cross")
         .join(_ref("_p_raw", "r"), on=exp.and_(*on), join_type="left")
-        .order_by(*_group_order(groups, flavor, orders=compiled.group_orders), _col("status_order", "g"), _col("bucket", "g"))
+        .order_by(
+            *_group_order(groups, flavor, orders=compiled.group_orders), _col("status_order", "g"), _col("bucket", "g")
+        )
     )
     for name, body in ctes:
         select = select.with_(exp.to_identifier(name, quoted=True), as_=body)
@@ -137,4 +139,6 @@ def _group_order(
     """Breakdown values (columns of ``table``) in the answer's order: nulls last, categories in
     declaration order (``orders``: one per group, None for a property), text by code point."""
     orders = orders if orders is not None else (None,) * len(groups)
-    return [key for g, order in zip(groups, orders, strict=True) for key in sql_sort_keys(_col(g, table), order, flavor)]
+    return [
+        key for g, order in zip(groups, orders, strict=True) for key in sql_sort_keys(_col(g, table), order, flavor)
+    ]

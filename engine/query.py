@@ -297,7 +297,12 @@ def _remember(key: Hashable, query: Query) -> None:
 
 
 def _analysis_model(key: str) -> type[AnalysisSpec]:
-    models: dict[str, type[AnalysisSpec]] = {"stickiness": Stickiness, "lifecycle": Lifecycle, "funnel": Funnel, "retention": Retention}
+    models: dict[str, type[AnalysisSpec]] = {
+        "stickiness": Stickiness,
+        "lifecycle": Lifecycle,
+        "funnel": Funnel,
+        "retention": Retention,
+    }
     return models[key]
 
 

@@ -55,7 +55,8 @@ def test_catalog_offers_the_projects_cohorts_and_categories(page: Any) -> None:
     catalog = page.evaluate("fetch('api/catalog').then(r => r.json())")
     assert catalog["cohorts"] == sorted(COHORTS)
     assert catalog["categories"] == [
-        {"name": name, "labels": [g["label"] for g in c["of"]] + [c.get("else", "other")]} for name, c in CATEGORIES.items()
+        {"name": name, "labels": [g["label"] for g in c["of"]] + [c.get("else", "other")]}
+        for name, c in CATEGORIES.items()
     ]
     page.click("#add-cohort")
     offered = page.eval_on_selector_all(f"{sel('segment.cohort.0')} option", "os => os.map(o => o.value)")

@@ -34,7 +34,11 @@ FUNNELS: dict[str, dict[str, Any]] = {
         "funnel": {
             "steps": [
                 {"event": "login"},
-                {"event": "feature_used", "where": [{"property": "feature", "op": "neq", "value": "api"}], "label": "used"},
+                {
+                    "event": "feature_used",
+                    "where": [{"property": "feature", "op": "neq", "value": "api"}],
+                    "label": "used",
+                },
                 {"event": "page_view", "label": "viewed"},
             ],
             "window": "2d",
@@ -55,7 +59,11 @@ FUNNELS: dict[str, dict[str, Any]] = {
         "time_grain": "week",
     },
     "any_order_in_segment": {
-        "funnel": {"steps": [{"event": "feature_used"}, {"event": "login"}, {"event": "payment"}], "window": "1w", "order": "any"},
+        "funnel": {
+            "steps": [{"event": "feature_used"}, {"event": "login"}, {"event": "payment"}],
+            "window": "1w",
+            "order": "any",
+        },
         "date_range": {"last": "30d"},
         "time_grain": "total",
         "segment": {"user_where": [{"property": "account_type", "op": "eq", "value": "business"}]},
@@ -149,7 +157,13 @@ def test_retention_built_by_clicking(page: Any, tmp_path: Path, name: str) -> No
     )
     groups = [c for c in want[0] if c not in ("cohort", "period", "count", "cohort_size", "rate")]
     expected = [
-        [r["cohort"] or "", " / ".join("∅" if r[g] is None else str(r[g]) for g in groups), r["period"], r["count"], r["rate"]]
+        [
+            r["cohort"] or "",
+            " / ".join("∅" if r[g] is None else str(r[g]) for g in groups),
+            r["period"],
+            r["count"],
+            r["rate"],
+        ]
         for r in want
     ]
     as_float = [[*c[:4], None if c[4] is None else float(c[4])] for c in cells]
@@ -213,6 +227,9 @@ def test_plot_page_draws_the_analysis(browser: Any, server: Any, tmp_path: Path,
     finally:
         page.close()
     drawn = {
-        (s["name"], x): v for s in option["series"] for x, v in zip(option["x"], s["data"], strict=True) if v is not None
+        (s["name"], x): v
+        for s in option["series"]
+        for x, v in zip(option["x"], s["data"], strict=True)
+        if v is not None
     }
     assert drawn == pytest.approx(expected_points(expected_rows(query), kind))

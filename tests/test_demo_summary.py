@@ -96,7 +96,13 @@ def test_a_retention_shows_its_summary_rows(project: segwise.Project) -> None:
     want = [r for r in expected_rows(query) if r["cohort"] is None]
     assert lines[0].split() == ["period", "retained", "(all", "cohorts)"]
     expected = [
-        [str(r["period"]), "–" if r["rate"] is None else f"{r['rate']:.1%}", f"({r['count']:,}", "of", f"{r['cohort_size']:,})"]
+        [
+            str(r["period"]),
+            "-" if r["rate"] is None else f"{r['rate']:.1%}",
+            f"({r['count']:,}",
+            "of",
+            f"{r['cohort_size']:,})",
+        ]
         for r in want
     ]
     assert [line.split() for line in lines[1:]] == expected

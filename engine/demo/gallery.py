@@ -190,7 +190,7 @@ def _retention_summary(table: pa.Table, max_rows: int) -> Table:
     grid.add_column("retained (all cohorts)", justify="right")
     rows = [row for row in table.to_pylist() if row["cohort"] is None]
     for row in rows[:max_rows]:
-        rate = "–" if row["rate"] is None else f"{row['rate']:.1%}"
+        rate = "-" if row["rate"] is None else f"{row['rate']:.1%}"
         labels = ["∅" if row[g] is None else str(row[g]) for g in groups]
         grid.add_row(*labels, str(row["period"]), f"{rate} ({_fmt(row['count'])} of {_fmt(row['cohort_size'])})")
     _more(grid, len(rows), max_rows, len(groups) + 1)

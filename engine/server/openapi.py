@@ -196,7 +196,10 @@ def component_schemas() -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "required": ["name", "labels"],
-                    "properties": {"name": {"type": "string"}, "labels": {"type": "array", "items": {"type": "string"}}},
+                    "properties": {
+                        "name": {"type": "string"},
+                        "labels": {"type": "array", "items": {"type": "string"}},
+                    },
                 },
             },
         },
