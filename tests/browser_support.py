@@ -15,7 +15,7 @@ import pytest
 
 import segwise
 from segwise.output import pretty_sql
-from tests.explorer_support import NOW, same_rows
+from tests.explorer_support import NOW, expected_rows, same_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -420,3 +420,35 @@ def expected_sql(project_file: Path, query: dict[str, Any], dialect: str | None 
 def wait_sql(page: Any, key: str, dialect: str) -> str:
     page.wait_for_selector(f'#sql[data-state=done][data-key="{key}"][data-dialect="{dialect}"]')
     return str(page.inner_text("#sql"))
+
+
+def shows_oracle(page: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Build ``query`` by clicking, run it, check the page shows the reference's rows; return them."""
+    build(page, query)
+    _, in_url = url_query(page)
+    assert in_url == query  # the clicks made exactly this query
+    run_with_enter(page)
+    want = expected_rows(query)
+    assert_shows(page, want, analysis_key(query))
+    return want
+
+
+def plot_points(browser: Any, server: Any, query: dict[str, Any], tmp_path: Path) -> dict[tuple[str, str], Any]:
+    """What ``segwise run --plot``'s page draws for ``query`` (it tells the analysis from the
+    rows' columns): (legend name, x category) -> value."""
+    from segwise.plot import chart_html
+
+    path = tmp_path / "plot.html"
+    path.write_text(chart_html(segwise.run(query, server.project, now=NOW), title="plot"), encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        option = page.evaluate(
+            "() => { const o = chart.getOption(); "
+            "return {x: o.xAxis[0].data, series: o.series.map(s => ({name: s.name, data: s.data}))}; }"
+        )
+    finally:
+        page.close()
+    series = option["series"]
+    return {(s["name"], x): v for s in series for x, v in zip(option["x"], s["data"], strict=True) if v is not None}

@@ -12,19 +12,18 @@ from typing import Any
 
 import pytest
 
-import segwise
-from segwise.plot import chart_html
 from tests.browser_support import (
     analysis_key,
     assert_shows,
     build,
     expected_points,
-    run_with_enter,
+    plot_points,
     screenshot,
     sel,
+    shows_oracle,
     url_query,
 )
-from tests.explorer_support import NOW, expected_rows, menu_queries
+from tests.explorer_support import expected_rows, menu_queries
 
 # The fixtures browser, project_file, server and page.
 pytest_plugins = ["tests.browser_fixtures"]
@@ -89,17 +88,6 @@ RETENTION: dict[str, dict[str, Any]] = {
         "time_grain": "day",
     },
 }
-
-
-def shows_oracle(page: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
-    """Build ``query`` by clicking, run it, check the page shows the reference's rows; return them."""
-    build(page, query)
-    _, in_url = url_query(page)
-    assert in_url == query  # the clicks made exactly this query
-    run_with_enter(page)
-    want = expected_rows(query)
-    assert_shows(page, want, analysis_key(query))
-    return want
 
 
 def duration_text(seconds: float) -> str:
@@ -214,22 +202,5 @@ def test_the_menu_has_funnels_and_retention() -> None:
 def test_plot_page_draws_the_analysis(browser: Any, server: Any, tmp_path: Path, kind: str) -> None:
     """``segwise run --plot``'s page tells funnels and retention from the rows' columns."""
     query = next(iter(FUNNELS.values())) if kind == "funnel" else next(iter(RETENTION.values()))
-    path = tmp_path / "plot.html"
-    path.write_text(chart_html(segwise.run(query, server.project, now=NOW), title=kind), encoding="utf-8")
-    page = browser.new_page()
-    try:
-        page.goto(path.as_uri())
-        page.wait_for_selector("body[data-ready=true]")
-        option = page.evaluate(
-            "() => { const o = chart.getOption(); "
-            "return {x: o.xAxis[0].data, series: o.series.map(s => ({name: s.name, data: s.data}))}; }"
-        )
-    finally:
-        page.close()
-    drawn = {
-        (s["name"], x): v
-        for s in option["series"]
-        for x, v in zip(option["x"], s["data"], strict=True)
-        if v is not None
-    }
+    drawn = plot_points(browser, server, query, tmp_path)
     assert drawn == pytest.approx(expected_points(expected_rows(query), kind))
