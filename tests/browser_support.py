@@ -15,7 +15,7 @@ import pytest
 
 import segwise
 from segwise.output import pretty_sql
-from tests.explorer_support import NOW, same_rows
+from tests.explorer_support import NOW, expected_rows, same_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -108,8 +108,9 @@ def set_range(page: Any, path: str, date_range: dict[str, Any] | None) -> None:
         fill(page, f"{path}.to", date_range["to"])
 
 
-# The analyses of the picker other than a segmentation: one event (with filters) under their key.
-ANALYSES = ("lifecycle", "stickiness")
+# The analyses of the picker other than a segmentation (lifecycle, stickiness: one event with
+# filters under their key; funnel and retention: their own builders).
+ANALYSES = ("lifecycle", "stickiness", "funnel", "retention")
 
 
 def analysis_key(query: dict[str, Any]) -> str:
@@ -122,6 +123,9 @@ def build(page: Any, query: dict[str, Any]) -> None:
     key = analysis_key(query)
     if key == "series":
         build_series(page, query)
+    elif key in BUILDERS:
+        page.select_option("#analysis", key)
+        BUILDERS[key](page, query[key])
     else:
         page.select_option("#analysis", key)
         set_event(page, f"{key}.event", query[key]["event"])
@@ -151,8 +155,68 @@ def build_series(page: Any, query: dict[str, Any]) -> None:
         fill(page, f"formulas.{n}.expression", formula["expression"])
 
 
+def set_steps(page: Any, path: str, steps: list[dict[str, Any]], shown: int) -> None:
+    """Event, filters and label of each step (``shown`` steps are on the page; more are added)."""
+    for i, step in enumerate(steps):
+        if i >= shown:
+            page.click(sel(f"{path}.add_step"))
+        set_event(page, f"{path}.steps.{i}.event", step["event"])
+        for j, cond in enumerate(step.get("where", [])):
+            add_filter(page, f"{path}.steps.{i}.where", j, cond)
+        if step.get("label"):
+            fill(page, f"{path}.steps.{i}.label", step["label"])
+
+
+def build_funnel(page: Any, spec: dict[str, Any]) -> None:
+    """Steps (two on a new funnel), window, order, exclusions, held properties."""
+    set_steps(page, "funnel", spec["steps"], 2)
+    window = spec.get("window", "14d")
+    fill(page, "funnel.window.amount", window[:-1])
+    choose(page, "funnel.window.unit", window[-1])
+    choose(page, "funnel.order", spec.get("order", "ordered"))
+    for i, exclusion in enumerate(spec.get("exclude", [])):
+        page.click(sel("funnel.add_exclusion"))
+        set_event(page, f"funnel.exclude.{i}.event", exclusion["event"])
+        for j, cond in enumerate(exclusion.get("where", [])):
+            add_filter(page, f"funnel.exclude.{i}.where", j, cond)
+        choose(page, f"funnel.exclude.{i}.after_step", str(exclusion.get("after_step", 1)))
+        choose(page, f"funnel.exclude.{i}.before_step", str(exclusion.get("before_step", len(spec["steps"]))))
+    for i, name in enumerate(spec.get("hold", [])):
+        page.click(sel("funnel.add_hold"))
+        choose(page, f"funnel.hold.{i}", name)
+
+
+def build_retention(page: Any, spec: dict[str, Any]) -> None:
+    """Start and return events (with filters), cohorts, periods, windows, on or after."""
+    for part in ("start", "return"):
+        event = spec.get(part, spec["start"])
+        event = event if isinstance(event, dict) and "event" in event else {"event": event}
+        set_event(page, f"retention.{part}.event", event["event"])
+        for j, cond in enumerate(event.get("where", [])):
+            add_filter(page, f"retention.{part}.where", j, cond)
+    choose(page, "retention.start_mode", spec.get("start_mode", "first_time"))
+    fill(page, "retention.periods", spec.get("periods", 8))
+    choose(page, "retention.windows", spec.get("windows", "calendar"))
+    if spec.get("cumulative"):
+        page.check("#retention-cumulative")
+
+
+BUILDERS = {"funnel": build_funnel, "retention": build_retention}
+
+
+def set_having(page: Any, path: str, having: dict[str, Any]) -> None:
+    choose(page, f"{path}.measure", having["measure"])
+    choose(page, f"{path}.op", having["op"])
+    if having["op"] == "between":
+        fill(page, f"{path}.values.0", having["values"][0])
+        fill(page, f"{path}.values.1", having["values"][1])
+    else:
+        fill(page, f"{path}.value", having["value"])
+
+
 def build_common(page: Any, query: dict[str, Any]) -> None:
-    """What every analysis shares: segment, breakdown, range, grain, compare."""
+    """What every analysis shares: segment (conditions with thresholds, named cohorts), breakdown
+    (properties and categories), range, grain, compare."""
     segment = query.get("segment") or {}
     for part in ("did", "did_not"):
         if part in segment:
@@ -160,6 +224,12 @@ def build_common(page: Any, query: dict[str, Any]) -> None:
             for j, cond in enumerate(segment[part].get("where", [])):
                 add_filter(page, f"segment.{part}.where", j, cond)
             set_range(page, f"segment.{part}.date_range", segment[part].get("date_range"))
+            if "having" in segment[part]:
+                set_having(page, f"segment.{part}.having", segment[part]["having"])
+    cohorts = segment.get("cohort", [])
+    for i, name in enumerate([cohorts] if isinstance(cohorts, str) else cohorts):
+        page.click("#add-cohort")
+        choose(page, f"segment.cohort.{i}", name)
     for j, cond in enumerate(segment.get("user_where", [])):
         add_filter(page, "segment.user_where", j, cond)
     for k, name in enumerate(query.get("breakdown", [])):
@@ -257,10 +327,51 @@ def stickiness_points(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
     return {(x(r) + (f" · {group(r)}" if groups else ""), str(r["days"])): r["value"] for r in rows}
 
 
+FUNNEL_OWN = ("step", "step_label", "count", "conversion", "from_previous", "median_seconds", "avg_seconds")
+
+
+def funnel_points(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+    """One entry bucket: per step ("1. view") and group a bar of the units converted and one of
+    those dropped off since step 1. Several: per step after the first (and group) a line of the
+    conversion per entry bucket."""
+    groups, group = _group_text(rows, FUNNEL_OWN)
+    prefix = (lambda r: f"{group(r)} · ") if groups else (lambda r: "")
+    if len({r["bucket"] for r in rows}) <= 1:
+        first = {group(r): r["count"] for r in rows if r["step"] == 1}
+        points = {}
+        for r in rows:
+            step = f"{r['step']}. {r['step_label']}"
+            points[(prefix(r) + "converted", step)] = r["count"]
+            points[(prefix(r) + "dropped off", step)] = first[group(r)] - r["count"]
+        return points
+    x = _bucket_text(rows)
+    return {
+        (prefix(r) + f"{r['step']}. {r['step_label']}", x(r)): r["conversion"]
+        for r in rows
+        if r["step"] > 1 and r["conversion"] is not None
+    }
+
+
+def retention_points(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+    """The summary curve: the summary rows' rate per period, one line per group ("retention")."""
+    groups, group = _group_text(rows, ("cohort", "period", "count", "cohort_size", "rate"))
+    return {
+        (group(r) if groups else "retention", str(r["period"])): r["rate"]
+        for r in rows
+        if r["cohort"] is None and r["rate"] is not None
+    }
+
+
 def expected_points(rows: list[dict[str, Any]], kind: str = "series") -> dict[tuple[str, str], Any]:
     """What the chart must draw for these rows (the rules of engine/web/chart*.js)."""
     if kind != "series":
-        return {"lifecycle": lifecycle_points, "stickiness": stickiness_points}[kind](rows)
+        kinds = {
+            "lifecycle": lifecycle_points,
+            "stickiness": stickiness_points,
+            "funnel": funnel_points,
+            "retention": retention_points,
+        }
+        return kinds[kind](rows)
     groups = [c for c in rows[0] if c not in ("bucket", "series", "value")] if rows else []
     labels = list(dict.fromkeys(r["series"] for r in rows))
     total = len({r["bucket"] for r in rows}) <= 1
@@ -309,3 +420,35 @@ def expected_sql(project_file: Path, query: dict[str, Any], dialect: str | None 
 def wait_sql(page: Any, key: str, dialect: str) -> str:
     page.wait_for_selector(f'#sql[data-state=done][data-key="{key}"][data-dialect="{dialect}"]')
     return str(page.inner_text("#sql"))
+
+
+def shows_oracle(page: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Build ``query`` by clicking, run it, check the page shows the reference's rows; return them."""
+    build(page, query)
+    _, in_url = url_query(page)
+    assert in_url == query  # the clicks made exactly this query
+    run_with_enter(page)
+    want = expected_rows(query)
+    assert_shows(page, want, analysis_key(query))
+    return want
+
+
+def plot_points(browser: Any, server: Any, query: dict[str, Any], tmp_path: Path) -> dict[tuple[str, str], Any]:
+    """What ``segwise run --plot``'s page draws for ``query`` (it tells the analysis from the
+    rows' columns): (legend name, x category) -> value."""
+    from segwise.plot import chart_html
+
+    path = tmp_path / "plot.html"
+    path.write_text(chart_html(segwise.run(query, server.project, now=NOW), title="plot"), encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        option = page.evaluate(
+            "() => { const o = chart.getOption(); "
+            "return {x: o.xAxis[0].data, series: o.series.map(s => ({name: s.name, data: s.data}))}; }"
+        )
+    finally:
+        page.close()
+    series = option["series"]
+    return {(s["name"], x): v for s in series for x, v in zip(option["x"], s["data"], strict=True) if v is not None}

@@ -21,17 +21,25 @@ import pyarrow as pa
 import yaml
 
 import segwise
-from segwise.demo.gallery import gallery
+from segwise.demo.gallery import analysis_examples, gallery
 from segwise.demo.generate import DEFAULT_START, generate_tables, write_duckdb
 from segwise.server import ServerSettings, create_app
 from tests.oracle import oracle
+from tests.oracle_funnel import funnel_oracle
 from tests.oracle_lifecycle import lifecycle_oracle
+from tests.oracle_retention import retention_oracle
 from tests.oracle_stickiness import stickiness_oracle
 
 USERS = 300
 DAYS = 180
 NOW = datetime(2025, 6, 30)
 assert (NOW.date() - DEFAULT_START).days == DAYS
+
+
+# The demo project's named cohorts and categories: the gallery's (examples/segwise.yaml).
+_GALLERY_PROJECT = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "segwise.yaml").read_text())
+COHORTS: dict[str, Any] = _GALLERY_PROJECT["cohorts"]
+CATEGORIES: dict[str, Any] = _GALLERY_PROJECT["categories"]
 
 
 def make_demo(directory: Path) -> Path:
@@ -46,7 +54,7 @@ def make_demo(directory: Path) -> Path:
         "  - {table: events, user_id: user_id, event_time: event_time, event_name: event_name,\n"
         "     partition: {column: event_date, granularity: day, format: date}}\n"
         "user_tables:\n"
-        "  - {table: users, user_id: user_id}\n"
+        "  - {table: users, user_id: user_id}\n" + yaml.safe_dump({"cohorts": COHORTS, "categories": CATEGORIES})
     )
     return project
 
@@ -72,8 +80,19 @@ def gallery_queries() -> list[tuple[str, str, dict[str, Any]]]:
     return [(path.stem, question, plain(yaml.safe_load(path.read_text()))) for question, path in gallery()]
 
 
+def menu_queries() -> list[tuple[str, str, dict[str, Any]]]:
+    """The explorer's example menu: the gallery, then the funnel and retention examples of its subfolders."""
+    extra = [(path.stem, question, plain(yaml.safe_load(path.read_text()))) for question, path in analysis_examples()]
+    return gallery_queries() + extra
+
+
 # The references of the analyses other than a segmentation, by their query key.
-ANALYSIS_ORACLES = {"lifecycle": lifecycle_oracle, "stickiness": stickiness_oracle}
+ANALYSIS_ORACLES = {
+    "lifecycle": lifecycle_oracle,
+    "stickiness": stickiness_oracle,
+    "funnel": funnel_oracle,
+    "retention": retention_oracle,
+}
 
 
 def expected_rows(query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,8 +102,14 @@ def expected_rows(query: dict[str, Any]) -> list[dict[str, Any]]:
     if keys:
         rows = ANALYSIS_ORACLES[keys[0]](query, events.to_pylist(), users.to_pylist(), now=NOW)
     else:
-        rows = oracle(query, events, users, now=NOW)
-    return [{**row, "bucket": row["bucket"].replace(tzinfo=row["bucket"].tzinfo or UTC).isoformat()} for row in rows]
+        rows = oracle(query, events, users, now=NOW, cohorts=COHORTS, categories=CATEGORIES)
+    return [{**row, **{k: _iso(row[k]) for k in ("bucket", "cohort") if k in row}} for row in rows]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A bucket or cohort start as the API's JSON has it (the demo project is in UTC; a summary
+    row's cohort is null)."""
+    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC).isoformat()
 
 
 def same_rows(got: list[dict[str, Any]], want: list[dict[str, Any]], rel: float = 1e-9) -> bool:

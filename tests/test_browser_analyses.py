@@ -17,21 +17,18 @@ from typing import Any
 
 import pytest
 
-import segwise
-from segwise.plot import chart_html
 from tests.browser_support import (
-    analysis_key,
     assert_shows,
-    build,
     chart_points,
     choose,
     expected_points,
-    run_with_enter,
+    plot_points,
     screenshot,
     sel,
+    shows_oracle,
     url_query,
 )
-from tests.explorer_support import NOW, expected_rows
+from tests.explorer_support import expected_rows
 
 # The fixtures browser, project_file, server and page.
 pytest_plugins = ["tests.browser_fixtures"]
@@ -76,17 +73,6 @@ STICKINESS: dict[str, dict[str, Any]] = {
     },
     "total_month": {"stickiness": {"event": "login"}, "date_range": {"last": "30d"}, "time_grain": "total"},
 }
-
-
-def shows_oracle(page: Any, query: dict[str, Any]) -> list[dict[str, Any]]:
-    """Build ``query`` by clicking, run it, check the page shows the reference's rows; return them."""
-    build(page, query)
-    _, in_url = url_query(page)
-    assert in_url == query  # the clicks made exactly this query
-    run_with_enter(page)
-    want = expected_rows(query)
-    assert_shows(page, want, analysis_key(query))
-    return want
 
 
 @pytest.mark.parametrize("name", list(LIFECYCLE))
@@ -186,22 +172,5 @@ def test_an_analysis_error_names_where(page: Any, server: Any) -> None:
 def test_plot_page_draws_the_analysis(browser: Any, server: Any, tmp_path: Path, kind: str) -> None:
     """``segwise run --plot``'s page tells the analysis from the rows' columns and draws it as the explorer."""
     query = next(iter(LIFECYCLE.values())) if kind == "lifecycle" else next(iter(STICKINESS.values()))
-    path = tmp_path / "plot.html"
-    path.write_text(chart_html(segwise.run(query, server.project, now=NOW), title=kind), encoding="utf-8")
-    page = browser.new_page()
-    try:
-        page.goto(path.as_uri())
-        page.wait_for_selector("body[data-ready=true]")
-        option = page.evaluate(
-            "() => { const o = chart.getOption(); "
-            "return {x: o.xAxis[0].data, series: o.series.map(s => ({name: s.name, data: s.data}))}; }"
-        )
-    finally:
-        page.close()
-    drawn = {
-        (s["name"], x): v
-        for s in option["series"]
-        for x, v in zip(option["x"], s["data"], strict=True)
-        if v is not None
-    }
+    drawn = plot_points(browser, server, query, tmp_path)
     assert drawn == expected_points(expected_rows(query), kind)

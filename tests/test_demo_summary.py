@@ -77,3 +77,33 @@ def test_a_segmentation_is_still_ranked_by_its_sum(project: segwise.Project) -> 
     ranked = sorted(want, key=lambda r: -r["value"])
     assert lines[0].split() == ["country", "series", "value"]
     assert [line.split()[2] for line in lines[1:4]] == [str(r["value"]) for r in ranked[:3]]
+
+
+def test_a_funnel_shows_each_steps_count_and_conversion(project: segwise.Project) -> None:
+    lines, query = shown(project, "advanced/view_cart_purchase", max_rows=12)
+    want = expected_rows(query)
+    assert lines[0].split() == ["country", "step", "value"]
+    expected = []
+    for r in want[:12]:
+        rate = [] if r["conversion"] is None else [f"{r['conversion']:.0%}"]
+        expected.append([r["country"], f"{r['step']}.", r["step_label"], *rate, f"{r['count']:,}"])
+    assert [line.split() for line in lines[1:13]] == expected
+    assert any(r["step"] == 3 and r["count"] > 0 for r in want), "a case that checks little"
+
+
+def test_a_retention_shows_its_summary_rows(project: segwise.Project) -> None:
+    lines, query = shown(project, "retention/weekly_signup_retention", max_rows=9)
+    want = [r for r in expected_rows(query) if r["cohort"] is None]
+    assert lines[0].split() == ["period", "retained", "(all", "cohorts)"]
+    expected = [
+        [
+            str(r["period"]),
+            "-" if r["rate"] is None else f"{r['rate']:.1%}",
+            f"({r['count']:,}",
+            "of",
+            f"{r['cohort_size']:,})",
+        ]
+        for r in want
+    ]
+    assert [line.split() for line in lines[1:]] == expected
+    assert len(want) == 9 and 0 < want[1]["count"] < want[0]["count"], "a case that checks little"

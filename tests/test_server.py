@@ -34,6 +34,7 @@ from tests.explorer_support import (
     gallery_queries,
     live_server,
     make_demo,
+    menu_queries,
     same_rows,
 )
 
@@ -73,7 +74,7 @@ def assert_error(response: httpx2.Response, status: int, *fragments: str, where:
 # -- answers ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name,question,query", gallery_queries(), ids=[g[0] for g in gallery_queries()])
+@pytest.mark.parametrize("name,question,query", menu_queries(), ids=[g[0] for g in menu_queries()])
 def test_every_gallery_question_matches_the_oracle(
     client: TestClient, name: str, question: str, query: dict[str, Any]
 ) -> None:
@@ -210,7 +211,8 @@ def test_explain_lists_previous_period_series(client: TestClient) -> None:
 
 def test_examples_are_the_gallery(client: TestClient) -> None:
     examples = client.get("/api/examples").json()
-    assert [e["name"] for e in examples] == [g[0] for g in gallery_queries()]
+    assert [e["name"] for e in examples] == [g[0] for g in menu_queries()]
+    assert {e["name"] for e in examples} > {g[0] for g in gallery_queries()}  # funnels and retention too
     assert examples[0]["query"] == gallery_queries()[0][2]
 
 

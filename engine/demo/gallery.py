@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -47,6 +48,24 @@ def gallery(directory: Path | None = None) -> list[tuple[str, Path]]:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         question = first.lstrip("# ").strip() if first.startswith("#") else path.stem.replace("_", " ")
         items.append((question, path))
+    return items
+
+
+# Analyses whose examples live in a subfolder of the gallery (examples/retention/, the funnels of
+# examples/advanced/): the explorer's example menu lists them after the gallery.
+MENU_ANALYSES = ("funnel", "retention")
+
+
+def analysis_examples(directory: Path | None = None) -> list[tuple[str, Path]]:
+    """(question, query file) for every example one folder down whose query is a funnel or a
+    retention (``MENU_ANALYSES``), by folder and file name."""
+    folder = directory or examples_dir()
+    items = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for question, path in gallery(sub):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and any(key in data for key in MENU_ANALYSES):
+                items.append((question, path))
     return items
 
 
@@ -117,23 +136,33 @@ def run_demo(directory: Path, users: int | None = None, days: int | None = None,
 def summary(table: pa.Table, max_rows: int = 6) -> Table:
     """A compact view: per breakdown value and row label, its value (one bucket) or latest buckets.
 
-    Every answer is ``bucket``, breakdown columns, a row label and ``value``; the label is the
-    series of a segmentation, the status of a lifecycle, the number of days of a stickiness.
-    A segmentation's rows are ordered by their sum over the buckets (largest first), only to pick
-    what to show; other analyses keep the answer's order (statuses in order, days ascending).
+    Every answer has a time column (``bucket``; a retention's ``cohort``), breakdown columns, a row
+    label and a value: a segmentation's series and value, a lifecycle's status, a stickiness'
+    days, a funnel's step label and count (conversion in the label), a retention's period and its
+    summary row (cohort null: "rate (count of size)"). A segmentation's rows are ordered by their
+    sum over the buckets (largest first), only to pick what to show; other analyses keep the
+    answer's order (statuses in order, days, steps and periods ascending).
     """
-    label = table.column_names[-2]
-    group_columns = table.column_names[1:-2]
+    if "cohort" in table.column_names and "rate" in table.column_names:
+        return _retention_summary(table, max_rows)
+    time_column, label, value = "bucket", table.column_names[-2], table.column_names[-1]
+    rows = table.to_pylist()
+    if "step_label" in table.column_names:
+        label, value = "step", "count"
+        for row in rows:
+            rate = "" if row["conversion"] is None else f" {row['conversion']:.0%}"
+            row["step"] = f"{row['step']}. {row['step_label']}{rate}"
+    own = {"bucket", label, value, "step_label", "conversion", "from_previous", "median_seconds", "avg_seconds"}
+    group_columns = [c for c in table.column_names if c not in own]
     grid = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
-    buckets = table.column("bucket").to_pylist()
-    single_bucket = len(set(buckets)) <= 1
+    single_bucket = len({row[time_column] for row in rows}) <= 1
     for name in [*group_columns, label]:
         grid.add_column(name)
     grid.add_column("value" if single_bucket else "latest buckets", justify="right" if single_bucket else "left")
     keys: dict[tuple[Any, ...], list[tuple[datetime, Any]]] = {}
-    for row in table.to_pylist():
+    for row in rows:
         key = (*tuple(row[c] for c in group_columns), row[label])
-        keys.setdefault(key, []).append((row["bucket"], row["value"]))
+        keys.setdefault(key, []).append((row[time_column], row[value]))
     ranked = list(keys.items())
     if label == "series":
         ranked.sort(key=lambda item: -_total(item[1]))
@@ -147,9 +176,30 @@ def summary(table: pa.Table, max_rows: int = 6) -> Table:
             stamp = "%Y-%m" if monthly else "%b %d"
             latest = ", ".join(f"{b:{stamp}}: {_fmt(v)}" for b, v in cells[-shown:])
             grid.add_row(*labels, latest)
-    if len(ranked) > max_rows:
-        grid.add_row(*(["…"] * (len(group_columns) + 1)), f"{len(ranked) - max_rows} more")
+    _more(grid, len(ranked), max_rows, len(group_columns) + 1)
     return grid
+
+
+def _retention_summary(table: pa.Table, max_rows: int) -> Table:
+    """A retention's summary rows (cohort null): per group and period, the rate of the summed
+    counts with the counts."""
+    groups = [c for c in table.column_names if c not in ("cohort", "period", "count", "cohort_size", "rate")]
+    grid = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
+    for name in [*groups, "period"]:
+        grid.add_column(name)
+    grid.add_column("retained (all cohorts)", justify="right")
+    rows = [row for row in table.to_pylist() if row["cohort"] is None]
+    for row in rows[:max_rows]:
+        rate = "-" if row["rate"] is None else f"{row['rate']:.1%}"
+        labels = ["∅" if row[g] is None else str(row[g]) for g in groups]
+        grid.add_row(*labels, str(row["period"]), f"{rate} ({_fmt(row['count'])} of {_fmt(row['cohort_size'])})")
+    _more(grid, len(rows), max_rows, len(groups) + 1)
+    return grid
+
+
+def _more(grid: Table, count: int, max_rows: int, labels: int) -> None:
+    if count > max_rows:
+        grid.add_row(*(["…"] * labels), f"{count - max_rows} more")
 
 
 def _total(cells: list[tuple[datetime, Any]]) -> float:

@@ -131,22 +131,33 @@ def build_catalog(project: Project, settings: ServerSettings) -> dict[str, Any]:
             "plugins": sorted(measure_definitions()),
         },
         "dialects": sorted(flavor_classes()),
+        # the project's named cohorts (`segment: {cohort: NAME}`) and categories (a breakdown by NAME)
+        "cohorts": sorted(project.cohorts),
+        "categories": [{"name": name, "labels": c.labels} for name, c in sorted(project.categories.items())],
     }
 
 
 def query_events(data: dict[str, Any]) -> set[str]:
-    """The event names a query file names for its series or its analysis (``lifecycle: {event}``, ...)."""
-    parts = [*data.get("series", []), *(v for v in data.values() if isinstance(v, dict))]
+    """The event names a query file names: its series', its analysis' (``lifecycle: {event}``), a
+    funnel's steps and exclusions, retention's start and return events (names or ``{event}``)."""
+    parts: list[Any] = [*data.get("series", [])]
+    for value in data.values():
+        if not isinstance(value, dict):
+            continue
+        parts.append(value)
+        parts += [*value.get("steps", []), *value.get("exclude", [])]
+        parts += [{"event": value[k]} if isinstance(value.get(k), str) else value.get(k) for k in ("start", "return")]
     return {p["event"] for p in parts if isinstance(p, dict) and isinstance(p.get("event"), str)}
 
 
 def gallery_examples(project: Project) -> list[dict[str, Any]]:
-    """The example gallery (``examples/*.yaml`` of a source checkout) limited to events the project has."""
-    from ..demo.gallery import gallery
+    """The example gallery (``examples/*.yaml`` of a source checkout), then the funnel and retention
+    examples of its subfolders, limited to events the project has."""
+    from ..demo.gallery import analysis_examples, gallery
     from ..loading import load_mapping
 
     try:
-        items = gallery()
+        items = gallery() + analysis_examples()
     except SegwiseError:
         return []  # an installed wheel has no gallery
     known = set(project.catalog().event_names()) | {"any"}

@@ -190,6 +190,18 @@ def component_schemas() -> dict[str, Any]:
             "operators": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
             "measures": {"type": "object"},
             "dialects": {"type": "array", "items": {"type": "string"}},
+            "cohorts": {"type": "array", "items": {"type": "string"}},
+            "categories": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "labels"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "labels": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
         },
     }
     return schemas

@@ -69,6 +69,7 @@
       q.segment[k] = UI.editableEvent(q.segment[k] || { event: "" });
     });
     q.segment.user_where = listOf(q.segment.user_where);
+    q.segment.cohort = listOf(q.segment.cohort);
     return q;
   }
 
@@ -89,6 +90,7 @@
 
   function breakdownAllowed(a, name) {
     if (name === "segment") return true;
+    if (UI.categoryChoices().some(function (x) { return x[0] === name; })) return true;
     if ((a.breakdown.extra || []).some(function (x) { return x[0] === name; })) return true;
     if (!a.breakdown.userOnly) return true;
     return UI.properties().some(function (p) { return p.name === name && p.source === "user"; });
@@ -164,7 +166,7 @@
   function renderBreakdown(a) {
     var holder = $("breakdown-list");
     holder.textContent = "";
-    var extra = (a.breakdown.extra || []).slice();
+    var extra = (a.breakdown.extra || []).concat(UI.categoryChoices());
     if (UI.cleanSegment(S.q.segment)) extra.push(["segment", "in / not in the segment"]);
     S.q.breakdown.forEach(function (b, i) {
       holder.appendChild(h("div", { class: "row" },
@@ -201,8 +203,24 @@
         UI.eventPicker(part, "event", "segment." + k + ".event", "Users who " + (k === "did" ? "did" : "did not do"),
           { none: "—", caption: name }),
         part.event ? UI.filterList(part.where, "segment." + k + ".where", name) : null,
-        part.event ? UI.rangeEditor(part, "date_range", "segment." + k + ".date_range", true) : null));
+        part.event ? UI.rangeEditor(part, "date_range", "segment." + k + ".date_range", true) : null,
+        part.event ? UI.havingEditor(part, "segment." + k + ".having", name) : null));
     });
+    var names = UI.cohortNames();
+    if (names.length || seg.cohort.length) {
+      var pickers = seg.cohort.map(function (name, i) {
+        var csel = h("select", { "data-path": "segment.cohort." + i, "aria-label": "Cohort " + (i + 1),
+          onchange: function () { seg.cohort[i] = csel.value; changed({ render: true, run: true }); } },
+          option("", "choose a cohort", !name),
+          names.map(function (n) { return option(n, n, n === name); }),
+          name && names.indexOf(name) < 0 ? option(name, name + " (unknown)", true) : null);
+        return h("div", { class: "row" }, csel, h("button", { type: "button", class: "remove", text: "×",
+          "aria-label": "Remove cohort " + (i + 1), onclick: function () { seg.cohort.splice(i, 1); changed({ render: true, run: true }); } }));
+      });
+      holder.appendChild(h("div", { class: "card segment-part" }, h("div", { class: "muted", text: "In the named cohorts" }), pickers,
+        h("button", { type: "button", class: "add", id: "add-cohort", "data-path": "segment.add_cohort", text: "+ Cohort",
+          onclick: function () { seg.cohort.push(""); changed({ render: true }); } })));
+    }
     holder.appendChild(h("div", { class: "card segment-part" }, h("div", { class: "muted", text: "User properties" }),
       UI.filterList(seg.user_where, "segment.user_where", "User property", { userOnly: true, addText: "+ User filter" })));
   }
@@ -324,24 +342,28 @@
     var note = $("chart-note");
     note.hidden = !meta.note;
     note.textContent = meta.note || "";
-    drawTable(rows, a.columns);
+    drawTable(rows, a.columns, a.lead || "bucket");
+    var readout = $("readout");
+    readout.textContent = "";
+    var extra = a.readout ? a.readout(rows) : null;
+    if (extra) readout.appendChild(extra);
     window.segwise = { chart: S.echart, rows: rows, query: query, meta: meta };
   }
 
-  /* The rows as they are: bucket, breakdown columns, then the analysis' own columns. Numbers carry
-   * their exact value in data-value (JSON), the bucket its ISO text. */
-  function drawTable(rows, own) {
+  /* The rows as they are: bucket (or the analysis' lead column), breakdown columns, then the
+   * analysis' own columns. Numbers carry their exact value in data-value (JSON), the bucket its ISO text. */
+  function drawTable(rows, own, lead) {
     var table = $("table");
     table.textContent = "";
-    var columns = ["bucket"].concat(segwiseChart.groupColumns(rows, own), own);
-    var withTime = rows.some(function (r) { return String(r.bucket).slice(11, 16) !== "00:00"; });
+    var columns = [lead].concat(segwiseChart.groupColumns(rows, [lead].concat(own)), own);
+    var withTime = rows.some(function (r) { return r[lead] !== null && String(r[lead]).slice(11, 16) !== "00:00"; });
     var shown = rows.slice(0, 5000);
     table.appendChild(h("thead", {}, h("tr", {}, columns.map(function (c) { return h("th", { scope: "col", text: c }); }))));
     var body = h("tbody", {});
     shown.forEach(function (r) {
       body.appendChild(h("tr", {}, columns.map(function (c) {
         var v = r[c];
-        if (c === "bucket") return h("td", { "data-value": v, text: segwiseChart.bucketLabel(v, withTime) });
+        if (c === lead && v !== null) return h("td", { "data-value": v, text: segwiseChart.bucketLabel(v, withTime) });
         if (own.indexOf(c) >= 0 && (typeof v === "number" || v === null)) {
           return h("td", { class: "num", "data-value": JSON.stringify(v), text: UI.formatValue(v) });
         }

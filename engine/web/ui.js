@@ -17,6 +17,10 @@
  *   clean(q, out) write its part of the query, without empty parts, into out
  *   render(el, q) build its controls into el (controls carry data-path; see app.js)
  *
+ *   lead          its first column when it is not `bucket` (retention: `cohort`; null shows as ∅)
+ *   readout(rows) an element shown under the chart, or null (a funnel's time to convert,
+ *                 retention's cohort x period heatmap)
+ *
  * The page (app.js) owns the shared parts: date range, grain, breakdown, segment, running,
  * the URL, the table. Nothing here knows an analysis by name.
  */
@@ -196,13 +200,83 @@
       if (!part || !part.event) return;
       var c = cleanEventFilter(part);
       if (part.date_range) c.date_range = part.date_range;
+      var having = cleanHaving(part.having);
+      if (having) c.having = having;
       out[k] = c;
     });
+    var cohorts = (seg.cohort || []).filter(function (name) { return name; });
+    if (cohorts.length) out.cohort = cohorts.length === 1 ? cohorts[0] : cohorts;
     var uw = cleanWhere(seg.user_where);
     if (uw.length) out.user_where = uw;
     return Object.keys(out).length ? out : null;
   }
 
+
+  /* A `having` threshold ({measure, op, value | values}) without empty parts; null when unset. */
+  function cleanHaving(having) {
+    if (!having || !having.measure) return null;
+    var out = { measure: having.measure, op: having.op };
+    if (having.op === "between") out.values = having.values || [];
+    else out.value = having.value === undefined ? null : having.value;
+    return out;
+  }
+
+  var HAVING_OPS = ["gte", "gt", "eq", "neq", "lte", "lt", "between"];
+
+  /* The `having` editor of a segment condition: how many events, active days, or sum/avg/min/max
+   * of a numeric property the unit's matching events must have (none: at least one event). */
+  function havingEditor(part, path, label) {
+    var having = part.having || { measure: "", op: "gte", value: "" };
+    var measures = [option("", "at least once", !having.measure), option("events", "events", having.measure === "events"),
+      option("active_days", "active days", having.measure === "active_days")];
+    properties().forEach(function (p) {
+      if (p.source !== "event" || ["integer", "float"].indexOf(p.type) < 0) return;
+      ["sum", "avg", "min", "max"].forEach(function (agg) {
+        var m = agg + ":" + p.name;
+        measures.push(option(m, agg + " of " + p.name, having.measure === m));
+      });
+    });
+    var msel = h("select", { "data-path": path + ".measure", "aria-label": label + " having measure",
+      onchange: function () {
+        if (!msel.value) delete part.having;
+        else { having.measure = msel.value; part.having = having; }
+        ctx.changed({ render: true, run: true });
+      } }, measures);
+    var parts = [h("label", { class: "inline", text: "Having" }), msel];
+    if (having.measure) {
+      var osel = h("select", { "data-path": path + ".op", "aria-label": label + " having operator",
+        onchange: function () {
+          var between = osel.value === "between";
+          if (between && having.op !== "between") { having.values = [having.value === undefined ? "" : having.value, ""]; delete having.value; }
+          if (!between && having.op === "between") { having.value = (having.values || [""])[0]; delete having.values; }
+          having.op = osel.value;
+          ctx.changed({ render: true, run: true });
+        } }, HAVING_OPS.map(function (op) { return option(op, OP_TEXT[op] || op, op === having.op); }));
+      parts.push(osel);
+      var number = function (v) { return v === "" || !isFinite(Number(v)) ? v : Number(v); };
+      if (having.op === "between") {
+        having.values = having.values || ["", ""];
+        [0, 1].forEach(function (i) {
+          parts.push(h("input", { type: "number", step: "any", class: "narrow", value: String(having.values[i]),
+            "data-path": path + ".values." + i, "aria-label": label + " having " + (i ? "upper bound" : "lower bound"),
+            oninput: function (e) { having.values[i] = number(e.target.value); ctx.changed({}); }, onchange: function () { ctx.scheduleRun(); } }));
+        });
+      } else {
+        parts.push(h("input", { type: "number", step: "any", class: "narrow", value: having.value === undefined ? "" : String(having.value),
+          "data-path": path + ".value", "aria-label": label + " having value",
+          oninput: function (e) { having.value = number(e.target.value); ctx.changed({}); }, onchange: function () { ctx.scheduleRun(); } }));
+      }
+    }
+    return h("div", { class: "row having" }, parts);
+  }
+
+  /* The project's named cohorts and categories (the catalog's `cohorts`, `categories`). */
+  function cohortNames() { return (ctx.catalog && ctx.catalog.cohorts) || []; }
+  function categoryChoices() {
+    return ((ctx.catalog && ctx.catalog.categories) || []).map(function (c) {
+      return [c.name, c.name + " · category (" + c.labels.join(", ") + ")"];
+    });
+  }
 
   function listOf(x) { return !x ? [] : Array.isArray(x) ? x : [x]; }
 
@@ -267,6 +341,7 @@
     var groups = {};
     var props = properties().filter(function (p) {
       if (opts.userOnly && p.source !== "user") return false;
+      if (opts.eventOnly && p.source !== "event") return false;
       if (opts.numeric && ["integer", "float"].indexOf(p.type) < 0) return false;
       return true;
     });
@@ -441,6 +516,9 @@
     cleanWhere: cleanWhere,
     cleanEventFilter: cleanEventFilter,
     cleanSegment: cleanSegment,
+    havingEditor: havingEditor,
+    cohortNames: cohortNames,
+    categoryChoices: categoryChoices,
     topEvent: topEvent,
     eventSection: eventSection,
     eventPicker: eventPicker,
