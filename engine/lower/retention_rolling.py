@@ -122,7 +122,11 @@ def _cohorts(lw: Lowering, names: list[str], first: bool) -> exp.Select:
             this=exp.Min(this=_col("_t", "ru")), partition_by=[_col("_u", "ru"), *[_col(n, "ru") for n in names]]
         )
         firsts = exp.select(
-            _col("_u", "ru").as_("_u"), _col("_b", "ru").as_("_b"), *carried, _col("_t", "ru").as_("_t"), earliest.as_("_m")
+            _col("_u", "ru").as_("_u"),
+            _col("_b", "ru").as_("_b"),
+            *carried,
+            _col("_t", "ru").as_("_t"),
+            earliest.as_("_m"),
         )
         lw.ctes.append(("rf", firsts.from_(table_ref("ru")).where(_known(_col("_t", "ru")))))
         keep = exp.and_(
@@ -171,7 +175,10 @@ def _periods(lw: Lowering, names: list[str], periods: int, cumulative: bool, siz
         parts = [
             exp.select(*cohort, capped.else_(gap.copy()).as_("_p"))
             .from_(rc)
-            .join(exp.alias_(table_ref("rm"), "r", table=True), on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")))
+            .join(
+                exp.alias_(table_ref("rm"), "r", table=True),
+                on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")),
+            )
             .where(exp.GTE(this=_col("_x", "r"), expression=first_period))
         ]
     else:
@@ -179,7 +186,10 @@ def _periods(lw: Lowering, names: list[str], periods: int, cumulative: bool, siz
         parts = [
             exp.select(*[e.copy() for e in cohort], _after(_col(end, "r"), size).as_("_p"))
             .from_(rc.copy())
-            .join(exp.alias_(table_ref("rr"), "r", table=True), on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")))
+            .join(
+                exp.alias_(table_ref("rr"), "r", table=True),
+                on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")),
+            )
             .where(
                 exp.and_(
                     exp.GTE(this=_col(end, "r"), expression=first_period.copy()),
