@@ -206,3 +206,13 @@ def test_the_reference_agrees_with_the_hand_worked_answers() -> None:
     hourly = _oracle("hourly through the missing hour")
     assert [hourly[(datetime(2025, 3, 9, 1), k)][0] for k in range(3)] == [1, 0, 1]  # h: 45 min, then 2 h
     assert (datetime(2025, 3, 9, 1), 3) not in hourly  # its 3rd bucket after (05:00) is now
+
+
+@pytest.mark.parametrize("name", ["weekly sign-ups, rolling, on or after", "rolling by country, top 3, in Kolkata"])
+def test_the_rolling_sql_to_paste_answers_as_run(generated: Any, name: str) -> None:
+    from tests.test_paste import check_paste
+
+    if generated.backend == "spark":
+        pytest.skip("Spark pastes calendar retention only (one slow JVM)")
+    query, _now, _options = CASES[name]
+    check_paste(generated.project(), query)
