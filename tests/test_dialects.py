@@ -41,6 +41,7 @@ from segwise.cli import main
 from segwise.demo.generate import write_duckdb
 from segwise.pipeline import compile_query
 from segwise.registry import adapter_classes, flavor_classes, get_flavor
+from tests.test_retention_rolling import ROLLING_DIALECT_QUERY
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("SEGWISE_UPDATE_SNAPSHOTS") == "1"
@@ -213,14 +214,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "day",
         },
     ),
-    "retention_rolling_daily": (  # periods of 24 hours from each unit's t0 (microseconds since 1970)
-        "berlin",
-        {
-            "retention": {"start": "login", "start_mode": "recurring", "periods": 4, "windows": "rolling"},
-            "date_range": {"from": "2025-01-10", "to": "2025-01-20"},
-            "time_grain": "day",
-        },
-    ),
+    "retention_rolling_daily": ("berlin", ROLLING_DIALECT_QUERY),  # 24-hour periods from each unit's t0
     "cohort_tiers": (  # behavioural segment (having, lists, did_not) and a category breakdown
         "utc",
         {

@@ -20,6 +20,11 @@ from tests.conftest import Dataset
 from tests.oracle_retention import retention_oracle
 from tests.test_retention import NOW, check, q
 
+ROLLING_DIALECT_QUERY = {  # rendered for every dialect (tests/test_dialects.py)
+    "retention": {"start": "login", "start_mode": "recurring", "periods": 4, "windows": "rolling"},
+    "date_range": {"from": "2025-01-10", "to": "2025-01-20"},
+    "time_grain": "day",
+}
 SPARK_CASES = {"weekly sign-ups, rolling", "recurring daily purchases, rolling, on or after"}
 DAYS = {"from": date(2025, 1, 20), "to": date(2025, 2, 3)}
 
