@@ -12,13 +12,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
 import pytest
 
-from tests.backends import BACKENDS
-from tests.conftest import Dataset
 from tests.oracle_retention import retention_oracle
 from tests.test_retention import NOW, check, q
+from tests.test_retention_edges import load_events
 
 ROLLING_DIALECT_QUERY = {  # rendered for every dialect (tests/test_dialects.py)
     "retention": {"start": "login", "start_mode": "recurring", "periods": 4, "windows": "rolling"},
@@ -172,15 +170,7 @@ EDGES: dict[str, tuple[dict[str, Any], datetime]] = {
 
 @pytest.fixture(scope="module")
 def crafted(backend: str, tmp_path_factory: pytest.TempPathFactory):
-    events = pa.table(
-        {
-            "user_id": pa.array([e[0] for e in EVENTS], pa.string()),
-            "event_time": pa.array([e[1] for e in EVENTS], pa.timestamp("us")),
-            "event_name": pa.array([e[2] for e in EVENTS], pa.string()),
-        }
-    )
-    url = BACKENDS[backend].load({"events": events}, tmp_path_factory.mktemp(f"{backend}-rolling"), "rolling")
-    dataset = Dataset("rolling", backend, url, events, None, "event_name")
+    dataset = load_events(backend, tmp_path_factory, EVENTS, "rolling")
     yield dataset
     dataset.close()
 
