@@ -46,9 +46,18 @@ class ReturnPeriods(Operator):
     buckets: int
     cumulative: bool
     rows: int  # estimated (unit, cohort, period) rows
+    rolling: str | None = None  # the period's length when periods are rolling (measured from t0)
 
     @property
     def detail(self) -> str:
+        if self.rolling is not None:
+            span = f"(return - t0) / {self.rolling}"
+            how = (
+                f"{span} of each user's last return, capped at {self.periods}"
+                if self.cumulative
+                else f"{span} in 1..{self.periods} per (user, cohort)"
+            )
+            return f"rolling: {how}, microseconds since 1970; {self.buckets} numbered buckets (~{self.rows:,} rows)"
         if self.cumulative:
             how = f"each user's last return bucket - cohort bucket, capped at {self.periods}"
         else:

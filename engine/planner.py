@@ -283,6 +283,11 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
     return CohortReduction(tuple(scans), tuple(uses))
 
 
+def _rolling_length(windows: str, grain: str) -> str | None:
+    """A rolling retention period's length as explain says it (None: calendar periods)."""
+    return {"hour": "1 hour", "day": "24 hours", "week": "7 x 24 hours"}.get(grain) if windows == "rolling" else None
+
+
 def _retention(bound: BoundQuery) -> LogicalPlan:
     """Retention: one scan of the start and return events (first_time: the start events' whole
     history, for each unit's first; recurring: from the range's start) up to now, reduced per
@@ -303,7 +308,13 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     per_cohort = 1 if spec.cumulative else spec.periods
     operators += [
         Cohorts(spec.start_mode, keys, reduced),
-        ReturnPeriods(spec.periods, len(frame.buckets), spec.cumulative, reduced * per_cohort),
+        ReturnPeriods(
+            spec.periods,
+            len(frame.buckets),
+            spec.cumulative,
+            reduced * per_cohort,
+            _rolling_length(spec.windows, tf.grain),
+        ),
         RetentionCounts(keys, cohorts * (spec.periods + 1)),
     ]
     post = ["fill every cohort x group x reported period with 0", "summary rows (cohort null) per group and period"]

@@ -5,7 +5,7 @@
       return: {event: any}        # coming back (default: the start event)
       start_mode: first_time      # first_time | recurring
       periods: 8                  # periods 0..8
-      windows: calendar           # calendar periods (the only kind so far)
+      windows: calendar           # calendar (buckets after the cohort's) | rolling (from each t0)
       cumulative: false           # true: returned in period k or later ("on or after")
 
 The query's ``time_grain`` is the cohort bucket and the period length; its ``date_range`` says
@@ -22,6 +22,7 @@ from .query_analyses import AnalysisEvent, AnalysisSpec
 from .query_parts import ANY_EVENT, AnyOf, EventFilter
 
 RETENTION_GRAINS = ("hour", "day", "week", "month")
+ROLLING_GRAINS = ("hour", "day", "week")
 MAX_PERIODS = 400
 
 
@@ -77,11 +78,6 @@ class Retention(AnalysisSpec):
                 "its whole history, its cohort entry: name the event that marks a new unit (signup, "
                 "first_purchase ...), or use `start_mode: recurring` (a cohort of every bucket a unit is active in)"
             )
-        if self.windows == "rolling":
-            raise ValueError(
-                "`windows: rolling` (periods measured from each unit's own start time) is not available yet; "
-                "use `windows: calendar` (periods are the buckets of time_grain after the cohort's bucket)"
-            )
         return self
 
     def check_query(self, query: Any) -> None:
@@ -89,4 +85,10 @@ class Retention(AnalysisSpec):
             raise ValueError(
                 "retention cohorts and periods are buckets of time_grain: use hour, day, week or month, "
                 f"not {query.time_grain}"
+            )
+        if self.windows == "rolling" and query.time_grain not in ROLLING_GRAINS:
+            raise ValueError(
+                "`windows: rolling` measures periods of a fixed length from each unit's start time: use "
+                f"time_grain hour, day (24 hours) or week (7 x 24 hours), not {query.time_grain} (months differ in "
+                "length; use `windows: calendar` for monthly periods)"
             )

@@ -168,6 +168,14 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "day",
         },
     ),
+    "retention_rolling_daily": (  # 24-hour periods from each unit's t0
+        "berlin",
+        {
+            "retention": {"start": "login", "start_mode": "recurring", "periods": 4, "windows": "rolling"},
+            "date_range": {"from": "2025-01-10", "to": "2025-01-20"},
+            "time_grain": "day",
+        },
+    ),
     "cohort_tiers": (  # behavioural segment (having, lists, did_not) and a category breakdown
         "utc",
         {

@@ -9,6 +9,10 @@
   inside the range; ``recurring``: every bucket of the range with a start event of the unit.
 - Period k >= 1 ("on"): a return event in the k-th bucket after the cohort's; ``cumulative``
   ("on or after"): in that bucket or any later one (up to now). Period 0: the cohort itself.
+- ``windows: rolling``: t0 is the cohort entry (first_time: the first start event ever; recurring:
+  the first start event in the cohort's bucket); period k >= 1 is a return event in
+  [t0 + k·P, t0 + (k+1)·P), ``cumulative`` at or after t0 + k·P; P is one grain of elapsed time
+  (hour, 24 hours, 7 x 24 hours), measured between UTC instants.
 - Groups: user properties / segment (one group per unit); top-N by summed cohort size (ties by
   value, nulls last), the rest merged into ``Other``.
 - Rows: cohort x group x reported period, then summary rows (cohort None) per group and period,
@@ -17,13 +21,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.oracle import _group_key
 from tests.oracle_analyses import prepare
 from tests.oracle_conditions import series_matches
-from tests.oracle_time import bucket_list, next_bucket, truncate
+from tests.oracle_time import bucket_list, instant, next_bucket, truncate
 
 Group = tuple[str | None, ...]
 
@@ -50,6 +54,7 @@ def retention_oracle(
     periods = spec.get("periods", 8)
     cumulative = spec.get("cumulative", False)
     first_time = spec.get("start_mode", "first_time") == "first_time"
+    rolling = spec.get("windows", "calendar") == "rolling"
     p = prepare(query, events, users, event_name_col, timezone, week_start, now)
     grain = p.grain
 
@@ -67,10 +72,15 @@ def retention_oracle(
     group_of_unit: dict[Any, Group] = {}
     starts: dict[Any, list[datetime]] = {}
     returns: dict[Any, list[float]] = {}
+    start_at: dict[Any, list[tuple[datetime, datetime]]] = {}  # (UTC instant, local) of start events
+    return_at: dict[Any, list[datetime]] = {}  # UTC instants of return events
     for r in rows:
         group_of_unit[r.user_id] = p.group_of(r)  # properties of the unit: the same on every row
         if series_matches(start_event, r, p.resolver):
             starts.setdefault(r.user_id, []).append(r.local)
+            start_at.setdefault(r.user_id, []).append((instant(r.event["event_time"]), r.local))
+        if series_matches(return_event, r, p.resolver):
+            return_at.setdefault(r.user_id, []).append(instant(r.event["event_time"]))
         bucket = truncate(r.local, grain, p.week_start)
         if series_matches(return_event, r, p.resolver) and bucket >= listed[0]:  # earlier: before every cohort
             returns.setdefault(r.user_id, []).append(index.get(bucket, beyond))  # not listed: after them
@@ -85,10 +95,30 @@ def retention_oracle(
             cohorts = {index[truncate(t, grain, p.week_start)] for t in times if p.start <= t < p.end}
             members += [(unit, c) for c in sorted(cohorts)]
 
+    if rolling:
+        members = []
+        t0s: dict[tuple[Any, int], datetime] = {}
+        for unit, entries in start_at.items():
+            if first_time:
+                t0, local = min(entries)
+                chosen = [(t0, local)] if p.start <= local < p.end else []
+            else:
+                chosen = sorted(e for e in entries if p.start <= e[1] < p.end)
+            for t0, local in chosen:
+                c = index[truncate(local, grain, p.week_start)]
+                if (unit, c) not in t0s:  # the first start event in the bucket
+                    t0s[(unit, c)] = t0
+                    members.append((unit, c))
+        length = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[grain]
+        returns = {}
+        for unit, c in members:  # the periods as numbers "after" the cohort (c + k)
+            t0 = t0s[(unit, c)]
+            returns[unit, c] = [c + (t - t0) // length for t in return_at.get(unit, []) if t >= t0]
+
     counts: dict[tuple[Group, int, int], int] = {}
     for unit, c in members:
         group = group_of_unit[unit]
-        after = [i - c for i in returns.get(unit, []) if i > c]
+        after = [i - c for i in returns.get((unit, c) if rolling else unit, []) if i > c]
         for k in range(periods + 1):
             hit = k == 0 or (max(after, default=0) >= k if cumulative else k in after)
             if hit:

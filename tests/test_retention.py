@@ -193,7 +193,7 @@ def test_random_queries_are_not_trivial() -> None:
         (q(time_grain="quarter"), "use hour, day, week or month", "query"),
         (q(spec={"periods": 0}), "greater than or equal to 1", "query"),
         (q(spec={"periods": 401}), "less than or equal to 400", "query"),
-        (q(grain="month", spec={"windows": "rolling"}), "not available yet", "query"),
+        (q(grain="month", spec={"windows": "rolling"}), "use time_grain hour, day (24 hours) or week", "query"),
         (q("any"), "first event of any kind", "query"),
         (q(cumulative=True), "inside `retention:`", "query"),
         (q("no_such_event"), "no_such_event", "retention > start"),

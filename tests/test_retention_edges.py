@@ -53,17 +53,22 @@ EVENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def crafted(backend: str, tmp_path_factory: pytest.TempPathFactory):
+def load_events(backend: str, factory: pytest.TempPathFactory, rows: list[Any], name: str) -> Dataset:
+    """``rows`` of (user id, naive UTC time, event name) loaded into ``backend`` as ``events``."""
     events = pa.table(
         {
-            "user_id": pa.array([e[0] for e in EVENTS], pa.string()),
-            "event_time": pa.array([e[1] for e in EVENTS], pa.timestamp("us")),
-            "event_name": pa.array([e[2] for e in EVENTS], pa.string()),
+            "user_id": pa.array([e[0] for e in rows], pa.string()),
+            "event_time": pa.array([e[1] for e in rows], pa.timestamp("us")),
+            "event_name": pa.array([e[2] for e in rows], pa.string()),
         }
     )
-    url = BACKENDS[backend].load({"events": events}, tmp_path_factory.mktemp(f"{backend}-retention"), "retention")
-    dataset = Dataset("retention", backend, url, events, None, "event_name")
+    url = BACKENDS[backend].load({"events": events}, factory.mktemp(f"{backend}-{name}"), name)
+    return Dataset(name, backend, url, events, None, "event_name")
+
+
+@pytest.fixture(scope="module")
+def crafted(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    dataset = load_events(backend, tmp_path_factory, EVENTS, "retention")
     yield dataset
     dataset.close()
 

@@ -16,7 +16,8 @@ One module per operator family, each a set of functions over the statement's
 * ``stickiness``  the stickiness analysis (days active per user and bucket);
 * ``lifecycle``   the lifecycle analysis (new, returning, resurrecting, dormant per bucket);
 * ``funnel``, ``funnel_steps``  the funnel analysis (steps matched per unit in one window pass);
-* ``retention``   the retention analysis (cohorts and return periods per unit).
+* ``retention``, ``retention_rolling``  the retention analysis (cohorts and return periods per
+  unit; rolling periods from each unit's start time).
 
 The statement returns long-form rows ``series, bucket, _g0.._gN, [_f,] value`` for every
 non-empty (series, breakdown values, bucket); shaping fills the rest in Arrow. Dialect
@@ -32,7 +33,7 @@ from sqlglot import exp
 
 from segwise.plan import DayMask
 
-from . import aggregate, funnel, lifecycle, peruser, retention, rolling, rolling_mask, shared, stickiness, topn
+from . import aggregate, funnel, lifecycle, peruser, retention_rolling, rolling, rolling_mask, shared, stickiness, topn
 from .series import series_plan
 from .state import Lowering, SeriesPlan
 
@@ -61,7 +62,7 @@ ANALYSES: dict[str, Callable[[Lowering, AnalysisNode], exp.Query]] = {
     "stickiness": stickiness.stickiness_select,
     "lifecycle": lifecycle.lifecycle_select,
     "funnel": funnel.funnel_select,
-    "retention": retention.retention_select,
+    "retention": retention_rolling.retention_query,
 }
 
 

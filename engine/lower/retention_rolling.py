@@ -1,0 +1,204 @@
+"""Retention with ``windows: rolling``: period k >= 1 is a return event in [t0 + k·P, t0 + (k+1)·P)
+("on"), or at or after t0 + k·P (``cumulative``), where P is one grain of elapsed time (an hour,
+24 hours, 7 x 24 hours) and t0 the unit's cohort entry: first_time its first start event ever,
+recurring its first start event in the cohort's bucket. Times are whole microseconds since 1970
+(``flavor.epoch_micros`` of the UTC time): a period is an integer division, exact on every engine.
+
+One statement; the events are read once:
+
+1. ``ru``: per (unit, bucket, P-slot since 1970[, groups]): ``_t`` the earliest start event,
+   ``_r0`` / ``_r1`` the earliest and latest return events. A slot is P long, so the periods its
+   returns fall in (from any t0) are at most two: those of ``_r0`` and ``_r1``;
+2. ``rk``: the numbered buckets (``segwise.retention_frame``, as calendar retention);
+3. ``rc``: the cohorts (unit, cohort number, groups, t0): first_time each unit's earliest start
+   (``MIN(_t) OVER (PARTITION BY unit)``) kept when inside the range, recurring the earliest start
+   of each bucket;
+4. ``rr``: the units' return slots; ``rp`` each (unit, cohort) once per period 1..P it returned in
+   ("on"), or each unit's latest return period capped at P ("on or after": shaping sums the periods
+   from k on); period 0 is the cohort's size. No series of periods is joined with events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.retention_frame import retention_frame
+from segwise.timeframe import ts_text
+
+from .retention import _col, _counted, _matches, _num, _sizes, retention_select
+from .rows import TimeBounds, group_key, table_ref
+from .series import analysis_source, segmented_groups
+
+if TYPE_CHECKING:
+    from segwise.plan import AnalysisNode
+
+    from .state import Lowering
+
+PERIOD_MICROS = {"hour": 3_600_000_000, "day": 86_400_000_000, "week": 604_800_000_000}
+_EPOCH = datetime(1970, 1, 1)
+
+
+def retention_query(lw: Lowering, node: AnalysisNode) -> exp.Query:
+    """The retention statement: rolling periods here, calendar periods in ``retention_select``."""
+    spec = lw.query.retention
+    assert spec is not None
+    return rolling_select(lw, node) if spec.windows == "rolling" else retention_select(lw, node)
+
+
+def _micros(naive_utc: datetime) -> exp.Expr:
+    delta = naive_utc - _EPOCH
+    return _num((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds)
+
+
+def _earliest(condition: exp.Expr, micros: exp.Expr, last: bool = False) -> exp.Expr:
+    case = exp.Case(ifs=[exp.If(this=condition, true=micros.copy())])
+    return exp.Max(this=case) if last else exp.Min(this=case)
+
+
+def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
+    spec = lw.query.retention
+    assert spec is not None
+    tf, flavor = lw.tf, lw.flavor
+    size = PERIOD_MICROS[tf.grain]
+    frame = retention_frame(tf, spec.periods)
+    first = spec.start_mode == "first_time"
+    source = analysis_source(lw, node, spec.members, [])
+    source.bounds = TimeBounds(None if first else tf.start_utc, frame.now_utc)
+    local = source.local_time()
+    micros = flavor.epoch_micros(source.utc_time())
+    is_start = _matches(source, spec.start.folded, "retention > start")
+    is_return = _matches(source, spec.returning.folded, "retention > return")
+    start_at = flavor.timestamp_literal(ts_text(tf.start), False)
+    end_at = flavor.timestamp_literal(ts_text(tf.end), False)
+    groups = segmented_groups(lw, source)
+    names = [f"_g{j}" for j in range(len(groups))]
+    user, bucket = source.user(), source.bucket()
+    slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
+    if first:  # the whole history is read for the start events only: returns from the range's start
+        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+        if not (isinstance(is_return, exp.Boolean) and is_return.this):
+            returned = exp.and_(is_return, returned)
+        starting = is_start
+        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
+    else:
+        returned, starting = is_return, exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
+    outputs: list[exp.Expr] = [
+        user.as_("_u"),
+        bucket.as_("_b"),
+        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
+        _earliest(starting, micros).as_("_t"),
+        _earliest(returned, micros).as_("_r0"),
+        _earliest(returned.copy(), micros, last=True).as_("_r1"),
+    ]
+    rows = source.select(outputs)
+    rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
+    keys = [group_key(user), group_key(bucket), *[group_key(g) for g in groups], slot]
+    lw.ctes.append(("ru", rows.group_by(*keys, copy=False)))
+
+    literal = flavor.timestamp_literal
+    numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
+    if not numbered:  # the range starts after now: no bucket, no cohort
+        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(tf.start), False)])]
+    lw.ctes.append(("rk", flavor.values_table(numbered, ["_k", "_lo"])))
+    lw.ctes.append(("rc", _cohorts(lw, names, first)))
+    returns = exp.select(_col("_u", "ru").as_("_u"), _col("_r0", "ru").as_("_r0"), _col("_r1", "ru").as_("_r1"))
+    lw.ctes.append(("rr", returns.from_(table_ref("ru")).where(_known(_col("_r0", "ru")))))
+    return exp.union(_periods(lw, names, spec.periods, spec.cumulative, size), _sizes(lw, names), distinct=False)
+
+
+def _known(column: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
+
+
+def _cohorts(lw: Lowering, names: list[str], first: bool) -> exp.Select:
+    """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``)."""
+    tf = lw.tf
+    carried = [_col(n, "ru").as_(n) for n in names]
+    if first:
+        earliest = exp.Window(
+            this=exp.Min(this=_col("_t", "ru")), partition_by=[_col("_u", "ru"), *[_col(n, "ru") for n in names]]
+        )
+        firsts = exp.select(
+            _col("_u", "ru").as_("_u"),
+            _col("_b", "ru").as_("_b"),
+            *carried,
+            _col("_t", "ru").as_("_t"),
+            earliest.as_("_m"),
+        )
+        lw.ctes.append(("rf", firsts.from_(table_ref("ru")).where(_known(_col("_t", "ru")))))
+        keep = exp.and_(
+            exp.EQ(this=_col("_t", "rf"), expression=_col("_m", "rf")),
+            exp.GTE(this=_col("_t", "rf"), expression=_micros(tf.start_utc)),
+            exp.LT(this=_col("_t", "rf"), expression=_micros(tf.end_utc)),
+        )
+        return (
+            exp.select(
+                _col("_u", "rf").as_("_u"),
+                _col("_k", "rk").as_("_c"),
+                *[_col(n, "rf").as_(n) for n in names],
+                _col("_t", "rf").as_("_t"),
+            )
+            .from_(table_ref("rf"))
+            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "rf"), expression=_col("_lo", "rk")))
+            .where(keep)
+        )
+    return (
+        exp.select(
+            _col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_c"), *carried, exp.Min(this=_col("_t", "ru")).as_("_t")
+        )
+        .from_(table_ref("ru"))
+        .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")))
+        .where(_known(_col("_t", "ru")))
+        .group_by(_col("_u", "ru"), _col("_k", "rk"), *[_col(n, "ru") for n in names])
+    )
+
+
+def _after(time: exp.Expr, size: int) -> exp.Expr:
+    """The number of whole periods from t0 to ``time`` (``time`` is at least one period after t0)."""
+    return exp.IntDiv(this=exp.paren(exp.Sub(this=time, expression=_col("_t", "c"))), expression=_num(size))
+
+
+def _periods(lw: Lowering, names: list[str], periods: int, cumulative: bool, size: int) -> exp.Select:
+    """Periods 1..P: each (unit, cohort) once per period it returned in ("on"), or once at its
+    latest return period capped at P ("on or after", summed in shaping)."""
+    cohort = [_col("_u", "c").as_("_u"), _col("_c", "c").as_("_c"), *[_col(n, "c").as_(n) for n in names]]
+    first_period = exp.Add(this=_col("_t", "c"), expression=_num(size))
+    rc = exp.alias_(table_ref("rc"), "c", table=True)
+    if cumulative:
+        last = exp.select(_col("_u", "rr").as_("_u"), exp.Max(this=_col("_r1", "rr")).as_("_x"))
+        lw.ctes.append(("rm", last.from_(table_ref("rr")).group_by(_col("_u", "rr"))))
+        gap = _after(_col("_x", "r"), size)
+        capped = exp.Case(ifs=[exp.If(this=exp.GT(this=gap, expression=_num(periods)), true=_num(periods))])
+        parts = [
+            exp.select(*cohort, capped.else_(gap.copy()).as_("_p"))
+            .from_(rc)
+            .join(
+                exp.alias_(table_ref("rm"), "r", table=True),
+                on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")),
+            )
+            .where(exp.GTE(this=_col("_x", "r"), expression=first_period))
+        ]
+    else:
+        beyond = exp.Add(this=_col("_t", "c"), expression=_num(size * (periods + 1)))
+        parts = [
+            exp.select(*[e.copy() for e in cohort], _after(_col(end, "r"), size).as_("_p"))
+            .from_(rc.copy())
+            .join(
+                exp.alias_(table_ref("rr"), "r", table=True),
+                on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")),
+            )
+            .where(
+                exp.and_(
+                    exp.GTE(this=_col(end, "r"), expression=first_period.copy()),
+                    exp.LT(this=_col(end, "r"), expression=beyond.copy()),
+                )
+            )
+            for end in ("_r0", "_r1")
+        ]
+    hits: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=True)
+    lw.ctes.append(("rp", hits))
+    select = exp.select(exp.Star()).from_(exp.alias_(table_ref("rp"), "c", table=True))
+    return _counted(select, lw, names, _col("_p", "c"))
