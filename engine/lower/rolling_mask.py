@@ -88,7 +88,7 @@ def _masks(lw: Lowering, plan: SeriesPlan, names: list[str], last_day: str, seve
         word = flavor.day_mask_word(before)
         outputs.append(word.as_("_k"))
         keys.append(word.copy())
-    masks = source.select([*outputs, exp.BitwiseOrAgg(this=flavor.day_mask_bit(bit)).as_("_m")])
+    masks = source.select([*outputs, exp.BitwiseOrAgg(this=flavor.day_mask_bit(bit)).as_("_m")], reads=[user])
     masks = masks.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
     masks = masks.group_by(*keys, copy=False)
     name = f"m{plan.index}"

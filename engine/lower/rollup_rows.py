@@ -5,6 +5,7 @@ before a join (rule ``preaggregate``), and one reduced scan for several top-N se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,9 @@ class RollupSource(RowSource):
         select = select.from_(self.info.ref.expression(alias="e"), copy=False)
         return select.where(and_all(filters), copy=False)
 
-    def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
+    def _scan(
+        self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool, reads: Sequence[exp.Expr] = ()
+    ) -> exp.Select:
         tz = self.c.project.tz
         assert bounds.start_utc is not None and bounds.end_utc is not None
         start = to_local(bounds.start_utc, tz)
@@ -112,8 +115,9 @@ class RollupSource(RowSource):
         whole = interior(self.info, start, end)
         assert whole is not None, "refusal() checked the range"
         outer = self._outer_filters()
+        joined = [*outer, *reads]  # what the user joins are decided on
         # Projection pushdown: only the columns the outer query reads (plus the bucket).
-        keep = {BUCKET} | {c.name for node in [*outputs, *outer] for c in node.find_all(exp.Column) if c.table == "e"}
+        keep = {BUCKET} | {c.name for node in [*outputs, *joined] for c in node.find_all(exp.Column) if c.table == "e"}
         if self.user_joins and self.info.user_column is not None:
             keep.add(self.info.user_column)  # the user-table join reads it
         parts: list[exp.Expr] = [self._branch(*whole, keep)]
@@ -126,15 +130,22 @@ class RollupSource(RowSource):
         union = parts[0]
         for part in parts[1:]:
             union = exp.union(union, part, distinct=False, copy=False)
-        return self._over(union, outputs, outer, distinct)
+        return self._over(union, outputs, outer, distinct, reads)
 
-    def _over(self, rows: exp.Expr, outputs: list[exp.Expr], outer: list[exp.Expr], distinct: bool) -> exp.Select:
+    def _over(
+        self,
+        rows: exp.Expr,
+        outputs: list[exp.Expr],
+        outer: list[exp.Expr],
+        distinct: bool,
+        reads: Sequence[exp.Expr] = (),
+    ) -> exp.Select:
         """``SELECT outputs FROM (rows) AS e`` with the user joins and the outer filters."""
         derived = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
-        select = self._joins(select.from_(derived, copy=False), *outer)
+        select = self._joins(select.from_(derived, copy=False), *outer, *reads)
         condition = and_all(outer)
         return select.where(condition, copy=False) if condition is not None else select
 
@@ -219,9 +230,12 @@ class PreAggregatedSource(RollupSource):
             return self.local_time()  # reduced per query bucket already (no second truncation)
         return super().bucket()
 
-    def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
+    def _scan(
+        self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool, reads: Sequence[exp.Expr] = ()
+    ) -> exp.Select:
         outer = self._outer_filters()
-        keep = {BUCKET} | {c.name for node in [*outputs, *outer] for c in node.find_all(exp.Column) if c.table == "e"}
+        joined = [*outer, *reads]  # what the user joins are decided on
+        keep = {BUCKET} | {c.name for node in [*outputs, *joined] for c in node.find_all(exp.Column) if c.table == "e"}
         if self.info.user_column is not None:
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
@@ -236,7 +250,7 @@ class PreAggregatedSource(RollupSource):
         elif not total:
             bucket = raw.bucket()
         rows = rollup_rows(self.c, self.info, raw, keep, bucket=bucket, no_bucket=total, measures=self._measures(raw))
-        return self._over(rows, outputs, outer, distinct)
+        return self._over(rows, outputs, outer, distinct, reads)
 
     def _measures(self, raw: RowSource) -> list[tuple[str, exp.Expr]] | None:
         """(column, aggregate) to reduce to, or None: the description's measures."""

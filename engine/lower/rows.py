@@ -380,8 +380,11 @@ class RowSource:
             union = exp.union(union, branch, distinct=False, copy=False)
         return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
 
-    def _scan(self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool) -> exp.Select:
-        """SELECT outputs FROM the table(s) with joins and every filter, for ``bounds``."""
+    def _scan(
+        self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool, reads: Sequence[exp.Expr] = ()
+    ) -> exp.Select:
+        """SELECT outputs FROM the table(s) with joins and every filter, for ``bounds``; ``reads``:
+        expressions the caller adds later (WHERE, GROUP BY) whose user tables must be joined too."""
         select = exp.select(*outputs, copy=False)
         if distinct:
             select = select.distinct(copy=False)
@@ -396,13 +399,14 @@ class RowSource:
             select = select.from_(info.ref.expression(alias="e"), copy=False)
             filters = self._branch_filters(info, "e", bounds)
         condition = and_all(filters + outer)
-        select = self._joins(select, *outer)
+        select = self._joins(select, *outer, *reads)
         return select.where(condition, copy=False) if condition is not None else select
 
-    def select(self, outputs: list[exp.Expr], distinct: bool = False) -> exp.Select:
-        """The matching events (first/last occurrence applied) projected to ``outputs``."""
+    def select(self, outputs: list[exp.Expr], distinct: bool = False, reads: Sequence[exp.Expr] = ()) -> exp.Select:
+        """The matching events (first/last occurrence applied) projected to ``outputs``; ``reads``:
+        what the caller adds later (WHERE, GROUP BY) that may need a user table joined."""
         if self.occurrence is None:
-            return self._scan(outputs, self.bounds, distinct)
+            return self._scan(outputs, self.bounds, distinct, reads)
         # Rank each user's matching events by time over the occurrence window, keep rank 1,
         # then apply the series' own range. The inner scan's rows are the alias ``e`` again.
         assert self.occurrence_bounds is not None and self.tf is not None
@@ -415,7 +419,7 @@ class RowSource:
         if distinct:
             select = select.distinct(copy=False)
         derived = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
-        select = self._joins(select.from_(derived, copy=False))
+        select = self._joins(select.from_(derived, copy=False), *reads)
         flavor = self.c.flavor
         local = self.local_time()
         keep = [
