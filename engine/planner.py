@@ -240,8 +240,10 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
     attempts = int(first.rows * first.selectivity)
+    asof = spec.order == "ordered" and bound.flavor.capabilities.asof_join
     match = StepMatch(
-        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude)
+        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude),
+        "asof" if asof else "window",
     )
     operators.append(match)
     if bound.query.breakdown and bound.query.breakdown_limit is not None:
@@ -253,7 +255,12 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
-    return LogicalPlan([], post=post, analysis=node)
+    why = (
+        f"funnel: steps followed by ASOF joins on the attempts ({bound.flavor.name} has ASOF joins; no window pass)"
+        if asof
+        else f"funnel: one window pass per unit ({'any order' if spec.order == 'any' else 'no ASOF join in ' + bound.flavor.name})"
+    )
+    return LogicalPlan([], post=post, analysis=node, decisions=[why])
 
 
 def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
