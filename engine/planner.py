@@ -242,7 +242,13 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     attempts = int(first.rows * first.selectivity)
     asof = spec.order == "ordered" and bound.flavor.capabilities.asof_join
     match = StepMatch(
-        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude),
+        len(spec.steps),
+        spec.window,
+        spec.order,
+        scan.rows,
+        attempts,
+        tuple(spec.hold),
+        len(spec.exclude),
         "asof" if asof else "window",
     )
     operators.append(match)
@@ -255,10 +261,12 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
+    flavor = bound.flavor.name
+    reason = "any order" if spec.order == "any" else f"no ASOF join in {flavor}"
     why = (
-        f"funnel: steps followed by ASOF joins on the attempts ({bound.flavor.name} has ASOF joins; no window pass)"
+        f"funnel: steps followed by ASOF joins on the attempts ({flavor} has ASOF joins; no window pass)"
         if asof
-        else f"funnel: one window pass per unit ({'any order' if spec.order == 'any' else 'no ASOF join in ' + bound.flavor.name})"
+        else f"funnel: one window pass per unit ({reason})"
     )
     return LogicalPlan([], post=post, analysis=node, decisions=[why])
 
