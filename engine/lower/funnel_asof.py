@@ -101,12 +101,12 @@ def _follow(
     rows: str,
     keys: list[str],
     after: str,
-    out: exp.Alias,
+    out: exp.Expr,
     keep: exp.Expr | None = None,
 ) -> str:
     """The CTE ``name``: ``previous``'s attempts with ``out`` from the row of ``rows`` with equal
     ``keys`` and the smallest time strictly after the attempt's ``after`` (ASOF LEFT JOIN)."""
-    on = [exp.EQ(this=_col(c, "p"), expression=_col(c, "l")) for c in keys]
+    on: list[exp.Expr] = [exp.EQ(this=_col(c, "p"), expression=_col(c, "l")) for c in keys]
     on.append(exp.GT(this=_col("_t", "l"), expression=_col(after, "p")))
     select = exp.select(*[_col(c, "p").as_(c) for c in names], out)
     select = select.from_(exp.alias_(table_ref(previous), "p", table=True)).join(
