@@ -54,6 +54,9 @@ class Capabilities:
     # rolling users: the days one unsigned integer per user can hold as a bitmask of its active
     # days (``SqlFlavor.day_mask_*``); 0: no such integer, rolling users by intervals
     day_mask_bits: int = 0
+    # ``a ASOF LEFT JOIN b ON a.k = b.k AND b.t > a.t``: per left row the one right row with the
+    # smallest later time (ordered funnels follow their steps this way, engine/lower/funnel_asof.py)
+    asof_join: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,18 @@ class StepMatch(Operator):
     attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
     hold: tuple[str, ...] = ()
     exclusions: int = 0
+    form: str = "window"  # "asof": ordered steps followed by ASOF joins (Capabilities.asof_join)
 
     @property
     def detail(self) -> str:
         per = "unit" + (f", {', '.join(self.hold)}" if self.hold else "")
+        if self.form == "asof":
+            extra = f"; {self.exclusions} exclusion(s): next excluded time by ASOF join" if self.exclusions else ""
+            return (
+                f"ASOF joins per ({per}): ~{self.attempts:,} attempts follow steps 2..{self.steps}, each the "
+                f"next step event strictly later, within {self.window}; no window pass over the ~{self.rows:,} "
+                f"rows{extra}"
+            )
         if self.order == "any":
             how = f"earliest time of each of {self.steps} steps at or after each row, within {self.window}"
         else:

@@ -240,8 +240,16 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
     attempts = int(first.rows * first.selectivity)
+    asof = spec.order == "ordered" and bound.flavor.capabilities.asof_join
     match = StepMatch(
-        len(spec.steps), spec.window, spec.order, scan.rows, attempts, tuple(spec.hold), len(spec.exclude)
+        len(spec.steps),
+        spec.window,
+        spec.order,
+        scan.rows,
+        attempts,
+        tuple(spec.hold),
+        len(spec.exclude),
+        "asof" if asof else "window",
     )
     operators.append(match)
     if bound.query.breakdown and bound.query.breakdown_limit is not None:
@@ -253,7 +261,14 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
-    return LogicalPlan([], post=post, analysis=node)
+    flavor = bound.flavor.name
+    reason = "any order" if spec.order == "any" else f"no ASOF join in {flavor}"
+    why = (
+        f"funnel: steps followed by ASOF joins on the attempts ({flavor} has ASOF joins; no window pass)"
+        if asof
+        else f"funnel: one window pass per unit ({reason})"
+    )
+    return LogicalPlan([], post=post, analysis=node, decisions=[why])
 
 
 def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:

@@ -10,7 +10,8 @@ Times are whole microseconds since 1970 (``flavor.epoch_micros``): "strictly lat
    ``_h*``, a 0/1 flag ``_m<k>`` per step (held values non-null) and ``_x<j>`` per exclusion;
 2. ``fw``: one window pass (``segwise.lower.funnel_steps``): per unit and held values, the next
    time of step k strictly after each row (ordered), or the earliest at or after it (any order);
-   per unit, the next excluded time strictly after it;
+   per unit, the next excluded time strictly after it (ordered funnels where the dialect has
+   ASOF joins skip it: ``segwise.lower.funnel_asof`` follows the attempts by ASOF joins);
 3. ordered: ``fa`` the attempts (step-1 rows in the range), then ``f3`` .. ``fN`` each one
    lookup of the step-(k-1) row at the matched time (``fl<k>``: one row per (unit, held values,
    time)); any order: the attempts with the number of steps reached;
@@ -28,10 +29,11 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan_funnel import FunnelTopN
+from segwise.plan_funnel import FunnelTopN, StepMatch
 from segwise.query import ANY_EVENT
 
 from . import topn
+from .funnel_asof import match_asof
 from .funnel_steps import Columns, best_attempts, match_any, match_ordered, window_pass
 from .rows import TimeBounds, table_ref
 from .series import analysis_source, segmented_groups
@@ -51,8 +53,7 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     source = analysis_source(lw, node, spec.members, [])
     source.bounds = TimeBounds(lw.tf.start_utc, node.end)
     cols = _events(lw, spec, source)
-    window_pass(lw, spec, cols)
-    attempts = match_any(lw, spec, cols) if spec.order == "any" else match_ordered(lw, spec, cols)
+    attempts = _attempts(lw, node, spec, cols)
     limit = next((op.limit for op in node.operators if isinstance(op, FunnelTopN)), None)
     if limit is not None:
         valid = exp.select(*[exp.column(g, table=attempts) for g in cols.groups], exp.column("_u", table=attempts))
@@ -61,6 +62,14 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
         topn.rank_select(lw, "fr", groups, exp.Count(this=exp.Distinct(expressions=[exp.column("_u", table="fr")])))
     best_attempts(lw, spec, cols, attempts, limit is not None)
     return _per_step(lw, spec, cols)
+
+
+def _attempts(lw: Lowering, node: AnalysisNode, spec: Funnel, cols: Columns) -> str:
+    """The attempts as the plan's ``StepMatch`` says: by ASOF joins, else the window pass."""
+    if any(isinstance(op, StepMatch) and op.form == "asof" for op in node.operators):
+        return match_asof(lw, spec, cols)
+    window_pass(lw, spec, cols)
+    return match_any(lw, spec, cols) if spec.order == "any" else match_ordered(lw, spec, cols)
 
 
 def _is_one(column: exp.Expr) -> exp.Expr:

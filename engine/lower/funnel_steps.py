@@ -89,9 +89,9 @@ def window_pass(lw: Lowering, spec: Funnel, cols: Columns) -> None:
     lw.ctes.append(("fw", exp.select(*outputs).from_(table_ref("fe"))))
 
 
-def _entries(lw: Lowering, condition: exp.Expr) -> exp.Expr:
-    """``condition`` on ``fw`` and the row's time inside the range (an attempt's start)."""
-    t = _col("_t", "fw")
+def entries(lw: Lowering, condition: exp.Expr, table: str = "fw") -> exp.Expr:
+    """``condition`` on ``table`` and the row's time inside the range (an attempt's start)."""
+    t = _col("_t", table)
     inside = exp.and_(
         exp.GTE(this=t, expression=micros(lw.tf.start_utc)), exp.LT(this=t.copy(), expression=micros(lw.tf.end_utc))
     )
@@ -118,7 +118,7 @@ def match_ordered(lw: Lowering, spec: Funnel, cols: Columns) -> str:
         *[_col(f"_y{j + 1}", "fw").as_(f"_e{j + 1}") for j, a in enumerate(afters) if a == 1],
     ]
     is_first = exp.EQ(this=_col("_m1", "fw"), expression=exp.Literal.number(1))
-    lw.ctes.append(("fa", exp.select(*first).from_(table_ref("fw")).where(_entries(lw, is_first))))
+    lw.ctes.append(("fa", exp.select(*first).from_(table_ref("fw")).where(entries(lw, is_first))))
     names = [*cols.keys, "_s1", "_s2", *[f"_e{j + 1}" for j, a in enumerate(afters) if a == 1]]
     previous = "fa"
     for k in range(3, cols.steps + 1):
@@ -145,6 +145,13 @@ def match_ordered(lw: Lowering, spec: Funnel, cols: Columns) -> str:
         lw.ctes.append((f"f{k}", step))
         names += [f"_s{k}", *[f"_e{j + 1}" for j in mine]]
         previous = f"f{k}"
+    return finish_ordered(lw, spec, cols, previous, names)
+
+
+def finish_ordered(lw: Lowering, spec: Funnel, cols: Columns, previous: str, names: list[str]) -> str:
+    """``fc``: ``previous``'s attempts (``names``: their keys, matched times ``_s<k>`` and next
+    excluded times ``_e<j>``) with the steps reached ``_m`` and whether they are valid ``_ok``."""
+    window = micros(spec.window_delta)
     reached: exp.Expr = exp.Literal.number(1)
     for k in range(2, cols.steps + 1):
         hit = exp.Not(this=exp.Is(this=_col(f"_s{k}", previous), expression=exp.Null()))
@@ -194,7 +201,7 @@ def match_any(lw: Lowering, spec: Funnel, cols: Columns) -> str:
         reached.as_("_m"),
         exp.Literal.number(1).as_("_ok"),
     )
-    lw.ctes.append(("fc", attempts.from_(table_ref("fw")).where(_entries(lw, exp.paren(any_step)))))
+    lw.ctes.append(("fc", attempts.from_(table_ref("fw")).where(entries(lw, exp.paren(any_step)))))
     return "fc"
 
 

@@ -36,59 +36,64 @@ WITH fe AS (
       )
     )
     AND NOT "e"."user_id" IS NULL
-), fw AS (
-  SELECT
-    fe._u AS _u,
-    fe._t AS _t,
-    fe._b AS _b,
-    fe._g0 AS _g0,
-    fe._h0 AS _h0,
-    fe._m1 AS _m1,
-    fe._m2 AS _m2,
-    fe._m3 AS _m3,
-    MIN(CASE WHEN fe._m2 = 1 THEN fe._t END) OVER (
-      PARTITION BY fe._u, fe._h0
-      ORDER BY fe._t DESC
-      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS _n2,
-    MIN(CASE WHEN fe._m3 = 1 THEN fe._t END) OVER (
-      PARTITION BY fe._u, fe._h0
-      ORDER BY fe._t DESC
-      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS _n3,
-    MIN(CASE WHEN fe._x1 = 1 THEN fe._t END) OVER (
-      PARTITION BY fe._u
-      ORDER BY fe._t DESC
-      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS _y1
-  FROM fe
 ), fa AS (
   SELECT
-    fw._u AS _u,
-    fw._h0 AS _h0,
-    fw._b AS _b,
-    fw._g0 AS _g0,
-    fw._t AS _s1,
-    CASE WHEN fw._n2 <= fw._t + 604800000000 THEN fw._n2 END AS _s2
-  FROM fw
+    fe._u AS _u,
+    fe._h0 AS _h0,
+    fe._b AS _b,
+    fe._g0 AS _g0,
+    fe._t AS _s1
+  FROM fe
   WHERE
-    fw._m1 = 1 AND (
-      fw._t >= 1736121600000000 AND fw._t < 1737936000000000
+    fe._m1 = 1 AND (
+      fe._t >= 1736121600000000 AND fe._t < 1737936000000000
     )
-), fl3 AS (
+), fs2 AS (
   SELECT
-    fw._u AS _u,
-    fw._h0 AS _h0,
-    fw._t AS _t,
-    MIN(fw._n3) AS _n,
-    MIN(fw._y1) AS _y1
-  FROM fw
+    fe._u AS _u,
+    fe._h0 AS _h0,
+    fe._t AS _t
+  FROM fe
   WHERE
-    fw._m2 = 1
-  GROUP BY
-    fw._u,
-    fw._h0,
-    fw._t
+    fe._m2 = 1
+), f2 AS (
+  SELECT
+    p._u AS _u,
+    p._h0 AS _h0,
+    p._b AS _b,
+    p._g0 AS _g0,
+    p._s1 AS _s1,
+    CASE WHEN l._t <= p._s1 + 604800000000 THEN l._t END AS _s2
+  FROM fa AS p
+  ASOF LEFT JOIN fs2 AS l
+    ON p._u = l._u AND p._h0 = l._h0 AND l._t > p._s1
+), fx1 AS (
+  SELECT
+    fe._u AS _u,
+    fe._t AS _t
+  FROM fe
+  WHERE
+    fe._x1 = 1
+), fe2_1 AS (
+  SELECT
+    p._u AS _u,
+    p._h0 AS _h0,
+    p._b AS _b,
+    p._g0 AS _g0,
+    p._s1 AS _s1,
+    p._s2 AS _s2,
+    l._t AS _e1
+  FROM f2 AS p
+  ASOF LEFT JOIN fx1 AS l
+    ON p._u = l._u AND l._t > p._s2
+), fs3 AS (
+  SELECT
+    fe._u AS _u,
+    fe._h0 AS _h0,
+    fe._t AS _t
+  FROM fe
+  WHERE
+    fe._m3 = 1
 ), f3 AS (
   SELECT
     p._u AS _u,
@@ -97,11 +102,11 @@ WITH fe AS (
     p._g0 AS _g0,
     p._s1 AS _s1,
     p._s2 AS _s2,
-    CASE WHEN l._n <= p._s1 + 604800000000 THEN l._n END AS _s3,
-    l._y1 AS _e1
-  FROM fa AS p
-  LEFT JOIN fl3 AS l
-    ON l._u = p._u AND l._h0 = p._h0 AND l._t = p._s2
+    p._e1 AS _e1,
+    CASE WHEN l._t <= p._s1 + 604800000000 THEN l._t END AS _s3
+  FROM fe2_1 AS p
+  ASOF LEFT JOIN fs3 AS l
+    ON p._u = l._u AND p._h0 = l._h0 AND l._t > p._s2
 ), fc AS (
   SELECT
     f3._u AS _u,
@@ -110,8 +115,8 @@ WITH fe AS (
     f3._g0 AS _g0,
     f3._s1 AS _s1,
     f3._s2 AS _s2,
-    f3._s3 AS _s3,
     f3._e1 AS _e1,
+    f3._s3 AS _s3,
     1 + CASE WHEN NOT f3._s2 IS NULL THEN 1 ELSE 0 END + CASE WHEN NOT f3._s3 IS NULL THEN 1 ELSE 0 END AS _m,
     CASE
       WHEN NOT f3._s2 IS NULL AND f3._e1 < COALESCE(f3._s3, f3._s1 + 604800000000)
