@@ -65,9 +65,10 @@ def execute_compiled(
     """
     adapter = project.adapter()
     tables = configured_tables(project)
+    checked = _checked_tree(compiled, tables)  # the guard first: nothing but a read is even rendered
     sql = limited_sql(adapter.flavor, compiled)
     if not _caching(project, cache):
-        raw = _send(adapter, compiled, sql, tables, timeout)
+        raw = _send(adapter, checked, sql, tables, timeout)
         check_result_size(raw, compiled)
         return raw
     store = project.result_cache()
@@ -79,7 +80,7 @@ def execute_compiled(
     if found is not None:
         check_result_size(found, compiled)
         return found
-    raw = _send(adapter, compiled, sql, tables, timeout)
+    raw = _send(adapter, checked, sql, tables, timeout)
     check_result_size(raw, compiled)  # a refused answer is not kept
     store.put(key, version, raw)
     return raw
@@ -111,10 +112,7 @@ def _caching(project: LoadedProject, cache: bool | None) -> bool:
     return cache is not False and project.cache_settings(default=bool(cache)) is not None
 
 
-def _send(
-    adapter: Adapter, compiled: CompiledQuery, sql: str, tables: list[TableRef], timeout: float | None
-) -> pa.Table:
-    checked = _checked_tree(compiled, tables)
+def _send(adapter: Adapter, checked: CheckedTree, sql: str, tables: list[TableRef], timeout: float | None) -> pa.Table:
     return execute_observed(adapter, sql, tables=tables, timeout=timeout, checked=checked)
 
 
