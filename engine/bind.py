@@ -220,7 +220,7 @@ def _check_funnel(bound: BoundQuery, flavor: SqlFlavor) -> None:
             )
     first = _tables(catalog, spec.steps[0].members, "funnel > steps[0]")
     for b_index, name in enumerate(bound.query.breakdown):
-        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not bound.is_category(name):
             _in_tables(catalog, first, name, f"breakdown[{b_index}]")
     _check_segment(bound, all_tables, flavor)
 

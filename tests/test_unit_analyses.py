@@ -1,0 +1,166 @@
+"""Units, behavioural segments, named cohorts and categories combined with funnels and retention,
+on every live engine against the references (tests/oracle_funnel.py, tests/oracle_retention.py,
+both through tests/oracle_analyses.py: the unit id from tests/oracle_units.py, segments and
+categories from tests/oracle_cohorts.py); bad input. Spark (slow) runs the cases marked so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import segwise
+from tests.cohort_cases import CATEGORIES, COHORTS, LAST_30, NOW, did, having
+from tests.oracle_funnel import funnel_oracle
+from tests.oracle_units import event_columns, unit_reader
+from tests.test_funnel import assert_funnel, f
+from tests.test_retention import check as check_retention
+from tests.test_retention import q as r
+from tests.test_units import UNITS
+
+ACTIVE = {"did": did("any", having("active_days", "gte", 5), LAST_30)}
+
+FUNNELS: dict[str, dict[str, Any]] = {
+    "per account": f("login", "page_view", "purchase", spec={"window": "7d"}, unit="account"),
+    "per account by engagement": f(
+        "login", "purchase", spec={"window": "7d"}, time_grain="week", unit="account", breakdown=["engagement"]
+    ),
+    "by spend, users": f("page_view", "purchase", spec={"window": "3d"}, breakdown=["spend"]),
+    "per session by engagement and segment": f(
+        "page_view",
+        "feature_used",
+        spec={"window": "1d"},
+        unit="session",
+        segment=ACTIVE,
+        breakdown=["engagement", "segment"],
+    ),
+    "named cohort and having, per account": f(
+        "login", "page_view", spec={"window": "2d"}, unit="account", segment={"cohort": "repeat_buyers", **ACTIVE}
+    ),
+}
+RETENTIONS: dict[str, dict[str, Any]] = {
+    "per account": r(spec={"return": {"event": "any"}, "periods": 4}, unit="account"),
+    "per account by engagement": r(spec={"return": "login", "periods": 3}, unit="account", breakdown=["engagement"]),
+    "by spend, recurring, users": r("login", spec={"start_mode": "recurring", "periods": 3}, breakdown=["spend"]),
+    "per session by engagement": r(
+        "page_view", grain="day", spec={"return": "page_view", "periods": 2}, unit="session", breakdown=["engagement"]
+    ),
+    "named cohort and having per account, split": r(
+        spec={"return": "any", "periods": 3, "cumulative": True},
+        unit="account",
+        segment={"cohort": "buyers", "did": did("purchase", having("events", "gte", 2))},
+        breakdown=["segment", "spend"],
+    ),
+}
+SPARK = {"per account by engagement"}
+
+_PROJECTS: dict[str, segwise.Project] = {}
+
+
+def project_of(dataset: Any) -> segwise.Project:
+    """The dataset's project with units, the cohort suite's named cohorts and its categories."""
+    if dataset.url not in _PROJECTS:
+        _PROJECTS[dataset.url] = segwise.Project(
+            warehouse=dataset.url,
+            event_tables=[{"table": "events", "event_name": dataset.event_name}],
+            user_tables=[{"table": "users"}],
+            units=UNITS,
+            cohorts=COHORTS,
+            categories=CATEGORIES,
+        )
+    return _PROJECTS[dataset.url]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_projects():
+    yield
+    for project in _PROJECTS.values():
+        project.close()
+    _PROJECTS.clear()
+
+
+def reference(dataset: Any, query: dict[str, Any]) -> dict[str, Any]:
+    """The oracles' unit reader, named cohorts and categories for ``query``."""
+    unit_of = unit_reader(query, UNITS, event_columns(dataset._rows))
+    return {"unit_of": unit_of, "cohorts": COHORTS, "categories": CATEGORIES}
+
+
+def _lean(backend: str, name: str) -> None:
+    if backend == "spark" and name not in SPARK:
+        pytest.skip("Spark runs the marked subset (one JVM, slow)")
+
+
+def _groups(rows: list[dict[str, Any]], breakdown: list[str]) -> set[tuple[Any, ...]]:
+    return {tuple(row[b] for b in breakdown) for row in rows}
+
+
+@pytest.mark.parametrize("name", list(FUNNELS))
+def test_funnels_per_unit_and_category(generated: Any, name: str) -> None:
+    _lean(generated.backend, name)
+    query = FUNNELS[name]
+    table = segwise.run(query, project_of(generated), now=NOW)
+    want = funnel_oracle(query, generated._rows, generated._user_rows, now=NOW, **reference(generated, query))
+    assert_funnel(table, want, query)
+    assert any(row["step"] > 1 and row["count"] for row in want), "a case that checks little"
+    if query.get("breakdown"):
+        assert len(_groups(want, query["breakdown"])) > 1, "one group only"
+
+
+@pytest.mark.parametrize("name", list(RETENTIONS))
+def test_retention_per_unit_and_category(generated: Any, name: str) -> None:
+    _lean(generated.backend, name)
+    query = RETENTIONS[name]
+    want = check_retention(generated, query, NOW, {}, project_of(generated), **reference(generated, query))
+    assert any(row["period"] > 0 and row["count"] for row in want), "a case that checks little"
+    if query.get("breakdown"):
+        assert len(_groups(want, query["breakdown"])) > 1, "one group only"
+
+
+def test_units_change_the_answers(generated: Any) -> None:
+    """Not vacuous: per account, funnels and retention count otherwise than per user."""
+    _lean(generated.backend, "")
+    for query in (FUNNELS["per account"], RETENTIONS["per account"]):
+        users = {k: v for k, v in query.items() if k != "unit"}
+        project = project_of(generated)
+        assert segwise.run(users, project, now=NOW).to_pylist() != segwise.run(query, project, now=NOW).to_pylist()
+
+
+BAD = [
+    (f("login", "purchase", breakdown=["engagment"]), "engagment", "breakdown[0]"),
+    (r(breakdown=["spending"]), "spending", "breakdown[0]"),
+    (
+        f(
+            "login",
+            "purchase",
+            unit="account",
+            categories={
+                "tier": {
+                    "of": [
+                        {
+                            "label": "paid",
+                            "segment": {"user_where": [{"property": "subscription_type", "op": "eq", "value": "pro"}]},
+                        }
+                    ]
+                }
+            },
+            breakdown=["tier"],
+        ),
+        "user_where picks users",
+        "categories > tier > of[0] > segment > user_where[0]",
+    ),
+    (
+        r(unit="account", segment={"cohort": "quiet"}),
+        "user_where picks users",
+        "cohorts > quiet > user_where[0]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "message", "where"), BAD)
+def test_bad_input_is_refused(generated: Any, query: dict[str, Any], message: str, where: str) -> None:
+    _lean(generated.backend, "")
+    if generated.backend != "duckdb":
+        pytest.skip("refused before any SQL: one engine is enough")
+    with pytest.raises(segwise.SpecError) as caught:
+        segwise.run(query, project_of(generated), now=NOW)
+    assert message in str(caught.value) and where in str(caught.value), str(caught.value)
