@@ -164,3 +164,20 @@ def test_bad_input_is_refused(generated: Any, query: dict[str, Any], message: st
     with pytest.raises((segwise.SpecError, segwise.CatalogError)) as caught:
         segwise.run(query, project_of(generated), now=NOW)
     assert message in str(caught.value) and where in str(caught.value), str(caught.value)
+
+
+PASTED = [
+    ("funnel", "per account by engagement"),
+    ("funnel", "per session by engagement and segment"),
+    ("retention", "per account by engagement"),
+    ("retention", "named cohort and having per account, split"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), PASTED)
+def test_the_sql_to_paste_answers_as_run(generated: Any, kind: str, name: str) -> None:
+    """The SQL to paste orders category values in declaration order too, per unit."""
+    from tests.test_paste import check_paste
+
+    _lean(generated.backend, "" if kind == "retention" else name)
+    check_paste(project_of(generated), (FUNNELS if kind == "funnel" else RETENTIONS)[name])
