@@ -1,7 +1,9 @@
-"""Units, behavioural segments, named cohorts and categories combined with funnels and retention,
-on every live engine against the references (tests/oracle_funnel.py, tests/oracle_retention.py,
-both through tests/oracle_analyses.py: the unit id from tests/oracle_units.py, segments and
-categories from tests/oracle_cohorts.py); bad input. Spark (slow) runs the cases marked so."""
+"""Units combined with behavioural segments (``having``), named cohorts and categories in
+segmentation, lifecycle, stickiness, funnels and retention, on every live engine against the
+references (tests/oracle.py, tests/oracle_lifecycle.py, tests/oracle_stickiness.py,
+tests/oracle_funnel.py, tests/oracle_retention.py; the last four through tests/oracle_analyses.py:
+the unit id from tests/oracle_units.py, segments and categories from tests/oracle_cohorts.py);
+the SQL to paste; bad input. Spark (slow) runs the cases marked so."""
 
 from __future__ import annotations
 
@@ -10,9 +12,15 @@ from typing import Any
 import pytest
 
 import segwise
-from tests.cohort_cases import CATEGORIES, COHORTS, LAST_30, NOW, did, having
+from tests.cohort_cases import ANALYSES, CASES, CATEGORIES, COHORTS, LAST_30, NOW, did, having, weekly
+from tests.conftest import assert_same
+from tests.oracle import oracle
+from tests.oracle_analyses import local_rows
 from tests.oracle_funnel import funnel_oracle
+from tests.oracle_lifecycle import lifecycle_oracle
+from tests.oracle_stickiness import stickiness_oracle
 from tests.oracle_units import event_columns, unit_reader
+from tests.segmentation_cases import nontrivial, s
 from tests.test_funnel import assert_funnel, f
 from tests.test_retention import check as check_retention
 from tests.test_retention import q as r
@@ -52,7 +60,22 @@ RETENTIONS: dict[str, dict[str, Any]] = {
         breakdown=["segment", "spend"],
     ),
 }
-SPARK = {"per account by engagement"}
+SEGMENTS: dict[str, dict[str, Any]] = {
+    "having segment, per account": weekly(
+        s("login", "unique_users"), segment={"did": did("purchase", having("events", "gte", 2))}, unit="account"
+    ),
+    "named cohort, per session": weekly(s("page_view", "events"), segment={"cohort": "buyers"}, unit="session"),
+    "named cohort of cohorts and having, per account": weekly(
+        s("any", "unique_users"), segment={"cohort": "engaged_buyers", **ACTIVE}, unit="account"
+    ),
+    "category breakdown, per account": weekly(s("any", "unique_users"), breakdown=["engagement"], unit="account"),
+    "the four tiers, weekly active accounts": {**CASES["the four tiers, weekly active users"][0], "unit": "account"},
+    "category and segment split, per session": weekly(
+        s("page_view", "unique_users"), segment=ACTIVE, breakdown=["segment", "engagement"], unit="session"
+    ),
+    **{f"{name}, per account": {**query, "unit": "account"} for name, query in ANALYSES.items()},
+}
+SPARK = {"per account by engagement", "category breakdown, per account"}
 
 _PROJECTS: dict[str, segwise.Project] = {}
 
@@ -92,6 +115,26 @@ def _lean(backend: str, name: str) -> None:
 
 def _groups(rows: list[dict[str, Any]], breakdown: list[str]) -> set[tuple[Any, ...]]:
     return {tuple(row[b] for b in breakdown) for row in rows}
+
+
+@pytest.mark.parametrize("name", list(SEGMENTS))
+def test_segments_and_categories_per_unit(generated: Any, name: str) -> None:
+    _lean(generated.backend, name)
+    query = SEGMENTS[name]
+    project = project_of(generated)
+    table = segwise.run(query, project, now=NOW)
+    rows, users, more = generated._rows, generated._user_rows, reference(generated, query)
+    if "lifecycle" in query or "stickiness" in query:
+        analysis = lifecycle_oracle if "lifecycle" in query else stickiness_oracle
+        want = analysis(query, rows, users, event_name_col=generated.event_name, now=NOW, **more)
+        assert any(r["value"] for r in want)
+        assert local_rows(table, "UTC") == want
+    else:
+        want = oracle(query, rows, users, event_name_col=generated.event_name, now=NOW, **more)
+        nontrivial(want)
+        assert_same(table, want, query, "UTC")
+    if query.get("breakdown"):
+        assert len(_groups([r for r in want if r["value"]], query["breakdown"])) > 1, "one group only"
 
 
 @pytest.mark.parametrize("name", list(FUNNELS))
