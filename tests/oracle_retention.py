@@ -13,7 +13,7 @@
   the first start event in the cohort's bucket); period k >= 1 is a return event in
   [t0 + k·P, t0 + (k+1)·P), ``cumulative`` at or after t0 + k·P; P is one grain of elapsed time
   (hour, 24 hours, 7 x 24 hours), measured between UTC instants.
-- Groups: user properties / segment / categories (one group per unit; a category\'s values in
+- Groups: user properties / segment / categories (one group per unit; a category's values in
   declaration order); the unit id, segments and categories come through ``prepare``; top-N
   by summed cohort size (ties by value, nulls last), the rest merged into ``Other``.
 - Rows: cohort x group x reported period, then summary rows (cohort None) per group and period,
