@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from .catalog import EVENT_PROPERTY, USER_PROPERTY
 from .conditions import NUMERIC, build_condition
-from .errors import SpecError, UnsupportedError
+from .errors import CatalogError, SpecError, UnsupportedError
 from .measures import parse_measure
 from .query_analyses import Stickiness
 from .registry import measure_definitions
@@ -115,7 +115,7 @@ def bind(project: ProjectSpec, catalog: Catalog, query: Query, timeframe: Timefr
     tables = [_check_series(bound, index, series, flavor) for index, series in enumerate(query.series)]
     for b_index, name in enumerate(query.breakdown):
         if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not is_category(project, query, name):
-            catalog.resolve(name, f"breakdown[{b_index}]")
+            _breakdown_property(bound, name, f"breakdown[{b_index}]")
     for index, (series, measure) in enumerate(zip(query.series, measures, strict=True)):
         where = bound.where(index)
         if measure.prop is not None:
@@ -158,13 +158,25 @@ def _check_unit_breakdown(bound: BoundQuery, location: str, note: str = "") -> N
     for b_index, name in enumerate(bound.query.breakdown):
         if name == SEGMENT_BREAKDOWN or bound.is_category(name):
             continue
-        prop = None if name == EVENT_BREAKDOWN else bound.catalog.resolve(name, f"breakdown[{b_index}]")
+        prop = None if name == EVENT_BREAKDOWN else _breakdown_property(bound, name, f"breakdown[{b_index}]")
         if prop is None or prop.source != USER_PROPERTY:
             raise SpecError(
                 f"a {location} query breaks down by user properties (or segment); {name!r} is a property of "
                 f"single events{note}",
                 where=f"breakdown[{b_index}]",
             )
+
+
+def _breakdown_property(bound: BoundQuery, name: str, where: str) -> ResolvedProperty:
+    """A breakdown that is not a category: an unknown name's error also lists the categories."""
+    try:
+        return bound.catalog.resolve(name, where)
+    except CatalogError as exc:
+        categories = sorted({*bound.project.categories, *bound.query.categories})
+        if not categories:
+            raise
+        hint = f"a breakdown is a property, event, segment or category; categories: {', '.join(categories)}"
+        raise CatalogError(exc.message, where=exc.where, hint=hint) from None
 
 
 def _check_retention(bound: BoundQuery, flavor: SqlFlavor) -> None:
@@ -220,7 +232,7 @@ def _check_funnel(bound: BoundQuery, flavor: SqlFlavor) -> None:
             )
     first = _tables(catalog, spec.steps[0].members, "funnel > steps[0]")
     for b_index, name in enumerate(bound.query.breakdown):
-        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN):
+        if name not in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) and not bound.is_category(name):
             _in_tables(catalog, first, name, f"breakdown[{b_index}]")
     _check_segment(bound, all_tables, flavor)
 

@@ -179,6 +179,13 @@ class _Builder:
         return self._index[key]
 
     def _user_condition(self, cond: Condition, where: str) -> None:
+        unit = self.bound.unit
+        if not unit.is_user:  # the query's segment is checked in bind; named cohorts and categories here
+            raise SpecError(
+                f"user_where picks users, but this query counts {unit.name} units; a {unit.name} is not one user",
+                where=where,
+                hint="drop the user_where condition, or count users (unit: user)",
+            )
         prop = self.bound.catalog.resolve(cond.property, f"{where} > property")
         if prop.source != USER_PROPERTY:
             raise SpecError(

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .group_order import arrow_sort_columns
 from .shape_stickiness import BUCKET, combos, group_index, naive_buckets, zoned
 
 if TYPE_CHECKING:
@@ -82,9 +83,8 @@ def shape_funnel(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
         }
     )
     order: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for n in names:
-        order[f"{n}_null"] = pc.is_null(table[n])
-        order[n] = table[n]
+    for n, group_order in zip(names, compiled.group_orders, strict=True):  # categories: declaration order
+        order.update({f"{n}_{i}": key for i, key in enumerate(arrow_sort_columns(table[n], group_order))})
     order["bucket"] = table["bucket"]
     order["step"] = table["step"]
     table = table.take(pc.sort_indices(pa.table(order), sort_keys=[(name, "ascending") for name in order]))

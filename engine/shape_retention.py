@@ -12,12 +12,14 @@ each period over the cohorts that report it. Sorted by cohort (summary last), br
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .group_order import Order, arrow_sort_columns
 from .retention_frame import retention_frame
 from .shape_stickiness import BUCKET, combos, group_index, zoned
 
@@ -31,14 +33,14 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.cast(column, pa.int64()).to_numpy(), dtype=np.int64)
 
 
-def _sorted_groups(found: pa.Table, names: list[str]) -> np.ndarray:
-    """The order of ``found``'s groups: by value, nulls last, column by column."""
+def _sorted_groups(found: pa.Table, names: list[str], orders: Sequence[Order] = ()) -> np.ndarray:
+    """The order of ``found``'s groups: by value, nulls last, column by column; ``orders``: the
+    answer's (a category's values in declaration order, ``else`` last), else by text."""
     if not names:
         return np.arange(found.num_rows, dtype=np.int64)
     order: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for g in names:
-        order[f"{g}_null"] = pc.is_null(found[g])
-        order[g] = found[g]
+    for g, group_order in zip(names, orders or [None] * len(names), strict=True):
+        order.update({f"{g}_{i}": key for i, key in enumerate(arrow_sort_columns(found[g], group_order))})
     keys = [(name, "ascending") for name in order]
     return np.asarray(pc.sort_indices(pa.table(order), sort_keys=keys).to_numpy(), dtype=np.int64)
 
@@ -83,7 +85,7 @@ def shape_retention(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     reported = np.array([frame.reported(c) for c in range(cohorts)], dtype=np.int64)
     shown = np.arange(width)[None, :] < reported[:, None]  # cohort x period
 
-    order = _sorted_groups(found, names)
+    order = _sorted_groups(found, names, compiled.group_orders)
     # cohort rows: cohort-major, then groups in order, then period
     c_ix, g_ix, p_ix = np.meshgrid(np.arange(cohorts), order, np.arange(width), indexing="ij")
     keep = shown[c_ix, p_ix]

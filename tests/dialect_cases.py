@@ -209,4 +209,21 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "breakdown": ["tier"],
         },
     ),
+    "funnel_account_tier": (  # a funnel per account (user-table unit) by a category
+        "utc",
+        {
+            "funnel": {"steps": [{"event": "login"}, {"event": "purchase"}], "window": "7d"},
+            "unit": "account",
+            "date_range": {"from": "2025-01-01", "to": "2025-01-31"},
+            "categories": {
+                "tier": {
+                    "of": [
+                        {"label": "buyer", "segment": {"did": {"event": "purchase", "date_range": {"last": "30d"}}}},
+                    ],
+                    "else": "rest",
+                }
+            },
+            "breakdown": ["tier"],
+        },
+    ),
 }

@@ -59,7 +59,7 @@ def prepare(
     segment = query.get("segment")
     in_segment = segment_test(segment, rows, resolver, users_by_id, tz, now, cohorts) if segment else None
     defined = {**(categories or {}), **query.get("categories", {})}
-    behaviour = Behaviour(rows, resolver, users_by_id, tz, now, cohorts)
+    behaviour = Behaviour(rows, resolver, users_by_id, tz, now, cohorts, per_unit=unit_of is not None)
     category_of = {name: behaviour.category(defined[name]) for name in breakdown if name in defined}
     split = in_segment is not None and "segment" in breakdown
 

@@ -9,6 +9,11 @@ A ``did`` condition holds for a user with at least one matching event in its win
 not. A segment holds when all of its parts hold (named cohorts expanded). A category's value is
 the label of the first group whose segment holds, else its ``else`` (default ``other``); a row
 without a user id is in no segment and gets ``else``.
+
+"User" is the row's unit: the callers (``tests/oracle.py``, ``tests/oracle_analyses.py`` for
+stickiness, lifecycle, funnels and retention) build the rows with ``unit_of``
+(``tests/oracle_units.py``), so a segment or category with ``unit: account`` counts the account's
+events; ``user_where`` is refused with a unit other than ``user`` (``per_unit``: the id is no user's).
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ class Behaviour:
         tz: ZoneInfo,
         now: datetime | None,
         cohorts: dict[str, Any] | None = None,
+        per_unit: bool = False,
     ) -> None:
+        self.per_unit = per_unit  # the rows' ids are units other than users (``unit_of`` given)
         self.rows = rows
         self.resolver = resolver
         self.users_by_id = users_by_id
@@ -108,6 +115,8 @@ class Behaviour:
         did = [self.who_did(spec) for spec in _listed(segment.get("did"))]
         did_not = [self.who_did(spec) for spec in _listed(segment.get("did_not"))]
         user_where = condition_list(segment.get("user_where"))
+        if user_where and self.per_unit:
+            raise ValueError("oracle: user_where picks users, not units")
         for cond in user_where:
             if self.resolver.source(cond["property"])[0] != "user":
                 raise ValueError(f"oracle: user_where takes user properties, not {cond['property']!r}")

@@ -24,6 +24,7 @@ from tests.oracle import _group_key
 from tests.oracle_analyses import prepare
 from tests.oracle_conditions import Row, series_matches
 from tests.oracle_time import bucket_list, instant, truncate
+from tests.oracle_units import UnitOf
 
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -92,11 +93,14 @@ def funnel_oracle(
     timezone: str = "UTC",
     week_start: str = "monday",
     now: datetime | None = None,
+    unit_of: UnitOf | None = None,
+    cohorts: dict[str, Any] | None = None,
+    categories: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows ``bucket`` (naive local), breakdown values, ``step``, ``step_label``, ``count``,
     ``conversion``, ``from_previous``, ``median_seconds``, ``avg_seconds``, in the engine's order."""
     query = {"time_grain": "total", **query}
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, unit_of, cohorts, categories)
     spec = query["funnel"]
     steps = spec["steps"]
     n = len(steps)
@@ -160,7 +164,7 @@ def funnel_oracle(
             if ordered and k >= 2:
                 seconds.setdefault((b, g, k), []).append((times[k - 1] - times[k - 2]).total_seconds())
     buckets = [p.start] if p.grain == "total" else bucket_list(p.start, p.end, p.grain, p.week_start, p.tz)
-    groups = sorted({g for _u, _b, g in best} or ({()} if not p.breakdown else set()), key=_group_key)
+    groups = sorted({g for _u, _b, g in best} or ({()} if not p.breakdown else set()), key=p.group_key)
     labels = [f"any {k} of {n}" for k in range(1, n + 1)] if not ordered else [step_label(s) for s in steps]
     out: list[dict[str, Any]] = []
     for g in groups:

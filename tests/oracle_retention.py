@@ -13,8 +13,9 @@
   the first start event in the cohort's bucket); period k >= 1 is a return event in
   [t0 + k·P, t0 + (k+1)·P), ``cumulative`` at or after t0 + k·P; P is one grain of elapsed time
   (hour, 24 hours, 7 x 24 hours), measured between UTC instants.
-- Groups: user properties / segment (one group per unit); top-N by summed cohort size (ties by
-  value, nulls last), the rest merged into ``Other``.
+- Groups: user properties / segment / categories (one group per unit; a category's values in
+  declaration order); the unit id, segments and categories come through ``prepare``; top-N
+  by summed cohort size (ties by value, nulls last), the rest merged into ``Other``.
 - Rows: cohort x group x reported period, then summary rows (cohort None) per group and period,
   summed over the cohorts that report that period.
 """
@@ -28,6 +29,7 @@ from tests.oracle import _group_key
 from tests.oracle_analyses import prepare
 from tests.oracle_conditions import series_matches
 from tests.oracle_time import bucket_list, instant, next_bucket, truncate
+from tests.oracle_units import UnitOf
 
 Group = tuple[str | None, ...]
 
@@ -45,6 +47,9 @@ def retention_oracle(
     event_name_col: str = "event_name",
     timezone: str = "UTC",
     week_start: str = "monday",
+    unit_of: UnitOf | None = None,
+    cohorts: dict[str, Any] | None = None,
+    categories: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows ``cohort`` (naive local, None for summaries), breakdown values, ``period``, ``count``,
     ``cohort_size``, ``rate``, in the engine's order."""
@@ -55,7 +60,7 @@ def retention_oracle(
     cumulative = spec.get("cumulative", False)
     first_time = spec.get("start_mode", "first_time") == "first_time"
     rolling = spec.get("windows", "calendar") == "rolling"
-    p = prepare(query, events, users, event_name_col, timezone, week_start, now)
+    p = prepare(query, events, users, event_name_col, timezone, week_start, now, unit_of, cohorts, categories)
     grain = p.grain
 
     cohort_buckets = [b for b in bucket_list(p.start, p.end, grain, p.week_start, p.tz) if b < now]
@@ -149,7 +154,7 @@ def retention_oracle(
             "rate": count / size if size else None,
         }
 
-    ordered = sorted(groups, key=_group_key)
+    ordered = sorted(groups, key=p.group_key)
     out = [
         row(cohort_buckets[c], g, k, counts.get((g, c, k), 0), counts.get((g, c, 0), 0))
         for c in range(len(cohort_buckets))

@@ -104,11 +104,19 @@ def engine_rows(table: Any, timezone: str) -> list[dict[str, Any]]:
     return rows
 
 
-def check(dataset: Any, query: dict[str, Any], now: datetime, options: dict[str, Any]) -> list[dict[str, Any]]:
+def check(
+    dataset: Any,
+    query: dict[str, Any],
+    now: datetime,
+    options: dict[str, Any],
+    project: segwise.Project | None = None,
+    **reference: Any,
+) -> list[dict[str, Any]]:
     """Run ``query`` on the engine and the reference; assert the same answer (types, order,
-    values; rates to 1e-12); return the reference's rows."""
+    values; rates to 1e-12); return the reference's rows. ``project`` (default the dataset's) and
+    ``reference`` (the oracle's ``unit_of``, ``cohorts``, ``categories``) for units and cohorts."""
     timezone = options.get("timezone", "UTC")
-    project = dataset.project(timezone, options.get("week_start", "monday"))
+    project = project or dataset.project(timezone, options.get("week_start", "monday"))
     skip_declared_gaps(project, query, dataset.backend, now)
     table = segwise.run(query, project, now=now)
     breakdown = query.get("breakdown", [])
@@ -123,6 +131,7 @@ def check(dataset: Any, query: dict[str, Any], now: datetime, options: dict[str,
         now=now,
         event_name_col=dataset.event_name,
         **options,
+        **reference,
     )
     got = engine_rows(table, timezone)
     assert len(got) == len(expected), (len(got), len(expected))

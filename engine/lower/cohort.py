@@ -6,7 +6,7 @@ event-time filter and partition predicate, ORed; the scan as a whole bounded by 
 grouped by unit, one 0/1 flag ``_fK`` per condition (``did`` holds: at least one matching event
 and the ``having`` threshold met)::
 
-    _cohort AS (SELECT e.user_id AS _u,
+    _cohort AS (SELECT e.user_id AS _u,     -- the unit's id (``unit: account``: its column)
                        CASE WHEN COUNT(*) >= 1 AND COUNT(*) >= 3 THEN 1 ELSE 0 END AS _f0
                 FROM events AS e WHERE <purchase in the last 30 days> GROUP BY e.user_id)
 
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.catalog import EVENT_PROPERTY, ResolvedProperty
+from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from segwise.conditions import build_condition
 
 from .rows import NULL_TYPES, RowSource, TimeBounds, and_all, table_ref
@@ -99,7 +99,7 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
         info = tables[0]
         on_table = list(range(len(checks)))
         rows, match = _rows(lw, info, sources, on_table, checks)
-        unit = exp.column(info.spec.user_id, table="e", quoted=True)
+        unit = _unit(lw, info)
         lone = len(checks) == 1  # the scan's WHERE is the condition: no per-row match needed
         flags = [
             _flag(check, None if lone else match[k], rows.get(f"_v{k}"), rows.get(DAY))
@@ -111,7 +111,7 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
     for info in tables:
         on_table = [k for k, check in enumerate(checks) if info in check.tables]
         rows, match = _rows(lw, info, sources, on_table, checks)
-        outputs: list[exp.Expr] = [exp.column(info.spec.user_id, table="e", quoted=True).as_(UNIT)]
+        outputs: list[exp.Expr] = [_unit(lw, info).as_(UNIT)]
         for k, check in enumerate(checks):
             hit: exp.Expr = exp.Literal.number(0)  # a condition whose events are not in this table
             if k in match:
@@ -139,6 +139,19 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
     unit = exp.column(UNIT, table="c")
     select = exp.select(unit.as_(UNIT), *flags_as(flags)).from_(derived, copy=False)
     return select.group_by(unit.copy(), copy=False)
+
+
+def _unit(lw: Lowering, info: EventTableInfo) -> exp.Expr:
+    """A row ``e`` of ``info``'s unit id (the query's ``unit``, as ``RowSource.user()`` reads it):
+    the user id, the event's column (NULL on a table without it) or the joined user table's."""
+    prop = lw.unit.prop
+    if prop is None:
+        return exp.column(info.spec.user_id, table="e", quoted=True)
+    if prop.source == USER_PROPERTY:  # joined on the user id in _scan_select
+        return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+    if prop.column not in info.columns:
+        return exp.cast(exp.Null(), NULL_TYPES.get(prop.kind, exp.DataType.Type.VARCHAR))
+    return exp.column(prop.column, table="e", quoted=True)
 
 
 def flags_as(flags: list[exp.Expr]) -> list[exp.Expr]:
@@ -191,7 +204,8 @@ def _scan_select(
     lw: Lowering, info: EventTableInfo, sources: list[RowSource], on_table: list[int], outputs: list[exp.Expr]
 ) -> exp.Select:
     """``SELECT outputs FROM table e [user joins] WHERE unit not null AND (match OR ...) AND hull``."""
-    unit = exp.column(info.spec.user_id, table="e", quoted=True)
+    user_id = exp.column(info.spec.user_id, table="e", quoted=True)
+    unit = _unit(lw, info)
     matches = [and_all(_match(sources[k], info)) or exp.true() for k in on_table]
     matches = list({m.sql(): m for m in matches}.values())  # conditions differing only in `having` read alike
     either = matches[0] if len(matches) == 1 else exp.paren(exp.or_(*matches, copy=False), copy=False)
@@ -202,9 +216,12 @@ def _scan_select(
     joins: dict[int, str] = {}
     for k in on_table:
         joins.update(sources[k].user_joins)
+    if lw.unit.on_user_table:  # the unit id is a user-table column
+        assert lw.unit.prop is not None and lw.unit.prop.user_table is not None
+        joins.setdefault(lw.unit.prop.user_table, f"u{lw.unit.prop.user_table}")
     for table_index, alias in sorted(joins.items()):
         user_table = lw.catalog.user_tables[table_index]
-        on = exp.EQ(this=exp.column(user_table.spec.user_id, table=alias, quoted=True), expression=unit.copy())
+        on = exp.EQ(this=exp.column(user_table.spec.user_id, table=alias, quoted=True), expression=user_id.copy())
         select = select.join(user_table.ref.expression(alias=alias), on=on, join_type="left", copy=False)
     return select.where(and_all(filters), copy=False)
 

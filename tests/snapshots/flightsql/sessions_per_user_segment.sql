@@ -1,4 +1,13 @@
-WITH pu0 AS (
+WITH _cohort AS (
+  SELECT
+    "e"."session_id" AS _u,
+    CASE WHEN COUNT(*) >= 1 THEN 1 ELSE 0 END AS _f0
+  FROM "events" AS "e"
+  WHERE
+    NOT "e"."session_id" IS NULL AND "e"."event_name" = 'purchase'
+  GROUP BY
+    "e"."session_id"
+), pu0 AS (
   SELECT
     TIMESTAMP_TRUNC("e"."event_time", WEEK) AS _b,
     "e"."session_id" AS _u,
@@ -11,11 +20,11 @@ WITH pu0 AS (
       AND "e"."event_name" = 'page_view'
       AND (
         "e"."session_id" IN (
-          SELECT DISTINCT
-            "e"."session_id"
-          FROM "events" AS "e"
+          SELECT
+            _u
+          FROM _cohort
           WHERE
-            "e"."event_name" = 'purchase' AND NOT "e"."session_id" IS NULL
+            _f0 = 1
         )
         AND NOT "e"."session_id" IS NULL
       )

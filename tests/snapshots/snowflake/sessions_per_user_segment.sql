@@ -1,4 +1,13 @@
-WITH pu0 AS (
+WITH _cohort AS (
+  SELECT
+    "E"."SESSION_ID" AS _u,
+    CASE WHEN COUNT(*) >= 1 THEN 1 ELSE 0 END AS _f0
+  FROM "EVENTS" AS "E"
+  WHERE
+    NOT "E"."SESSION_ID" IS NULL AND "E"."EVENT_NAME" = 'purchase'
+  GROUP BY
+    "E"."SESSION_ID"
+), pu0 AS (
   SELECT
     DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
     "E"."SESSION_ID" AS _u,
@@ -11,11 +20,11 @@ WITH pu0 AS (
       AND "E"."EVENT_NAME" = 'page_view'
       AND (
         "E"."SESSION_ID" IN (
-          SELECT DISTINCT
-            "E"."SESSION_ID"
-          FROM "EVENTS" AS "E"
+          SELECT
+            _u
+          FROM _cohort
           WHERE
-            "E"."EVENT_NAME" = 'purchase' AND NOT "E"."SESSION_ID" IS NULL
+            _f0 = 1
         )
         AND NOT "E"."SESSION_ID" IS NULL
       )
