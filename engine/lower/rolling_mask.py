@@ -81,8 +81,7 @@ def _masks(lw: Lowering, plan: SeriesPlan, names: list[str], last_day: str, seve
     bit = exp.Mod(this=exp.paren(before.copy()), expression=width.copy()) if several else before
     user = source.user()
     # the user id is read again only by a second GROUP BY (carry rows, top-N)
-    # (and when it is a user-table column: projecting it makes the scan join that table)
-    named = [user.as_("_u")] if several or lw.limit is not None or lw.unit.on_user_table else []
+    named = [user.as_("_u")] if several or lw.limit is not None else []
     outputs: list[exp.Expr] = [*named, *[g.as_(n) for g, n in zip(plan.groups, names, strict=True)]]
     keys: list[exp.Expr] = [user.copy(), *[g.copy() for g in plan.groups]]
     if several:

@@ -1,6 +1,5 @@
 WITH m1 AS (
   SELECT
-    "u0"."account_id" AS _u,
     "u0"."license_type" AS _g0,
     BIT_OR(
       CAST(1 AS UINT128) << CAST(DATE_DIFF('DAY', CAST("e"."event_time" AS DATE), CAST('2025-01-26' AS DATE)) AS UINT128)

@@ -45,39 +45,48 @@ WITH _cohort AS (
       )
     )
     AND NOT "u0"."account_id" IS NULL
-), fw AS (
-  SELECT
-    fe._u AS _u,
-    fe._t AS _t,
-    fe._g0 AS _g0,
-    fe._m1 AS _m1,
-    fe._m2 AS _m2,
-    MIN(CASE WHEN fe._m2 = 1 THEN fe._t END) OVER (
-      PARTITION BY fe._u
-      ORDER BY fe._t DESC
-      RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) AS _n2
-  FROM fe
 ), fa AS (
   SELECT
-    fw._u AS _u,
-    fw._g0 AS _g0,
-    fw._t AS _s1,
-    CASE WHEN fw._n2 <= fw._t + 604800000000 THEN fw._n2 END AS _s2
-  FROM fw
+    fe._u AS _u,
+    fe._g0 AS _g0,
+    fe._t AS _s1,
+    MIN(fe._t) OVER (
+      PARTITION BY fe._u, fe._g0
+      ORDER BY fe._t
+      RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+    ) AS _nx
+  FROM fe
   WHERE
-    fw._m1 = 1 AND (
-      fw._t >= 1735689600000000 AND fw._t < 1738281600000000
+    fe._m1 = 1 AND (
+      fe._t >= 1735689600000000 AND fe._t < 1738281600000000
     )
+), fs2 AS (
+  SELECT
+    fe._u AS _u,
+    fe._t AS _t
+  FROM fe
+  WHERE
+    fe._m2 = 1
+), f2 AS (
+  SELECT
+    p._u AS _u,
+    p._g0 AS _g0,
+    p._s1 AS _s1,
+    CASE WHEN l._t <= p._s1 + 604800000000 THEN l._t END AS _s2
+  FROM fa AS p
+  ASOF LEFT JOIN fs2 AS l
+    ON p._u = l._u AND l._t > p._s1
+  WHERE
+    p._nx IS NULL OR p._nx >= CASE WHEN l._t <= p._s1 + 604800000000 THEN l._t END
 ), fc AS (
   SELECT
-    fa._u AS _u,
-    fa._g0 AS _g0,
-    fa._s1 AS _s1,
-    fa._s2 AS _s2,
-    1 + CASE WHEN NOT fa._s2 IS NULL THEN 1 ELSE 0 END AS _m,
+    f2._u AS _u,
+    f2._g0 AS _g0,
+    f2._s1 AS _s1,
+    f2._s2 AS _s2,
+    1 + CASE WHEN NOT f2._s2 IS NULL THEN 1 ELSE 0 END AS _m,
     1 AS _ok
-  FROM fa
+  FROM f2
 ), fb AS (
   SELECT
     fc._u AS _u,

@@ -1,6 +1,5 @@
 WITH m1 AS (
   SELECT
-    "u0"."account_id" AS _u,
     "u0"."license_type" AS _g0,
     BIT_OR(
       CAST(1 AS BIGINT) << CAST((
