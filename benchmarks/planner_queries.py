@@ -78,15 +78,29 @@ EXTRA_QUERIES: dict[str, dict[str, Any]] = {
 
 
 def gallery_queries() -> dict[str, dict[str, Any]]:
-    """The gallery's segmentations (``series``). Its other analyses (lifecycle, stickiness, ...) have
-    no naive generator nor hand-written SQL here: they are benchmarked on their own."""
+    """The gallery's segmentations (``series``). Its other analyses (lifecycle, stickiness, ...) and
+    the segmentations over named cohorts or categories have no naive generator nor hand-written SQL
+    here: they are benchmarked on their own (benchmarks/analyses.py, benchmarks/cohorts.py)."""
     out = {}
     for path in sorted(examples_dir().glob("*.yaml")):
         if path.name != "segwise.yaml":
             query = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if query.get("series"):
+            if query.get("series") and not _behavioural(query):
                 out[path.stem] = query
     return out
+
+
+def _behavioural(query: dict[str, Any]) -> bool:
+    """A query over the project's named cohorts or categories (or thresholds on behaviour)."""
+    text = yaml.safe_dump(query)
+    return "cohort:" in text or "having:" in text or "categories:" in text or bool(_categories(query))
+
+
+def _categories(query: dict[str, Any]) -> list[str]:
+    project = yaml.safe_load((examples_dir() / "segwise.yaml").read_text(encoding="utf-8"))
+    names = set(project.get("categories") or {}) | set(query.get("categories") or {})
+    breakdown = query.get("breakdown") or []
+    return [b for b in ([breakdown] if isinstance(breakdown, str) else breakdown) if b in names]
 
 
 def benchmark_queries() -> dict[str, dict[str, Any]]:
