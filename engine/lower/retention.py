@@ -21,7 +21,9 @@ One statement; the events are read once (start and return events in one scan, up
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -35,6 +37,8 @@ from .series import analysis_source, segmented_groups
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
     from segwise.query import EventFilter
+    from segwise.query_retention import Retention
+    from segwise.retention_frame import RetentionFrame
 
     from .rows import RowSource
     from .state import Lowering
@@ -72,7 +76,32 @@ def _flag(condition: exp.Expr) -> exp.Expr:
     return exp.Max(this=exp.Case(ifs=[exp.If(this=condition, true=_num(1))], default=_num(0)))
 
 
-def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
+@dataclass
+class Reading:
+    """What both retention forms (calendar here, rolling in ``retention_rolling``) read: the
+    events' source (start events over the whole history for first_time, else from the range's
+    start, up to now), the start/return tests, the range's ends and the groups."""
+
+    spec: Retention
+    frame: RetentionFrame
+    first: bool
+    source: RowSource
+    local: exp.Expr
+    is_start: exp.Expr
+    is_return: exp.Expr
+    start_at: exp.Expr
+    end_at: exp.Expr
+    groups: list[exp.Expr]
+    names: list[str]
+    user: exp.Expr
+    bucket: exp.Expr
+
+    def fields(self) -> tuple[Any, ...]:
+        """The fields in order, to unpack."""
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+
+
+def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     spec = lw.query.retention
     assert spec is not None
     tf, flavor = lw.tf, lw.flavor
@@ -87,7 +116,27 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     end_at = flavor.timestamp_literal(ts_text(tf.end), False)
     groups = segmented_groups(lw, source)
     names = [f"_g{j}" for j in range(len(groups))]
-    user, bucket = source.user(), source.bucket()
+    return Reading(
+        spec,
+        frame,
+        first,
+        source,
+        local,
+        is_start,
+        is_return,
+        start_at,
+        end_at,
+        groups,
+        names,
+        source.user(),
+        source.bucket(),
+    )
+
+
+def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
+    r = reading(lw, node)
+    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket = r.fields()
+    tf, flavor = lw.tf, lw.flavor
     outputs: list[exp.Expr] = [
         user.as_("_u"),
         bucket.as_("_b"),

@@ -25,12 +25,10 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
-from .retention import _col, _counted, _matches, _num, _sizes, retention_select
-from .rows import TimeBounds, group_key, table_ref
-from .series import analysis_source, segmented_groups
+from .retention import _col, _counted, _num, _sizes, reading, retention_select
+from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
@@ -59,23 +57,11 @@ def _earliest(condition: exp.Expr, micros: exp.Expr, last: bool = False) -> exp.
 
 
 def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
-    spec = lw.query.retention
-    assert spec is not None
+    r = reading(lw, node)
+    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket = r.fields()
     tf, flavor = lw.tf, lw.flavor
     size = PERIOD_MICROS[tf.grain]
-    frame = retention_frame(tf, spec.periods)
-    first = spec.start_mode == "first_time"
-    source = analysis_source(lw, node, spec.members, [])
-    source.bounds = TimeBounds(None if first else tf.start_utc, frame.now_utc)
-    local = source.local_time()
     micros = flavor.epoch_micros(source.utc_time())
-    is_start = _matches(source, spec.start.folded, "retention > start")
-    is_return = _matches(source, spec.returning.folded, "retention > return")
-    start_at = flavor.timestamp_literal(ts_text(tf.start), False)
-    end_at = flavor.timestamp_literal(ts_text(tf.end), False)
-    groups = segmented_groups(lw, source)
-    names = [f"_g{j}" for j in range(len(groups))]
-    user, bucket = source.user(), source.bucket()
     slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
     if first:  # the whole history is read for the start events only: returns from the range's start
         returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
