@@ -306,23 +306,29 @@ class Dataset:
     event_name: str
     _rows: list[dict[str, Any]] = field(default_factory=list)
     _user_rows: list[dict[str, Any]] | None = None
-    _projects: dict[tuple[str, str], segwise.Project] = field(default_factory=dict)
+    _projects: dict[tuple[str, str, str], segwise.Project] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rows = self.events.to_pylist()
         self._user_rows = None if self.users is None else self.users.to_pylist()
 
-    def project(self, timezone: str = "UTC", week_start: str = "monday") -> segwise.Project:
-        key = (timezone, week_start)
+    def project(self, timezone: str = "UTC", week_start: str = "monday", **declared: Any) -> segwise.Project:
+        """The dataset's project (one per options, closed with the dataset); ``declared``: more
+        project settings (``units``, ``cohorts``, ``categories``)."""
+        key = (timezone, week_start, repr(sorted(declared.items())))
         if key not in self._projects:
             self._projects[key] = segwise.Project(
                 warehouse=self.url,
                 timezone=timezone,
                 week_start=week_start,
-                event_tables=[{"table": "events", "event_name": self.event_name}],
+                event_tables=self.event_specs(),
                 user_tables=[{"table": "users"}] if self.users is not None else [],
+                **declared,
             )
         return self._projects[key]
+
+    def event_specs(self) -> list[dict[str, Any]]:
+        return [{"table": "events", "event_name": self.event_name}]
 
     def expected(
         self, query: dict[str, Any], timezone: str = "UTC", week_start: str = "monday", now: datetime | None = None
@@ -462,17 +468,8 @@ class MultiTableDataset(Dataset):
         self._rows = merge_event_tables([(spec, self.tables[spec["table"]]) for spec in self.specs])
         self._user_rows = None if self.users is None else self.users.to_pylist()
 
-    def project(self, timezone: str = "UTC", week_start: str = "monday") -> segwise.Project:
-        key = (timezone, week_start)
-        if key not in self._projects:
-            self._projects[key] = segwise.Project(
-                warehouse=self.url,
-                timezone=timezone,
-                week_start=week_start,
-                event_tables=self.specs,
-                user_tables=[{"table": "users"}] if self.users is not None else [],
-            )
-        return self._projects[key]
+    def event_specs(self) -> list[dict[str, Any]]:
+        return self.specs
 
     def expected(
         self, query: dict[str, Any], timezone: str = "UTC", week_start: str = "monday", now: datetime | None = None

@@ -13,37 +13,17 @@ from sqlglot import exp
 
 import segwise
 from tests.cohort_cases import ANALYSES, CASES, CATEGORIES, COHORTS, NOW, SPARK_CASES
-from tests.conftest import MULTI_TABLE_SPECS, assert_same, declared_gaps, partitioned_project
+from tests.conftest import assert_same, declared_gaps, partitioned_project
 from tests.oracle import oracle
 from tests.oracle_analyses import local_rows
 from tests.oracle_lifecycle import lifecycle_oracle
 from tests.oracle_stickiness import stickiness_oracle
 from tests.segmentation_cases import nontrivial
 
-_PROJECTS: dict[tuple[str, str, str], segwise.Project] = {}
 
-
-def project_of(dataset: Any, timezone: str = "UTC", specs: list[dict[str, Any]] | None = None) -> segwise.Project:
+def project_of(dataset: Any, timezone: str = "UTC") -> segwise.Project:
     """The dataset's project with the suite's named cohorts and categories."""
-    key = (dataset.backend, dataset.name, timezone)
-    if key not in _PROJECTS:
-        _PROJECTS[key] = segwise.Project(
-            warehouse=dataset.url,
-            timezone=timezone,
-            event_tables=specs or [{"table": "events", "event_name": dataset.event_name}],
-            user_tables=[{"table": "users"}],
-            cohorts=COHORTS,
-            categories=CATEGORIES,
-        )
-    return _PROJECTS[key]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_projects():
-    yield
-    for project in _PROJECTS.values():
-        project.close()
-    _PROJECTS.clear()
+    return dataset.project(timezone, cohorts=COHORTS, categories=CATEGORIES)
 
 
 def expected(dataset: Any, query: dict[str, Any], timezone: str = "UTC") -> list[dict[str, Any]]:
@@ -136,7 +116,7 @@ def test_several_event_tables(multi: Any, name: str) -> None:
     reduced per unit."""
     if multi.backend == "spark" and name != "category over several tables":
         pytest.skip("Spark runs one of these (one JVM, slow per query)")
-    project = project_of(multi, specs=list(MULTI_TABLE_SPECS.values()))
+    project = project_of(multi)
     _run_and_compare(project, multi, MULTI_CASES[name])
 
 

@@ -77,29 +77,10 @@ SEGMENTS: dict[str, dict[str, Any]] = {
 }
 SPARK = {"per account by engagement", "category breakdown, per account"}
 
-_PROJECTS: dict[str, segwise.Project] = {}
-
 
 def project_of(dataset: Any) -> segwise.Project:
     """The dataset's project with units, the cohort suite's named cohorts and its categories."""
-    if dataset.url not in _PROJECTS:
-        _PROJECTS[dataset.url] = segwise.Project(
-            warehouse=dataset.url,
-            event_tables=[{"table": "events", "event_name": dataset.event_name}],
-            user_tables=[{"table": "users"}],
-            units=UNITS,
-            cohorts=COHORTS,
-            categories=CATEGORIES,
-        )
-    return _PROJECTS[dataset.url]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_projects():
-    yield
-    for project in _PROJECTS.values():
-        project.close()
-    _PROJECTS.clear()
+    return dataset.project(units=UNITS, cohorts=COHORTS, categories=CATEGORIES)
 
 
 def reference(dataset: Any, query: dict[str, Any]) -> dict[str, Any]:

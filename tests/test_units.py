@@ -84,30 +84,9 @@ def _cases() -> list[Any]:
     return out
 
 
-_PROJECTS: dict[tuple[str, str, str], segwise.Project] = {}
-
-
 def unit_project(dataset: Any, timezone: str = "UTC", week_start: str = "monday") -> segwise.Project:
-    """The dataset's project with units declared (one per dataset and options, closed at exit)."""
-    key = (dataset.url, timezone, week_start)
-    if key not in _PROJECTS:
-        _PROJECTS[key] = segwise.Project(
-            warehouse=dataset.url,
-            timezone=timezone,
-            week_start=week_start,
-            event_tables=[{"table": "events", "event_name": dataset.event_name}],
-            user_tables=[{"table": "users"}],
-            units=UNITS,
-        )
-    return _PROJECTS[key]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_projects():
-    yield
-    for project in _PROJECTS.values():
-        project.close()
-    _PROJECTS.clear()
+    """The dataset's project with units declared."""
+    return dataset.project(timezone, week_start, units=UNITS)
 
 
 def expected(dataset: Any, query: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
