@@ -86,14 +86,13 @@ class DuckDBFlavor(SqlFlavor):
     def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
         return exp.UnixMicros(this=ts)  # epoch_us
 
-    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
-        # a day truncated as below is compared as the DATE it was cast from (DATE_DIFF over
-        # dates is about 1.3x faster than over timestamps on 10M rows)
+    def day_date(self, day: exp.Expr) -> exp.Expr:
+        # a day truncated as below is the DATE it was cast from (date arithmetic over dates is
+        # about 1.3x faster than over timestamps on 10M rows)
         inner = day.this if isinstance(day, exp.Cast) and day.is_type("timestamp") else None
         if isinstance(inner, exp.Cast) and inner.is_type("date"):
-            day = inner
-        later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
-        return exp.DateDiff(this=later, expression=day, unit=exp.var("DAY"))
+            return inner
+        return super().day_date(day)
 
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         if grain == "day":  # a DATE cast is about 1.4x faster than date_trunc('day', ...) in DuckDB

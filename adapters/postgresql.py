@@ -107,13 +107,12 @@ class PostgreSQLFlavor(SqlFlavor):
     day_mask_type: ClassVar[str] = "BIGINT"
     day_mask_shift_type: ClassVar[str] = "INT"  # bigint << int
 
-    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
-        # date - date is an integer number of days; a day truncated from a timestamp is the
-        # timestamp cast to a date (cheaper than truncating first)
+    def day_date(self, day: exp.Expr) -> exp.Expr:
+        # a day truncated from a timestamp is the timestamp cast to a date (cheaper than
+        # truncating first)
         if isinstance(day, exp.TimestampTrunc) and day.unit is not None and day.unit.name.upper() == "DAY":
             day = day.this
-        later = exp.cast(exp.Literal.string(last), exp.DataType.Type.DATE)
-        return exp.paren(exp.Sub(this=later, expression=exp.cast(day, exp.DataType.Type.DATE)))
+        return super().day_date(day)
 
     def day_mask_word(self, days: exp.Expr) -> exp.Expr:
         # integer / integer truncates (DIV() would go through numeric)

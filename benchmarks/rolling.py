@@ -1,12 +1,14 @@
 """Rolling active users: segwise's SQL against the best hand-written SQL and the date-spine join,
 per engine (DuckDB, PostgreSQL), data size, window and range, in one interleaved run.
 
-    python -m benchmarks.rolling [--sizes 1m,10m] [--engines duckdb,postgresql] [--pg-dsn URL]
+    python -m benchmarks.rolling [--sizes 1m,10m] [--engines duckdb,postgresql] [--pg-dsn URL] [--pg-prefix P]
+        [--load-only]
         [--windows 7,30] [--ranges 60,365] [--rounds 5] [--json out.json]
 
 Data: the demo generator over 365 days (``1m``: 10,000 users, ``10m``: 100,000, ``50m``:
-500,000) in ``benchmarks/data/r<size>.duckdb``, copied into PostgreSQL schema ``rolling_<size>``
-(user_id, event_time, event_name, event_date, platform; rows in time order, a B-tree on
+500,000 in chunks of 100,000) in the shared planner files ``benchmarks/data/planner-<size>-partitioned.duckdb``
+when present (else generated once into ``benchmarks/data/r<size>.duckdb``), copied into PostgreSQL schema
+``<--pg-prefix>_<size>`` (user_id, event_time, event_name, event_date, platform; rows in time order, a B-tree on
 event_time). Every range ends on 2025-12-31 (exclusive), day grain, ``event: any``.
 
 Per case three statements run on one connection of the engine (execution and Arrow fetch, no
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import segwise
+from benchmarks.planner_data import duckdb_path
 from segwise.demo.generate import write_duckdb
 
 DATA = Path(__file__).parent / "data"
@@ -135,9 +138,16 @@ def answer(table: Any) -> list[tuple[str, int]]:
     return sorted((d, v) for d, v in zip(days, values, strict=True) if v)
 
 
-def ensure_data(size: str, engines: list[str], dsn: str | None) -> None:
+def duckdb_file(size: str) -> Path:
+    """The size's DuckDB file: the shared planner data (the same demo generator over 365 days from
+    2025-01-01, rows in event_time order) when present, else ``r<size>.duckdb``, generated once."""
+    shared = duckdb_path(size, "partitioned")
+    return shared if shared.exists() else DATA / f"r{size}.duckdb"
+
+
+def ensure_data(size: str, engines: list[str], dsn: str | None, prefix: str = "rolling") -> None:
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"r{size}.duckdb"
+    path = duckdb_file(size)
     if not path.exists():
         write_duckdb(path, users=SIZES[size], days=365)
     if "postgresql" in engines and dsn:
@@ -147,7 +157,7 @@ def ensure_data(size: str, engines: list[str], dsn: str | None) -> None:
 
         from tests.backends import create_table_sql, plain_types
 
-        schema = f"rolling_{size}"
+        schema = f"{prefix}_{size}"
         with pg.connect(dsn, autocommit=True) as con, con.cursor() as cur:
             cur.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'")
             if cur.fetchone()[0]:
@@ -155,21 +165,25 @@ def ensure_data(size: str, engines: list[str], dsn: str | None) -> None:
             cur.execute(f"CREATE SCHEMA {schema}")
             src = duckdb.connect(str(path), read_only=True)
             columns = "user_id, event_time, event_name, event_date, platform"
-            rows = plain_types(src.sql(f"SELECT {columns} FROM events ORDER BY event_time").to_arrow_table())
+            reader = src.sql(f"SELECT {columns} FROM events ORDER BY event_time").to_arrow_reader(1_000_000)
+            created = False
+            for batch in reader:
+                rows = plain_types(pa.Table.from_batches([batch]))
+                if not created:
+                    cur.execute(create_table_sql("events", rows.schema, schema))
+                    created = True
+                cur.adbc_ingest("events", rows, mode="append", db_schema_name=schema)
             src.close()
-            cur.execute(create_table_sql("events", rows.schema, schema))
-            for batch in rows.to_batches(1_000_000):
-                cur.adbc_ingest("events", pa.Table.from_batches([batch]), mode="append", db_schema_name=schema)
             cur.execute(f"CREATE INDEX ON {schema}.events (event_time)")
             cur.execute(f"VACUUM ANALYZE {schema}.events")
 
 
-def project_for(engine: str, size: str, dsn: str | None) -> tuple[segwise.Project, str]:
+def project_for(engine: str, size: str, dsn: str | None, prefix: str = "rolling") -> tuple[segwise.Project, str]:
     if engine == "duckdb":
-        url, table = f"duckdb:///{DATA / f'r{size}.duckdb'}", "events"
+        url, table = f"duckdb:///{duckdb_file(size)}", "events"
     else:
         assert dsn
-        url, table = dsn + ("&" if "?" in dsn else "?") + PG_OPTIONS, f"rolling_{size}.events"
+        url, table = dsn + ("&" if "?" in dsn else "?") + PG_OPTIONS, f"{prefix}_{size}.events"
     spec = {"table": table, "event_name": "event_name"}
     return segwise.Project(warehouse=url, timezone="UTC", event_tables=[spec]), table
 
@@ -229,14 +243,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--spine-once", type=float, default=5.0, help="seconds: slower spines run once")
     parser.add_argument("--spine-limit", type=float, default=1e9, help="events x range days above which no spine")
+    parser.add_argument("--pg-prefix", default="rolling", help="PostgreSQL schemas: <prefix>_<size>")
+    parser.add_argument("--load-only", action="store_true", help="load the data, run nothing")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e != "postgresql" or args.pg_dsn]
     results = []
     for size in args.sizes.split(","):
-        ensure_data(size, engines, args.pg_dsn)
+        ensure_data(size, engines, args.pg_dsn, args.pg_prefix)
+        if args.load_only:
+            continue
         for engine in engines:
-            project, table = project_for(engine, size, args.pg_dsn)
+            project, table = project_for(engine, size, args.pg_dsn, args.pg_prefix)
             events = project.adapter().execute(f"SELECT count(*) AS n FROM {table}").column(0)[0].as_py()
             for days in [int(x) for x in args.ranges.split(",")]:
                 for window in [int(x) for x in args.windows.split(",")]:

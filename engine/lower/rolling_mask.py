@@ -14,8 +14,9 @@ Day d of the days read is numbered by how many days it lies before the range's l
    by a second GROUP BY);
 3. the spread words are cut into bytes, the (word, byte, value) combinations counted, and each
    value's set bits summed per day (a histogram: one row per user and byte instead of one per
-   user and day); every bucket's last day reads its day's count. Each user is on one row per
-   groups, so the count is of distinct users. Only non-empty rows come out.
+   user and day); every bucket's last day reads its day's count (day buckets: the bucket is
+   computed from the day number; other grains join the bucket spine). Each user is on one row
+   per groups, so the count is of distinct users. Only non-empty rows come out.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.timeframe import truncate
+
 from . import topn
 from .rolling import read_look_back, spine
 from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from segwise.adapters.base import SqlFlavor
 
     from .state import Lowering, SeriesPlan
@@ -49,6 +54,9 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     spread_name = _spread(lw, plan, masks_name, names, window, words > 1)
     days_name = _histogram(lw, plan, spread_name, names, words > 1)
 
+    if lw.tf.grain == "day":  # every bucket is its own last day: computed from the day number
+        return _day_buckets(lw, plan, days_name, names, last)
+    outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
     ends_name = f"spine{plan.index}"
     ends = exp.Subquery(this=spine(lw, plan.tf), alias=exp.TableAlias(this=exp.to_identifier("s")))
     position = flavor.days_before(exp.column("_hi", table="s"), last_day)
@@ -58,7 +66,6 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
             exp.select(exp.column("_b", table="s").as_("_b"), position.as_("_p"), copy=False).from_(ends, copy=False),
         )
     )
-    outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
     if lw.tf.grain != "total":
         outputs.append(exp.column("_b", table=ends_name).as_("bucket"))
     outputs += [exp.column(n, table=days_name).as_(n) for n in names]
@@ -69,6 +76,23 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
         .from_(table_ref(ends_name), copy=False)
         .join(table_ref(days_name), on=on, join_type="inner", copy=False)
     )
+
+
+def _day_buckets(lw: Lowering, plan: SeriesPlan, days_name: str, names: list[str], last: datetime) -> exp.Select:
+    """Day buckets straight from the day numbers (bucket = the last day read minus ``_p`` days;
+    day 0 is the last bucket's), the look-back days left out: no bucket spine and no join, as
+    the hand-written SQL does."""
+    flavor = lw.flavor
+    position = exp.column("_p", table=days_name)
+    oldest = (last - truncate(plan.tf.buckets[0], "day", 0)).days  # the first bucket's day number
+    outputs: list[exp.Expr] = [
+        exp.Literal.string(plan.label).as_("series"),
+        flavor.day_before(f"{last:%Y-%m-%d}", position.copy()).as_("bucket"),
+        *[exp.column(n, table=days_name).as_(n) for n in names],
+        flavor.as_bigint(exp.column("_n", table=days_name)).as_("value"),
+    ]
+    kept = exp.LTE(this=position.copy(), expression=exp.Literal.number(oldest))
+    return exp.select(*outputs, copy=False).from_(table_ref(days_name), copy=False).where(kept, copy=False)
 
 
 def _masks(lw: Lowering, plan: SeriesPlan, names: list[str], last_day: str, several: bool) -> str:
