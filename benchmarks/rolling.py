@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from datetime import date, timedelta
@@ -189,8 +190,16 @@ def project_for(engine: str, size: str, dsn: str | None, prefix: str = "rolling"
 
 
 def run_case(
-    project: segwise.Project, engine: str, table: str, window: int, days: int, rounds: int, spine: bool, once: float
+    project: segwise.Project,
+    engine: str,
+    table: str,
+    window: int,
+    days: int,
+    rounds: int,
+    references: tuple[str, ...],
+    once: float,
 ) -> dict[str, Any]:
+    started, load = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), os.getloadavg()[0]
     start = END - timedelta(days=days)
     query = {
         "series": [{"event": "any", "measure": f"active_users:{window}d"}],
@@ -198,32 +207,40 @@ def run_case(
         "date_range": {"from": str(start), "to": str(END)},
     }
     statements = {"segwise": project.compile(query), **hand_sql(engine, table, window, start, END)}
-    if spine:
+    statements = {name: sql for name, sql in statements.items() if name in ("segwise", "hand", *references)}
+    if "spine" in references:
         statements["spine"] = spine_sql(engine, table, window, start, END)
     adapter = project.adapter()
     reference = answer(segwise.run(query, project))
     samples: dict[str, list[float]] = {name: [] for name in statements}
-    for name, sql in statements.items():  # the checking run (also the warm-up)
-        t0 = time.perf_counter()
-        got = answer(adapter.execute(sql))
+    cpu: dict[str, list[float]] = {name: [] for name in statements}  # this process's CPU: DuckDB's threads
+
+    def timed(name: str) -> Any:
+        c0, t0 = time.process_time(), time.perf_counter()
+        result = adapter.execute(statements[name])
         samples[name].append(time.perf_counter() - t0)
+        cpu[name].append(time.process_time() - c0)
+        return result
+
+    for name in statements:  # the checking run (also the warm-up)
+        got = answer(timed(name))
         assert got == reference, f"{engine} {name} N={window} {days} days: answers differ"
     slow = {name for name, s in samples.items() if name not in ("segwise", "hand") and s[0] > once}
     names = list(statements)
     for r in range(rounds):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            if name in slow:
-                continue
-            t0 = time.perf_counter()
-            adapter.execute(statements[name])
-            samples[name].append(time.perf_counter() - t0)
+            if name not in slow:
+                timed(name)
     for name in names:
         if name not in slow and len(samples[name]) > 1:
-            samples[name] = samples[name][1:]  # drop the checking run
+            samples[name], cpu[name] = samples[name][1:], cpu[name][1:]  # drop the checking run
     medians = {name: statistics.median(s) for name, s in samples.items()}
-    return {
+    cpu_medians = {name: statistics.median(s) for name, s in cpu.items()}
+    row: dict[str, Any] = {
         "engine": engine,
+        "started_utc": started,
+        "load_average": [round(load, 1), round(os.getloadavg()[0], 1)],  # 1-minute, at start and end
         "window": window,
         "range_days": days,
         "buckets": len(reference),
@@ -231,6 +248,10 @@ def run_case(
         "runs": {name: len(s) for name, s in samples.items()},
         "segwise_over_hand": round(medians["segwise"] / medians["hand"], 2),
     }
+    if engine == "duckdb":  # in-process: CPU time is less swayed by other processes than wall time
+        row["cpu_ms"] = {name: round(m * 1000, 1) for name, m in cpu_medians.items()}
+        row["segwise_over_hand_cpu"] = round(cpu_medians["segwise"] / cpu_medians["hand"], 2)
+    return row
 
 
 def main() -> None:
@@ -243,6 +264,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--spine-once", type=float, default=5.0, help="seconds: slower spines run once")
     parser.add_argument("--spine-limit", type=float, default=1e9, help="events x range days above which no spine")
+    parser.add_argument("--no-intervals", action="store_true", help="leave out the hand intervals reference")
     parser.add_argument("--pg-prefix", default="rolling", help="PostgreSQL schemas: <prefix>_<size>")
     parser.add_argument("--load-only", action="store_true", help="load the data, run nothing")
     parser.add_argument("--json", type=Path)
@@ -258,14 +280,16 @@ def main() -> None:
             events = project.adapter().execute(f"SELECT count(*) AS n FROM {table}").column(0)[0].as_py()
             for days in [int(x) for x in args.ranges.split(",")]:
                 for window in [int(x) for x in args.windows.split(",")]:
-                    spine = events * days <= args.spine_limit
-                    row = run_case(project, engine, table, window, days, args.rounds, spine, args.spine_once)
+                    references: tuple[str, ...] = () if args.no_intervals else ("hand intervals",)
+                    if events * days <= args.spine_limit:
+                        references += ("spine",)
+                    row = run_case(project, engine, table, window, days, args.rounds, references, args.spine_once)
                     row.update(size=size, events=events)
                     results.append(row)
                     print(json.dumps(row), flush=True)
+                    if args.json:  # after every case: a cut-short run keeps what it measured
+                        args.json.write_text(json.dumps(results, indent=2))
             project.close()
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
