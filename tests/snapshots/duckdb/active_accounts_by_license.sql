@@ -2,7 +2,9 @@ WITH m1 AS (
   SELECT
     "u0"."license_type" AS _g0,
     BIT_OR(
-      CAST(1 AS UINT128) << CAST(DATE_DIFF('DAY', CAST("e"."event_time" AS DATE), CAST('2025-01-26' AS DATE)) AS UINT128)
+      CAST(1 AS UINT128) << CAST((
+        CAST('2025-01-26' AS DATE) - CAST("e"."event_time" AS DATE)
+      ) AS UINT128)
     ) AS _m
   FROM "events" AS "e"
   LEFT JOIN "users" AS "u0"
@@ -105,7 +107,9 @@ WITH m1 AS (
 ), spine1 AS (
   SELECT
     s._b AS _b,
-    DATE_DIFF('DAY', s._hi, CAST('2025-01-26' AS DATE)) AS _p
+    (
+      CAST('2025-01-26' AS DATE) - CAST(s._hi AS DATE)
+    ) AS _p
   FROM (
     SELECT
       g._b,

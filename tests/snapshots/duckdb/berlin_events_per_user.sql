@@ -1,10 +1,8 @@
 WITH m1 AS (
   SELECT
     BIT_OR(
-      CAST(1 AS UINT128) << CAST(DATE_DIFF(
-        'DAY',
-        CAST(CAST("e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE),
-        CAST('2025-01-19' AS DATE)
+      CAST(1 AS UINT128) << CAST((
+        CAST('2025-01-19' AS DATE) - CAST(CAST("e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' AS TIMESTAMP) AS DATE)
       ) AS UINT128)
     ) AS _m
   FROM "events" AS "e"
@@ -84,20 +82,6 @@ WITH m1 AS (
     ) & 1 = 1
   GROUP BY
     mh1._y * 8 + j._j
-), spine1 AS (
-  SELECT
-    s._b AS _b,
-    DATE_DIFF('DAY', s._hi, CAST('2025-01-19' AS DATE)) AS _p
-  FROM (
-    SELECT
-      g._b,
-      g._b AS _hi
-    FROM GENERATE_SERIES(
-      CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP),
-      CAST('2025-01-19 00:00:00.000000' AS TIMESTAMP),
-      INTERVAL '1' DAY
-    ) AS g(_b)
-  ) AS s
 )
 SELECT
   'A' AS series,
@@ -113,8 +97,8 @@ GROUP BY
 UNION ALL
 SELECT
   'B' AS series,
-  spine1._b AS bucket,
+  CAST(CAST('2025-01-19' AS DATE) - CAST(md1._p AS INT) AS TIMESTAMP) AS bucket,
   CAST(md1._n AS BIGINT) AS value
-FROM spine1
-INNER JOIN md1
-  ON md1._p = spine1._p
+FROM md1
+WHERE
+  md1._p <= 9

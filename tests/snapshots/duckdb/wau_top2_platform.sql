@@ -20,7 +20,9 @@ WITH s0 AS (
     "e"."user_id" AS _u,
     "e"."platform" AS _g0,
     BIT_OR(
-      CAST(1 AS UINT128) << CAST(DATE_DIFF('DAY', CAST("e"."event_time" AS DATE), CAST('2025-01-26' AS DATE)) AS UINT128)
+      CAST(1 AS UINT128) << CAST((
+        CAST('2025-01-26' AS DATE) - CAST("e"."event_time" AS DATE)
+      ) AS UINT128)
     ) AS _m
   FROM "events" AS "e"
   WHERE
@@ -136,7 +138,9 @@ WITH s0 AS (
 ), spine0 AS (
   SELECT
     s._b AS _b,
-    DATE_DIFF('DAY', s._hi, CAST('2025-01-26' AS DATE)) AS _p
+    (
+      CAST('2025-01-26' AS DATE) - CAST(s._hi AS DATE)
+    ) AS _p
   FROM (
     SELECT
       g._b,
