@@ -333,9 +333,9 @@ def test_partition_column_stands_in_for_event_time(generated: Dataset, name: str
     project = partitioned_project(generated)
     compiled = compile_query(project, query, dialect="duckdb")
     assert compiled.plan is not None and all(n.partition_time for n in compiled.plan.nodes)
-    # day buckets, or a rolling day mask's day number (DATE_DIFF from the date itself)
+    # day buckets, or a rolling day mask's day number (date subtraction from the date itself)
     by_partition = (
-        'CAST("e"."event_date" AS TIMESTAMP)' in compiled.sql or 'DATE_DIFF(\'DAY\', "e"."event_date"' in compiled.sql
+        'CAST("e"."event_date" AS TIMESTAMP)' in compiled.sql or '- CAST("e"."event_date" AS DATE)' in compiled.sql
     )
     assert by_partition == (query["time_grain"] != "hour")  # day and coarser buckets come from it
     whole_days = "T" not in str(query["date_range"]["from"])
