@@ -554,6 +554,13 @@ class SparkAdapter(Adapter):
             found: list[tuple[str, dict[str, int]]] = []
             while pending:
                 node = pending.pop()
+                kind = str(node.nodeName())
+                if kind == "AdaptiveSparkPlan":  # adaptive execution (Spark's default): its final plan
+                    pending.append(node.executedPlan())
+                    continue
+                if kind.endswith("QueryStage"):  # one of its stages, a leaf that holds its plan
+                    pending.append(node.plan())
+                    continue
                 children = node.children()
                 pending.extend(children.apply(i) for i in range(children.size()))
                 if node.nodeName().startswith("Scan "):

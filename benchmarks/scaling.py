@@ -164,12 +164,19 @@ def open_chdb(timeout: float) -> tuple[segwise.Project, Reads, Callable[[], None
 
     def reads(sql: str) -> dict[str, Any]:
         result = raw.query(with_max_execution_time(sql, timeout), "Arrow")
-        parts = [i for i in adapter.index_usage(sql) if i.get("Type") == "Partition"]
+        # the events' indexes, in order: Min-Max and Partition (the partition key), PrimaryKey
+        indexes = [i for i in adapter.index_usage(sql) if "event_" in json.dumps(i.get("Keys"))]
+
+        def total(kind: str, figure: str) -> int:
+            return sum(int(i.get(figure, 0)) for i in indexes if i.get("Type") == kind)
+
         return {
             "rows_read": int(result.storage_rows_read()),
             "mb_read": round(result.storage_bytes_read() / 2**20),
-            "parts_read": sum(int(i.get("Selected Parts", 0)) for i in parts),
-            "parts": sum(int(i.get("Initial Parts", 0)) for i in parts),
+            "parts": total("Min-Max", "Initial Parts"),
+            "parts_read": total("Partition", "Selected Parts"),
+            "granules": total("PrimaryKey", "Initial Granules"),
+            "granules_read": total("PrimaryKey", "Selected Granules"),
         }
 
     return project, reads, raw.close
