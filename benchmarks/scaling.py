@@ -220,7 +220,11 @@ def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(json.loads(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))))
 
 
-def run_engine(engine: str, repeat: int, timeout: float, only: list[str], master: str | None) -> dict[str, Any]:
+def run_engine(
+    engine: str, repeat: int, timeout: float, only: list[str], master: str | None, save: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """Every query on one engine; ``save`` gets the entry after each query (a run stopped halfway keeps
+    what it measured)."""
     log = _log
     started = time.perf_counter()
     if engine == "duckdb":
@@ -262,6 +266,7 @@ def run_engine(engine: str, repeat: int, timeout: float, only: list[str], master
             except Exception as exc:  # what the engine read is a report; its absence is noted, not fatal
                 cell["reads_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             log(f"{engine} {name}: {cell['median_s']:.2f} s, {cell['rows']} rows, {cell.get('reads')}")
+            save(entry)
     finally:
         project.close()
         close()
@@ -286,9 +291,11 @@ def run_child(engine: str, args: argparse.Namespace, master: str | None) -> dict
         load = os.getloadavg()
         t0 = time.perf_counter()
         done = subprocess.run(command, cwd=Path(__file__).resolve().parents[1], check=False)
-        if done.returncode != 0 or not part.exists():
+        if not part.exists():
             return {"error": f"the child process ended with {done.returncode}", "load_before": load}
         entry: dict[str, Any] = json.loads(part.read_text())
+        if done.returncode != 0:  # stopped halfway: what it measured until then
+            entry["incomplete"] = f"the child process ended with {done.returncode}"
     entry.update(load_before=load, load_after=os.getloadavg(), wall_s=round(time.perf_counter() - t0, 1))
     return entry
 
@@ -428,8 +435,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.child:
         only = [q.strip() for q in args.queries.split(",")] if args.queries else []
-        entry = run_engine(args.child, args.repeat, args.timeout, only, args.master)
-        args.part.write_text(json.dumps(entry, default=str) + "\n")
+
+        def save(entry: dict[str, Any]) -> None:
+            args.part.with_suffix(".tmp").write_text(json.dumps(entry, default=str) + "\n")
+            os.replace(args.part.with_suffix(".tmp"), args.part)
+
+        save(run_engine(args.child, args.repeat, args.timeout, only, args.master, save))
         return
     if args.merge or args.report_only:  # fold other runs (their JSON and answers) into --out, compare again
         report = json.loads(args.out.read_text())
