@@ -61,13 +61,12 @@ the physical plan (``tests/test_spark.py`` checks both).
 Timeouts and cancel
 -------------------
 
-Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with
-``interruptOnCancel``; over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise
-serve`` client that goes away cancels that group and its future jobs
-(``cancelJobGroupAndFutureJobs``), so the cluster stops the statement's jobs and tasks, not only
-the client waiting for them (``tests/test_spark_cancel.py`` checks Spark's status tracker). Over
-Spark Connect ``interruptTag`` is sent; that it stops the server's job is not proven (one run of
-two against a Connect server saw the job run to its end; see docs/scaling.md).
+Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with ``interruptOnCancel``;
+over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise serve`` client that goes away
+cancels that group and its future jobs (``cancelJobGroupAndFutureJobs``), so the cluster stops the
+statement's jobs and tasks, not only the client waiting for them (``tests/test_spark_cancel.py`` checks
+Spark's status tracker). Over Spark Connect ``interruptTag`` is sent; that it stops the server's job is
+not proven (one run of two against a Connect server saw the job run to its end; see docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -544,8 +543,7 @@ class SparkAdapter(Adapter):
         return text
 
     def scan_metrics(self, sql: str) -> list[tuple[str, dict[str, int]]]:
-        """Run ``sql`` and return each file scan's metrics (``numPartitions``, ``numFiles``,
-        ``numOutputRows`` ...), read from the executed plan (not available over Spark Connect)."""
+        """Run ``sql``; each file scan's metrics (``numPartitions``, ``numFiles``, ...); not over Spark Connect."""
         self.check_query(sql)
         try:
             frame = self._spark.sql(sql)
@@ -554,15 +552,18 @@ class SparkAdapter(Adapter):
             found: list[tuple[str, dict[str, int]]] = []
             while pending:
                 node = pending.pop()
+                kind = str(node.nodeName())
+                if kind == "AdaptiveSparkPlan" or kind.endswith("QueryStage"):  # adaptive execution: leaves
+                    pending.append(node.executedPlan() if kind == "AdaptiveSparkPlan" else node.plan())
                 children = node.children()
                 pending.extend(children.apply(i) for i in range(children.size()))
-                if node.nodeName().startswith("Scan "):
+                if kind.startswith("Scan "):
                     metrics: dict[str, int] = {}
                     entries = node.metrics().iterator()
                     while entries.hasNext():
                         entry = entries.next()
                         metrics[str(entry._1())] = int(entry._2().value())
-                    found.append((str(node.nodeName()).strip(), metrics))
+                    found.append((kind.strip(), metrics))
         except self._errors as exc:
             raise self._error(exc) from exc
         return found

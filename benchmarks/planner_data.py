@@ -100,11 +100,13 @@ def write_chunked(path: Path, users: int, days: int = DAYS, start: date = DEFAUL
     return int(count)
 
 
-def project_for(url: str, layout: str) -> segwise.Project:
+def project_for(url: str, layout: str, partition: dict[str, str] | None = None) -> segwise.Project:
+    """The benchmark's project on ``url``; ``partitioned``: with the day partition ``event_date``
+    declared (or ``partition``)."""
     table: dict[str, Any] = {"table": "events", "user_id": "user_id", "event_time": "event_time"}
     table["event_name"] = "event_name"
     if layout == "partitioned":
-        table["partition"] = PARTITION
+        table["partition"] = partition or PARTITION
     return segwise.Project(
         warehouse=url, timezone="UTC", week_start="monday", event_tables=[table], user_tables=[{"table": "users"}]
     )

@@ -195,8 +195,11 @@ def load_postgres(
     paths: dict[str, Path],
     log: Callable[[str], None] = print,
     layouts: tuple[str, ...] = LAYOUTS,
+    schema_name: Callable[[str], str] | None = None,
 ) -> dict[str, str]:
     """The ``layouts`` (``paths``: layout -> DuckDB file) into schemas on the server; {layout: schema}.
+
+    Schemas are ``planner_{name}_{layout}`` unless ``schema_name(layout)`` names them.
 
     partitioned: ``events`` PARTITION BY RANGE (event_date), one partition per month, rows in time
     order; unpartitioned: one heap table, rows in the shuffled order. Both: a B-tree on
@@ -208,7 +211,7 @@ def load_postgres(
 
     schemas = {}
     for layout in layouts:
-        schema = f"planner_{name}_{layout}"
+        schema = schema_name(layout) if schema_name else f"planner_{name}_{layout}"
         schemas[layout] = schema
         t0 = time.perf_counter()
         src = duckdb.connect(str(paths[layout]), read_only=True, config=dict(DUCKDB_CONFIG))

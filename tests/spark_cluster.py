@@ -65,8 +65,9 @@ def _alive_workers(webui_port: int) -> int:
 class Cluster:
     """The running master and worker processes (their PIDs are the JVMs': spark-class execs java)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, worker_memory: str = "1g") -> None:
         self.directory = directory
+        self.worker_memory = worker_memory  # what the worker offers its executors
         self.port = free_port()
         self.webui_port = free_port()
         self.url = f"spark://127.0.0.1:{self.port}"
@@ -109,7 +110,8 @@ class Cluster:
         self._start(
             "worker",
             "org.apache.spark.deploy.worker.Worker",
-            "--host", "127.0.0.1", "--cores", "2", "--memory", "1g", "--webui-port", str(free_port()), self.url,
+            "--host", "127.0.0.1", "--cores", "2", "--memory", self.worker_memory,
+            "--webui-port", str(free_port()), self.url,
         )  # fmt: skip
         self._wait(lambda: _alive_workers(self.webui_port) >= 1, "the worker")
 

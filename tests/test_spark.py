@@ -336,6 +336,31 @@ def test_partition_pruning_from_the_physical_plan(partitioned: tuple[str, int]) 
         undeclared.close()
 
 
+def test_scan_metrics_under_adaptive_execution(partitioned: tuple[str, int]) -> None:
+    """Spark's default (adaptive query execution) wraps the plan in AdaptiveSparkPlan and its
+    query stages, which are leaves: the scans are inside them and still found."""
+    url, _ = partitioned
+    project = segwise.Project(
+        warehouse=url, event_tables=[{"table": "events", "event_name": "event_name", "partition": PARTITION}]
+    )
+    try:
+        query = {
+            "series": [{"event": "any", "measure": "unique_users"}],
+            "date_range": {"from": "2025-01-10", "to": "2025-01-17"},
+            "time_grain": "day",
+        }
+        sql = project.compile(query)
+        adapter = project.adapter()
+        assert isinstance(adapter, SparkAdapter)
+        adapter._spark.conf.set("spark.sql.adaptive.enabled", "true")  # this adapter's own session only
+        frame = adapter._spark.sql(sql)
+        frame.toArrow()
+        assert str(frame._jdf.queryExecution().executedPlan().nodeName()) == "AdaptiveSparkPlan"
+        assert _scan_metrics(adapter, sql)["numPartitions"] == 7  # of 60 date directories
+    finally:
+        project.close()
+
+
 # -- the CLI: the same JSON as DuckDB ------------------------------------------------------------------
 
 
