@@ -11,8 +11,8 @@ nothing is remembered for later ones). A statement is two operations — ``spark
 the query, ``toArrow()`` runs it — and either may still be on its way to the server: an interrupt
 that arrives before the server registered the operation, or between the two, stops nothing, and
 the job then runs to its end. Against a real one-slot Connect server a timeout of 0.2 s did
-exactly that (the job ran its full 40 s). So the interrupt is sent again every
-``INTERRUPT_REPEAT_S`` until the statement's thread is done with the server
+exactly that (the job ran its full 40 s). So the interrupt is sent again every quarter second
+(``cancel.RepeatedCancel``) until the statement's thread is done with the server
 (``tests/test_spark_connect_cancel.py`` sends the first interrupt just before the query's
 operation leaves the client, and checks on the server's REST API that no job or stage runs).
 """
@@ -20,10 +20,9 @@ operation leaves the client, and checks on the server's REST API that no job or 
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Any
 
-INTERRUPT_REPEAT_S = 0.25
+from .cancel import RepeatedCancel
 
 
 class StatementCancel:
@@ -38,10 +37,8 @@ class StatementCancel:
         self.group = group
         self.connect = connect
         self._errors = errors
-        self._done = threading.Event()
-        self._lock = threading.Lock()
-        self._repeater: threading.Thread | None = None
         self.interrupted: list[str] = []  # Connect: the operation ids the server reported interrupted
+        self._interrupt = RepeatedCancel(self._interrupt_tag, errors, name="segwise-spark-interrupt")
         if connect:
             spark.addTag(group)
         else:
@@ -49,28 +46,18 @@ class StatementCancel:
 
     def __call__(self) -> None:
         """Cancel (any thread; may be called more than once)."""
-        if not self.connect:
-            # and its future jobs: a cancel that comes while Spark still plans must stop the job it submits next
+        if self.connect:
+            self._interrupt()
+        else:  # and its future jobs: a cancel that comes while Spark still plans must stop the job it submits next
             self._spark.sparkContext._jsc.sc().cancelJobGroupAndFutureJobs(self.group)
-            return
-        with self._lock:
-            if self._repeater is None and not self._done.is_set():
-                self._repeater = threading.Thread(target=self._repeat, name="segwise-spark-interrupt", daemon=True)
-                self._repeater.start()
-        self._interrupt()  # at once, on the caller's thread: its failure is the caller's to see
 
-    def _interrupt(self) -> None:
+    def _interrupt_tag(self) -> None:
         self.interrupted.extend(self._spark.interruptTag(self.group) or [])
-
-    def _repeat(self) -> None:
-        while not self._done.wait(INTERRUPT_REPEAT_S):
-            with contextlib.suppress(*self._errors):  # a server that went away: the statement fails anyway
-                self._interrupt()
 
     def finish(self) -> None:
         """The statement's thread is done with the server: stop interrupting, clear the group or tag
         (the thread may run other work next, e.g. a server's pool thread)."""
-        self._done.set()
+        self._interrupt.finish()
         with contextlib.suppress(*self._errors):
             if self.connect:
                 self._spark.removeTag(self.group)
