@@ -1,4 +1,5 @@
-"""Cancelling a running chDB statement from another thread: ``KILL QUERY`` through a second session.
+"""chDB statements: their settings (the timeout, a marker), and cancelling a running one from
+another thread with ``KILL QUERY`` through a second session.
 
 A chDB session runs one statement at a time: a ``KILL QUERY`` sent on the session that runs the
 statement waits behind it. But chDB (4.x) runs every session of the process on one embedded
@@ -59,6 +60,7 @@ class ChdbKiller:
         self._session_class = session_class
         self._path = path
         self._session: Any = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def canceller(self, marker: str) -> RepeatedCancel:
@@ -66,6 +68,8 @@ class ChdbKiller:
 
     def kill(self, marker: str) -> None:
         with self._lock:  # one KILL at a time on the killing session (opened on first use)
+            if self._closed:
+                return
             if self._session is None:
                 session = self._session_class(self._path)
                 session.query("SET readonly = 1")
@@ -74,6 +78,7 @@ class ChdbKiller:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._session is not None:
                 self._session.close()
                 self._session = None
