@@ -20,6 +20,7 @@ from segwise.observe import execute_observed
 from segwise.registry import open_adapter
 from tests.adapters.hand import hand_tables
 from tests.backends import BACKENDS, clickhouse_ident
+from tests.cancel_support import ctrl_c_after
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("chdb") is None, reason="chdb is not installed (pip install 'segwise[clickhouse]')"
@@ -158,21 +159,9 @@ def test_a_cancel_before_the_engine_registered_the_statement_still_stops_it(
 
 
 def test_ctrl_c_stops_the_chdb_statement(chdb_adapter: ChdbAdapter, observer: Any) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("Ctrl-C reaches the main thread only")
-    import _thread
-    import signal
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(1.0, _thread.interrupt_main)
     started = time.monotonic()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            execute_observed(chdb_adapter, SLOW_SQL, tables=[TableRef.parse("slow_numbers")])
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+    with ctrl_c_after(1.0):
+        execute_observed(chdb_adapter, SLOW_SQL, tables=[TableRef.parse("slow_numbers")])
     assert time.monotonic() - started < 1 + 3
     assert running(observer) == 0
 

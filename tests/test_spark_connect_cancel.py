@@ -18,8 +18,6 @@ after the interrupt runs to its end (docs/scaling.md, "Timeouts and cancel per e
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from segwise.adapters.base import Statement
 from segwise.adapters.spark import SparkAdapter
 from segwise.errors import WarehouseError
 from segwise.registry import open_adapter
+from tests.cancel_support import ctrl_c_after
 from tests.spark_connect import ConnectServer, connect_server  # noqa: F401  (the fixture)
 from tests.test_spark_cancel import QUICK_QUERY, SLOW_QUERY, SLOW_ROWS, create_slow_view, slow_project
 
@@ -121,20 +120,9 @@ def test_timeouts_stop_the_statement_on_the_server(connect_server: ConnectServer
 
 
 def test_ctrl_c_stops_the_statement_on_the_server(connect_server: ConnectServer, slow: segwise.Project) -> None:  # noqa: F811
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("Ctrl-C reaches the main thread only")
-    import _thread
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(1.5, _thread.interrupt_main)
     started = time.monotonic()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            slow.run(SLOW_QUERY)
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+    with ctrl_c_after(1.5):
+        slow.run(SLOW_QUERY)
     assert time.monotonic() - started < 1.5 + STOPPED_WITHIN_S
     assert_server_stopped(connect_server, slow.adapter())
     assert_quick(slow)
