@@ -6,15 +6,21 @@ Spark still plans stops the job it submits next, and running tasks are interrupt
 
 Over Spark Connect the statement's operations carry an operation tag, and cancel is
 ``interruptTag``. The server interrupts only the operations it *runs* with that tag when the
-request arrives (``SparkConnectExecutionManager``: operations are matched as they are registered,
-nothing is remembered for later ones). A statement is two operations — ``spark.sql()`` analyses
-the query, ``toArrow()`` runs it — and either may still be on its way to the server: an interrupt
-that arrives before the server registered the operation, or between the two, stops nothing, and
+request arrives (``SessionHolder.interruptTag`` walks the session's registered operations;
+nothing is remembered for later ones). A statement is three requests — ``spark.sql()`` (an operation:
+the analysis), the result's schema (not an operation), ``toArrow()`` (an operation: the run) — and
+an interrupt that arrives between them, or before the server registered the run, stops nothing;
 the job then runs to its end. Against a real one-slot Connect server a timeout of 0.2 s did
 exactly that (the job ran its full 40 s). So the interrupt is sent again every quarter second
 (``cancel.RepeatedCancel``) until the statement's thread is done with the server
 (``tests/test_spark_connect_cancel.py`` sends the first interrupt just before the query's
 operation leaves the client, and checks on the server's REST API that no job or stage runs).
+
+One gap is left, on the server: the interrupt stops the operation's thread, which cancels the
+jobs tagged with the operation; a shuffle stage that adaptive query execution is submitting from
+its own thread at that moment (Spark 4) is submitted after that and runs to its end. No request a
+Connect client can send cancels it. With ``spark.sql.adaptive.enabled=false`` in the ``sc://``
+URL the cancel is reliable (docs/scaling.md, "Timeouts and cancel per engine").
 """
 
 from __future__ import annotations
