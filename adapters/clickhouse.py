@@ -34,13 +34,13 @@ Timeouts and cancel
 chDB: a statement with a timeout carries ClickHouse's own ``max_execution_time``, so the engine
 stops it at the deadline (error 159, TIMEOUT_EXCEEDED) whatever the client does; chDB sessions are
 therefore ``readonly = 2`` (reads only; settings may change per query, ``readonly`` itself
-cannot). chDB runs one statement at a time per process and cannot cancel one from another
-thread, so Ctrl-C and a disconnected ``segwise serve`` client leave a chDB statement running up
-to its timeout.
+cannot). Each statement also carries a unique ``log_comment``, and cancelling it (the timeout,
+Ctrl-C, a disconnected client) kills it by that name from a second session (``chdb_cancel``).
 
 HTTP: each statement has a ``query_id`` (a transport parameter), and cancelling it (the timeout,
 Ctrl-C, a disconnected client) sends ``KILL QUERY WHERE query_id = ... ASYNC`` (a read-only user
-may kill its own queries). Requests stay ``readonly = 1`` and carry no ``max_execution_time``
+may kill its own queries), repeated until the request returns (a KILL that comes before the
+server registered the query kills nothing). Requests stay ``readonly = 1`` and carry no ``max_execution_time``
 (a ``readonly = 1`` request may not change settings); a server profile can set one.
 
 Results
@@ -86,6 +86,8 @@ from segwise.hookspecs import hookimpl
 
 from .adbc import redact
 from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef
+from .cancel import RepeatedCancel
+from .chdb_cancel import ChdbKiller, new_marker, with_max_execution_time
 from .dialects import ClickHouseFlavor
 
 if TYPE_CHECKING:
@@ -103,21 +105,6 @@ SESSION_SETTINGS: dict[str, str] = {"session_timezone": "UTC", "join_use_nulls":
 READ_ONLY: dict[str, str] = {"readonly": "1"}
 CHDB_READ_ONLY: dict[str, str] = {"readonly": "2"}  # reads only; per-query settings (the timeout) allowed
 _TIMEOUT_EXCEEDED = "159"
-# A SETTINGS clause of name = number pairs ending the statement (the flavor's ``join_use_nulls``)
-_TRAILING_SETTINGS = re.compile(r"\sSETTINGS\s+[A-Za-z_]\w*\s*=\s*[\w.]+(?:\s*,\s*[A-Za-z_]\w*\s*=\s*[\w.]+)*\s*$")
-
-
-def seconds(timeout: float) -> str:
-    """A timeout as ClickHouse's ``max_execution_time`` (seconds; fractions allowed)."""
-    return f"{max(timeout, 0.001):.3f}".rstrip("0").rstrip(".")
-
-
-def with_max_execution_time(sql: str, timeout: float) -> str:
-    """``sql`` with ``max_execution_time`` in its (possibly new) trailing SETTINGS clause."""
-    setting = f"max_execution_time = {seconds(timeout)}"
-    return f"{sql}, {setting}" if _TRAILING_SETTINGS.search(sql) else f"{sql} SETTINGS {setting}"
-
-
 _COLUMNS_SQL = (
     "SELECT name, type FROM system.columns WHERE database = {database:String} AND table = {table:String} "
     "ORDER BY position"
@@ -274,10 +261,15 @@ class _ClickHouseAdapter(Adapter):
         return normalise(table, types)
 
     def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
-        """Run ``sql`` with ClickHouse's ``max_execution_time`` when the statement has a timeout."""
+        """Run ``sql`` with ClickHouse's ``max_execution_time`` when the statement has a timeout;
+        cancelling ``statement`` kills it on the engine."""
         try:
             return self._execute(sql, statement)
         except WarehouseError as exc:
+            if statement.cancelled and exc.sqlstate != "57014":
+                raise WarehouseError(
+                    f"the {self._engine()} statement was cancelled", where=self.display_url, sqlstate="57014"
+                ) from exc
             if exc.sqlstate == _TIMEOUT_EXCEEDED and statement.timeout is not None:
                 raise WarehouseError(
                     f"the query timed out after {statement.timeout:g} s and was stopped by {self._engine()} "
@@ -412,7 +404,9 @@ class ChdbAdapter(_ClickHouseAdapter):
 
     name: ClassVar[str] = "chdb"
     schemes: ClassVar[tuple[str, ...]] = ("chdb",)
-    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, timeouts=True)
+    capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(
+        read_only_connections=True, cancel=True, timeouts=True
+    )
 
     def __init__(self, url: str, base_dir: Path | None = None) -> None:
         super().__init__(url, base_dir)
@@ -429,6 +423,7 @@ class ChdbAdapter(_ClickHouseAdapter):
         try:
             self._session: Any = session_module.Session(self.path)
             self._lock = threading.Lock()
+            self._killer = ChdbKiller(session_module.Session, self.path)
         except Exception as exc:
             message, _ = clickhouse_message(exc)
             hint = None
@@ -451,24 +446,37 @@ class ChdbAdapter(_ClickHouseAdapter):
         return "chdb"
 
     def close(self) -> None:
+        self._killer.close()
         self._session.close()
 
     def _arrow(
         self, sql: str, parameters: dict[str, Any] | None = None, statement: Statement | None = None
     ) -> pa.Table:
-        if statement is not None and statement.timeout is not None:
-            sql = with_max_execution_time(sql, statement.timeout)
-        with self._lock:  # chDB runs one statement at a time anyway; the lock keeps each with its cleanup
+        cancel = None
+        if statement is not None:
+            marker = new_marker()
+            sql = with_max_execution_time(sql, statement.timeout, marker)
+            cancel = self._killer.canceller(marker)
+            statement.set_canceller(cancel)
+        with self._lock:  # a session runs one statement at a time; the lock keeps each with its cleanup
             try:
+                if statement is not None and statement.cancelled:
+                    raise WarehouseError("the chdb statement was cancelled before it started", sqlstate="57014")
                 # ArrowStream, copied out of chDB's buffer before it is read (bytes()), not chDB's
                 # own "ArrowTable" conversion, which reads the buffer in place.
                 data = self._session.query(sql, "ArrowStream", params=parameters or None).bytes()
+            except WarehouseError:
+                raise
             except Exception as exc:
                 # chDB 4.4 hands a statement that failed while running (a timeout, throwIf) on as
                 # the *next* statement's result (the failed one's columns, no rows): take it now.
                 with contextlib.suppress(Exception):
                     self._session.query("SELECT 1", "ArrowStream")
                 raise self._error(exc) from exc
+            finally:
+                if statement is not None and cancel is not None:
+                    statement.set_canceller(None)
+                    cancel.finish()
         if not data:  # a statement without a result set
             return pa.table({})
         return pa.ipc.open_stream(data).read_all()
@@ -563,10 +571,12 @@ class ClickHouseAdapter(_ClickHouseAdapter):
         self, sql: str, parameters: dict[str, Any] | None = None, statement: Statement | None = None
     ) -> pa.Table:
         settings: dict[str, Any] | None = None
+        cancel = None
         if statement is not None:
             query_id = f"segwise-{uuid.uuid4().hex}"
             settings = {"query_id": query_id}  # a transport parameter, not a setting: fine under readonly = 1
-            statement.set_canceller(lambda: self.kill(query_id))
+            cancel = RepeatedCancel(lambda: self.kill(query_id), name="segwise-clickhouse-kill")
+            statement.set_canceller(cancel)
         try:
             if statement is not None and statement.cancelled:
                 raise WarehouseError("the ClickHouse query was cancelled before it started", sqlstate="57014")
@@ -576,8 +586,9 @@ class ClickHouseAdapter(_ClickHouseAdapter):
         except Exception as exc:
             raise self._error(exc) from exc
         finally:
-            if statement is not None:
+            if statement is not None and cancel is not None:
                 statement.set_canceller(None)
+                cancel.finish()
 
     def kill(self, query_id: str) -> None:
         """Ask the server to stop the query ``query_id`` (``KILL QUERY ... ASYNC``: does not wait)."""

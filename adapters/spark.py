@@ -61,12 +61,13 @@ the physical plan (``tests/test_spark.py`` checks both).
 Timeouts and cancel
 -------------------
 
-Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with ``interruptOnCancel``;
-over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise serve`` client that goes away
-cancels that group and its future jobs (``cancelJobGroupAndFutureJobs``), so the cluster stops the
-statement's jobs and tasks, not only the client waiting for them (``tests/test_spark_cancel.py`` checks
-Spark's status tracker). Over Spark Connect ``interruptTag`` is sent; that it stops the server's job is
-not proven (one run of two against a Connect server saw the job run to its end; see docs/scaling.md).
+Each statement runs in a job group of its own (``SparkContext.setJobGroup`` with
+``interruptOnCancel``; over Spark Connect, an operation tag). A timeout, Ctrl-C or a ``segwise
+serve`` client that goes away cancels that group and its future jobs
+(``cancelJobGroupAndFutureJobs``; over Spark Connect ``interruptTag``, re-sent until the statement
+is over, see ``spark_cancel``), so the cluster stops the statement's jobs and tasks, not only the
+client waiting for them (``tests/test_spark_cancel.py`` checks Spark's status tracker,
+``tests/test_spark_connect_cancel.py`` a Connect server's REST API).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ from segwise.hookspecs import hookimpl
 
 from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef
 from .dialects import DatabricksFlavor
+from .spark_cancel import StatementCancel
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -327,6 +329,7 @@ class SparkAdapter(Adapter):
         super().__init__(url, base_dir)
         self.target = SparkTarget(url, base_dir)
         self.last_job_group: str | None = None  # the job group (Connect: tag) of the latest statement
+        self.last_cancel: StatementCancel | None = None  # and its canceller
         self.display_url = url.split("?", 1)[0] if self.target.connect else url
         sql_module = _import("pyspark.sql")
         self._errors = self._error_types()
@@ -491,25 +494,25 @@ class SparkAdapter(Adapter):
             raise self._error(exc) from exc
 
     def execute_statement(self, sql: str, statement: Statement) -> pa.Table:
-        """Run ``sql`` in a job group of its own; cancelling ``statement`` cancels the group's jobs
-        (their running tasks are interrupted), or over Spark Connect interrupts the tagged operation."""
+        """Run ``sql`` in a job group of its own (over Spark Connect: an operation tag); cancelling
+        ``statement`` stops the group's jobs on the warehouse (``spark_cancel.StatementCancel``)."""
         self.check_query(sql)
         group = f"segwise-{uuid.uuid4().hex}"
         self.last_job_group = group
-        if self.target.connect:
-            self._spark.addTag(group)
-            statement.set_canceller(lambda: self._spark.interruptTag(group))
-        else:
-            context = self._spark.sparkContext
-            context.setJobGroup(group, "segwise query", interruptOnCancel=True)
-            # and its future jobs: a cancel that comes while Spark still plans must stop the job it submits next
-            statement.set_canceller(lambda: context._jsc.sc().cancelJobGroupAndFutureJobs(group))
+        cancel = StatementCancel(self._spark, group, self.target.connect, self._errors)
+        self.last_cancel = cancel
+        statement.set_canceller(cancel)
         try:
             if statement.cancelled:
                 raise WarehouseError(
                     "the Spark statement was cancelled before it started", where=self.display_url, sqlstate="57014"
                 )
-            return normalise(self._spark.sql(sql).toArrow())
+            frame = self._spark.sql(sql)  # over Spark Connect an operation of its own (the analysis)
+            if statement.cancelled:
+                raise WarehouseError(
+                    f"the Spark statement was cancelled (job group {group})", where=self.display_url, sqlstate="57014"
+                )
+            return normalise(frame.toArrow())
         except self._errors as exc:
             if statement.cancelled:
                 raise WarehouseError(
@@ -518,11 +521,7 @@ class SparkAdapter(Adapter):
             raise self._error(exc) from exc
         finally:
             statement.set_canceller(None)
-            with contextlib.suppress(*self._errors):
-                if self.target.connect:
-                    self._spark.removeTag(group)
-                else:  # the thread may run other work next (a server's pool thread)
-                    self._spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+            cancel.finish()
 
     def explain(self, sql: str, analyze: bool = False) -> str:
         """Spark's physical plan for ``sql`` (``EXPLAIN FORMATTED``: each scan's

@@ -11,6 +11,7 @@ and closes it once the warehouse is working on it; then
   returns once the warehouse statement has ended), and counts the call as cancelled;
 * PostgreSQL: ``pg_stat_activity`` shows no active statement on ``slow_events``;
 * Spark: the status tracker shows the statement's job group with no running job or stage;
+* Spark Connect: the server's REST API shows no running job or stage (and stays so);
 * a following question is answered at once.
 """
 
@@ -28,6 +29,7 @@ import pytest
 import segwise
 from segwise.server import ServerSettings
 from tests.explorer_support import LiveServer
+from tests.spark_connect import ConnectServer, connect_server  # noqa: F401  (the fixture)
 from tests.test_spark_cancel import QUICK_QUERY, SLOW_ROWS, assert_stopped, create_slow_view, slow_events_table
 
 SLOW_QUERY = {
@@ -86,14 +88,30 @@ def _spark(tmp: Path) -> tuple[str, int, Callable[[], str | None]]:
     return spark_url({}), SLOW_ROWS, lambda: None
 
 
-ENGINES = {"duckdb": _duckdb, "postgresql": _postgresql, "spark": _spark}
+def _spark_connect(tmp: Path, server: ConnectServer) -> tuple[str, int, Callable[[], str | None]]:
+    from tests.test_spark_connect_cancel import RELIABLE, connect_slow_view
+
+    connect_slow_view(server, tmp / "events", "segwise_server_slow")
+
+    def busy() -> str | None:
+        server.wait_idle(5)  # the server confirms the stop (its REST API), or this fails
+        return None
+
+    return server.url + RELIABLE, SLOW_ROWS, busy
+
+
+ENGINES = {"duckdb": _duckdb, "postgresql": _postgresql, "spark": _spark, "spark-connect": None}
 
 
 @pytest.fixture(params=sorted(ENGINES))
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, LiveServer, int, Any]]:
     engine = request.param
-    url, rows, busy = ENGINES[engine](tmp_path)
-    table = "global_temp.segwise_server_slow" if engine == "spark" else "slow_events"
+    opener = ENGINES[engine]
+    if opener is None:
+        url, rows, busy = _spark_connect(tmp_path, request.getfixturevalue("connect_server"))
+    else:
+        url, rows, busy = opener(tmp_path)
+    table = "global_temp.segwise_server_slow" if engine.startswith("spark") else "slow_events"
     project = segwise.Project(
         warehouse=url,
         event_tables=[{"table": table, "user_id": "user_id", "event_time": "event_time", "event_name": "event_name"}],

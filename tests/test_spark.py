@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from segwise.errors import CatalogError, WarehouseError
 from segwise.registry import adapter_classes, open_adapter
 from tests.adapters.hand import hand_tables
 from tests.backends import BACKENDS, spark_session, spark_url
+from tests.spark_connect import ConnectServer, connect_server  # noqa: F401  (the fixture)
 from tests.test_clickhouse import QUERIES
 
 PARTITION = {"column": "event_date", "granularity": "day", "format": "date"}
@@ -400,51 +400,10 @@ def test_dates_in_results(adapter: SparkAdapter) -> None:
     assert table.to_pylist() == [{"d": date(2024, 2, 29)}]
 
 
-# -- Spark Connect: a real server (start-connect-server.sh from the PySpark package) ------------------
+# -- Spark Connect: a real server (tests/spark_connect.py) -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def connect_server(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A Spark Connect server in its own JVM (local[1]) on a free port; stopped at the end."""
-    import os
-    import socket
-
-    import pyspark
-
-    pytest.importorskip("pyspark.sql.connect.session")
-    home = Path(pyspark.__file__).parent
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    state = tmp_path_factory.mktemp("spark-connect")
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(home),
-        "SPARK_PID_DIR": str(state),
-        "SPARK_LOG_DIR": str(state),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        "PYSPARK_PYTHON": sys.executable,
-    }
-    args = ["--master", "local[1]", "--conf", f"spark.connect.grpc.binding.port={port}"]
-    args += ["--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=2"]
-    subprocess.run(["bash", str(home / "sbin" / "start-connect-server.sh"), *args], env=env, check=True, timeout=60)
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in state.glob("*.out"))
-            pytest.fail(f"the Spark Connect server did not start in 180 s:\n{logs}")
-        yield f"sc://127.0.0.1:{port}"
-    finally:
-        subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, check=False, timeout=60)
-
-
-def test_spark_connect_answers_match_duckdb(connect_server: str, tmp_path: Path) -> None:
+def test_spark_connect_answers_match_duckdb(connect_server: ConnectServer, tmp_path: Path) -> None:  # noqa: F811
     """``sc://`` URLs: the same answers, catalog and errors through a Spark Connect server."""
     tables = hand_tables()
     views = {}
@@ -453,7 +412,7 @@ def test_spark_connect_answers_match_duckdb(connect_server: str, tmp_path: Path)
         pq.write_table(tables[name], tmp_path / name / "part-0.parquet")
         views[name] = tmp_path / name
     query_string = "&".join(f"parquet.{name}={path}" for name, path in views.items())
-    remote = _project(f"{connect_server}/;user_id=segwise-tests?{query_string}")
+    remote = _project(f"{connect_server.url}/;user_id=segwise-tests?{query_string}")
     duck = _project(BACKENDS["duckdb"].load(tables, tmp_path, "hand"))
     try:
         for name, query in QUERIES.items():

@@ -8,8 +8,6 @@ tracker must show the statement's job group with no running job and no active st
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import segwise
 from segwise.adapters.spark import SparkAdapter
 from segwise.errors import WarehouseError
 from tests.backends import spark_session, spark_url
+from tests.cancel_support import ctrl_c_after
 
 SLOW_ROWS = 40  # one second each, two tasks at a time: 20 s of work if nobody stops it
 SLOW_QUERY = {
@@ -126,23 +125,10 @@ def test_timeout_cancels_the_job_group(spark: Any, slow: segwise.Project) -> Non
 
 
 def test_ctrl_c_cancels_the_job_group(spark: Any, slow: segwise.Project) -> None:
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("Ctrl-C reaches the main thread only")
-    import _thread
-
     adapter = slow.adapter()
-    # PySpark installs a SIGINT handler that cancels every job of the context; the plain Python
-    # handler shows that segwise's own cancel (the statement's job group) is what stops Spark.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(1.5, _thread.interrupt_main)
     started = time.monotonic()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            slow.run(SLOW_QUERY)
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+    with ctrl_c_after(1.5):  # with Python's plain SIGINT handler, not PySpark's (cancels every job)
+        slow.run(SLOW_QUERY)
     assert time.monotonic() - started < 1.5 + 6
     assert isinstance(adapter, SparkAdapter) and adapter.last_job_group
     assert_stopped(spark, adapter.last_job_group)
