@@ -87,7 +87,9 @@ def retention_oracle(
         if series_matches(start_event, r, p.resolver):
             group = p.group_of(r)
             starts.setdefault(r.user_id, []).append((r.local, _group_key(group), group))
-            start_at.setdefault(r.user_id, []).append((instant(r.event["event_time"]), r.local, _group_key(group), group))
+            start_at.setdefault(r.user_id, []).append(
+                (instant(r.event["event_time"]), r.local, _group_key(group), group)
+            )
         if series_matches(return_event, r, p.resolver):
             return_at.setdefault(r.user_id, []).append(instant(r.event["event_time"]))
         bucket = truncate(r.local, grain, p.week_start)

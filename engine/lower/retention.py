@@ -34,7 +34,7 @@ from segwise.query import ANY_EVENT
 from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
-from .retention_groups import at_start, pick_entries, start_groups
+from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
 from .rows import TimeBounds, and_all, group_key, table_ref
 from .series import analysis_source, segmented_groups
 
@@ -100,6 +100,16 @@ class Reading:
     user: exp.Expr
     bucket: exp.Expr
     starts: list[str]  # the groups that are the start event's values (``retention_groups``)
+    late: dict[str, exp.Expr]  # the groups joined after the reduction (user properties), by name
+
+    @property
+    def scanned(self) -> list[str]:
+        """The names of the groups read by the scan (``groups``), in order."""
+        return [n for n in self.names if n not in self.late]
+
+    def carried(self, table: str) -> list[exp.Expr]:
+        """Every group as a column ``_g<j>``: from ``table``, or the user table joined late."""
+        return [(self.late[n].copy() if n in self.late else _col(n, table)).as_(n) for n in self.names]
 
     def fields(self) -> tuple[Any, ...]:
         """The fields in order, to unpack."""
@@ -120,9 +130,11 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     start_at = flavor.timestamp_literal(ts_text(tf.start), False)
     end_at = flavor.timestamp_literal(ts_text(tf.end), False)
     starting = is_start if first else exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
-    positions = start_groups(lw)
-    groups = at_start(segmented_groups(lw, source), positions, starting)
-    names = [f"_g{j}" for j in range(len(groups))]
+    positions, late = start_groups(lw), late_groups(lw)
+    scanned = [j for j in range(len(lw.query.breakdown)) if j not in late]
+    groups = segmented_groups(lw, source, late)
+    groups = [at_start(g, starting) if j in positions else g for j, g in zip(scanned, groups, strict=True)]
+    names = [f"_g{j}" for j in range(len(lw.query.breakdown))]
     return Reading(
         spec,
         frame,
@@ -138,6 +150,7 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
         source.user(),
         source.bucket(),
         [names[j] for j in sorted(positions)],
+        {names[j]: e for j, e in late.items()},
     )
 
 
@@ -145,9 +158,10 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
     """The CTEs ``ru`` (the events reduced per unit, bucket and groups) and ``rk`` (the numbered
     buckets) of calendar periods."""
     r = reading(lw, node)
-    _, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket, starts = (
+    _, frame, first, source, local, is_start, is_return, start_at, end_at, groups, _, user, bucket, starts, _ = (
         r.fields()
     )
+    names = r.scanned
     outputs: list[exp.Expr] = [
         user.as_("_u"),
         bucket.as_("_b"),
@@ -192,21 +206,15 @@ def retention_select(lw: Lowering, r: Reading) -> exp.Query:
     cohorts, ``rr`` the return buckets, joined on the unit."""
     spec, frame, names, starts = r.spec, r.frame, r.names, r.starts
     if starts:  # each bucket's entry: its earliest start event (and value)
-        pick_entries(lw, "re", names, starts, per_bucket=True)
-        cohorts = (
-            exp.select(_col("_u", "re").as_("_u"), _col("_k", "rk").as_("_c"), *[_col(n, "re").as_(n) for n in names])
-            .from_(table_ref("re"))
-            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "re"), expression=_col("_lo", "rk")))
-            .where(exp.EQ(this=_col("_n", "re"), expression=_num(1)))
-        )
-    else:
-        cohorts = (
-            exp.select(_col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_c"), *[_col(n, "ru").as_(n) for n in names])
-            .from_(table_ref("ru"))
-            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")))
-            .where(exp.EQ(this=_col("_s", "ru"), expression=_num(1)))
-        )
-    lw.ctes.append(("rc", cohorts))
+        pick_entries(lw, "re", r.scanned, starts, per_bucket=True)
+    table, entry = ("re", _col("_n", "re")) if starts else ("ru", _col("_s", "ru"))
+    cohorts = (
+        exp.select(_col("_u", table).as_("_u"), _col("_k", "rk").as_("_c"), *r.carried(table))
+        .from_(table_ref(table))
+        .join(table_ref("rk"), on=exp.EQ(this=_col("_b", table), expression=_col("_lo", "rk")))
+        .where(exp.EQ(this=entry, expression=_num(1)))
+    )
+    lw.ctes.append(("rc", join_late(lw, cohorts, r.late, _col("_u", table))))
     number = exp.Coalesce(this=_col("_k", "rk"), expressions=[_num(frame.beyond)])
     returns = (
         exp.select(_col("_u", "ru").as_("_u"), number.as_("_k"))
@@ -226,19 +234,24 @@ def _counted(
     cohort: exp.Expr | None = None,
     table: str = "c",
     distinct: bool = False,
+    late: dict[str, exp.Expr] | None = None,
 ) -> exp.Select:
     """``select`` (over ``rc`` as ``c``, or ``table`` with the cohort number ``cohort``) counted
-    per (cohort, groups, ``period``): rows, or ``distinct`` units."""
+    per (cohort, groups, ``period``): rows, or ``distinct`` units; ``late``: groups read from
+    user tables joined here (``retention_groups.join_late``)."""
     cohort = _col("_c", "c") if cohort is None else cohort
     counted = exp.Count(this=exp.Distinct(expressions=[_col("_u", table)]) if distinct else exp.Star())
+    groups = [(late or {}).get(n, _col(n, table)) for n in names]
     outputs = [
         lw.flavor.as_bigint(cohort.copy()).as_("_c"),
-        *[_col(n, table).as_(n) for n in names],
+        *[g.copy().as_(n) for g, n in zip(groups, names, strict=True)],
         lw.flavor.as_bigint(period).as_("_p"),
         lw.flavor.as_bigint(counted).as_("_n"),
     ]
     select.set("expressions", outputs)
-    by: list[exp.Expr] = [cohort.copy(), *[_col(n, table) for n in names]]
+    if late:
+        select = join_late(lw, select, late, _col("_u", table))
+    by: list[exp.Expr] = [cohort.copy(), *[g.copy() for g in groups]]
     if not isinstance(period, exp.Literal):  # a constant is no grouping key (and a position in some dialects)
         by.append(period.copy())
     return select.group_by(*by, copy=False)

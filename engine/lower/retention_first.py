@@ -40,20 +40,20 @@ def _known(column: exp.Expr) -> exp.Expr:
 
 def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
     """The CTE ``rw``; returns the test of a unit's entry row (on ``rw``)."""
-    names, starts = r.names, r.starts
+    starts = r.starts
     source = "rn" if starts else "ru"
-    units = ["_u", *[n for n in names if n not in starts]]
+    units = ["_u", *[n for n in r.scanned if n not in starts]]
     key = [_col(c, source) for c in units]
 
     def over(aggregate: exp.Expr) -> exp.Expr:
         return exp.Window(this=aggregate, partition_by=[k.copy() for k in key])
 
-    outputs: list[exp.Expr] = [_col(c, source).as_(c) for c in ("_u", "_b", *names, "_r") if c not in starts]
+    outputs: list[exp.Expr] = [_col(c, source).as_(c) for c in ("_u", "_b", *r.scanned, "_r") if c not in starts]
     if starts:  # the entry: the row numbered 1 (earliest start, smallest values)
         number = exp.Window(
             this=exp.RowNumber(), partition_by=[_col(c, "ru") for c in units], order=entry_order("ru", starts)
         )
-        columns = [_col(c, "ru").as_(c) for c in ("_u", "_b", *names, "_t", "_r")]
+        columns = [_col(c, "ru").as_(c) for c in ("_u", "_b", *r.scanned, "_t", "_r")]
         lw.ctes.append(("rn", exp.select(*columns, number.as_("_n")).from_(table_ref("ru"))))
         entry = exp.EQ(this=_col("_n", "rn"), expression=_num(1))
         outputs += [over(exp.Max(this=_when(entry.copy(), _col(c, "rn")))).as_(c) for c in starts]
@@ -108,13 +108,13 @@ def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
             exp.LTE(this=gap("p"), expression=_num(periods)),
         )
         select = rows("p", "_b").where(exp.and_(in_range, exp.paren(exp.or_(is_entry.copy(), returned))))
-        return _counted(select, lw, r.names, period, cohort, "rw", distinct)
+        return _counted(select, lw, r.names, period, cohort, "rw", distinct, r.late)
     entries = exp.and_(in_range, is_entry)
     last = rows("x", "_x").where(
         exp.and_(entries.copy(), _known(_col("_x", "rw")), exp.GT(this=gap("x"), expression=_num(0)))
     )
     return exp.union(
-        _counted(last, lw, r.names, capped(gap("x"), periods), cohort, "rw"),
-        _counted(cohorts().where(entries), lw, r.names, _num(0), cohort.copy(), "rw"),
+        _counted(last, lw, r.names, capped(gap("x"), periods), cohort, "rw", late=r.late),
+        _counted(cohorts().where(entries), lw, r.names, _num(0), cohort.copy(), "rw", late=r.late),
         distinct=False,
     )

@@ -12,8 +12,9 @@ value (text order), nulls last. The value travels with the per-unit reduction, i
 - the cohort entry is picked by ``ROW_NUMBER() OVER (PARTITION BY unit[, bucket] ORDER BY start
   time, values)`` (``pick_entries``), the one row numbered 1 giving the value.
 
-Groups of the unit (user properties, segment, categories) are the same on every row of a unit
-and stay partition keys.
+Groups of the unit (segment, categories) are the same on every row of a unit and stay partition
+keys. User properties, when the unit is the user, are joined *after* the reduction (``late``,
+``join_late``): the users table meets one row per cohort member instead of every event.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
-from segwise.catalog import EVENT_PROPERTY
+from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY
 
 from .rows import table_ref
 
 if TYPE_CHECKING:
     from .state import Lowering
+
+LATE_ALIAS = "_lu"  # the user tables joined after the reduction: _lu0, _lu1 ...
 
 
 def start_groups(lw: Lowering) -> set[int]:
@@ -42,9 +45,35 @@ def start_groups(lw: Lowering) -> set[int]:
     return out
 
 
-def at_start(groups: list[exp.Expr], starts: set[int], starting: exp.Expr) -> list[exp.Expr]:
-    """The start-event groups read on start events only (NULL on the other rows)."""
-    return [exp.Case(ifs=[exp.If(this=starting.copy(), true=g)]) if j in starts else g for j, g in enumerate(groups)]
+def late_groups(lw: Lowering) -> dict[int, exp.Expr]:
+    """The breakdowns that are user properties, when the unit is the user: their positions and
+    their text on the user table joined after the reduction (``join_late``)."""
+    if not lw.unit.is_user:
+        return {}
+    out: dict[int, exp.Expr] = {}
+    for index, name in enumerate(lw.query.breakdown):
+        if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
+            continue
+        prop = lw.catalog.resolve(name, f"breakdown[{index}]")
+        if prop.source == USER_PROPERTY and prop.user_table is not None:
+            column = exp.column(prop.column, table=f"{LATE_ALIAS}{prop.user_table}", quoted=True)
+            out[index] = lw.flavor.as_text(column, prop.kind)
+    return out
+
+
+def join_late(lw: Lowering, select: exp.Select, late: dict[str, exp.Expr], unit: exp.Expr) -> exp.Select:
+    """``select`` with the user tables that ``late`` reads joined on the unit id ``unit``."""
+    aliases = sorted({c.table for e in late.values() for c in e.find_all(exp.Column)})
+    for alias in aliases:
+        info = lw.catalog.user_tables[int(alias[len(LATE_ALIAS) :])]
+        on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=unit.copy())
+        select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+    return select
+
+
+def at_start(group: exp.Expr, starting: exp.Expr) -> exp.Expr:
+    """A start-event group read on start events only (NULL on the other rows)."""
+    return exp.Case(ifs=[exp.If(this=starting.copy(), true=group)])
 
 
 def entry_order(table: str, starts: list[str]) -> exp.Order:

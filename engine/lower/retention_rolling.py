@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from .retention import _col, _counted, _num, _sizes, calendar_rows, numbered_buckets, reading, retention_select
 from .retention_first import first_time_select
-from .retention_groups import pick_entries
+from .retention_groups import join_late, pick_entries
 from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
@@ -62,9 +62,10 @@ def _earliest(condition: exp.Expr, micros: exp.Expr, last: bool = False) -> exp.
 
 def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     r = reading(lw, node)
-    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket, starts = (
+    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket, starts, _ = (
         r.fields()
     )
+    scanned = r.scanned
     tf, flavor = lw.tf, lw.flavor
     size = PERIOD_MICROS[tf.grain]
     micros = flavor.epoch_micros(source.utc_time())
@@ -80,7 +81,7 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     outputs: list[exp.Expr] = [
         user.as_("_u"),
         bucket.as_("_b"),
-        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
+        *[g.as_(n) for g, n in zip(groups, scanned, strict=True)],
         _earliest(starting, micros).as_("_t"),
         _earliest(returned, micros).as_("_r0"),
         _earliest(returned.copy(), micros, last=True).as_("_r1"),
@@ -91,7 +92,14 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     lw.ctes.append(("ru", rows.group_by(*keys, copy=False)))
 
     numbered_buckets(lw, frame)
-    lw.ctes.append(("rc", _cohorts(lw, names, first, starts)))
+    cohorts = _cohorts(lw, scanned, first, starts)
+    if r.late:  # the user properties joined to the cohorts (one row per member), not to the events
+        lw.ctes.append(("rc0", cohorts))
+        cohorts = exp.select(
+            _col("_u", "rc0").as_("_u"), _col("_c", "rc0").as_("_c"), *r.carried("rc0"), _col("_t", "rc0").as_("_t")
+        ).from_(table_ref("rc0"))
+        cohorts = join_late(lw, cohorts, r.late, _col("_u", "rc0"))
+    lw.ctes.append(("rc", cohorts))
     returns = exp.select(_col("_u", "ru").as_("_u"), _col("_r0", "ru").as_("_r0"), _col("_r1", "ru").as_("_r1"))
     lw.ctes.append(("rr", returns.from_(table_ref("ru")).where(_known(_col("_r0", "ru")))))
     return exp.union(_periods(lw, names, spec.periods, spec.cumulative, size), _sizes(lw, names), distinct=False)
