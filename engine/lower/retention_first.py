@@ -7,7 +7,10 @@ join PostgreSQL planned as a nested loop from a one-row estimate of the cohorts,
 ``rw``: every row of ``ru`` with, per unit (and its groups of the unit), ``_m`` the time of its
 first start event (local), ``_cb`` that event's bucket, with a breakdown by the start event's
 properties its values (``retention_groups``: the entry row numbered 1 in ``rn``), and for "on or
-after" ``_x`` its last return bucket. Then:
+after" ``_x`` its last return bucket. These are windows over the unit's rows; where a join is
+cheaper (``Capabilities.per_unit_windows`` false: DuckDB ...) and the groups are the unit's own,
+``rf`` aggregates them per unit (only units whose entry is inside the range) and ``rw`` is ``ru``
+joined with it on the unit. Then:
 
 - "on": one read of ``rw``; each row counts at most once: the entry row at period 0, a row with a
   return event at its bucket's number minus the cohort's when that is in 1..P;
@@ -36,6 +39,30 @@ def _when(condition: exp.Expr, value: exp.Expr) -> exp.Expr:
 
 def _known(column: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
+
+
+def _joined(lw: Lowering, r: Reading) -> exp.Expr:
+    """The CTEs ``rf`` (per unit entering inside the range: its entry time, bucket, last return
+    bucket) and ``rw`` (``ru`` joined with it); returns the test of a unit's entry row."""
+    aggregates = [
+        exp.Min(this=_col("_t", "ru")).as_("_m"),
+        exp.Min(this=_when(_known(_col("_t", "ru")), _col("_b", "ru"))).as_("_cb"),
+    ]
+    if r.spec.cumulative:
+        returned = exp.EQ(this=_col("_r", "ru"), expression=_num(1))
+        aggregates.append(exp.Max(this=_when(returned, _col("_b", "ru"))).as_("_x"))
+    first = exp.Min(this=_col("_t", "ru"))
+    inside = exp.and_(
+        exp.GTE(this=first, expression=r.start_at.copy()), exp.LT(this=first.copy(), expression=r.end_at.copy())
+    )
+    entries = exp.select(_col("_u", "ru").as_("_u"), *aggregates).from_(table_ref("ru")).group_by(_col("_u", "ru"))
+    lw.ctes.append(("rf", entries.having(inside)))
+    per_unit = ["_m", "_cb", *(["_x"] if r.spec.cumulative else [])]
+    rows = exp.select(
+        *[_col(c, "ru").as_(c) for c in ("_u", "_b", *r.scanned, "_r")], *[_col(c, "rf").as_(c) for c in per_unit]
+    ).from_(table_ref("ru"))
+    lw.ctes.append(("rw", rows.join(table_ref("rf"), on=exp.EQ(this=_col("_u", "rf"), expression=_col("_u", "ru")))))
+    return exp.EQ(this=_col("_b", "rw"), expression=_col("_cb", "rw"))
 
 
 def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
@@ -78,7 +105,9 @@ def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
 
 def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
     """Units per (cohort, groups, period) of first-time cohorts, calendar periods."""
-    is_entry = _windowed(lw, r)
+    # the join needs groups that are the unit's own (segment, categories; user properties are late)
+    join = not lw.flavor.capabilities.per_unit_windows and not r.starts and (lw.unit.is_user or not r.scanned)
+    is_entry = _joined(lw, r) if join else _windowed(lw, r)
     periods, beyond = r.spec.periods, r.frame.beyond
     in_range = exp.and_(
         exp.GTE(this=_col("_m", "rw"), expression=r.start_at.copy()),
