@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .retention import _col, _counted, _num, capped
-from .retention_groups import entry_order
+from .retention_groups import entry_order, pick_entries
 from .rows import table_ref
 
 if TYPE_CHECKING:
@@ -43,23 +43,42 @@ def _known(column: exp.Expr) -> exp.Expr:
 
 def _joined(lw: Lowering, r: Reading) -> exp.Expr:
     """The CTEs ``rf`` (per unit entering inside the range: its entry time, bucket, last return
-    bucket) and ``rw`` (``ru`` joined with it); returns the test of a unit's entry row."""
-    aggregates = [
-        exp.Min(this=_col("_t", "ru")).as_("_m"),
-        exp.Min(this=_when(_known(_col("_t", "ru")), _col("_b", "ru"))).as_("_cb"),
-    ]
-    if r.spec.cumulative:
-        returned = exp.EQ(this=_col("_r", "ru"), expression=_num(1))
-        aggregates.append(exp.Max(this=_when(returned, _col("_b", "ru"))).as_("_x"))
-    first = exp.Min(this=_col("_t", "ru"))
-    inside = exp.and_(
-        exp.GTE(this=first, expression=r.start_at.copy()), exp.LT(this=first.copy(), expression=r.end_at.copy())
-    )
-    entries = exp.select(_col("_u", "ru").as_("_u"), *aggregates).from_(table_ref("ru")).group_by(_col("_u", "ru"))
-    lw.ctes.append(("rf", entries.having(inside)))
-    per_unit = ["_m", "_cb", *(["_x"] if r.spec.cumulative else [])]
+    bucket, start-event values) and ``rw`` (``ru`` joined with it); returns the test of a unit's
+    entry row (with start-event values, one per value of the entry's bucket)."""
+    returned = exp.EQ(this=_col("_r", "ru"), expression=_num(1))
+    last = exp.Max(this=_when(returned, _col("_b", "ru"))).as_("_x")
+    if r.starts:  # the entry row numbered 1 (earliest start, smallest values); the last return apart
+        pick_entries(lw, "re", r.scanned, r.starts, per_bucket=False)
+        inside = exp.and_(
+            exp.EQ(this=_col("_n", "re"), expression=_num(1)),
+            exp.GTE(this=_col("_t", "re"), expression=r.start_at.copy()),
+            exp.LT(this=_col("_t", "re"), expression=r.end_at.copy()),
+        )
+        outputs = [_col("_u", "re").as_("_u"), _col("_t", "re").as_("_m"), _col("_b", "re").as_("_cb")]
+        entries = exp.select(*outputs, *[_col(n, "re").as_(n) for n in r.starts]).from_(table_ref("re"))
+        if r.spec.cumulative:
+            most = exp.select(_col("_u", "ru").as_("_u"), last).from_(table_ref("ru"))
+            lw.ctes.append(("rx", most.group_by(_col("_u", "ru"))))
+            entries = entries.select(_col("_x", "rx").as_("_x")).join(
+                table_ref("rx"), on=exp.EQ(this=_col("_u", "rx"), expression=_col("_u", "re"))
+            )
+        lw.ctes.append(("rf", entries.where(inside)))
+    else:
+        aggregates = [
+            exp.Min(this=_col("_t", "ru")).as_("_m"),
+            exp.Min(this=_when(_known(_col("_t", "ru")), _col("_b", "ru"))).as_("_cb"),
+            *([last] if r.spec.cumulative else []),
+        ]
+        first = exp.Min(this=_col("_t", "ru"))
+        inside = exp.and_(
+            exp.GTE(this=first, expression=r.start_at.copy()), exp.LT(this=first.copy(), expression=r.end_at.copy())
+        )
+        entries = exp.select(_col("_u", "ru").as_("_u"), *aggregates).from_(table_ref("ru")).group_by(_col("_u", "ru"))
+        lw.ctes.append(("rf", entries.having(inside)))
+    per_unit = ["_m", "_cb", *r.starts, *(["_x"] if r.spec.cumulative else [])]
+    own = [n for n in r.scanned if n not in r.starts]
     rows = exp.select(
-        *[_col(c, "ru").as_(c) for c in ("_u", "_b", *r.scanned, "_r")], *[_col(c, "rf").as_(c) for c in per_unit]
+        *[_col(c, "ru").as_(c) for c in ("_u", "_b", *own, "_r")], *[_col(c, "rf").as_(c) for c in per_unit]
     ).from_(table_ref("ru"))
     lw.ctes.append(("rw", rows.join(table_ref("rf"), on=exp.EQ(this=_col("_u", "rf"), expression=_col("_u", "ru")))))
     return exp.EQ(this=_col("_b", "rw"), expression=_col("_cb", "rw"))
@@ -106,7 +125,8 @@ def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
 def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
     """Units per (cohort, groups, period) of first-time cohorts, calendar periods."""
     # the join needs groups that are the unit's own (segment, categories; user properties are late)
-    join = not lw.flavor.capabilities.per_unit_windows and not r.starts and (lw.unit.is_user or not r.scanned)
+    own = [n for n in r.scanned if n not in r.starts]
+    join = not lw.flavor.capabilities.per_unit_windows and (lw.unit.is_user or not own)
     is_entry = _joined(lw, r) if join else _windowed(lw, r)
     periods, beyond = r.spec.periods, r.frame.beyond
     in_range = exp.and_(
@@ -143,7 +163,7 @@ def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
         exp.and_(entries.copy(), _known(_col("_x", "rw")), exp.GT(this=gap("x"), expression=_num(0)))
     )
     return exp.union(
-        _counted(last, lw, r.names, capped(gap("x"), periods), cohort, "rw", late=r.late),
-        _counted(cohorts().where(entries), lw, r.names, _num(0), cohort.copy(), "rw", late=r.late),
+        _counted(last, lw, r.names, capped(gap("x"), periods), cohort, "rw", distinct, r.late),
+        _counted(cohorts().where(entries), lw, r.names, _num(0), cohort.copy(), "rw", distinct, r.late),
         distinct=False,
     )
