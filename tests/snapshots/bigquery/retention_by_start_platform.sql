@@ -34,31 +34,44 @@ WITH ru AS (
     STRUCT(2 AS _k, CAST('2025-01-20 00:00:00.000000' AS DATETIME) AS _lo),
     STRUCT(3 AS _k, CAST('2025-01-27 00:00:00.000000' AS DATETIME) AS _lo)
   ]) AS v
-), rn AS (
+), re AS (
   SELECT
     ru._u AS _u,
     ru._b AS _b,
     ru._g0 AS _g0,
     ru._t AS _t,
-    ru._r AS _r,
     ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t NULLS LAST, ru._g0 NULLS LAST) AS _n
   FROM ru
+  WHERE
+    NOT ru._t IS NULL
+), rf AS (
+  SELECT
+    re._u AS _u,
+    re._t AS _m,
+    re._b AS _cb,
+    re._g0 AS _g0
+  FROM re
+  WHERE
+    re._n = 1
+    AND re._t >= CAST('2025-01-06 00:00:00.000000' AS DATETIME)
+    AND re._t < CAST('2025-02-03 00:00:00.000000' AS DATETIME)
 ), rw AS (
   SELECT
-    rn._u AS _u,
-    rn._b AS _b,
-    rn._r AS _r,
-    MAX(CASE WHEN rn._n = 1 THEN rn._g0 END) OVER (PARTITION BY rn._u) AS _g0,
-    MAX(CASE WHEN rn._n = 1 THEN rn._t END) OVER (PARTITION BY rn._u) AS _m,
-    MAX(CASE WHEN rn._n = 1 THEN rn._b END) OVER (PARTITION BY rn._u) AS _cb,
-    CASE WHEN rn._n = 1 THEN 1 ELSE 0 END AS _o
-  FROM rn
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._r AS _r,
+    rf._m AS _m,
+    rf._cb AS _cb,
+    rf._g0 AS _g0
+  FROM ru
+  JOIN rf
+    ON rf._u = ru._u
 )
 SELECT
   CAST(c._k AS INT64) AS _c,
   rw._g0 AS _g0,
   `_lu0`.`country` AS _g1,
-  CAST(CASE WHEN rw._o = 1 THEN 0 ELSE COALESCE(p._k, 9) - c._k END AS INT64) AS _p,
+  CAST(CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END AS INT64) AS _p,
   CAST(COUNT(DISTINCT rw._u) AS INT64) AS _n
 FROM rw
 JOIN rk AS c
@@ -73,7 +86,7 @@ WHERE
     AND rw._m < CAST('2025-02-03 00:00:00.000000' AS DATETIME)
   )
   AND (
-    rw._o = 1
+    rw._b = rw._cb
     OR (
       rw._r = 1 AND COALESCE(p._k, 9) - c._k >= 1 AND COALESCE(p._k, 9) - c._k <= 4
     )
@@ -82,4 +95,4 @@ GROUP BY
   c._k,
   rw._g0,
   `_lu0`.`country`,
-  CASE WHEN rw._o = 1 THEN 0 ELSE COALESCE(p._k, 9) - c._k END
+  CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END
