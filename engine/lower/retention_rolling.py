@@ -115,7 +115,7 @@ def _cohorts(lw: Lowering, names: list[str], first: bool, starts: list[str]) -> 
     carried = [_col(n, "ru").as_(n) for n in names]
     if starts:  # the entry (first start ever, or the bucket's first) with its start-event values
         pick_entries(lw, "re", names, starts, per_bucket=not first)
-        keep = exp.EQ(this=_col("_n", "re"), expression=_num(1))
+        keep: exp.Expr = exp.EQ(this=_col("_n", "re"), expression=_num(1))
         if first:
             keep = exp.and_(
                 keep,
