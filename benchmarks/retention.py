@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from datetime import date, datetime, timedelta
@@ -192,7 +193,12 @@ def connect(engine: str, source: Path, directory: Path, pg_schema: str | None = 
 
 
 def run(
-    users: int, engines: list[str], repeat: int, source: Path | None = None, pg_schema: str | None = None
+    users: int,
+    engines: list[str],
+    repeat: int,
+    source: Path | None = None,
+    pg_schema: str | None = None,
+    match: str = "",
 ) -> dict[str, Any]:
     if source is None:
         DATA.mkdir(parents=True, exist_ok=True)
@@ -212,6 +218,8 @@ def run(
             adapter = project.adapter()
             for name, base in QUERIES.items():
                 for by, label in BREAKDOWNS[name]:
+                    if not re.search(match, name + label):
+                        continue
                     query = {**base, "breakdown": [by]} if by else base
                     hand = hand_sql(name, by, engine)
                     cross = cross_sql(name, by, engine)
@@ -260,8 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--duckdb", type=Path, help="an existing DuckDB file of the data (read-only)")
     parser.add_argument("--pg-schema", help="a schema of the data on the server SEGWISE_POSTGRES_DSN")
+    parser.add_argument("--match", default="", help="only the queries whose name matches this regex")
     args = parser.parse_args(argv)
-    report = run(args.users, args.engines.split(","), args.repeat, args.duckdb, args.pg_schema)
+    report = run(args.users, args.engines.split(","), args.repeat, args.duckdb, args.pg_schema, args.match)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown(report))
