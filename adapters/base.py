@@ -57,6 +57,10 @@ class Capabilities:
     # ``a ASOF LEFT JOIN b ON a.k = b.k AND b.t > a.t``: per left row the one right row with the
     # smallest later time (ordered funnels follow their steps this way, engine/lower/funnel_asof.py)
     asof_join: bool = False
+    # a per-unit value every row of the unit reads is cheaper as a window (``MIN(..) OVER (PARTITION
+    # BY unit)``) than as an aggregate joined back on the unit: PostgreSQL estimates an aggregate of
+    # a CTE poorly and may join it by a nested loop (first-time retention, engine/lower/retention_first.py)
+    per_unit_windows: bool = False
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ class PostgreSQLFlavor(SqlFlavor):
     }  # fmt: skip
 
     # BIGINT: 63 days per word (bit 63 is the sign, never set, so >> brings in no ones)
-    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=63)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=63, per_unit_windows=True)
     day_mask_type: ClassVar[str] = "BIGINT"
     day_mask_shift_type: ClassVar[str] = "INT"  # bigint << int
 

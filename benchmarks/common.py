@@ -20,6 +20,19 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(samples), result
 
 
+def timed_together(fns: list[Callable[[], Any]], repeat: int) -> list[tuple[float, Any]]:
+    """``timed`` for several calls interleaved (one warm-up each, then ``repeat`` rounds of all in
+    turn), so a noisy machine slows them alike: (median seconds, last result) per call."""
+    results = [fn() for fn in fns]
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            started = time.perf_counter()
+            results[i] = fn()
+            samples[i].append(time.perf_counter() - started)
+    return [(statistics.median(s), r) for s, r in zip(samples, results, strict=True)]
+
+
 def same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     """The same rows in the same order; floats equal to 1e-9 (relative or absolute), NaN = NaN."""
     if len(a) != len(b):

@@ -5,7 +5,8 @@ Queries (now = the end of the data):
 
 * weekly first-time retention of sign-ups over 12 weeks, ``return: any`` (range: the last 12 weeks);
 * daily recurring retention of purchases over 30 days (range: the last 30 days);
-* each with and without a breakdown by ``country`` (a user property).
+* each with and without a breakdown by ``country`` (a user property);
+* the weekly one by ``platform``, a property of the start event (each user's first sign-up's).
 
 ``segwise`` is ``segwise.run`` end to end (compile, execute, shape: zero fill, summary rows);
 ``hand`` is one hand-written statement (per-user distinct buckets, a self-join on the user within
@@ -14,6 +15,11 @@ the horizon; no fill, no summary); ``cross`` is the peers' form: every cohort me
 non-zero (cohort, group, period) counts of all three are compared.
 
     python -m benchmarks.retention [--users 100000] [--engines duckdb,postgresql] [--repeat 3] [--json F]
+
+The data is generated into ``benchmarks/data`` and loaded into a throwaway PostgreSQL, or taken as
+it is: ``--duckdb FILE`` an existing DuckDB file of the planner benchmark's data (opened read-only),
+``--pg-schema S`` a schema holding it on the server ``--pg-dsn`` (default ``SEGWISE_POSTGRES_DSN``),
+as ``benchmarks.planner_targets.load_postgres`` loads it (partitioned by ``event_date``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 from datetime import date, datetime, timedelta
@@ -31,7 +38,7 @@ from typing import Any
 import duckdb
 
 import segwise
-from benchmarks.common import timed
+from benchmarks.common import timed, timed_together
 from benchmarks.planner_data import write_chunked
 from segwise.demo.generate import DEFAULT_START
 
@@ -59,14 +66,35 @@ def _ts(value: datetime) -> str:
     return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
 
 
-def _group(by: bool, alias: str) -> tuple[str, str, str]:
-    """(the users join, the group column, its GROUP BY item) for a breakdown by country."""
-    if not by:
+BREAKDOWNS: dict[str, list[tuple[str | None, str]]] = {  # query -> (breakdown, its label)
+    "weekly first-time sign-ups, 12 weeks": [(None, ""), ("country", " by country"), ("platform", " by platform")],
+    "daily recurring purchases, 30 days": [(None, ""), ("country", " by country")],
+}
+
+
+def _group(by: str | None, alias: str) -> tuple[str, str, str]:
+    """(the users join, the group column, its GROUP BY item) for a breakdown by country (a user
+    property) or platform (the start event's, a column ``p`` of the cohorts)."""
+    if by is None:
         return "", "'' AS g", ""
+    if by == "platform":
+        return "", f"{alias}.p AS g", ", g"
     return f"LEFT JOIN users AS u ON u.user_id = {alias}.user_id", "u.country AS g", ", g"
 
 
-def hand_sql(name: str, by: bool, engine: str) -> str:
+def _first_signups(engine: str, by: str | None) -> str:
+    """Each user's first sign-up (and, by platform, its platform: ties to the smallest)."""
+    if by != "platform":
+        return f"""SELECT user_id, MIN(event_time) AS t0 FROM events
+                   WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id"""
+    if engine == "postgresql":
+        return f"""SELECT DISTINCT ON (user_id) user_id, event_time AS t0, platform AS p FROM events
+                   WHERE event_name = 'signup' AND event_time < {_ts(NOW)} ORDER BY user_id, event_time, platform"""
+    return f"""SELECT user_id, MIN(event_time) AS t0, arg_min(platform, (event_time, platform)) AS p FROM events
+               WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id"""
+
+
+def hand_sql(name: str, by: str | None, engine: str) -> str:
     """The best statement we could write by hand for ``name``: per-user distinct buckets, a
     self-join on the user within the horizon."""
     join, group, group_by = _group(by, "c")
@@ -76,10 +104,10 @@ def hand_sql(name: str, by: bool, engine: str) -> str:
             if engine == "postgresql"
             else "date_diff('day', c.b, r.b) // 7"
         )
+        carried = ", p" if by == "platform" else ""
         return f"""
-        WITH f AS (SELECT user_id, MIN(event_time) AS t0 FROM events
-                   WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id),
-        c AS (SELECT user_id, date_trunc('week', t0) AS b FROM f
+        WITH f AS ({_first_signups(engine, by)}),
+        c AS (SELECT user_id, date_trunc('week', t0) AS b{carried} FROM f
               WHERE t0 >= {_ts(WEEKLY_START)} AND t0 < {_ts(NOW)}),
         r AS (SELECT DISTINCT user_id, date_trunc('week', event_time) AS b FROM events
               WHERE event_time >= {_ts(WEEKLY_START)} AND event_time < {_ts(NOW)})
@@ -95,15 +123,15 @@ def hand_sql(name: str, by: bool, engine: str) -> str:
         GROUP BY c.b, period{group_by}"""
 
 
-def cross_sql(name: str, by: bool, engine: str) -> str:
+def cross_sql(name: str, by: str | None, engine: str) -> str:
     """The peers' form: cohort members x periods 0..P, each joined with the raw events of its window."""
     join, group, group_by = _group(by, "c")
     series = "generate_series(0, {p}) AS p(k)" if engine == "postgresql" else "range(0, {p} + 1) AS p(k)"
     if name.startswith("weekly"):
         step, periods = "INTERVAL '7 days'", 12
-        cohorts = f"""SELECT user_id, date_trunc('week', MIN(event_time)) AS b FROM events
-                      WHERE event_name = 'signup' AND event_time < {_ts(NOW)} GROUP BY user_id
-                      HAVING MIN(event_time) >= {_ts(WEEKLY_START)}"""
+        carried = ", p" if by == "platform" else ""
+        cohorts = f"""SELECT user_id, date_trunc('week', t0) AS b{carried} FROM ({_first_signups(engine, by)}) AS f
+                      WHERE t0 >= {_ts(WEEKLY_START)}"""
         returning = ""
     else:
         step, periods = "INTERVAL '1 day'", 30
@@ -124,15 +152,24 @@ def _cells(rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
     return {(str(r["cohort"])[:19], r.get("g") or "", int(r["period"]), int(r["n"])) for r in rows if int(r["n"])}
 
 
-def _segwise_cells(table: Any, by: bool) -> set[tuple[Any, ...]]:
+def _segwise_cells(table: Any, by: str | None) -> set[tuple[Any, ...]]:
     return {
-        (str(r["cohort"].replace(tzinfo=None))[:19], (r.get("country") or "") if by else "", r["period"], r["count"])
+        (str(r["cohort"].replace(tzinfo=None))[:19], (r.get(by) or "") if by else "", r["period"], r["count"])
         for r in table.to_pylist()
         if r["cohort"] is not None and r["count"]
     }
 
 
-def connect(engine: str, source: Path, directory: Path) -> segwise.Project:
+def connect(engine: str, source: Path, directory: Path, pg_schema: str | None = None) -> segwise.Project:
+    if engine == "postgresql" and pg_schema is not None:  # the shared server's copy (partitioned by day)
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from benchmarks.planner_data import project_for
+        from benchmarks.planner_queries import PG_SETTINGS
+        from tests.backends import with_search_path
+
+        dsn = os.environ.get("SEGWISE_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+        options = "".join(f"%20-c%20{k}%3D{v}" for k, v in PG_SETTINGS.items())
+        return project_for(with_search_path(dsn, pg_schema) + options, "partitioned")
     if engine == "duckdb":
         url = f"duckdb:///{source}"
     else:  # the suite's PostgreSQL loader: a throwaway local cluster
@@ -155,11 +192,19 @@ def connect(engine: str, source: Path, directory: Path) -> segwise.Project:
     )
 
 
-def run(users: int, engines: list[str], repeat: int) -> dict[str, Any]:
-    DATA.mkdir(parents=True, exist_ok=True)
-    source = DATA / f"retention-{users}.duckdb"
-    if not source.exists():
-        write_chunked(source, users, DAYS, DEFAULT_START)
+def run(
+    users: int,
+    engines: list[str],
+    repeat: int,
+    source: Path | None = None,
+    pg_schema: str | None = None,
+    match: str = "",
+) -> dict[str, Any]:
+    if source is None:
+        DATA.mkdir(parents=True, exist_ok=True)
+        source = DATA / f"retention-{users}.duckdb"
+        if not source.exists():
+            write_chunked(source, users, DAYS, DEFAULT_START)
     report: dict[str, Any] = {
         "users": users,
         "events": duckdb.connect(str(source), read_only=True).sql("SELECT count(*) FROM events").fetchall()[0][0],
@@ -169,20 +214,27 @@ def run(users: int, engines: list[str], repeat: int) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory() as scratch:
         for engine in engines:
-            project = connect(engine, source, Path(scratch))
+            project = connect(engine, source, Path(scratch), pg_schema)
             adapter = project.adapter()
             for name, base in QUERIES.items():
-                for by in (False, True):
-                    query = {**base, "breakdown": ["country"]} if by else base
-                    seconds, table = timed(lambda q=query, p=project: segwise.run(q, p, now=NOW), repeat)
+                for by, label in BREAKDOWNS[name]:
+                    if not re.search(match, name + label):
+                        continue
+                    query = {**base, "breakdown": [by]} if by else base
                     hand = hand_sql(name, by, engine)
                     cross = cross_sql(name, by, engine)
-                    hand_s, hand_rows = timed(lambda s=hand, a=adapter: a.execute(s).to_pylist(), repeat)
+                    (seconds, table), (hand_s, hand_rows) = timed_together(
+                        [
+                            lambda q=query, p=project: segwise.run(q, p, now=NOW, cache=False),
+                            lambda s=hand, a=adapter: a.execute(s).to_pylist(),
+                        ],
+                        repeat,
+                    )
                     cross_s, cross_rows = timed(lambda s=cross, a=adapter: a.execute(s).to_pylist(), 1)
                     same = _segwise_cells(table, by) == _cells(hand_rows) == _cells(cross_rows)
                     row = {
                         "engine": engine,
-                        "query": name + (" by country" if by else ""),
+                        "query": name + label,
                         "segwise_ms": round(seconds * 1000, 1),
                         "hand_ms": round(hand_s * 1000, 1),
                         "cross_ms": round(cross_s * 1000, 1),
@@ -214,8 +266,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engines", default="duckdb,postgresql")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--duckdb", type=Path, help="an existing DuckDB file of the data (read-only)")
+    parser.add_argument("--pg-schema", help="a schema of the data on the server SEGWISE_POSTGRES_DSN")
+    parser.add_argument("--match", default="", help="only the queries whose name matches this regex")
     args = parser.parse_args(argv)
-    report = run(args.users, args.engines.split(","), args.repeat)
+    report = run(args.users, args.engines.split(","), args.repeat, args.duckdb, args.pg_schema, args.match)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown(report))

@@ -181,7 +181,7 @@ def _breakdown_property(bound: BoundQuery, name: str, where: str) -> ResolvedPro
 
 def _check_retention(bound: BoundQuery, flavor: SqlFlavor) -> None:
     """Retention: the start and return events and their filters resolve; the breakdown is by
-    properties of the unit (or the segment)."""
+    properties of the unit (or the segment), categories, or properties of the start event."""
     spec = bound.query.retention
     assert spec is not None
     tables: list[EventTableInfo] = []
@@ -190,7 +190,18 @@ def _check_retention(bound: BoundQuery, flavor: SqlFlavor) -> None:
         own = _tables(bound.catalog, event.members, location)
         _check_conditions(bound.catalog, own, event.members, list(event.where), location, flavor)
         tables += [t for t in own if t not in tables]
-    _check_unit_breakdown(bound, "retention", " (a breakdown by the start event's properties is not available yet)")
+    start_tables = _tables(bound.catalog, spec.start.members, "retention > start")
+    for b_index, name in enumerate(bound.query.breakdown):
+        if name == EVENT_BREAKDOWN:
+            raise SpecError(
+                "a retention query breaks down by user properties, the segment, categories or properties of the "
+                "start event; not by the event's name (filter the start event instead)",
+                where=f"breakdown[{b_index}]",
+            )
+        if name != SEGMENT_BREAKDOWN and not bound.is_category(name):
+            prop = _breakdown_property(bound, name, f"breakdown[{b_index}]")
+            if prop.source == EVENT_PROPERTY:  # the start event's value: a column of its tables
+                _in_tables(bound.catalog, start_tables, name, f"breakdown[{b_index}]")
     _check_segment(bound, tables, flavor)
 
 

@@ -26,6 +26,8 @@ class Cohorts(Operator):
     mode: str
     keys: str
     rows: int  # estimated (unit, bucket) rows
+    start_values: tuple[str, ...] = ()  # breakdowns by the start event's properties
+    windows: bool = False  # first_time: each unit's entry by windows over its rows (else joined back)
 
     @property
     def detail(self) -> str:
@@ -34,6 +36,10 @@ class Cohorts(Operator):
             if self.mode == "first_time"
             else "every bucket of the range with a start event"
         )
+        if self.mode == "first_time":
+            which += " (a window per user)" if self.windows else " (an aggregate per user, joined back)"
+        if self.start_values:
+            which += f"; {', '.join(self.start_values)}: the entry start event's value (ties: the smallest)"
         return f"per (user, {self.keys}): start / return flags (~{self.rows:,} rows); cohorts: {which}"
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from . import cohorts
-from .catalog import USER_PROPERTY
+from .catalog import EVENT_PROPERTY, USER_PROPERTY
 from .conditions import build_condition
 from .cost import WIDTHS, series_rows
 from .plan import (
@@ -322,7 +322,13 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
     per_cohort = 1 if spec.cumulative else spec.periods
     operators += [
-        Cohorts(spec.start_mode, keys, reduced),
+        Cohorts(
+            spec.start_mode,
+            keys,
+            reduced,
+            tuple(b for b in bound.query.breakdown if _start_value(bound, b)),
+            bound.flavor.capabilities.per_unit_windows,
+        ),
         ReturnPeriods(
             spec.periods,
             len(frame.buckets),
@@ -342,6 +348,13 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     return_event = spec.returning.event if isinstance(spec.returning.event, str) else "any_of"
     node = AnalysisNode("retention", f"{start_event} -> {return_event}", tf, scan, operators, begin, frame.now_utc)
     return LogicalPlan([], post=post, analysis=node)
+
+
+def _start_value(bound: BoundQuery, name: str) -> bool:
+    """A retention breakdown by a property of the start event (bind checked the name)."""
+    if name in ("event", "segment") or bound.is_category(name):
+        return False
+    return bound.catalog.resolve(name, "breakdown").source == EVENT_PROPERTY
 
 
 def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:

@@ -176,6 +176,31 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "time_grain": "day",
         },
     ),
+    "retention_by_start_platform": (  # the first sign-up's platform (and a user property, joined late)
+        "utc",
+        {
+            "retention": {"start": "signup", "return": "any", "periods": 4},
+            "date_range": {"from": "2025-01-06", "to": "2025-02-03"},
+            "time_grain": "week",
+            "breakdown": ["event.platform", "country"],
+            "breakdown_limit": 3,
+        },
+    ),
+    "retention_rolling_by_start_url": (  # each bucket's first page view's url, rolling "on or after"
+        "utc",
+        {
+            "retention": {
+                "start": "page_view",
+                "start_mode": "recurring",
+                "periods": 3,
+                "windows": "rolling",
+                "cumulative": True,
+            },
+            "date_range": {"from": "2025-01-10", "to": "2025-01-20"},
+            "time_grain": "day",
+            "breakdown": ["url"],
+        },
+    ),
     "cohort_tiers": (  # behavioural segment (having, lists, did_not) and a category breakdown
         "utc",
         {

@@ -14,7 +14,10 @@
   [t0 + k·P, t0 + (k+1)·P), ``cumulative`` at or after t0 + k·P; P is one grain of elapsed time
   (hour, 24 hours, 7 x 24 hours), measured between UTC instants.
 - Groups: user properties / segment / categories (one group per unit; a category's values in
-  declaration order); the unit id, segments and categories come through ``prepare``; top-N
+  declaration order) and properties of the start event: the value of the event that made the
+  unit a member (first_time: its first start event ever; recurring: its first start event in the
+  cohort's bucket; at the same time, the smallest value, nulls last), so a unit may be in another
+  group in each cohort; the unit id, segments and categories come through ``prepare``; top-N
   by summed cohort size (ties by value, nulls last), the rest merged into ``Other``.
 - Rows: cohort x group x reported period, then summary rows (cohort None) per group and period,
   summed over the cohorts that report that period.
@@ -74,62 +77,66 @@ def retention_oracle(
     if not listed:  # the range starts after now
         listed = [datetime.max]
     rows = [r for r in p.rows if r.user_id is not None and r.local < now and not p.restricted(r)]
-    group_of_unit: dict[Any, Group] = {}
-    starts: dict[Any, list[datetime]] = {}
+    # A start event's group: the unit's properties and the start event's own (the same ordering as
+    # the answer's: a unit's entry is its earliest start event, ties to the smallest values).
+    starts: dict[Any, list[tuple[datetime, Any, Group]]] = {}  # (local, sort key, group)
     returns: dict[Any, list[float]] = {}
-    start_at: dict[Any, list[tuple[datetime, datetime]]] = {}  # (UTC instant, local) of start events
+    start_at: dict[Any, list[tuple[datetime, datetime, Any, Group]]] = {}  # (UTC instant, local, key, group)
     return_at: dict[Any, list[datetime]] = {}  # UTC instants of return events
     for r in rows:
-        group_of_unit[r.user_id] = p.group_of(r)  # properties of the unit: the same on every row
         if series_matches(start_event, r, p.resolver):
-            starts.setdefault(r.user_id, []).append(r.local)
-            start_at.setdefault(r.user_id, []).append((instant(r.event["event_time"]), r.local))
+            group = p.group_of(r)
+            starts.setdefault(r.user_id, []).append((r.local, _group_key(group), group))
+            start_at.setdefault(r.user_id, []).append(
+                (instant(r.event["event_time"]), r.local, _group_key(group), group)
+            )
         if series_matches(return_event, r, p.resolver):
             return_at.setdefault(r.user_id, []).append(instant(r.event["event_time"]))
         bucket = truncate(r.local, grain, p.week_start)
         if series_matches(return_event, r, p.resolver) and bucket >= listed[0]:  # earlier: before every cohort
             returns.setdefault(r.user_id, []).append(index.get(bucket, beyond))  # not listed: after them
 
-    members: list[tuple[Any, int]] = []  # (unit, cohort number)
+    members: list[tuple[Any, int, Group]] = []  # (unit, cohort number, group)
     for unit, times in starts.items():
         if first_time:
-            t0 = min(times)
+            t0, _key, group = min(times, key=lambda e: e[:2])
             if p.start <= t0 < p.end:
-                members.append((unit, index[truncate(t0, grain, p.week_start)]))
+                members.append((unit, index[truncate(t0, grain, p.week_start)], group))
         else:
-            cohorts = {index[truncate(t, grain, p.week_start)] for t in times if p.start <= t < p.end}
-            members += [(unit, c) for c in sorted(cohorts)]
+            entry: dict[int, Group] = {}
+            for t, _key, group in sorted((e for e in times if p.start <= e[0] < p.end), key=lambda e: e[:2]):
+                entry.setdefault(index[truncate(t, grain, p.week_start)], group)  # the bucket's first
+            members += [(unit, c, group) for c, group in sorted(entry.items())]
 
     if rolling:
         members = []
         t0s: dict[tuple[Any, int], datetime] = {}
         for unit, entries in start_at.items():
+            ordered = sorted(entries, key=lambda e: (e[0], e[2]))
             if first_time:
-                t0, local = min(entries)
-                chosen = [(t0, local)] if p.start <= local < p.end else []
+                chosen = ordered[:1] if p.start <= ordered[0][1] < p.end else []
             else:
-                chosen = sorted(e for e in entries if p.start <= e[1] < p.end)
-            for t0, local in chosen:
+                chosen = [e for e in ordered if p.start <= e[1] < p.end]
+            for t0, local, _key, group in chosen:
                 c = index[truncate(local, grain, p.week_start)]
                 if (unit, c) not in t0s:  # the first start event in the bucket
                     t0s[(unit, c)] = t0
-                    members.append((unit, c))
+                    members.append((unit, c, group))
         length = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[grain]
         returns = {}
-        for unit, c in members:  # the periods as numbers "after" the cohort (c + k)
+        for unit, c, _group in members:  # the periods as numbers "after" the cohort (c + k)
             t0 = t0s[(unit, c)]
             returns[unit, c] = [c + (t - t0) // length for t in return_at.get(unit, []) if t >= t0]
 
     counts: dict[tuple[Group, int, int], int] = {}
-    for unit, c in members:
-        group = group_of_unit[unit]
+    for unit, c, group in members:
         after = [i - c for i in returns.get((unit, c) if rolling else unit, []) if i > c]
         for k in range(periods + 1):
             hit = k == 0 or (max(after, default=0) >= k if cumulative else k in after)
             if hit:
                 counts[(group, c, k)] = counts.get((group, c, k), 0) + 1
 
-    groups = {group_of_unit[u] for u, _c in members} or ({()} if not p.breakdown else set())
+    groups = {g for _u, _c, g in members} or ({()} if not p.breakdown else set())
     limit = query.get("breakdown_limit")
     if p.breakdown and limit is not None and len(groups) > limit:
         size = {g: sum(n for (gg, _c, k), n in counts.items() if gg == g and k == 0) for g in groups}

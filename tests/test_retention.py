@@ -207,7 +207,7 @@ def test_random_queries_are_not_trivial() -> None:
         (q(cumulative=True), "inside `retention:`", "query"),
         (q("no_such_event"), "no_such_event", "retention > start"),
         (q(spec={"return": "nope"}), "nope", "retention > return"),
-        (q(breakdown=["url"]), "user properties", "breakdown[0]"),
+        (q(breakdown=["event"]), "not by the event's name", "breakdown[0]"),
         (q(compare="previous_period"), "does not take it", "query"),
         (q(grain="hour", rng={"from": date(2024, 1, 1), "to": date(2025, 3, 1)}), "too many", "retention > periods"),
     ],

@@ -53,15 +53,18 @@ EVENTS = [
 ]
 
 
-def load_events(backend: str, factory: pytest.TempPathFactory, rows: list[Any], name: str) -> Dataset:
-    """``rows`` of (user id, naive UTC time, event name) loaded into ``backend`` as ``events``."""
-    events = pa.table(
-        {
-            "user_id": pa.array([e[0] for e in rows], pa.string()),
-            "event_time": pa.array([e[1] for e in rows], pa.timestamp("us")),
-            "event_name": pa.array([e[2] for e in rows], pa.string()),
-        }
-    )
+def load_events(
+    backend: str, factory: pytest.TempPathFactory, rows: list[Any], name: str, extra: tuple[str, ...] = ()
+) -> Dataset:
+    """``rows`` of (user id, naive UTC time, event name, *``extra`` text columns) loaded into
+    ``backend`` as ``events``."""
+    columns = {
+        "user_id": pa.array([e[0] for e in rows], pa.string()),
+        "event_time": pa.array([e[1] for e in rows], pa.timestamp("us")),
+        "event_name": pa.array([e[2] for e in rows], pa.string()),
+    }
+    columns.update({c: pa.array([e[3 + j] for e in rows], pa.string()) for j, c in enumerate(extra)})
+    events = pa.table(columns)
     url = BACKENDS[backend].load({"events": events}, factory.mktemp(f"{backend}-{name}"), name)
     return Dataset(name, backend, url, events, None, "event_name")
 

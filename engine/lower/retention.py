@@ -4,14 +4,17 @@ period (calendar periods: the buckets of the grain after the cohort's).
 One statement; the events are read once (start and return events in one scan, up to now):
 
 1. ``ru``: per (unit, bucket[, groups]) of the scan: ``_s`` (a start event inside the range),
-   ``_r`` (a return event from the range's start) and, first_time, ``_t`` (the earliest start
-   event, local time);
+   ``_r`` (a return event from the range's start) and, first_time or with a breakdown by the start
+   event's properties, ``_t`` (the earliest start event, local time);
 2. ``rk``: the buckets numbered, the range's first 0 (a constant table, ``segwise.retention_frame``:
    the same list shaping reads; no date arithmetic in the warehouse, DST and week start as every
    analysis buckets);
-3. ``rc``: the cohorts, one row per (unit, cohort number): first_time the bucket of the unit's first
-   start event ever when that event is inside the range, recurring every numbered bucket with a
-   start event;
+
+first_time (one cohort per unit) continues in ``retention_first``: windows over ``ru``, no join.
+Recurring:
+
+3. ``rc``: the cohorts, one row per (unit, cohort number): every numbered bucket with a start
+   event (with start-event values: its earliest start event's, ``retention_groups``);
 4. ``rr``: the unit's return buckets by number (after the numbered ones: one number beyond every
    reported period);
 5. units per (cohort, groups, period): a join of ``rc`` and ``rr`` on the unit with the period in
@@ -31,6 +34,7 @@ from segwise.query import ANY_EVENT
 from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
+from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
 from .rows import TimeBounds, and_all, group_key, table_ref
 from .series import analysis_source, segmented_groups
 
@@ -95,6 +99,17 @@ class Reading:
     names: list[str]
     user: exp.Expr
     bucket: exp.Expr
+    starts: list[str]  # the groups that are the start event's values (``retention_groups``)
+    late: dict[str, exp.Expr]  # the groups joined after the reduction (user properties), by name
+
+    @property
+    def scanned(self) -> list[str]:
+        """The names of the groups read by the scan (``groups``), in order."""
+        return [n for n in self.names if n not in self.late]
+
+    def carried(self, table: str) -> list[exp.Expr]:
+        """Every group as a column ``_g<j>``: from ``table``, or the user table joined late."""
+        return [(self.late[n].copy() if n in self.late else _col(n, table)).as_(n) for n in self.names]
 
     def fields(self) -> tuple[Any, ...]:
         """The fields in order, to unpack."""
@@ -114,8 +129,12 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     is_return = _matches(source, spec.returning.folded, "retention > return")
     start_at = flavor.timestamp_literal(ts_text(tf.start), False)
     end_at = flavor.timestamp_literal(ts_text(tf.end), False)
-    groups = segmented_groups(lw, source)
-    names = [f"_g{j}" for j in range(len(groups))]
+    starting = is_start if first else exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
+    positions, late = start_groups(lw), late_groups(lw)
+    scanned = [j for j in range(len(lw.query.breakdown)) if j not in late]
+    groups = segmented_groups(lw, source, late)
+    groups = [at_start(g, starting) if j in positions else g for j, g in zip(scanned, groups, strict=True)]
+    names = [f"_g{j}" for j in range(len(lw.query.breakdown))]
     return Reading(
         spec,
         frame,
@@ -130,13 +149,19 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
         names,
         source.user(),
         source.bucket(),
+        [names[j] for j in sorted(positions)],
+        {names[j]: e for j, e in late.items()},
     )
 
 
-def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
+def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
+    """The CTEs ``ru`` (the events reduced per unit, bucket and groups) and ``rk`` (the numbered
+    buckets) of calendar periods."""
     r = reading(lw, node)
-    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket = r.fields()
-    tf, flavor = lw.tf, lw.flavor
+    _, frame, first, source, local, is_start, is_return, start_at, end_at, groups, _, user, bucket, starts, _ = (
+        r.fields()
+    )
+    names = r.scanned
     outputs: list[exp.Expr] = [
         user.as_("_u"),
         bucket.as_("_b"),
@@ -151,50 +176,45 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         # the whole history is read for the start events only: returns from the range's start
         source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
     else:
-        outputs += [
-            _flag(exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))).as_("_s"),
-            _flag(is_return).as_("_r"),
-        ]
+        starting = exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
+        if starts:  # the earliest start of each value: the bucket's entry is picked below
+            outputs.append(exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])).as_("_t"))
+        else:
+            outputs.append(_flag(starting).as_("_s"))
+        outputs.append(_flag(is_return).as_("_r"))
     rows = source.select(outputs)
     rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
     lw.ctes.append(
         ("ru", rows.group_by(group_key(user), group_key(bucket), *[group_key(g) for g in groups], copy=False))
     )
 
-    literal = flavor.timestamp_literal
+    numbered_buckets(lw, frame)
+    return r
+
+
+def numbered_buckets(lw: Lowering, frame: RetentionFrame) -> None:
+    """``rk``: the numbered buckets (``_k``, ``_lo``), a constant table."""
+    literal = lw.flavor.timestamp_literal
     numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
     if not numbered:  # the range starts after now: no bucket, no cohort
-        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(tf.start), False)])]
-    lw.ctes.append(("rk", flavor.values_table(numbered, ["_k", "_lo"])))
-    carried = [_col(n, "ru").as_(n) for n in names]
-    if first:
-        lw.ctes.append(
-            (
-                "rf",
-                exp.select(_col("_u", "ru").as_("_u"), *carried, exp.Min(this=_col("_t", "ru")).as_("_t"))
-                .from_(table_ref("ru"))
-                .where(exp.Not(this=exp.Is(this=_col("_t", "ru"), expression=exp.Null())))
-                .group_by(_col("_u", "ru"), *[_col(n, "ru") for n in names]),
-            )
-        )
-        in_range = exp.and_(
-            exp.GTE(this=_col("_t", "rf"), expression=start_at.copy()),
-            exp.LT(this=_col("_t", "rf"), expression=end_at.copy()),
-        )
-        cohorts = (
-            exp.select(_col("_u", "rf").as_("_u"), _col("_k", "rk").as_("_c"), *[_col(n, "rf").as_(n) for n in names])
-            .from_(table_ref("rf"))
-            .join(table_ref("rk"), on=exp.EQ(this=lw.bucket(_col("_t", "rf")), expression=_col("_lo", "rk")))
-            .where(in_range)
-        )
-    else:
-        cohorts = (
-            exp.select(_col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_c"), *carried)
-            .from_(table_ref("ru"))
-            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")))
-            .where(exp.EQ(this=_col("_s", "ru"), expression=_num(1)))
-        )
-    lw.ctes.append(("rc", cohorts))
+        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(lw.tf.start), False)])]
+    lw.ctes.append(("rk", lw.flavor.values_table(numbered, ["_k", "_lo"])))
+
+
+def retention_select(lw: Lowering, r: Reading) -> exp.Query:
+    """Recurring cohorts, calendar periods (``calendar_rows`` made ``ru`` and ``rk``): ``rc`` the
+    cohorts, ``rr`` the return buckets, joined on the unit."""
+    spec, frame, names, starts = r.spec, r.frame, r.names, r.starts
+    if starts:  # each bucket's entry: its earliest start event (and value)
+        pick_entries(lw, "re", r.scanned, starts, per_bucket=True)
+    table, entry = ("re", _col("_n", "re")) if starts else ("ru", _col("_s", "ru"))
+    cohorts = (
+        exp.select(_col("_u", table).as_("_u"), _col("_k", "rk").as_("_c"), *r.carried(table))
+        .from_(table_ref(table))
+        .join(table_ref("rk"), on=exp.EQ(this=_col("_b", table), expression=_col("_lo", "rk")))
+        .where(exp.EQ(this=entry, expression=_num(1)))
+    )
+    lw.ctes.append(("rc", join_late(lw, cohorts, r.late, _col("_u", table))))
     number = exp.Coalesce(this=_col("_k", "rk"), expressions=[_num(frame.beyond)])
     returns = (
         exp.select(_col("_u", "ru").as_("_u"), number.as_("_k"))
@@ -202,20 +222,36 @@ def retention_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk")), join_type="left")
         .where(exp.EQ(this=_col("_r", "ru"), expression=_num(1)))
     )
-    lw.ctes.append(("rr", returns))
+    lw.ctes.append(("rr", returns.distinct() if starts else returns))  # with start values: a row per value
     return exp.union(_returned(lw, names, spec.periods, spec.cumulative), _sizes(lw, names), distinct=False)
 
 
-def _counted(select: exp.Select, lw: Lowering, names: list[str], period: exp.Expr) -> exp.Select:
-    """``select`` (over ``rc`` as ``c``) counted per (cohort, groups, ``period``)."""
+def _counted(
+    select: exp.Select,
+    lw: Lowering,
+    names: list[str],
+    period: exp.Expr,
+    cohort: exp.Expr | None = None,
+    table: str = "c",
+    distinct: bool = False,
+    late: dict[str, exp.Expr] | None = None,
+) -> exp.Select:
+    """``select`` (over ``rc`` as ``c``, or ``table`` with the cohort number ``cohort``) counted
+    per (cohort, groups, ``period``): rows, or ``distinct`` units; ``late``: groups read from
+    user tables joined here (``retention_groups.join_late``)."""
+    cohort = _col("_c", "c") if cohort is None else cohort
+    counted = exp.Count(this=exp.Distinct(expressions=[_col("_u", table)]) if distinct else exp.Star())
+    groups = [(late or {}).get(n, _col(n, table)) for n in names]
     outputs = [
-        lw.flavor.as_bigint(_col("_c", "c")).as_("_c"),
-        *[_col(n, "c").as_(n) for n in names],
+        lw.flavor.as_bigint(cohort.copy()).as_("_c"),
+        *[g.copy().as_(n) for g, n in zip(groups, names, strict=True)],
         lw.flavor.as_bigint(period).as_("_p"),
-        lw.flavor.as_bigint(exp.Count(this=exp.Star())).as_("_n"),
+        lw.flavor.as_bigint(counted).as_("_n"),
     ]
     select.set("expressions", outputs)
-    by: list[exp.Expr] = [_col("_c", "c"), *[_col(n, "c") for n in names]]
+    if late:
+        select = join_late(lw, select, late, _col("_u", table))
+    by: list[exp.Expr] = [cohort.copy(), *[g.copy() for g in groups]]
     if not isinstance(period, exp.Literal):  # a constant is no grouping key (and a position in some dialects)
         by.append(period.copy())
     return select.group_by(*by, copy=False)
@@ -233,9 +269,7 @@ def _returned(lw: Lowering, names: list[str], periods: int, cumulative: bool) ->
     if cumulative:
         last = exp.select(_col("_u", "rr").as_("_u"), exp.Max(this=_col("_k", "rr")).as_("_k"))
         lw.ctes.append(("rm", last.from_(table_ref("rr")).group_by(_col("_u", "rr"))))
-        gap = exp.Sub(this=_col("_k", "r"), expression=cohort.copy())
-        capped = exp.Case(ifs=[exp.If(this=exp.GT(this=gap, expression=_num(periods)), true=_num(periods))])
-        period: exp.Expr = capped.else_(gap.copy())
+        period: exp.Expr = capped(exp.Sub(this=_col("_k", "r"), expression=cohort.copy()), periods)
         other = "rm"
         keep: exp.Expr = exp.GT(this=_col("_k", "r"), expression=cohort.copy())
     else:
@@ -254,3 +288,9 @@ def _returned(lw: Lowering, names: list[str], periods: int, cumulative: bool) ->
         .where(keep)
     )
     return _counted(select, lw, names, period)
+
+
+def capped(gap: exp.Expr, periods: int) -> exp.Expr:
+    """``gap``, at most ``periods`` (a last return later than period P counts in P: "on or after")."""
+    case = exp.Case(ifs=[exp.If(this=exp.GT(this=gap, expression=_num(periods)), true=_num(periods))])
+    return case.else_(gap.copy())

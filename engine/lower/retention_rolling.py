@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.timeframe import ts_text
-
-from .retention import _col, _counted, _num, _sizes, reading, retention_select
+from .retention import _col, _counted, _num, _sizes, calendar_rows, numbered_buckets, reading, retention_select
+from .retention_first import first_time_select
+from .retention_groups import join_late, pick_entries
 from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
@@ -40,10 +40,14 @@ _EPOCH = datetime(1970, 1, 1)
 
 
 def retention_query(lw: Lowering, node: AnalysisNode) -> exp.Query:
-    """The retention statement: rolling periods here, calendar periods in ``retention_select``."""
+    """The retention statement: rolling periods here, calendar periods in ``retention_select``
+    (recurring) and ``retention_first`` (first_time)."""
     spec = lw.query.retention
     assert spec is not None
-    return rolling_select(lw, node) if spec.windows == "rolling" else retention_select(lw, node)
+    if spec.windows == "rolling":
+        return rolling_select(lw, node)
+    r = calendar_rows(lw, node)
+    return first_time_select(lw, r) if r.first else retention_select(lw, r)
 
 
 def _micros(naive_utc: datetime) -> exp.Expr:
@@ -58,7 +62,10 @@ def _earliest(condition: exp.Expr, micros: exp.Expr, last: bool = False) -> exp.
 
 def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     r = reading(lw, node)
-    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket = r.fields()
+    spec, frame, first, source, local, is_start, is_return, start_at, end_at, groups, names, user, bucket, starts, _ = (
+        r.fields()
+    )
+    scanned = r.scanned
     tf, flavor = lw.tf, lw.flavor
     size = PERIOD_MICROS[tf.grain]
     micros = flavor.epoch_micros(source.utc_time())
@@ -74,7 +81,7 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     outputs: list[exp.Expr] = [
         user.as_("_u"),
         bucket.as_("_b"),
-        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
+        *[g.as_(n) for g, n in zip(groups, scanned, strict=True)],
         _earliest(starting, micros).as_("_t"),
         _earliest(returned, micros).as_("_r0"),
         _earliest(returned.copy(), micros, last=True).as_("_r1"),
@@ -84,12 +91,15 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     keys = [group_key(user), group_key(bucket), *[group_key(g) for g in groups], slot]
     lw.ctes.append(("ru", rows.group_by(*keys, copy=False)))
 
-    literal = flavor.timestamp_literal
-    numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
-    if not numbered:  # the range starts after now: no bucket, no cohort
-        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(tf.start), False)])]
-    lw.ctes.append(("rk", flavor.values_table(numbered, ["_k", "_lo"])))
-    lw.ctes.append(("rc", _cohorts(lw, names, first)))
+    numbered_buckets(lw, frame)
+    cohorts = _cohorts(lw, scanned, first, starts)
+    if r.late:  # the user properties joined to the cohorts (one row per member), not to the events
+        lw.ctes.append(("rc0", cohorts))
+        cohorts = exp.select(
+            _col("_u", "rc0").as_("_u"), _col("_c", "rc0").as_("_c"), *r.carried("rc0"), _col("_t", "rc0").as_("_t")
+        ).from_(table_ref("rc0"))
+        cohorts = join_late(lw, cohorts, r.late, _col("_u", "rc0"))
+    lw.ctes.append(("rc", cohorts))
     returns = exp.select(_col("_u", "ru").as_("_u"), _col("_r0", "ru").as_("_r0"), _col("_r1", "ru").as_("_r1"))
     lw.ctes.append(("rr", returns.from_(table_ref("ru")).where(_known(_col("_r0", "ru")))))
     return exp.union(_periods(lw, names, spec.periods, spec.cumulative, size), _sizes(lw, names), distinct=False)
@@ -99,10 +109,26 @@ def _known(column: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
 
 
-def _cohorts(lw: Lowering, names: list[str], first: bool) -> exp.Select:
+def _cohorts(lw: Lowering, names: list[str], first: bool, starts: list[str]) -> exp.Select:
     """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``)."""
     tf = lw.tf
     carried = [_col(n, "ru").as_(n) for n in names]
+    if starts:  # the entry (first start ever, or the bucket's first) with its start-event values
+        pick_entries(lw, "re", names, starts, per_bucket=not first)
+        keep: exp.Expr = exp.EQ(this=_col("_n", "re"), expression=_num(1))
+        if first:
+            keep = exp.and_(
+                keep,
+                exp.GTE(this=_col("_t", "re"), expression=_micros(tf.start_utc)),
+                exp.LT(this=_col("_t", "re"), expression=_micros(tf.end_utc)),
+            )
+        columns = [_col(c, "re").as_(c) for c in ("_u", *names, "_t")]
+        return (
+            exp.select(*columns[:1], _col("_k", "rk").as_("_c"), *columns[1:])
+            .from_(table_ref("re"))
+            .join(table_ref("rk"), on=exp.EQ(this=_col("_b", "re"), expression=_col("_lo", "rk")))
+            .where(keep)
+        )
     if first:
         earliest = exp.Window(
             this=exp.Min(this=_col("_t", "ru")), partition_by=[_col("_u", "ru"), *[_col(n, "ru") for n in names]]

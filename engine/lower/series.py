@@ -18,6 +18,8 @@ from .rows import RowSource
 from .state import SeriesPlan
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from segwise.plan import AnalysisNode, SeriesNode
     from segwise.query import Condition, EventFilter
 
@@ -66,15 +68,17 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     return plan
 
 
-def segmented_groups(lw: Lowering, source: RowSource) -> list[exp.Expr]:
+def segmented_groups(lw: Lowering, source: RowSource, skip: Collection[int] = ()) -> list[exp.Expr]:
     """The query's segment applied to ``source`` (a filter, or the ``segment`` breakdown's
-    in / not in) and its breakdown groups as text expressions."""
+    in / not in) and its breakdown groups as text expressions (but those at positions ``skip``)."""
     if lw.query.segment is not None:
         membership = segment.segment(lw, source)
         if SEGMENT_BREAKDOWN not in lw.query.breakdown:  # else it splits instead of restricting
             source.extra_filters.append(membership)
     groups: list[exp.Expr] = []
     for b_index, name in enumerate(lw.query.breakdown):
+        if b_index in skip:
+            continue
         if name == EVENT_BREAKDOWN:
             groups.append(lw.flavor.as_text(source.event_name(), "string"))
         elif name == SEGMENT_BREAKDOWN and lw.query.segment is not None:

@@ -58,49 +58,45 @@ WITH ru AS (
 ), rf AS (
   SELECT
     ru._u AS _u,
-    MIN(ru._t) AS _t
+    MIN(ru._t) AS _m,
+    MIN(CASE WHEN NOT ru._t IS NULL THEN ru._b END) AS _cb
   FROM ru
-  WHERE
-    NOT ru._t IS NULL
   GROUP BY
     ru._u
-), rc AS (
-  SELECT
-    rf._u AS _u,
-    rk._k AS _c
-  FROM rf
-  JOIN rk
-    ON DATETIME_TRUNC(rf._t, DAY) = rk._lo
-  WHERE
-    rf._t >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
-    AND rf._t < CAST('2025-01-20 00:00:00.000000' AS DATETIME)
-), rr AS (
+  HAVING
+    MIN(ru._t) >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+    AND MIN(ru._t) < CAST('2025-01-20 00:00:00.000000' AS DATETIME)
+), rw AS (
   SELECT
     ru._u AS _u,
-    COALESCE(rk._k, 16) AS _k
+    ru._b AS _b,
+    ru._r AS _r,
+    rf._m AS _m,
+    rf._cb AS _cb
   FROM ru
-  LEFT JOIN rk
-    ON ru._b = rk._lo
-  WHERE
-    ru._r = 1
+  JOIN rf
+    ON rf._u = ru._u
 )
 SELECT
-  CAST(c._c AS INT64) AS _c,
-  CAST(r._k - c._c AS INT64) AS _p,
+  CAST(c._k AS INT64) AS _c,
+  CAST(CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 16) - c._k END AS INT64) AS _p,
   CAST(COUNT(*) AS INT64) AS _n
-FROM rc AS c
-JOIN rr AS r
-  ON r._u = c._u
+FROM rw
+JOIN rk AS c
+  ON c._lo = rw._cb
+LEFT JOIN rk AS p
+  ON p._lo = rw._b
 WHERE
-  r._k > c._c AND r._k <= c._c + 5
+  (
+    rw._m >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+    AND rw._m < CAST('2025-01-20 00:00:00.000000' AS DATETIME)
+  )
+  AND (
+    rw._b = rw._cb
+    OR (
+      rw._r = 1 AND COALESCE(p._k, 16) - c._k >= 1 AND COALESCE(p._k, 16) - c._k <= 5
+    )
+  )
 GROUP BY
-  c._c,
-  r._k - c._c
-UNION ALL
-SELECT
-  CAST(c._c AS INT64) AS _c,
-  CAST(0 AS INT64) AS _p,
-  CAST(COUNT(*) AS INT64) AS _n
-FROM rc AS c
-GROUP BY
-  c._c
+  c._k,
+  CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 16) - c._k END

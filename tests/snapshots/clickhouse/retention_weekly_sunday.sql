@@ -2,7 +2,6 @@ WITH ru AS (
   SELECT
     "e"."user_id" AS _u,
     addDays(toDateTime(toMonday(addDays("e"."event_time", -6), 'UTC'), 'UTC'), 6) AS _b,
-    "u0"."country" AS _g0,
     MAX(
       CASE
         WHEN "e"."event_name" = 'login'
@@ -13,8 +12,6 @@ WITH ru AS (
     ) AS _s,
     1 AS _r
   FROM "events" AS "e"
-  LEFT JOIN "users" AS "u0"
-    ON "u0"."user_id" = "e"."user_id"
   WHERE
     (
       "e"."event_time" >= toDateTime64('2025-01-05 00:00:00.000000', 6, 'UTC')
@@ -25,8 +22,7 @@ WITH ru AS (
     )
   GROUP BY
     "e"."user_id",
-    addDays(toDateTime(toMonday(addDays("e"."event_time", -6), 'UTC'), 'UTC'), 6),
-    "u0"."country"
+    addDays(toDateTime(toMonday(addDays("e"."event_time", -6), 'UTC'), 'UTC'), 6)
 ), rk AS (
   SELECT
     *
@@ -51,10 +47,12 @@ WITH ru AS (
   SELECT
     ru._u AS _u,
     rk._k AS _c,
-    ru._g0 AS _g0
+    "_lu0"."country" AS _g0
   FROM ru
   JOIN rk
     ON ru._b = rk._lo
+  LEFT JOIN "users" AS "_lu0"
+    ON "_lu0"."user_id" = ru._u
   WHERE
     ru._s = 1
 ), rr AS (

@@ -2,7 +2,6 @@ WITH ru AS (
   SELECT
     "e"."user_id" AS _u,
     DATEADD(DAY, 6, DATE_TRUNC('WEEK', DATEADD(DAY, -6, "e"."event_time"))) AS _b,
-    "u0"."country" AS _g0,
     MAX(
       CASE
         WHEN "e"."event_name" = 'login'
@@ -13,8 +12,6 @@ WITH ru AS (
     ) AS _s,
     1 AS _r
   FROM "events" AS "e"
-  LEFT JOIN "users" AS "u0"
-    ON "u0"."user_id" = "e"."user_id"
   WHERE
     (
       "e"."event_time" >= CAST('2025-01-05 00:00:00.000000' AS TIMESTAMP)
@@ -23,8 +20,7 @@ WITH ru AS (
     AND NOT "e"."user_id" IS NULL
   GROUP BY
     "e"."user_id",
-    DATEADD(DAY, 6, DATE_TRUNC('WEEK', DATEADD(DAY, -6, "e"."event_time"))),
-    "u0"."country"
+    DATEADD(DAY, 6, DATE_TRUNC('WEEK', DATEADD(DAY, -6, "e"."event_time")))
 ), rk AS (
   SELECT
     *
@@ -49,10 +45,12 @@ WITH ru AS (
   SELECT
     ru._u AS _u,
     rk._k AS _c,
-    ru._g0 AS _g0
+    "_lu0"."country" AS _g0
   FROM ru
   JOIN rk
     ON ru._b = rk._lo
+  LEFT JOIN "users" AS "_lu0"
+    ON "_lu0"."user_id" = ru._u
   WHERE
     ru._s = 1
 ), rr AS (

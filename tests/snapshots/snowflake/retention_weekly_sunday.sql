@@ -10,7 +10,6 @@ WITH ru AS (
         DATE_TRUNC('DAY', DATEADD(DAY, -6, "E"."EVENT_TIME"))
       )
     ) AS _b,
-    "U0"."COUNTRY" AS _g0,
     MAX(
       CASE
         WHEN "E"."EVENT_NAME" = 'login'
@@ -21,8 +20,6 @@ WITH ru AS (
     ) AS _s,
     1 AS _r
   FROM "EVENTS" AS "E"
-  LEFT JOIN "USERS" AS "U0"
-    ON "U0"."USER_ID" = "E"."USER_ID"
   WHERE
     (
       "E"."EVENT_TIME" >= CAST('2025-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
@@ -39,8 +36,7 @@ WITH ru AS (
         1 - DAYOFWEEKISO(DATEADD(DAY, -6, "E"."EVENT_TIME")),
         DATE_TRUNC('DAY', DATEADD(DAY, -6, "E"."EVENT_TIME"))
       )
-    ),
-    "U0"."COUNTRY"
+    )
 ), rk AS (
   SELECT
     *
@@ -53,10 +49,12 @@ WITH ru AS (
   SELECT
     ru._u AS _u,
     rk._k AS _c,
-    ru._g0 AS _g0
+    "_LU0"."COUNTRY" AS _g0
   FROM ru
   JOIN rk
     ON ru._b = rk._lo
+  LEFT JOIN "USERS" AS "_LU0"
+    ON "_LU0"."USER_ID" = ru._u
   WHERE
     ru._s = 1
 ), rr AS (

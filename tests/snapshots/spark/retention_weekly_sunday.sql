@@ -6,7 +6,6 @@ WITH ru AS (
       6,
       CAST(TRUNC(CAST(TIMESTAMPADD(DAY, -6, `e`.`event_time`) AS DATE), 'WEEK') AS TIMESTAMP_NTZ)
     ) AS _b,
-    `u0`.`country` AS _g0,
     MAX(
       CASE
         WHEN `e`.`event_name` = 'login'
@@ -17,8 +16,6 @@ WITH ru AS (
     ) AS _s,
     1 AS _r
   FROM `events` AS `e`
-  LEFT JOIN `users` AS `u0`
-    ON `u0`.`user_id` = `e`.`user_id`
   WHERE
     (
       `e`.`event_time` >= CAST('2025-01-05 00:00:00.000000' AS TIMESTAMP_NTZ)
@@ -31,8 +28,7 @@ WITH ru AS (
       DAY,
       6,
       CAST(TRUNC(CAST(TIMESTAMPADD(DAY, -6, `e`.`event_time`) AS DATE), 'WEEK') AS TIMESTAMP_NTZ)
-    ),
-    `u0`.`country`
+    )
 ), rk AS (
   SELECT
     *
@@ -45,10 +41,12 @@ WITH ru AS (
   SELECT
     ru._u AS _u,
     rk._k AS _c,
-    ru._g0 AS _g0
+    `_lu0`.`country` AS _g0
   FROM ru
   JOIN rk
     ON ru._b = rk._lo
+  LEFT JOIN `users` AS `_lu0`
+    ON `_lu0`.`user_id` = ru._u
   WHERE
     ru._s = 1
 ), rr AS (

@@ -10,7 +10,6 @@ WITH ru AS (
       ),
       '+6 days'
     ) AS _b,
-    "u0"."country" AS _g0,
     MAX(
       CASE
         WHEN "e"."event_name" = 'login'
@@ -21,8 +20,6 @@ WITH ru AS (
     ) AS _s,
     1 AS _r
   FROM "events" AS "e"
-  LEFT JOIN "users" AS "u0"
-    ON "u0"."user_id" = "e"."user_id"
   WHERE
     (
       STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-05 00:00:00'
@@ -39,8 +36,7 @@ WITH ru AS (
         'weekday 1'
       ),
       '+6 days'
-    ),
-    "u0"."country"
+    )
 ), rk AS (
   SELECT
     column1 AS _k,
@@ -54,10 +50,12 @@ WITH ru AS (
   SELECT
     ru._u AS _u,
     rk._k AS _c,
-    ru._g0 AS _g0
+    "_lu0"."country" AS _g0
   FROM ru
   JOIN rk
     ON ru._b = rk._lo
+  LEFT JOIN "users" AS "_lu0"
+    ON "_lu0"."user_id" = ru._u
   WHERE
     ru._s = 1
 ), rr AS (

@@ -1,0 +1,94 @@
+"""Retention broken down by a property of the start event (docs/queries.md, "Retention").
+
+A unit's group in a cohort is the value of the start event that made it a member: ``first_time``
+its first start event ever, ``recurring`` its first start event in the cohort's bucket (rolling
+windows: the same event, t0). Start events at the same time with different values: the smallest
+value (text order), nulls last. The value travels with the per-unit reduction, in one scan:
+
+- in ``ru`` the group column is ``CASE WHEN <start event> THEN value END`` and is a grouping key,
+  so each (unit, bucket[, slot]) row carries the earliest start time of each value (rows of
+  return events that are no start event carry NULL there, which is harmless: their start time is
+  NULL);
+- the cohort entry is picked by ``ROW_NUMBER() OVER (PARTITION BY unit[, bucket] ORDER BY start
+  time, values)`` (``pick_entries``), the one row numbered 1 giving the value.
+
+Groups of the unit (segment, categories) are the same on every row of a unit and stay partition
+keys. User properties, when the unit is the user, are joined *after* the reduction (``late``,
+``join_late``): the users table meets one row per cohort member instead of every event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
+from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY
+
+from .rows import table_ref
+
+if TYPE_CHECKING:
+    from .state import Lowering
+
+LATE_ALIAS = "_lu"  # the user tables joined after the reduction: _lu0, _lu1 ...
+
+
+def start_groups(lw: Lowering) -> set[int]:
+    """The positions of the breakdowns that are properties of the start event."""
+    out: set[int] = set()
+    for index, name in enumerate(lw.query.breakdown):
+        if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
+            continue
+        if lw.catalog.resolve(name, f"breakdown[{index}]").source == EVENT_PROPERTY:
+            out.add(index)
+    return out
+
+
+def late_groups(lw: Lowering) -> dict[int, exp.Expr]:
+    """The breakdowns that are user properties, when the unit is the user: their positions and
+    their text on the user table joined after the reduction (``join_late``)."""
+    if not lw.unit.is_user:
+        return {}
+    out: dict[int, exp.Expr] = {}
+    for index, name in enumerate(lw.query.breakdown):
+        if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
+            continue
+        prop = lw.catalog.resolve(name, f"breakdown[{index}]")
+        if prop.source == USER_PROPERTY and prop.user_table is not None:
+            column = exp.column(prop.column, table=f"{LATE_ALIAS}{prop.user_table}", quoted=True)
+            out[index] = lw.flavor.as_text(column, prop.kind)
+    return out
+
+
+def join_late(lw: Lowering, select: exp.Select, late: dict[str, exp.Expr], unit: exp.Expr) -> exp.Select:
+    """``select`` with the user tables that ``late`` reads joined on the unit id ``unit``."""
+    aliases = sorted({c.table for e in late.values() for c in e.find_all(exp.Column)})
+    for alias in aliases:
+        info = lw.catalog.user_tables[int(alias[len(LATE_ALIAS) :])]
+        on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=unit.copy())
+        select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+    return select
+
+
+def at_start(group: exp.Expr, starting: exp.Expr) -> exp.Expr:
+    """A start-event group read on start events only (NULL on the other rows)."""
+    return exp.Case(ifs=[exp.If(this=starting.copy(), true=group)])
+
+
+def entry_order(table: str, starts: list[str]) -> exp.Order:
+    """Earliest start first, then the smallest start-event values (nulls last)."""
+    keys = ["_t", *starts]
+    return exp.Order(expressions=[exp.Ordered(this=exp.column(k, table=table), nulls_first=False) for k in keys])
+
+
+def pick_entries(lw: Lowering, cte: str, names: list[str], starts: list[str], per_bucket: bool) -> None:
+    """A CTE ``cte``: the rows of ``ru`` with a start event, numbered ``_n`` per unit (and its
+    groups of the unit; ``per_bucket``: and bucket) from the earliest start; row 1 is the entry."""
+    units = [exp.column("_u", table="ru"), *[exp.column(n, table="ru") for n in names if n not in starts]]
+    partition = [*units, exp.column("_b", table="ru")] if per_bucket else units
+    number = exp.Window(this=exp.RowNumber(), partition_by=partition, order=entry_order("ru", starts))
+    select = exp.select(
+        *[exp.column(c, table="ru").as_(c) for c in ("_u", "_b", *names, "_t")], number.as_("_n")
+    ).from_(table_ref("ru"))
+    lw.ctes.append((cte, select.where(exp.Not(this=exp.Is(this=exp.column("_t", table="ru"), expression=exp.Null())))))

@@ -1,0 +1,98 @@
+WITH ru AS (
+  SELECT
+    `e`.`user_id` AS _u,
+    DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS _b,
+    CASE WHEN `e`.`event_name` = 'signup' THEN `e`.`platform` END AS _g0,
+    MIN(CASE WHEN `e`.`event_name` = 'signup' THEN `e`.`event_time` END) AS _t,
+    MAX(
+      CASE
+        WHEN `e`.`event_time` >= CAST('2025-01-06 00:00:00.000000' AS DATETIME)
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM `events` AS `e`
+  WHERE
+    (
+      `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
+      AND (
+        `e`.`event_name` = 'signup'
+        OR `e`.`event_time` >= CAST('2025-01-06 00:00:00.000000' AS DATETIME)
+      )
+    )
+    AND NOT `e`.`user_id` IS NULL
+  GROUP BY
+    `e`.`user_id`,
+    DATETIME_TRUNC(`e`.`event_time`, ISOWEEK),
+    CASE WHEN `e`.`event_name` = 'signup' THEN `e`.`platform` END
+), rk AS (
+  SELECT
+    *
+  FROM UNNEST([
+    STRUCT(0 AS _k, CAST('2025-01-06 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(1 AS _k, CAST('2025-01-13 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(2 AS _k, CAST('2025-01-20 00:00:00.000000' AS DATETIME) AS _lo),
+    STRUCT(3 AS _k, CAST('2025-01-27 00:00:00.000000' AS DATETIME) AS _lo)
+  ]) AS v
+), re AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._g0 AS _g0,
+    ru._t AS _t,
+    ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t NULLS LAST, ru._g0 NULLS LAST) AS _n
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+), rf AS (
+  SELECT
+    re._u AS _u,
+    re._t AS _m,
+    re._b AS _cb,
+    re._g0 AS _g0
+  FROM re
+  WHERE
+    re._n = 1
+    AND re._t >= CAST('2025-01-06 00:00:00.000000' AS DATETIME)
+    AND re._t < CAST('2025-02-03 00:00:00.000000' AS DATETIME)
+), rw AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._r AS _r,
+    rf._m AS _m,
+    rf._cb AS _cb,
+    rf._g0 AS _g0
+  FROM ru
+  JOIN rf
+    ON rf._u = ru._u
+)
+SELECT
+  CAST(c._k AS INT64) AS _c,
+  rw._g0 AS _g0,
+  `_lu0`.`country` AS _g1,
+  CAST(CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END AS INT64) AS _p,
+  CAST(COUNT(DISTINCT rw._u) AS INT64) AS _n
+FROM rw
+JOIN rk AS c
+  ON c._lo = rw._cb
+LEFT JOIN rk AS p
+  ON p._lo = rw._b
+LEFT JOIN `users` AS `_lu0`
+  ON `_lu0`.`user_id` = rw._u
+WHERE
+  (
+    rw._m >= CAST('2025-01-06 00:00:00.000000' AS DATETIME)
+    AND rw._m < CAST('2025-02-03 00:00:00.000000' AS DATETIME)
+  )
+  AND (
+    rw._b = rw._cb
+    OR (
+      rw._r = 1 AND COALESCE(p._k, 9) - c._k >= 1 AND COALESCE(p._k, 9) - c._k <= 4
+    )
+  )
+GROUP BY
+  c._k,
+  rw._g0,
+  `_lu0`.`country`,
+  CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END

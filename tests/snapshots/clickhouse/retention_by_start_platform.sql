@@ -1,0 +1,114 @@
+WITH ru AS (
+  SELECT
+    "e"."user_id" AS _u,
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
+    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
+    MIN(CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END) AS _t,
+    MAX(
+      CASE
+        WHEN "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM "events" AS "e"
+  WHERE
+    (
+      "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
+      AND (
+        "e"."event_name" = 'signup'
+        OR "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+      )
+    )
+    AND NOT (
+      "e"."user_id" IS NULL
+    )
+  GROUP BY
+    "e"."user_id",
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC'),
+    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END
+), rk AS (
+  SELECT
+    *
+  FROM (
+    SELECT
+      0 AS _k,
+      toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _lo
+    UNION ALL
+    SELECT
+      1,
+      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC')
+    UNION ALL
+    SELECT
+      2,
+      toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC')
+    UNION ALL
+    SELECT
+      3,
+      toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')
+  ) AS v
+), re AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._g0 AS _g0,
+    ru._t AS _t,
+    ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t, ru._g0) AS _n
+  FROM ru
+  WHERE
+    NOT (
+      ru._t IS NULL
+    )
+), rf AS (
+  SELECT
+    re._u AS _u,
+    re._t AS _m,
+    re._b AS _cb,
+    re._g0 AS _g0
+  FROM re
+  WHERE
+    re._n = 1
+    AND re._t >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+    AND re._t < toDateTime64('2025-02-03 00:00:00.000000', 6, 'UTC')
+), rw AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._r AS _r,
+    rf._m AS _m,
+    rf._cb AS _cb,
+    rf._g0 AS _g0
+  FROM ru
+  JOIN rf
+    ON rf._u = ru._u
+)
+SELECT
+  toInt64(c._k) AS _c,
+  rw._g0 AS _g0,
+  "_lu0"."country" AS _g1,
+  toInt64(CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END) AS _p,
+  toInt64(COUNT(DISTINCT rw._u)) AS _n
+FROM rw
+JOIN rk AS c
+  ON c._lo = rw._cb
+LEFT JOIN rk AS p
+  ON p._lo = rw._b
+LEFT JOIN "users" AS "_lu0"
+  ON "_lu0"."user_id" = rw._u
+WHERE
+  (
+    rw._m >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+    AND rw._m < toDateTime64('2025-02-03 00:00:00.000000', 6, 'UTC')
+  )
+  AND (
+    rw._b = rw._cb
+    OR (
+      rw._r = 1 AND COALESCE(p._k, 9) - c._k >= 1 AND COALESCE(p._k, 9) - c._k <= 4
+    )
+  )
+GROUP BY
+  c._k,
+  rw._g0,
+  "_lu0"."country",
+  CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END
+SETTINGS join_use_nulls = 1

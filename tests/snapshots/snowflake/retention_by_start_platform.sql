@@ -1,0 +1,97 @@
+WITH ru AS (
+  SELECT
+    "E"."USER_ID" AS _u,
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
+    CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
+    MIN(CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END) AS _t,
+    MAX(
+      CASE
+        WHEN "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+        THEN 1
+        ELSE 0
+      END
+    ) AS _r
+  FROM "EVENTS" AS "E"
+  WHERE
+    (
+      "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND (
+        "E"."EVENT_NAME" = 'signup'
+        OR "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+      )
+    )
+    AND NOT "E"."USER_ID" IS NULL
+  GROUP BY
+    "E"."USER_ID",
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")),
+    CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END
+), rk AS (
+  SELECT
+    *
+  FROM (VALUES
+    (0, CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (1, CAST('2025-01-13 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (2, CAST('2025-01-20 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (3, CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ))) AS v(_k, _lo)
+), re AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._g0 AS _g0,
+    ru._t AS _t,
+    ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t, ru._g0) AS _n
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+), rf AS (
+  SELECT
+    re._u AS _u,
+    re._t AS _m,
+    re._b AS _cb,
+    re._g0 AS _g0
+  FROM re
+  WHERE
+    re._n = 1
+    AND re._t >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND re._t < CAST('2025-02-03 00:00:00.000000' AS TIMESTAMPNTZ)
+), rw AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._r AS _r,
+    rf._m AS _m,
+    rf._cb AS _cb,
+    rf._g0 AS _g0
+  FROM ru
+  JOIN rf
+    ON rf._u = ru._u
+)
+SELECT
+  CAST(c._k AS BIGINT) AS _c,
+  rw._g0 AS _g0,
+  "_LU0"."COUNTRY" AS _g1,
+  CAST(CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END AS BIGINT) AS _p,
+  CAST(COUNT(DISTINCT rw._u) AS BIGINT) AS _n
+FROM rw
+JOIN rk AS c
+  ON c._lo = rw._cb
+LEFT JOIN rk AS p
+  ON p._lo = rw._b
+LEFT JOIN "USERS" AS "_LU0"
+  ON "_LU0"."USER_ID" = rw._u
+WHERE
+  (
+    rw._m >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND rw._m < CAST('2025-02-03 00:00:00.000000' AS TIMESTAMPNTZ)
+  )
+  AND (
+    rw._b = rw._cb
+    OR (
+      rw._r = 1 AND COALESCE(p._k, 9) - c._k >= 1 AND COALESCE(p._k, 9) - c._k <= 4
+    )
+  )
+GROUP BY
+  c._k,
+  rw._g0,
+  "_LU0"."COUNTRY",
+  CASE WHEN rw._b = rw._cb THEN 0 ELSE COALESCE(p._k, 9) - c._k END
