@@ -50,7 +50,7 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     days_name = _histogram(lw, plan, spread_name, names, words > 1)
 
     ends_name = f"spine{plan.index}"
-    ends = exp.Subquery(this=spine(lw, plan.tf), alias=exp.TableAlias(this=exp.to_identifier("s")))
+    ends = exp.Subquery(this=spine(lw, plan), alias=exp.TableAlias(this=exp.to_identifier("s")))
     position = flavor.days_before(exp.column("_hi", table="s"), last_day)
     lw.ctes.append(
         (

@@ -60,4 +60,4 @@ class Lowering(Scope):
         ``sharing``), or None."""
         if node.shared_rows is None:
             return None
-        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows]]
+        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows].positions]
