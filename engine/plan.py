@@ -4,12 +4,19 @@
 included) with its :class:`Scan` and the operators above it; the ordered rules in
 ``segwise.rules`` rewrite it (answer from a rollup, prune partitions, share one scan between
 series) and record the alternatives they weighed with their estimated cost, as typed operators
-and scan fields that lowering reads (``segwise.lower``). ``segwise explain`` prints
-:meth:`LogicalPlan.describe`; ``/api/explain`` gives :meth:`LogicalPlan.to_json`.
+and scan fields that lowering reads (``segwise.lower``). A scan carries its events and its time
+range as typed predicates with one sqlglot expression per table (``plan_parts``), which lowering
+places as they are; rolling counts carry their date ``Spine``; shared scans are typed
+(``SharedScan``, ``SharedReducedScan``). ``segwise explain`` prints :meth:`LogicalPlan.describe`;
+``/api/explain`` gives :meth:`LogicalPlan.to_json`.
 
     Series A  unique_users by week
       Aggregate      COUNT(DISTINCT user) by bucket(week), platform
-      Scan           events  [event_name = 'page_view'; time in range]  partitions: event_date ...
+      Scan           events  ~3,741 of 3,741 rows
+        events       event in ('page_view')
+                     "event_name" = 'page_view'
+        time         time in [2025-01-06 00:00:00, 2025-01-27 00:00:00) UTC
+                     "event_time" >= CAST('2025-01-06 ...' AS TIMESTAMP) AND "event_time" < ...
 """
 
 from __future__ import annotations
@@ -444,8 +451,7 @@ class LogicalPlan:
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
                 lines.append(f"  SharedScan     one scan also serves {others} ({shared.how})")
-                lines.append(f"    events       {shared.events}")
-                lines.append(f"    time         {shared.time}")
+                lines += _describe_predicate("events", shared.events) + _describe_predicate("time", shared.time)
             if node.shared_rows is not None:
                 reduced = self.shared_rows[node.shared_rows]
                 group = reduced.positions
@@ -518,10 +524,7 @@ def _describe_scan(scan: Scan) -> list[str]:
     lines = [f"  Scan           {source}  ~{scan.rows:,} of {scan.table_rows:,} rows"]
     if scan.union:
         lines.append(f"    union        UNION ALL of {len(scan.tables)} pruned branches (canonical columns)")
-    if scan.events is not None:
-        lines.append(f"    events       {scan.events}")
-    if scan.time is not None:
-        lines.append(f"    time         {scan.time}")
+    lines += _describe_predicate("events", scan.events) + _describe_predicate("time", scan.time)
     if scan.filters:
         lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
     if scan.partition:
@@ -546,6 +549,13 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "partitions": str(scan.partition) if scan.partition else None,
         "columns": scan.columns,
     }
+
+
+def _describe_predicate(name: str, predicate: Predicate | None) -> list[str]:
+    """A typed predicate in explain: its text, then the expression lowering places (SQL)."""
+    if predicate is None:
+        return []
+    return [f"    {name:<12} {predicate}"] + ([f"    {'':<12} {predicate.sql}"] if predicate.sql else [])
 
 
 def _predicate_json(predicate: Predicate | None) -> dict[str, Any] | None:
