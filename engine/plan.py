@@ -4,54 +4,40 @@
 included) with its :class:`Scan` and the operators above it; the ordered rules in
 ``segwise.rules`` rewrite it (answer from a rollup, prune partitions, share one scan between
 series) and record the alternatives they weighed with their estimated cost, as typed operators
-and scan fields that lowering reads (``segwise.lower``). ``segwise explain`` prints
-:meth:`LogicalPlan.describe`; ``/api/explain`` gives :meth:`LogicalPlan.to_json`.
+and scan fields that lowering reads (``segwise.lower``). A scan carries its events and its time
+range as typed predicates with one sqlglot expression per table (``plan_parts``), which lowering
+places as they are; rolling counts carry their date ``Spine``; shared scans are typed
+(``SharedScan``, ``SharedReducedScan``). ``segwise explain`` prints :meth:`LogicalPlan.describe`;
+``/api/explain`` gives :meth:`LogicalPlan.to_json`.
 
     Series A  unique_users by week
       Aggregate      COUNT(DISTINCT user) by bucket(week), platform
-      Scan           events  [event_name = 'page_view'; time in range]  partitions: event_date ...
+      Scan           events  ~3,741 of 3,741 rows
+        events       event in ('page_view')
+                     "event_name" = 'page_view'
+        time         time in [2025-01-06 00:00:00, 2025-01-27 00:00:00) UTC
+                     "event_time" >= CAST('2025-01-06 ...' AS TIMESTAMP) AND "event_time" < ...
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .partitions import floor_to
+from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
 
 if TYPE_CHECKING:
-    from sqlglot import exp
-
     from .catalog import EventTableInfo
     from .cohorts import Behaviour
     from .measures import Measure
-    from .query import Condition, Series
+    from .plan_parts import EventNames, TimeRange
+    from .query import Series
     from .rollups import RollupInfo
     from .timeframe import Timeframe
 
-
-@dataclass(frozen=True)
-class Predicate:
-    """A filter of a scan: what it reads, as text for explain and as a sqlglot expression over the
-    table's raw columns (values are literals of the column's type). A condition of the query
-    keeps which one it is and the bare column its expression reads, so lowering can place the
-    expression on the column as the scan names it (``column_in``)."""
-
-    text: str
-    expression: exp.Expr | None = None
-    condition: Condition | None = None
-    column: exp.Column | None = None
-
-    def __str__(self) -> str:
-        return self.text
-
-    def column_in(self, column: exp.Expr) -> exp.Expr:
-        """The expression with its bare column replaced by ``column`` (a qualified column, or a
-        typed NULL in a table without it)."""
-        assert self.expression is not None and self.column is not None
-        bare = self.column
-        return self.expression.copy().transform(lambda node: column.copy() if node == bare else node, copy=False)
+__all__ = ["Operator", "Predicate", "SharedReducedScan", "SharedScan"]  # the plan's parts, re-exported
 
 
 @dataclass(frozen=True)
@@ -62,11 +48,11 @@ class PartitionBound:
     granularity: str
     format: str
     low: datetime | None  # None: unbounded (first/last occurrence over a user's whole history)
-    high: datetime
+    high: datetime | None
 
     def __str__(self) -> str:
         low = f"{self.column} >= P({floor_to(self.low, self.granularity):%Y-%m-%d %H:00})" if self.low else ""
-        high = f"{self.column} <= P({floor_to(self.high, self.granularity):%Y-%m-%d %H:00})"
+        high = f"{self.column} <= P({floor_to(self.high, self.granularity):%Y-%m-%d %H:00})" if self.high else ""
         return " and ".join(p for p in (low, high) if p) + f" ({self.granularity}, {self.format})"
 
 
@@ -91,10 +77,12 @@ class PartitionPruning:
 
 @dataclass
 class Scan:
-    """One read of event rows: a raw event table (or several, ``UNION ALL``) or a rollup."""
+    """One read of event rows: a raw event table (or several, ``UNION ALL`` of their pruned
+    branches with canonical columns) or a rollup. Its events and its time range are typed
+    predicates with one expression per table, which lowering places as they are."""
 
     tables: list[EventTableInfo]
-    filters: list[Predicate]  # pushed into the scan: plain comparisons on raw columns
+    filters: list[Predicate]  # pushed into the scan: the conditions, plain comparisons on raw columns
     outer_filters: list[Predicate]  # need user properties or segments: applied after the user join
     columns: list[str]
     rows: int  # estimated rows read
@@ -103,18 +91,13 @@ class Scan:
     selectivity: float  # share of the rows read that match the series' events
     partition: PartitionPruning | None = None  # set by the rule partitions
     rollup: RollupInfo | None = None
-
-
-class Operator:
-    """An operator above a scan. ``kind`` names it in explain, ``detail`` says what it does."""
+    events: EventNames | None = None  # the events read (per table: name = / IN)
+    time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
 
     @property
-    def kind(self) -> str:
-        return type(self).__name__
-
-    @property
-    def detail(self) -> str:  # pragma: no cover - every operator says
-        raise NotImplementedError
+    def union(self) -> bool:
+        """Several tables: ``UNION ALL`` of one pruned branch each."""
+        return len(self.tables) > 1 and self.rollup is None
 
 
 @dataclass(frozen=True)
@@ -408,8 +391,8 @@ class Alternative:
 @dataclass
 class LogicalPlan:
     nodes: list[SeriesNode]
-    shared: list[list[int]] = field(default_factory=list)  # groups of node positions read by one scan
-    shared_rows: list[list[int]] = field(default_factory=list)  # top-N groups reading one reduced scan
+    shared: list[SharedScan] = field(default_factory=list)  # groups of node positions read by one scan
+    shared_rows: list[SharedReducedScan] = field(default_factory=list)  # top-N groups reading one reduced scan
     alternatives: list[Alternative] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     post: list[str] = field(default_factory=list)  # post-processing in Arrow
@@ -439,8 +422,8 @@ class LogicalPlan:
         return replace(
             self,
             nodes=nodes,
-            shared=[list(g) for g in self.shared],
-            shared_rows=[list(g) for g in self.shared_rows],
+            shared=list(self.shared),
+            shared_rows=list(self.shared_rows),
             alternatives=[replace(a) for a in self.alternatives],
             decisions=list(self.decisions),
             post=list(self.post),
@@ -460,21 +443,25 @@ class LogicalPlan:
             for op in reversed(node.operators):
                 lines.append(f"  {op.kind:<14} {op.detail}")
             if node.shared is not None:
-                group = self.shared[node.shared]
+                shared = self.shared[node.shared]
+                group = shared.positions
                 first = self.nodes[group[0]]
                 if group[0] != position:
-                    lines.append(f"  SharedScan     the scan of series {first.label} (conditional aggregates)")
+                    lines.append(f"  SharedScan     the scan of series {first.label} ({shared.how})")
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
-                lines.append(f"  SharedScan     one scan also serves {others} (conditional aggregates)")
+                lines.append(f"  SharedScan     one scan also serves {others} ({shared.how})")
+                lines += _describe_predicate("events", shared.events) + _describe_predicate("time", shared.time)
             if node.shared_rows is not None:
-                group = self.shared_rows[node.shared_rows]
+                reduced = self.shared_rows[node.shared_rows]
+                group = reduced.positions
                 if group[0] != position:
                     first = self.nodes[group[0]]
                     lines.append(f"  SharedScan     the reduced rows of series {first.label} (its events by condition)")
                     continue
                 others = ", ".join(self.nodes[i].label for i in group[1:])
                 lines.append(f"  SharedScan     one reduced scan also serves {others} (each by its events)")
+                lines.append(f"    per series   {reduced.describe()}")
             lines += _describe_scan(scan)
         if self.analysis is not None:
             lines += self.analysis.describe()
@@ -491,8 +478,24 @@ class LogicalPlan:
         return {
             "nodes": [node.to_json() for node in self.nodes],
             "analysis": self.analysis.to_json() if self.analysis is not None else None,
-            "shared_scans": [[self.nodes[p].label for p in group] for group in self.shared],
-            "shared_reduced_scans": [[self.nodes[p].label for p in group] for group in self.shared_rows],
+            "shared_scans": [
+                {
+                    "series": [self.nodes[p].label for p in group.positions],
+                    "table": group.table,
+                    "how": group.how,
+                    "events": _predicate_json(group.events),
+                    "time": _predicate_json(group.time),
+                }
+                for group in self.shared
+            ],
+            "shared_reduced_scans": [
+                {
+                    "series": [self.nodes[p].label for p in group.positions],
+                    "table": group.table,
+                    "per_series": group.describe(),
+                }
+                for group in self.shared_rows
+            ],
             "rules": list(self.rules),
             "unit": self.unit or None,
             "cohort": None
@@ -519,6 +522,9 @@ def _describe_scan(scan: Scan) -> list[str]:
         else ", ".join(str(t.ref) for t in scan.tables)
     )
     lines = [f"  Scan           {source}  ~{scan.rows:,} of {scan.table_rows:,} rows"]
+    if scan.union:
+        lines.append(f"    union        UNION ALL of {len(scan.tables)} pruned branches (canonical columns)")
+    lines += _describe_predicate("events", scan.events) + _describe_predicate("time", scan.time)
     if scan.filters:
         lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
     if scan.partition:
@@ -535,11 +541,26 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "rows": scan.rows,
         "table_rows": scan.table_rows,
         "bytes": scan.bytes,
+        "union": scan.union,
+        "events": _predicate_json(scan.events),
+        "time": _predicate_json(scan.time),
         "pushed": [str(f) for f in scan.filters],
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
         "columns": scan.columns,
     }
+
+
+def _describe_predicate(name: str, predicate: Predicate | None) -> list[str]:
+    """A typed predicate in explain: its text, then the expression lowering places (SQL)."""
+    if predicate is None:
+        return []
+    return [f"    {name:<12} {predicate}"] + ([f"    {'':<12} {predicate.sql}"] if predicate.sql else [])
+
+
+def _predicate_json(predicate: Predicate | None) -> dict[str, Any] | None:
+    """A typed predicate as data: its text and its expression as (dialect-neutral) SQL."""
+    return None if predicate is None else {"text": predicate.text, "sql": predicate.sql}
 
 
 def same_filters(nodes: list[SeriesNode]) -> bool:
@@ -548,21 +569,3 @@ def same_filters(nodes: list[SeriesNode]) -> bool:
         n.series.event == first.series.event and n.series.where == first.series.where and n.tf == first.tf
         for n in nodes[1:]
     )
-
-
-def rolling_days(tf: Timeframe, window_days: int) -> tuple[datetime, datetime]:
-    """The first and last local day (naive midnights) an N-day rolling count reads: N-1 days
-    before the range's first day up to the range's last day."""
-    first = (tf.start - timedelta(days=window_days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    last = (tf.end - timedelta(microseconds=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return first, last
-
-
-def scan_start(series: Series, measure: Measure, tf: Timeframe) -> datetime | None:
-    """The earliest UTC instant a series reads (look-back for rolling users, history for first/last)."""
-    if series.occurrence and series.occurrence_scope == "ever":
-        return None
-    start = tf.start_utc
-    if measure.is_rolling:
-        start -= timedelta(days=(measure.window_days or 1))
-    return start

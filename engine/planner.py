@@ -51,16 +51,16 @@ from .plan import (
     Statuses,
     TopN,
     Window,
-    scan_start,
 )
 from .plan_funnel import BestAttempt, FunnelTopN, StepAggregate, StepMatch
+from .plan_parts import event_names, look_back_start, spine, time_range
 from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
 from .query import ANY_EVENT
 from .retention_frame import retention_frame
 from .rules import partitions, preaggregate, rollups, sharing
 from .rules import rolling as rolling_rule
 from .rules.context import Context
-from .timeframe import to_utc, ts_text
+from .timeframe import to_utc
 
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
@@ -124,12 +124,30 @@ def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule],
 
 def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     series, measure, tf = item.series, item.measure, item.tf
-    start = scan_start(series, measure, tf)
+    start, end, note = _read_range(bound, series, measure, tf)
     extra = [measure.prop] if measure.prop else []
-    scan = _scan(bound, series.members, list(series.where), start, tf.end_utc, measure.is_rolling, extra)
+    scan = _scan(bound, series.members, list(series.where), start, end, note, extra)
     node = SeriesNode(item.label, item.index, series, measure, tf, item.previous, scan)
     node.operators = _operators(bound, series, measure, tf)
     return node
+
+
+def _read_range(
+    bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe
+) -> tuple[datetime | None, datetime | None, str]:
+    """The UTC instants a series' scan reads, and why they differ from its range: a first/last
+    occurrence over the user's whole history reads up to the range's end (first) or from its
+    start (last), a rolling count the N-1 local days before it."""
+    if series.occurrence:
+        if series.occurrence_scope == "range":
+            return tf.start_utc, tf.end_utc, f"{series.occurrence} occurrence in the range"
+        if series.occurrence == "first":  # later events cannot be earlier: no need to read past the end
+            return None, tf.end_utc, "first occurrence ever: the whole history before"
+        return tf.start_utc, None, "last occurrence ever: everything after"  # earlier cannot be later
+    if measure.is_rolling:
+        window = measure.window_days or 1
+        return look_back_start(tf, window, bound.project.tz), tf.end_utc, f"range + {window - 1} days look-back"
+    return tf.start_utc, tf.end_utc, ""
 
 
 def _scan(
@@ -137,8 +155,8 @@ def _scan(
     members: list[EventFilter],
     where: list[Condition],
     start: datetime | None,
-    end: datetime,
-    look_back: bool,
+    end: datetime | None,
+    note: str,
     extra_columns: list[str],
 ) -> Scan:
     """The read of ``members``' events with ``where``, between ``start`` and ``end``, estimated
@@ -155,8 +173,6 @@ def _scan(
     outer: list[Predicate] = []
     columns: list[str] = []
     names = [m.event for m in members]
-    filters.append(_event_predicate(tables, names))
-    filters.append(_time_predicate(bound, tables, start, end, look_back))
     filters += [Predicate(f"event time {i.encoding.describe(i.spec.event_time)}") for i in tables if i.encoding]
     for cond in [c for m in members for c in m.where] + where:
         prop = catalog.resolve(cond.property, "plan")
@@ -175,7 +191,7 @@ def _scan(
     matched = 0.0
     counts = catalog.event_counts()
     for t, info in zip(table_ids, tables, strict=True):
-        r, total, _note = series_rows(catalog, info, start or datetime.min, end)
+        r, total, _note = series_rows(catalog, info, start or datetime.min, end or datetime.max)
         rows += r
         table_rows += total
         width = max(width, sum(WIDTHS.get(info.columns[c].kind, 16) for c in set(columns) if c in info.columns) + 32)
@@ -185,7 +201,10 @@ def _scan(
     unit = bound.unit.prop
     ids = [info.spec.user_id for info in tables[:1]] if unit is None or unit.source == USER_PROPERTY else [unit.column]
     key = [*ids, "event time", "event name", *sorted(set(columns))]
-    return Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
+    scan = Scan(tables, filters, outer, key, rows, table_rows, rows * width, (matched / rows) if rows else 1.0)
+    scan.events = event_names(tables, names)
+    scan.time = time_range(bound.flavor, tables, start, end, note)
+    return scan
 
 
 def _lifecycle(bound: BoundQuery) -> LogicalPlan:
@@ -194,7 +213,7 @@ def _lifecycle(bound: BoundQuery) -> LogicalPlan:
     spec = bound.query.lifecycle
     assert spec is not None
     tf = bound.timeframe
-    scan = _scan(bound, spec.members, list(spec.where), None, tf.end_utc, False, [])
+    scan = _scan(bound, spec.members, list(spec.where), None, tf.end_utc, "each user's first event ever", [])
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
@@ -210,7 +229,7 @@ def _stickiness(bound: BoundQuery) -> LogicalPlan:
     spec = bound.query.stickiness
     assert spec is not None
     tf = bound.timeframe
-    scan = _scan(bound, spec.members, list(spec.where), tf.start_utc, tf.end_utc, False, [])
+    scan = _scan(bound, spec.members, list(spec.where), tf.start_utc, tf.end_utc, "", [])
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
@@ -233,9 +252,9 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     end = tf.end_utc + spec.window_delta
     if tf.now is not None:
         end = max(tf.start_utc, min(end, to_utc(tf.now, bound.project.tz)))
-    scan = _scan(bound, spec.members, [], tf.start_utc, end, False, list(spec.hold))
+    scan = _scan(bound, spec.members, [], tf.start_utc, end, "range + the window", list(spec.hold))
     entries = spec.members if spec.order == "any" else spec.steps[0].members
-    first = _scan(bound, entries, [], tf.start_utc, tf.end_utc, False, [])
+    first = _scan(bound, entries, [], tf.start_utc, tf.end_utc, "", [])
     groups = ", ".join(bound.query.breakdown)
     keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
@@ -313,7 +332,7 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     frame = retention_frame(tf, spec.periods)
     first = spec.start_mode == "first_time"
     begin = None if first else tf.start_utc
-    scan = _scan(bound, spec.members, [], begin, frame.now_utc, False, [])
+    scan = _scan(bound, spec.members, [], begin, frame.now_utc, "up to now", [])
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     matched = int(scan.rows * scan.selectivity)
@@ -357,35 +376,6 @@ def _start_value(bound: BoundQuery, name: str) -> bool:
     return bound.catalog.resolve(name, "breakdown").source == EVENT_PROPERTY
 
 
-def _event_predicate(tables: list[EventTableInfo], names: list[str]) -> Predicate:
-    """The events a scan reads: their names on the event-name column (one table's)."""
-    if ANY_EVENT in names:
-        return Predicate("any event")
-    wanted = list(dict.fromkeys(names))
-    text = "event in (" + ", ".join(repr(n) for n in wanted) + ")"
-    column = tables[0].spec.event_name if len(tables) == 1 else None
-    if column is None:
-        return Predicate(text)
-    return Predicate(text, exp.column(column, quoted=True).isin(*[exp.Literal.string(n) for n in wanted]))
-
-
-def _time_predicate(
-    bound: BoundQuery, tables: list[EventTableInfo], start: datetime | None, end: datetime, look_back: bool
-) -> Predicate:
-    """The time range a scan reads, on the raw event-time column (UTC instants)."""
-    text = "time in range" + (" and look-back" if look_back else "")
-    if len(tables) != 1 or tables[0].encoding is not None:  # text or epoch times: described beside it
-        return Predicate(text)
-    info = tables[0]
-    aware = info.time_kind == "timestamptz"
-    column = bound.flavor.time_for_compare(exp.column(info.spec.event_time, quoted=True), info.time_kind)
-    parts: list[exp.Expr] = [exp.LT(this=column, expression=bound.flavor.timestamp_literal(ts_text(end), aware))]
-    if start is not None:
-        low = bound.flavor.timestamp_literal(ts_text(start), aware)
-        parts.insert(0, exp.GTE(this=column.copy(), expression=low))
-    return Predicate(text, exp.and_(*parts) if len(parts) > 1 else parts[0])
-
-
 def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
     """The operators above a series' scan, bottom first."""
     query = bound.query
@@ -400,7 +390,8 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
         ops.append(TopN(query.breakdown_limit))
     family = measure.definition.family
     if family == "rolling":
-        ops += [PreAggregate("days"), Intervals(measure.window_days or 1), Aggregate(str(measure), keys, "edges")]
+        window = measure.window_days or 1
+        ops += [PreAggregate("days"), Intervals(window), spine(tf), Aggregate(str(measure), keys, "edges")]
     elif family in ("per_user", "frequency"):
         ops += [PreAggregate("per_user", keys), Aggregate(str(measure), keys, "across")]
     else:

@@ -253,7 +253,9 @@ def test_topn_series_share_one_reduced_scan(generated: Dataset, name: str) -> No
     query = TOPN_SHAREABLE[name]
     project = generated.project()
     shared = compile_query(project, query, share_scans="always")
-    assert shared.plan is not None and shared.plan.shared_rows == [list(range(len(query["series"])))]
+    assert shared.plan is not None and [g.positions for g in shared.plan.shared_rows] == [
+        tuple(range(len(query["series"])))
+    ]
     assert "_revents1 > 0" in shared.sql and "one reduced scan" in "\n".join(shared.plan.describe())
     assert any("reduced per (bucket, user) serves every series" in d for d in shared.decisions)
     separate = compile_query(project, query, share_scans="never")
@@ -367,9 +369,9 @@ def test_logical_plan_shape(generated: Dataset) -> None:
     assert plan is not None
     kinds = [[op.kind for op in node.operators] for node in plan.nodes]
     if generated.backend in ("duckdb", "postgresql"):  # a day-mask word (rule rolling)
-        assert kinds[0] == ["TopN", "DayMask", "Aggregate"]
+        assert kinds[0] == ["TopN", "DayMask", "Spine", "Aggregate"]
     else:
-        assert kinds[0] == ["TopN", "PreAggregate", "Intervals", "Aggregate"]
+        assert kinds[0] == ["TopN", "PreAggregate", "Intervals", "Spine", "Aggregate"]
     assert kinds[1] == ["Join", "TopN", "PreAggregate", "Aggregate"]
     assert kinds[2] == ["Window", "TopN", "Aggregate"]
     assert [str(f) for f in plan.nodes[1].scan.outer_filters] == ["country is_not_null"]

@@ -74,12 +74,13 @@ def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
     plans = [series_plan(lw, node, position) for position, node in enumerate(plan.nodes)]
     if lw.limit is not None:
         topn.rank_cte(lw, plans[0])
-    shared_at = {group[0]: group for group in plan.shared}
-    inside = {p for group in plan.shared for p in group}
+    shared_at = {group.positions[0]: group for group in plan.shared}
+    inside = {p for group in plan.shared for p in group.positions}
     selects: list[exp.Expr] = []
     for position, series in enumerate(plans):
         if position in shared_at:
-            selects.append(shared.shared_select(lw, [plans[p] for p in shared_at[position]], shared_at[position]))
+            group = shared_at[position]
+            selects.append(shared.shared_select(lw, [plans[p] for p in group.positions], group))
         elif position not in inside:
             selects.append(_series_select(lw, series))
     statement = selects[0]

@@ -58,7 +58,7 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
         return _day_buckets(lw, plan, days_name, names, last)
     outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
     ends_name = f"spine{plan.index}"
-    ends = exp.Subquery(this=spine(lw, plan.tf), alias=exp.TableAlias(this=exp.to_identifier("s")))
+    ends = exp.Subquery(this=spine(lw, plan), alias=exp.TableAlias(this=exp.to_identifier("s")))
     position = flavor.days_before(exp.column("_hi", table="s"), last_day)
     lw.ctes.append(
         (

@@ -124,7 +124,7 @@ class RollupSource(RowSource):
         for lo, hi in ((bounds.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), bounds.end_utc)):
             if lo < hi:
                 raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
-                raw.planned = self.planned
+                raw.planned, raw.events = self.planned, self.events
                 raw.bounds = TimeBounds(lo, hi)
                 parts.append(rollup_rows(self.c, self.info, raw, keep))
         union = parts[0]
@@ -240,7 +240,7 @@ class PreAggregatedSource(RollupSource):
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
-        raw.planned = self.planned
+        raw.planned, raw.events, raw.time = self.planned, self.events, self.time
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
         grain = self.c.tf.grain
         total = grain == "total" and not self.rolling

@@ -19,15 +19,16 @@ from sqlglot import exp
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from segwise.conditions import build_condition
 from segwise.errors import SpecError
+from segwise.eventtime import event_time, time_filter
 from segwise.partitions import partition_filter
+from segwise.plan import planned_conditions
 from segwise.query import ANY_EVENT, Condition, EventFilter
 from segwise.timeframe import ts_text
 
-from .eventtime import event_time, time_filter
-
 if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
-    from segwise.plan import Predicate
+    from segwise.plan import Predicate, Scan
+    from segwise.plan_parts import EventNames, TimeRange
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
@@ -106,6 +107,8 @@ class RowSource:
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         self.partition_time = False  # the day partition column stands in for the event time (rule)
         self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
+        self.time: TimeRange | None = None  # the plan's time predicate (placed when the bounds are its range)
+        self.events: EventNames | None = None  # the plan's event predicate (placed where members have no where)
         tables: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
@@ -121,6 +124,15 @@ class RowSource:
                 self.resolve(cond.property, f"{location} > event > any_of[{m_index}] > where[{c_index}] > property")
         for c_index, cond in enumerate(where):
             self.resolve(cond.property, f"{location} > where[{c_index}] > property")
+
+    def read_plan(self, scan: Scan, time: bool = True) -> None:
+        """Read what the plan's scan says: its tables, its events, its conditions' expressions and
+        (``time``) its time range as the bounds."""
+        self.tables, self.union = list(scan.tables), scan.union
+        self.events, self.time = scan.events, scan.time
+        self.planned = planned_conditions(scan)
+        if time and scan.time is not None:
+            self.bounds = TimeBounds(scan.time.start, scan.time.end)
 
     # -- names ---------------------------------------------------------------------------------------
 
@@ -250,7 +262,12 @@ class RowSource:
             )
         )
         if not exact:
-            out += time_filter(flavor, info, alias, bounds.start_utc, bounds.end_utc)
+            planned = (
+                self.time.on(info, alias) if self.time and self.time.covers(bounds.start_utc, bounds.end_utc) else None
+            )
+            out += (
+                planned if planned is not None else time_filter(flavor, info, alias, bounds.start_utc, bounds.end_utc)
+            )
         if partition is not None and self.prune and partition_predicate:
             part_column = exp.column(partition.column, table=alias, quoted=True)
             out += partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)
@@ -260,7 +277,11 @@ class RowSource:
         return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
 
     def _member_filter(self, info: EventTableInfo | None, alias: str) -> exp.Expr | None:
-        """The OR of the combined-event members (name + own filters); ``info`` None = outer scope."""
+        """The OR of the combined-event members (name + own filters); ``info`` None = outer scope.
+        Members without filters of their own: the plan's event predicate of the table."""
+        planned = self._planned_events(info, alias) if not any(m.where for m in self.members) else None
+        if planned is not None:
+            return and_all(planned)
         parts_by_member: list[exp.Expr] = []
         for m_index, member in enumerate(self.members):
             parts: list[exp.Expr] = []
@@ -289,6 +310,10 @@ class RowSource:
             return parts_by_member[0]
         return exp.paren(exp.or_(*parts_by_member, copy=False), copy=False)
 
+    def _planned_events(self, info: EventTableInfo | None, alias: str) -> list[exp.Expr] | None:
+        """The plan's event comparisons of one table's branch (None: not planned, or the outer scope)."""
+        return self.events.on(info, alias) if self.events is not None and info is not None else None
+
     def _members_pushable(self) -> bool:
         return not any(self._uses_user_props(m.where) for m in self.members)
 
@@ -307,6 +332,8 @@ class RowSource:
             member = self._member_filter(info, alias)
             if member is not None:
                 filters.append(member)
+        elif (planned := self._planned_events(info, alias)) is not None:
+            filters += planned  # the events only: their own filters need the user join
         else:
             names = [m.event for m in self.members if m.event != ANY_EVENT and info.spec.event_name is not None]
             if names and len(names) == len(self.members):
@@ -428,13 +455,3 @@ class RowSource:
             exp.LT(this=local.copy(), expression=flavor.timestamp_literal(ts_text(self.tf.end), False)),
         ]
         return select.where(and_all(keep), copy=False)
-
-    def set_occurrence(self, occurrence: str, scope: str) -> None:
-        """Keep only each user's first/last matching event (over its history, or the range)."""
-        self.occurrence = occurrence
-        if scope == "range":
-            self.occurrence_bounds = self.bounds
-        elif occurrence == "first":  # later events cannot be earlier: no need to read past the end
-            self.occurrence_bounds = TimeBounds(None, self.bounds.end_utc)
-        else:  # earlier events cannot be later: no need to read before the start
-            self.occurrence_bounds = TimeBounds(self.bounds.start_utc, None)

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
-from segwise.plan import planned_conditions
+from segwise.plan import Window
+from segwise.plan_parts import Spine
 
 from . import cohort, segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
-from .rows import RowSource
+from .rows import RowSource, TimeBounds
 from .state import SeriesPlan
 
 if TYPE_CHECKING:
@@ -30,25 +31,31 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
     where = lw.where(index)
     source: RowSource
+    reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:
         source = RollupSource(lw, node.scan.rollup, series, tf, where)
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
         properties = [b for b in lw.query.breakdown if not lw.bound.is_category(b)]
         info = preaggregation(node, lw.catalog, properties, [n for _p, n in group or []])
-        if group:  # one reduced scan of every event of the group (rule sharing, top-N)
-            described = [(p, [m.event for m in n.series.members], n.measure.prop) for p, n in group]
-            source = SharedReducedSource(lw, info, series, tf, where, described)
+        if group and reduced is not None:  # one reduced scan of every event of the group (rule sharing, top-N)
+            source = SharedReducedSource(lw, info, series, tf, where, [(p, list(e), m) for p, e, m in reduced.reads])
             source.members = [m for _p, n in group for m in n.series.members]
         else:
             source = PreAggregatedSource(lw, info, series, tf, where, rolling=measure.is_rolling)
     else:
         source = RowSource(lw, series.members, list(series.where), tf, where)
+    # The scan's tables, events, conditions and time range; a rolling count reads its look-back
+    # (``scan.time``) where its lowering says, a first/last occurrence its window (``Window``).
+    window = next((op for op in node.operators if isinstance(op, Window)), None)
+    source.read_plan(node.scan, time=window is None and not node.has(Spine))
+    if reduced is not None:
+        source.events = reduced.events
     source.prune = node.prune
     source.partition_time = node.partition_time
-    source.planned = node.planned_conditions
-    if series.occurrence:
-        source.set_occurrence(series.occurrence, series.occurrence_scope)
+    if window is not None:
+        source.occurrence = window.occurrence
+        source.occurrence_bounds = TimeBounds(node.scan.time.start, node.scan.time.end) if node.scan.time else None
     plan = SeriesPlan(position, label, measure, source, tf)
     if isinstance(source, RollupSource):
         source.measure_prop = measure.prop
@@ -102,8 +109,8 @@ def analysis_source(lw: Lowering, node: AnalysisNode, members: list[EventFilter]
     """The row source of an analysis' scan, with the plan's decisions (pruning, the day column
     standing in, the condition expressions)."""
     source = RowSource(lw, members, where, lw.tf, node.kind)
+    source.read_plan(node.scan)
     source.prune, source.partition_time = node.prune, node.partition_time
-    source.planned = planned_conditions(node.scan)
     return source
 
 

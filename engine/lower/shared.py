@@ -8,30 +8,30 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.measures import MeasureContext
-from segwise.plan import same_filters
 
 from . import measure_sql
 from .rows import RowSource, TimeBounds, and_all, group_key, table_ref
 
 if TYPE_CHECKING:
+    from segwise.plan_parts import SharedScan
+
     from .state import Lowering, SeriesPlan
 
 
-def shared_select(lw: Lowering, plans: list[SeriesPlan], positions: list[int]) -> exp.Select:
-    """Several series from one scan (rule ``sharing``): a CTE ``sh<i>`` with one aggregate and
-    one row count per series (conditional unless their filters are identical), then back to one
-    row per series where its count is positive (exactly the (bucket, groups) rows a scan of its
-    own gives)."""
+def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> exp.Select:
+    """Several series from one scan (the plan's ``SharedScan``, rule ``sharing``): a CTE
+    ``sh<i>`` with one aggregate and one row count per series (conditional unless their filters
+    are identical), then back to one row per series where its count is positive (exactly the
+    (bucket, groups) rows a scan of its own gives). The scan reads the group's time range and
+    events as the plan holds them."""
     first = plans[0]
     info = first.source.tables[0]
-    identical = same_filters([lw.logical.nodes[p] for p in positions])
-    hull = TimeBounds(
-        min(p.source.bounds.start_utc for p in plans if p.source.bounds.start_utc is not None),
-        max(p.source.bounds.end_utc for p in plans if p.source.bounds.end_utc is not None),
-    )
+    identical = group.identical
+    hull = TimeBounds(group.time.start, group.time.end)
     members = first.source.members if identical else [m for p in plans for m in p.source.members]
     shared = RowSource(lw, members, list(first.source.where) if identical else [], None, first.source.location)
     shared.tables, shared.union, shared.bounds = [info], False, hull
+    shared.time, shared.events = group.time, group.events
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
     shared.planned = first.source.planned

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from segwise.plan import TopN
+from segwise.plan_funnel import FunnelTopN
+
 from .scope import Scope
 
 if TYPE_CHECKING:
@@ -46,7 +49,7 @@ class Lowering(Scope):
         self.query = bound.query
         self.logical = plan
         self.ctes: list[tuple[str, exp.Expr]] = []
-        self.limit: int | None = bound.query.breakdown_limit if bound.query.breakdown else None
+        self.limit: int | None = top_n(plan)  # the plan's top-N of the breakdown groups
         self.materialized: dict[exp.Expr, str] = {}  # rows' expression -> the CTE holding them
 
     def where(self, index: int) -> str:
@@ -60,4 +63,11 @@ class Lowering(Scope):
         ``sharing``), or None."""
         if node.shared_rows is None:
             return None
-        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows]]
+        return [(p, self.logical.nodes[p]) for p in self.logical.shared_rows[node.shared_rows].positions]
+
+
+def top_n(plan: LogicalPlan) -> int | None:
+    """How many breakdown groups the plan keeps (its ``TopN`` or ``FunnelTopN``), the rest ``Other``."""
+    operators = [op for node in plan.nodes for op in node.operators]
+    operators += plan.analysis.operators if plan.analysis is not None else []
+    return next((op.limit for op in operators if isinstance(op, TopN | FunnelTopN)), None)

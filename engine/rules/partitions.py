@@ -16,11 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from segwise.plan import PartitionBound, PartitionPruning, scan_start
+from segwise.plan import PartitionBound, PartitionPruning
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from segwise.plan import LogicalPlan, Scan
     from segwise.rules.context import Context
 
@@ -29,24 +27,23 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     plan = plan.copy()  # a rule never changes the plan it is given
     utc = context.bound.project.timezone == "UTC"
     for node in plan.nodes:
-        start = scan_start(node.series, node.measure, node.tf)
         exact_time = bool(node.series.occurrence)  # first/last occurrence orders by the exact time
-        node.scan.partition = pruning(node.scan, start, node.tf.end_utc, utc and not exact_time)
+        node.scan.partition = pruning(node.scan, utc and not exact_time)
     if plan.analysis is not None:
         analysis = plan.analysis
-        end = analysis.end or analysis.tf.end_utc
-        analysis.scan.partition = pruning(analysis.scan, analysis.start, end, utc and not analysis.exact_time)
+        analysis.scan.partition = pruning(analysis.scan, utc and not analysis.exact_time)
     return plan
 
 
-def pruning(scan: Scan, start: datetime | None, end: datetime, may_stand_in: bool) -> PartitionPruning | None:
-    """The partition predicate of a scan reading ``[start, end)``, or None when no table it reads
+def pruning(scan: Scan, may_stand_in: bool) -> PartitionPruning | None:
+    """The partition predicate of a scan reading its time range, or None when no table it reads
     is partitioned. The day partition column stands in for the event time (``may_stand_in``: a
     UTC project, where it encodes the event's UTC date, which is its local date) when the scan
     reads one raw table with ``granularity: day, format: date``."""
     partitioned = [t.spec.partition for t in scan.tables if t.spec.partition is not None]
-    if not partitioned:
+    if not partitioned or scan.time is None:
         return None
+    start, end = scan.time.start, scan.time.end
     bounds = tuple(PartitionBound(p.column, p.granularity, p.format, start, end) for p in partitioned)
     first = scan.tables[0].spec.partition
     stands_in = (

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from segwise.plan import Aggregate, DayMask, Intervals, PreAggregate, rolling_days
+from segwise.plan import Aggregate, DayMask, Intervals, PreAggregate
+from segwise.plan_parts import rolling_days
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, Operator, SeriesNode

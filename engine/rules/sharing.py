@@ -36,7 +36,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative, Join, PreAggregate, same_filters
+from segwise.plan import Alternative, Join, PreAggregate, SharedReducedScan, SharedScan, same_filters
+from segwise.plan_parts import event_names, time_range
 from segwise.query import ANY_EVENT
 
 if TYPE_CHECKING:
@@ -126,7 +127,11 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         if not take:
             plan.decisions.append(f"{labels}: one scan per series (estimated cheaper than one reduced scan)")
             continue
-        plan.shared_rows.append(positions)
+        reads = tuple(
+            (p, tuple(m.event for m in n.series.members), n.measure.prop) for p, n in zip(positions, nodes, strict=True)
+        )
+        read = event_names(nodes[0].scan.tables, [e for _p, names, _prop in reads for e in names])
+        plan.shared_rows.append(SharedReducedScan(tuple(positions), table, reads, read))
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
             if not node.preaggregate:  # the shared rows are reduced per user: that is the plan now
@@ -187,7 +192,11 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             Alternative(f"{labels}: one shared scan of {table}", hull_rows, hull_rows * width, shared, take, how)
         )
         if take:
-            plan.shared.append(positions)
+            info = nodes[0].scan.tables[0]
+            hull = time_range(context.bound.flavor, [info], start, end, "the series' ranges together")
+            members = nodes[0].series.members if identical else [m for n in nodes for m in n.series.members]
+            names = event_names([info], [m.event for m in members])
+            plan.shared.append(SharedScan(tuple(positions), table, identical, hull, names))
             for node in nodes:
                 node.shared = len(plan.shared) - 1
             plan.decisions.append(

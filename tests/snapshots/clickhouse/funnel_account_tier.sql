@@ -42,9 +42,7 @@ WITH _cohort AS (
     (
       "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
       AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
-      AND (
-        "e"."event_name" = 'login' OR "e"."event_name" = 'purchase'
-      )
+      AND "e"."event_name" IN ('login', 'purchase')
     )
     AND NOT (
       "u0"."account_id" IS NULL

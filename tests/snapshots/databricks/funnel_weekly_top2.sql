@@ -28,12 +28,7 @@ WITH fe AS (
     (
       `e`.`event_time` >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP_NTZ)
       AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP_NTZ)
-      AND (
-        `e`.`event_name` = 'login'
-        OR `e`.`event_name` = 'page_view'
-        OR `e`.`event_name` = 'purchase'
-        OR `e`.`event_name` = 'push_sent'
-      )
+      AND `e`.`event_name` IN ('login', 'page_view', 'purchase', 'push_sent')
     )
     AND NOT `e`.`user_id` IS NULL
 ), fw AS (

@@ -40,9 +40,7 @@ WITH _cohort AS (
     (
       "e"."event_time" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP)
       AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP)
-      AND (
-        "e"."event_name" = 'login' OR "e"."event_name" = 'purchase'
-      )
+      AND "e"."event_name" IN ('login', 'purchase')
     )
     AND NOT "u0"."account_id" IS NULL
 ), fa AS (

@@ -20,9 +20,7 @@ WITH ru AS (
   WHERE
     (
       "e"."event_time" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMP)
-      AND (
-        "e"."event_name" = 'signup' OR "e"."event_name" = 'purchase'
-      )
+      AND "e"."event_name" IN ('signup', 'purchase')
       AND (
         "e"."event_name" = 'signup'
         OR (

@@ -26,9 +26,7 @@ WITH ru AS (
     (
       "e"."event_time" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMP)
       AND "e"."event_time" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMP)
-      AND (
-        "e"."event_name" = 'login' OR "e"."event_name" = 'login'
-      )
+      AND "e"."event_name" = 'login'
     )
     AND NOT "e"."user_id" IS NULL
   GROUP BY

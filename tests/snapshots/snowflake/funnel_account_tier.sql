@@ -40,9 +40,7 @@ WITH _cohort AS (
     (
       "E"."EVENT_TIME" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMPNTZ)
       AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'login' OR "E"."EVENT_NAME" = 'purchase'
-      )
+      AND "E"."EVENT_NAME" IN ('login', 'purchase')
     )
     AND NOT "U0"."ACCOUNT_ID" IS NULL
 ), fw AS (

@@ -28,12 +28,7 @@ WITH fe AS (
     (
       "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
       AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'login'
-        OR "E"."EVENT_NAME" = 'page_view'
-        OR "E"."EVENT_NAME" = 'purchase'
-        OR "E"."EVENT_NAME" = 'push_sent'
-      )
+      AND "E"."EVENT_NAME" IN ('login', 'page_view', 'purchase', 'push_sent')
     )
     AND NOT "E"."USER_ID" IS NULL
 ), fw AS (

@@ -20,9 +20,7 @@ WITH ru AS (
   WHERE
     (
       "E"."EVENT_TIME" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'signup' OR "E"."EVENT_NAME" = 'purchase'
-      )
+      AND "E"."EVENT_NAME" IN ('signup', 'purchase')
       AND (
         "E"."EVENT_NAME" = 'signup'
         OR (

@@ -26,9 +26,7 @@ WITH ru AS (
     (
       "E"."EVENT_TIME" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMPNTZ)
       AND "E"."EVENT_TIME" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'login' OR "E"."EVENT_NAME" = 'login'
-      )
+      AND "E"."EVENT_NAME" = 'login'
     )
     AND NOT "E"."USER_ID" IS NULL
   GROUP BY

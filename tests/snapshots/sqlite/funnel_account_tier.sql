@@ -42,9 +42,7 @@ WITH _cohort AS (
     (
       STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-01 00:00:00'
       AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
-      AND (
-        "e"."event_name" = 'login' OR "e"."event_name" = 'purchase'
-      )
+      AND "e"."event_name" IN ('login', 'purchase')
     )
     AND NOT "u0"."account_id" IS NULL
 ), fw AS (

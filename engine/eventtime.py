@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
 
 
-def raw_time(info: EventTableInfo, alias: str) -> exp.Column:
+def raw_time(info: EventTableInfo, alias: str | None) -> exp.Column:
+    """The raw event-time column (bare when ``alias`` is None: the plan's expressions)."""
     return exp.column(info.spec.event_time, table=alias, quoted=True)
 
 
-def event_time(flavor: SqlFlavor, info: EventTableInfo, alias: str) -> exp.Expr:
+def event_time(flavor: SqlFlavor, info: EventTableInfo, alias: str | None) -> exp.Expr:
     """The event time as a timestamp (naive UTC, or with a zone when the column has one)."""
     column = raw_time(info, alias)
     if info.encoding is not None:
@@ -44,9 +45,10 @@ def _constant(value: str | int | Decimal) -> exp.Expr:
 
 
 def time_filter(
-    flavor: SqlFlavor, info: EventTableInfo, alias: str, start: datetime | None, end: datetime | None
+    flavor: SqlFlavor, info: EventTableInfo, alias: str | None, start: datetime | None, end: datetime | None
 ) -> list[exp.Expr]:
-    """``[start, end)`` (naive UTC) on the table's event time, as pushable comparisons."""
+    """``[start, end)`` (naive UTC) on the table's event time, as pushable comparisons (on the
+    bare column when ``alias`` is None: what a plan's ``TimeRange`` holds)."""
     out: list[exp.Expr] = []
     encoding = info.encoding
     converted = True
