@@ -31,9 +31,7 @@ WITH ru AS (
     (
       `e`.`event_time` >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP_NTZ)
       AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP_NTZ)
-      AND (
-        `e`.`event_name` = 'page_view' OR `e`.`event_name` = 'page_view'
-      )
+      AND `e`.`event_name` = 'page_view'
     )
     AND NOT `e`.`user_id` IS NULL
   GROUP BY

@@ -31,9 +31,7 @@ WITH ru AS (
     (
       "E"."EVENT_TIME" >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
       AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'page_view' OR "E"."EVENT_NAME" = 'page_view'
-      )
+      AND "E"."EVENT_NAME" = 'page_view'
     )
     AND NOT "E"."USER_ID" IS NULL
   GROUP BY

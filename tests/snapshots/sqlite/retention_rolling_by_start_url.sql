@@ -37,9 +37,7 @@ WITH ru AS (
     (
       STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-10 00:00:00'
       AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
-      AND (
-        "e"."event_name" = 'page_view' OR "e"."event_name" = 'page_view'
-      )
+      AND "e"."event_name" = 'page_view'
     )
     AND NOT "e"."user_id" IS NULL
   GROUP BY
