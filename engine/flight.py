@@ -96,23 +96,27 @@ class Flights(Generic[T]):
         watch.set_canceller(left.cancel(wake))
         try:
             if scope is not None:
-                scope.add(watch, where)  # the caller's own cancellation wakes it (and only it)
+                try:
+                    scope.add(watch, where)  # the caller's own cancellation wakes it (and only it)
+                except WarehouseError:  # cancelled before it waited
+                    watch.cancel()
             try:
                 finished = wake.wait(timeout)
             finally:
                 if scope is not None:
                     scope.remove(watch)
-        except BaseException:  # Ctrl-C, or cancelled before it waited
+        except BaseException:  # Ctrl-C
             self._leave(key, flight, wake)
             raise
-        if flight.done:
+        if flight.done and not left.cancelled:
             if flight.error is not None:
                 raise _copy(flight.error)
             return flight.result  # type: ignore[return-value]
         last = self._leave(key, flight, wake)
-        stopped = " and was cancelled" if last else " (other callers still wait for it)"
+        still = " (other callers still wait for it)"
         if left.cancelled:
-            raise WarehouseError(f"the query was cancelled{stopped}", where=where, sqlstate="57014")
+            raise WarehouseError(f"the query was cancelled{'' if last else still}", where=where, sqlstate="57014")
+        stopped = " and was cancelled" if last else still
         assert not finished
         raise WarehouseError(
             f"the query timed out after {timeout:g} s{stopped}",

@@ -87,9 +87,10 @@ def probes(new: exp.Expr, moved: list[tuple[exp.Literal, exp.Literal]]) -> list[
     if new.find(exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.CurrentDatetime) is not None:
         return None  # the statement reads the clock itself: nothing to prove against
     scopes = _scope_of_nodes(new)
+    moving = {id(new_literal) for _, new_literal in moved}
     changed: dict[tuple[str, str], tuple[exp.Table, list[exp.Expr]]] = {}
     for old_literal, new_literal in moved:
-        bound = _bound(new_literal, old_literal, scopes)
+        bound = _bound(new_literal, old_literal, scopes, moving)
         if bound is None:
             return None
         table, condition = bound
@@ -104,48 +105,67 @@ def probes(new: exp.Expr, moved: list[tuple[exp.Literal, exp.Literal]]) -> list[
 
 
 def _bound(
-    new_literal: exp.Literal, old_literal: exp.Literal, scopes: dict[int, Scope]
+    new_literal: exp.Literal, old_literal: exp.Literal, scopes: dict[int, Scope], moving: set[int]
 ) -> tuple[exp.Table, exp.Expr] | None:
-    """The base table and the condition "this row compares differently" of one moved literal, or
-    None when the literal is not one side of a comparison with a base table's column."""
+    """The stored table and the condition "this row compares differently" of one moved literal,
+    or None when the literal is not one side of a comparison whose other side is computed from one
+    row of one stored table (its columns, deterministic functions of them: no subquery, aggregate,
+    window or random value)."""
     node: exp.Expr = new_literal
     while isinstance(node.parent, exp.Cast) and node.arg_key == "this":
         node = node.parent
     comparison = node.parent
     if not isinstance(comparison, _COMPARISONS) or node.arg_key not in ("this", "expression"):
         return None
-    column = comparison.expression if node.arg_key == "this" else comparison.this
-    if not isinstance(column, exp.Column) or not column.table or column.args.get("db") or column.args.get("catalog"):
+    other = comparison.expression if node.arg_key == "this" else comparison.this
+    if other.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand) is not None:
         return None
+    if any(id(n) in moving for n in other.find_all(exp.Literal)):
+        return None  # both sides move: not one bound
     scope = scopes.get(id(comparison))
-    source = _stored(scope, column.table, column.name) if scope is not None else None
-    if source is None:
+    on_rows = other.copy()  # the compiled tree is shared: never changed
+    columns = list(zip(other.find_all(exp.Column), on_rows.find_all(exp.Column), strict=True))
+    if scope is None or not columns:
         return None
+    table: exp.Table | None = None
+    for column, copied in columns:
+        if not column.table or column.args.get("db") or column.args.get("catalog") or column.is_star:
+            return None
+        stored = _stored(scope, column.table, column.name)
+        if stored is None or (table is not None and stored[0] is not table):
+            return None
+        table = stored[0]
+        own = exp.column(stored[1], table=table.alias_or_name, quoted=True)  # the table's own column
+        if copied is on_rows:
+            on_rows = own
+        else:
+            copied.replace(own)
+    assert table is not None
     with_new = comparison.copy()
-    with_old = comparison.copy()
-    literal = next(n for n in with_old.find_all(exp.Literal) if n.this == new_literal.this)
-    literal.replace(old_literal.copy())
+    with_new.set("this" if node.arg_key == "expression" else "expression", on_rows)
+    with_old = with_new.copy()
+    with_old.set(node.arg_key, node.copy().transform(lambda n: old_literal.copy() if n == new_literal else n))
     differs = exp.or_(
         exp.and_(with_old.copy(), exp.not_(with_new.copy())), exp.and_(with_new.copy(), exp.not_(with_old.copy()))
     )
-    return source, differs
+    return table, differs
 
 
-def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> exp.Table | None:
-    """The stored table whose column ``name`` the column ``alias.name`` of ``scope`` passes on
+def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> tuple[exp.Table, str] | None:
+    """The stored table and column whose values the column ``alias.name`` of ``scope`` passes on
     unchanged (through derived tables and CTEs selecting it as a plain column or with ``*``), or
-    None (an expression, a set operation, an outer query's alias): its values are that table's."""
+    None (an expression, a set operation, an outer query's alias): its values are that column's."""
     source = scope.sources.get(alias)
     if isinstance(source, exp.Table):
-        return source if source.name else None
+        return (source, name) if source.name else None
     if not isinstance(source, Scope) or not isinstance(source.expression, exp.Select) or depth > 8:
         return None
     selects = source.expression.selects
     stars = [p for p in selects if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)]
-    named = [p for p in selects if p not in stars and p.alias_or_name == name]
-    if named:  # a projection of that name: a plain column of a source, or nothing provable
+    named = [p for p in selects if all(p is not star for star in stars) and p.alias_or_name == name]
+    if named:  # a projection of that name (and no star that may hold another): a plain column, or nothing provable
         inner = named[0].unalias()
-        if len(named) == 1 and isinstance(inner, exp.Column) and inner.table:
+        if len(named) == 1 and not stars and isinstance(inner, exp.Column) and inner.table:
             return _stored(source, inner.table, inner.name, depth + 1)
         return None
     if len(stars) != 1:
