@@ -251,6 +251,9 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
         )
     if not compiled.breakdown:
         return
+    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
+    if raw.num_rows <= MAX_GROUPS and raw.num_rows * buckets <= MAX_RESULT_ROWS:
+        return  # groups are at most the rows: neither limit below can be passed (nothing to count)
     groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
     if "series" in raw.column_names:
         combos, largest = _groups(raw, ["series", *groups])
@@ -265,7 +268,6 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
             hint="set breakdown_limit (for example breakdown_limit: 10) to keep the top groups and merge the rest "
             "into 'Other', or break down by a property with fewer values",
         )
-    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
     filled = combos * buckets
     if filled > MAX_RESULT_ROWS:
         raise SpecError(
