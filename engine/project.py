@@ -207,8 +207,6 @@ class Rollup(_Model):
 
 class CacheSpec(_Model):
     """The result cache (``cache:``): answers kept in memory while the warehouse's data is unchanged.
-    A relative range's answer is served at a later "now" only where a probe proves it the same answer;
-    identical questions asked at once run once (docs/explorer.md, "Result cache").
 
     ``cache: true`` (or these settings) turns it on for ``segwise.run`` and the API; ``segwise serve``
     has it on unless ``cache: false``. See docs/explorer.md, "Result cache".
