@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-concurrent", type=int, default=4, help="the server's --max-concurrent")
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--against-rev", help="also a cold start under git revision REV's package")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold-start side(s)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args(argv)
     path = ensure_data(args.size)
@@ -169,7 +170,11 @@ def main(argv: list[str] | None = None) -> None:
         project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
         project_file = Path(tmp) / "segwise.yaml"
         project_file.write_text(yaml.safe_dump(project.model_dump(mode="json", exclude_defaults=True)))
-        results = [side(project_file, queries, args, cache=True), side(project_file, queries, args, cache=False)]
+        results = (
+            []
+            if args.cold_only
+            else [side(project_file, queries, args, True), side(project_file, queries, args, False)]
+        )
         results.append(side(project_file, queries, args, cache=True, fill=False, name="cold start"))
         if args.against_rev:
             (Path(tmp) / "old").mkdir()
