@@ -9,10 +9,13 @@ on its key alone. This module proves, for one pair of statements, that it does n
 1. **Only literals moved.** The new statement's tree is the old one's node for node, except for
    literals (:func:`moved_literals`); both answers come from the same data (the same data
    version, read again after the proof, see ``segwise.dispatch``).
-2. **Each moved literal is a bound on a table's own column.** It sits (under casts) as one side
-   of a comparison (``<``, ``<=``, ``>``, ``>=``, ``=``, ``<>``) whose other side is a column of a
-   *base table* of that query scope (resolved with sqlglot's scopes: not a CTE, not a derived
-   table, not an outer query's): that comparison is evaluated on the table's rows only
+2. **Each moved literal is a bound on one stored table's rows.** It sits (under casts) as one
+   side of a comparison (``<``, ``<=``, ``>``, ``>=``, ``=``, ``<>``) whose other side is computed
+   from columns of *one stored table* of that query scope: the columns themselves or deterministic
+   functions of them (SQLite's ``STRFTIME(fmt, t)``), no subquery, aggregate, window or random
+   value. A column of a derived table or CTE counts when it passes a stored table's column on
+   unchanged (``SELECT e.*`` or ``e.t AS t``, resolved with sqlglot's scopes): its values are that
+   column's values. So the comparison is evaluated on values of that table's rows only
    (:func:`probes`).
 3. **No row tells the two apart.** For each such table, one probe statement
    ``SELECT 1 FROM t AS a WHERE (c_old AND NOT c_new) OR (c_new AND NOT c_old) ... LIMIT 1``
@@ -20,13 +23,14 @@ on its key alone. This module proves, for one pair of statements, that it does n
 
 Then every comparison has the same value on every row under both statements, so every other
 expression, and the answer, is the same: the old answer *is* the new statement's answer. Anything
-else (a literal inside an arithmetic expression, a bucket list, a comparison with a derived
-column, another node that differs) proves nothing and the statement is sent as usual. A NULL
-column value compares NULL under both literals, so it never tells them apart.
+else (a literal inside an arithmetic expression, a bucket list, a comparison with a computed
+column such as a funnel's microsecond time, another node that differs, the clock read in SQL)
+proves nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
+it never tells them apart.
 
-The probe is cheap where the warehouse can skip rows by the column's range (DuckDB's and SQLite's
-... zone maps and indexes, a PostgreSQL index on the event time): the rows between the old and
-the new bound, not the table.
+The probe is cheap where the warehouse can skip rows by the column's range (DuckDB's zone maps on a
+time-ordered table, an index on the event time in PostgreSQL or SQLite): it reads the rows between
+the old and the new bound, not the table; without either it reads the column once.
 """
 
 from __future__ import annotations
