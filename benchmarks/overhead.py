@@ -59,6 +59,7 @@ from segwise.demo.gallery import examples_dir
 from segwise.hookspecs import hookimpl
 
 RESULTS = Path(__file__).parent / "results"
+TARGET_MS = 2.0  # the issues' target: median overhead of run() over its own SQL (#13, #18)
 ROOT = Path(__file__).resolve().parents[1]
 
 # A 7-day query (the issue's), gallery questions of each shape, and the advanced examples whose
@@ -326,7 +327,8 @@ def run_here(args: argparse.Namespace) -> dict[str, Any]:
             r = results[name]
             print(
                 f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
-                f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms",
+                f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms  "
+                f"{verdict(r['overhead_ms'])}",
                 file=sys.stderr,
             )
             if args.profile:
@@ -396,6 +398,22 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def verdict(overhead_ms: float) -> str:
+    """One line's verdict against the target (the median overhead of the cached path)."""
+    ok = overhead_ms <= TARGET_MS
+    return f"{'PASS' if ok else 'FAIL'}: overhead {overhead_ms:.2f} ms {'<=' if ok else '>'} {TARGET_MS:g} ms"
+
+
+def verdicts(report: dict[str, Any]) -> str:
+    """A verdict line per query (the new side with --against-rev) and the load averages seen."""
+    lines = []
+    for name, row in report["queries"].items():
+        cell = row["new"] if "against" in report else row
+        lines.append(f"verdict {name}: {verdict(cell['overhead_ms'])}")
+    lines.append(f"load averages (1/5/15 min, before and after each process): {report['load']}")
+    return "\n".join(lines)
+
+
 def markdown(report: dict[str, Any]) -> str:
     """Overhead = run() minus the SQL alone (medians, ms); "cached": the same query again (its
     compiled form from the compiled-query cache), "cold": compiled afresh every time."""
@@ -451,6 +469,7 @@ def main(argv: list[str] | None = None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
     print(markdown(report))
+    print(verdicts(report))
 
 
 if __name__ == "__main__":

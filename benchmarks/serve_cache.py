@@ -9,11 +9,15 @@ request is measured by the client (sending to the last byte of the JSON answer).
 one untimed round first fills it (every query once, sequentially), so the timed rounds are hits —
 ``X-Segwise-Cache`` is counted to show it. Without the cache every request goes to DuckDB
 (``--max-concurrent`` at a time, the server's default 4), so that side runs ``--cold-rounds``
-rounds (default 1). Reported: p50, p95, max and throughput per side; the answers of both sides
-are checked equal per query.
+rounds (default 1). A third side, **cold start**, is the cache without the filling round: the
+clients start at once on an empty cache, so identical questions arrive together and single flight
+(``segwise.flight``) runs each once; ``--against-rev REV`` adds the same cold start under revision
+REV's package (``benchmarks.overhead.export_revision``), before single flight. Reported: p50, p95,
+max and throughput per side; the answers of all sides are checked equal per query.
 
     python -m benchmarks.serve_cache                      # 10M events, 50 clients
     python -m benchmarks.serve_cache --size 1m --rounds 5 --json benchmarks/results/serve-cache.json
+    python -m benchmarks.serve_cache --size 1m --against-rev 6012aa3   # cold start before/after
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 import httpx2
 import yaml
 
-from benchmarks.overhead import ensure_data
+from benchmarks.overhead import ROOT, ensure_data, export_revision
 from benchmarks.planner import NOW, SIZES, gallery_queries, project_for
 
 
@@ -46,12 +50,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(project_file: Path, port: int, cache: bool, max_concurrent: int) -> subprocess.Popen[bytes]:
+def start_server(
+    project_file: Path, port: int, cache: bool, max_concurrent: int, package: Path | None = None
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "segwise.cli", "serve", "-p", str(project_file), "--port", str(port)]
     command += ["--now", NOW.isoformat(), "--max-concurrent", str(max_concurrent), "--timeout", "600"]
     if not cache:
         command.append("--no-cache")
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if package is not None:  # another revision's package first on the path
+        env["PYTHONPATH"] = os.pathsep.join([str(package), str(ROOT)])
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -108,22 +117,29 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def side(
-    project_file: Path, queries: dict[str, dict[str, Any]], args: argparse.Namespace, cache: bool
+    project_file: Path,
+    queries: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    cache: bool,
+    fill: bool = True,
+    package: Path | None = None,
+    name: str = "",
 ) -> dict[str, Any]:
     port = free_port()
-    server = start_server(project_file, port, cache, args.max_concurrent)
+    server = start_server(project_file, port, cache, args.max_concurrent, package)
     base = f"http://127.0.0.1:{port}"
     try:
-        if cache:  # fill the cache: every query once
+        if cache and fill:  # fill the cache: every query once
             with httpx2.Client(base_url=base, timeout=900) as http:
                 for query in queries.values():
                     http.post("/api/query", json=query).raise_for_status()
-        rounds = args.rounds if cache else args.cold_rounds
+        rounds = args.rounds if cache and fill else args.cold_rounds
         latencies, statuses, answers, wall = asyncio.run(replay(base, queries, args.clients, rounds, args.seed))
     finally:
         server.terminate()
         server.wait(30)
     return {
+        "side": name or ("cache (default)" if cache else "--no-cache"),
         "cache": cache,
         "requests": len(latencies),
         "p50_ms": statistics.median(latencies),
@@ -143,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold-rounds", type=int, default=1, help="timed replays per client with --no-cache")
     parser.add_argument("--max-concurrent", type=int, default=4, help="the server's --max-concurrent")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--against-rev", help="also a cold start under git revision REV's package")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold-start side(s)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args(argv)
     path = ensure_data(args.size)
@@ -152,13 +170,31 @@ def main(argv: list[str] | None = None) -> None:
         project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
         project_file = Path(tmp) / "segwise.yaml"
         project_file.write_text(yaml.safe_dump(project.model_dump(mode="json", exclude_defaults=True)))
-        results = [side(project_file, queries, args, cache=True), side(project_file, queries, args, cache=False)]
-    same = [name for name in queries if rounded(results[0]["answers"][name]) != rounded(results[1]["answers"][name])]
+        results = (
+            []
+            if args.cold_only
+            else [side(project_file, queries, args, True), side(project_file, queries, args, False)]
+        )
+        results.append(side(project_file, queries, args, cache=True, fill=False, name="cold start"))
+        if args.against_rev:
+            (Path(tmp) / "old").mkdir()
+            old = export_revision(args.against_rev, Path(tmp) / "old")
+            name = f"cold start, {args.against_rev}"
+            results.append(side(project_file, queries, args, cache=True, fill=False, package=old, name=name))
+    same = sorted(
+        {
+            name
+            for r in results[1:]
+            for name in queries
+            if rounded(results[0]["answers"][name]) != rounded(r["answers"][name])
+        }
+    )
     report = {
         "size": args.size,
         "clients": args.clients,
         "queries": len(queries),
         "load": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+        "against": args.against_rev,
         "different_answers": same,
         "sides": [{k: v for k, v in r.items() if k != "answers"} for r in results],
     }
@@ -169,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---:|---:|---:|---:|---:|---|")
     for r in report["sides"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
-        name = "cache (default)" if r["cache"] else "--no-cache"
+        name = r["side"]
         print(
             f"| {name} | {r['requests']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['max_ms']:.1f} | "
             f"{r['requests_per_s']:.0f} | {counts} |"

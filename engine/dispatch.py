@@ -20,19 +20,26 @@ from sqlglot import exp
 from segwise.adapters.base import TableRef
 
 from .errors import SpecError
+from .flight import Flights
 from .guard import CheckedTree, check_tree
+from .moving import moved_literals, probes, template
 from .observe import execute_observed
 from .rollups import state_ref
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .cache import Lookup
+    from .cache import Lookup, ResultCache
     from .compiled import CompiledQuery
     from .loaded import LoadedProject
 
 MAX_RESULT_ROWS = 1_000_000  # rows of a segmentation answer (in the warehouse's and in the filled result)
 MAX_GROUPS = 10_000  # breakdown groups of one series without breakdown_limit
+
+FLIGHTS: Flights[pa.Table] = Flights()
+"""Statements in the air with the result cache in use: identical ones at once are sent once."""
 
 
 def configured_tables(project: LoadedProject) -> list[TableRef]:
@@ -61,7 +68,10 @@ def execute_compiled(
     ``cache``: the project's result cache (``segwise.cache``) — None as the project file says
     (``cache:``; off when left out), True on unless ``cache: false``, False off. It is keyed by
     that statement text and the tables it may read, and checked against the warehouse's data
-    version read before the statement runs. ``lookup`` is told what the cache did.
+    version read before the statement runs; a relative range's answer at an earlier "now" is
+    served where ``segwise.moving`` proves it the same (see :func:`_proven`). A miss joins the
+    statement's flight (``segwise.flight``): identical statements at once are sent once, each
+    caller waiting ``timeout`` seconds at most. ``lookup`` is told what the cache did.
     """
     adapter = project.adapter()
     tables = configured_tables(project)
@@ -74,16 +84,68 @@ def execute_compiled(
     store = project.result_cache()
     key = _cache_key(sql, tables)
     version = adapter.data_version(tables)  # before the statement: a change during it is a miss later
-    found = store.get(key, version) if store.cacheable(version) else None
+    cacheable = store.cacheable(version)
+    found = store.get(key, version, count_miss=False) if cacheable else None
+    moves = version is not None and compiled.timeframe.now is not None  # a range that moves with "now"
+    shape = template(sql) if moves else None
+    if found is None and shape is not None:
+        found = _proven(adapter, store, key, version, shape, compiled, tables, timeout)
+    if found is None and cacheable:
+        store.miss()
     if lookup is not None:
-        lookup.status = "hit" if found is not None else "miss" if store.cacheable(version) else "uncacheable"
+        lookup.status = "hit" if found is not None else "miss" if cacheable else "uncacheable"
     if found is not None:
         check_result_size(found, compiled)
         return found
-    raw = _send(adapter, checked, sql, tables, timeout)
-    check_result_size(raw, compiled)  # a refused answer is not kept
-    store.put(key, version, raw)
+
+    def send() -> pa.Table:
+        stored = store.get(key, version, count_miss=False) if cacheable else None
+        if stored is not None:  # a flight of the same key landed between this caller's lookup and now
+            return stored
+        raw = _send(adapter, checked, sql, tables, None)  # the callers' deadlines decide (segwise.flight)
+        check_result_size(raw, compiled)  # a refused answer is not kept
+        store.put(key, version, raw, shape, compiled.expression)
+        return raw
+
+    raw, joined = FLIGHTS.run((key, version), send, timeout, adapter.name)
+    if lookup is not None:
+        lookup.shared = joined
+    if joined:
+        check_result_size(raw, compiled)
     return raw
+
+
+def _proven(
+    adapter: Adapter,
+    store: ResultCache,
+    key: Hashable,
+    version: Hashable,
+    shape: str,
+    compiled: CompiledQuery,
+    tables: list[TableRef],
+    timeout: float | None,
+) -> pa.Table | None:
+    """The answer of an earlier "now" of the same question, where ``segwise.moving`` proves it is
+    this statement's answer: only time literals moved, each a bound on a stored table's column,
+    no row between the old and new bounds (probes sent like any statement), and the data version
+    the same after the probes as before. Counted as a hit then, and kept under the new key."""
+    earlier = store.earlier(shape, version)
+    if earlier is None or earlier.statement is None:
+        return None
+    moved = moved_literals(earlier.statement, compiled.expression)
+    if moved is None:
+        return None
+    statements = probes(compiled.expression, moved) if moved else []
+    if statements is None:
+        return None
+    for probe in statements:
+        sql = adapter.flavor.render(probe)
+        if _send(adapter, check_tree(probe, tables), sql, tables, timeout).num_rows:
+            return None  # a row tells the two "now"s apart
+    if statements and adapter.data_version(tables) != version:
+        return None  # the data changed while probing: what the probes saw proves nothing
+    store.moved(earlier, key, version, shape, compiled.expression)
+    return earlier.table
 
 
 def cache_state(project: LoadedProject, compiled: CompiledQuery, cache: bool | None = None) -> dict[str, Any]:
@@ -192,6 +254,9 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
         )
     if not compiled.breakdown:
         return
+    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
+    if raw.num_rows <= MAX_GROUPS and raw.num_rows * buckets <= MAX_RESULT_ROWS:
+        return  # groups are at most the rows: neither limit below can be passed (nothing to count)
     groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
     if "series" in raw.column_names:
         combos, largest = _groups(raw, ["series", *groups])
@@ -206,7 +271,6 @@ def check_result_size(raw: pa.Table, compiled: CompiledQuery) -> None:
             hint="set breakdown_limit (for example breakdown_limit: 10) to keep the top groups and merge the rest "
             "into 'Other', or break down by a property with fewer values",
         )
-    buckets = len(compiled.timeframe.buckets) if compiled.timeframe.grain != "total" else 1
     filled = combos * buckets
     if filled > MAX_RESULT_ROWS:
         raise SpecError(

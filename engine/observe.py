@@ -107,7 +107,7 @@ IN_PLACE_DIALECTS = frozenset({"duckdb"})
 def run_statement(adapter: Adapter, sql: str, timeout: float | None) -> pa.Table:
     """One attempt: run ``sql``; cancel it on the warehouse when ``timeout`` passes or on Ctrl-C."""
     statement = Statement(timeout)
-    scope: CancelScope | None = getattr(_scopes, "current", None)
+    scope = current_scope()
     if scope is None:
         return _run_statement(adapter, sql, statement)
     scope.add(statement, adapter.name)
@@ -191,6 +191,11 @@ def _run_in_place(adapter: Adapter, sql: str, statement: Statement) -> pa.Table:
 
 
 _scopes = threading.local()
+
+
+def current_scope() -> CancelScope | None:
+    """The :class:`CancelScope` the calling thread is in, if any."""
+    return getattr(_scopes, "current", None)
 
 
 class CancelScope:

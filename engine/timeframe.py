@@ -7,6 +7,7 @@ list of buckets is what post-processing fills; the warehouse computes the same t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -130,9 +131,12 @@ _STEP = {
 }
 
 
+@functools.lru_cache(maxsize=512)
 def bucket_starts(
     start: datetime, end: datetime, grain: str, week_start: int, tz: ZoneInfo | None = None
 ) -> tuple[datetime, ...]:
+    """The bucket starts of ``[start, end)`` (naive local); remembered (a pure function of its
+    arguments: a repeated question does not walk its buckets again)."""
     if grain == "total":
         return (start,)
     amount, unit = _STEP[grain]

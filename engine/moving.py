@@ -1,0 +1,190 @@
+"""Serving a relative range's answer at a later "now", only where it is provably the same answer.
+
+A relative range (``last: 30d``) is resolved against "now" before compiling, so the statement of
+the same question a moment later holds other time literals: ``[now - 30 days, now)`` moved by the
+seconds that passed. The answer may differ (an event at the old start leaves the range; a row
+dated between the two "now"s enters it), so the result cache (``segwise.cache``) must not serve it
+on its key alone. This module proves, for one pair of statements, that it does not differ:
+
+1. **Only literals moved.** The new statement's tree is the old one's node for node, except for
+   literals (:func:`moved_literals`); both answers come from the same data (the same data
+   version, read again after the proof, see ``segwise.dispatch``).
+2. **Each moved literal is a bound on one stored table's rows.** It sits (under casts) as one
+   side of a comparison (``<``, ``<=``, ``>``, ``>=``, ``=``, ``<>``) whose other side is computed
+   from columns of *one stored table* of that query scope: the columns themselves or deterministic
+   functions of them (SQLite's ``STRFTIME(fmt, t)``), no subquery, aggregate, window or random
+   value. A column of a derived table or CTE counts when it passes a stored table's column on
+   unchanged (``SELECT e.*`` or ``e.t AS t``, resolved with sqlglot's scopes): its values are that
+   column's values. So the comparison is evaluated on values of that table's rows only
+   (:func:`probes`).
+3. **No row tells the two apart.** For each such table, one probe statement
+   ``SELECT 1 FROM t AS a WHERE (c_old AND NOT c_new) OR (c_new AND NOT c_old) ... LIMIT 1``
+   (the statement's own comparisons, with the old and the new literal) finds no row.
+
+Then every comparison has the same value on every row under both statements, so every other
+expression, and the answer, is the same: the old answer *is* the new statement's answer. Anything
+else (a literal inside an arithmetic expression, a bucket list, a comparison with a computed
+column such as a funnel's microsecond time, another node that differs, the clock read in SQL)
+proves nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
+it never tells them apart.
+
+The probe is cheap where the warehouse can skip rows by the column's range (DuckDB's zone maps on a
+time-ordered table, an index on the event time in PostgreSQL or SQLite): it reads the rows between
+the old and the new bound, not the table; without either it reads the column once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+_COMPARISONS = (exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ, exp.NEQ)
+
+# Literals that may move with "now": timestamps and dates as text, microsecond counts. Masking
+# more than moves only makes two statements share a template; the tree comparison decides.
+_MOVING = re.compile(r"'\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?'|(?<![\w.\"'])\d{12,}(?![\w.\"'])")
+
+
+def template(sql: str) -> str:
+    """``sql`` with its time literals masked: statements of one question at another "now" share it."""
+    return _MOVING.sub("?", sql)
+
+
+def moved_literals(old: exp.Expr, new: exp.Expr) -> list[tuple[exp.Literal, exp.Literal]] | None:
+    """The pairs (old literal, new literal) where the two trees differ, or None when they differ
+    anywhere else (another node type, argument, list length or plain value)."""
+    moved: list[tuple[exp.Literal, exp.Literal]] = []
+    stack: list[tuple[exp.Expr, exp.Expr]] = [(old, new)]
+    while stack:
+        a, b = stack.pop()
+        if type(a) is not type(b):
+            return None
+        if isinstance(a, exp.Literal):
+            assert isinstance(b, exp.Literal)
+            if a.args.get("is_string") != b.args.get("is_string"):
+                return None
+            if a.this != b.this:
+                moved.append((a, b))
+            continue
+        for key in a.args.keys() | b.args.keys():
+            x, y = a.args.get(key), b.args.get(key)
+            if isinstance(x, list) or isinstance(y, list):
+                if not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y):
+                    return None
+                pairs = list(zip(x, y, strict=True))
+            else:
+                pairs = [(x, y)]
+            for u, v in pairs:
+                if isinstance(u, exp.Expr) and isinstance(v, exp.Expr):
+                    stack.append((u, v))
+                elif isinstance(u, exp.Expr) or isinstance(v, exp.Expr) or u != v:
+                    return None
+    return moved
+
+
+def probes(new: exp.Expr, moved: list[tuple[exp.Literal, exp.Literal]]) -> list[exp.Select] | None:
+    """The probe statements proving ``new`` answers as the statement it was compared with (see
+    the module's docstring): one per (table, alias), each finding a row that tells the old and the
+    new literals apart; None when some moved literal is not a bound on a base table's column."""
+    if new.find(exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.CurrentDatetime) is not None:
+        return None  # the statement reads the clock itself: nothing to prove against
+    scopes = _scope_of_nodes(new)
+    moving = {id(new_literal) for _, new_literal in moved}
+    changed: dict[tuple[str, str], tuple[exp.Table, list[exp.Expr]]] = {}
+    for old_literal, new_literal in moved:
+        bound = _bound(new_literal, old_literal, scopes, moving)
+        if bound is None:
+            return None
+        table, condition = bound
+        key = (table.sql(), table.alias_or_name)
+        entry = changed.setdefault(key, (table, []))
+        if all(condition != other for other in entry[1]):
+            entry[1].append(condition)
+    return [
+        exp.select(exp.Literal.number(1).as_("moved")).from_(table.copy()).where(exp.or_(*conditions)).limit(1)
+        for table, conditions in changed.values()
+    ]
+
+
+def _bound(
+    new_literal: exp.Literal, old_literal: exp.Literal, scopes: dict[int, Scope], moving: set[int]
+) -> tuple[exp.Table, exp.Expr] | None:
+    """The stored table and the condition "this row compares differently" of one moved literal,
+    or None when the literal is not one side of a comparison whose other side is computed from one
+    row of one stored table (its columns, deterministic functions of them: no subquery, aggregate,
+    window or random value)."""
+    node: exp.Expr = new_literal
+    while isinstance(node.parent, exp.Cast) and node.arg_key == "this":
+        node = node.parent
+    comparison = node.parent
+    if not isinstance(comparison, _COMPARISONS) or node.arg_key not in ("this", "expression"):
+        return None
+    other = comparison.expression if node.arg_key == "this" else comparison.this
+    if other.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand) is not None:
+        return None
+    if any(id(n) in moving for n in other.find_all(exp.Literal)):
+        return None  # both sides move: not one bound
+    scope = scopes.get(id(comparison))
+    on_rows = other.copy()  # the compiled tree is shared: never changed
+    columns = list(zip(other.find_all(exp.Column), on_rows.find_all(exp.Column), strict=True))
+    if scope is None or not columns:
+        return None
+    table: exp.Table | None = None
+    for column, copied in columns:
+        if not column.table or column.args.get("db") or column.args.get("catalog") or column.is_star:
+            return None
+        stored = _stored(scope, column.table, column.name)
+        if stored is None or (table is not None and stored[0] is not table):
+            return None
+        table = stored[0]
+        own = exp.column(stored[1], table=table.alias_or_name, quoted=True)  # the table's own column
+        if copied is on_rows:
+            on_rows = own
+        else:
+            copied.replace(own)
+    assert table is not None
+    with_new = comparison.copy()
+    with_new.set("this" if node.arg_key == "expression" else "expression", on_rows)
+    with_old = with_new.copy()
+    with_old.set(node.arg_key, node.copy().transform(lambda n: old_literal.copy() if n == new_literal else n))
+    differs = exp.or_(
+        exp.and_(with_old.copy(), exp.not_(with_new.copy())), exp.and_(with_new.copy(), exp.not_(with_old.copy()))
+    )
+    return table, differs
+
+
+def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> tuple[exp.Table, str] | None:
+    """The stored table and column whose values the column ``alias.name`` of ``scope`` passes on
+    unchanged (through derived tables and CTEs selecting it as a plain column or with ``*``), or
+    None (an expression, a set operation, an outer query's alias): its values are that column's."""
+    source = scope.sources.get(alias)
+    if isinstance(source, exp.Table):
+        return (source, name) if source.name else None
+    if not isinstance(source, Scope) or not isinstance(source.expression, exp.Select) or depth > 8:
+        return None
+    selects = source.expression.selects
+    stars = [p for p in selects if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)]
+    named = [p for p in selects if all(p is not star for star in stars) and p.alias_or_name == name]
+    if named:  # a projection of that name (and no star that may hold another): a plain column, or nothing provable
+        inner = named[0].unalias()
+        if len(named) == 1 and not stars and isinstance(inner, exp.Column) and inner.table:
+            return _stored(source, inner.table, inner.name, depth + 1)
+        return None
+    if len(stars) != 1:
+        return None
+    star = stars[0]
+    table = star.table if isinstance(star, exp.Column) else None
+    if not table and len(source.sources) == 1:
+        table = next(iter(source.sources))
+    return _stored(source, table, name, depth + 1) if table else None
+
+
+def _scope_of_nodes(tree: exp.Expr) -> dict[int, Scope]:
+    """Each node's innermost query scope, by node identity."""
+    found: dict[int, Scope] = {}
+    for scope in traverse_scope(tree):  # inner scopes first: a node keeps its innermost scope
+        for node in scope.walk():
+            found.setdefault(id(node), scope)
+    return found

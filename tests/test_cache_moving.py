@@ -1,0 +1,173 @@
+"""A relative range's answer at a later "now" (``segwise.moving``): served from the result cache
+only where it is provably the same answer, on every engine with a data version.
+
+Every expected answer comes from the oracle (``tests.oracle``) at the "now" of the request, over
+the rows the test wrote; where the cache hits, the test also checks (with the oracle) that the
+answers at the two "now"s are the same, and where it must miss, that they differ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+import sqlglot
+from sqlglot import exp
+
+import segwise
+from segwise.cache import Lookup
+from segwise.execute import answer
+from segwise.moving import moved_literals, probes, template
+from tests.backends import BACKENDS
+from tests.conftest import assert_same
+from tests.oracle import oracle
+from tests.test_result_cache import APPEND, events
+
+QUERY: dict[str, Any] = {
+    "series": [{"event": "view", "measure": "unique_users"}, {"event": "any", "measure": "events"}],
+    "date_range": {"last": "3d"},
+    "time_grain": "day",
+}
+NOW = datetime(2025, 1, 6, 12, 0, 0)  # events() writes events at hh:30 only
+LATER = NOW + timedelta(seconds=10)
+
+
+def row(user: str, at: datetime, name: str = "view") -> pa.Table:
+    return pa.table(
+        {
+            "user_id": pa.array([user], pa.string()),
+            "event_time": pa.array([at], pa.timestamp("us")),
+            "event_name": pa.array([name], pa.string()),
+        }
+    )
+
+
+def expected(table: pa.Table, now: datetime) -> list[dict[str, Any]]:
+    return oracle(QUERY, table.to_pylist(), None, now=now)
+
+
+def ask(project: segwise.Project, now: datetime) -> tuple[pa.Table, str]:
+    lookup = Lookup()
+    result = answer(QUERY, project, now=now.isoformat(), cache=True, lookup=lookup)
+    return result, lookup.status
+
+
+def _project(engine: str, table: pa.Table, tmp_path: Path, dataset: str) -> tuple[segwise.Project, str]:
+    url = BACKENDS[engine].load({"events": table}, tmp_path, dataset)
+    return segwise.Project(warehouse=url, event_tables=[{"table": "events", "event_name": "event_name"}]), url
+
+
+# -- the proof, on trees ----------------------------------------------------------------------------
+
+
+def _tree(sql: str) -> exp.Expr:
+    return sqlglot.parse_one(sql, dialect="duckdb")
+
+
+def test_moved_literals_only_where_only_literals_differ() -> None:
+    old = _tree("SELECT count(*) FROM events AS e WHERE e.t >= '2025-01-01 10:00:00' AND e.n = 'a'")
+    new = _tree("SELECT count(*) FROM events AS e WHERE e.t >= '2025-01-01 10:00:05' AND e.n = 'a'")
+    moved = moved_literals(old, new)
+    assert moved is not None and [(a.this, b.this) for a, b in moved] == [
+        ("2025-01-01 10:00:00", "2025-01-01 10:00:05")
+    ]
+    assert moved_literals(old, old.copy()) == []
+    other = _tree("SELECT count(*) FROM events AS e WHERE e.t > '2025-01-01 10:00:05' AND e.n = 'a'")
+    assert moved_literals(old, other) is None  # another comparison: not the same statement
+    assert template(old.sql()) == template(new.sql()) != template(other.sql())
+
+
+@pytest.mark.parametrize(
+    ("sql", "provable"),
+    [
+        ("SELECT count(*) FROM events AS e WHERE e.t >= CAST('{t}' AS TIMESTAMP)", True),
+        # a pass-through column of a derived table (first occurrence) is the stored table's
+        (
+            "SELECT count(*) FROM (SELECT e.*, rank() OVER (ORDER BY e.t) AS r FROM events AS e) AS e "
+            "WHERE e.t < '{t}'",
+            True,
+        ),
+        ("WITH c AS (SELECT e.t AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'", True),
+        # a computed column, arithmetic on the literal, a column named like a star's: nothing proven
+        (
+            "WITH c AS (SELECT e.t + INTERVAL 1 DAY AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'",
+            False,
+        ),
+        ("SELECT count(*) FROM events AS e WHERE e.t < CAST('{t}' AS TIMESTAMP) + INTERVAL 1 DAY", False),
+        ("SELECT count(*) FROM (SELECT e.*, e.u AS t FROM events AS e) AS e WHERE e.t < '{t}'", False),
+        ("SELECT count(*) FROM events AS e WHERE e.t < '{t}' AND e.t < current_timestamp", False),
+    ],
+)
+def test_probes_only_for_bounds_on_stored_columns(sql: str, provable: bool) -> None:
+    old, new = _tree(sql.format(t="2025-01-01 10:00:00")), _tree(sql.format(t="2025-01-01 10:00:05"))
+    moved = moved_literals(old, new)
+    assert moved and len(moved) == 1
+    found = probes(new, moved)
+    assert (found is not None) == provable
+    if found is not None:  # it runs, on the stored table's own columns, and finds exactly the rows between
+        assert len(found) == 1 and found[0].find(exp.Table).name == "events"
+        con = duckdb.connect()
+        con.execute("CREATE TABLE events (t TIMESTAMP, u TIMESTAMP)")
+        con.execute(
+            "INSERT INTO events VALUES ('2025-01-01 09:00:00', NULL), ('2025-01-01 10:00:07', NULL), (NULL, NULL)"
+        )
+        probe = found[0].sql(dialect="duckdb")
+        assert con.sql(probe).fetchall() == []
+        con.execute("INSERT INTO events VALUES ('2025-01-01 10:00:02', NULL)")
+        assert con.sql(probe).fetchall() == [(1,)]
+
+
+# -- on every engine with a data version ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", sorted(APPEND))
+def test_a_moment_later_hits_and_an_append_misses(engine: str, tmp_path: Path) -> None:
+    before = events(0, 12)
+    project, url = _project(engine, before, tmp_path, "moving_append")
+    try:
+        first, status = ask(project, NOW)
+        assert status == "miss"
+        assert_same(first, expected(before, NOW), QUERY, "UTC")
+        assert expected(before, NOW) == expected(before, LATER) and expected(before, NOW)  # truly the same answer
+
+        again, status = ask(project, LATER)  # (a) a moment later: proven the same, not sent again
+        assert status == "hit" and project.result_cache().moved_hits == 1
+        assert_same(again, expected(before, LATER), QUERY, "UTC")
+
+        new = row("u900", NOW - timedelta(days=1))  # (b) an appended event inside the range
+        APPEND[engine](project, url, new, tmp_path, "moving_append")
+        after = pa.concat_tables([before, new])
+        later = LATER + timedelta(seconds=10)
+        assert expected(after, later) != expected(before, later)
+        fresh, status = ask(project, later)
+        assert status == "miss"
+        assert_same(fresh, expected(after, later), QUERY, "UTC")
+    finally:
+        project.close()
+
+
+@pytest.mark.parametrize("engine", sorted(APPEND))
+@pytest.mark.parametrize(
+    "at",
+    [NOW + timedelta(seconds=5), NOW - timedelta(days=3) + timedelta(seconds=5)],
+    ids=["dated-between-the-nows", "at-the-old-start"],
+)
+def test_a_row_between_the_old_and_new_bounds_misses(engine: str, at: datetime, tmp_path: Path) -> None:
+    """(c) A row already in the table that one "now" counts and the other does not: a row dated
+    between the two "now"s (in the future at the first), or one the range's start moves past."""
+    table = pa.concat_tables([events(0, 12), row("u901", at)])
+    project, _ = _project(engine, table, tmp_path, "moving_between")
+    try:
+        assert expected(table, NOW) != expected(table, LATER)  # the row changes the answer
+        first, status = ask(project, NOW)
+        assert status == "miss"
+        assert_same(first, expected(table, NOW), QUERY, "UTC")
+        second, status = ask(project, LATER)
+        assert status == "miss" and project.result_cache().moved_hits == 0
+        assert_same(second, expected(table, LATER), QUERY, "UTC")
+    finally:
+        project.close()
