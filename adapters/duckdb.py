@@ -29,15 +29,15 @@ from .base import (
     TableRef,
     Writer,
     classify_type,
-    file_version,
 )
+from .filetables import file_version
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator
 
     import pyarrow as pa
 
-    from .base import FileTable
+    from .filetables import FileTable
 
 
 def database_path(url: str, base_dir: Path | None) -> str:

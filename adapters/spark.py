@@ -98,7 +98,7 @@ from .spark_cancel import StatementCancel
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from .base import FileTable
+    from .filetables import FileTable
 
 DEFAULT_CONFIG: dict[str, str] = {
     "spark.ui.enabled": "false",

@@ -39,8 +39,8 @@ from .base import (
     Statement,
     TableRef,
     classify_type,
-    file_version,
 )
+from .filetables import file_version
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator

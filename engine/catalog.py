@@ -20,7 +20,8 @@ from .observe import execute_observed
 from .timeformat import EPOCH_UNITS, TimeEncoding
 
 if TYPE_CHECKING:
-    from segwise.adapters.base import Adapter, FileTable, TableStats
+    from segwise.adapters.base import Adapter, TableStats
+    from segwise.adapters.filetables import FileTable
 
     from .project import EventTable, ProjectSpec, UserTable
 

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from segwise.adapters.base import HIVE_SEGMENT, FileTable
+from segwise.adapters.filetables import HIVE_SEGMENT, FileTable
 
 from .errors import SpecError
 from .formats import FORMATS, format_of

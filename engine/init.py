@@ -185,7 +185,8 @@ def _samples(adapter: Adapter, ref: TableRef, columns: list[ColumnInfo]) -> dict
 
 def init_project(source: str, output: Path, table: str | None = None, force: bool = False) -> str:
     """Write the project file for ``source``; return what to print (guesses and a catalog summary)."""
-    from segwise.adapters.base import FileTable, TableRef
+    from segwise.adapters.base import TableRef
+    from segwise.adapters.filetables import FileTable
 
     from .files import resolve
     from .formats import format_of

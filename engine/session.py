@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from segwise.adapters.base import Adapter, FileTable
+    from segwise.adapters.base import Adapter
+    from segwise.adapters.filetables import FileTable
 
     from .query import Query
 
