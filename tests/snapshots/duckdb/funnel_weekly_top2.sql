@@ -94,26 +94,6 @@ WITH fe AS (
   FROM fe
   WHERE
     fe._m3 = 1
-), fr3 AS (
-  SELECT
-    l._u AS _u,
-    l._h0 AS _h0,
-    l._t AS _t
-  FROM fs3 AS l
-  JOIN (
-    SELECT
-      fe2_1._u AS _u,
-      fe2_1._h0 AS _h0,
-      MIN(fe2_1._s2) AS _lo,
-      MAX(fe2_1._s1) + 604800000000 AS _hi
-    FROM fe2_1
-    WHERE
-      NOT fe2_1._s2 IS NULL
-    GROUP BY
-      fe2_1._u,
-      fe2_1._h0
-  ) AS q
-    ON l._u = q._u AND l._h0 = q._h0 AND l._t > q._lo AND l._t <= q._hi
 ), f3 AS (
   SELECT
     p._u AS _u,
@@ -125,7 +105,7 @@ WITH fe AS (
     p._e1 AS _e1,
     CASE WHEN l._t <= p._s1 + 604800000000 THEN l._t END AS _s3
   FROM fe2_1 AS p
-  ASOF LEFT JOIN fr3 AS l
+  ASOF LEFT JOIN fs3 AS l
     ON p._u = l._u AND p._h0 = l._h0 AND l._t > p._s2
 ), fc AS (
   SELECT
