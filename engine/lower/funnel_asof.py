@@ -72,8 +72,6 @@ def match_asof(lw: Lowering, spec: Funnel, cols: Columns) -> str:
             if rows == f"fs{k}":
                 picked = exp.select(*[_col(c, "fe").as_(c) for c in [*per_unit, "_t"]]).from_(table_ref("fe"))
                 lw.ctes.append((rows, picked.where(_is_one(f"_m{k}", "fe"))))
-            if k > 2:  # step 2: every attempt is still going
-                rows = _reachable(lw, k, rows, previous, per_unit, window)
             bound = exp.Add(this=_col("_s1", "p"), expression=window.copy())
             within = exp.LTE(this=_col("_t", "l"), expression=bound)
             matched = exp.alias_(exp.Case(ifs=[exp.If(this=within, true=_col("_t", "l"))]), f"_s{k}")
@@ -93,30 +91,6 @@ def match_asof(lw: Lowering, spec: Funnel, cols: Columns) -> str:
             previous = _follow(lw, f"fe{k}_{j + 1}", previous, names, rows, ["_u"], f"_s{k}", excluded)
             names.append(f"_e{j + 1}")
     return finish_ordered(lw, spec, cols, previous, names)
-
-
-def _reachable(lw: Lowering, k: int, rows: str, previous: str, per_unit: list[str], window: exp.Expr) -> str:
-    """``fr<k>``: the rows of step k some attempt still going can reach — per (unit, held values)
-    after the earliest step k-1 time of those attempts and at most the latest start plus the
-    window — so each ASOF join sorts only those rows, not every row of the step."""
-    going = exp.Not(this=exp.Is(this=_col(f"_s{k - 1}", previous), expression=exp.Null()))
-    bounds = exp.select(
-        *[_col(c, previous).as_(c) for c in per_unit],
-        exp.Min(this=_col(f"_s{k - 1}", previous)).as_("_lo"),
-        exp.Add(this=exp.Max(this=_col("_s1", previous)), expression=window.copy()).as_("_hi"),
-    )
-    bounds = bounds.from_(table_ref(previous)).where(going).group_by(*[_col(c, previous) for c in per_unit])
-    on: list[exp.Expr] = [exp.EQ(this=_col(c, "l"), expression=_col(c, "q")) for c in per_unit]
-    on += [
-        exp.GT(this=_col("_t", "l"), expression=_col("_lo", "q")),
-        exp.LTE(this=_col("_t", "l"), expression=_col("_hi", "q")),
-    ]
-    picked = exp.select(*[_col(c, "l").as_(c) for c in [*per_unit, "_t"]]).from_(
-        exp.alias_(table_ref(rows), "l", table=True)
-    )
-    picked = picked.join(bounds.subquery("q"), on=exp.and_(*on))
-    lw.ctes.append((f"fr{k}", picked))
-    return f"fr{k}"
 
 
 def _follow(
