@@ -1,36 +1,49 @@
-"""Funnels on 10M events (the planner benchmark's 10m partitioned DuckDB file): segwise against a
-hand-written DuckDB form (an ASOF join for step 2, range joins with min() after) and against
-the one-LEFT-JOIN-per-step SQL peers generate (Mitzu's shape), same engine, same data.
+"""Funnels on 10M events (issue 16, "Performance"): segwise against the best hand-written SQL per
+engine and the one-LEFT-JOIN-per-step SQL peers generate, on DuckDB and PostgreSQL.
 
-    python -m benchmarks.funnels [--repeat 5] [--timeout 60] [--json out.json]
+    python -m benchmarks.funnels [--engines duckdb,postgresql] [--size 10m] [--repeat 3] [--timeout 120]
+                                 [--peer-timeout 60] [--out benchmarks/results/funnels.json]
 
-Queries: a 4-step ordered funnel over 30 days with a 7-day window (total, and weekly by country
-top 5 + Other), a 20-step funnel over 30 days with a 14-day window. The step counts of every plan
-are compared before any time is reported (units reaching step k: the best attempt reaches k
-exactly when some attempt does). Peak memory is DuckDB's own (``duckdb_memory()`` high-water is
-not kept, so the process' peak RSS after each plan is reported).
+Data: the planner benchmark's 10m partitioned tables — DuckDB ``benchmarks/data/planner-10m-
+partitioned.duckdb`` (read-only), PostgreSQL the schema ``planner_10m_partitioned`` on
+``SEGWISE_POSTGRES_DSN`` (loaded by ``benchmarks.planner_targets.load_postgres``; read only).
+
+Cases (``benchmarks.funnel_sql``): a 4-step ordered funnel over 30 days with a 7-day window,
+total and weekly by country (top 5 + Other), and a 20-step funnel over the same 30 days with a
+14-day window. Per engine and case, every plan runs once as a warm-up with its answer compared
+with segwise's (units per step, per week and group for the weekly case), then ``--repeat`` rounds
+run the plans interleaved (one round = each plan once, in turn); the figure is each plan's
+median. A plan over ``--timeout`` is reported as such and left out of the rounds. The peer SQL
+(total cases) runs once with ``--peer-timeout``. Peak memory: DuckDB's ``peak_buffer_memory``
+from its profiler, PostgreSQL's summed sort/hash peaks from ``EXPLAIN ANALYZE`` (one more run of
+each plan's statement).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import threading
-from datetime import datetime
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 import segwise
-from benchmarks.common import timed
-from benchmarks.planner_data import duckdb_path, ensure_duckdb
-from benchmarks.planner_queries import SIZES
+from benchmarks.funnel_sql import END, START, hand_sql, peer_sql
+from benchmarks.planner_data import duckdb_path, project_for
+from benchmarks.planner_queries import RESULTS
+from benchmarks.planner_targets import DuckDBTarget, PostgresTarget, Timeout
 
-START, END = datetime(2025, 6, 2), datetime(2025, 7, 2)
 FOUR = ["login", "page_view", "feature_used", "purchase"]
 TWENTY = [["page_view", "feature_used", "login", "page_view"][i % 4] for i in range(20)]
+DSN = "postgresql://postgres@127.0.0.1:55432/postgres"
 
 
 def query(steps: list[str], window: str, **extra: Any) -> dict[str, Any]:
@@ -38,111 +51,209 @@ def query(steps: list[str], window: str, **extra: Any) -> dict[str, Any]:
     return {"funnel": spec, "date_range": {"from": START.date().isoformat(), "to": END.date().isoformat()}, **extra}
 
 
-def _ts(value: datetime) -> str:
-    return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
+CASES: list[tuple[str, list[str], int, dict[str, Any], bool]] = [
+    ("4-step total", FOUR, 7, query(FOUR, "7d"), False),
+    (
+        "4-step weekly by country top 5",
+        FOUR,
+        7,
+        query(FOUR, "7d", time_grain="week", breakdown=["country"], breakdown_limit=5),
+        True,
+    ),
+    ("20-step total", TWENTY, 14, query(TWENTY, "14d"), False),
+]
 
 
-def hand_sql(steps: list[str], window_days: int) -> str:
-    """The hand-written DuckDB form: attempts, an ASOF join for step 2, then one range join with
-    min() per step on the attempts still going; units per step."""
-    w = f"INTERVAL {window_days} DAY"
-    names = ", ".join(f"'{n}'" for n in dict.fromkeys(steps))
-    parts = [
-        f"e AS (SELECT user_id AS u, event_time AS t, event_name AS n FROM events WHERE event_time >= {_ts(START)} "
-        f"AND event_time < {_ts(END)} + {w} AND event_name IN ({names}) AND user_id IS NOT NULL)",
-        f"a1 AS (SELECT u, t AS t1, t AS tk FROM e WHERE n = '{steps[0]}' AND t < {_ts(END)})",
-        f"s2 AS (SELECT u, t FROM e WHERE n = '{steps[1]}')",
-        f"a2 AS (SELECT a1.u, a1.t1, s2.t AS tk FROM a1 ASOF JOIN s2 ON a1.u = s2.u AND s2.t > a1.tk "
-        f"WHERE s2.t <= a1.t1 + {w})",
-    ]
-    for k in range(3, len(steps) + 1):
-        parts.append(
-            f"a{k} AS (SELECT p.u, p.t1, min(e.t) AS tk FROM a{k - 1} AS p JOIN e ON e.n = '{steps[k - 1]}' "
-            f"AND e.u = p.u AND e.t > p.tk AND e.t <= p.t1 + {w} GROUP BY p.u, p.t1, p.tk)"
-        )
-    counts = " UNION ALL ".join(
-        f"SELECT {k} AS step, count(DISTINCT u) AS n FROM a{k}" for k in range(1, len(steps) + 1)
-    )
-    return f"WITH {', '.join(parts)} {counts} ORDER BY step"
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
-def peer_sql(steps: list[str], window_days: int) -> str:
-    """One LEFT JOIN per step over raw events (Mitzu 0.6.11's shape): rows multiply per step."""
-    w = f"INTERVAL {window_days} DAY"
-    sql = (
-        f"SELECT {', '.join(f'count(DISTINCT s{k}.user_id) AS c{k}' for k in range(1, len(steps) + 1))} "
-        f"FROM events AS s1"
-    )
-    for k in range(2, len(steps) + 1):
-        sql += (
-            f" LEFT JOIN events AS s{k} ON s{k}.user_id = s{k - 1}.user_id AND s{k}.event_name = '{steps[k - 1]}'"
-            f" AND s{k}.event_time > s{k - 1}.event_time AND s{k}.event_time <= s1.event_time + {w}"
-        )
-    return sql + f" WHERE s1.event_name = '{steps[0]}' AND s1.event_time >= {_ts(START)} AND s1.event_time < {_ts(END)}"
+def segwise_counts(rows: list[dict[str, Any]], weekly: bool) -> dict[Any, int]:
+    """Units per step (total) or per (week, group, step), zero counts dropped."""
+    if not weekly:
+        return {r["step"]: r["count"] for r in rows if r["count"]}
+    return {(_day(r["bucket"]), r["country"], r["step"]): r["count"] for r in rows if r["count"]}
 
 
-def with_timeout(adapter: Any, sql: str, seconds: float) -> list[int] | None:
-    """The one row of ``sql``, or None when it did not finish in ``seconds`` (cancelled)."""
-    timer = threading.Timer(seconds, adapter.cancel)
-    timer.start()
-    try:
-        return list(adapter.execute(sql).to_pylist()[0].values())
-    except segwise.SegwiseError:
-        return None
-    finally:
-        timer.cancel()
+def hand_counts(rows: list[dict[str, Any]], weekly: bool) -> dict[Any, int]:
+    if not weekly:
+        return {r["step"]: r["n"] for r in rows if r["n"]}
+    return {(_day(r["wk"]), r["grp"], r["step"]): r["n"] for r in rows if r["n"]}
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class Engine:
+    """One engine's target, segwise project and hand-written forms."""
+
+    def __init__(self, name: str, timeout: float, size: str) -> None:
+        self.name = name
+        if name == "duckdb":
+            self.target: Any = DuckDBTarget(duckdb_path(size, "partitioned"), timeout)
+            self.forms = ["asof", "range"]
+        else:
+            self.target = PostgresTarget(
+                os.environ.get("SEGWISE_POSTGRES_DSN", DSN), f"planner_{size}_partitioned", timeout
+            )
+            self.forms = ["range"]
+        self.project = project_for(self.target.url, "partitioned")
+
+    def hand(self, steps: list[str], days: int, form: str, weekly: bool) -> str:
+        return hand_sql(steps, days, form, weekly, postgres=self.name == "postgresql")
+
+    def plans(self, steps: list[str], days: int, q: dict[str, Any], weekly: bool) -> dict[str, Callable[[], Any]]:
+        plans: dict[str, Callable[[], Any]] = {
+            "segwise": lambda: segwise_counts(segwise.run(q, self.project).to_pylist(), weekly)
+        }
+        for form in self.forms:
+            sql = self.hand(steps, days, form, weekly)
+            plans[f"hand_{form}"] = lambda sql=sql: hand_counts(self.target.execute(sql).to_pylist(), weekly)
+        return plans
+
+    def peak(self, sql: str) -> dict[str, int]:
+        profile = self.target.profile(lambda execute: execute(sql))
+        return {k: int(profile[k]) for k in ("peak_memory", "temp_bytes") if k in profile}
+
+    def peer(self, steps: list[str], days: int, seconds: float) -> tuple[float | None, list[int] | None]:
+        """(seconds, units per step) of the peer SQL, or (None, None) past ``seconds``."""
+        saved = self.target.timeout
+        self.target.timeout = seconds
+        try:
+            if self.name == "postgresql":
+                self.target.cur.execute(f"SET statement_timeout = '{int(seconds * 1000)}ms'")
+            started = time.perf_counter()
+            row = self.target.execute(peer_sql(steps, days)).to_pylist()[0]
+            return time.perf_counter() - started, list(row.values())
+        except Timeout:
+            return None, None
+        finally:
+            self.target.timeout = saved
+            if self.name == "postgresql":
+                self.target.cur.execute(f"SET statement_timeout = '{int(saved * 1000)}ms'")
+
+    def close(self) -> None:
+        self.project.close()
+        self.target.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=60.0)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    ensure_duckdb("10m", SIZES["10m"])
-    path = duckdb_path("10m", "partitioned")
-    project = segwise.Project(
-        warehouse=f"duckdb:///{path}",
-        event_tables=[{"table": "events", "event_name": "event_name"}],
-        user_tables=[{"table": "users"}],
-    )
-    con = project.adapter()  # one connection for every plan (same engine, same settings)
-    rows: list[dict[str, Any]] = []
-    cases = [
-        ("4-step total", FOUR, 7, query(FOUR, "7d")),
-        (
-            "4-step weekly by country top 5",
-            FOUR,
-            7,
-            query(FOUR, "7d", time_grain="week", breakdown=["country"], breakdown_limit=5),
-        ),
-        ("20-step total", TWENTY, 14, query(TWENTY, "14d")),
-    ]
-    for name, steps, days, q in cases:
-        seconds, table = timed(lambda q=q: segwise.run(q, project), args.repeat)
-        row: dict[str, Any] = {"case": name, "segwise_s": seconds, "segwise_peak_rss_mb": peak_mb()}
-        if "total" in name:
-            ours = [r["count"] for r in table.to_pylist()]
-            hand_s, hand = timed(lambda s=steps, d=days: con.execute(hand_sql(s, d)), args.repeat)
-            assert ours == hand.column("n").to_pylist(), (name, ours, hand)
-            row.update(hand_s=hand_s, vs_hand=seconds / hand_s, steps_reached=ours)
-            peer = with_timeout(con, peer_sql(steps, days), args.timeout) if len(steps) <= 4 else None
-            if peer is not None:
-                assert peer == ours, (name, peer, ours)
-                peer_s, _ = timed(lambda s=steps, d=days: with_timeout(con, peer_sql(s, d), args.timeout), 1)
-                row.update(peer_s=peer_s, peer_vs_segwise=peer_s / seconds)
+def run_case(
+    engine: Engine, case: tuple[str, list[str], int, dict[str, Any], bool], args: argparse.Namespace
+) -> dict[str, Any]:
+    name, steps, days, q, weekly = case
+    plans = engine.plans(steps, days, q, weekly)
+    samples: dict[str, list[float]] = {p: [] for p in plans}
+    notes: dict[str, str] = {}
+    answer = None
+    for plan, fn in plans.items():  # warm-up: every answer compared with segwise's
+        started = time.perf_counter()
+        try:
+            got = fn()
+        except Timeout:
+            notes[plan] = f"over {args.timeout:.0f} s (left out)"
+            continue
+        log(f"{engine.name} {name} warm-up {plan}: {time.perf_counter() - started:.2f} s")
+        if answer is None:
+            answer = got
+        assert got == answer, (engine.name, name, plan)
+    live = [p for p in plans if p not in notes]
+    for _ in range(args.repeat):
+        for plan in live:
+            started = time.perf_counter()
+            assert plans[plan]() == answer, (engine.name, name, plan)
+            samples[plan].append(time.perf_counter() - started)
+    median = {p: statistics.median(s) for p, s in samples.items() if s}
+    hands = {p: m for p, m in median.items() if p.startswith("hand")}
+    best = min(hands, key=lambda p: hands[p]) if hands else None
+    row: dict[str, Any] = {
+        "case": name,
+        "median_s": median,
+        "samples_s": samples,
+        "notes": notes,
+        "best_hand": best,
+        "segwise_vs_best_hand": median["segwise"] / hands[best] if best else None,
+        "units_per_step": [v for _, v in sorted(answer.items())] if answer and not weekly else None,
+        "cells": len(answer or {}),
+    }
+    compiled = engine.project.compile(q)
+    row["peak"] = {"segwise": engine.peak(compiled)}
+    if best:
+        row["peak"][best] = engine.peak(engine.hand(steps, days, best.removeprefix("hand_"), weekly))
+    if not weekly:
+        seconds, counts = engine.peer(steps, days, args.peer_timeout)
+        if counts is not None:
+            assert answer is not None and counts == [answer.get(k, 0) for k in range(1, len(steps) + 1)], counts
+        row["peer_s"] = seconds
+        row["peer_note"] = None if seconds is not None else f"did not finish in {args.peer_timeout:.0f} s"
+        row["peer_vs_segwise"] = (seconds or args.peer_timeout) / median["segwise"]
+    return row
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = []
+    for engine, rows in report["results"].items():
+        lines += [
+            f"**{engine}**",
+            "",
+            "| case | segwise | best hand-written | segwise / hand | peer (one join per step) | peak memory |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for r in rows:
+            m = r["median_s"]
+            best = r["best_hand"]
+            hand = f"{m[best]:.2f} s ({best})" if best else "; ".join(f"{k}: {v}" for k, v in r["notes"].items())
+            ratio = f"{r['segwise_vs_best_hand']:.2f}x" if best else "—"
+            if "peer_s" not in r:
+                peer = "—"
+            elif r["peer_s"] is None:
+                peer = f"> {r['peer_note'].split()[-2]} s (≥ {r['peer_vs_segwise']:.1f}x segwise)"
             else:
-                row.update(peer_s=None, peer_note=f"not run or did not finish in {args.timeout:.0f} s")
-        rows.append(row)
-        print(json.dumps(row))
-    project.close()
-    print(f"DuckDB {duckdb.__version__}, 10M events, median of {args.repeat} after a warm-up")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+                peer = f"{r['peer_s']:.2f} s ({r['peer_vs_segwise']:.1f}x segwise)"
+            mb = ", ".join(f"{k} {v['peak_memory'] / 1e6:,.0f} MB" for k, v in r["peak"].items())
+            lines.append(f"| {r['case']} | {m['segwise']:.2f} s | {hand} | {ratio} | {peer} | {mb} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="duckdb,postgresql")
+    parser.add_argument("--size", default="10m", choices=["1m", "10m"])
+    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--peer-timeout", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, default=RESULTS / "funnels.json")
+    args = parser.parse_args(argv)
+    wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    report: dict[str, Any] = {
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "commit": commit,
+        "duckdb": duckdb.__version__,
+        "load_before": os.getloadavg(),
+        "repeat": args.repeat,
+        "size": args.size,
+        "results": {},
+    }
+    for name in [e.strip() for e in args.engines.split(",") if e.strip()]:
+        engine = Engine(name, args.timeout, args.size)
+        report["results"][name] = []
+        try:
+            for case in CASES:
+                if not wanted or case[0] in wanted:
+                    row = run_case(engine, case, args)
+                    row["load"] = os.getloadavg()
+                    report["results"][name].append(row)
+                    log(json.dumps({k: v for k, v in row.items() if k != "samples_s"}, default=str))
+        finally:
+            engine.close()
+    report["load_after"] = os.getloadavg()
+    report["finished"] = datetime.now().isoformat(timespec="seconds")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    print(markdown(report))
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_a_segmentation_is_still_ranked_by_its_sum(project: segwise.Project) -> 
 
 
 def test_a_funnel_shows_each_steps_count_and_conversion(project: segwise.Project) -> None:
-    lines, query = shown(project, "advanced/view_cart_purchase", max_rows=12)
+    lines, query = shown(project, "advanced/view_pricing_purchase", max_rows=12)
     want = expected_rows(query)
     assert lines[0].split() == ["country", "step", "value"]
     expected = []

@@ -40,7 +40,14 @@ def test_reference_lists_every_field() -> None:
 @pytest.mark.parametrize(
     ("kind", "files"),
     [
-        ("project", ["examples/segwise.yaml", "examples/advanced/several_tables/segwise.yaml"]),
+        (
+            "project",
+            [
+                "examples/segwise.yaml",
+                "examples/advanced/several_tables/segwise.yaml",
+                "examples/advanced/shop/segwise.yaml",
+            ],
+        ),
         ("query", ["examples/daily_active_users.yaml", "examples/advanced/signups_vs_previous_period.yaml"]),
     ],
 )

@@ -1,0 +1,95 @@
+"""The SQL ``benchmarks/funnels.py`` compares segwise with, on the planner benchmark's tables
+(``events``: user_id, event_time, event_name, event_date; ``users``: user_id, country).
+
+* ``hand_sql(..., form="asof")`` (DuckDB): the attempts follow each step by one ASOF join, and
+  after every step the attempts that reached the same (unit, time) keep only the latest start
+  (it reaches at least as far: the same steps from there on, a later window);
+* ``hand_sql(..., form="range")`` (DuckDB and PostgreSQL; the issue's hand-written DuckDB form
+  for step 3 on): each step one range join on the attempts still going with ``min()`` per
+  attempt, then the same dedup; on PostgreSQL the events CTE is ``MATERIALIZED``;
+* ``peer_sql``: one LEFT JOIN per step over the raw events (Mitzu 0.6.11's shape).
+
+Every form answers units reaching each step, total or per (entry week, country top 5 + Other):
+a unit's best attempt reaches step k exactly when some attempt does, so they compare with
+segwise's counts. Partition predicates on ``event_date`` prune as segwise's do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+START, END = datetime(2025, 6, 2), datetime(2025, 7, 2)
+
+
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
+
+
+def _events(steps: list[str], days: int, materialized: bool) -> str:
+    names = ", ".join(f"'{n}'" for n in dict.fromkeys(steps))
+    last = END + timedelta(days=days)
+    mat = "MATERIALIZED " if materialized else ""
+    return (
+        f"e AS {mat}(SELECT user_id AS u, event_time AS t, event_name AS n FROM events "
+        f"WHERE event_date >= DATE '{START:%Y-%m-%d}' AND event_date <= DATE '{last:%Y-%m-%d}' "
+        f"AND event_time >= {_ts(START)} AND event_time < {_ts(last)} AND event_name IN ({names}) "
+        "AND user_id IS NOT NULL)"
+    )
+
+
+def hand_sql(steps: list[str], days: int, form: str, weekly: bool = False, postgres: bool = False) -> str:
+    """Units per step (``step, n``), or per entry week and country top 5 + Other
+    (``step, wk, grp, n``)."""
+    w = f"INTERVAL '{days} days'"
+    wk = ", wk" if weekly else ""
+    first = "date_trunc('week', t) AS wk, " if weekly else ""
+    parts = [
+        _events(steps, days, postgres),
+        f"a1 AS (SELECT u, {first}t AS t1, t AS tk FROM e WHERE n = '{steps[0]}' AND t < {_ts(END)})",
+    ]
+    for k in range(2, len(steps) + 1):
+        step = f"'{steps[k - 1]}'"
+        parts.append(f"s{k} AS (SELECT u, t FROM e WHERE n = {step})")
+        pk = ", p.wk" if weekly else ""
+        if form == "asof":
+            parts.append(
+                f"a{k} AS (SELECT p.u{pk}, max(p.t1) AS t1, s.t AS tk FROM a{k - 1} AS p ASOF JOIN s{k} AS s "
+                f"ON p.u = s.u AND s.t > p.tk WHERE s.t <= p.t1 + {w} GROUP BY p.u{pk}, s.t)"
+            )
+        else:
+            parts.append(
+                f"j{k} AS (SELECT p.u{pk}, p.t1, min(s.t) AS tk FROM a{k - 1} AS p JOIN s{k} AS s "
+                f"ON s.u = p.u AND s.t > p.tk AND s.t <= p.t1 + {w} GROUP BY p.u{pk}, p.t1, p.tk)"
+            )
+            parts.append(f"a{k} AS (SELECT u{wk}, max(t1) AS t1, tk FROM j{k} GROUP BY u{wk}, tk)")
+    n = len(steps)
+    if not weekly:
+        counts = " UNION ALL ".join(f"SELECT {k} AS step, count(DISTINCT u) AS n FROM a{k}" for k in range(1, n + 1))
+        return f"WITH {', '.join(parts)} {counts} ORDER BY step"
+    parts.append("uc AS (SELECT user_id AS u, country FROM users)")
+    parts.append(
+        "top AS (SELECT c.country FROM a1 JOIN uc AS c ON c.u = a1.u GROUP BY c.country "
+        "ORDER BY count(DISTINCT a1.u) DESC, c.country ASC NULLS LAST LIMIT 5)"
+    )
+    group = "CASE WHEN c.country IN (SELECT country FROM top) THEN c.country ELSE 'Other' END"
+    counts = " UNION ALL ".join(
+        f"SELECT {k} AS step, a.wk, {group} AS grp, count(DISTINCT a.u) AS n FROM a{k} AS a "
+        f"JOIN uc AS c ON c.u = a.u GROUP BY a.wk, {group}"
+        for k in range(1, n + 1)
+    )
+    return f"WITH {', '.join(parts)} {counts}"
+
+
+def peer_sql(steps: list[str], days: int) -> str:
+    """One LEFT JOIN per step over raw events (Mitzu 0.6.11's shape): rows multiply per step."""
+    w = f"INTERVAL '{days} days'"
+    sql = (
+        f"SELECT {', '.join(f'count(DISTINCT s{k}.user_id) AS c{k}' for k in range(1, len(steps) + 1))} "
+        "FROM events AS s1"
+    )
+    for k in range(2, len(steps) + 1):
+        sql += (
+            f" LEFT JOIN events AS s{k} ON s{k}.user_id = s{k - 1}.user_id AND s{k}.event_name = '{steps[k - 1]}'"
+            f" AND s{k}.event_time > s{k - 1}.event_time AND s{k}.event_time <= s1.event_time + {w}"
+        )
+    return sql + f" WHERE s1.event_name = '{steps[0]}' AND s1.event_time >= {_ts(START)} AND s1.event_time < {_ts(END)}"
