@@ -64,7 +64,8 @@ def shape_funnel(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
             values = pc.cast(raw[column], pa.float64()).to_numpy(zero_copy_only=False)
             target[position] = np.asarray(values, dtype=np.float64)[inside]
     first = np.repeat(counts.reshape(-1, s)[:, 0], s)
-    previous = np.concatenate([[0], counts[:-1]]).astype(np.int64)
+    previous = np.zeros_like(counts)  # each cell's step before (step 1: itself, below)
+    previous[1:] = counts[:-1]
     at_first = np.tile(np.arange(s) == 0, g * b)
     previous[at_first] = counts[at_first]
     timed = (counts > 0) & ~np.isnan(medians)

@@ -253,6 +253,17 @@ def test_events_at_or_after_now_are_ignored(hand: Any) -> None:
     assert got[("after_range_end", 2)] == 1 and got[("after_range_end", 3)] == 0
 
 
+@pytest.mark.parametrize("breakdown", [[], ["case"]])
+def test_a_range_without_events(hand: Any, breakdown: list[str]) -> None:
+    """No event in the range: zero counts and no rates without a breakdown, no groups with one."""
+    query = f("view", "cart", rng={"from": date(2026, 1, 5), "to": date(2026, 1, 12)}, breakdown=breakdown)
+    table = segwise.run(query, hand.project())
+    assert_funnel(table, funnel_oracle(query, hand.events.to_pylist(), None), query)
+    rows = table.to_pylist()
+    assert len(rows) == (0 if breakdown else 2)
+    assert all(r["count"] == 0 and r["conversion"] is None for r in rows)
+
+
 @pytest.mark.parametrize("name", ["weekly by country top 3", "any order", "held platform by event property"])
 def test_the_sql_to_paste_answers_as_run(generated: Any, name: str) -> None:
     from tests.test_paste import check_paste
