@@ -29,7 +29,12 @@ QUERIES: dict[str, dict[str, Any]] = {
         "breakdown": ["license_type"],
     },
     "lifecycle": {"lifecycle": {"event": "login"}, "unit": "account", "date_range": WEEKS_6, "time_grain": "week"},
-    "stickiness": {"stickiness": {"event": "page_view"}, "unit": "account", "date_range": WEEKS_6, "time_grain": "week"},
+    "stickiness": {
+        "stickiness": {"event": "page_view"},
+        "unit": "account",
+        "date_range": WEEKS_6,
+        "time_grain": "week",
+    },
     "funnel": {
         "funnel": {"steps": [{"event": "login"}, {"event": "feature_used"}, {"event": "payment"}], "window": "7d"},
         "unit": "account",
