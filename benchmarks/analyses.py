@@ -143,7 +143,7 @@ def hand_sql(name: str, engine: str, days: int = DAYS) -> str:
 # -- comparing answers -------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value)
     if isinstance(value, datetime):
@@ -157,7 +157,7 @@ def canonical(table: pa.Table) -> dict[tuple[Any, ...], int]:
     """{(bucket, groups..., status | days): users}, columns by position, zero rows (the fill) dropped."""
     out: dict[tuple[Any, ...], int] = {}
     for row in table.to_pylist():
-        *key, value = (_plain(v) for v in row.values())
+        *key, value = (plain_value(v) for v in row.values())
         if value:
             assert tuple(key) not in out, f"duplicate row {key}"
             out[tuple(key)] = int(value)
@@ -227,7 +227,7 @@ def time_target(
 # -- the run ------------------------------------------------------------------------------------------
 
 
-def _postgres_dsn(report: dict[str, Any]) -> str:
+def postgres_dsn(report: dict[str, Any]) -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.pg import get_server
 
@@ -272,7 +272,7 @@ def run(
             target: Any = DuckDBTarget(path, timeout=600)
             schema = None
         else:
-            dsn = _postgres_dsn(report)
+            dsn = postgres_dsn(report)
             schema = pg_schema or load_postgres(dsn, f"analyses_{size}", {LAYOUT: path}, log, layouts=(LAYOUT,))[LAYOUT]
             target = PostgresTarget(dsn, schema, timeout=600)
         project = project_for(target.url, LAYOUT)

@@ -78,14 +78,16 @@ EXTRA_QUERIES: dict[str, dict[str, Any]] = {
 
 
 def gallery_queries() -> dict[str, dict[str, Any]]:
-    """The gallery's segmentations (``series``). Its other analyses (lifecycle, stickiness, ...) and
-    the segmentations over named cohorts or categories have no naive generator nor hand-written SQL
-    here: they are benchmarked on their own (benchmarks/analyses.py, benchmarks/cohorts.py)."""
+    """The gallery's segmentations (``series``). Its other analyses (lifecycle, stickiness, ...),
+    the segmentations over named cohorts or categories and those counting a unit other than users
+    (``unit: account``; the benchmark's project declares no units) have no naive generator nor
+    hand-written SQL here: the first two are benchmarked on their own (benchmarks/analyses.py,
+    benchmarks/cohorts.py)."""
     out = {}
     for path in sorted(examples_dir().glob("*.yaml")):
         if path.name != "segwise.yaml":
             query = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if query.get("series") and not _behavioural(query):
+            if query.get("series") and not _behavioural(query) and query.get("unit", "user") == "user":
                 out[path.stem] = query
     return out
 

@@ -215,8 +215,10 @@ def set_having(page: Any, path: str, having: dict[str, Any]) -> None:
 
 
 def build_common(page: Any, query: dict[str, Any]) -> None:
-    """What every analysis shares: segment (conditions with thresholds, named cohorts), breakdown
-    (properties and categories), range, grain, compare."""
+    """What every analysis shares: the unit, segment (conditions with thresholds, named cohorts),
+    breakdown (properties and categories), range, grain, compare."""
+    if "unit" in query:
+        choose(page, "unit", query["unit"])
     segment = query.get("segment") or {}
     for part in ("did", "did_not"):
         if part in segment:

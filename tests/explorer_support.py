@@ -29,6 +29,7 @@ from tests.oracle_funnel import funnel_oracle
 from tests.oracle_lifecycle import lifecycle_oracle
 from tests.oracle_retention import retention_oracle
 from tests.oracle_stickiness import stickiness_oracle
+from tests.oracle_units import unit_reader
 
 USERS = 300
 DAYS = 180
@@ -36,8 +37,9 @@ NOW = datetime(2025, 6, 30)
 assert (NOW.date() - DEFAULT_START).days == DAYS
 
 
-# The demo project's named cohorts and categories: the gallery's (examples/segwise.yaml).
+# The demo project's units, named cohorts and categories: the gallery's (examples/segwise.yaml).
 _GALLERY_PROJECT = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples" / "segwise.yaml").read_text())
+UNITS: dict[str, str] = _GALLERY_PROJECT["units"]
 COHORTS: dict[str, Any] = _GALLERY_PROJECT["cohorts"]
 CATEGORIES: dict[str, Any] = _GALLERY_PROJECT["categories"]
 
@@ -54,7 +56,8 @@ def make_demo(directory: Path) -> Path:
         "  - {table: events, user_id: user_id, event_time: event_time, event_name: event_name,\n"
         "     partition: {column: event_date, granularity: day, format: date}}\n"
         "user_tables:\n"
-        "  - {table: users, user_id: user_id}\n" + yaml.safe_dump({"cohorts": COHORTS, "categories": CATEGORIES})
+        "  - {table: users, user_id: user_id}\n"
+        + yaml.safe_dump({"units": UNITS, "cohorts": COHORTS, "categories": CATEGORIES})
     )
     return project
 
@@ -96,13 +99,15 @@ ANALYSIS_ORACLES = {
 
 
 def expected_rows(query: dict[str, Any]) -> list[dict[str, Any]]:
-    """The oracle's rows, shaped like the API's JSON (ISO 8601 buckets; the demo project is in UTC)."""
+    """The oracle's rows, shaped like the API's JSON (ISO 8601 buckets; the demo project is in UTC);
+    the query's ``unit`` read as tests/oracle_units.py reads it."""
     users, events = demo_tables()
+    unit_of = unit_reader(query, UNITS, set(events.column_names))
     keys = [key for key in ANALYSIS_ORACLES if key in query]
     if keys:
-        rows = ANALYSIS_ORACLES[keys[0]](query, events.to_pylist(), users.to_pylist(), now=NOW)
+        rows = ANALYSIS_ORACLES[keys[0]](query, events.to_pylist(), users.to_pylist(), now=NOW, unit_of=unit_of)
     else:
-        rows = oracle(query, events, users, now=NOW, cohorts=COHORTS, categories=CATEGORIES)
+        rows = oracle(query, events, users, now=NOW, cohorts=COHORTS, categories=CATEGORIES, unit_of=unit_of)
     return [{**row, **{k: _iso(row[k]) for k in ("bucket", "cohort") if k in row}} for row in rows]
 
 

@@ -411,6 +411,7 @@ QUERY_KEYS = {
     "lifecycle",
     "stickiness",
     "cumulative",
+    "unit",
 }
 ANALYSES = ("lifecycle", "stickiness")  # one event of their own (with filters) instead of series
 ANALYSIS_KEYS = {"event", "where"}
@@ -489,6 +490,7 @@ def test_example_query_file(path: Path) -> None:
     assert query.get("time_grain", "day") in GRAINS
     project = yaml.safe_load((EXAMPLES / "segwise.yaml").read_text(encoding="utf-8"))
     assert set(query.get("breakdown", [])) <= PROPERTIES | set(project.get("categories", {}))
+    assert query.get("unit", "user") in {"user", *project.get("units", {})}
     cohorts = query.get("segment", {}).get("cohort", [])
     assert set([cohorts] if isinstance(cohorts, str) else cohorts) <= set(project.get("cohorts", {}))
     date_range = query["date_range"]

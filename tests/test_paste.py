@@ -101,14 +101,16 @@ GALLERY_PROJECT = yaml.safe_load((examples_dir() / "segwise.yaml").read_text())
 @pytest.mark.parametrize("name", sorted(GALLERY))
 def test_gallery_paste_equals_run(generated: Any, name: str) -> None:
     query = GALLERY[name]
-    if "segment" not in query and not set(query.get("breakdown", [])) & set(GALLERY_PROJECT.get("categories", {})):
+    categories = set(query.get("breakdown", [])) & set(GALLERY_PROJECT.get("categories", {}))
+    if "segment" not in query and "unit" not in query and not categories:
         check_paste(generated.project(), query)
         return
-    # the gallery's named cohorts and categories (examples/segwise.yaml) over the generated data
+    # the gallery's units, named cohorts and categories (examples/segwise.yaml) over the generated data
     with segwise.Project(
         warehouse=generated.url,
         event_tables=[{"table": "events", "event_name": generated.event_name}],
         user_tables=[{"table": "users"}],
+        units=GALLERY_PROJECT.get("units", {}),
         cohorts=GALLERY_PROJECT.get("cohorts", {}),
         categories=GALLERY_PROJECT.get("categories", {}),
     ) as project:

@@ -16,12 +16,11 @@ from fastapi.testclient import TestClient
 import segwise
 from segwise.cli import main
 from segwise.server import ServerSettings, create_app
-from tests.explorer_support import NOW, demo_tables, make_demo, same_rows
+from tests.explorer_support import NOW, UNITS, demo_tables, make_demo, same_rows
 from tests.oracle import oracle
 from tests.oracle_units import unit_reader
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "advanced" / "active_accounts_per_license_type.yaml"
-UNITS = {"account": "account_id"}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "active_accounts_per_license_type.yaml"
 ACCOUNTS = {
     "series": [{"event": "login", "measure": "unique_users"}, {"event": "any", "measure": "mau"}],
     "unit": "account",
@@ -33,9 +32,7 @@ ACCOUNTS = {
 
 @pytest.fixture(scope="module")
 def project_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = make_demo(tmp_path_factory.mktemp("units-interfaces"))
-    path.write_text(path.read_text() + "units: {account: account_id}\n")
-    return path
+    return make_demo(tmp_path_factory.mktemp("units-interfaces"))  # declares units: {account: account_id}
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
-"""Rule 3: reduce events per user before joining the user table or ranking top-N groups, when
-that is cheaper.
+"""Rule 3: reduce events per user before joining the user table, ranking top-N groups or
+looking up a category, when that is cheaper.
 
 A series that breaks down or filters by a user property joins the user table; a top-N series
-reads its rows twice (to rank the groups, then to aggregate). Joined naively,
+reads its rows twice (to rank the groups, then to aggregate); a category breakdown looks each
+row's unit up in the cohort reduction (one semi-join per group, a probe like the user join;
+measured on 10M events: 4-tier weekly active users 2-3x faster reduced first on PostgreSQL,
+whose ``count(DISTINCT)`` sorts, and 2x on DuckDB). Joined naively,
 every matching event is looked up; reduced first to one row per (bucket, event dimensions, user)
 with partial aggregates (count, sum, count of values, min, max: the shape of a rollup), the join
 and the final aggregate see one row per user and bucket. Exact for ``events``, ``unique_users``,

@@ -23,7 +23,10 @@ def eligible(node: SeriesNode, context: Context) -> bool:
     unit = context.bound.unit
     if not unit.is_user and not unit.on_user_table:  # reduced per user id: the event's unit id is lost
         return False
-    if not (node.has(Join) or node.has(TopN)):
+    # a category breakdown looks each row's unit up in the cohort reduction, a probe like the
+    # user join: reduced first, once per (bucket, user) instead of once per event
+    categories = any(context.bound.is_category(name) for name in context.bound.query.breakdown)
+    if not (node.has(Join) or node.has(TopN) or categories):
         return False
     inside = [c.property for m in node.series.members for c in m.where]
     return not any(catalog.resolve(name, "plan").source == USER_PROPERTY for name in inside)

@@ -134,6 +134,8 @@ def build_catalog(project: Project, settings: ServerSettings) -> dict[str, Any]:
         # the project's named cohorts (`segment: {cohort: NAME}`) and categories (a breakdown by NAME)
         "cohorts": sorted(project.cohorts),
         "categories": [{"name": name, "labels": c.labels} for name, c in sorted(project.categories.items())],
+        # what a query may count instead of users (`unit: NAME`), with the property holding its id
+        "units": [{"name": name, "property": prop} for name, prop in sorted(project.units.items())],
     }
 
 

@@ -191,6 +191,14 @@ def component_schemas() -> dict[str, Any]:
             "measures": {"type": "object"},
             "dialects": {"type": "array", "items": {"type": "string"}},
             "cohorts": {"type": "array", "items": {"type": "string"}},
+            "units": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "property"],
+                    "properties": {"name": {"type": "string"}, "property": {"type": "string"}},
+                },
+            },
             "categories": {
                 "type": "array",
                 "items": {

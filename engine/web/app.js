@@ -7,7 +7,8 @@
  * find controls by it.
  *
  * The analysis picker chooses a builder (builder_*.js, registered in ui.js); this file owns what
- * every analysis shares: date range, grain, breakdown, segment, running, the URL and the results.
+ * every analysis shares: the unit, date range, grain, breakdown, segment, running, the URL and the
+ * results.
  */
 (function () {
   "use strict";
@@ -46,7 +47,8 @@
     var out = {};
     a.clean(q, out);
     out.date_range = q.date_range;
-    out.time_grain = q.time_grain || "day";
+    out.time_grain = q.time_grain || a.defaultGrain;
+    if (UI.emits(q, "unit", "user")) out.unit = q.unit;
     var breakdown = (q.breakdown || []).filter(function (b) { return b; });
     if (breakdown.length) out.breakdown = breakdown;
     if (a.controls.breakdownLimit && breakdown.length && q.breakdown_limit) out.breakdown_limit = q.breakdown_limit;
@@ -59,11 +61,14 @@
   /* Accept what a query file may hold (single condition, string breakdown, `formula`) for editing. */
   function editable(q) {
     q = clone(q || {});
-    UI.analysisOf(q).editable(q);
+    var a = UI.analysisOf(q);
+    a.editable(q);
+    UI.noteGiven(q, ["unit"]);
+    q.unit = q.unit || "user";
     if (typeof q.breakdown === "string") q.breakdown = [q.breakdown];
     q.breakdown = q.breakdown || [];
     q.date_range = q.date_range || { last: "30d" };
-    q.time_grain = q.time_grain || "day";
+    q.time_grain = q.time_grain || a.defaultGrain;  // the engine's default for the analysis
     q.segment = q.segment || {};
     ["did", "did_not"].forEach(function (k) {
       q.segment[k] = UI.editableEvent(q.segment[k] || { event: "" });
@@ -73,15 +78,20 @@
     return q;
   }
 
-  /* The picker chose another analysis: its own part anew; range, segment and what fits of the rest kept. */
+  /* The picker chose another analysis: its own part anew; range, segment, unit and what fits of the
+   * rest kept. The grain carries over when the new analysis offers it, unless either analysis'
+   * grain means something of its own (ownGrain: a funnel's entry buckets, retention's cohorts). */
   function switchAnalysis(key) {
     var next = UI.analysisByKey(key);
-    if (!next || next === analysis()) return;
+    var prev = analysis();
+    if (!next || next === prev) return;
     var old = S.q;
-    var q = next.start(clone(analysis().event(old) || ""));
+    var q = next.start(clone(prev.event(old) || ""));
     q.date_range = old.date_range;
     q.segment = old.segment;
-    q.time_grain = next.grains.indexOf(old.time_grain) >= 0 ? old.time_grain : next.defaultGrain;
+    if (UI.emits(old, "unit", "user")) q.unit = old.unit;
+    var carries = !prev.ownGrain && !next.ownGrain && next.grains.indexOf(old.time_grain) >= 0;
+    q.time_grain = carries ? old.time_grain : next.defaultGrain;
     q.breakdown = old.breakdown.filter(function (b) { return !b || breakdownAllowed(next, b); });
     if (next.controls.breakdownLimit && old.breakdown_limit) q.breakdown_limit = old.breakdown_limit;
     S.q = editable(q);
@@ -153,6 +163,7 @@
     var holder = $("analysis-sections");
     holder.textContent = "";
     a.render(holder, S.q);
+    renderUnit();
     renderBreakdown(a);
     renderTime(a);
     renderSegment();
@@ -161,6 +172,18 @@
       var el = document.querySelector('[data-path="' + focused + '"]');
       if (el) el.focus();
     }
+  }
+
+  /* The unit picker (`unit:`): users, or a unit the project declares (the catalog's `units`). */
+  function renderUnit() {
+    var names = UI.unitNames();
+    var units = (S.catalog && S.catalog.units) || [];
+    var select = $("unit");
+    select.textContent = "";
+    select.appendChild(option("user", "users", S.q.unit === "user"));
+    units.forEach(function (u) { select.appendChild(option(u.name, u.name + " (" + u.property + ")", u.name === S.q.unit)); });
+    if (S.q.unit !== "user" && names.indexOf(S.q.unit) < 0) select.appendChild(option(S.q.unit, S.q.unit + " (unknown)", true));
+    $("unit-row").hidden = !names.length && S.q.unit === "user";
   }
 
   function renderBreakdown(a) {
@@ -404,6 +427,11 @@
     });
     $("breakdown-limit").addEventListener("change", scheduleRun);
     $("time-grain").addEventListener("change", function (e) { S.q.time_grain = e.target.value; changed({ run: true }); });
+    $("unit").addEventListener("change", function (e) {
+      S.q.unit = e.target.value;
+      S.q._given = (S.q._given || []).filter(function (k) { return k !== "unit"; });  // users: no longer written
+      changed({ run: true });
+    });
     $("compare").addEventListener("change", function (e) {
       if (e.target.checked) S.q.compare = "previous_period"; else delete S.q.compare;
       changed({ run: true });

@@ -32,9 +32,26 @@
         h("button", { type: "button", text: "↓", disabled: i === n - 1 ? true : null, "data-path": path + ".down",
           "aria-label": "Move step " + (i + 1) + " down", onclick: function () { move(1); } }),
         h("button", { type: "button", class: "remove", text: "×", disabled: n <= 2 ? true : null, "data-path": path + ".remove",
-          "aria-label": "Remove step " + (i + 1), onclick: function () { f.steps.splice(i, 1); ctx.changed({ render: true, run: true }); } })),
+          "aria-label": "Remove step " + (i + 1), onclick: function () { removeStep(f, i); ctx.changed({ render: true, run: true }); } })),
       UI.eventPicker(s, "event", path + ".event", "Step " + (i + 1)),
       UI.filterList(s.where, path + ".where", "Step " + (i + 1)));
+  }
+
+  /* Remove step i (0-based) and renumber the exclusions' steps: later steps move up by one; an
+   * exclusion bounded by the removed step widens to its neighbour (after: the step before it,
+   * before: the step that takes its place), and stays between two different steps. */
+  function removeStep(f, i) {
+    f.steps.splice(i, 1);
+    var n = f.steps.length, removed = i + 1;
+    f.exclude.forEach(function (x) {
+      var after = x.after_step, before = x.before_step;
+      after = after > removed ? after - 1 : after === removed ? Math.max(1, removed - 1) : after;
+      before = before > removed ? before - 1 : Math.min(before, n);
+      if (before <= after) before = Math.min(after + 1, n);
+      if (before <= after) after = before - 1;
+      x.after_step = after;
+      x.before_step = before;
+    });
   }
 
   function stepOptions(n, selected) {
@@ -90,17 +107,19 @@
     label: "Funnel",
     grains: ["total", "hour", "day", "week", "month"],
     defaultGrain: "total",
+    ownGrain: true,
     controls: { breakdownLimit: true },
     breakdown: {},
     columns: ["step", "step_label", "count", "conversion", "from_previous", "median_seconds", "avg_seconds"],
     chart: "funnel",
     readout: timesReadout,
     start: function (event) {
-      return { funnel: { steps: [step(event), step(event)], window: "14d", order: "ordered", exclude: [], hold: [] } };
+      return { funnel: { steps: [step(event), step(event)], window: "14d", exclude: [], hold: [] } };
     },
     event: function (q) { return q.funnel.steps[0].event; },
     editable: function (q) {
       var f = q.funnel;
+      UI.noteGiven(f, ["order"]);  // kept even when the default
       f.steps = (f.steps || []).map(function (s) {
         s = typeof s === "string" ? { event: s } : s;
         UI.editableEvent(s);
@@ -109,6 +128,7 @@
       });
       f.exclude = (f.exclude || []).map(function (x) {
         UI.editableEvent(x);
+        UI.noteGiven(x, ["after_step", "before_step"]);
         x.after_step = x.after_step || 1;
         x.before_step = x.before_step || f.steps.length;
         return x;
@@ -120,14 +140,14 @@
     clean: function (q, out) {
       var f = q.funnel;
       var c = { steps: f.steps.map(cleanStep), window: f.window };
-      if (f.order !== "ordered") c.order = f.order;
+      if (UI.emits(f, "order", "ordered")) c.order = f.order;
       var n = f.steps.length;
       var exclude = f.order === "ordered" ? f.exclude.filter(function (x) { return x.event; }) : [];
       if (exclude.length) {
         c.exclude = exclude.map(function (x) {
           var e = UI.cleanEventFilter(x);
-          if (x.after_step !== 1) e.after_step = x.after_step;
-          if (x.before_step !== n) e.before_step = x.before_step;
+          if (UI.emits(x, "after_step", 1)) e.after_step = x.after_step;
+          if (UI.emits(x, "before_step", n)) e.before_step = x.before_step;
           return e;
         });
       }

@@ -65,6 +65,7 @@
     label: "Retention",
     grains: ["hour", "day", "week", "month"],
     defaultGrain: "week",
+    ownGrain: true,
     controls: { breakdownLimit: true },
     breakdown: {},
     lead: "cohort",
@@ -73,12 +74,12 @@
     readout: heatmap,
     start: function (event) {
       var ev = event || UI.topEvent();
-      return { retention: { start: { event: ev, where: [] }, return: { event: "any", where: [] }, start_mode: "first_time",
-        periods: 8, windows: "calendar", cumulative: false } };
+      return { retention: { start: { event: ev, where: [] }, return: { event: "any", where: [] } } };
     },
     event: function (q) { return q.retention.start.event; },
     editable: function (q) {
       var r = q.retention;
+      UI.noteGiven(r, ["return", "start_mode", "periods", "windows", "cumulative"]);  // kept even when defaults
       r.start = holderOf(r.start, "any");
       r.return = holderOf(r.return, r.start);
       r.start_mode = r.start_mode || "first_time";
@@ -88,11 +89,13 @@
     },
     clean: function (q, out) {
       var r = q.retention;
-      var c = { start: UI.cleanEventFilter(r.start), return: UI.cleanEventFilter(r.return) };
-      if (r.start_mode !== "first_time") c.start_mode = r.start_mode;
-      if (r.periods !== 8) c.periods = r.periods;
-      if (r.windows !== "calendar") c.windows = r.windows;
-      if (r.cumulative) c.cumulative = true;
+      var c = { start: UI.cleanEventFilter(r.start) };
+      var back = UI.cleanEventFilter(r.return);  // the default return event is the start event
+      if (UI.given(r, "return") || JSON.stringify(back) !== JSON.stringify(c.start)) c.return = back;
+      if (UI.emits(r, "start_mode", "first_time")) c.start_mode = r.start_mode;
+      if (UI.emits(r, "periods", 8)) c.periods = r.periods;
+      if (UI.emits(r, "windows", "calendar")) c.windows = r.windows;
+      if (UI.emits(r, "cumulative", false)) c.cumulative = r.cumulative;
       out.retention = c;
     },
     render: function (el, q) {

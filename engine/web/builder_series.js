@@ -146,7 +146,7 @@
     event: function (q) { return q.series[0].event; },
     editable: function (q) {
       if (!Array.isArray(q.series) || !q.series.length) q.series = this.start().series;
-      q.series.forEach(UI.editableEvent);
+      q.series.forEach(function (s) { UI.editableEvent(s); UI.noteGiven(s, ["occurrence_scope"]); });
       q.formulas = q.formulas || [];
       if (q.formula) { q.formulas.push({ label: q.formula, expression: q.formula }); delete q.formula; }
     },
@@ -157,7 +157,7 @@
         if (s.label) c.label = s.label;
         if (s.occurrence) {
           c.occurrence = s.occurrence;
-          if (s.occurrence_scope && s.occurrence_scope !== "ever") c.occurrence_scope = s.occurrence_scope;
+          if (s.occurrence_scope && UI.emits(s, "occurrence_scope", "ever")) c.occurrence_scope = s.occurrence_scope;
         }
         return c;
       });

@@ -20,11 +20,12 @@
     event: function (q) { return q.stickiness.event; },
     editable: function (q) {
       UI.editableEvent(q.stickiness);
+      UI.noteGiven(q, ["cumulative"]);
       q.cumulative = !!q.cumulative;
     },
     clean: function (q, out) {
       out.stickiness = UI.cleanEventFilter(q.stickiness);
-      if (q.cumulative) out.cumulative = true;
+      if (UI.emits(q, "cumulative", false)) out.cumulative = q.cumulative;
     },
     render: function (el, q) {
       var cumulative = h("label", { class: "inline check" },

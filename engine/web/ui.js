@@ -6,6 +6,9 @@
  *   key           the query key that selects it ("series", "lifecycle", ...)
  *   label         its name in the analysis picker
  *   grains        the time grains it offers; defaultGrain when the current one is not among them
+ *   ownGrain      true when its grain means something of its own (a funnel's entry buckets,
+ *                 retention's cohort bucket and period): switching to or from it, the grain
+ *                 starts at the new analysis' default instead of carrying over
  *   controls      the shared controls it uses: {breakdownLimit, compare, chartType} (all false when absent)
  *   breakdown     how the breakdown picker is limited: {userOnly, extra: [[value, text], ...]}
  *   columns       its result columns after the breakdown ones (the table's last columns)
@@ -280,6 +283,25 @@
 
   function listOf(x) { return !x ? [] : Array.isArray(x) ? x : [x]; }
 
+  /* Which of ``keys`` the query itself gives (before editable() fills in defaults): a value the
+   * query states is written back even when it is the default (an example's `periods: 8`). */
+  function noteGiven(part, keys) {
+    var list = part._given || [];
+    keys.forEach(function (k) { if (part[k] !== undefined && part[k] !== null && list.indexOf(k) < 0) list.push(k); });
+    part._given = list;
+    return part;
+  }
+
+  function given(part, key) { return (part._given || []).indexOf(key) >= 0; }
+
+  /* Whether clean() writes part[key]: it is not the default, or the query gave it. */
+  function emits(part, key, dflt) { return part[key] !== dflt || given(part, key); }
+
+  /* The project's units (the catalog's `units`): what a query may count instead of users. */
+  function unitNames() {
+    return ((ctx.catalog && ctx.catalog.units) || []).map(function (u) { return u.name; });
+  }
+
   function eventOptions(selected, opts) {
     opts = opts || {};
     var list = [];
@@ -511,6 +533,10 @@
     formatValue: formatValue,
     properties: properties,
     listOf: listOf,
+    noteGiven: noteGiven,
+    given: given,
+    emits: emits,
+    unitNames: unitNames,
     editableEvent: editableEvent,
     cleanEvent: cleanEvent,
     cleanWhere: cleanWhere,

@@ -52,7 +52,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS bucket,
+  `e`.`bucket` AS bucket,
   CASE
     WHEN `e`.`user_id` IS NULL
     THEN 'rest'
@@ -74,23 +74,27 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  CAST(COUNT(DISTINCT `e`.`user_id`) AS INT64) AS value
-FROM `events` AS `e`
+  CAST(COUNT(`e`.`user_id`) AS INT64) AS value
+FROM (
+  SELECT DISTINCT
+    DATETIME_TRUNC(`e`.`event_time`, ISOWEEK) AS bucket,
+    `e`.`user_id` AS user_id
+  FROM `events` AS `e`
+  WHERE
+    `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
+    AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
+) AS `e`
 WHERE
-  `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS DATETIME)
-  AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS DATETIME)
-  AND (
-    `e`.`user_id` IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT `e`.`user_id` IS NULL
+  `e`.`user_id` IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
   )
+  AND NOT `e`.`user_id` IS NULL
 GROUP BY
-  DATETIME_TRUNC(`e`.`event_time`, ISOWEEK),
+  `e`.`bucket`,
   CASE
     WHEN `e`.`user_id` IS NULL
     THEN 'rest'

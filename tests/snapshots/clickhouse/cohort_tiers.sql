@@ -59,7 +59,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
+  "e"."bucket" AS bucket,
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'
@@ -81,25 +81,29 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  toInt64(COUNT(DISTINCT "e"."user_id")) AS value
-FROM "events" AS "e"
+  toInt64(COUNT("e"."user_id")) AS value
+FROM (
+  SELECT DISTINCT
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
+    AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
+) AS "e"
 WHERE
-  "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
-  AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
-  AND (
-    "e"."user_id" IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT (
-      "e"."user_id" IS NULL
-    )
+  "e"."user_id" IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
+  )
+  AND NOT (
+    "e"."user_id" IS NULL
   )
 GROUP BY
-  toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC'),
+  "e"."bucket",
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'

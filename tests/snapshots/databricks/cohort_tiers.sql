@@ -52,7 +52,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'WEEK') AS TIMESTAMP_NTZ) AS bucket,
+  `e`.`bucket` AS bucket,
   CASE
     WHEN `e`.`user_id` IS NULL
     THEN 'rest'
@@ -74,23 +74,27 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  CAST(COUNT(DISTINCT `e`.`user_id`) AS BIGINT) AS value
-FROM `events` AS `e`
+  CAST(COUNT(`e`.`user_id`) AS BIGINT) AS value
+FROM (
+  SELECT DISTINCT
+    CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'WEEK') AS TIMESTAMP_NTZ) AS bucket,
+    `e`.`user_id` AS user_id
+  FROM `events` AS `e`
+  WHERE
+    `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
+    AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP_NTZ)
+) AS `e`
 WHERE
-  `e`.`event_time` >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP_NTZ)
-  AND `e`.`event_time` < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP_NTZ)
-  AND (
-    `e`.`user_id` IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT `e`.`user_id` IS NULL
+  `e`.`user_id` IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
   )
+  AND NOT `e`.`user_id` IS NULL
 GROUP BY
-  CAST(TRUNC(CAST(`e`.`event_time` AS DATE), 'WEEK') AS TIMESTAMP_NTZ),
+  `e`.`bucket`,
   CASE
     WHEN `e`.`user_id` IS NULL
     THEN 'rest'

@@ -52,7 +52,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS bucket,
+  "E"."BUCKET" AS bucket,
   CASE
     WHEN "E"."USER_ID" IS NULL
     THEN 'rest'
@@ -74,23 +74,27 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  CAST(COUNT(DISTINCT "E"."USER_ID") AS BIGINT) AS value
-FROM "EVENTS" AS "E"
+  CAST(COUNT("E"."USER_ID") AS BIGINT) AS value
+FROM (
+  SELECT DISTINCT
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS bucket,
+    "E"."USER_ID" AS user_id
+  FROM "EVENTS" AS "E"
+  WHERE
+    "E"."EVENT_TIME" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
+) AS "E"
 WHERE
-  "E"."EVENT_TIME" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMPNTZ)
-  AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-  AND (
-    "E"."USER_ID" IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT "E"."USER_ID" IS NULL
+  "E"."USER_ID" IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
   )
+  AND NOT "E"."USER_ID" IS NULL
 GROUP BY
-  DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")),
+  "E"."BUCKET",
   CASE
     WHEN "E"."USER_ID" IS NULL
     THEN 'rest'

@@ -52,7 +52,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS bucket,
+  "e"."bucket" AS bucket,
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'
@@ -74,23 +74,27 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  CAST(COUNT(DISTINCT "e"."user_id") AS INTEGER) AS value
-FROM "events" AS "e"
+  CAST(COUNT("e"."user_id") AS INTEGER) AS value
+FROM (
+  SELECT DISTINCT
+    DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-01 00:00:00'
+    AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
+) AS "e"
 WHERE
-  STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-01 00:00:00'
-  AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
-  AND (
-    "e"."user_id" IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT "e"."user_id" IS NULL
+  "e"."user_id" IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
   )
+  AND NOT "e"."user_id" IS NULL
 GROUP BY
-  DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1'),
+  "e"."bucket",
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'

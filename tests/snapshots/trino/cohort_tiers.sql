@@ -52,7 +52,7 @@ WITH _cohort AS (
 )
 SELECT
   'A' AS series,
-  DATE_TRUNC('WEEK', "e"."event_time") AS bucket,
+  "e"."bucket" AS bucket,
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'
@@ -74,23 +74,27 @@ SELECT
     THEN 'visitor'
     ELSE 'rest'
   END AS _g0,
-  CAST(COUNT(DISTINCT "e"."user_id") AS BIGINT) AS value
-FROM "events" AS "e"
+  CAST(COUNT("e"."user_id") AS BIGINT) AS value
+FROM (
+  SELECT DISTINCT
+    DATE_TRUNC('WEEK', "e"."event_time") AS bucket,
+    "e"."user_id" AS user_id
+  FROM "events" AS "e"
+  WHERE
+    "e"."event_time" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP(6))
+    AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP(6))
+) AS "e"
 WHERE
-  "e"."event_time" >= CAST('2025-01-01 00:00:00.000000' AS TIMESTAMP(6))
-  AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP(6))
-  AND (
-    "e"."user_id" IN (
-      SELECT
-        _u
-      FROM _cohort
-      WHERE
-        _f0 = 1 AND _f1 = 0
-    )
-    AND NOT "e"."user_id" IS NULL
+  "e"."user_id" IN (
+    SELECT
+      _u
+    FROM _cohort
+    WHERE
+      _f0 = 1 AND _f1 = 0
   )
+  AND NOT "e"."user_id" IS NULL
 GROUP BY
-  DATE_TRUNC('WEEK', "e"."event_time"),
+  "e"."bucket",
   CASE
     WHEN "e"."user_id" IS NULL
     THEN 'rest'

@@ -1,0 +1,124 @@
+"""The explorer's state in headless Chromium, where it once went wrong: an example chosen from the
+menu keeps the values its query states even when they are defaults (a retention's
+``periods: 8``); removing a funnel step renumbers the exclusions' ``after_step`` /
+``before_step``; switching to a funnel or a retention starts at its own default grain (their
+grain means something else than a segmentation's). Answers are compared with the plain-Python
+references (tests/explorer_support.expected_rows), never with segwise's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser_support import assert_shows, build, choose, sel, url_query
+from tests.explorer_support import expected_rows, menu_queries
+
+# The fixtures browser, project_file, server and page.
+pytest_plugins = ["tests.browser_fixtures"]
+
+MENU = menu_queries()
+DEFAULTS = {"start_mode": "first_time", "periods": 8, "windows": "calendar", "cumulative": False, "order": "ordered"}
+
+
+def _states_a_default(query: dict[str, Any]) -> bool:
+    parts = [query, *(v for v in query.values() if isinstance(v, dict))]
+    return any(part.get(key) == value for part in parts for key, value in DEFAULTS.items())
+
+
+def test_menu_examples_keep_their_own_values(page: Any) -> None:
+    page.wait_for_selector("#results[data-state=done]")
+    assert any(_states_a_default(q) for _, _, q in MENU), "no example states a default: nothing is checked"
+    for index, (name, question, query) in enumerate(MENU):
+        page.select_option("#example", str(index))  # by position: two gallery questions share a label
+        assert page.eval_on_selector("#example", "s => s.selectedOptions[0].text") == question
+        _, in_url = url_query(page)
+        assert in_url == query, name
+    # the last one's answer, as the reference has it
+    key, in_url = url_query(page)
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+
+
+def test_a_retention_example_with_stated_defaults_answers_from_the_url(page: Any) -> None:
+    _, question, query = next(m for m in MENU if m[0] == "weekly_signup_retention")
+    assert query["retention"]["periods"] == 8 and query["retention"]["start_mode"] == "first_time"
+    page.select_option("#example", label=question)
+    key, in_url = url_query(page)
+    assert in_url["retention"]["periods"] == 8 and in_url["retention"]["start_mode"] == "first_time"
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert_shows(page, expected_rows(query), "retention")
+    page.reload()  # the URL alone keeps them
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert url_query(page)[1] == query
+
+
+FUNNEL = {
+    "funnel": {
+        "steps": [{"event": "page_view"}, {"event": "login"}, {"event": "feature_used"}, {"event": "payment"}],
+        "window": "14d",
+        "exclude": [
+            {"event": "push_sent", "after_step": 2, "before_step": 3},
+            {"event": "signup", "after_step": 3},
+        ],
+    },
+    "date_range": {"last": "8w"},
+    "time_grain": "total",
+}
+
+
+def _exclusions(page: Any) -> list[tuple[str, str]]:
+    count = page.locator(".funnel-exclusion").count()
+    path = "funnel.exclude.{}.{}"
+    return [
+        (page.input_value(sel(path.format(i, "after_step"))), page.input_value(sel(path.format(i, "before_step"))))
+        for i in range(count)
+    ]
+
+
+def test_removing_a_funnel_step_renumbers_the_exclusions(page: Any) -> None:
+    build(page, FUNNEL)
+    _, in_url = url_query(page)
+    assert in_url == FUNNEL
+    # step 1 goes: every later step moves up by one
+    page.click(sel("funnel.steps.0.remove"))
+    _, query = url_query(page)
+    assert [s["event"] for s in query["funnel"]["steps"]] == ["login", "feature_used", "payment"]
+    assert query["funnel"]["exclude"] == [  # (steps that are the defaults, 1 and the last, are not written)
+        {"event": "push_sent", "before_step": 2},  # was after 2, before 3
+        {"event": "signup", "after_step": 2},  # was after 3, before the last (4, now 3)
+    ]
+    assert _exclusions(page) == [("1", "2"), ("2", "3")]
+    # the step an exclusion starts after goes: it widens to the step before
+    page.click(sel("funnel.steps.1.remove"))  # feature_used
+    key, query = url_query(page)
+    assert [s["event"] for s in query["funnel"]["steps"]] == ["login", "payment"]
+    assert query["funnel"]["exclude"] == [
+        {"event": "push_sent"},  # before the removed step 2: now before the step in its place
+        {"event": "signup"},  # after the removed step 2: widened to after step 1
+    ]
+    assert _exclusions(page) == [("1", "2"), ("1", "2")]
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    want = expected_rows(query)
+    assert any(r["count"] for r in want if r["step"] == 2), "a case that checks little"
+    assert_shows(page, want, "funnel")
+
+
+def test_switching_to_a_funnel_or_a_retention_starts_at_its_own_grain(page: Any) -> None:
+    page.wait_for_selector("#results[data-state=done]")
+    assert page.input_value("#time-grain") == "day"  # the segmentation's default
+    page.select_option("#analysis", "funnel")
+    key, query = url_query(page)
+    assert query["time_grain"] == "total"  # one funnel over the range, not one per day
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert_shows(page, expected_rows(query), "funnel")
+    page.select_option("#analysis", "series")
+    assert url_query(page)[1]["time_grain"] == "day"  # the funnel's total does not carry back
+    page.select_option("#time-grain", "week")
+    page.select_option("#analysis", "retention")
+    assert url_query(page)[1]["time_grain"] == "week"  # retention's default (cohorts by week)
+    page.select_option("#time-grain", "day")
+    page.select_option("#analysis", "lifecycle")
+    assert url_query(page)[1]["time_grain"] == "week"  # not the retention's day
+    choose(page, "lifecycle.event", "login")
+    page.select_option("#time-grain", "day")
+    page.select_option("#analysis", "series")
+    assert url_query(page)[1]["time_grain"] == "day"  # between time-series analyses the grain carries
