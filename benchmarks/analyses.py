@@ -35,7 +35,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -240,6 +241,31 @@ def postgres_dsn(report: dict[str, Any]) -> str:
     return dsn
 
 
+@contextmanager
+def engine_target(
+    engine: str, path: Path, name: str, pg_schema: str | None, report: dict[str, Any], log: Callable[[str], None]
+) -> Iterator[Any]:
+    """The benchmark's target on ``engine``: DuckDB on the file ``path``; PostgreSQL on ``pg_schema``
+    (an already loaded schema, kept) or on a schema ``name`` loaded from the file for this run and
+    dropped afterwards."""
+    schema = None
+    if engine == "duckdb":
+        target: Any = DuckDBTarget(path, timeout=600)
+    else:
+        dsn = postgres_dsn(report)
+        schema = pg_schema or load_postgres(dsn, name, {LAYOUT: path}, log, layouts=(LAYOUT,))[LAYOUT]
+        target = PostgresTarget(dsn, schema, timeout=600)
+    try:
+        yield target
+    finally:
+        target.close()
+        if schema is not None and schema != pg_schema:
+            import adbc_driver_postgresql.dbapi as pg
+
+            with pg.connect(dsn, autocommit=True) as con, con.cursor() as cur:
+                cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 def run(
     size: str, engines: list[str], repeat: int, pg_schema: str | None = None, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -268,25 +294,13 @@ def run(
         "results": {},
     }
     for engine in engines:
-        if engine == "duckdb":
-            target: Any = DuckDBTarget(path, timeout=600)
-            schema = None
-        else:
-            dsn = postgres_dsn(report)
-            schema = pg_schema or load_postgres(dsn, f"analyses_{size}", {LAYOUT: path}, log, layouts=(LAYOUT,))[LAYOUT]
-            target = PostgresTarget(dsn, schema, timeout=600)
-        project = project_for(target.url, LAYOUT)
-        try:
-            report["results"][engine] = time_target(target, project, repeat, log)
-            report["results"][engine]["events"] = target.events
-        finally:
-            project.close()
-            target.close()
-            if schema is not None and schema != pg_schema:
-                import adbc_driver_postgresql.dbapi as pg
-
-                with pg.connect(dsn, autocommit=True) as con, con.cursor() as cur:
-                    cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        with engine_target(engine, path, f"analyses_{size}", pg_schema, report, log) as target:
+            project = project_for(target.url, LAYOUT)
+            try:
+                report["results"][engine] = time_target(target, project, repeat, log)
+                report["results"][engine]["events"] = target.events
+            finally:
+                project.close()
     report["machine"]["load_after"] = os.getloadavg()
     return report
 

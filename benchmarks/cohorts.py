@@ -46,10 +46,9 @@ from typing import Any
 import pyarrow as pa
 
 import segwise
-from benchmarks.analyses import plain_value, postgres_dsn
+from benchmarks.analyses import engine_target, plain_value
 from benchmarks.planner_data import duckdb_path, ensure_duckdb
 from benchmarks.planner_queries import NOW, PARTITION, PG_SETTINGS, RESULTS
-from benchmarks.planner_targets import DuckDBTarget, PostgresTarget, load_postgres
 
 SIZES = {"1m": 10_000, "10m": 100_000}
 LAYOUT = "partitioned"
@@ -206,25 +205,13 @@ def run(
         "results": {},
     }
     for engine in engines:
-        schema = None
-        if engine == "duckdb":
-            target: Any = DuckDBTarget(path, timeout=600)
-        else:
-            dsn = postgres_dsn(report)
-            schema = pg_schema or load_postgres(dsn, f"cohorts_{size}", {LAYOUT: path}, log, layouts=(LAYOUT,))[LAYOUT]
-            target = PostgresTarget(dsn, schema, timeout=600)
-        project = project_on(target.url)
-        try:
-            report["results"][engine] = time_target(target, project, repeat, log)
-            report["results"][engine]["events"] = target.events
-        finally:
-            project.close()
-            target.close()
-            if schema is not None and schema != pg_schema:
-                import adbc_driver_postgresql.dbapi as pg
-
-                with pg.connect(dsn, autocommit=True) as con, con.cursor() as cur:
-                    cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        with engine_target(engine, path, f"cohorts_{size}", pg_schema, report, log) as target:
+            project = project_on(target.url)
+            try:
+                report["results"][engine] = time_target(target, project, repeat, log)
+                report["results"][engine]["events"] = target.events
+            finally:
+                project.close()
     report["machine"]["load_after"] = os.getloadavg()
     return report
 
