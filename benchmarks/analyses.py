@@ -266,6 +266,30 @@ def engine_target(
                 cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+def time_engines(
+    report: dict[str, Any],
+    engines: list[str],
+    path: Path,
+    name: str,
+    pg_schema: str | None,
+    log: Callable[[str], None],
+    open_project: Callable[[str], Any],
+    measure: Callable[[Any, Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """``report`` with ``measure(target, project)``'s results per engine (and its events), each engine's
+    target from :func:`engine_target` and its project from ``open_project(url)``; the load after."""
+    for engine in engines:
+        with engine_target(engine, path, name, pg_schema, report, log) as target:
+            project = open_project(target.url)
+            try:
+                report["results"][engine] = measure(target, project)
+                report["results"][engine]["events"] = target.events
+            finally:
+                project.close()
+    report["machine"]["load_after"] = os.getloadavg()
+    return report
+
+
 def run(
     size: str, engines: list[str], repeat: int, pg_schema: str | None = None, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -293,16 +317,16 @@ def run(
         "postgres_settings": PG_SETTINGS,
         "results": {},
     }
-    for engine in engines:
-        with engine_target(engine, path, f"analyses_{size}", pg_schema, report, log) as target:
-            project = project_for(target.url, LAYOUT)
-            try:
-                report["results"][engine] = time_target(target, project, repeat, log)
-                report["results"][engine]["events"] = target.events
-            finally:
-                project.close()
-    report["machine"]["load_after"] = os.getloadavg()
-    return report
+    return time_engines(
+        report,
+        engines,
+        path,
+        f"analyses_{size}",
+        pg_schema,
+        log,
+        lambda url: project_for(url, LAYOUT),
+        lambda target, project: time_target(target, project, repeat, log),
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:

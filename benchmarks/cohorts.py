@@ -46,7 +46,7 @@ from typing import Any
 import pyarrow as pa
 
 import segwise
-from benchmarks.analyses import engine_target, plain_value
+from benchmarks.analyses import plain_value, time_engines
 from benchmarks.planner_data import duckdb_path, ensure_duckdb
 from benchmarks.planner_queries import NOW, PARTITION, PG_SETTINGS, RESULTS
 
@@ -204,16 +204,16 @@ def run(
         "postgres_settings": PG_SETTINGS,
         "results": {},
     }
-    for engine in engines:
-        with engine_target(engine, path, f"cohorts_{size}", pg_schema, report, log) as target:
-            project = project_on(target.url)
-            try:
-                report["results"][engine] = time_target(target, project, repeat, log)
-                report["results"][engine]["events"] = target.events
-            finally:
-                project.close()
-    report["machine"]["load_after"] = os.getloadavg()
-    return report
+    return time_engines(
+        report,
+        engines,
+        path,
+        f"cohorts_{size}",
+        pg_schema,
+        log,
+        project_on,
+        lambda target, project: time_target(target, project, repeat, log),
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:
