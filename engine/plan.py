@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .partitions import floor_to
+from .plan_events import CohortReduction, CohortScan
 from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     from .rollups import RollupInfo
     from .timeframe import Timeframe
 
-__all__ = ["Operator", "Predicate", "SharedReducedScan", "SharedScan"]  # the plan's parts, re-exported
+# the plan's parts, re-exported
+__all__ = ["CohortReduction", "CohortScan", "Operator", "Predicate", "SharedReducedScan", "SharedScan"]
 
 
 @dataclass(frozen=True)
@@ -257,39 +259,6 @@ class Statuses(Operator):
         return f"new / returning / resurrecting / dormant per (user, bucket), users counted by {self.keys}, status"
 
 
-@dataclass(frozen=True)
-class CohortScan:
-    """One read of an event table for the per-unit reduction: the conditions it serves, each
-    pruned to its own window, and the estimated rows of their hull."""
-
-    table: str
-    conditions: tuple[str, ...]
-    rows: int
-    table_rows: int
-    partitioned: bool
-
-    def __str__(self) -> str:
-        pruning = "; partitions pruned to each condition's window" if self.partitioned else ""
-        return f"{self.table}  ~{self.rows:,} of {self.table_rows:,} rows  [{'; '.join(self.conditions)}]{pruning}"
-
-
-@dataclass(frozen=True)
-class CohortReduction(Operator):
-    """Behavioural segments, cohorts and categories: once per query, every condition's events
-    read in one scan per table, reduced per unit to one flag per condition (``did`` holds), then
-    the segment as a semi-join (an anti-join when units without such events belong) and each
-    category as the first of its groups that holds."""
-
-    scans: tuple[CohortScan, ...]
-    uses: tuple[str, ...]
-
-    @property
-    def detail(self) -> str:
-        return f"per unit, one flag per condition ({sum(len(s.conditions) for s in self.scans)}); " + "; ".join(
-            self.uses
-        )
-
-
 class _Scanned:
     """What lowering asks of a node with a scan and operators: its operators and the scan's
     partition decision."""
@@ -466,8 +435,7 @@ class LogicalPlan:
         if self.analysis is not None:
             lines += self.analysis.describe()
         if self.cohort is not None:
-            lines.append(f"Cohort         {self.cohort.detail}")
-            lines += [f"  Scan         {scan}" for scan in self.cohort.scans]
+            lines += self.cohort.describe()
         for step in self.post:
             lines.append(f"Post-process   {step}")
         return lines
@@ -498,9 +466,7 @@ class LogicalPlan:
             ],
             "rules": list(self.rules),
             "unit": self.unit or None,
-            "cohort": None
-            if self.cohort is None
-            else {"detail": self.cohort.detail, "scans": [str(scan) for scan in self.cohort.scans]},
+            "cohort": None if self.cohort is None else self.cohort.to_json(),
             "post": list(self.post),
             "cost_source": self.cost_source,
         }

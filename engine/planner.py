@@ -52,6 +52,7 @@ from .plan import (
     TopN,
     Window,
 )
+from .plan_events import CohortCondition, Threshold, match
 from .plan_funnel import BestAttempt, FunnelTopN, StepAggregate, StepMatch
 from .plan_parts import event_names, look_back_start, spine, time_range
 from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
@@ -65,7 +66,7 @@ from .timeframe import to_utc
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
     from .catalog import EventTableInfo
-    from .cohorts import Behaviour
+    from .cohorts import Behaviour, Check
     from .measures import Measure
     from .query import Condition, EventFilter, Series
     from .timeframe import Timeframe
@@ -299,6 +300,7 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
     tables: list[EventTableInfo] = []
     for check in behaviour.checks:
         tables += [t for t in check.tables if t not in tables]
+    conditions = [_cohort_condition(bound, k, check) for k, check in enumerate(behaviour.checks)]
     for info in tables:
         on_table = [c for c in behaviour.checks if info in c.tables]
         windows = [c.window for c in on_table]
@@ -306,7 +308,8 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
         end = max((w.end_utc for w in windows if w is not None), default=datetime.max)
         rows, total, _note = series_rows(bound.catalog, info, start or datetime.min, end)
         partitioned = info.spec.partition is not None and start is not None
-        scans.append(CohortScan(str(info.ref), tuple(c.text for c in on_table), rows, total, partitioned))
+        served = tuple(c for c, check in zip(conditions, behaviour.checks, strict=True) if info in check.tables)
+        scans.append(CohortScan(str(info.ref), served, rows, total, partitioned))
     uses: list[str] = []
     if behaviour.segment is not None and behaviour.segment.terms:
         join = "anti-join (units without such events belong)" if behaviour.segment.without_history else "semi-join"
@@ -315,6 +318,21 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
         f"category {c.name}: first of {len(c.groups)} groups, else {c.other!r}" for c in behaviour.categories.values()
     ]
     return CohortReduction(tuple(scans), tuple(uses))
+
+
+def _cohort_condition(bound: BoundQuery, flag: int, check: Check) -> CohortCondition:
+    """One behavioural condition as the reduction's flag: its events and filters as typed
+    predicates, its own window on its tables, its threshold."""
+    spec, window = check.spec, check.window
+    tables = list(check.tables)
+    time = None if window is None else time_range(bound.flavor, tables, window.start_utc, window.end_utc)
+    having = spec.having
+    threshold = None
+    if having is not None:
+        values = tuple(having.values) if having.values is not None else None
+        threshold = Threshold(having.aggregate, having.prop, having.op, having.value, values)
+    events = match(bound.flavor, bound.catalog, spec.members, spec.where)
+    return CohortCondition(flag, check.text, check.location, events, time, threshold)
 
 
 def _rolling_length(windows: str, grain: str) -> str | None:

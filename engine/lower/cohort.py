@@ -31,7 +31,8 @@ from .rows import NULL_TYPES, RowSource, TimeBounds, and_all, table_ref
 
 if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
-    from segwise.cohorts import Behaviour, CategoryGroups, Check, Conjunction
+    from segwise.cohorts import CategoryGroups, Conjunction
+    from segwise.plan_events import CohortCondition
 
     from .state import Lowering
 
@@ -40,16 +41,11 @@ UNIT = "_u"
 DAY = "_d"
 
 
-def _behaviour(lw: Lowering) -> Behaviour:
-    behaviour = lw.logical.behaviour
-    assert behaviour is not None, "the planner records the query's behaviour"
-    return behaviour
-
-
 def reduction(lw: Lowering) -> str:
     """The name of the per-unit reduction CTE, added to the statement the first time."""
     if not any(name == CTE for name, _ in lw.ctes):
-        lw.ctes.append((CTE, _reduction(lw, _behaviour(lw).checks)))
+        assert lw.logical.cohort is not None, "the planner plans the reduction of the behavioural conditions"
+        lw.ctes.append((CTE, _reduction(lw, lw.logical.cohort.conditions)))
     return CTE
 
 
@@ -90,11 +86,20 @@ def category_group(lw: Lowering, source: RowSource, category: CategoryGroups) ->
 # -- the reduction --------------------------------------------------------------------------------------
 
 
-def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
-    sources = [RowSource(lw, list(c.spec.members), list(c.spec.where), c.window, c.location) for c in checks]
+def _source(lw: Lowering, check: CohortCondition) -> RowSource:
+    """A condition's rows as the plan says: its events, its filters' expressions, its window."""
+    source = RowSource(lw, list(check.match.members), list(check.match.where), None, check.location)
+    source.events, source.planned = check.match.events, check.match.planned
+    if check.window is not None:
+        source.bounds, source.time = TimeBounds(check.window.start, check.window.end), check.window
+    return source
+
+
+def _reduction(lw: Lowering, checks: tuple[CohortCondition, ...]) -> exp.Select:
+    sources = [_source(lw, c) for c in checks]
     tables: list[EventTableInfo] = []
-    for check in checks:
-        tables += [t for t in check.tables if t not in tables]
+    for source in sources:
+        tables += [t for t in source.tables if t not in tables]
     if len(tables) == 1:  # one scan, aggregated directly
         info = tables[0]
         on_table = list(range(len(checks)))
@@ -109,7 +114,7 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
         return select.group_by(unit.copy(), copy=False)
     branches: list[exp.Expr] = []
     for info in tables:
-        on_table = [k for k, check in enumerate(checks) if info in check.tables]
+        on_table = [k for k, source in enumerate(sources) if info in source.tables]
         rows, match = _rows(lw, info, sources, on_table, checks)
         outputs: list[exp.Expr] = [_unit(lw, info).as_(UNIT)]
         for k, check in enumerate(checks):
@@ -117,7 +122,7 @@ def _reduction(lw: Lowering, checks: tuple[Check, ...]) -> exp.Select:
             if k in match:
                 hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
             outputs.append(hit.as_(f"_k{k}"))
-            if check.spec.having is not None and check.spec.having.prop is not None:
+            if check.threshold is not None and check.threshold.prop is not None:
                 value = rows.get(f"_v{k}", exp.cast(exp.Null(), exp.DataType.Type.DOUBLE))
                 outputs.append(value.as_(f"_v{k}"))
         if DAY in _needs(checks):
@@ -158,12 +163,16 @@ def flags_as(flags: list[exp.Expr]) -> list[exp.Expr]:
     return [flag.as_(f"_f{k}") for k, flag in enumerate(flags)]
 
 
-def _needs(checks: tuple[Check, ...]) -> set[str]:
-    return {DAY for c in checks if c.spec.having is not None and c.spec.having.aggregate == "active_days"}
+def _needs(checks: tuple[CohortCondition, ...]) -> set[str]:
+    return {DAY for c in checks if c.threshold is not None and c.threshold.aggregate == "active_days"}
 
 
 def _rows(
-    lw: Lowering, info: EventTableInfo, sources: list[RowSource], on_table: list[int], checks: tuple[Check, ...]
+    lw: Lowering,
+    info: EventTableInfo,
+    sources: list[RowSource],
+    on_table: list[int],
+    checks: tuple[CohortCondition, ...],
 ) -> tuple[dict[str, exp.Expr], dict[int, exp.Expr]]:
     """The per-row values one table's scan offers (``_vK`` measured properties, ``_d`` the local
     day) and each of its conditions' match, over alias ``e``."""
@@ -172,7 +181,7 @@ def _rows(
     for k in on_table:
         source = sources[k]
         match[k] = and_all(_match(source, info)) or exp.true()
-        having = checks[k].spec.having
+        having = checks[k].threshold
         if having is not None and having.prop is not None:
             prop = source.resolve(having.prop, f"{source.location} > having > measure")
             rows[f"_v{k}"] = exp.cast(_value(source, info, prop), exp.DataType.Type.DOUBLE)
@@ -237,7 +246,7 @@ def _hull(sources: list[RowSource], on_table: list[int], info: EventTableInfo) -
     return sources[on_table[0]]._time_filter(info, "e", TimeBounds(low, high))
 
 
-def _flag(check: Check, match: exp.Expr | None, value: exp.Expr | None, day: exp.Expr | None) -> exp.Expr:
+def _flag(check: CohortCondition, match: exp.Expr | None, value: exp.Expr | None, day: exp.Expr | None) -> exp.Expr:
     """``CASE WHEN <at least one matching event> AND <having> THEN 1 ELSE 0 END`` over a unit's rows."""
 
     def only(expr: exp.Expr) -> exp.Expr:
@@ -247,7 +256,7 @@ def _flag(check: Check, match: exp.Expr | None, value: exp.Expr | None, day: exp
 
     events = exp.Count(this=exp.Star()) if match is None else exp.Count(this=only(exp.Literal.number(1)))
     holds: list[exp.Expr] = [exp.GTE(this=events, expression=exp.Literal.number(1))]
-    having = check.spec.having
+    having = check.threshold
     if having is not None:
         aggregate: exp.Expr
         if having.aggregate == "events":
@@ -259,17 +268,5 @@ def _flag(check: Check, match: exp.Expr | None, value: exp.Expr | None, day: exp
             assert value is not None
             kind = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[having.aggregate]
             aggregate = kind(this=only(value))
-        holds.append(_compare(aggregate, having.op, having.value, having.values))
+        holds.append(having.test(aggregate))
     return exp.Case(ifs=[exp.If(this=exp.and_(*holds), true=exp.Literal.number(1))], default=exp.Literal.number(0))
-
-
-def _compare(
-    aggregate: exp.Expr, op: str, value: float | None, values: list[int] | list[float] | list[int | float] | None
-) -> exp.Expr:
-    if op == "between":
-        assert values is not None
-        low, high = (exp.Literal.number(v) for v in values)
-        return exp.Between(this=aggregate, low=low, high=high)
-    assert value is not None
-    kinds = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
-    return kinds[op](this=aggregate, expression=exp.Literal.number(value))
