@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .catalog import EventTableInfo
     from .cohorts import Behaviour
     from .measures import Measure
+    from .plan_events import Match
     from .plan_parts import EventNames, TimeRange
     from .query import Series
     from .rollups import RollupInfo
@@ -214,9 +215,16 @@ class Aggregate(Operator):
 
 @dataclass(frozen=True)
 class ActiveDays(Operator):
-    """Stickiness: distinct (unit, local day) of the matching events, counted per (unit, bucket)."""
+    """Stickiness: distinct (unit, local day) of the matching events (``events``), counted per
+    (unit, bucket of ``grain``)."""
 
     keys: str
+    events: Match
+    grain: str
+
+    @property
+    def parts(self) -> tuple[tuple[str, Match], ...]:
+        return (("events", self.events),)
 
     @property
     def detail(self) -> str:
@@ -238,10 +246,18 @@ class Histogram(Operator):
 
 @dataclass(frozen=True)
 class Activity(Operator):
-    """Lifecycle: distinct (unit, bucket) of the matching events, for the range and the bucket
-    before it, and each unit's first matching event ever."""
+    """Lifecycle: distinct (unit, bucket) of the matching events (``events``) from ``start`` (the
+    bucket before the range, UTC) to ``end``, and each unit's first matching event ever (read up
+    to ``end``)."""
 
     keys: str
+    events: Match
+    start: datetime
+    end: datetime
+
+    @property
+    def parts(self) -> tuple[tuple[str, Match], ...]:
+        return (("events", self.events),)
 
     @property
     def detail(self) -> str:
@@ -250,9 +266,12 @@ class Activity(Operator):
 
 @dataclass(frozen=True)
 class Statuses(Operator):
-    """Lifecycle: new, returning, resurrecting (active users) and dormant, counted per bucket."""
+    """Lifecycle: new, returning, resurrecting (active users) and dormant, counted per bucket;
+    ``edges``: the bucket before the range, the range's buckets and the end of the last (naive
+    local), numbered from 0 by a constant table."""
 
     keys: str
+    edges: tuple[datetime, ...]
 
     @property
     def detail(self) -> str:
@@ -296,14 +315,14 @@ class AnalysisNode(_Scanned):
 
     def describe(self) -> list[str]:
         lines = [f"{self.kind.capitalize()} {self.label}"]
-        lines += [f"  {op.kind:<14} {op.detail}" for op in reversed(self.operators)]
+        lines += [line for op in reversed(self.operators) for line in op.describe()]
         return lines + _describe_scan(self.scan)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "analysis": self.kind,
             "label": self.label,
-            "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
+            "operators": [op.to_json() for op in reversed(self.operators)],
             "scan": _scan_json(self.scan),
         }
 

@@ -7,24 +7,61 @@ Each says what it does and how many rows it is expected to produce (``segwise ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from .plan import Operator
+
+if TYPE_CHECKING:
+    from .plan_events import Match
+    from .query import EventFilter
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A funnel exclusion: its events (``events``), excluded between steps ``after`` and
+    ``before`` (1-based, defaults applied)."""
+
+    events: Match
+    after: int
+    before: int
+
+    @property
+    def members(self) -> tuple[EventFilter, ...]:
+        return self.events.members
 
 
 @dataclass(frozen=True)
 class StepMatch(Operator):
     """Funnel: the unit's time-ordered rows in one window pass (per unit and held values): for
     each step, the next matching time strictly after each row; attempts then follow their steps
-    by equality lookups on (unit, held values, time) — no join fans out."""
+    by equality lookups on (unit, held values, time) — no join fans out. It carries what lowering
+    renders: the scan's ``events``, each step's (``steps``) and exclusion's events as typed
+    predicates, the window (``window_delta``), the order and the held properties."""
 
-    steps: int
+    steps: tuple[Match, ...]
     window: str
     order: str
     rows: int  # estimated rows in the window pass
     attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
+    events: Match  # every step's and exclusion's events: what the scan reads
+    window_delta: timedelta
     hold: tuple[str, ...] = ()
-    exclusions: int = 0
+    exclude: tuple[Exclusion, ...] = ()
     form: str = "window"  # "asof": ordered steps followed by ASOF joins (Capabilities.asof_join)
+
+    @property
+    def exclusions(self) -> int:
+        return len(self.exclude)
+
+    def exclusion_steps(self, exclusion: Exclusion) -> tuple[int, int]:
+        """An exclusion's (after, before) steps."""
+        return exclusion.after, exclusion.before
+
+    @property
+    def parts(self) -> tuple[tuple[str, Match], ...]:
+        steps = tuple((f"steps[{k}]", step) for k, step in enumerate(self.steps))
+        return steps + tuple((f"exclude[{j}]", x.events) for j, x in enumerate(self.exclude))
 
     @property
     def detail(self) -> str:
@@ -32,14 +69,14 @@ class StepMatch(Operator):
         if self.form == "asof":
             extra = f"; {self.exclusions} exclusion(s): next excluded time by ASOF join" if self.exclusions else ""
             return (
-                f"ASOF joins per ({per}): ~{self.attempts:,} attempts follow steps 2..{self.steps}, each the "
+                f"ASOF joins per ({per}): ~{self.attempts:,} attempts follow steps 2..{len(self.steps)}, each the "
                 f"next step event strictly later, within {self.window}; no window pass over the ~{self.rows:,} "
                 f"rows{extra}"
             )
         if self.order == "any":
-            how = f"earliest time of each of {self.steps} steps at or after each row, within {self.window}"
+            how = f"earliest time of each of {len(self.steps)} steps at or after each row, within {self.window}"
         else:
-            how = f"next time of steps 2..{self.steps} strictly after each row, chained within {self.window}"
+            how = f"next time of steps 2..{len(self.steps)} strictly after each row, chained within {self.window}"
         extra = f"; {self.exclusions} exclusion(s): next excluded time after the step" if self.exclusions else ""
         return f"window pass per ({per}) over ~{self.rows:,} rows: {how}{extra}; ~{self.attempts:,} attempts"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
@@ -148,8 +148,17 @@ def event_names(tables: list[EventTableInfo], names: list[str]) -> EventNames:
     return EventNames(text, single[0] if single else None, tables=tuple(per_table), reads="name", names=wanted)
 
 
+class Part(Protocol):
+    """A typed part an operator carries (``plan_events.Match``): explain's lines and data."""
+
+    def describe(self, name: str, indent: str = "    ") -> list[str]: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 class Operator:
-    """An operator above a scan. ``kind`` names it in explain, ``detail`` says what it does."""
+    """An operator above a scan. ``kind`` names it in explain, ``detail`` says what it does,
+    ``parts`` the typed parts lowering renders (named, for explain)."""
 
     @property
     def kind(self) -> str:
@@ -158,6 +167,21 @@ class Operator:
     @property
     def detail(self) -> str:  # pragma: no cover - every operator says
         raise NotImplementedError
+
+    @property
+    def parts(self) -> tuple[tuple[str, Part], ...]:
+        return ()
+
+    def describe(self) -> list[str]:
+        """Explain's lines: the operator, then its parts."""
+        lines = [f"  {self.kind:<14} {self.detail}"]
+        return lines + [line for name, part in self.parts for line in part.describe(name)]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "detail": self.detail}
+        if self.parts:
+            out["parts"] = {name: part.to_json() for name, part in self.parts}
+        return out
 
 
 @dataclass(frozen=True)

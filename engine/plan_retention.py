@@ -13,19 +13,27 @@ Each says what it does and how many rows it is expected to produce (``segwise ex
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .plan import Operator
+
+if TYPE_CHECKING:
+    from .plan_events import Match
 
 
 @dataclass(frozen=True)
 class Cohorts(Operator):
     """The scan's events reduced per (unit, bucket[, groups]) with start and return flags, and
     each unit's cohorts: ``first_time`` its first start event ever when inside the range,
-    ``recurring`` every bucket of the range with a start event."""
+    ``recurring`` every bucket of the range with a start event. It carries the start and return
+    events as typed predicates (``start``, ``returning``; ``events``: both, what the scan reads)."""
 
     mode: str
     keys: str
     rows: int  # estimated (unit, bucket) rows
+    start: Match
+    returning: Match
+    events: Match
     start_values: tuple[str, ...] = ()  # breakdowns by the start event's properties
     windows: bool = False  # first_time: each unit's entry by windows over its rows (else joined back)
 
@@ -41,6 +49,10 @@ class Cohorts(Operator):
         if self.start_values:
             which += f"; {', '.join(self.start_values)}: the entry start event's value (ties: the smallest)"
         return f"per (user, {self.keys}): start / return flags (~{self.rows:,} rows); cohorts: {which}"
+
+    @property
+    def parts(self) -> tuple[tuple[str, Match], ...]:
+        return (("start", self.start), ("return", self.returning))
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
 from . import cohorts
 from .catalog import EVENT_PROPERTY, USER_PROPERTY
-from .conditions import build_condition
 from .cost import WIDTHS, series_rows
 from .plan import (
     ActiveDays,
@@ -52,8 +49,8 @@ from .plan import (
     TopN,
     Window,
 )
-from .plan_events import CohortCondition, Threshold, match
-from .plan_funnel import BestAttempt, FunnelTopN, StepAggregate, StepMatch
+from .plan_events import CohortCondition, Threshold, condition_predicate, match
+from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch
 from .plan_parts import event_names, look_back_start, spine, time_range
 from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
 from .query import ANY_EVENT
@@ -61,13 +58,14 @@ from .retention_frame import retention_frame
 from .rules import partitions, preaggregate, rollups, sharing
 from .rules import rolling as rolling_rule
 from .rules.context import Context
-from .timeframe import to_utc
+from .timeframe import shift, to_utc
 
 if TYPE_CHECKING:
     from .bind import BoundQuery, OutputItem
     from .catalog import EventTableInfo
     from .cohorts import Behaviour, Check
     from .measures import Measure
+    from .plan_events import Match
     from .query import Condition, EventFilter, Series
     from .timeframe import Timeframe
 
@@ -176,11 +174,8 @@ def _scan(
     names = [m.event for m in members]
     filters += [Predicate(f"event time {i.encoding.describe(i.spec.event_time)}") for i in tables if i.encoding]
     for cond in [c for m in members for c in m.where] + where:
-        prop = catalog.resolve(cond.property, "plan")
-        text = f"{cond.property} {cond.op}"
-        bare = exp.column(prop.column, quoted=True)
-        expression = build_condition(bound.flavor, bare, prop, cond, "plan")
-        (outer if prop.source == USER_PROPERTY else filters).append(Predicate(text, expression, cond, bare))
+        predicate, prop = condition_predicate(bound.flavor, catalog, cond)
+        (outer if prop.source == USER_PROPERTY else filters).append(predicate)
         columns.append(prop.column)
     if query.segment is not None and "segment" not in query.breakdown:
         outer.append(Predicate("user in segment"))
@@ -218,10 +213,23 @@ def _lifecycle(bound: BoundQuery) -> LogicalPlan:
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
-    operators += [Activity(keys), Statuses(keys)]
+    events = match(bound.flavor, bound.catalog, spec.members, spec.where)
+    edges = _lifecycle_edges(tf)
+    active = Activity(keys, events, to_utc(edges[0], bound.project.tz), tf.end_utc)
+    operators += [active, Statuses(keys, edges)]
     event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
     post = ["fill every bucket x status of each group with 0", "sort by breakdown values, status, bucket"]
     return LogicalPlan([], post=post, analysis=AnalysisNode("lifecycle", event, tf, scan, operators, start=None))
+
+
+_STEP = {"hour": (1, "hours"), "day": (1, "days"), "week": (1, "weeks"), "month": (1, "months")}
+
+
+def _lifecycle_edges(tf: Timeframe) -> tuple[datetime, ...]:
+    """The bucket before the range, the range's buckets, and the end of the last (naive local)."""
+    amount, unit = _STEP[tf.grain]
+    buckets = list(tf.buckets)
+    return (shift(buckets[0], -amount, unit), *buckets, shift(buckets[-1], amount, unit))
 
 
 def _stickiness(bound: BoundQuery) -> LogicalPlan:
@@ -234,7 +242,8 @@ def _stickiness(bound: BoundQuery) -> LogicalPlan:
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, list(spec.where)) else []
-    operators += [ActiveDays(keys), Histogram(keys, bound.query.cumulative)]
+    events = match(bound.flavor, bound.catalog, spec.members, spec.where)
+    operators += [ActiveDays(keys, events, tf.grain), Histogram(keys, bound.query.cumulative)]
     event = spec.event if isinstance(spec.event, str) else " or ".join(m.event for m in spec.members)
     post = ["fill every days 1..D of each bucket and group with 0", "sort by breakdown values, bucket, days"]
     if bound.query.cumulative:
@@ -261,17 +270,23 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
     attempts = int(first.rows * first.selectivity)
     asof = spec.order == "ordered" and bound.flavor.capabilities.asof_join
-    match = StepMatch(
-        len(spec.steps),
+
+    def events(members: list[EventFilter]) -> Match:
+        return match(bound.flavor, bound.catalog, members)
+
+    step_match = StepMatch(
+        tuple(events(step.members) for step in spec.steps),
         spec.window,
         spec.order,
         scan.rows,
         attempts,
+        events(spec.members),
+        spec.window_delta,
         tuple(spec.hold),
-        len(spec.exclude),
+        tuple(Exclusion(events(x.members), *spec.exclusion_steps(x)) for x in spec.exclude),
         "asof" if asof else "window",
     )
-    operators.append(match)
+    operators.append(step_match)
     if bound.query.breakdown and bound.query.breakdown_limit is not None:
         operators.append(FunnelTopN(bound.query.breakdown_limit))
     operators += [BestAttempt(keys), StepAggregate(keys, len(spec.steps))]
@@ -363,6 +378,9 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
             spec.start_mode,
             keys,
             reduced,
+            match(bound.flavor, bound.catalog, spec.start.folded),
+            match(bound.flavor, bound.catalog, spec.returning.folded),
+            match(bound.flavor, bound.catalog, spec.members),
             tuple(b for b in bound.query.breakdown if _start_value(bound, b)),
             bound.flavor.capabilities.per_unit_windows,
         ),

@@ -41,16 +41,15 @@ from .series import analysis_source, segmented_groups
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
     from segwise.query import EventFilter
-    from segwise.query_funnel import Funnel
 
     from .rows import RowSource
     from .state import Lowering
 
 
 def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
-    spec = lw.query.funnel
-    assert spec is not None and node.end is not None
-    source = analysis_source(lw, node, spec.members, [])
+    spec = next(op for op in node.operators if isinstance(op, StepMatch))
+    assert node.end is not None
+    source = analysis_source(lw, node, spec.events, *spec.steps, *(x.events for x in spec.exclude))
     source.bounds = TimeBounds(lw.tf.start_utc, node.end)
     cols = _events(lw, spec, source)
     attempts = _attempts(lw, node, spec, cols)
@@ -64,9 +63,9 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     return _per_step(lw, spec, cols)
 
 
-def _attempts(lw: Lowering, node: AnalysisNode, spec: Funnel, cols: Columns) -> str:
+def _attempts(lw: Lowering, node: AnalysisNode, spec: StepMatch, cols: Columns) -> str:
     """The attempts as the plan's ``StepMatch`` says: by ASOF joins, else the window pass."""
-    if any(isinstance(op, StepMatch) and op.form == "asof" for op in node.operators):
+    if spec.form == "asof":
         return match_asof(lw, spec, cols)
     window_pass(lw, spec, cols)
     return match_any(lw, spec, cols) if spec.order == "any" else match_ordered(lw, spec, cols)
@@ -76,7 +75,7 @@ def _is_one(column: exp.Expr) -> exp.Expr:
     return exp.EQ(this=column, expression=exp.Literal.number(1))
 
 
-def _events(lw: Lowering, spec: Funnel, source: RowSource) -> Columns:
+def _events(lw: Lowering, spec: StepMatch, source: RowSource) -> Columns:
     """The CTE ``fe``: the funnel's events with their unit, time, bucket, groups, held values and
     a flag per step and exclusion."""
     flavor = lw.flavor
@@ -85,7 +84,7 @@ def _events(lw: Lowering, spec: Funnel, source: RowSource) -> Columns:
     held = [source.prop(source.resolve(name, f"funnel > hold[{i}]")) for i, name in enumerate(spec.hold)]
     held_known = [exp.Not(this=exp.Is(this=h.copy(), expression=exp.Null())) for h in held]
 
-    def flag(part_members: list[EventFilter], location: str, hold: bool) -> exp.Expr:
+    def flag(part_members: tuple[EventFilter, ...], location: str, hold: bool) -> exp.Expr:
         matches = [_member(source, member, f"{location} > event") for member in part_members]
         condition: exp.Expr = exp.or_(*matches) if len(matches) > 1 else matches[0]
         if hold and held_known:
@@ -122,7 +121,7 @@ def _member(source: RowSource, member: EventFilter, location: str) -> exp.Expr:
     return exp.paren(exp.and_(*parts), copy=False) if len(parts) > 1 else parts[0]
 
 
-def _per_step(lw: Lowering, spec: Funnel, cols: Columns) -> exp.Select:
+def _per_step(lw: Lowering, spec: StepMatch, cols: Columns) -> exp.Select:
     """``fd`` and the answer: every best attempt at each step it reached, units and seconds per
     (bucket, groups, step); the median exact and continuous from the numbered seconds."""
     flavor = lw.flavor

@@ -28,7 +28,7 @@ from .funnel_steps import entries, finish_ordered, micros
 from .rows import table_ref
 
 if TYPE_CHECKING:
-    from segwise.query_funnel import Funnel
+    from segwise.plan_funnel import StepMatch
 
     from .funnel_steps import Columns
     from .state import Lowering
@@ -42,7 +42,7 @@ def _is_one(flag: str, table: str) -> exp.Expr:
     return exp.EQ(this=_col(flag, table), expression=exp.Literal.number(1))
 
 
-def match_asof(lw: Lowering, spec: Funnel, cols: Columns) -> str:
+def match_asof(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     """``fa`` .. ``fc``: each attempt's matched time per step ``_s<k>`` (NULL once a step is not
     reached) and next excluded times ``_e<j>``, by ASOF joins; ``fc`` as the general form's."""
     window = micros(spec.window_delta)

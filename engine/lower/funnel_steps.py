@@ -14,7 +14,7 @@ from . import topn
 from .rows import table_ref
 
 if TYPE_CHECKING:
-    from segwise.query_funnel import Funnel
+    from segwise.plan_funnel import StepMatch
 
     from .state import Lowering
 
@@ -73,7 +73,7 @@ def _earliest_from(flag: str, partition: list[str], strictly_later: bool) -> exp
     )
 
 
-def window_pass(lw: Lowering, spec: Funnel, cols: Columns) -> None:
+def window_pass(lw: Lowering, spec: StepMatch, cols: Columns) -> None:
     """The CTE ``fw``: ``fe``'s rows with, per unit and held values, ``_n<k>`` the next time of
     step k strictly after the row (ordered) or ``_f<k>`` the earliest at or after it (any
     order); per unit, ``_y<j>`` the next time of exclusion j strictly after the row."""
@@ -104,7 +104,7 @@ def _within(time: exp.Expr, start: exp.Expr, window: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=exp.LTE(this=time, expression=bound), true=time.copy())])
 
 
-def match_ordered(lw: Lowering, spec: Funnel, cols: Columns) -> str:
+def match_ordered(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     """``fa``, ``fl<k>``/``f<k>``, ``fc``: each attempt's matched time per step ``_s<k>`` (NULL
     once a step is not reached), the next excluded times ``_e<j>`` after the exclusion's
     ``after_step``, then the steps reached ``_m`` and whether it is valid ``_ok``."""
@@ -148,7 +148,7 @@ def match_ordered(lw: Lowering, spec: Funnel, cols: Columns) -> str:
     return finish_ordered(lw, spec, cols, previous, names)
 
 
-def finish_ordered(lw: Lowering, spec: Funnel, cols: Columns, previous: str, names: list[str]) -> str:
+def finish_ordered(lw: Lowering, spec: StepMatch, cols: Columns, previous: str, names: list[str]) -> str:
     """``fc``: ``previous``'s attempts (``names``: their keys, matched times ``_s<k>`` and next
     excluded times ``_e<j>``) with the steps reached ``_m`` and whether they are valid ``_ok``."""
     window = micros(spec.window_delta)
@@ -181,7 +181,7 @@ def finish_ordered(lw: Lowering, spec: Funnel, cols: Columns, previous: str, nam
     return "fc"
 
 
-def match_any(lw: Lowering, spec: Funnel, cols: Columns) -> str:
+def match_any(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     """``fc``: attempts at every row of any step in the range, reaching the number of steps with
     a matching event within the window (held values equal)."""
     window = micros(spec.window_delta)
@@ -205,7 +205,7 @@ def match_any(lw: Lowering, spec: Funnel, cols: Columns) -> str:
     return "fc"
 
 
-def best_attempts(lw: Lowering, spec: Funnel, cols: Columns, attempts: str, ranked: bool) -> None:
+def best_attempts(lw: Lowering, spec: StepMatch, cols: Columns, attempts: str, ranked: bool) -> None:
     """``fb``: the valid attempts numbered per (unit, bucket, group — beyond the top N: Other),
     furthest step first, then the latest start, then the earliest matched times (``_r`` = 1 is
     the best)."""

@@ -19,26 +19,16 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.timeframe import shift, to_utc, ts_text
+from segwise.plan import Activity, Statuses
+from segwise.timeframe import ts_text
 
 from .rows import TimeBounds, group_key, table_ref
 from .series import analysis_source, distinct_per_user
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from segwise.plan import AnalysisNode
 
     from .state import Lowering
-
-_STEP = {"hour": (1, "hours"), "day": (1, "days"), "week": (1, "weeks"), "month": (1, "months")}
-
-
-def bucket_edges(lw: Lowering) -> list[datetime]:
-    """The bucket before the range, the range's buckets, and the end of the last (naive local)."""
-    amount, unit = _STEP[lw.tf.grain]
-    buckets = list(lw.tf.buckets)
-    return [shift(buckets[0], -amount, unit), *buckets, shift(buckets[-1], amount, unit)]
 
 
 def _col(name: str, table: str) -> exp.Column:
@@ -46,15 +36,14 @@ def _col(name: str, table: str) -> exp.Column:
 
 
 def lifecycle_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
-    spec = lw.query.lifecycle
-    assert spec is not None
-    edges = bucket_edges(lw)
-    active = analysis_source(lw, node, spec.members, list(spec.where))
-    active.bounds = TimeBounds(to_utc(edges[0], lw.project.tz), lw.tf.end_utc)
+    activity = next(op for op in node.operators if isinstance(op, Activity))
+    edges = next(op for op in node.operators if isinstance(op, Statuses)).edges
+    active = analysis_source(lw, node, activity.events)
+    active.bounds = TimeBounds(activity.start, activity.end)
     names = distinct_per_user(lw, active, active.bucket(), "_b", "la")
 
-    first = analysis_source(lw, node, spec.members, list(spec.where))
-    first.bounds = TimeBounds(None, lw.tf.end_utc)
+    first = analysis_source(lw, node, activity.events)
+    first.bounds = TimeBounds(None, activity.end)
     first_user = first.user()
     lf = first.select([first_user.as_("_u"), exp.Min(this=first.local_time()).as_("_f")])
     lf = lf.where(exp.Not(this=exp.Is(this=first_user.copy(), expression=exp.Null())), copy=False)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from segwise.plan_retention import Cohorts, ReturnPeriods
 from segwise.query import ANY_EVENT
 from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
@@ -41,7 +42,6 @@ from .series import analysis_source, segmented_groups
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
     from segwise.query import EventFilter
-    from segwise.query_retention import Retention
     from segwise.retention_frame import RetentionFrame
 
     from .rows import RowSource
@@ -56,7 +56,7 @@ def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
 
 
-def _matches(source: RowSource, members: list[EventFilter], location: str) -> exp.Expr:
+def _matches(source: RowSource, members: tuple[EventFilter, ...], location: str) -> exp.Expr:
     """A row of ``source`` is one of ``members`` (its event name and its filters), in the outer scope."""
     parts: list[exp.Expr] = []
     for m_index, member in enumerate(members):
@@ -86,7 +86,7 @@ class Reading:
     events' source (start events over the whole history for first_time, else from the range's
     start, up to now), the start/return tests, the range's ends and the groups."""
 
-    spec: Retention
+    spec: ReturnPeriods  # the plan's periods: how many, cumulative, rolling
     frame: RetentionFrame
     first: bool
     source: RowSource
@@ -117,16 +117,16 @@ class Reading:
 
 
 def reading(lw: Lowering, node: AnalysisNode) -> Reading:
-    spec = lw.query.retention
-    assert spec is not None
+    cohorts = next(op for op in node.operators if isinstance(op, Cohorts))
+    spec = next(op for op in node.operators if isinstance(op, ReturnPeriods))
     tf, flavor = lw.tf, lw.flavor
     frame = retention_frame(tf, spec.periods)
-    first = spec.start_mode == "first_time"
-    source = analysis_source(lw, node, spec.members, [])
+    first = cohorts.mode == "first_time"
+    source = analysis_source(lw, node, cohorts.events, cohorts.start, cohorts.returning)
     source.bounds = TimeBounds(None if first else tf.start_utc, frame.now_utc)
     local = source.local_time()
-    is_start = _matches(source, spec.start.folded, "retention > start")
-    is_return = _matches(source, spec.returning.folded, "retention > return")
+    is_start = _matches(source, cohorts.start.members, "retention > start")
+    is_return = _matches(source, cohorts.returning.members, "retention > return")
     start_at = flavor.timestamp_literal(ts_text(tf.start), False)
     end_at = flavor.timestamp_literal(ts_text(tf.end), False)
     starting = is_start if first else exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan_retention import ReturnPeriods
+
 from .retention import _col, _counted, _num, _sizes, calendar_rows, numbered_buckets, reading, retention_select
 from .retention_first import first_time_select
 from .retention_groups import join_late, pick_entries
@@ -42,9 +44,7 @@ _EPOCH = datetime(1970, 1, 1)
 def retention_query(lw: Lowering, node: AnalysisNode) -> exp.Query:
     """The retention statement: rolling periods here, calendar periods in ``retention_select``
     (recurring) and ``retention_first`` (first_time)."""
-    spec = lw.query.retention
-    assert spec is not None
-    if spec.windows == "rolling":
+    if any(isinstance(op, ReturnPeriods) and op.rolling is not None for op in node.operators):
         return rolling_select(lw, node)
     r = calendar_rows(lw, node)
     return first_time_select(lw, r) if r.first else retention_select(lw, r)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection
 
     from segwise.plan import AnalysisNode, SeriesNode
-    from segwise.query import Condition, EventFilter
+    from segwise.plan_events import Match
 
     from .state import Lowering
 
@@ -105,11 +105,14 @@ def segmented_groups(lw: Lowering, source: RowSource, skip: Collection[int] = ()
     return groups
 
 
-def analysis_source(lw: Lowering, node: AnalysisNode, members: list[EventFilter], where: list[Condition]) -> RowSource:
-    """The row source of an analysis' scan, with the plan's decisions (pruning, the day column
-    standing in, the condition expressions)."""
-    source = RowSource(lw, members, where, lw.tf, node.kind)
+def analysis_source(lw: Lowering, node: AnalysisNode, events: Match, *parts: Match) -> RowSource:
+    """The row source of an analysis' scan reading the plan's ``events``, with the plan's
+    decisions (pruning, the day column standing in) and the filters' expressions of ``events``
+    and of the ``parts`` matched on its rows (steps, start and return events)."""
+    source = RowSource(lw, list(events.members), list(events.where), node.tf, node.kind)
     source.read_plan(node.scan)
+    for match in (events, *parts):
+        source.planned.update(match.planned)
     source.prune, source.partition_time = node.prune, node.partition_time
     return source
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan import ActiveDays
+
 from .rows import group_key, table_ref
 from .series import analysis_source, distinct_per_user
 
@@ -23,11 +25,10 @@ if TYPE_CHECKING:
 
 
 def stickiness_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
-    spec = lw.query.stickiness
-    assert spec is not None
-    source = analysis_source(lw, node, spec.members, list(spec.where))
+    days = next(op for op in node.operators if isinstance(op, ActiveDays))
+    source = analysis_source(lw, node, days.events)
     names = distinct_per_user(lw, source, source.day_time(), "_d", "sd")
-    total = lw.tf.grain == "total"
+    total = days.grain == "total"
     bucket = None if total else lw.bucket(exp.column("_d", table="sd"))
     keys: list[exp.Expr] = ([bucket] if bucket is not None else []) + [exp.column(n, table="sd") for n in names]
     per_user = exp.select(
