@@ -46,7 +46,9 @@ class Check:
     def text(self) -> str:
         event = self.spec.event if isinstance(self.spec.event, str) else " or ".join(m.event for m in self.spec.members)
         where = f" where {len(self.spec.where)} condition(s)" if self.spec.where else ""
-        window = f" in {self.spec.date_range.model_dump(by_alias=True)}" if self.spec.date_range else " ever"
+        window = " ever"
+        if self.spec.date_range is not None:
+            window = f" in {self.spec.date_range.model_dump(mode='json', by_alias=True)}"
         having = self.spec.having
         threshold = ""
         if having is not None:

@@ -261,7 +261,10 @@ class Activity(Operator):
 
     @property
     def detail(self) -> str:
-        return f"DISTINCT (user, {self.keys}) from the bucket before the range; each user's first event ever"
+        return (
+            f"DISTINCT (user, {self.keys}) from the bucket before the range ({self.start:%Y-%m-%d %H:%M:%S} UTC) "
+            f"to {self.end:%Y-%m-%d %H:%M:%S} UTC; each user's first event ever"
+        )
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     spec = next(op for op in node.operators if isinstance(op, StepMatch))
     assert node.end is not None
     source = analysis_source(lw, node, spec.events, *spec.steps, *(x.events for x in spec.exclude))
-    source.bounds = TimeBounds(lw.tf.start_utc, node.end)
+    source.bounds = TimeBounds(node.start, node.end)
     cols = _events(lw, spec, source)
     attempts = _attempts(lw, node, spec, cols)
     limit = next((op.limit for op in node.operators if isinstance(op, FunnelTopN)), None)
