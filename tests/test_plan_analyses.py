@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import duckdb
-import pytest
 from sqlglot import exp
 
 import segwise
@@ -31,34 +27,11 @@ from segwise.plan_events import Match
 from segwise.plan_funnel import StepMatch
 from segwise.plan_parts import time_range
 from segwise.plan_retention import Cohorts, ReturnPeriods
+from tests.test_plan_parts import RANGE, project, utc
 
-BERLIN = ZoneInfo("Europe/Berlin")
-RANGE = {"from": "2025-01-06", "to": "2025-01-27"}  # half-open: Monday 6 to Sunday 26 January, local days
-
-
-def utc(local: datetime) -> datetime:
-    """A naive Berlin wall time as a naive UTC instant (independent of segwise.timeframe)."""
-    return local.replace(tzinfo=BERLIN).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    path: Path = tmp_path_factory.mktemp("plan_analyses") / "events.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE events AS SELECT 'u' || (i % 7) AS user_id, "
-        "TIMESTAMP '2024-12-20' + i * INTERVAL 3 HOUR AS event_time, "
-        "['login', 'purchase', 'page_view'][1 + i % 3] AS event_name, "
-        "['ios', 'web'][1 + i % 2] AS platform, CAST(i % 10 AS DOUBLE) AS amount FROM range(400) t(i)"
-    )
-    con.close()
-    loaded = segwise.Project(
-        warehouse=f"duckdb:///{path}",
-        timezone="Europe/Berlin",
-        event_tables=[{"table": "events", "event_name": "event_name"}],
-    )
-    yield loaded
-    loaded.close()
+# the same project and range as the scans' parts: events login / purchase / page_view every 3 hours
+# from 2024-12-20, platform ios / web, in Europe/Berlin, partitioned by day
+__all__ = ["project"]
 
 
 def _planned(project: segwise.Project, query: dict[str, Any]) -> tuple[Any, LogicalPlan, Any]:
@@ -102,7 +75,7 @@ SEGMENT = {
         "event": "purchase",
         "where": [{"property": "platform", "op": "eq", "value": "ios"}],
         "date_range": {"from": "2025-01-01", "to": "2025-01-08"},
-        "having": {"measure": "sum:amount", "op": "gte", "value": 4},
+        "having": {"measure": "events", "op": "gte", "value": 4},
     },
     "did_not": {"event": {"any_of": ["login", "page_view"]}},
 }
@@ -120,14 +93,14 @@ def test_cohort_conditions_are_typed(project) -> None:  # type: ignore[no-untype
         utc(datetime(2025, 1, 1)),
         utc(datetime(2025, 1, 8)),
     )
-    assert did.threshold is not None and str(did.threshold) == "sum(amount) >= 4"
+    assert did.threshold is not None and str(did.threshold) == "events >= 4"
     assert did_not.window is None and did_not.threshold is None and did_not.match.conditions == ()
     assert did_not.match.events.sql == "\"event_name\" IN ('login', 'page_view')"
     text = "\n".join(plan.describe())
-    assert "_f0" in text and "\"platform\" = 'ios'" in text and "sum(amount) >= 4" in text
+    assert "_f0" in text and "\"platform\" = 'ios'" in text and "events >= 4" in text
     data = plan.to_json()["cohort"]["conditions"]
     assert [c["flag"] for c in data] == ["_f0", "_f1"]
-    assert data[0]["window"]["sql"] == did.window.sql and data[0]["threshold"] == "sum(amount) >= 4"
+    assert data[0]["window"]["sql"] == did.window.sql and data[0]["threshold"] == "events >= 4"
     assert data[0]["match"]["conditions"] == [{"text": "platform eq", "sql": "\"platform\" = 'ios'"}]
 
 
