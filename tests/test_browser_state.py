@@ -28,14 +28,24 @@ def _states_a_default(query: dict[str, Any]) -> bool:
 def test_menu_examples_keep_their_own_values(page: Any) -> None:
     page.wait_for_selector("#results[data-state=done]")
     assert any(_states_a_default(q) for _, _, q in MENU), "no example states a default: nothing is checked"
-    for index, (name, question, query) in enumerate(MENU):
-        page.select_option("#example", str(index))  # by position: two gallery questions share a label
-        assert page.eval_on_selector("#example", "s => s.selectedOptions[0].text") == question
+    labels = page.eval_on_selector_all("#example option", "os => os.filter(o => o.value).map(o => o.text)")
+    assert labels == [question for _, question, _ in MENU]  # the menu lists exactly these, in order
+    for name, question, query in MENU:
+        page.select_option("#example", label=question)  # a label names one example (see below)
         _, in_url = url_query(page)
         assert in_url == query, name
     # the last one's answer, as the reference has it
     key, in_url = url_query(page)
     page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+
+
+def test_every_menu_label_names_one_example() -> None:
+    """The menu's labels are the examples' questions (their first comment line): each must name
+    one file, or choosing it by label picks another (users_by_city / users_by_country once did)."""
+    questions = [question for _, question, _ in MENU]
+    repeated = sorted({q for q in questions if questions.count(q) > 1})
+    assert not repeated, repeated
+    assert len(questions) >= 30  # the gallery and its subfolders' funnels and retention
 
 
 def test_a_retention_example_with_stated_defaults_answers_from_the_url(page: Any) -> None:
