@@ -1,7 +1,8 @@
 """The explorer's state in headless Chromium, where it once went wrong: an example chosen from the
 menu keeps the values its query states even when they are defaults (a retention's
 ``periods: 8``); removing a funnel step renumbers the exclusions' ``after_step`` /
-``before_step``; switching to a funnel or a retention starts at its own default grain (their
+``before_step`` and moving one keeps them on their steps (a note says when an exclusion
+changed); switching to a funnel or a retention starts at its own default grain (their
 grain means something else than a segmentation's). Answers are compared with the plain-Python
 references (tests/explorer_support.expected_rows), never with segwise's own.
 """
@@ -132,3 +133,41 @@ def test_switching_to_a_funnel_or_a_retention_starts_at_its_own_grain(page: Any)
     page.select_option("#time-grain", "day")
     page.select_option("#analysis", "series")
     assert url_query(page)[1]["time_grain"] == "day"  # between time-series analyses the grain carries
+
+
+def test_moving_a_funnel_step_keeps_the_exclusions_on_their_steps(page: Any) -> None:
+    build(page, FUNNEL)  # page_view, login, feature_used, payment; push_sent between login and feature_used
+    page.click(sel("funnel.steps.0.down"))  # page_view and login trade places
+    _, query = url_query(page)
+    assert [s["event"] for s in query["funnel"]["steps"]] == ["login", "page_view", "feature_used", "payment"]
+    assert query["funnel"]["exclude"] == [
+        {"event": "push_sent", "before_step": 3},  # still after login (now 1) and before feature_used (3)
+        {"event": "signup", "after_step": 3},  # still after feature_used and before payment
+    ]
+    assert _exclusions(page) == [("1", "3"), ("3", "4")]
+    assert page.locator("#funnel-note").count() == 0  # no exclusion changed its steps: nothing to say
+    page.click(sel("funnel.steps.2.up"))  # feature_used before page_view
+    _, query = url_query(page)
+    assert [s["event"] for s in query["funnel"]["steps"]] == ["login", "feature_used", "page_view", "payment"]
+    assert _exclusions(page) == [("1", "2"), ("2", "4")]
+    # feature_used before login: push_sent's two steps change order; it stays between them, and says so
+    page.click(sel("funnel.steps.1.up"))
+    key, query = url_query(page)
+    assert [s["event"] for s in query["funnel"]["steps"]] == ["feature_used", "login", "page_view", "payment"]
+    assert query["funnel"]["exclude"] == [{"event": "push_sent", "before_step": 2}, {"event": "signup"}]
+    assert _exclusions(page) == [("1", "2"), ("1", "4")]
+    note = page.inner_text("#funnel-note")
+    assert "Exclusion 1 (push_sent)" in note and "step 1 (feature_used)" in note and "step 2 (login)" in note
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    want = expected_rows(query)
+    assert any(r["count"] for r in want if r["step"] == 2), "a case that checks little"
+    assert_shows(page, want, "funnel")
+
+
+def test_removing_a_step_an_exclusion_is_bounded_by_says_so(page: Any) -> None:
+    build(page, FUNNEL)
+    page.click(sel("funnel.steps.3.remove"))  # payment: signup's (default) before step
+    note = page.inner_text("#funnel-note")
+    assert "Exclusion 2 (signup)" in note and "step 4 (payment)" in note and "before step 3 (feature_used)" in note
+    assert "push_sent" not in note  # its steps (login, feature_used) are still there
+    assert _exclusions(page) == [("2", "3"), ("2", "3")]

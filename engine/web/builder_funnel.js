@@ -17,10 +17,7 @@
   function stepCard(f, s, i) {
     var path = "funnel.steps." + i;
     var n = f.steps.length;
-    var move = function (by) {
-      f.steps.splice(i + by, 0, f.steps.splice(i, 1)[0]);
-      ctx.changed({ render: true, run: true });
-    };
+    var move = function (by) { moveStep(f, i, by); ctx.changed({ render: true, run: true }); };
     return h("div", { class: "card funnel-step" },
       h("div", { class: "row" },
         h("span", { class: "badge", text: String(i + 1) }),
@@ -37,21 +34,59 @@
       UI.filterList(s.where, path + ".where", "Step " + (i + 1)));
   }
 
+  function stepName(f, k) {
+    var s = f.steps[k - 1];
+    return "step " + k + " (" + (s.label || (typeof s.event === "string" ? s.event : "combined event")) + ")";
+  }
+
+  function exclusionName(x, i) {
+    return "Exclusion " + (i + 1) + (typeof x.event === "string" && x.event ? " (" + x.event + ")" : "");
+  }
+
   /* Remove step i (0-based) and renumber the exclusions' steps: later steps move up by one; an
    * exclusion bounded by the removed step widens to its neighbour (after: the step before it,
-   * before: the step that takes its place), and stays between two different steps. */
+   * before: the step that takes its place), stays between two different steps, and says so in
+   * the builder's note (f._note, never written into the query). */
   function removeStep(f, i) {
+    var gone = stepName(f, i + 1);
     f.steps.splice(i, 1);
-    var n = f.steps.length, removed = i + 1;
-    f.exclude.forEach(function (x) {
+    var n = f.steps.length, removed = i + 1, notes = [];
+    f.exclude.forEach(function (x, j) {
       var after = x.after_step, before = x.before_step;
+      var touched = after === removed || before === removed;
       after = after > removed ? after - 1 : after === removed ? Math.max(1, removed - 1) : after;
       before = before > removed ? before - 1 : Math.min(before, n);
       if (before <= after) before = Math.min(after + 1, n);
       if (before <= after) after = before - 1;
       x.after_step = after;
       x.before_step = before;
+      if (touched) {
+        notes.push(exclusionName(x, j) + " was bounded by " + gone + ", which was removed: it now counts after " +
+          stepName(f, after) + " and before " + stepName(f, before) + ".");
+      }
     });
+    f._note = notes.join(" ");
+  }
+
+  /* Move step i (0-based) by one place (by: -1 up, +1 down): the exclusions keep their steps
+   * (the two steps trade numbers). An exclusion between the two steps that traded places now has
+   * them in the other order: it stays between the same two steps, and the note says so. */
+  function moveStep(f, i, by) {
+    var a = i + 1, b = i + 1 + by;
+    f.steps.splice(i + by, 0, f.steps.splice(i, 1)[0]);
+    var renumber = function (k) { return k === a ? b : k === b ? a : k; };
+    var notes = [];
+    f.exclude.forEach(function (x, j) {
+      var after = renumber(x.after_step), before = renumber(x.before_step);
+      if (after > before) {
+        var t = after; after = before; before = t;
+        notes.push(exclusionName(x, j) + ": its two steps changed order; it now counts after " + stepName(f, after) +
+          " and before " + stepName(f, before) + ".");
+      }
+      x.after_step = after;
+      x.before_step = before;
+    });
+    f._note = notes.join(" ");
   }
 
   function stepOptions(n, selected) {
@@ -75,7 +110,7 @@
       h("div", { class: "row" }, h("span", { class: "muted", text: "after" }), pick("after_step", "after step"),
         h("span", { class: "muted", text: "before" }), pick("before_step", "before step"),
         h("button", { type: "button", class: "remove", text: "×", "aria-label": "Remove exclusion " + (i + 1),
-          onclick: function () { f.exclude.splice(i, 1); ctx.changed({ render: true, run: true }); } })));
+          onclick: function () { f.exclude.splice(i, 1); f._note = ""; ctx.changed({ render: true, run: true }); } })));
   }
 
   /* Time to convert: per (entry bucket, group) and step after the first that some unit reached, the
@@ -186,10 +221,12 @@
         h("div", { class: "row" }, h("label", { class: "inline", text: "Window" }), amount, unit,
           h("label", { class: "inline", text: "Steps" }), order),
         f.order === "ordered" ? h("div", {}, h("h3", { text: "Exclusions" }),
+          f._note ? h("p", { id: "funnel-note", class: "note", role: "status", text: f._note }) : null,
           f.exclude.map(function (x, i) { return exclusionCard(f, x, i); }),
           h("button", { type: "button", class: "add", id: "add-exclusion", "data-path": "funnel.add_exclusion", text: "+ Exclusion",
             onclick: function () {
               f.exclude.push({ event: "", where: [], after_step: 1, before_step: f.steps.length });
+              f._note = "";
               ctx.changed({ render: true });
             } })) : null,
         h("div", {}, h("h3", { text: "Hold constant" }), holds,
