@@ -9,6 +9,8 @@ references (tests/explorer_support.expected_rows), never with segwise's own.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from tests.browser_support import assert_shows, build, choose, sel, url_query
@@ -65,7 +67,6 @@ def test_a_retention_example_with_stated_defaults_answers_from_the_url(page: Any
 FUNNEL = {
     "funnel": {
         "steps": [{"event": "page_view"}, {"event": "login"}, {"event": "feature_used"}, {"event": "payment"}],
-        "window": "14d",
         "exclude": [
             {"event": "push_sent", "after_step": 2, "before_step": 3},
             {"event": "signup", "after_step": 3},
@@ -171,3 +172,27 @@ def test_removing_a_step_an_exclusion_is_bounded_by_says_so(page: Any) -> None:
     assert "Exclusion 2 (signup)" in note and "step 4 (payment)" in note and "before step 3 (feature_used)" in note
     assert "push_sent" not in note  # its steps (login, feature_used) are still there
     assert _exclusions(page) == [("2", "3"), ("2", "3")]
+
+
+def test_the_default_window_is_left_out_of_the_url_and_an_old_url_still_loads(page: Any, server: Any) -> None:
+    page.wait_for_selector("#results[data-state=done]")
+    page.select_option("#analysis", "funnel")
+    _, query = url_query(page)
+    assert "window" not in query["funnel"]  # the default (14d), like every other default
+    assert page.input_value(sel("funnel.window.amount")) == "14" and page.input_value(sel("funnel.window.unit")) == "d"
+    choose(page, "funnel.window.unit", "h")
+    assert url_query(page)[1]["funnel"]["window"] == "14h"
+    choose(page, "funnel.window.unit", "d")  # back to the default: left out again
+    assert "window" not in url_query(page)[1]["funnel"]
+    # A URL written before (the window stated although the default) loads, keeps it and answers.
+    old = {**FUNNEL, "funnel": {**FUNNEL["funnel"], "window": "14d"}}
+    text = base64.urlsafe_b64encode(json.dumps(old).encode()).decode().rstrip("=")
+    page.goto(f"{server.url}/#q={text}")
+    page.wait_for_function("document.querySelector('[data-path=\"funnel.window.amount\"]') !== null")
+    key, in_url = url_query(page)
+    assert in_url == old  # (the page writes it back in its own JSON spelling)
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    assert page.input_value(sel("funnel.window.amount")) == "14"
+    want = expected_rows(old)
+    assert want == expected_rows(FUNNEL) and any(r["count"] for r in want if r["step"] == 2)
+    assert_shows(page, want, "funnel")

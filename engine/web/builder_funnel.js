@@ -6,6 +6,14 @@
 
   var h = UI.h, ctx = UI.ctx, option = UI.option;
 
+  var WINDOW = "14d";  // the engine's default window: not written into the query unless given
+
+  /* The window as the person set it: no longer "given" (a default is then left out). */
+  function setWindow(f, value) {
+    f.window = value;
+    f._given = (f._given || []).filter(function (k) { return k !== "window"; });
+  }
+
   function step(event) { return { event: event || UI.topEvent(), where: [], label: "" }; }
 
   function cleanStep(s) {
@@ -149,12 +157,12 @@
     chart: "funnel",
     readout: timesReadout,
     start: function (event) {
-      return { funnel: { steps: [step(event), step(event)], window: "14d", exclude: [], hold: [] } };
+      return { funnel: { steps: [step(event), step(event)], exclude: [], hold: [] } };  // window: the default
     },
     event: function (q) { return q.funnel.steps[0].event; },
     editable: function (q) {
       var f = q.funnel;
-      UI.noteGiven(f, ["order"]);  // kept even when the default
+      UI.noteGiven(f, ["order", "window"]);  // kept even when the default (an example's, an old URL's)
       f.steps = (f.steps || []).map(function (s) {
         s = typeof s === "string" ? { event: s } : s;
         UI.editableEvent(s);
@@ -169,12 +177,13 @@
         return x;
       });
       f.hold = UI.listOf(f.hold);
-      f.window = f.window || "14d";
+      f.window = f.window || WINDOW;
       f.order = f.order || "ordered";
     },
     clean: function (q, out) {
       var f = q.funnel;
-      var c = { steps: f.steps.map(cleanStep), window: f.window };
+      var c = { steps: f.steps.map(cleanStep) };
+      if (UI.emits(f, "window", WINDOW)) c.window = f.window;
       if (UI.emits(f, "order", "ordered")) c.order = f.order;
       var n = f.steps.length;
       var exclude = f.order === "ordered" ? f.exclude.filter(function (x) { return x.event; }) : [];
@@ -192,13 +201,13 @@
     },
     render: function (el, q) {
       var f = q.funnel;
-      var match = /^(\d+)([hdw])$/.exec(f.window) || [null, "14", "d"];
+      var match = /^(\d+)([hdw])$/.exec(f.window) || [null, WINDOW.slice(0, -1), WINDOW.slice(-1)];
       var amount = h("input", { type: "number", min: 1, value: match[1], class: "narrow", "data-path": "funnel.window.amount",
         "aria-label": "Window length",
-        oninput: function () { if (parseInt(amount.value, 10) > 0) { f.window = parseInt(amount.value, 10) + unit.value; ctx.changed({}); } },
+        oninput: function () { if (parseInt(amount.value, 10) > 0) { setWindow(f, parseInt(amount.value, 10) + unit.value); ctx.changed({}); } },
         onchange: function () { ctx.scheduleRun(); } });
       var unit = h("select", { "data-path": "funnel.window.unit", "aria-label": "Window unit",
-        onchange: function () { f.window = (parseInt(amount.value, 10) || 1) + unit.value; ctx.changed({ run: true }); } },
+        onchange: function () { setWindow(f, (parseInt(amount.value, 10) || 1) + unit.value); ctx.changed({ run: true }); } },
         [["h", "hours"], ["d", "days"], ["w", "weeks"]].map(function (u) { return option(u[0], u[1], u[0] === match[2]); }));
       var order = h("select", { "data-path": "funnel.order", "aria-label": "Step order",
         onchange: function () { f.order = order.value; ctx.changed({ render: true, run: true }); } },
