@@ -20,6 +20,7 @@ from sqlglot import exp
 
 import segwise
 from segwise.cache import Lookup
+from segwise.dispatch import cache_state
 from segwise.execute import answer
 from segwise.moving import moved_literals, probes, template
 from tests.backends import BACKENDS
@@ -54,6 +55,14 @@ def ask(project: segwise.Project, now: datetime) -> tuple[pa.Table, str]:
     lookup = Lookup()
     result = answer(QUERY, project, now=now.isoformat(), cache=True, lookup=lookup)
     return result, lookup.status
+
+
+def explained(project: segwise.Project, now: datetime) -> str:
+    """What explain says the cache would do at ``now``; checks that saying it counts nothing."""
+    before = project.result_cache().stats()
+    state = cache_state(project, segwise.compile_query(project, QUERY, now=now), True)
+    assert {k: v for k, v in state.items() if k != "status"} == before
+    return str(state["status"])
 
 
 def _project(engine: str, table: pa.Table, tmp_path: Path, dataset: str) -> tuple[segwise.Project, str]:
@@ -134,6 +143,7 @@ def test_a_moment_later_hits_and_an_append_misses(engine: str, tmp_path: Path) -
         assert_same(first, expected(before, NOW), QUERY, "UTC")
         assert expected(before, NOW) == expected(before, LATER) and expected(before, NOW)  # truly the same answer
 
+        assert explained(project, LATER) == "hit"  # explain says what run does (the proof, not the exact key)
         again, status = ask(project, LATER)  # (a) a moment later: proven the same, not sent again
         assert status == "hit" and project.result_cache().moved_hits == 1
         assert_same(again, expected(before, LATER), QUERY, "UTC")
@@ -143,6 +153,7 @@ def test_a_moment_later_hits_and_an_append_misses(engine: str, tmp_path: Path) -
         after = pa.concat_tables([before, new])
         later = LATER + timedelta(seconds=10)
         assert expected(after, later) != expected(before, later)
+        assert explained(project, later) == "miss"
         fresh, status = ask(project, later)
         assert status == "miss"
         assert_same(fresh, expected(after, later), QUERY, "UTC")
@@ -166,6 +177,7 @@ def test_a_row_between_the_old_and_new_bounds_misses(engine: str, at: datetime, 
         first, status = ask(project, NOW)
         assert status == "miss"
         assert_same(first, expected(table, NOW), QUERY, "UTC")
+        assert explained(project, LATER) == "miss"  # a probe finds the row
         second, status = ask(project, LATER)
         assert status == "miss" and project.result_cache().moved_hits == 0
         assert_same(second, expected(table, LATER), QUERY, "UTC")
