@@ -16,18 +16,19 @@ on its key alone. This module proves, for one pair of statements, that it does n
    value. A column of a derived table or CTE counts when it passes a stored table's column on
    unchanged (``SELECT e.*`` or ``e.t AS t``, resolved with sqlglot's scopes) or is computed from
    one row of one stored table the same way (a funnel's ``EPOCH_US(e.t) AS _t``): its values are
-   that computation on the table's rows. Never through the side of an outer join that may be
-   padded with NULLs. So the comparison is evaluated on values of that table's rows only
-   (:func:`probes`).
+   that computation on the table's rows. ``MIN(x)`` / ``MAX(x)``, also over a window, is one of
+   the rows' values of ``x`` (a first-time retention's first start event), so it counts as ``x``.
+   Never through the side of an outer join that may be padded with NULLs. So the comparison is
+   evaluated on values of that table's rows only (:func:`probes`).
 3. **No row tells the two apart.** For each such table, one probe statement
    ``SELECT 1 FROM t AS a WHERE (c_old AND NOT c_new) OR (c_new AND NOT c_old) ... LIMIT 1``
    (the statement's own comparisons, with the old and the new literal) finds no row.
 
 Then every comparison has the same value on every row under both statements, so every other
 expression, and the answer, is the same: the old answer *is* the new statement's answer. Anything
-else (a literal inside an arithmetic expression, a bucket list, a comparison with an aggregate
-such as a first-time retention's first start event, another node that differs, the clock read in
-SQL) proves nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
+else (a literal inside an arithmetic expression, a bucket list, a comparison with another
+aggregate such as a sum or a count, another node that differs, the clock read in SQL) proves
+nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
 it never tells them apart.
 
 The probe is cheap where the warehouse can skip rows by the column's range (DuckDB's zone maps on a
@@ -123,7 +124,7 @@ def _bound(
     comparison = node.parent
     if not isinstance(comparison, _COMPARISONS) or node.arg_key not in ("this", "expression"):
         return None
-    other = comparison.expression if node.arg_key == "this" else comparison.this
+    other = _one_row(comparison.expression if node.arg_key == "this" else comparison.this)
     if other.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand) is not None:
         return None
     if any(id(n) in moving for n in other.find_all(exp.Literal)):
@@ -137,7 +138,7 @@ def _bound(
     for column, copied in columns:
         if not column.table or column.args.get("db") or column.args.get("catalog") or column.is_star:
             return None
-        stored = _stored(scope, column.table, column.name)
+        stored = _stored(scope, column.table, column.name, moving)
         if stored is None or (table is not None and stored[0] is not table):
             return None
         table, own = stored  # the value as computed from the table's own columns
@@ -156,7 +157,19 @@ def _bound(
     return table, differs
 
 
-def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> tuple[exp.Table, exp.Expr] | None:
+def _one_row(expression: exp.Expr) -> exp.Expr:
+    """The argument of ``MIN(x)`` / ``MAX(x)``, also over a window (``MIN(x) OVER (PARTITION BY
+    u)``): their value is one of the rows' values of ``x`` (or NULL), so a comparison with it is
+    decided by that row's comparison (a first-time retention's first start event); any other
+    expression as it is."""
+    if isinstance(expression, exp.Window) and isinstance(expression.this, (exp.Min, exp.Max)):
+        expression = expression.this
+    if isinstance(expression, (exp.Min, exp.Max)) and not expression.expressions:
+        return expression.this
+    return expression
+
+
+def _stored(scope: Scope, alias: str, name: str, moving: set[int], depth: int = 0) -> tuple[exp.Table, exp.Expr] | None:
     """The stored table whose rows the column ``alias.name`` of ``scope`` is computed from, and
     that computation over the table's own columns (``"alias"."column"``), or None. Through derived
     tables and CTEs: a column selected plainly or with ``*`` passes the inner one's value on; one
@@ -176,19 +189,24 @@ def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> tuple[exp.Ta
     stars = [p for p in selects if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)]
     named = [p for p in selects if all(p is not star for star in stars) and p.alias_or_name == name]
     if named:  # a projection of that name (and no star that may hold another)
-        return _computed(source, named[0].unalias(), depth) if len(named) == 1 and not stars else None
+        return _computed(source, named[0].unalias(), moving, depth) if len(named) == 1 and not stars else None
     if len(stars) != 1:
         return None
     star = stars[0]
     table = star.table if isinstance(star, exp.Column) else None
     if not table and len(source.sources) == 1:
         table = next(iter(source.sources))
-    return _stored(source, table, name, depth + 1) if table else None
+    return _stored(source, table, name, moving, depth + 1) if table else None
 
 
-def _computed(scope: Scope, expression: exp.Expr, depth: int) -> tuple[exp.Table, exp.Expr] | None:
-    """A projection of ``scope`` as computed from one stored table's own columns, or None."""
+def _computed(scope: Scope, expression: exp.Expr, moving: set[int], depth: int) -> tuple[exp.Table, exp.Expr] | None:
+    """A projection of ``scope`` as computed from one row of one stored table (its own columns;
+    ``MIN(x)`` / ``MAX(x)``: the value of ``x`` on one of the rows), or None. A literal that moves
+    inside it proves nothing (the computation would differ between the two statements)."""
+    expression = _one_row(expression)
     if expression.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand, exp.Star) is not None:
+        return None
+    if any(id(n) in moving for n in expression.find_all(exp.Literal)):
         return None
     computed = expression.copy()  # the compiled tree is shared: never changed
     pairs = list(zip(expression.find_all(exp.Column), computed.find_all(exp.Column), strict=True))
@@ -198,7 +216,7 @@ def _computed(scope: Scope, expression: exp.Expr, depth: int) -> tuple[exp.Table
     for column, copied in pairs:
         if not column.table or column.args.get("db") or column.args.get("catalog"):
             return None
-        inner = _stored(scope, column.table, column.name, depth + 1)
+        inner = _stored(scope, column.table, column.name, moving, depth + 1)
         if inner is None or (table is not None and inner[0] is not table):
             return None
         table = inner[0]

@@ -49,7 +49,10 @@ RETENTION: dict[str, Any] = {
     "date_range": {"last": "3d"},
     "time_grain": "day",
 }
-QUERIES = {"segmentation": QUERY, "funnel": FUNNEL, "retention": RETENTION}
+# First-time retention: a unit's cohort is its first start event ever (MIN over its events, which
+# is one of its events: decided by that event's comparison with the range).
+FIRST_TIME: dict[str, Any] = {**RETENTION, "retention": {**RETENTION["retention"], "start_mode": "first_time"}}
+QUERIES = {"segmentation": QUERY, "funnel": FUNNEL, "retention": RETENTION, "first_time_retention": FIRST_TIME}
 NOW = datetime(2025, 1, 6, 12, 0, 0)  # events() writes events at hh:30 only
 LATER = NOW + timedelta(seconds=10)
 
@@ -140,9 +143,20 @@ def test_moved_literals_only_where_only_literals_differ() -> None:
             "d AS (SELECT c.t AS s FROM c) SELECT count(*) FROM d WHERE d.s < '{t}'",
             True,
         ),
-        # computed from an aggregate or from two tables; an outer join's padded side (a function of
-        # its NULL need not be NULL); arithmetic on the literal; a column named like a star's: nothing
-        ("WITH c AS (SELECT min(e.t) AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'", False),
+        # MIN / MAX (also over a window) are one row's value: a first-time retention's first event
+        ("WITH c AS (SELECT min(e.t) AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'", True),
+        (
+            "WITH c AS (SELECT max(e.t) OVER (PARTITION BY e.u) AS t FROM events AS e) "
+            "SELECT count(*) FROM c GROUP BY c.t HAVING min(c.t) < '{t}'",
+            True,
+        ),
+        # computed from another aggregate or from two tables; an outer join's padded side (a function
+        # of its NULL need not be NULL); arithmetic on the literal; a column named like a star's: nothing
+        ("WITH c AS (SELECT avg(e.t) AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'", False),
+        (
+            "WITH c AS (SELECT min(e.t) + max(e.u) AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'",
+            False,
+        ),
         (
             "WITH c AS (SELECT coalesce(e.t, x.t) AS t FROM events AS e JOIN events AS x ON e.u = x.u) "
             "SELECT count(*) FROM c WHERE c.t < '{t}'",
@@ -234,7 +248,7 @@ def test_a_row_between_the_old_and_new_bounds_misses(
     extra = (
         row("u901", at, name)
         if name == "view"
-        else pa.concat_tables([row("u1", at - timedelta(days=1)), row("u1", at, name)])
+        else pa.concat_tables([row("u950", at - timedelta(days=1)), row("u950", at, name)])
     )
     table = pa.concat_tables([events(0, 12), extra])
     project, _ = _project(engine, table, tmp_path, "moving_between")
