@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from segwise.adapters.base import Adapter, SqlFlavor
 
-    from .cache import Lookup, ResultCache
+    from .cache import Earlier, Lookup, ResultCache
     from .compiled import CompiledQuery
     from .loaded import LoadedProject
 
@@ -126,9 +126,27 @@ def _proven(
     timeout: float | None,
 ) -> pa.Table | None:
     """The answer of an earlier "now" of the same question, where ``segwise.moving`` proves it is
-    this statement's answer: only time literals moved, each a bound on a stored table's column,
+    this statement's answer (:func:`_prove`). Counted as a hit then, and kept under the new key."""
+    earlier = _prove(adapter, store, version, shape, compiled, tables, timeout)
+    if earlier is None:
+        return None
+    store.moved(earlier, key, version, shape, compiled.expression)
+    return earlier.table
+
+
+def _prove(
+    adapter: Adapter,
+    store: ResultCache,
+    version: Hashable,
+    shape: str,
+    compiled: CompiledQuery,
+    tables: list[TableRef],
+    timeout: float | None,
+) -> Earlier | None:
+    """The cached entry of an earlier "now" of the same question whose answer ``segwise.moving``
+    proves is this statement's: only time literals moved, each a bound on a stored table's column,
     no row between the old and new bounds (probes sent like any statement), and the data version
-    the same after the probes as before. Counted as a hit then, and kept under the new key."""
+    the same after the probes as before. Nothing is counted or stored."""
     earlier = store.earlier(shape, version)
     if earlier is None or earlier.statement is None:
         return None
@@ -144,22 +162,31 @@ def _proven(
             return None  # a row tells the two "now"s apart
     if statements and adapter.data_version(tables) != version:
         return None  # the data changed while probing: what the probes saw proves nothing
-    store.moved(earlier, key, version, shape, compiled.expression)
-    return earlier.table
+    return earlier
 
 
 def cache_state(project: LoadedProject, compiled: CompiledQuery, cache: bool | None = None) -> dict[str, Any]:
-    """What the result cache would do for ``compiled`` now (``status``: off, hit, miss or
-    uncacheable; nothing is counted or run) and its counts so far (``explain --analyze``, the
-    API's explain answer)."""
+    """What the result cache would do for ``compiled`` now, as :func:`execute_compiled` decides it
+    (``status``: off, hit, miss or uncacheable), and its counts so far (``explain --analyze``, the
+    API's explain answer). A relative range's earlier "now" in the cache is proven as a run would
+    prove it (:func:`_prove`: its probes are sent); nothing is counted, stored or reordered."""
     if not _caching(project, cache):
         return {"status": "off"}
     store = project.result_cache()
     adapter = project.adapter()
     tables = configured_tables(project)
     version = adapter.data_version(tables)
-    key = _cache_key(limited_sql(adapter.flavor, compiled), tables)
-    status = "uncacheable" if not store.cacheable(version) else "hit" if store.peek(key, version) else "miss"
+    sql = limited_sql(adapter.flavor, compiled)
+    key = _cache_key(sql, tables)
+    if not store.cacheable(version):
+        status = "uncacheable"
+    elif store.peek(key, version):
+        status = "hit"
+    elif version is not None and compiled.timeframe.now is not None:  # as execute_compiled: a moving range
+        proven = _prove(adapter, store, version, template(sql), compiled, tables, None)
+        status = "hit" if proven is not None else "miss"
+    else:
+        status = "miss"
     return {"status": status, **store.stats()}
 
 

@@ -16,8 +16,20 @@ Each caller waits on its own terms, and leaving never hurts the others:
   or cancel never cancels the run the others wait for, and no caller ever sees a cancellation it
   did not cause.
 
-The flight's statement runs without a timeout of its own (the callers' deadlines decide, by
-leaving); a failed flight is not remembered: the next caller tries again.
+The flight's statement runs **without a timeout of its own**, whoever started it: the callers'
+deadlines decide, by leaving. So:
+
+* the caller that started the flight (the leader) is one caller like the others: its timeout
+  makes it leave, and the statement runs on for the callers still waiting;
+* a caller without a timeout keeps the statement running for as long as it waits (until its
+  cancellation): a follower's timeout never bounds it, whether the leader or a follower;
+* when every caller has left (timed out, cancelled or interrupted, in any order), the last one
+  out cancels the statement on the warehouse, which is then as if each had run it alone with its
+  own deadline: the statement stops at the latest of the waiting callers' deadlines, or never
+  before a caller without one leaves.
+
+``tests/test_flight.py`` checks each case with a statement double and with a real DuckDB
+statement. A failed flight is not remembered: the next caller tries again.
 """
 
 from __future__ import annotations

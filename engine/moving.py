@@ -14,18 +14,21 @@ on its key alone. This module proves, for one pair of statements, that it does n
    from columns of *one stored table* of that query scope: the columns themselves or deterministic
    functions of them (SQLite's ``STRFTIME(fmt, t)``), no subquery, aggregate, window or random
    value. A column of a derived table or CTE counts when it passes a stored table's column on
-   unchanged (``SELECT e.*`` or ``e.t AS t``, resolved with sqlglot's scopes): its values are that
-   column's values. So the comparison is evaluated on values of that table's rows only
-   (:func:`probes`).
+   unchanged (``SELECT e.*`` or ``e.t AS t``, resolved with sqlglot's scopes) or is computed from
+   one row of one stored table the same way (a funnel's ``EPOCH_US(e.t) AS _t``): its values are
+   that computation on the table's rows. ``MIN(x)`` / ``MAX(x)``, also over a window, is one of
+   the rows' values of ``x`` (a first-time retention's first start event), so it counts as ``x``.
+   Never through the side of an outer join that may be padded with NULLs. So the comparison is
+   evaluated on values of that table's rows only (:func:`probes`).
 3. **No row tells the two apart.** For each such table, one probe statement
    ``SELECT 1 FROM t AS a WHERE (c_old AND NOT c_new) OR (c_new AND NOT c_old) ... LIMIT 1``
    (the statement's own comparisons, with the old and the new literal) finds no row.
 
 Then every comparison has the same value on every row under both statements, so every other
 expression, and the answer, is the same: the old answer *is* the new statement's answer. Anything
-else (a literal inside an arithmetic expression, a bucket list, a comparison with a computed
-column such as a funnel's microsecond time, another node that differs, the clock read in SQL)
-proves nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
+else (a literal inside an arithmetic expression, a bucket list, a comparison with another
+aggregate such as a sum or a count, another node that differs, the clock read in SQL) proves
+nothing and the statement is sent as usual. A NULL compares NULL under both literals, so
 it never tells them apart.
 
 The probe is cheap where the warehouse can skip rows by the column's range (DuckDB's zone maps on a
@@ -121,7 +124,7 @@ def _bound(
     comparison = node.parent
     if not isinstance(comparison, _COMPARISONS) or node.arg_key not in ("this", "expression"):
         return None
-    other = comparison.expression if node.arg_key == "this" else comparison.this
+    other = _one_row(comparison.expression if node.arg_key == "this" else comparison.this)
     if other.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand) is not None:
         return None
     if any(id(n) in moving for n in other.find_all(exp.Literal)):
@@ -135,11 +138,10 @@ def _bound(
     for column, copied in columns:
         if not column.table or column.args.get("db") or column.args.get("catalog") or column.is_star:
             return None
-        stored = _stored(scope, column.table, column.name)
+        stored = _stored(scope, column.table, column.name, moving)
         if stored is None or (table is not None and stored[0] is not table):
             return None
-        table = stored[0]
-        own = exp.column(stored[1], table=table.alias_or_name, quoted=True)  # the table's own column
+        table, own = stored  # the value as computed from the table's own columns
         if copied is on_rows:
             on_rows = own
         else:
@@ -155,30 +157,85 @@ def _bound(
     return table, differs
 
 
-def _stored(scope: Scope, alias: str, name: str, depth: int = 0) -> tuple[exp.Table, str] | None:
-    """The stored table and column whose values the column ``alias.name`` of ``scope`` passes on
-    unchanged (through derived tables and CTEs selecting it as a plain column or with ``*``), or
-    None (an expression, a set operation, an outer query's alias): its values are that column's."""
+def _one_row(expression: exp.Expr) -> exp.Expr:
+    """The argument of ``MIN(x)`` / ``MAX(x)``, also over a window (``MIN(x) OVER (PARTITION BY
+    u)``): their value is one of the rows' values of ``x`` (or NULL), so a comparison with it is
+    decided by that row's comparison (a first-time retention's first start event); any other
+    expression as it is."""
+    if isinstance(expression, exp.Window) and isinstance(expression.this, (exp.Min, exp.Max)):
+        expression = expression.this
+    if isinstance(expression, (exp.Min, exp.Max)) and not expression.expressions:
+        return expression.this
+    return expression
+
+
+def _stored(scope: Scope, alias: str, name: str, moving: set[int], depth: int = 0) -> tuple[exp.Table, exp.Expr] | None:
+    """The stored table whose rows the column ``alias.name`` of ``scope`` is computed from, and
+    that computation over the table's own columns (``"alias"."column"``), or None. Through derived
+    tables and CTEs: a column selected plainly or with ``*`` passes the inner one's value on; one
+    computed from the columns of one stored table by deterministic functions (no subquery,
+    aggregate, window or random value: a funnel's microsecond time ``EPOCH_US(e.t)``) takes its
+    value from one row of that table. Never through the side of an outer join that may be padded
+    with NULLs (a function of a padded NULL need not be NULL), a set operation or an outer
+    query's alias."""
+    if _padded(scope, alias):
+        return None
     source = scope.sources.get(alias)
     if isinstance(source, exp.Table):
-        return (source, name) if source.name else None
+        return (source, exp.column(name, table=source.alias_or_name, quoted=True)) if source.name else None
     if not isinstance(source, Scope) or not isinstance(source.expression, exp.Select) or depth > 8:
         return None
     selects = source.expression.selects
     stars = [p for p in selects if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)]
     named = [p for p in selects if all(p is not star for star in stars) and p.alias_or_name == name]
-    if named:  # a projection of that name (and no star that may hold another): a plain column, or nothing provable
-        inner = named[0].unalias()
-        if len(named) == 1 and not stars and isinstance(inner, exp.Column) and inner.table:
-            return _stored(source, inner.table, inner.name, depth + 1)
-        return None
+    if named:  # a projection of that name (and no star that may hold another)
+        return _computed(source, named[0].unalias(), moving, depth) if len(named) == 1 and not stars else None
     if len(stars) != 1:
         return None
     star = stars[0]
     table = star.table if isinstance(star, exp.Column) else None
     if not table and len(source.sources) == 1:
         table = next(iter(source.sources))
-    return _stored(source, table, name, depth + 1) if table else None
+    return _stored(source, table, name, moving, depth + 1) if table else None
+
+
+def _computed(scope: Scope, expression: exp.Expr, moving: set[int], depth: int) -> tuple[exp.Table, exp.Expr] | None:
+    """A projection of ``scope`` as computed from one row of one stored table (its own columns;
+    ``MIN(x)`` / ``MAX(x)``: the value of ``x`` on one of the rows), or None. A literal that moves
+    inside it proves nothing (the computation would differ between the two statements)."""
+    expression = _one_row(expression)
+    if expression.find(exp.Query, exp.Subquery, exp.AggFunc, exp.Window, exp.Rand, exp.Star) is not None:
+        return None
+    if any(id(n) in moving for n in expression.find_all(exp.Literal)):
+        return None
+    computed = expression.copy()  # the compiled tree is shared: never changed
+    pairs = list(zip(expression.find_all(exp.Column), computed.find_all(exp.Column), strict=True))
+    if not pairs:
+        return None  # a constant: not a bound on any row
+    table: exp.Table | None = None
+    for column, copied in pairs:
+        if not column.table or column.args.get("db") or column.args.get("catalog"):
+            return None
+        inner = _stored(scope, column.table, column.name, moving, depth + 1)
+        if inner is None or (table is not None and inner[0] is not table):
+            return None
+        table = inner[0]
+        if copied is computed:
+            computed = inner[1]
+        else:
+            copied.replace(inner[1])
+    assert table is not None
+    return table, computed
+
+
+def _padded(scope: Scope, alias: str) -> bool:
+    """Whether the source ``alias`` of ``scope`` may be padded with NULLs by an outer join."""
+    joins = scope.expression.args.get("joins") or [] if isinstance(scope.expression, exp.Select) else []
+    for join in joins:
+        side = (join.side or "").upper()
+        if side in ("RIGHT", "FULL") or (side == "LEFT" and join.alias_or_name == alias):
+            return True
+    return False
 
 
 def _scope_of_nodes(tree: exp.Expr) -> dict[int, Scope]:

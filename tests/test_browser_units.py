@@ -4,7 +4,8 @@ takes ``unit``), the choice lives in the URL and survives switching analyses, an
 clicking with ``unit: account`` show what the plain-Python references answer with the unit read
 as tests/oracle_units.py reads it (tests/explorer_support.expected_rows) — never segwise's own
 answer. The gallery's "active accounts per license type" is built by clicking in
-tests/test_browser.py like every gallery question.
+tests/test_browser.py like every gallery question. User property filters of the segment are
+offered only when counting users.
 """
 
 from __future__ import annotations
@@ -95,13 +96,30 @@ def test_the_gallerys_account_example_counts_accounts() -> None:
     assert len({r["license_type"] for r in want if r["value"]}) >= 2
 
 
-def test_user_filters_with_a_unit_say_where(page: Any) -> None:
+def test_user_filters_are_offered_only_when_counting_users(page: Any) -> None:
+    """``segment.user_where`` is refused for units other than ``user`` (the contract): with another
+    unit the segment offers no user filter; one already there says before running that it is
+    refused, and the run's error names where."""
     page.wait_for_selector("#results[data-state=done]")
+    assert page.locator(sel("segment.user_where.add")).count() == 1  # users: offered
     choose(page, "unit", "account")
+    assert page.locator(sel("segment.user_where.add")).count() == 0
+    assert "when counting users" in page.inner_text("#user-where-note")
+    choose(page, "unit", "user")
     page.click(sel("segment.user_where.add"))
     choose(page, "segment.user_where.0.property", "country")
     page.fill(sel("segment.user_where.0.value"), "US")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#results[data-state=error]")
+    choose(page, "unit", "account")  # a filter already there: kept to remove, refused in words first
+    note = page.inner_text("#user-where-note")
+    assert "segment > user_where" in note and "account" in note
+    assert page.locator(sel("segment.user_where.add")).count() == 0
+    key, _ = url_query(page)
+    page.wait_for_selector(f'#results[data-state=error][data-key="{key}"]')
     text = page.inner_text("#error")
     assert "segment > user_where[0]" in text and "account" in text
+    page.click('[aria-label="Remove User property filter 1"]')
+    key, query = url_query(page)
+    assert "segment" not in query and query["unit"] == "account"
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    note = page.inner_text("#user-where-note")
+    assert "segment > user_where" not in note and "when counting users" in note

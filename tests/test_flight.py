@@ -19,7 +19,7 @@ from segwise.cache import Lookup
 from segwise.errors import WarehouseError
 from segwise.execute import answer
 from segwise.flight import Flights
-from segwise.observe import CancelScope, current_scope
+from segwise.observe import CancelScope, current_scope, execute_observed
 from tests.backends import BACKENDS
 from tests.conftest import assert_same
 from tests.oracle import oracle
@@ -188,4 +188,113 @@ def test_concurrent_identical_queries_send_one_statement(tmp_path: Path, monkeyp
             assert_same(result, oracle(QUERY, table.to_pylist(), None), QUERY, "UTC")
         assert answer(QUERY, project, lookup=(after := Lookup())) is not None and after.status == "hit"
     finally:
+        project.close()
+
+
+# -- whose deadline the shared statement runs under --------------------------------------------------
+# The flight's statement has no timeout of its own: each caller's timeout only decides when that
+# caller leaves, and the statement is cancelled when the last caller has left (timed out or
+# cancelled). So a caller without a timeout keeps it running for as long as it waits.
+
+
+def test_a_follower_with_a_timeout_never_bounds_a_leader_without_one() -> None:
+    flights: Flights[Any] = Flights()
+    work = Slow()
+    leader: list[Any] = []
+    follower: list[Any] = []
+    t1 = call(flights, work, None, leader)  # starts the flight, waits as long as it takes
+    work.started.wait(5)
+    t2 = call(flights, work, 0.05, follower)
+    t2.join()
+    assert isinstance(follower[0], WarehouseError) and "timed out after 0.05 s" in str(follower[0])
+    assert "other callers still wait" in str(follower[0])
+    assert not work.cancelled.is_set() and t1.is_alive() and len(flights) == 1
+    work.release.set()
+    t1.join()
+    assert leader == [("answer", False)] and work.calls == 1
+
+
+def test_when_every_caller_has_timed_out_the_run_is_cancelled() -> None:
+    flights: Flights[Any] = Flights()
+    work = Slow()
+    first: list[Any] = []
+    second: list[Any] = []
+    t1 = call(flights, work, 0.05, first)
+    work.started.wait(5)
+    t2 = call(flights, work, 0.3, second)  # joins; leaves after the first
+    t1.join()
+    assert "other callers still wait" in str(first[0]) and not work.cancelled.is_set()
+    t2.join()
+    assert isinstance(second[0], WarehouseError) and second[0].message.endswith("and was cancelled")
+    wait_for(work.cancelled.is_set)  # the last one out cancels the statement
+    assert len(flights) == 0 and work.calls == 1
+
+
+SLOW_SQL = 'SELECT count(*) AS n FROM "events" AS a, "events" AS b, "events" AS c WHERE a.event_time < c.event_time'
+
+
+def _slow_duckdb(tmp_path: Path) -> tuple[segwise.Project, Any]:
+    """A real DuckDB statement that runs for minutes (a triple cross join) unless interrupted; the
+    work function a flight runs (through ``segwise.observe``, as ``segwise.dispatch`` sends it),
+    recording how it ended."""
+    url = BACKENDS["duckdb"].load({"events": events(0, 900)}, tmp_path, "flight_slow")
+    project = segwise.Project(warehouse=url, event_tables=[{"table": "events", "event_name": "event_name"}])
+    adapter, tables = project.adapter(), dispatch.configured_tables(project)
+    ended: list[BaseException | None] = []
+    finished = threading.Event()
+
+    def work() -> Any:
+        try:
+            result = execute_observed(adapter, SLOW_SQL, tables=tables)
+        except BaseException as exc:
+            ended.append(exc)
+            raise
+        else:
+            ended.append(None)
+            return result
+        finally:
+            finished.set()
+
+    work.ended, work.finished = ended, finished  # type: ignore[attr-defined]
+    return project, work
+
+
+def test_a_real_duckdb_statement_outlives_a_followers_timeout_and_stops_with_the_last_caller(tmp_path: Path) -> None:
+    project, work = _slow_duckdb(tmp_path)
+    flights: Flights[Any] = Flights()
+    scope = CancelScope()
+    try:
+        leader: list[Any] = []
+        follower: list[Any] = []
+        t1 = call(flights, work, None, leader, scope)  # no timeout: the leader waits until its client leaves
+        wait_for(lambda: len(flights) == 1)
+        t2 = call(flights, work, 0.2, follower)
+        t2.join()
+        assert "timed out after 0.2 s" in str(follower[0]) and "other callers still wait" in str(follower[0])
+        assert not work.finished.wait(0.3) and t1.is_alive()  # still running on DuckDB for the leader
+        scope.cancel()  # the leader's client goes away: the last caller, so DuckDB is interrupted
+        t1.join(10)
+        assert isinstance(leader[0], WarehouseError) and leader[0].message == "the query was cancelled"
+        assert work.finished.wait(10), "the statement was not interrupted"
+        assert isinstance(work.ended[0], WarehouseError)
+    finally:
+        scope.cancel()
+        work.finished.wait(10)
+        project.close()
+
+
+def test_a_real_duckdb_statement_is_interrupted_when_every_caller_timed_out(tmp_path: Path) -> None:
+    project, work = _slow_duckdb(tmp_path)
+    flights: Flights[Any] = Flights()
+    try:
+        outs: list[list[Any]] = [[], []]
+        threads = [call(flights, work, timeout, out) for timeout, out in zip((0.2, 0.4), outs, strict=True)]
+        for t in threads:
+            t.join(10)
+        assert "other callers still wait" in str(outs[0][0])
+        assert outs[1][0].message.endswith("and was cancelled")
+        assert work.finished.wait(10), "the statement was not interrupted"
+        assert isinstance(work.ended[0], WarehouseError) and len(flights) == 0
+    finally:
+        work.finished.wait(10)
         project.close()

@@ -244,8 +244,21 @@
         h("button", { type: "button", class: "add", id: "add-cohort", "data-path": "segment.add_cohort", text: "+ Cohort",
           onclick: function () { seg.cohort.push(""); changed({ render: true }); } })));
     }
-    holder.appendChild(h("div", { class: "card segment-part" }, h("div", { class: "muted", text: "User properties" }),
-      UI.filterList(seg.user_where, "segment.user_where", "User property", { userOnly: true, addText: "+ User filter" })));
+    holder.appendChild(userWhereCard(seg.user_where));
+  }
+
+  /* The segment's user property filters (`user_where`) pick users: offered only when the query
+   * counts users (the contract refuses them with another unit). Filters already there (an old
+   * URL, a unit picked after them) stay shown, to remove, with a note saying why they are refused. */
+  function userWhereCard(where) {
+    var users = S.q.unit === "user";
+    var note = users ? null : where.length
+      ? h("p", { id: "user-where-note", class: "note error", role: "alert", text: "segment > user_where: user property filters " +
+        "pick users, but the query counts " + S.q.unit + " units; remove them, or count users (a filter on the events themselves works too)." })
+      : h("p", { id: "user-where-note", class: "note muted", text: "User property filters pick users: offered when counting users." });
+    return h("div", { class: "card segment-part" }, h("div", { class: "muted", text: "User properties" }), note,
+      users || where.length ? UI.filterList(where, "segment.user_where", "User property",
+        { userOnly: true, addText: "+ User filter", noAdd: !users }) : null);
   }
 
   // -- running ---------------------------------------------------------------------------------
@@ -430,7 +443,7 @@
     $("unit").addEventListener("change", function (e) {
       S.q.unit = e.target.value;
       S.q._given = (S.q._given || []).filter(function (k) { return k !== "unit"; });  // users: no longer written
-      changed({ run: true });
+      changed({ render: true, run: true });  // the segment's user filters depend on the unit
     });
     $("compare").addEventListener("change", function (e) {
       if (e.target.checked) S.q.compare = "previous_period"; else delete S.q.compare;

@@ -6,6 +6,14 @@
 
   var h = UI.h, ctx = UI.ctx, option = UI.option;
 
+  var WINDOW = "14d";  // the engine's default window: not written into the query unless given
+
+  /* The window as the person set it: no longer "given" (a default is then left out). */
+  function setWindow(f, value) {
+    f.window = value;
+    f._given = (f._given || []).filter(function (k) { return k !== "window"; });
+  }
+
   function step(event) { return { event: event || UI.topEvent(), where: [], label: "" }; }
 
   function cleanStep(s) {
@@ -17,10 +25,7 @@
   function stepCard(f, s, i) {
     var path = "funnel.steps." + i;
     var n = f.steps.length;
-    var move = function (by) {
-      f.steps.splice(i + by, 0, f.steps.splice(i, 1)[0]);
-      ctx.changed({ render: true, run: true });
-    };
+    var move = function (by) { moveStep(f, i, by); ctx.changed({ render: true, run: true }); };
     return h("div", { class: "card funnel-step" },
       h("div", { class: "row" },
         h("span", { class: "badge", text: String(i + 1) }),
@@ -37,21 +42,59 @@
       UI.filterList(s.where, path + ".where", "Step " + (i + 1)));
   }
 
+  function stepName(f, k) {
+    var s = f.steps[k - 1];
+    return "step " + k + " (" + (s.label || (typeof s.event === "string" ? s.event : "combined event")) + ")";
+  }
+
+  function exclusionName(x, i) {
+    return "Exclusion " + (i + 1) + (typeof x.event === "string" && x.event ? " (" + x.event + ")" : "");
+  }
+
   /* Remove step i (0-based) and renumber the exclusions' steps: later steps move up by one; an
    * exclusion bounded by the removed step widens to its neighbour (after: the step before it,
-   * before: the step that takes its place), and stays between two different steps. */
+   * before: the step that takes its place), stays between two different steps, and says so in
+   * the builder's note (f._note, never written into the query). */
   function removeStep(f, i) {
+    var gone = stepName(f, i + 1);
     f.steps.splice(i, 1);
-    var n = f.steps.length, removed = i + 1;
-    f.exclude.forEach(function (x) {
+    var n = f.steps.length, removed = i + 1, notes = [];
+    f.exclude.forEach(function (x, j) {
       var after = x.after_step, before = x.before_step;
+      var touched = after === removed || before === removed;
       after = after > removed ? after - 1 : after === removed ? Math.max(1, removed - 1) : after;
       before = before > removed ? before - 1 : Math.min(before, n);
       if (before <= after) before = Math.min(after + 1, n);
       if (before <= after) after = before - 1;
       x.after_step = after;
       x.before_step = before;
+      if (touched) {
+        notes.push(exclusionName(x, j) + " was bounded by " + gone + ", which was removed: it now counts after " +
+          stepName(f, after) + " and before " + stepName(f, before) + ".");
+      }
     });
+    f._note = notes.join(" ");
+  }
+
+  /* Move step i (0-based) by one place (by: -1 up, +1 down): the exclusions keep their steps
+   * (the two steps trade numbers). An exclusion between the two steps that traded places now has
+   * them in the other order: it stays between the same two steps, and the note says so. */
+  function moveStep(f, i, by) {
+    var a = i + 1, b = i + 1 + by;
+    f.steps.splice(i + by, 0, f.steps.splice(i, 1)[0]);
+    var renumber = function (k) { return k === a ? b : k === b ? a : k; };
+    var notes = [];
+    f.exclude.forEach(function (x, j) {
+      var after = renumber(x.after_step), before = renumber(x.before_step);
+      if (after > before) {
+        var t = after; after = before; before = t;
+        notes.push(exclusionName(x, j) + ": its two steps changed order; it now counts after " + stepName(f, after) +
+          " and before " + stepName(f, before) + ".");
+      }
+      x.after_step = after;
+      x.before_step = before;
+    });
+    f._note = notes.join(" ");
   }
 
   function stepOptions(n, selected) {
@@ -75,7 +118,7 @@
       h("div", { class: "row" }, h("span", { class: "muted", text: "after" }), pick("after_step", "after step"),
         h("span", { class: "muted", text: "before" }), pick("before_step", "before step"),
         h("button", { type: "button", class: "remove", text: "×", "aria-label": "Remove exclusion " + (i + 1),
-          onclick: function () { f.exclude.splice(i, 1); ctx.changed({ render: true, run: true }); } })));
+          onclick: function () { f.exclude.splice(i, 1); f._note = ""; ctx.changed({ render: true, run: true }); } })));
   }
 
   /* Time to convert: per (entry bucket, group) and step after the first that some unit reached, the
@@ -114,12 +157,12 @@
     chart: "funnel",
     readout: timesReadout,
     start: function (event) {
-      return { funnel: { steps: [step(event), step(event)], window: "14d", exclude: [], hold: [] } };
+      return { funnel: { steps: [step(event), step(event)], exclude: [], hold: [] } };  // window: the default
     },
     event: function (q) { return q.funnel.steps[0].event; },
     editable: function (q) {
       var f = q.funnel;
-      UI.noteGiven(f, ["order"]);  // kept even when the default
+      UI.noteGiven(f, ["order", "window"]);  // kept even when the default (an example's, an old URL's)
       f.steps = (f.steps || []).map(function (s) {
         s = typeof s === "string" ? { event: s } : s;
         UI.editableEvent(s);
@@ -134,12 +177,13 @@
         return x;
       });
       f.hold = UI.listOf(f.hold);
-      f.window = f.window || "14d";
+      f.window = f.window || WINDOW;
       f.order = f.order || "ordered";
     },
     clean: function (q, out) {
       var f = q.funnel;
-      var c = { steps: f.steps.map(cleanStep), window: f.window };
+      var c = { steps: f.steps.map(cleanStep) };
+      if (UI.emits(f, "window", WINDOW)) c.window = f.window;
       if (UI.emits(f, "order", "ordered")) c.order = f.order;
       var n = f.steps.length;
       var exclude = f.order === "ordered" ? f.exclude.filter(function (x) { return x.event; }) : [];
@@ -157,13 +201,13 @@
     },
     render: function (el, q) {
       var f = q.funnel;
-      var match = /^(\d+)([hdw])$/.exec(f.window) || [null, "14", "d"];
+      var match = /^(\d+)([hdw])$/.exec(f.window) || [null, WINDOW.slice(0, -1), WINDOW.slice(-1)];
       var amount = h("input", { type: "number", min: 1, value: match[1], class: "narrow", "data-path": "funnel.window.amount",
         "aria-label": "Window length",
-        oninput: function () { if (parseInt(amount.value, 10) > 0) { f.window = parseInt(amount.value, 10) + unit.value; ctx.changed({}); } },
+        oninput: function () { if (parseInt(amount.value, 10) > 0) { setWindow(f, parseInt(amount.value, 10) + unit.value); ctx.changed({}); } },
         onchange: function () { ctx.scheduleRun(); } });
       var unit = h("select", { "data-path": "funnel.window.unit", "aria-label": "Window unit",
-        onchange: function () { f.window = (parseInt(amount.value, 10) || 1) + unit.value; ctx.changed({ run: true }); } },
+        onchange: function () { setWindow(f, (parseInt(amount.value, 10) || 1) + unit.value); ctx.changed({ run: true }); } },
         [["h", "hours"], ["d", "days"], ["w", "weeks"]].map(function (u) { return option(u[0], u[1], u[0] === match[2]); }));
       var order = h("select", { "data-path": "funnel.order", "aria-label": "Step order",
         onchange: function () { f.order = order.value; ctx.changed({ render: true, run: true }); } },
@@ -186,10 +230,12 @@
         h("div", { class: "row" }, h("label", { class: "inline", text: "Window" }), amount, unit,
           h("label", { class: "inline", text: "Steps" }), order),
         f.order === "ordered" ? h("div", {}, h("h3", { text: "Exclusions" }),
+          f._note ? h("p", { id: "funnel-note", class: "note", role: "status", text: f._note }) : null,
           f.exclude.map(function (x, i) { return exclusionCard(f, x, i); }),
           h("button", { type: "button", class: "add", id: "add-exclusion", "data-path": "funnel.add_exclusion", text: "+ Exclusion",
             onclick: function () {
               f.exclude.push({ event: "", where: [], after_step: 1, before_step: f.steps.length });
+              f._note = "";
               ctx.changed({ render: true });
             } })) : null,
         h("div", {}, h("h3", { text: "Hold constant" }), holds,

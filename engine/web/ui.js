@@ -469,7 +469,7 @@
         h("button", { type: "button", class: "remove", "aria-label": "Remove " + label, text: "×",
           onclick: function () { where.splice(i, 1); ctx.changed({ render: true, run: true }); } }));
     });
-    return h("div", { class: "filters" }, rows,
+    return h("div", { class: "filters" }, rows, opts.noAdd ? null :
       h("button", { type: "button", class: "add", "data-path": path + ".add", text: opts.addText || "+ Filter",
         onclick: function () { where.push({ property: "", op: "eq", value: "" }); ctx.changed({ render: true }); } }));
   }
