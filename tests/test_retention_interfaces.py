@@ -153,3 +153,21 @@ def test_postgres_joins_user_properties_before_the_windows_filter(project: segwi
 
     assert user_tables(ctes["rw"]) == ["users"]
     assert user_tables(tree) == ["users"]  # nowhere else: not in the counted rows' selects
+
+
+def test_explain_lists_the_operators_in_the_order_the_data_flows(project: segwise.Project) -> None:
+    """A breakdown by a user property joins the users table to the cohort members after the
+    reduction: ``explain`` prints it above Cohorts (operators are printed last first); a user
+    property in a filter is joined to the scan's events, below."""
+    query = {"retention": {"start": "signup", "return": "any"}, "date_range": {"last": "8w"}, "time_grain": "week"}
+    kinds = {}
+    for name, extra in {
+        "by country": {"breakdown": ["country"]},
+        "filtered": {
+            "retention": {"start": {"event": "signup", "where": [{"property": "country", "op": "eq", "value": "US"}]}}
+        },
+    }.items():
+        lines = segwise.plan({**query, **extra}, project, now=NOW).describe()
+        kinds[name] = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("    ")]
+    assert kinds["by country"] == ["RetentionCounts", "ReturnPeriods", "Join", "Cohorts", "Scan"]
+    assert kinds["filtered"] == ["RetentionCounts", "ReturnPeriods", "Cohorts", "Join", "Scan"]
