@@ -4,6 +4,7 @@
     Retention signup -> any
       RetentionCounts  users per (cohort, groups, period); period 0 = the cohort's size
       ReturnPeriods    return bucket - cohort bucket in 1..8 per (user, cohort), 13 numbered buckets
+      Join             user table(s) on user id, to the cohort members (a breakdown by country)
       Cohorts          per (user, bucket): start / return flags; each user's first start ever ...
       Scan             events  ~120,000 of 1,000,000 rows  [...]
 
@@ -53,6 +54,20 @@ class Cohorts(Operator):
     @property
     def parts(self) -> tuple[tuple[str, Match], ...]:
         return (("start", self.start), ("return", self.returning))
+
+
+@dataclass(frozen=True)
+class MemberJoin(Operator):
+    """The user tables joined to the cohort members after the per-user reduction (user properties
+    in the breakdown, the unit being the user), not to every event."""
+
+    @property
+    def kind(self) -> str:
+        return "Join"
+
+    @property
+    def detail(self) -> str:
+        return "user table(s) on user id, to the cohort members after the reduction (not to every event)"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from .plan import (
 from .plan_events import CohortCondition, Threshold, condition_predicate, match
 from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch
 from .plan_parts import event_names, look_back_start, spine, time_range
-from .plan_retention import Cohorts, RetentionCounts, ReturnPeriods
+from .plan_retention import Cohorts, MemberJoin, RetentionCounts, ReturnPeriods
 from .query import ANY_EVENT
 from .retention_frame import retention_frame
 from .rules import partitions, preaggregate, rollups, sharing
@@ -368,15 +368,17 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
     scan = _scan(bound, spec.members, [], begin, frame.now_utc, "up to now", [])
     groups = ", ".join(bound.query.breakdown)
     keys = f"bucket({tf.grain})" + (f", {groups}" if groups else "")
+    late = _late_props(bound)  # joined to the cohort members after the reduction
+    reduced_by = ", ".join([f"bucket({tf.grain})", *[b for b in bound.query.breakdown if b not in late]])
     matched = int(scan.rows * scan.selectivity)
     reduced = min(matched, max(1, matched // 4))  # several events per (user, bucket)
     cohorts = frame.cohorts
-    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, []) else []
+    operators: list[Operator] = [Join()] if _user_props(bound, spec.members, [], skip=late) else []
     per_cohort = 1 if spec.cumulative else spec.periods
     operators += [
         Cohorts(
             spec.start_mode,
-            keys,
+            reduced_by,
             reduced,
             match(bound.flavor, bound.catalog, spec.start.folded),
             match(bound.flavor, bound.catalog, spec.returning.folded),
@@ -384,6 +386,7 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
             tuple(b for b in bound.query.breakdown if _start_value(bound, b)),
             bound.flavor.capabilities.per_unit_windows,
         ),
+        *([MemberJoin()] if late else []),
         ReturnPeriods(
             spec.periods,
             len(frame.buckets),
@@ -406,10 +409,21 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
 
 
 def _start_value(bound: BoundQuery, name: str) -> bool:
-    """A retention breakdown by a property of the start event (bind checked the name)."""
+    """A retention breakdown read from the start event (bind checked the name): its property, or
+    with a unit other than the user a user property (of the start event's user)."""
     if name in ("event", "segment") or bound.is_category(name):
         return False
-    return bound.catalog.resolve(name, "breakdown").source == EVENT_PROPERTY
+    source = bound.catalog.resolve(name, "breakdown").source
+    return source == EVENT_PROPERTY or (source == USER_PROPERTY and not bound.unit.is_user)
+
+
+def _late_props(bound: BoundQuery) -> set[str]:
+    """The retention breakdowns joined from the user tables after the per-user reduction: user
+    properties when the unit is the user (``segwise.lower.retention_groups.late_groups``)."""
+    if not bound.unit.is_user:
+        return set()
+    names = [b for b in bound.query.breakdown if b not in ("event", "segment") and not bound.is_category(b)]
+    return {n for n in names if bound.catalog.resolve(n, "breakdown").source == USER_PROPERTY}
 
 
 def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
@@ -435,12 +449,18 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
     return ops
 
 
-def _user_props(bound: BoundQuery, members: list[EventFilter], where: list[Condition]) -> bool:
-    """Whether the scan joins the user tables (a user property in a filter, the breakdown or the
-    segment)."""
+def _user_props(
+    bound: BoundQuery, members: list[EventFilter], where: list[Condition], skip: set[str] | None = None
+) -> bool:
+    """Whether the scan joins the user tables (a user property in a filter, the breakdown — but
+    ``skip``, joined later — or the segment)."""
     query = bound.query
     names = [c.property for m in members for c in m.where] + [c.property for c in where]
-    names += [b for b in query.breakdown if b not in ("event", "segment") and not bound.is_category(b)]
+    names += [
+        b
+        for b in query.breakdown
+        if b not in ("event", "segment") and not bound.is_category(b) and b not in (skip or set())
+    ]
     behaviour = cohorts.resolve(bound)
     if bound.unit.on_user_table or (
         behaviour is not None

@@ -201,6 +201,16 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "breakdown": ["url"],
         },
     ),
+    "retention_accounts_by_country": (  # per account: the start event's user's country, one group per cohort
+        "utc",
+        {
+            "retention": {"start": "login", "start_mode": "recurring", "periods": 3},
+            "unit": "account",
+            "date_range": {"from": "2025-01-06", "to": "2025-01-27"},
+            "time_grain": "week",
+            "breakdown": ["country"],
+        },
+    ),
     "cohort_tiers": (  # behavioural segment (having, lists, did_not) and a category breakdown
         "utc",
         {

@@ -59,6 +59,12 @@ RETENTIONS: dict[str, dict[str, Any]] = {
         segment={"cohort": "buyers", "did": did("purchase", having("events", "gte", 2))},
         breakdown=["segment", "spend"],
     ),
+    # A user property, per account (its users differ in country); the account is in one group
+    # per cohort, the value of the user whose start event made it a member (ANALYSES.md, "Retention").
+    "recurring per account by country": r(
+        "login", spec={"start_mode": "recurring", "periods": 3, "return": "any"}, unit="account", breakdown=["country"]
+    ),
+    "first-time per account by country": r(spec={"return": "any", "periods": 4}, unit="account", breakdown=["country"]),
 }
 SEGMENTS: dict[str, dict[str, Any]] = {
     "having segment, per account": weekly(

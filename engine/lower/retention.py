@@ -36,7 +36,7 @@ from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
-from .rows import TimeBounds, and_all, group_key, table_ref
+from .rows import and_all, group_key, table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
@@ -122,8 +122,8 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     tf, flavor = lw.tf, lw.flavor
     frame = retention_frame(tf, spec.periods)
     first = cohorts.mode == "first_time"
+    # the plan's time range: [-inf or start, now)
     source = analysis_source(lw, node, cohorts.events, cohorts.start, cohorts.returning)
-    source.bounds = TimeBounds(None if first else tf.start_utc, frame.now_utc)
     local = source.local_time()
     is_start = _matches(source, cohorts.start.members, "retention > start")
     is_return = _matches(source, cohorts.returning.members, "retention > return")

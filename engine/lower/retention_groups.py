@@ -12,9 +12,11 @@ value (text order), nulls last. The value travels with the per-unit reduction, i
 - the cohort entry is picked by ``ROW_NUMBER() OVER (PARTITION BY unit[, bucket] ORDER BY start
   time, values)`` (``pick_entries``), the one row numbered 1 giving the value.
 
-Groups of the unit (segment, categories) are the same on every row of a unit and stay partition
-keys. User properties, when the unit is the user, are joined *after* the reduction (``late``,
-``join_late``): the users table meets one row per cohort member instead of every event.
+With a unit other than the user, a user property is read the same way, from the start event's
+user (an account's users may differ in it; the account is in one group per cohort). Groups of the
+unit (segment, categories) are the same on every row of a unit and stay partition keys. User
+properties, when the unit is the user, are joined *after* the reduction (``late``, ``join_late``):
+the users table meets one row per cohort member instead of every event.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ LATE_ALIAS = "_lu"  # the user tables joined after the reduction: _lu0, _lu1 ...
 
 
 def start_groups(lw: Lowering) -> set[int]:
-    """The positions of the breakdowns that are properties of the start event."""
+    """The positions of the breakdowns read from the start event that made a unit a member: its
+    properties, and, when the unit is not the user, user properties (of the start event's user: an
+    account's users may differ, and the account is in one group per cohort)."""
+    read = {EVENT_PROPERTY} if lw.unit.is_user else {EVENT_PROPERTY, USER_PROPERTY}
     out: set[int] = set()
     for index, name in enumerate(lw.query.breakdown):
         if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
             continue
-        if lw.catalog.resolve(name, f"breakdown[{index}]").source == EVENT_PROPERTY:
+        if lw.catalog.resolve(name, f"breakdown[{index}]").source in read:
             out.add(index)
     return out
 

@@ -50,13 +50,16 @@ WITH ru AS (
     MAX(CASE WHEN rn._n = 1 THEN rn._g0 END) OVER (PARTITION BY rn._u) AS _g0,
     MAX(CASE WHEN rn._n = 1 THEN rn._t END) OVER (PARTITION BY rn._u) AS _m,
     MAX(CASE WHEN rn._n = 1 THEN rn._b END) OVER (PARTITION BY rn._u) AS _cb,
-    CASE WHEN rn._n = 1 THEN 1 ELSE 0 END AS _o
+    CASE WHEN rn._n = 1 THEN 1 ELSE 0 END AS _o,
+    "_lu0"."country" AS _g1
   FROM rn
+  LEFT JOIN "users" AS "_lu0"
+    ON "_lu0"."user_id" = rn._u
 )
 SELECT
   CAST(c._k AS BIGINT) AS _c,
   rw._g0 AS _g0,
-  "_lu0"."country" AS _g1,
+  rw._g1 AS _g1,
   CAST(CASE WHEN rw._o = 1 THEN 0 ELSE COALESCE(p._k, 9) - c._k END AS BIGINT) AS _p,
   CAST(COUNT(DISTINCT rw._u) AS BIGINT) AS _n
 FROM rw
@@ -64,8 +67,6 @@ JOIN rk AS c
   ON c._lo = rw._cb
 LEFT JOIN rk AS p
   ON p._lo = rw._b
-LEFT JOIN "users" AS "_lu0"
-  ON "_lu0"."user_id" = rw._u
 WHERE
   (
     rw._m >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
@@ -80,5 +81,5 @@ WHERE
 GROUP BY
   c._k,
   rw._g0,
-  "_lu0"."country",
+  rw._g1,
   CASE WHEN rw._o = 1 THEN 0 ELSE COALESCE(p._k, 9) - c._k END

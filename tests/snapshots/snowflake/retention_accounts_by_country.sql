@@ -1,0 +1,97 @@
+WITH ru AS (
+  SELECT
+    "U0"."ACCOUNT_ID" AS _u,
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
+    CASE
+      WHEN "E"."EVENT_NAME" = 'login'
+      AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+      THEN "U0"."COUNTRY"
+    END AS _g0,
+    MIN(
+      CASE
+        WHEN "E"."EVENT_NAME" = 'login'
+        AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+        THEN "E"."EVENT_TIME"
+      END
+    ) AS _t,
+    MAX(CASE WHEN "E"."EVENT_NAME" = 'login' THEN 1 ELSE 0 END) AS _r
+  FROM "EVENTS" AS "E"
+  LEFT JOIN "USERS" AS "U0"
+    ON "U0"."USER_ID" = "E"."USER_ID"
+  WHERE
+    (
+      "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
+      AND "E"."EVENT_NAME" = 'login'
+    )
+    AND NOT "U0"."ACCOUNT_ID" IS NULL
+  GROUP BY
+    "U0"."ACCOUNT_ID",
+    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")),
+    CASE
+      WHEN "E"."EVENT_NAME" = 'login'
+      AND "E"."EVENT_TIME" < CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ)
+      THEN "U0"."COUNTRY"
+    END
+), rk AS (
+  SELECT
+    *
+  FROM (VALUES
+    (0, CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (1, CAST('2025-01-13 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (2, CAST('2025-01-20 00:00:00.000000' AS TIMESTAMPNTZ)),
+    (3, CAST('2025-01-27 00:00:00.000000' AS TIMESTAMPNTZ))) AS v(_k, _lo)
+), re AS (
+  SELECT
+    ru._u AS _u,
+    ru._b AS _b,
+    ru._g0 AS _g0,
+    ru._t AS _t,
+    ROW_NUMBER() OVER (PARTITION BY ru._u, ru._b ORDER BY ru._t, ru._g0) AS _n
+  FROM ru
+  WHERE
+    NOT ru._t IS NULL
+), rc AS (
+  SELECT
+    re._u AS _u,
+    rk._k AS _c,
+    re._g0 AS _g0
+  FROM re
+  JOIN rk
+    ON re._b = rk._lo
+  WHERE
+    re._n = 1
+), rr AS (
+  SELECT DISTINCT
+    ru._u AS _u,
+    COALESCE(rk._k, 7) AS _k
+  FROM ru
+  LEFT JOIN rk
+    ON ru._b = rk._lo
+  WHERE
+    ru._r = 1
+)
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  c._g0 AS _g0,
+  CAST(r._k - c._c AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+JOIN rr AS r
+  ON r._u = c._u
+WHERE
+  r._k > c._c AND r._k <= c._c + 3
+GROUP BY
+  c._c,
+  c._g0,
+  r._k - c._c
+UNION ALL
+SELECT
+  CAST(c._c AS BIGINT) AS _c,
+  c._g0 AS _g0,
+  CAST(0 AS BIGINT) AS _p,
+  CAST(COUNT(*) AS BIGINT) AS _n
+FROM rc AS c
+GROUP BY
+  c._c,
+  c._g0
