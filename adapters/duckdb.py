@@ -105,10 +105,15 @@ class DuckDBAdapter(Adapter):
     schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
     flavor_class: ClassVar[type[SqlFlavor]] = DuckDBFlavor
     capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, cancel=True)
-    # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs).
+    # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs),
+    # and one planner setting: ASOF joins whose left side DuckDB estimates under
+    # ``asof_loop_join_threshold`` rows (default 64) become nested loops, quadratic when the
+    # estimate is wrong, as it is for the funnel's filtered attempt chains (segwise.lower.funnel_asof);
+    # 0 keeps every ASOF join an ASOF join. A planner choice only: answers never depend on it.
     CONFIG: ClassVar[dict[str, str | int | float | list[str]]] = {
         "enable_external_access": False,
         "python_enable_replacements": False,
+        "asof_loop_join_threshold": 0,
     }
 
     def __init__(

@@ -35,7 +35,7 @@ from segwise.query import ANY_EVENT
 from . import topn
 from .funnel_asof import match_asof
 from .funnel_steps import Columns, best_attempts, match_any, match_ordered, window_pass
-from .rows import TimeBounds, table_ref
+from .rows import table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
@@ -49,9 +49,8 @@ if TYPE_CHECKING:
 
 def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     spec = lw.query.funnel
-    assert spec is not None and node.end is not None
-    source = analysis_source(lw, node, spec.members, [])
-    source.bounds = TimeBounds(lw.tf.start_utc, node.end)
+    assert spec is not None
+    source = analysis_source(lw, node, spec.members, [])  # bounds: the scan's TimeRange (range + window)
     cols = _events(lw, spec, source)
     attempts = _attempts(lw, node, spec, cols)
     limit = next((op.limit for op in node.operators if isinstance(op, FunnelTopN)), None)
