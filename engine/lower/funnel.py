@@ -55,6 +55,7 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     attempts = _attempts(lw, node, spec, cols)
     limit = next((op.limit for op in node.operators if isinstance(op, FunnelTopN)), None)
     if limit is not None:
+        lw.keep.add(attempts)  # read by the ranking and by the best attempt: computed once
         valid = exp.select(*[exp.column(g, table=attempts) for g in cols.groups], exp.column("_u", table=attempts))
         lw.ctes.append(("fr", valid.from_(table_ref(attempts)).where(_is_one(exp.column("_ok", table=attempts)))))
         groups: list[exp.Expr] = [exp.column(g, table="fr") for g in cols.groups]
