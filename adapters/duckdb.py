@@ -4,7 +4,8 @@ Database files are opened read-only, and every connection segwise opens has
 ``enable_external_access`` off (no file reads, ``ATTACH`` or extension downloads from SQL), no
 Python replacement scans and ``asof_loop_join_threshold`` 0 (``CONFIG``: an ASOF join estimated
 small stays an ASOF join; an application's connection, ``from_connection``, keeps its settings).
-Each statement runs on its own cursor, so threads sharing an adapter run concurrently; a statement is cancelled with that cursor's ``interrupt()``.
+Each statement runs on its own cursor, so threads sharing an adapter run concurrently; a
+statement is cancelled with that cursor's ``interrupt()``.
 """
 
 from __future__ import annotations
