@@ -7,6 +7,9 @@
 * ``hand_sql(..., form="range")`` (DuckDB and PostgreSQL; the issue's hand-written DuckDB form
   for step 3 on): each step one range join on the attempts still going with ``min()`` per
   attempt, then the same dedup; on PostgreSQL the events CTE is ``MATERIALIZED``;
+* ``hand_full_sql`` (DuckDB, the weekly case): the same result as segwise's — units and the
+  average and median seconds per (entry week, country top 5 + Other, step) over each unit's best
+  attempt — where the forms above count units only (a smaller question);
 * ``peer_sql``: one LEFT JOIN per step over the raw events (Mitzu 0.6.11's shape).
 
 Every form answers units reaching each step, total or per (entry week, country top 5 + Other):
