@@ -61,6 +61,10 @@ class Capabilities:
     # BY unit)``) than as an aggregate joined back on the unit: PostgreSQL estimates an aggregate of
     # a CTE poorly and may join it by a nested loop (first-time retention, engine/lower/retention_first.py)
     per_unit_windows: bool = False
+    # ``WITH x AS MATERIALIZED (..)``: the CTE runs once however often it is read. DuckDB decides
+    # per plan, and under the row guard's ``LIMIT`` it inlined a ranked funnel's attempts chain
+    # (read by the top-N ranking and the best attempt) and ran its ASOF joins twice
+    materialized_ctes: bool = False
 
 
 @dataclass(frozen=True)

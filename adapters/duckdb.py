@@ -1,9 +1,11 @@
 """DuckDB: the embedded default, in-process and Arrow-native.
 
 Database files are opened read-only, and every connection segwise opens has
-``enable_external_access`` off (no file reads, ``ATTACH`` or extension downloads from SQL) and
-no Python replacement scans. Each statement runs on its own cursor, so threads sharing an adapter
-run concurrently; a statement is cancelled with that cursor's ``interrupt()``.
+``enable_external_access`` off (no file reads, ``ATTACH`` or extension downloads from SQL), no
+Python replacement scans and ``asof_loop_join_threshold`` 0 (``CONFIG``: an ASOF join estimated
+small stays an ASOF join; an application's connection, ``from_connection``, keeps its settings).
+Each statement runs on its own cursor, so threads sharing an adapter run concurrently; a
+statement is cancelled with that cursor's ``interrupt()``.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class DuckDBFlavor(SqlFlavor):
     dialect: ClassVar[str] = "duckdb"
     series_function: ClassVar[str | None] = "generate_series"
     # UHUGEINT: 128 days per user in one integer (rolling users by bitmask, engine/lower/rolling_mask.py)
-    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128, asof_join=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128, asof_join=True, materialized_ctes=True)
     day_mask_type: ClassVar[str] = "UHUGEINT"
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
@@ -105,10 +107,15 @@ class DuckDBAdapter(Adapter):
     schemes: ClassVar[tuple[str, ...]] = ("duckdb",)
     flavor_class: ClassVar[type[SqlFlavor]] = DuckDBFlavor
     capabilities: ClassVar[ConnectionCapabilities] = ConnectionCapabilities(read_only_connections=True, cancel=True)
-    # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs).
+    # What SQL cannot change on connections segwise opens (embedding apps' connections are theirs),
+    # and one planner setting: ASOF joins whose left side DuckDB estimates under
+    # ``asof_loop_join_threshold`` rows (default 64) become nested loops, quadratic when the
+    # estimate is wrong, as it is for the funnel's filtered attempt chains (segwise.lower.funnel_asof);
+    # 0 keeps every ASOF join an ASOF join. A planner choice only: answers never depend on it.
     CONFIG: ClassVar[dict[str, str | int | float | list[str]]] = {
         "enable_external_access": False,
         "python_enable_replacements": False,
+        "asof_loop_join_threshold": 0,
     }
 
     def __init__(

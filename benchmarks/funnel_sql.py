@@ -7,6 +7,9 @@
 * ``hand_sql(..., form="range")`` (DuckDB and PostgreSQL; the issue's hand-written DuckDB form
   for step 3 on): each step one range join on the attempts still going with ``min()`` per
   attempt, then the same dedup; on PostgreSQL the events CTE is ``MATERIALIZED``;
+* ``hand_full_sql`` (DuckDB, the weekly case): the same result as segwise's — units and the
+  average and median seconds per (entry week, country top 5 + Other, step) over each unit's best
+  attempt — where the forms above count units only (a smaller question);
 * ``peer_sql``: one LEFT JOIN per step over the raw events (Mitzu 0.6.11's shape).
 
 Every form answers units reaching each step, total or per (entry week, country top 5 + Other):
@@ -93,3 +96,39 @@ def peer_sql(steps: list[str], days: int) -> str:
             f" AND s{k}.event_time > s{k - 1}.event_time AND s{k}.event_time <= s1.event_time + {w}"
         )
     return sql + f" WHERE s1.event_name = '{steps[0]}' AND s1.event_time >= {_ts(START)} AND s1.event_time < {_ts(END)}"
+
+
+def hand_full_sql(steps: list[str], days: int) -> str:
+    """DuckDB, the weekly case's *same result* as segwise (not only units): per entry week,
+    country (top 5 + Other) and step, the units, and the average and median seconds from the
+    previous step over each unit's best attempt (furthest step, then the latest start). Every
+    attempt follows its steps by ASOF joins, carrying its matched times; the best attempt by
+    ``QUALIFY``; DuckDB's own ``median`` (continuous, as the contract's). Columns ``step, wk, grp,
+    n, avg_s, median_s``."""
+    w = f"INTERVAL '{days} days'"
+    n = len(steps)
+    parts = [
+        _events(steps, days, False),
+        f"a1 AS (SELECT u, date_trunc('week', t) AS wk, t AS t1 FROM e WHERE n = '{steps[0]}' AND t < {_ts(END)})",
+    ]
+    for k in range(2, n + 1):
+        parts.append(f"s{k} AS (SELECT u, t FROM e WHERE n = '{steps[k - 1]}')")
+        parts.append(
+            f"a{k} AS (SELECT p.*, CASE WHEN s.t <= p.t1 + {w} THEN s.t END AS t{k} FROM a{k - 1} AS p "
+            f"ASOF LEFT JOIN s{k} AS s ON p.u = s.u AND s.t > p.t{k - 1})"
+        )
+    reached = " + ".join(["1", *[f"(t{k} IS NOT NULL)::INT" for k in range(2, n + 1)]])
+    seconds = " ".join(f"WHEN {k} THEN epoch(t{k}) - epoch(t{k - 1})" for k in range(2, n + 1))
+    parts += [
+        "uc AS (SELECT user_id AS u, country FROM users)",
+        "top AS (SELECT c.country FROM a1 JOIN uc AS c ON c.u = a1.u GROUP BY c.country "
+        "ORDER BY count(DISTINCT a1.u) DESC, c.country ASC NULLS LAST LIMIT 5)",
+        f"b AS (SELECT a.*, CASE WHEN c.country IN (SELECT country FROM top) THEN c.country ELSE 'Other' END AS grp, "
+        f"{reached} AS m FROM a{n} AS a JOIN uc AS c ON c.u = a.u "
+        "QUALIFY row_number() OVER (PARTITION BY a.u, a.wk, grp ORDER BY m DESC, a.t1 DESC) = 1)",
+        f"d AS (SELECT wk, grp, k AS step, CASE k {seconds} END AS sec FROM b, range(1, {n + 1}) AS r(k) WHERE k <= m)",
+    ]
+    return (
+        f"WITH {', '.join(parts)} SELECT step, wk, grp, count(*) AS n, avg(sec) AS avg_s, median(sec) AS median_s "
+        "FROM d GROUP BY step, wk, grp"
+    )

@@ -13,10 +13,12 @@ total and weekly by country (top 5 + Other), and a 20-step funnel over the same 
 14-day window. Per engine and case, every plan runs once as a warm-up with its answer compared
 with segwise's (units per step, per week and group for the weekly case), then ``--repeat`` rounds
 run the plans interleaved (one round = each plan once, in turn); the figure is each plan's
-median. A plan over ``--timeout`` is reported as such and left out of the rounds. The peer SQL
-(total cases) runs once with ``--peer-timeout``. Peak memory: DuckDB's ``peak_buffer_memory``
-from its profiler, PostgreSQL's summed sort/hash peaks from ``EXPLAIN ANALYZE`` (one more run of
-each plan's statement).
+median. The weekly case on DuckDB also runs ``hand_full`` (``funnel_sql.hand_full_sql``: the same
+result as segwise's, compared cell by cell with the average and median seconds; the other hand
+forms are compared on units only). A plan over ``--timeout`` is reported as such and left out
+of the rounds. The peer SQL (total cases) runs once with ``--peer-timeout``. Peak memory:
+DuckDB's ``peak_buffer_memory`` from its profiler, PostgreSQL's summed sort/hash peaks from
+``EXPLAIN ANALYZE`` (one more run of each plan's statement).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any
 import duckdb
 
 import segwise
-from benchmarks.funnel_sql import END, START, hand_sql, peer_sql
+from benchmarks.funnel_sql import END, START, hand_full_sql, hand_sql, peer_sql
 from benchmarks.planner_data import duckdb_path, project_for
 from benchmarks.planner_queries import RESULTS
 from benchmarks.planner_targets import DuckDBTarget, PostgresTarget, Timeout
@@ -68,11 +70,33 @@ def _day(value: Any) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def segwise_counts(rows: list[dict[str, Any]], weekly: bool) -> dict[Any, int]:
-    """Units per step (total) or per (week, group, step), zero counts dropped."""
+def segwise_counts(rows: list[dict[str, Any]], weekly: bool) -> dict[Any, Any]:
+    """Units per step (total), or per (week, group, step) the units and the average and median
+    seconds (rounded to the millisecond: sums in parallel differ in the last bits), zero counts
+    dropped."""
     if not weekly:
         return {r["step"]: r["count"] for r in rows if r["count"]}
-    return {(_day(r["bucket"]), r["country"], r["step"]): r["count"] for r in rows if r["count"]}
+    return {
+        (_day(r["bucket"]), r["country"], r["step"]): (r["count"], _ms(r["avg_seconds"]), _ms(r["median_seconds"]))
+        for r in rows
+        if r["count"]
+    }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def full_counts(rows: list[dict[str, Any]]) -> dict[Any, Any]:
+    """``hand_full_sql``'s answer as ``segwise_counts`` of the weekly case."""
+    return {(_day(r["wk"]), r["grp"], r["step"]): (r["n"], _ms(r["avg_s"]), _ms(r["median_s"])) for r in rows if r["n"]}
+
+
+def same(got: dict[Any, Any], answer: dict[Any, Any]) -> bool:
+    """A plan's answer equals segwise's: the whole cells, or the units where it counts only."""
+    if any(isinstance(v, tuple) for v in got.values()):
+        return got == answer
+    return got == {k: v[0] if isinstance(v, tuple) else v for k, v in answer.items()}
 
 
 def hand_counts(rows: list[dict[str, Any]], weekly: bool) -> dict[Any, int]:
@@ -88,7 +112,7 @@ class Engine:
         self.name = name
         if name == "duckdb":
             self.target: Any = DuckDBTarget(duckdb_path(size, "partitioned"), timeout)
-            self.forms = ["asof", "range"]
+            self.forms = ["asof", "range", "full"]
         else:
             self.target = PostgresTarget(
                 os.environ.get("SEGWISE_POSTGRES_DSN", DSN), f"planner_{size}_partitioned", timeout
@@ -97,6 +121,8 @@ class Engine:
         self.project = project_for(self.target.url, "partitioned")
 
     def hand(self, steps: list[str], days: int, form: str, weekly: bool) -> str:
+        if form == "full":
+            return hand_full_sql(steps, days)
         return hand_sql(steps, days, form, weekly, postgres=self.name == "postgresql")
 
     def plans(self, steps: list[str], days: int, q: dict[str, Any], weekly: bool) -> dict[str, Callable[[], Any]]:
@@ -104,6 +130,11 @@ class Engine:
             "segwise": lambda: segwise_counts(segwise.run(q, self.project).to_pylist(), weekly)
         }
         for form in self.forms:
+            if form == "full":  # the same result as segwise's (units, avg and median seconds): weekly only
+                if weekly:
+                    sql = self.hand(steps, days, form, weekly)
+                    plans["hand_full"] = lambda sql=sql: full_counts(self.target.execute(sql).to_pylist())
+                continue
             sql = self.hand(steps, days, form, weekly)
             plans[f"hand_{form}"] = lambda sql=sql: hand_counts(self.target.execute(sql).to_pylist(), weekly)
         return plans
@@ -152,12 +183,12 @@ def run_case(
         log(f"{engine.name} {name} warm-up {plan}: {time.perf_counter() - started:.2f} s")
         if answer is None:
             answer = got
-        assert got == answer, (engine.name, name, plan)
+        assert same(got, answer), (engine.name, name, plan)
     live = [p for p in plans if p not in notes]
     for _ in range(args.repeat):
         for plan in live:
             started = time.perf_counter()
-            assert plans[plan]() == answer, (engine.name, name, plan)
+            assert same(plans[plan](), answer), (engine.name, name, plan)
             samples[plan].append(time.perf_counter() - started)
     median = {p: statistics.median(s) for p, s in samples.items() if s}
     hands = {p: m for p, m in median.items() if p.startswith("hand")}
@@ -169,6 +200,8 @@ def run_case(
         "notes": notes,
         "best_hand": best,
         "segwise_vs_best_hand": median["segwise"] / hands[best] if best else None,
+        # the weekly case: the hand forms but hand_full count units only (a smaller question)
+        "segwise_vs_same_result": median["segwise"] / median["hand_full"] if "hand_full" in median else None,
         "units_per_step": [v for _, v in sorted(answer.items())] if answer and not weekly else None,
         "cells": len(answer or {}),
     }
@@ -204,6 +237,8 @@ def markdown(report: dict[str, Any]) -> str:
             best = r["best_hand"]
             hand = f"{m[best]:.2f} s ({best})" if best else "; ".join(f"{k}: {v}" for k, v in r["notes"].items())
             ratio = f"{r['segwise_vs_best_hand']:.2f}x" if best else "—"
+            if r.get("segwise_vs_same_result"):
+                ratio += f" (same result: {r['segwise_vs_same_result']:.2f}x of hand_full {m['hand_full']:.2f} s)"
             if "peer_s" not in r:
                 peer = "—"
             elif r["peer_s"] is None:

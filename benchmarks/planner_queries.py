@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from segwise.adapters.duckdb import DuckDBAdapter
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import DEFAULT_START, EVENTS_SCHEMA, USERS_SCHEMA
 
@@ -22,7 +23,7 @@ SIZES = {"1m": 10_000, "10m": 100_000, "50m": 500_000}  # users; ~102 events per
 LAYOUTS = ("partitioned", "unpartitioned")
 VARIANTS = ("naive", "segwise", "hand")
 ENGINES = ("duckdb", "postgresql")
-DUCKDB_CONFIG = {"enable_external_access": False, "python_enable_replacements": False}  # as segwise opens it
+DUCKDB_CONFIG = dict(DuckDBAdapter.CONFIG)  # as segwise opens it (the same database instance)
 PG_SETTINGS = {"work_mem": "128MB", "jit": "off"}
 PARTITION = {"column": "event_date", "granularity": "day", "format": "date"}
 EVENT_COLUMNS = set(EVENTS_SCHEMA.names)

@@ -154,3 +154,28 @@ def test_a_funnel_takes_no_segmentation_keys(project_file: Path) -> None:
         with segwise.Project.load(project_file) as project, pytest.raises(segwise.SegwiseError) as info:
             segwise.run({"funnel": {"steps": steps("signup", "login")}, **extra}, project, now=NOW)
         assert message in info.value.message
+
+
+def test_duckdb_connections_segwise_opens_keep_asof_joins(project_file: Path, tmp_path: Path) -> None:
+    """The funnel's ASOF chains must not turn into nested loops on a small estimate: every DuckDB
+    connection segwise opens (a database file, in-memory, ``file:`` tables) has
+    ``asof_loop_join_threshold`` 0; an application's own connection keeps its setting."""
+    import duckdb
+
+    from segwise.adapters.duckdb import DuckDBAdapter
+    from segwise.adapters.filetables import FileTable
+
+    sql = "SELECT current_setting('asof_loop_join_threshold') AS s"
+    database = yaml.safe_load(project_file.read_text())["warehouse"]
+    csv = tmp_path / "t.csv"
+    csv.write_text("a\n1\n")
+    opened = [DuckDBAdapter(database, base_dir=project_file.parent), DuckDBAdapter("duckdb:///:memory:")]
+    files = DuckDBAdapter("duckdb:///:memory:")
+    files.attach_files([FileTable("t", str(csv), (str(csv),), "csv", False, str(tmp_path), "t")])
+    for adapter in [*opened, files]:
+        assert adapter.execute(sql).column("s").to_pylist() == [0]
+        adapter.close()
+    app = duckdb.connect()
+    default = app.execute(sql).fetchall()[0][0]
+    assert default > 0
+    assert DuckDBAdapter.from_connection(app).execute(sql).column("s").to_pylist() == [default]

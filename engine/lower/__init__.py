@@ -91,7 +91,12 @@ def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
 
 def _with_ctes(lw: Lowering, statement: exp.Expr) -> exp.Expr:
     if lw.ctes:
-        with_ = exp.With(expressions=[exp.CTE(this=body, alias=exp.to_identifier(name)) for name, body in lw.ctes])
+        keep = lw.keep if lw.flavor.capabilities.materialized_ctes else set()
+        ctes = [
+            exp.CTE(this=body, alias=exp.to_identifier(name), materialized=True if name in keep else None)
+            for name, body in lw.ctes
+        ]
+        with_ = exp.With(expressions=ctes)
         statement.set("with_", with_)
     return statement
 

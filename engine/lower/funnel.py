@@ -35,7 +35,7 @@ from segwise.query import ANY_EVENT
 from . import topn
 from .funnel_asof import match_asof
 from .funnel_steps import Columns, best_attempts, match_any, match_ordered, window_pass
-from .rows import TimeBounds, table_ref
+from .rows import table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
@@ -48,13 +48,13 @@ if TYPE_CHECKING:
 
 def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
     spec = next(op for op in node.operators if isinstance(op, StepMatch))
-    assert node.end is not None
+    # bounds: the scan's TimeRange (range + window)
     source = analysis_source(lw, node, spec.events, *spec.steps, *(x.events for x in spec.exclude))
-    source.bounds = TimeBounds(node.start, node.end)
     cols = _events(lw, spec, source)
     attempts = _attempts(lw, node, spec, cols)
     limit = next((op.limit for op in node.operators if isinstance(op, FunnelTopN)), None)
     if limit is not None:
+        lw.keep.add(attempts)  # read by the ranking and by the best attempt: computed once
         valid = exp.select(*[exp.column(g, table=attempts) for g in cols.groups], exp.column("_u", table=attempts))
         lw.ctes.append(("fr", valid.from_(table_ref(attempts)).where(_is_one(exp.column("_ok", table=attempts)))))
         groups: list[exp.Expr] = [exp.column(g, table="fr") for g in cols.groups]

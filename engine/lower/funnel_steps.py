@@ -73,18 +73,29 @@ def _earliest_from(flag: str, partition: list[str], strictly_later: bool) -> exp
     )
 
 
+def same_as(spec: StepMatch, k: int) -> int:
+    """The first step with step k's definition (events and filters): steps defined alike share
+    their flag and window columns in ``fw``, which every step's lookup reads (PostgreSQL keeps it
+    as one tuplestore, spilled and read once per step when it is wide)."""
+    members = repr(spec.steps[k - 1].members)
+    return next(s for s in range(1, k + 1) if repr(spec.steps[s - 1].members) == members)
+
+
 def window_pass(lw: Lowering, spec: StepMatch, cols: Columns) -> None:
     """The CTE ``fw``: ``fe``'s rows with, per unit and held values, ``_n<k>`` the next time of
     step k strictly after the row (ordered) or ``_f<k>`` the earliest at or after it (any
-    order); per unit, ``_y<j>`` the next time of exclusion j strictly after the row."""
+    order), for the first step ``k`` of each definition (``same_as``); per unit, ``_y<j>`` the
+    next time of exclusion j strictly after the row."""
+    firsts = sorted({same_as(spec, k) for k in range(1, cols.steps + 1)})
     base = ["_u", "_t", *(["_b"] if cols.bucket else []), *cols.groups, *cols.held]
-    base += [f"_m{k}" for k in range(1, cols.steps + 1)]
+    base += [f"_m{k}" for k in firsts]
     outputs: list[exp.Expr] = [_col(c, "fe").as_(c) for c in base]
     per_unit = ["_u", *cols.held]
     if spec.order == "any":
-        outputs += [_earliest_from(f"_m{k}", per_unit, False).as_(f"_f{k}") for k in range(1, cols.steps + 1)]
+        outputs += [_earliest_from(f"_m{k}", per_unit, False).as_(f"_f{k}") for k in firsts]
     else:
-        outputs += [_earliest_from(f"_m{k}", per_unit, True).as_(f"_n{k}") for k in range(2, cols.steps + 1)]
+        nexts = sorted({same_as(spec, k) for k in range(2, cols.steps + 1)})
+        outputs += [_earliest_from(f"_m{k}", per_unit, True).as_(f"_n{k}") for k in nexts]
         outputs += [_earliest_from(f"_x{j}", ["_u"], True).as_(f"_y{j}") for j in range(1, cols.exclusions + 1)]
     lw.ctes.append(("fw", exp.select(*outputs).from_(table_ref("fe"))))
 
@@ -114,7 +125,7 @@ def match_ordered(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     first = [
         *carried,
         _col("_t", "fw").as_("_s1"),
-        _within(_col("_n2", "fw"), _col("_t", "fw"), window).as_("_s2"),
+        _within(_col(f"_n{same_as(spec, 2)}", "fw"), _col("_t", "fw"), window).as_("_s2"),
         *[_col(f"_y{j + 1}", "fw").as_(f"_e{j + 1}") for j, a in enumerate(afters) if a == 1],
     ]
     is_first = exp.EQ(this=_col("_m1", "fw"), expression=exp.Literal.number(1))
@@ -126,10 +137,10 @@ def match_ordered(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
         mine = [j for j, a in enumerate(afters) if a == k - 1]
         lookup = exp.select(
             *[_col(c, "fw").as_(c) for c in per_time],
-            exp.Min(this=_col(f"_n{k}", "fw")).as_("_n"),
+            exp.Min(this=_col(f"_n{same_as(spec, k)}", "fw")).as_("_n"),
             *[exp.Min(this=_col(f"_y{j + 1}", "fw")).as_(f"_y{j + 1}") for j in mine],
         )
-        is_step = exp.EQ(this=_col(f"_m{k - 1}", "fw"), expression=exp.Literal.number(1))
+        is_step = exp.EQ(this=_col(f"_m{same_as(spec, k - 1)}", "fw"), expression=exp.Literal.number(1))
         lookup = lookup.from_(table_ref("fw")).where(is_step).group_by(*[_col(c, "fw") for c in per_time])
         lw.ctes.append((f"fl{k}", lookup))
         on = [exp.EQ(this=_col(c, "l"), expression=_col(c, "p")) for c in ["_u", *cols.held]]
@@ -188,13 +199,14 @@ def match_any(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     t = _col("_t", "fw")
     reached: exp.Expr | None = None
     for k in range(1, cols.steps + 1):
-        inside = exp.LTE(this=_col(f"_f{k}", "fw"), expression=exp.Add(this=t.copy(), expression=window.copy()))
+        inside = exp.LTE(
+            this=_col(f"_f{same_as(spec, k)}", "fw"), expression=exp.Add(this=t.copy(), expression=window.copy())
+        )
         one = exp.Case(ifs=[exp.If(this=inside, true=exp.Literal.number(1))], default=exp.Literal.number(0))
         reached = one if reached is None else exp.Add(this=reached, expression=one)
     assert reached is not None
-    any_step = exp.or_(
-        *[exp.EQ(this=_col(f"_m{k}", "fw"), expression=exp.Literal.number(1)) for k in range(1, cols.steps + 1)]
-    )
+    firsts = sorted({same_as(spec, k) for k in range(1, cols.steps + 1)})
+    any_step = exp.or_(*[exp.EQ(this=_col(f"_m{k}", "fw"), expression=exp.Literal.number(1)) for k in firsts])
     attempts = exp.select(
         *[_col(c, "fw").as_(c) for c in cols.keys],
         t.copy().as_("_s1"),

@@ -51,6 +51,7 @@ class Lowering(Scope):
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.limit: int | None = top_n(plan)  # the plan's top-N of the breakdown groups
         self.materialized: dict[exp.Expr, str] = {}  # rows' expression -> the CTE holding them
+        self.keep: set[str] = set()  # CTEs read twice: MATERIALIZED where the dialect says so
 
     def where(self, index: int) -> str:
         return self.bound.where(index)

@@ -102,7 +102,7 @@ WITH fe AS (
   FROM fe2_1 AS p
   ASOF LEFT JOIN fs3 AS l
     ON p._u = l._u AND p._h0 = l._h0 AND l._t > p._s2
-), fc AS (
+), fc AS MATERIALIZED (
   SELECT
     f3._u AS _u,
     f3._h0 AS _h0,
