@@ -79,7 +79,6 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     aligned on one grid (numpy), and the whole answer is sorted once by integer ranks and built
     with one ``take`` per text column.
     """
-    tf = compiled.timeframe
     value_type = pa.int64() if compiled.value_is_integer else pa.float64()
     labels = [o.label for o in compiled.outputs]
     found = _Found(raw, compiled, value_type, labels)
@@ -87,8 +86,10 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     if found.frequency is not None:  # a distribution: only what occurs, no fill
         parts = [found.rows(np.flatnonzero(found.series >= 0))]
     else:
-        grid = _bucket_values(tf.buckets, tf.grain)
-        fills = np.array([o.measure.is_count for o in compiled.outputs], dtype=bool)  # 0 for counts, else null
+        fill = compiled.plan.fill if compiled.plan is not None else None
+        assert fill is not None, "the plan of a segmentation carries its fill"
+        grid = _bucket_values(fill.buckets, fill.grain)  # the buckets every series covers
+        fills = np.array(fill.zero, dtype=bool)  # 0 for counts, else null
         parts = _filled(found, grid, fills)
         for index, formula in enumerate(compiled.query.formulas, start=len(labels)):
             parts.append(_formula(found, grid, fills, labels, index, formula.expression))

@@ -28,13 +28,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from .partitions import floor_to
 from .plan_events import CohortReduction, CohortScan
 from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
+from .plan_series import describe_series_parts, series_parts_json
 
 if TYPE_CHECKING:
     from .catalog import EventTableInfo
     from .cohorts import Behaviour
     from .measures import Measure
     from .plan_events import Match
-    from .plan_parts import EventNames, TimeRange
+    from .plan_parts import EventNames, PartitionRange, TimeRange
+    from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
     from .timeframe import Timeframe
@@ -67,6 +69,7 @@ class PartitionPruning:
     bounds: tuple[PartitionBound, ...]
     raw_edges: bool = False
     stands_in: str | None = None  # the column standing in for the event time
+    predicate: PartitionRange | None = None  # per table, the comparisons on its partition column
 
     def __str__(self) -> str:
         text = ("the raw edges: " if self.raw_edges else "") + "; ".join(str(b) for b in self.bounds)
@@ -144,6 +147,7 @@ class PreAggregate(Operator):
 
     mode: Literal["days", "per_user", "before_join", "shared"]
     keys: str = ""
+    shape: RollupInfo | None = None  # before_join, shared: the dimensions and measures reduced to
 
     @property
     def reduces_events(self) -> bool:
@@ -152,11 +156,14 @@ class PreAggregate(Operator):
 
     @property
     def detail(self) -> str:
+        shape = self.shape
+        dims = ", ".join(["bucket", *shape.dimensions, "user"]) if shape else "bucket, event dimensions, user"
+        measures = f": {', '.join(shape.spec.measures)}" if shape else ""
         return {
             "days": "DISTINCT (user, day[, groups]) over range + look-back",
             "per_user": f"per (user, {self.keys})",
-            "before_join": "per (bucket, event dimensions, user), before the join",
-            "shared": "per (bucket, event dimensions, user), shared with the other series",
+            "before_join": f"per ({dims}), before the join{measures}",
+            "shared": f"per ({dims}), shared with the other series{measures}",
         }[self.mode]
 
 
@@ -393,6 +400,10 @@ class LogicalPlan:
     unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
     behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
     cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
+    group_by: GroupBy | None = None  # the breakdown's typed keys and the segment restriction
+    union: Union | None = None  # the statement's UNION ALL of series (or shared-scan) branches
+    fill: Fill | None = None  # shaping's zero fill: the buckets every series covers, fill values
+    same_rows: list[SameRows] = field(default_factory=list)  # top-N series sharing materialized rows
 
     def copy(self) -> LogicalPlan:
         """A plan a rule may change without touching this one (nodes, scans and lists copied;
@@ -415,6 +426,7 @@ class LogicalPlan:
             nodes=nodes,
             shared=list(self.shared),
             shared_rows=list(self.shared_rows),
+            same_rows=list(self.same_rows),
             alternatives=[replace(a) for a in self.alternatives],
             decisions=list(self.decisions),
             post=list(self.post),
@@ -427,6 +439,7 @@ class LogicalPlan:
     def describe(self) -> list[str]:
         """The plan as indented text (for ``segwise explain``)."""
         lines: list[str] = [f"Unit           {self.unit}"] if self.unit else []
+        lines += describe_series_parts(self)
         for position, node in enumerate(self.nodes):
             scan = node.scan
             head = f"Series {node.label}  {node.measure}" + ("  (previous period)" if node.previous else "")
@@ -458,7 +471,7 @@ class LogicalPlan:
             lines += self.analysis.describe()
         if self.cohort is not None:
             lines += self.cohort.describe()
-        for step in self.post:
+        for step in ([str(self.fill)] if self.fill is not None else []) + self.post:
             lines.append(f"Post-process   {step}")
         return lines
 
@@ -491,6 +504,7 @@ class LogicalPlan:
             "cohort": None if self.cohort is None else self.cohort.to_json(),
             "post": list(self.post),
             "cost_source": self.cost_source,
+            **series_parts_json(self),
         }
 
 
@@ -517,6 +531,8 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    pushed       {'; '.join(map(str, scan.filters))}")
     if scan.partition:
         lines.append(f"    partitions   {scan.partition}")
+        if scan.partition.predicate is not None and scan.partition.predicate.sql:
+            lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")

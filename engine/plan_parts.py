@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlglot import exp
 
 from .eventtime import time_filter
+from .partitions import partition_filter
 from .query import ANY_EVENT
 from .timeframe import to_utc, truncate
 
@@ -83,11 +84,16 @@ class TablePredicate(Predicate):
     columns, ``column``: the column it reads); ``expression`` is the one of a single table."""
 
     tables: tuple[tuple[str, tuple[exp.Expr, ...]], ...] = ()  # (table ref, its comparisons)
-    reads: str = ""  # which column of each table: "time" (event time) or "name" (event name)
+    reads: str = ""  # which column of each table: "time" (event time), "name" (event name), "partition"
 
     def on(self, info: EventTableInfo, alias: str) -> list[exp.Expr] | None:
         """The comparisons of ``info`` read from ``alias`` (None: the scan does not read it)."""
-        column = info.spec.event_time if self.reads == "time" else info.spec.event_name
+        partition = info.spec.partition
+        column = {
+            "time": info.spec.event_time,
+            "name": info.spec.event_name,
+            "partition": partition.column if partition is not None else None,
+        }[self.reads]
         for ref, parts in self.tables:
             if ref == str(info.ref):
                 return [qualified(p, alias, {column} if column else set()) for p in parts]
@@ -104,6 +110,29 @@ class TimeRange(TablePredicate):
 
     def covers(self, start: datetime | None, end: datetime | None) -> bool:
         return (self.start, self.end) == (start, end)
+
+
+@dataclass(frozen=True)
+class PartitionRange(TimeRange):
+    """Rule ``partitions``: the partition predicate of a scan reading UTC ``[start, end)``, as
+    comparisons on each partitioned table's bare partition column (``partitions.partition_filter``:
+    never wrapped in a function, so the warehouse skips partitions)."""
+
+
+def partition_range(
+    flavor: SqlFlavor, tables: list[EventTableInfo], start: datetime | None, end: datetime | None
+) -> PartitionRange:
+    """The partition predicate of a scan of ``tables`` reading UTC ``[start, end)``."""
+    per_table: list[tuple[str, tuple[exp.Expr, ...]]] = []
+    for info in tables:
+        spec = info.spec.partition
+        if spec is not None:
+            bare = exp.column(spec.column, quoted=True)
+            per_table.append((str(info.ref), tuple(partition_filter(flavor, spec, bare, start, end))))
+    single = per_table[0][1] if len(tables) == 1 and per_table else ()
+    expression = (exp.and_(*single) if len(single) > 1 else single[0]) if single else None
+    text = "partitions of the time range"
+    return PartitionRange(text, expression, tables=tuple(per_table), reads="partition", start=start, end=end)
 
 
 @dataclass(frozen=True)
@@ -240,6 +269,7 @@ class SharedScan:
     identical: bool
     time: TimeRange
     events: EventNames
+    partitions: PartitionRange | None = None  # the partition predicate of the hull (rule partitions pruned)
 
     @property
     def how(self) -> str:

@@ -14,7 +14,8 @@ no rule imports another. Plugin rules (``segwise_optimizer_rules``) run after th
 4. ``sharing``      read one table once for several series (conditional aggregates, or one
                     reduced scan under top-N) when the cost model says that is cheaper;
 5. ``rolling``      rolling active users by a per-user bitmask of active days where the dialect's
-                    integer holds the days read, else by intervals (the decision says why).
+                    integer holds the days read, else by intervals (the decision says why);
+6. ``materialize``  under top-N, series over the same rows share one materialized CTE.
 
 The cost model (``cost.Coefficients``) turns rows into seconds with coefficients calibrated per
 warehouse (``segwise calibrate``), so a plan choice can differ between warehouses.
@@ -53,9 +54,10 @@ from .plan_events import CohortCondition, Threshold, condition_predicate, match
 from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch
 from .plan_parts import event_names, look_back_start, spine, time_range
 from .plan_retention import Cohorts, MemberJoin, RetentionCounts, ReturnPeriods
+from .plan_series import fill, group_by, union
 from .query import ANY_EVENT
 from .retention_frame import retention_frame
-from .rules import partitions, preaggregate, rollups, sharing
+from .rules import materialize, partitions, preaggregate, rollups, sharing
 from .rules import rolling as rolling_rule
 from .rules.context import Context
 from .timeframe import shift, to_utc
@@ -78,6 +80,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("preaggregate", preaggregate.apply),
     ("sharing", sharing.apply),
     ("rolling", rolling_rule.apply),
+    ("materialize", materialize.apply),
 )
 
 
@@ -86,6 +89,7 @@ def build(bound: BoundQuery) -> LogicalPlan:
     per-unit reduction of the segment and category breakdowns, and the unit counted."""
     behaviour = cohorts.resolve(bound)
     plan = ANALYSIS_PLANS[bound.query.analysis](bound) if bound.query.analysis != "series" else _series(bound)
+    plan.group_by = group_by(bound, behaviour)
     if behaviour is not None:
         plan.behaviour, plan.cohort = behaviour, _cohort(bound, behaviour)
     return _with_unit(bound, plan)
@@ -93,13 +97,15 @@ def build(bound: BoundQuery) -> LogicalPlan:
 
 def _series(bound: BoundQuery) -> LogicalPlan:
     nodes = [_node(bound, item) for item in bound.items]
-    post = ["fill empty buckets (0 for counts, null otherwise)"]
+    post: list[str] = []
     if bound.query.compare:
         post.append("align previous-period buckets by position")
     if bound.query.formulas:
         post += [f"formula {f.label} = {f.expression}" for f in bound.query.formulas]
     post.append("sort by series, breakdown values, bucket")
-    return LogicalPlan(nodes, post=post)
+    tf = bound.timeframe
+    zero = fill(tf.grain, tuple(tf.buckets), [item.measure.is_count for item in bound.items])
+    return LogicalPlan(nodes, post=post, union=union(len(nodes)), fill=zero)
 
 
 def _with_unit(bound: BoundQuery, plan: LogicalPlan) -> LogicalPlan:

@@ -390,7 +390,7 @@ def test_explain_shows_plan_alternatives_and_sql(generated: Dataset, tmp_path: P
     result = CliRunner().invoke(main, ["explain", str(query_file), "-p", str(project_file)])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "-- logical plan (rules applied: rollups, partitions, preaggregate, sharing, rolling)" in out
+    assert "-- logical plan (rules applied: rollups, partitions, preaggregate, sharing, rolling, materialize)" in out
     assert "-- alternatives considered (cost model: built-in defaults" in out
     assert "one scan per series: ~" in out and "one shared scan of events: ~" in out
     assert out.count("  chosen ") == 1 and "SELECT" in out

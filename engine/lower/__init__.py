@@ -74,15 +74,15 @@ def lower(bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> exp.Expr:
     plans = [series_plan(lw, node, position) for position, node in enumerate(plan.nodes)]
     if lw.limit is not None:
         topn.rank_cte(lw, plans[0])
-    shared_at = {group.positions[0]: group for group in plan.shared}
-    inside = {p for group in plan.shared for p in group.positions}
+    assert plan.union is not None, "planner.build gives a segmentation its union of series"
     selects: list[exp.Expr] = []
-    for position, series in enumerate(plans):
-        if position in shared_at:
-            group = shared_at[position]
+    for branch in plan.union.branches:  # the plan's UNION ALL: a series, or the series of a shared scan
+        node = plan.nodes[branch[0]]
+        if node.shared is not None:
+            group = plan.shared[node.shared]
             selects.append(shared.shared_select(lw, [plans[p] for p in group.positions], group))
-        elif position not in inside:
-            selects.append(_series_select(lw, series))
+        else:
+            selects.append(_series_select(lw, plans[branch[0]]))
     statement = selects[0]
     for select in selects[1:]:
         statement = exp.union(statement, select, distinct=False, copy=False)

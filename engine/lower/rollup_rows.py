@@ -11,18 +11,14 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.adapters.base import TableRef
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from segwise.measures import RollupColumns
-from segwise.project import Rollup
 from segwise.rollups import BUCKET, EVENT_DIMENSION, RollupInfo, interior, measure_column
 from segwise.timeframe import to_local, to_utc, ts_text
 
 from .rows import RowSource, TimeBounds, and_all, group_key
 
 if TYPE_CHECKING:
-    from segwise.catalog import Catalog
-    from segwise.plan import SeriesNode
     from segwise.query import Series
     from segwise.timeframe import Timeframe
 
@@ -240,7 +236,7 @@ class PreAggregatedSource(RollupSource):
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
-        raw.planned, raw.events, raw.time = self.planned, self.events, self.time
+        raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
         grain = self.c.tf.grain
         total = grain == "total" and not self.rolling
@@ -302,35 +298,3 @@ class SharedReducedSource(PreAggregatedSource):
                 out.append((f"mn{position}", flavor.as_double(exp.Min(this=when(value.copy())))))
                 out.append((f"mx{position}", flavor.as_double(exp.Max(this=when(value.copy())))))
         return out
-
-
-def preaggregation(
-    node: SeriesNode, catalog: Catalog, breakdown: list[str], group: list[SeriesNode] | None = None
-) -> RollupInfo:
-    """A rollup-like description (never stored) of the per-user pre-aggregation of a series, or of
-    the series of a shared top-N scan (``group``: the measures of all of them)."""
-    info = node.scan.tables[0]
-    nodes = group or [node]
-    names = [c.property for n in nodes for m in n.series.members for c in m.where]
-    names += [c.property for n in nodes for c in n.series.where]
-    names += [b for b in breakdown if b not in ("event", "segment")]  # categories: left out by the caller
-    dims: dict[str, str] = {}
-    if info.spec.event_name is not None:
-        dims[EVENT_DIMENSION] = info.spec.event_name
-    for name in names:
-        prop = catalog.resolve(name, "plan")
-        if prop.source == EVENT_PROPERTY and prop.column != info.spec.event_name:
-            dims[prop.column] = prop.column
-    measures = ["events"]
-    for measured in dict.fromkeys(n.measure.prop for n in nodes if n.measure.prop):
-        measures += [f"{k}:{measured}" for k in ("sum", "count", "min", "max")]
-    spec = Rollup(name="preaggregation", table="_preaggregated", grain="day", measures=measures, users=True)
-    return RollupInfo(
-        spec=spec,
-        ref=TableRef(("_preaggregated",)),
-        source_index=catalog.event_tables.index(info),
-        source=info,
-        definition="",
-        dimensions=dims,
-        user_column=info.spec.user_id,
-    )

@@ -28,7 +28,7 @@ from segwise.timeframe import ts_text
 if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.plan import Predicate, Scan
-    from segwise.plan_parts import EventNames, TimeRange
+    from segwise.plan_parts import EventNames, PartitionRange, TimeRange
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
@@ -109,6 +109,7 @@ class RowSource:
         self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
         self.time: TimeRange | None = None  # the plan's time predicate (placed when the bounds are its range)
         self.events: EventNames | None = None  # the plan's event predicate (placed where members have no where)
+        self.partitions: PartitionRange | None = None  # the plan's partition predicate (rule partitions)
         tables: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
@@ -130,6 +131,7 @@ class RowSource:
         (``time``) its time range as the bounds."""
         self.tables, self.union = list(scan.tables), scan.union
         self.events, self.time = scan.events, scan.time
+        self.partitions = scan.partition.predicate if scan.partition is not None else None
         self.planned = planned_conditions(scan)
         if time and scan.time is not None:
             self.bounds = TimeBounds(scan.time.start, scan.time.end)
@@ -138,10 +140,14 @@ class RowSource:
 
     def resolve(self, name: str, where: str) -> ResolvedProperty:
         prop = self.c.catalog.resolve(name, where)
+        self.check_read(prop, where)
+        return prop
+
+    def check_read(self, prop: ResolvedProperty, where: str) -> None:
+        """An event property must be a column of one of the tables read."""
         if prop.source == EVENT_PROPERTY and not any(prop.column in t.columns for t in self.tables):
             tables = ", ".join(str(t.ref) for t in self.tables)
-            raise SpecError(f"property {name!r} is not a column of {tables}", where=where)
-        return prop
+            raise SpecError(f"property {prop.name!r} is not a column of {tables}", where=where)
 
     def _slot(self, prop: ResolvedProperty) -> str:
         return self._prop_slots.setdefault(prop.column, f"_p{len(self._prop_slots)}")
@@ -269,8 +275,12 @@ class RowSource:
                 planned if planned is not None else time_filter(flavor, info, alias, bounds.start_utc, bounds.end_utc)
             )
         if partition is not None and self.prune and partition_predicate:
-            part_column = exp.column(partition.column, table=alias, quoted=True)
-            out += partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)
+            covered = self.partitions is not None and self.partitions.covers(bounds.start_utc, bounds.end_utc)
+            planned_parts = self.partitions.on(info, alias) if covered and self.partitions is not None else None
+            if planned_parts is None:  # other bounds than the scan's (a rollup's raw edges, a shared hull)
+                part_column = exp.column(partition.column, table=alias, quoted=True)
+                planned_parts = partition_filter(flavor, partition, part_column, bounds.start_utc, bounds.end_utc)
+            out += planned_parts
         return out
 
     def _uses_user_props(self, conditions: list[Condition]) -> bool:

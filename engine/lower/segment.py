@@ -12,14 +12,15 @@ from .cohort import membership
 from .rows import RowSource, and_all
 
 if TYPE_CHECKING:
+    from segwise.cohorts import Conjunction
+
     from .state import Lowering
 
 
-def segment(lw: Lowering, source: RowSource) -> exp.Expr:
-    """Membership of the source's unit in the query's segment, as one boolean expression."""
-    behaviour = lw.logical.behaviour
-    assert behaviour is not None and behaviour.segment is not None, "the planner resolves the segment"
+def segment(lw: Lowering, source: RowSource, conjunction: Conjunction) -> exp.Expr:
+    """Membership of the source's unit in the plan's segment (``conjunction``, the plan's
+    ``GroupBy.segment``), as one boolean expression."""
     unit = source.user()
     # Events without a unit id are never in a segment (whatever user_where says of nulls).
     known = exp.Not(this=exp.Is(this=unit.copy(), expression=exp.Null()))
-    return and_all([membership(lw, unit, behaviour.segment, source), known]) or exp.true()
+    return and_all([membership(lw, unit, conjunction, source), known]) or exp.true()

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
-from segwise.plan import Window
+from segwise.plan import PreAggregate, Window
 from segwise.plan_parts import Spine
 
 from . import cohort, segment
-from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource, preaggregation
+from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource
 from .rows import RowSource, TimeBounds
 from .state import SeriesPlan
 
@@ -36,8 +35,9 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         source = RollupSource(lw, node.scan.rollup, series, tf, where)
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
-        properties = [b for b in lw.query.breakdown if not lw.bound.is_category(b)]
-        info = preaggregation(node, lw.catalog, properties, [n for _p, n in group or []])
+        # the shape the rule reduced the rows to (its dimensions and measures)
+        info = next(op.shape for op in node.operators if isinstance(op, PreAggregate) and op.reduces_events)
+        assert info is not None, "rules preaggregate and sharing give the reduced shape"
         if group and reduced is not None:  # one reduced scan of every event of the group (rule sharing, top-N)
             source = SharedReducedSource(lw, info, series, tf, where, [(p, list(e), m) for p, e, m in reduced.reads])
             source.members = [m for _p, n in group for m in n.series.members]
@@ -76,32 +76,33 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
 
 
 def segmented_groups(lw: Lowering, source: RowSource, skip: Collection[int] = ()) -> list[exp.Expr]:
-    """The query's segment applied to ``source`` (a filter, or the ``segment`` breakdown's
-    in / not in) and its breakdown groups as text expressions (but those at positions ``skip``)."""
-    if lw.query.segment is not None:
-        membership = segment.segment(lw, source)
-        if SEGMENT_BREAKDOWN not in lw.query.breakdown:  # else it splits instead of restricting
+    """The plan's segment applied to ``source`` (a filter, or the ``segment`` key's in / not in)
+    and its group-by keys as text expressions (but those at positions ``skip``)."""
+    restriction = lw.groups.segment
+    if restriction is not None:
+        membership = segment.segment(lw, source, restriction.segment)
+        if not restriction.split:  # else the segment key splits instead of restricting
             source.extra_filters.append(membership)
     groups: list[exp.Expr] = []
-    for b_index, name in enumerate(lw.query.breakdown):
-        if b_index in skip:
+    for key in lw.groups.keys:
+        if key.position in skip:
             continue
-        if name == EVENT_BREAKDOWN:
+        if key.kind == "event":
             groups.append(lw.flavor.as_text(source.event_name(), "string"))
-        elif name == SEGMENT_BREAKDOWN and lw.query.segment is not None:
+        elif key.kind == "segment":
+            assert restriction is not None, "a segment key comes with the segment"
             groups.append(
                 exp.Case(
-                    ifs=[exp.If(this=segment.segment(lw, source), true=exp.Literal.string("in"))],
+                    ifs=[exp.If(this=segment.segment(lw, source, restriction.segment), true=exp.Literal.string("in"))],
                     default=exp.Literal.string("not in"),
                 )
             )
-        elif lw.bound.is_category(name):
-            category = lw.logical.behaviour.category(name) if lw.logical.behaviour else None
-            assert category is not None, "the planner resolves the breakdown's categories"
-            groups.append(cohort.category_group(lw, source, category))
+        elif key.category is not None:
+            groups.append(cohort.category_group(lw, source, key.category))
         else:
-            prop = source.resolve(name, f"breakdown[{b_index}]")
-            groups.append(lw.flavor.as_text(source.prop(prop), prop.kind))
+            assert key.prop is not None, "a property key carries its resolved property"
+            source.check_read(key.prop, f"breakdown[{key.position}]")
+            groups.append(lw.flavor.as_text(source.prop(key.prop), key.prop.kind))
     return groups
 
 

@@ -31,7 +31,7 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
     members = first.source.members if identical else [m for p in plans for m in p.source.members]
     shared = RowSource(lw, members, list(first.source.where) if identical else [], None, first.source.location)
     shared.tables, shared.union, shared.bounds = [info], False, hull
-    shared.time, shared.events = group.time, group.events
+    shared.time, shared.events, shared.partitions = group.time, group.events, group.partitions
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
     shared.planned = first.source.planned

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from segwise.bind import BoundQuery
     from segwise.measures import Measure, RollupColumns
     from segwise.plan import LogicalPlan, SeriesNode
+    from segwise.plan_series import GroupBy
     from segwise.timeframe import Timeframe
 
     from .rows import RowSource
@@ -52,6 +53,12 @@ class Lowering(Scope):
         self.limit: int | None = top_n(plan)  # the plan's top-N of the breakdown groups
         self.materialized: dict[exp.Expr, str] = {}  # rows' expression -> the CTE holding them
         self.keep: set[str] = set()  # CTEs read twice: MATERIALIZED where the dialect says so
+
+    @property
+    def groups(self) -> GroupBy:
+        """The plan's group-by keys and segment restriction (the planner builds them)."""
+        assert self.logical.group_by is not None, "planner.build gives every plan its group-by keys"
+        return self.logical.group_by
 
     def where(self, index: int) -> str:
         return self.bound.where(index)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan import same_filters
-
 from . import measure_sql
 from .rollup_rows import PreAggregatedSource, SharedReducedSource
 from .rows import and_all, table_ref
@@ -52,11 +50,11 @@ def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
     # from the partials when they also add up across buckets (users recur across buckets)
     if combine is not None and (lw.tf.grain == "total" or not first.measure.definition.combines_only_unique_users):
         table = partials(lw, first) or ""
-        groups: list[exp.Expr] = [exp.column(f"_g{j}", table=table) for j in range(len(lw.query.breakdown))]
+        groups: list[exp.Expr] = [exp.column(f"_g{j}", table=table) for j in range(len(lw.groups.keys))]
         rank_select(lw, table, groups, combine(exp.column("_p", table=table)))
         return
     rows = materialize(lw, first)
-    groups = [exp.column(f"_g{j}", table=rows) for j in range(len(lw.query.breakdown))]
+    groups = [exp.column(f"_g{j}", table=rows) for j in range(len(lw.groups.keys))]
     rollup = rollup_of(lw, first, rows)
     if rollup is not None:
         # Each group is ranked over all buckets, so a user recurs unless the grain is total;
@@ -88,7 +86,8 @@ def rank_select(lw: Lowering, table: str, groups: list[exp.Expr], agg: exp.Expr)
 
 def materialize(lw: Lowering, plan: SeriesPlan) -> str:
     """Put the plan's matching rows in a CTE ``s<i>`` (user, bucket, groups, value); series
-    whose rows are the same (same filters, range and value) share one CTE, so one scan."""
+    whose rows are the same (the plan's ``SameRows``, rule ``materialize``) share one CTE, so one
+    scan."""
     if plan.materialized is None:
         name = f"s{plan.index}"
         outputs: list[exp.Expr] = [plan.source.user().as_("_u")]
@@ -107,8 +106,8 @@ def materialize(lw: Lowering, plan: SeriesPlan) -> str:
                 outputs += [c.as_(f"_r{kind}{p}") for kind, c in columns.items() if kind in needed]
         elif plan.rollup is not None:
             # what this measure reads, and what series over the same rows read (one CTE for all)
-            twins = [n for n in lw.logical.nodes if same_filters([node, n])]
-            needed = {kind for n in twins for kind in n.measure.definition.rollup_inputs}
+            same = next((s for s in lw.logical.same_rows if plan.index in s.positions), None)
+            needed = set(same.inputs) if same is not None else set(node.measure.definition.rollup_inputs)
             outputs += [column.as_(f"_r{kind}") for kind, column in plan.rollup.items() if kind in needed]
         body = plan.source.select(outputs)
         if body in lw.materialized:  # the same tree (compared structurally, not rendered)
@@ -139,7 +138,7 @@ def rank_join(lw: Lowering, rows: str) -> exp.Join:
     (``IS NOT DISTINCT FROM`` makes PostgreSQL loop over every row x group). Groups are text:
     ``COALESCE(a, '') = COALESCE(b, '') AND (a IS NULL) = (b IS NULL)``."""
     parts: list[exp.Expr] = []
-    for j in range(len(lw.query.breakdown)):
+    for j in range(len(lw.groups.keys)):
         mine, ranked = exp.column(f"_g{j}", table=rows), exp.column(f"_g{j}", table="_rank")
         parts.append(
             exp.EQ(

@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.plan import PartitionBound, PartitionPruning
+from segwise.plan_parts import partition_range
 
 if TYPE_CHECKING:
+    from segwise.adapters.base import SqlFlavor
     from segwise.plan import LogicalPlan, Scan
     from segwise.rules.context import Context
 
@@ -26,20 +28,22 @@ if TYPE_CHECKING:
 def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     plan = plan.copy()  # a rule never changes the plan it is given
     utc = context.bound.project.timezone == "UTC"
+    flavor = context.bound.flavor
     for node in plan.nodes:
         exact_time = bool(node.series.occurrence)  # first/last occurrence orders by the exact time
-        node.scan.partition = pruning(node.scan, utc and not exact_time)
+        node.scan.partition = pruning(node.scan, utc and not exact_time, flavor)
     if plan.analysis is not None:
         analysis = plan.analysis
-        analysis.scan.partition = pruning(analysis.scan, utc and not analysis.exact_time)
+        analysis.scan.partition = pruning(analysis.scan, utc and not analysis.exact_time, flavor)
     return plan
 
 
-def pruning(scan: Scan, may_stand_in: bool) -> PartitionPruning | None:
-    """The partition predicate of a scan reading its time range, or None when no table it reads
-    is partitioned. The day partition column stands in for the event time (``may_stand_in``: a
-    UTC project, where it encodes the event's UTC date, which is its local date) when the scan
-    reads one raw table with ``granularity: day, format: date``."""
+def pruning(scan: Scan, may_stand_in: bool, flavor: SqlFlavor) -> PartitionPruning | None:
+    """The partition predicate of a scan reading its time range (per table, the comparisons on
+    its bare partition column: ``predicate``), or None when no table it reads is partitioned.
+    The day partition column stands in for the event time (``may_stand_in``: a UTC project, where
+    it encodes the event's UTC date, which is its local date) when the scan reads one raw table
+    with ``granularity: day, format: date``."""
     partitioned = [t.spec.partition for t in scan.tables if t.spec.partition is not None]
     if not partitioned or scan.time is None:
         return None
@@ -54,4 +58,6 @@ def pruning(scan: Scan, may_stand_in: bool) -> PartitionPruning | None:
         and first.granularity == "day"
         and first.format == "date"
     )
-    return PartitionPruning(bounds, scan.rollup is not None, first.column if stands_in and first else None)
+    predicate = partition_range(flavor, scan.tables, start, end)
+    column = first.column if stands_in and first else None
+    return PartitionPruning(bounds, scan.rollup is not None, column, predicate)

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.plan import Alternative, PreAggregate
+from segwise.plan_series import reduced_shape
 from segwise.rules.reduction import eligible, estimate
 
 if TYPE_CHECKING:
@@ -52,7 +53,11 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             Alternative(f"{node.label}: reduce per user, then join", round(reduced), 0, reduced_cost, take)
         )
         if take:
-            node.operators.insert(0, PreAggregate("before_join"))
+            assert plan.group_by is not None, "the planner builds the group-by keys"
+            shape = reduced_shape(
+                node.scan.tables[0], [node.series], [node.measure.prop], context.bound.catalog, plan.group_by
+            )
+            node.operators.insert(0, PreAggregate("before_join", shape=shape))
             plan.decisions.append(
                 f"{node.label}: events reduced per (bucket, user) before the user join "
                 f"(~{round(matched):,} -> ~{round(reduced):,} rows)"

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
 from segwise.plan import Alternative, Join, PreAggregate, SharedReducedScan, SharedScan, same_filters
-from segwise.plan_parts import event_names, time_range
+from segwise.plan_parts import event_names, partition_range, time_range
+from segwise.plan_series import reduced_shape
 from segwise.query import ANY_EVENT
 
 if TYPE_CHECKING:
@@ -132,10 +133,18 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         )
         read = event_names(nodes[0].scan.tables, [e for _p, names, _prop in reads for e in names])
         plan.shared_rows.append(SharedReducedScan(tuple(positions), table, reads, read))
+        assert plan.group_by is not None, "the planner builds the group-by keys"
+        series, measured = [n.series for n in nodes], [n.measure.prop for n in nodes]
+        shape = reduced_shape(nodes[0].scan.tables[0], series, measured, context.bound.catalog, plan.group_by)
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
-            if not node.preaggregate:  # the shared rows are reduced per user: that is the plan now
-                node.operators.insert(0, PreAggregate("shared"))
+            if node.preaggregate:  # reduced before the join already: to the shape of the whole group
+                node.operators = [
+                    PreAggregate(op.mode, op.keys, shape) if isinstance(op, PreAggregate) and op.reduces_events else op
+                    for op in node.operators
+                ]
+            else:  # the shared rows are reduced per user: that is the plan now
+                node.operators.insert(0, PreAggregate("shared", shape=shape))
                 for alternative in plan.alternatives:
                     if alternative.name == f"{node.label}: join users to each event":
                         alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
@@ -196,7 +205,9 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             hull = time_range(context.bound.flavor, [info], start, end, "the series' ranges together")
             members = nodes[0].series.members if identical else [m for n in nodes for m in n.series.members]
             names = event_names([info], [m.event for m in members])
-            plan.shared.append(SharedScan(tuple(positions), table, identical, hull, names))
+            parts = partition_range(context.bound.flavor, [info], start, end) if nodes[0].prune else None
+            plan.shared.append(SharedScan(tuple(positions), table, identical, hull, names, parts))
+            plan.union = plan.union.without(tuple(positions)) if plan.union is not None else None
             for node in nodes:
                 node.shared = len(plan.shared) - 1
             plan.decisions.append(
