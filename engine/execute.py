@@ -20,6 +20,8 @@ from .group_order import dictionary_rank
 from .pipeline import compile_query
 from .query import Query
 from .shape_funnel import shape_funnel
+from .shape_grid import LAYOUTS, DenseLayout, dense_answer
+from .shape_grid import position as _position
 from .shape_lifecycle import shape_lifecycle
 from .shape_retention import shape_retention
 from .shape_stickiness import shape_stickiness
@@ -89,6 +91,15 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     else:
         grid = _bucket_values(tf.buckets, tf.grain)
         fills = np.array([o.measure.is_count for o in compiled.outputs], dtype=bool)  # 0 for counts, else null
+        if not len(found.groups):  # no breakdown: the same grid every time (segwise.shape_grid)
+            layout = LAYOUTS.get(compiled, tf)
+            if layout is None:
+                layout = _dense_layout(found, grid, fills, names, value_type, compiled)
+                LAYOUTS.put(compiled, tf, layout)
+            args = (found.series, found.bucket, found.bucket_valid, found.value, found.valid)
+            dense = dense_answer(layout, *args)
+            if dense is not None:
+                return dense
         parts = _filled(found, grid, fills)
         for index, formula in enumerate(compiled.query.formulas, start=len(labels)):
             parts.append(_formula(found, grid, fills, labels, index, formula.expression))
@@ -127,14 +138,6 @@ def _valid(array: pa.Array) -> np.ndarray:
     if not array.null_count:
         return np.ones(len(array), dtype=bool)
     return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _position(values: np.ndarray, valid: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Each of ``values``' position in ``sorted_values`` (ascending, distinct); -1 where absent or null."""
-    if not len(sorted_values):
-        return np.full(len(values), -1, dtype=np.int64)
-    index = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
-    return np.where((sorted_values[index] == values) & valid, index, -1)
 
 
 class _Rows(NamedTuple):
@@ -361,6 +364,11 @@ def _formula(
 def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery) -> pa.Table:
     """The rows sorted by series, breakdown values (nulls last), bucket (nulls last), frequency (a
     null one as 0), as the answer's Arrow columns."""
+    return _table(rows, _order(rows, found, names, compiled), found, names, value_type, compiled)
+
+
+def _order(rows: _Rows, found: _Found, names: list[str], compiled: CompiledQuery) -> np.ndarray:
+    """The rows' order in the answer (see :func:`_answer`)."""
     order_of_names = sorted(range(len(names)), key=names.__getitem__)  # code points: Arrow's byte order
     name_rank = np.empty(len(names), dtype=np.int64)
     name_rank[order_of_names] = np.arange(len(names))
@@ -372,7 +380,13 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
     keys += [~rows.bucket_valid, rows.bucket]
     if found.frequency is not None:
         keys.append(np.where(rows.frequency_valid, rows.frequency, 0))
-    order = np.lexsort(keys[::-1])
+    return np.lexsort(keys[::-1])
+
+
+def _table(
+    rows: _Rows, order: np.ndarray, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery
+) -> pa.Table:
+    """The rows in ``order`` as the answer's Arrow columns."""
     tf = compiled.timeframe
     bucket_valid = rows.bucket_valid[order]
     utc = tf.timezone == "UTC"  # naive UTC wall time is the instant itself: no conversion
@@ -391,6 +405,48 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
     valid = rows.valid[order]
     arrays.append(pa.array(rows.value[order], type=value_type, mask=None if valid.all() else ~valid))
     return pa.Table.from_arrays(arrays, names=[*columns, "series", "value"])
+
+
+def _dense_layout(
+    found: _Found,
+    grid: np.ndarray,
+    fills: np.ndarray,
+    names: list[str],
+    value_type: pa.DataType,
+    compiled: CompiledQuery,
+) -> DenseLayout:
+    """The fixed part of the answer without breakdown (``segwise.shape_grid``), by this module's own
+    rules: the rows of the filled grid and the formulas, as :func:`_filled` and :func:`_formula`
+    lay them out (series-major), ordered by :func:`_order`, the columns built by :func:`_table`."""
+    width, count = len(grid), len(names)
+    size = count * width
+    skeleton = _Rows(
+        np.repeat(np.arange(count), width),
+        np.zeros((0, size), dtype=np.int64),
+        np.tile(grid, count),
+        np.ones(size, dtype=bool),
+        np.zeros(size, dtype=np.int64),
+        np.ones(size, dtype=bool),
+        np.zeros(size, dtype=found.value.dtype),
+        np.ones(size, dtype=bool),
+    )
+    order = _order(skeleton, found, names, compiled)
+    table = _table(skeleton, order, found, names, value_type, compiled)
+    labels = names[: len(fills)]
+    formulas = []
+    for formula in compiled.query.formulas:
+        tree, operands = _parsed(formula.expression)
+        formulas.append((tree, operands, tuple(labels.index(name) for name in operands)))
+    return DenseLayout(
+        grid=grid,
+        fill_valid=np.repeat(fills, width),
+        value_dtype=found.value.dtype,
+        formulas=tuple(formulas),
+        order=order,
+        columns=tuple(table.column(i).chunk(0) for i in range(table.num_columns - 1)),
+        names=tuple(table.column_names),
+        value_type=value_type,
+    )
 
 
 def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:
