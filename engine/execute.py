@@ -163,17 +163,17 @@ class _Found:
     def __init__(self, raw: pa.Table, compiled: CompiledQuery, value_type: pa.DataType, labels: list[str]) -> None:
         tf = compiled.timeframe
         n = raw.num_rows
-        series = _text(raw["series"].combine_chunks())
-        self.series = _ints(pc.index_in(series, value_set=pa.array(labels, type=pa.string())), -1)
+        series = _text(_whole(raw["series"]))
+        self.series = _ints(pc.index_in(series, value_set=_strings(tuple(labels))), -1)
         self.dictionaries: list[pa.Array] = []
         codes = []
         for j in range(len(compiled.breakdown)):
-            encoded = pc.dictionary_encode(_text(raw[f"_g{j}"].combine_chunks()))
+            encoded = pc.dictionary_encode(_text(_whole(raw[f"_g{j}"])))
             self.dictionaries.append(encoded.dictionary)
             codes.append(_ints(encoded.indices, -1))
         self.groups = np.array(codes, dtype=np.int64).reshape(len(codes), n)
         if tf.grain != "total":
-            bucket = _naive_buckets(raw["bucket"].combine_chunks())
+            bucket = _naive_buckets(_whole(raw["bucket"]))
             self.bucket, self.bucket_valid = _ints(bucket.view(pa.int64()), 0), _valid(bucket)
         else:
             self.bucket = np.full(n, (tf.start - _EPOCH) // _MICROSECOND, dtype=np.int64)
@@ -181,15 +181,15 @@ class _Found:
         self.frequency: np.ndarray | None = None
         self.frequency_valid = np.ones(n, dtype=bool)
         if "_f" in raw.column_names:
-            frequency = pc.cast(raw["_f"].combine_chunks(), pa.int64())
+            frequency = pc.cast(_whole(raw["_f"]), pa.int64())
             self.frequency, self.frequency_valid = _ints(frequency, 0), _valid(frequency)
         column = raw["value"]
         if pa.types.is_union(column.type):  # chDB: a Variant (UNION ALL of Int64, Float64, NULL); may have no chunk
             column = pa.chunked_array([_from_union(chunk, value_type) for chunk in column.chunks], type=value_type)
-        value = _values(column.combine_chunks(), value_type)
+        value = _values(_whole(column), value_type)
         self.valid = _valid(value)
         self.value = np.asarray(pc.fill_null(value, 0).to_numpy(zero_copy_only=False) if value.null_count else value)
-        if tf.grain != "total":
+        if tf.grain != "total" and any(output.previous for output in compiled.outputs):
             self._move_previous(compiled)
 
     def _move_previous(self, compiled: CompiledQuery) -> None:
@@ -232,6 +232,17 @@ class _Found:
             self.value[index],
             self.valid[index],
         )
+
+
+def _whole(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array (copied only when it has several chunks)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+@functools.lru_cache(maxsize=256)
+def _strings(values: tuple[str, ...]) -> pa.Array:
+    """Labels as an Arrow string array (cached: a repeated query brings the same labels)."""
+    return pa.array(values, type=pa.string())
 
 
 def _text(column: pa.Array) -> pa.Array:
@@ -401,7 +412,7 @@ def _table(
         valid = rows.frequency_valid[order]
         arrays.append(pa.array(rows.frequency[order], type=pa.int64(), mask=None if valid.all() else ~valid))
         columns.append("frequency")
-    arrays.append(pa.array(names, type=pa.string()).take(pa.array(rows.series[order])))
+    arrays.append(_strings(tuple(names)).take(pa.array(rows.series[order])))
     valid = rows.valid[order]
     arrays.append(pa.array(rows.value[order], type=value_type, mask=None if valid.all() else ~valid))
     return pa.Table.from_arrays(arrays, names=[*columns, "series", "value"])
