@@ -285,9 +285,13 @@ def _from_union(array: pa.Array, value_type: pa.DataType) -> pa.Array:
 def _keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Rows numbered by their combination of codes (each >= -1): (each row's key, each key's first row)."""
     key = columns[0] + 1
+    bound = int(key.max(initial=0)) + 1  # key < bound
     for column in columns[1:]:
-        _, key = np.unique(key, return_inverse=True)  # dense again, so the product stays small
-        key = key.reshape(-1) * (int(column.max(initial=-1)) + 2) + column + 1
+        radix = int(column.max(initial=-1)) + 2
+        if bound * radix >= 2**62:  # dense again first, so the product stays small
+            _, key = np.unique(key, return_inverse=True)
+            key, bound = key.reshape(-1), int(key.max(initial=0)) + 1
+        key, bound = key * radix + column + 1, bound * radix
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return inverse.reshape(-1), first
 
