@@ -1,18 +1,28 @@
 """Per-query overhead: ``segwise.run()`` against executing segwise's own SQL directly (issues #13, #18).
 
-For each query, in one process, on one DuckDB connection (the project's own), interleaved:
+For each query, in one process, on one DuckDB database (the project's own connection), interleaved:
 
 * **direct** — the exact statement ``segwise.run()`` sends (captured from the
   ``segwise_query_executed`` hook, ``LIMIT`` guardrail included), run with
-  ``connection.sql(sql).to_arrow_table()``;
+  ``cursor.sql(sql).to_arrow_table()`` on one cursor of the project's connection, opened once. A
+  cursor, not the connection itself: DuckDB's Python client gives a connection from
+  ``duckdb.connect`` the progress bar on (``enable_progress_bar``) and its cursors off, and segwise
+  runs each statement on a cursor; the direct side gets the same settings;
+* **again** — the direct side a second time (an A/A control: the median of ``again - direct`` is
+  what the method reads as "overhead" where there is none — the statement's own noise and the
+  order's bias at the machine's load);
+* **adapter** — the statement through the adapter's cancellable path alone
+  (``segwise.observe.run_statement``: a cursor per statement, Ctrl-C handler, ``interrupt()``
+  hooked up; no guard, hooks or shaping): the execute stage's share of the overhead, interleaved;
 * **run** — ``segwise.run(query, project, now=NOW)`` end to end, the same query again: parse,
   plan and compile (from the compiled-query cache, ``segwise.pipeline.COMPILED``, where the
   revision has one), guard, render, execute, check and shape the result;
 * **cold** — the same with the compiled-query cache emptied before each run: compiled afresh.
 
 The order rotates every iteration and the overhead is the median of the per-iteration
-differences ``run - direct`` and ``cold - direct`` (also reported: each side's median; the load
-averages before and after, the machine being shared).
+differences ``run - direct`` and ``cold - direct`` (also reported: each side's median, the
+control ``again - direct`` and ``adapter - direct``; the load averages before and after, the
+machine being shared).
 A second, separate loop wraps the pipeline's functions with timers to split ``run()`` into stages
 (exclusive time: a stage nested in another is not counted twice); ``--profile`` adds a cProfile
 listing of the heaviest functions.
@@ -222,9 +232,15 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
     sql = recorder.sql[0]
 
     cache = compiled_cache()
+    cursor = con.cursor()  # the settings of segwise's own statement cursors (see the module docstring)
+    adapter = project.adapter()
+    from segwise.observe import run_statement
 
     def direct() -> None:
-        con.sql(sql).to_arrow_table()
+        cursor.sql(sql).to_arrow_table()
+
+    def through_adapter() -> None:
+        run_statement(adapter, sql, None)
 
     def through() -> None:
         segwise.run(query, project, now=NOW)
@@ -234,24 +250,26 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
             cache.clear()
         segwise.run(query, project, now=NOW)
 
+    sides = (("direct", direct), ("again", direct), ("adapter", through_adapter), ("run", through), ("cold", cold))
     for _ in range(3):  # warm-up: caches, the buffer pool
-        direct()
-        through()
-        cold()
-    samples: dict[str, list[float]] = {"direct": [], "run": [], "cold": []}
-    sides = (("direct", direct), ("run", through), ("cold", cold))
+        for _name, fn in sides:
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name, _fn in sides}
     for i in range(repeat):
         shift = i % len(sides)  # the order rotates every iteration
         for name, fn in sides[shift:] + sides[:shift]:
             started = time.perf_counter()
             fn()
             samples[name].append(time.perf_counter() - started)
-    overheads = [r - d for r, d in zip(samples["run"], samples["direct"], strict=True)]
-    cold_overheads = [r - d for r, d in zip(samples["cold"], samples["direct"], strict=True)]
+    cursor.close()
+
+    def over(side: str) -> float:  # the median per-iteration difference to the direct side, ms
+        return statistics.median(r - d for r, d in zip(samples[side], samples["direct"], strict=True)) * 1000
 
     timer = StageTimer()
     timer.install()
     stage_samples: dict[str, dict[str, list[float]]] = {"run": {}, "cold": {}}
+    python: list[float] = []  # per cached run: everything but the execute stage
     try:
         for i in range(2 * max(5, repeat // 2)):
             side, fn = ("run", through) if i % 2 == 0 else ("cold", cold)
@@ -264,14 +282,19 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
             for stage in (*STAGES, "other"):
                 value = timer.totals.get(stage, 0.0) if stage != "other" else total - sum(timer.totals.values())
                 stage_samples[side].setdefault(stage, []).append(value)
+            if side == "run":
+                python.append(total - timer.totals.get("execute", 0.0))
     finally:
         timer.uninstall()
     return {
         "direct_ms": statistics.median(samples["direct"]) * 1000,
         "run_ms": statistics.median(samples["run"]) * 1000,
-        "overhead_ms": statistics.median(overheads) * 1000,
+        "overhead_ms": over("run"),
         "cold_run_ms": statistics.median(samples["cold"]) * 1000,
-        "cold_overhead_ms": statistics.median(cold_overheads) * 1000,
+        "cold_overhead_ms": over("cold"),
+        "control_ms": over("again"),
+        "adapter_ms": over("adapter"),
+        "python_ms": statistics.median(python) * 1000,
         "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["run"].items()},
         "cold_stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["cold"].items()},
         "rows": answer.num_rows,
@@ -328,6 +351,7 @@ def run_here(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
                 f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms  "
+                f"A/A {r['control_ms']:6.2f} ms  adapter {r['adapter_ms']:6.2f} ms  Python {r['python_ms']:5.2f} ms  "
                 f"{verdict(r['overhead_ms'])}",
                 file=sys.stderr,
             )
@@ -387,6 +411,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         for side in ("old", "new"):
             cells = [r["queries"][name] for r in runs[side]]
             keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms")
+            keys += ("control_ms", "adapter_ms", "python_ms")
             row[side] = {key: statistics.median(c[key] for c in cells) for key in keys}
             for split in ("stages_ms", "cold_stages_ms"):
                 row[side][split] = {
@@ -409,14 +434,20 @@ def verdicts(report: dict[str, Any]) -> str:
     lines = []
     for name, row in report["queries"].items():
         cell = row["new"] if "against" in report else row
-        lines.append(f"verdict {name}: {verdict(cell['overhead_ms'])}")
+        lines.append(
+            f"verdict {name}: {verdict(cell['overhead_ms'])} (A/A control {cell['control_ms']:.2f} ms, "
+            f"adapter path {cell['adapter_ms']:.2f} ms, Python stages {cell['python_ms']:.2f} ms)"
+        )
     lines.append(f"load averages (1/5/15 min, before and after each process): {report['load']}")
     return "\n".join(lines)
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """Overhead = run() minus the SQL alone (medians, ms); "cached": the same query again (its
-    compiled form from the compiled-query cache), "cold": compiled afresh every time."""
+    """Overhead = run() minus the SQL alone (medians of per-iteration differences, ms); "cached": the
+    same query again (its compiled form from the compiled-query cache), "cold": compiled afresh
+    every time; "A/A": the SQL alone minus itself (the method's noise floor); "adapter": the
+    statement through the adapter's cancellable path minus the SQL alone; "Python": run() minus its
+    execute stage (the wrapped runs)."""
     stages = [*STAGES, "other"]
 
     def split(cells: dict[str, float]) -> str:
@@ -424,29 +455,33 @@ def markdown(report: dict[str, Any]) -> str:
 
     if "against" in report:
         lines = [
-            "| query | SQL alone | old overhead | new overhead, cached | new/old | new overhead, cold | cold new/old "
-            f"| same answer | new split cached ({', '.join(stages)}) | new split cold |",
-            "|---|---:|---:|---:|---:|---:|---:|:---:|---|---|",
+            "| query | SQL alone | A/A old / new | overhead old / new | adapter old / new | Python old / new "
+            f"| Python new/old | shape old / new | same answer | new split cached ({', '.join(stages)}) |",
+            "|---|---:|---|---|---|---|---:|---|:---:|---|",
         ]
         for name, row in report["queries"].items():
             old, new = row["old"], row["new"]
-            ratio = new["overhead_ms"] / old["overhead_ms"] if old["overhead_ms"] > 0 else float("nan")
-            cold = new["cold_overhead_ms"] / old["overhead_ms"] if old["overhead_ms"] > 0 else float("nan")
+
+            def pair(key: str, old: dict[str, Any] = old, new: dict[str, Any] = new) -> str:
+                return f"{old[key]:.2f} / {new[key]:.2f}"
+
+            ratio = new["python_ms"] / old["python_ms"] if old["python_ms"] > 0 else float("nan")
+            shape = f"{old['stages_ms'].get('shape', 0.0):.2f} / {new['stages_ms'].get('shape', 0.0):.2f}"
             lines.append(
-                f"| {name} | {new['direct_ms']:.2f} | {old['overhead_ms']:.2f} | {new['overhead_ms']:.2f} | "
-                f"{ratio:.2f} | {new['cold_overhead_ms']:.2f} | {cold:.2f} | "
-                f"{'yes' if row['same_answer'] else 'NO'} | {split(new['stages_ms'])} | "
-                f"{split(new['cold_stages_ms'])} |"
+                f"| {name} | {new['direct_ms']:.2f} | {pair('control_ms')} | {pair('overhead_ms')} | "
+                f"{pair('adapter_ms')} | {pair('python_ms')} | {ratio:.2f} | {shape} | "
+                f"{'yes' if row['same_answer'] else 'NO'} | {split(new['stages_ms'])} |"
             )
         return "\n".join(lines)
     lines = [
-        f"| query | rows | SQL alone | overhead, cached | overhead, cold | split cached ({', '.join(stages)}) "
-        "| split cold |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| query | rows | SQL alone | A/A | overhead, cached | adapter | Python | overhead, cold "
+        f"| split cached ({', '.join(stages)}) | split cold |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, r in report["queries"].items():
         lines.append(
-            f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['overhead_ms']:.2f} | {r['cold_overhead_ms']:.2f} | "
+            f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['control_ms']:.2f} | {r['overhead_ms']:.2f} | "
+            f"{r['adapter_ms']:.2f} | {r['python_ms']:.2f} | {r['cold_overhead_ms']:.2f} | "
             f"{split(r['stages_ms'])} | {split(r['cold_stages_ms'])} |"
         )
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from .group_order import dictionary_rank
 from .pipeline import compile_query
 from .query import Query
 from .shape_funnel import shape_funnel
+from .shape_grid import LAYOUTS, DenseLayout, dense_answer
+from .shape_grid import position as _position
 from .shape_lifecycle import shape_lifecycle
 from .shape_retention import shape_retention
 from .shape_stickiness import shape_stickiness
@@ -90,6 +92,16 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
         assert fill is not None, "the plan of a segmentation carries its fill"
         grid = _bucket_values(fill.buckets, fill.grain)  # the buckets every series covers
         fills = np.array(fill.zero, dtype=bool)  # 0 for counts, else null
+        if not len(found.groups):  # no breakdown: the same grid every time (segwise.shape_grid)
+            tf = compiled.timeframe  # with the compiled query, fixes the plan's fill
+            layout = LAYOUTS.get(compiled, tf)
+            if layout is None:
+                layout = _dense_layout(found, grid, fills, names, value_type, compiled)
+                LAYOUTS.put(compiled, tf, layout)
+            args = (found.series, found.bucket, found.bucket_valid, found.value, found.valid)
+            dense = dense_answer(layout, *args)
+            if dense is not None:
+                return dense
         parts = _filled(found, grid, fills)
         for index, formula in enumerate(compiled.query.formulas, start=len(labels)):
             parts.append(_formula(found, grid, fills, labels, index, formula.expression))
@@ -130,14 +142,6 @@ def _valid(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _position(values: np.ndarray, valid: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Each of ``values``' position in ``sorted_values`` (ascending, distinct); -1 where absent or null."""
-    if not len(sorted_values):
-        return np.full(len(values), -1, dtype=np.int64)
-    index = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
-    return np.where((sorted_values[index] == values) & valid, index, -1)
-
-
 class _Rows(NamedTuple):
     """Rows of the answer as numbers: series (index into the answer's names), breakdown values
     (one column per breakdown: dictionary index, -1 null), bucket (microseconds) and its validity,
@@ -161,17 +165,17 @@ class _Found:
     def __init__(self, raw: pa.Table, compiled: CompiledQuery, value_type: pa.DataType, labels: list[str]) -> None:
         tf = compiled.timeframe
         n = raw.num_rows
-        series = _text(raw["series"].combine_chunks())
-        self.series = _ints(pc.index_in(series, value_set=pa.array(labels, type=pa.string())), -1)
+        series = _text(_whole(raw["series"]))
+        self.series = _ints(pc.index_in(series, value_set=_strings(tuple(labels))), -1)
         self.dictionaries: list[pa.Array] = []
         codes = []
         for j in range(len(compiled.breakdown)):
-            encoded = pc.dictionary_encode(_text(raw[f"_g{j}"].combine_chunks()))
+            encoded = pc.dictionary_encode(_text(_whole(raw[f"_g{j}"])))
             self.dictionaries.append(encoded.dictionary)
             codes.append(_ints(encoded.indices, -1))
         self.groups = np.array(codes, dtype=np.int64).reshape(len(codes), n)
         if tf.grain != "total":
-            bucket = _naive_buckets(raw["bucket"].combine_chunks())
+            bucket = _naive_buckets(_whole(raw["bucket"]))
             self.bucket, self.bucket_valid = _ints(bucket.view(pa.int64()), 0), _valid(bucket)
         else:
             self.bucket = np.full(n, (tf.start - _EPOCH) // _MICROSECOND, dtype=np.int64)
@@ -179,15 +183,15 @@ class _Found:
         self.frequency: np.ndarray | None = None
         self.frequency_valid = np.ones(n, dtype=bool)
         if "_f" in raw.column_names:
-            frequency = pc.cast(raw["_f"].combine_chunks(), pa.int64())
+            frequency = pc.cast(_whole(raw["_f"]), pa.int64())
             self.frequency, self.frequency_valid = _ints(frequency, 0), _valid(frequency)
         column = raw["value"]
         if pa.types.is_union(column.type):  # chDB: a Variant (UNION ALL of Int64, Float64, NULL); may have no chunk
             column = pa.chunked_array([_from_union(chunk, value_type) for chunk in column.chunks], type=value_type)
-        value = _values(column.combine_chunks(), value_type)
+        value = _values(_whole(column), value_type)
         self.valid = _valid(value)
         self.value = np.asarray(pc.fill_null(value, 0).to_numpy(zero_copy_only=False) if value.null_count else value)
-        if tf.grain != "total":
+        if tf.grain != "total" and any(output.previous for output in compiled.outputs):
             self._move_previous(compiled)
 
     def _move_previous(self, compiled: CompiledQuery) -> None:
@@ -232,6 +236,17 @@ class _Found:
         )
 
 
+def _whole(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array (copied only when it has several chunks)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+@functools.lru_cache(maxsize=256)
+def _strings(values: tuple[str, ...]) -> pa.Array:
+    """Labels as an Arrow string array (cached: a repeated query brings the same labels)."""
+    return pa.array(values, type=pa.string())
+
+
 def _text(column: pa.Array) -> pa.Array:
     return column if column.type == pa.string() else pc.cast(column, pa.string())
 
@@ -272,9 +287,13 @@ def _from_union(array: pa.Array, value_type: pa.DataType) -> pa.Array:
 def _keys(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Rows numbered by their combination of codes (each >= -1): (each row's key, each key's first row)."""
     key = columns[0] + 1
+    bound = int(key.max(initial=0)) + 1  # key < bound
     for column in columns[1:]:
-        _, key = np.unique(key, return_inverse=True)  # dense again, so the product stays small
-        key = key.reshape(-1) * (int(column.max(initial=-1)) + 2) + column + 1
+        radix = int(column.max(initial=-1)) + 2
+        if bound * radix >= 2**62:  # dense again first, so the product stays small
+            _, key = np.unique(key, return_inverse=True)
+            key, bound = key.reshape(-1), int(key.max(initial=0)) + 1
+        key, bound = key * radix + column + 1, bound * radix
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return inverse.reshape(-1), first
 
@@ -362,6 +381,11 @@ def _formula(
 def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery) -> pa.Table:
     """The rows sorted by series, breakdown values (nulls last), bucket (nulls last), frequency (a
     null one as 0), as the answer's Arrow columns."""
+    return _table(rows, _order(rows, found, names, compiled), found, names, value_type, compiled)
+
+
+def _order(rows: _Rows, found: _Found, names: list[str], compiled: CompiledQuery) -> np.ndarray:
+    """The rows' order in the answer (see :func:`_answer`)."""
     order_of_names = sorted(range(len(names)), key=names.__getitem__)  # code points: Arrow's byte order
     name_rank = np.empty(len(names), dtype=np.int64)
     name_rank[order_of_names] = np.arange(len(names))
@@ -373,7 +397,13 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
     keys += [~rows.bucket_valid, rows.bucket]
     if found.frequency is not None:
         keys.append(np.where(rows.frequency_valid, rows.frequency, 0))
-    order = np.lexsort(keys[::-1])
+    return np.lexsort(keys[::-1])
+
+
+def _table(
+    rows: _Rows, order: np.ndarray, found: _Found, names: list[str], value_type: pa.DataType, compiled: CompiledQuery
+) -> pa.Table:
+    """The rows in ``order`` as the answer's Arrow columns."""
     tf = compiled.timeframe
     bucket_valid = rows.bucket_valid[order]
     utc = tf.timezone == "UTC"  # naive UTC wall time is the instant itself: no conversion
@@ -388,10 +418,52 @@ def _answer(rows: _Rows, found: _Found, names: list[str], value_type: pa.DataTyp
         valid = rows.frequency_valid[order]
         arrays.append(pa.array(rows.frequency[order], type=pa.int64(), mask=None if valid.all() else ~valid))
         columns.append("frequency")
-    arrays.append(pa.array(names, type=pa.string()).take(pa.array(rows.series[order])))
+    arrays.append(_strings(tuple(names)).take(pa.array(rows.series[order])))
     valid = rows.valid[order]
     arrays.append(pa.array(rows.value[order], type=value_type, mask=None if valid.all() else ~valid))
     return pa.Table.from_arrays(arrays, names=[*columns, "series", "value"])
+
+
+def _dense_layout(
+    found: _Found,
+    grid: np.ndarray,
+    fills: np.ndarray,
+    names: list[str],
+    value_type: pa.DataType,
+    compiled: CompiledQuery,
+) -> DenseLayout:
+    """The fixed part of the answer without breakdown (``segwise.shape_grid``), by this module's own
+    rules: the rows of the filled grid and the formulas, as :func:`_filled` and :func:`_formula`
+    lay them out (series-major), ordered by :func:`_order`, the columns built by :func:`_table`."""
+    width, count = len(grid), len(names)
+    size = count * width
+    skeleton = _Rows(
+        np.repeat(np.arange(count), width),
+        np.zeros((0, size), dtype=np.int64),
+        np.tile(grid, count),
+        np.ones(size, dtype=bool),
+        np.zeros(size, dtype=np.int64),
+        np.ones(size, dtype=bool),
+        np.zeros(size, dtype=found.value.dtype),
+        np.ones(size, dtype=bool),
+    )
+    order = _order(skeleton, found, names, compiled)
+    table = _table(skeleton, order, found, names, value_type, compiled)
+    labels = names[: len(fills)]
+    formulas = []
+    for formula in compiled.query.formulas:
+        tree, operands = _parsed(formula.expression)
+        formulas.append((tree, operands, tuple(labels.index(name) for name in operands)))
+    return DenseLayout(
+        grid=grid,
+        fill_valid=np.repeat(fills, width),
+        value_dtype=found.value.dtype,
+        formulas=tuple(formulas),
+        order=order,
+        columns=tuple(table.column(i).chunk(0) for i in range(table.num_columns - 1)),
+        names=tuple(table.column_names),
+        value_type=value_type,
+    )
 
 
 def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:

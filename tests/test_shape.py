@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import segwise
+from segwise import execute, shape_grid
 from segwise.compiled import CompiledQuery
 from segwise.demo.gallery import examples_dir
 from segwise.demo.generate import write_duckdb
@@ -159,15 +160,28 @@ def altered(raw: pa.Table, rng: random.Random) -> list[tuple[str, pa.Table]]:
 
 
 @pytest.mark.parametrize(("name", "query"), queries(), ids=[name for name, _ in queries()])
-def test_shape_matches_the_reference(project: Any, name: str, query: dict[str, Any]) -> None:
+def test_shape_matches_the_reference(
+    project: Any, name: str, query: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     try:
         compiled = compile_query(project, query, now=NOW)
     except segwise.SegwiseError:
         pytest.skip("not answerable on this project")
     raw = execute_compiled(project, compiled)
     rng = random.Random(name)
+    dense: list[bool] = []  # per altered answer: shaped by the dense layout (segwise.shape_grid)
+
+    def spy(*args: Any) -> pa.Table | None:
+        table = shape_grid.dense_answer(*args)
+        dense.append(table is not None)
+        return table
+
+    monkeypatch.setattr(execute, "dense_answer", spy)
+    whats = []
     for what, table in altered(raw, rng):
+        dense_before = len(dense)
         shaped = shape_result(table, compiled)
+        whats.append((what, dense[dense_before:] == [True]))
         assert shaped.column_names[0] == "bucket" and shaped.column_names[-2:] == ["series", "value"], what
         assert shaped["bucket"].type == pa.timestamp("us", tz=project.timezone), what
         assert shaped["value"].type == (pa.int64() if compiled.value_is_integer else pa.float64()), what
@@ -180,3 +194,8 @@ def test_shape_matches_the_reference(project: Any, name: str, query: dict[str, A
                 assert g[-1] != g[-1], (what, w, g)  # NaN
             else:
                 assert w[-1] == g[-1] and type(w[-1]) is type(g[-1]), (what, w, g)
+    # Both ways are exercised: without breakdown (and not a distribution) the dense layout answers,
+    # except for a row off the grid, which the general algorithm keeps.
+    plain = not compiled.breakdown and not compiled.frequency
+    for what, was_dense in whats:
+        assert was_dense == (plain and what != "off the grid"), (what, was_dense)
