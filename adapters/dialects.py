@@ -37,6 +37,7 @@ from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
 from .base import GRAIN_UNITS, Capabilities, SqlFlavor
+from .clickhouse_sql import cross_join_without_keys, distinct_as_group_by
 
 UTC = "UTC"
 
@@ -343,7 +344,9 @@ class ClickHouseFlavor(RenderOnlyFlavor):
     ``SUBSTRING`` by ``substringUTF8`` (``substring`` counts bytes, so ``starts_with`` on
     non-ASCII text would compare a cut-off byte string), and turns an inner join whose ``ON``
     has no equality (the rolling-window spine) into a ``CROSS JOIN`` plus ``WHERE``
-    (older ClickHouse releases need an equality key in every JOIN ON).
+    (older ClickHouse releases need an equality key in every JOIN ON) and a plain ``SELECT
+    DISTINCT`` into a ``GROUP BY`` (ClickHouse's aggregator is several times faster than its
+    distinct; see ``clickhouse_sql.py``).
     """
 
     name: ClassVar[str] = "clickhouse"
@@ -442,25 +445,14 @@ class ClickHouseFlavor(RenderOnlyFlavor):
             ),
         )
         for select in list(expression.find_all(exp.Select)):
-            self._cross_join_without_keys(select)
+            cross_join_without_keys(select)
+            distinct_as_group_by(select)
         has_outer = any(j.side in ("LEFT", "RIGHT", "FULL") for j in expression.find_all(exp.Join))
         if has_outer:
             target = expression
             settings = target.args.get("settings") or []
             if not any(isinstance(s, exp.EQ) and s.this.name == "join_use_nulls" for s in settings):
                 target.set("settings", [*settings, exp.EQ(this=exp.column("join_use_nulls"), expression=_num(1))])
-
-    @staticmethod
-    def _cross_join_without_keys(select: exp.Select) -> None:
-        for join in select.args.get("joins") or []:
-            on = join.args.get("on")
-            if on is None or join.side or join.kind not in ("", "INNER", None):
-                continue
-            if any(True for _ in on.find_all(exp.EQ, exp.NullSafeEQ)):
-                continue
-            join.set("on", None)
-            join.set("kind", "CROSS")
-            select.where(on, copy=False)
 
 
 def _float_text_template() -> str:

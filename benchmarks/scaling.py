@@ -5,13 +5,16 @@ Data: the planner benchmark's 50m file (``planner-50m-partitioned.duckdb``: the 
 ``benchmarks/scaling_data.py`` made of it for the other engines (month-partitioned Parquet for
 Spark, a MergeTree database for chDB, a month-partitioned PostgreSQL schema).
 
-Queries (``QUERIES``): a subset of the gallery's segmentations (``GALLERY``), a 4-step ordered
+Queries (``queries()``, most valuable first): nine of the gallery's segmentations (``FIRST``), a 4-step ordered
 funnel (login -> page_view -> feature_used -> purchase, 30 days, 7-day window), weekly first-time
-retention of sign-ups (12 weeks, return any) and weekly lifecycle of ``login`` (12 weeks), each
-through ``segwise.run`` (compile, execute, shape) at the end of the data.
+retention of sign-ups (12 weeks, return any) and weekly lifecycle of ``login`` (12 weeks), then
+the gallery's other 14 segmentations, each through ``segwise.run`` (compile, execute, shape) at the
+end of the data. ``--queries first`` / ``rest`` runs the first twelve / the other fourteen.
 
 Per engine and query: one run that is the warm-up and gives the answer (``--timeout`` per
-statement, cancelled on the warehouse), ``--repeat`` timed runs (the figure is their median), then
+statement, ``--analysis-timeout`` for the three analyses, cancelled on the warehouse), ``--repeat``
+timed runs (the figure is their median; a query whose first run took ``--repeat-under`` seconds or
+more is not repeated and that run is the figure), then
 one run of the compiled statement where the engine reports what it read:
 
 * DuckDB: the profiler's rows scanned (``EXPLAIN ANALYZE``'s figures);
@@ -28,8 +31,9 @@ before any time is reported: a time whose answer differs is not shown.
     python -m benchmarks.scaling_data --parquet --chdb --postgresql postgresql://...   # once
     python -m benchmarks.scaling --engines duckdb,chdb,postgresql,spark-local,spark-cluster
 
-Writes ``--out`` (default ``benchmarks/results/scaling-50m.json``; engines already in it and not
-run again are kept) and prints the Markdown tables of docs/scaling.md.
+Writes ``--out`` (default ``benchmarks/results/scaling-50m.json``; engines and queries already in
+it and not run again are kept, each engine's runs with ``uptime`` before and after) and prints
+the Markdown tables of docs/scaling.md. Run one engine per invocation to keep them apart.
 """
 
 from __future__ import annotations
@@ -63,10 +67,10 @@ from benchmarks.scaling_data import CHDB_DIR, MONTH_PARTITION, PARQUET, PG_SCHEM
 
 ENGINES = ("duckdb", "chdb", "postgresql", "spark-local", "spark-cluster")
 DSN = os.environ.get("SEGWISE_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
-# The gallery subset: each kind of segmentation once (all 23 did not fit the time on Spark):
-# daily unique users, a rolling WAU, an event-property and a user-property breakdown, a sum,
-# counts by a user property and by an event property over 26 weeks, totals.
-GALLERY = (
+# The first gallery questions measured: each kind of segmentation once (daily unique users, a
+# rolling WAU, an event-property and a user-property breakdown, a sum, counts by a user property
+# and by an event property over 26 weeks, totals); the other 14 of the gallery's 23 follow them.
+FIRST = (
     "daily_active_users",
     "weekly_active_users",
     "most_engaging_features",
@@ -77,6 +81,7 @@ GALLERY = (
     "unique_users_last_30_days",
     "total_signups",
 )
+ANALYSES = ("funnel_4_steps_30d", "retention_weekly_signups_12w", "lifecycle_weekly_12w")
 SPARK_CONFIG = {  # every Spark target; see docs/scaling.md
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
@@ -94,11 +99,32 @@ WORKER_MEMORY = "2g"
 
 
 def queries() -> dict[str, dict[str, Any]]:
+    """Every question, most valuable first: the first nine gallery segmentations, the three analyses,
+    then the gallery's other segmentations."""
     gallery = gallery_queries()
-    out = {name: gallery[name] for name in GALLERY}
+    out = {name: gallery[name] for name in FIRST}
     out["funnel_4_steps_30d"] = funnel_query(FOUR, "7d")
     out["retention_weekly_signups_12w"] = RETENTION_QUERIES["weekly first-time sign-ups, 12 weeks"]
     out["lifecycle_weekly_12w"] = analysis_queries()["lifecycle_12w"]
+    out.update((name, query) for name, query in gallery.items() if name not in out)
+    return out
+
+
+def selected(spec: str | None) -> list[str]:
+    """``--queries``: names, or the groups ``first`` (the nine + the analyses) and ``rest``."""
+    names = list(queries())
+    if not spec:
+        return names
+    out: list[str] = []
+    for item in (i.strip() for i in spec.split(",") if i.strip()):
+        if item == "first":
+            out += [*FIRST, *ANALYSES]
+        elif item == "rest":
+            out += [n for n in names if n not in FIRST and n not in ANALYSES]
+        elif item in names:
+            out.append(item)
+        else:
+            raise SystemExit(f"--queries: unknown {item!r}; one of first, rest, {', '.join(names)}")
     return out
 
 
@@ -220,51 +246,57 @@ def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(json.loads(json.dumps(rows, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))))
 
 
-def run_engine(
-    engine: str, repeat: int, timeout: float, only: list[str], master: str | None, save: Callable[[dict[str, Any]], Any]
-) -> dict[str, Any]:
-    """Every query on one engine; ``save`` gets the entry after each query (a run stopped halfway keeps
-    what it measured)."""
-    log = _log
+def run_engine(args: argparse.Namespace, only: list[str], save: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """The ``only`` queries on ``args.child``; ``save`` gets the entry after each query (a run stopped
+    halfway keeps what it measured). A query whose first run took ``--repeat-under`` seconds or more
+    is not repeated: its figure is that one run (``single``)."""
+    engine, master, log = args.child, args.master, _log
+    timeout = args.timeout
     started = time.perf_counter()
+    longest = max(timeout, args.analysis_timeout)  # for the reads' runs
     if engine == "duckdb":
-        project, reads, close = open_duckdb(timeout)
+        project, reads, close = open_duckdb(longest)
     elif engine == "postgresql":
-        project, reads, close = open_postgresql(timeout)
+        project, reads, close = open_postgresql(longest)
     elif engine == "chdb":
-        project, reads, close = open_chdb(timeout)
+        project, reads, close = open_chdb(longest)
     else:
         project, reads, close = open_spark(master or "local[2]")
     entry: dict[str, Any] = {"url": project.warehouse.split("?")[0], "queries": {}, "answers": {}}
     try:
         project.catalog().event_counts()
         entry["open_s"] = round(time.perf_counter() - started, 1)
-        for name, query in queries().items():
-            if only and name not in only:
-                continue
-            cell: dict[str, Any] = {}
+        every = queries()
+        for name in only:
+            query = every[name]
+            limit = args.analysis_timeout if name in ANALYSES else timeout
+            cell: dict[str, Any] = {"timeout_s": limit, "started": datetime.now().isoformat(timespec="seconds")}
             entry["queries"][name] = cell
             try:
                 t0 = time.perf_counter()
-                answer = segwise.run(query, project, now=NOW, timeout=timeout)
-                cell["first_s"] = round(time.perf_counter() - t0, 3)
-                samples = []
-                for _ in range(repeat):
+                answer = segwise.run(query, project, now=NOW, timeout=limit)
+                first = time.perf_counter() - t0
+                cell["first_s"] = round(first, 3)
+                samples: list[float] = []
+                for _ in range(args.repeat if first < args.repeat_under else 0):
                     t0 = time.perf_counter()
-                    segwise.run(query, project, now=NOW, timeout=timeout)
+                    segwise.run(query, project, now=NOW, timeout=limit)
                     samples.append(time.perf_counter() - t0)
             except segwise.SegwiseError as exc:
                 cell["error"] = str(exc).splitlines()[0]
                 log(f"{engine} {name}: {cell['error']}")
+                save(entry)
                 continue
+            if not samples:  # slow: the first run is the figure
+                samples, cell["single"] = [first], True
             cell["samples_s"] = [round(s, 3) for s in samples]
             cell["median_s"] = round(statistics.median(samples), 3)
             cell["rows"] = answer.num_rows
             entry["answers"][name] = _plain(answer.to_pylist())
-            try:
-                cell["reads"] = reads(project.compile(query, now=NOW))
-            except Exception as exc:  # what the engine read is a report; its absence is noted, not fatal
-                cell["reads_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            if args.reads_under is not None and first >= args.reads_under:
+                cell["reads_error"] = f"not measured: the query took {first:.0f} s (--reads-under {args.reads_under:g})"
+            else:
+                cell.update(_measure_reads(reads, project.compile(query, now=NOW)))
             log(f"{engine} {name}: {cell['median_s']:.2f} s, {cell['rows']} rows, {cell.get('reads')}")
             save(entry)
     finally:
@@ -272,6 +304,17 @@ def run_engine(
         close()
     entry["elapsed_s"] = round(time.perf_counter() - started, 1)
     return entry
+
+
+def _measure_reads(reads: Reads, sql: str) -> dict[str, Any]:
+    try:
+        return {"reads": reads(sql)}
+    except Exception as exc:  # what the engine read is a report; its absence is noted, not fatal
+        return {"reads_error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def _log(message: str) -> None:
@@ -286,9 +329,12 @@ def run_child(engine: str, args: argparse.Namespace, master: str | None) -> dict
         part = Path(tmp) / "part.json"
         command = [sys.executable, "-m", "benchmarks.scaling", "--child", engine, "--part", str(part)]
         command += ["--repeat", str(args.repeat), "--timeout", str(args.timeout)]
+        command += ["--analysis-timeout", str(args.analysis_timeout), "--repeat-under", str(args.repeat_under)]
+        command += ["--reads-under", str(args.reads_under)] if args.reads_under is not None else []
         command += ["--queries", args.queries] if args.queries else []
         command += ["--master", master] if master else []
-        load = os.getloadavg()
+        load, uptime = os.getloadavg(), _uptime()
+        _log(f"{engine}: uptime before: {uptime}")
         t0 = time.perf_counter()
         done = subprocess.run(command, cwd=Path(__file__).resolve().parents[1], check=False)
         if not part.exists():
@@ -297,6 +343,8 @@ def run_child(engine: str, args: argparse.Namespace, master: str | None) -> dict
         if done.returncode != 0:  # stopped halfway: what it measured until then
             entry["incomplete"] = f"the child process ended with {done.returncode}"
     entry.update(load_before=load, load_after=os.getloadavg(), wall_s=round(time.perf_counter() - t0, 1))
+    entry.update(uptime_before=uptime, uptime_after=_uptime(), queries_run=list(entry["queries"]))
+    _log(f"{engine}: uptime after: {entry['uptime_after']}")
     return entry
 
 
@@ -307,7 +355,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         segwise_commit=_git_head(),
         now=NOW.isoformat(),
         repeat=args.repeat,
+        repeat_under_s=args.repeat_under,
         timeout_s=args.timeout,
+        analysis_timeout_s=args.analysis_timeout,
         queries=queries(),
         machine={"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         configuration={"spark": SPARK_CONFIG, "spark-local": SPARK_LOCAL, "spark-cluster": SPARK_CLUSTER},
@@ -320,7 +370,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             entry = _on_cluster(functools.partial(run_child, engine, args))
         else:
             entry = run_child(engine, args, "local[2]" if engine == "spark-local" else None)
-        answers[engine] = entry.pop("answers", {})
+        # one engine's runs add up: this run's queries replace the same queries of earlier runs
+        answers.setdefault(engine, {}).update(entry.pop("answers", {}))
+        previous = report["engines"].get(engine, {})
+        entry["queries"] = {**previous.get("queries", {}), **entry.get("queries", {})}
+        entry["runs"] = [*previous.get("runs", []), {k: v for k, v in entry.items() if k not in ("queries", "runs")}]
         report["engines"][engine] = entry
         answers_file.write_text(json.dumps(answers, indent=0) + "\n")
         args.out.write_text(json.dumps(report, indent=1, default=str) + "\n")
@@ -391,6 +445,9 @@ def _reads(engine: str, reads: dict[str, Any] | None) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
+    """The times table (a figure marked * is one run, not a median: its first run took
+    ``--repeat-under`` seconds or more; the total covers the queries every engine answered) and
+    the reads table."""
     engines = [e for e in ENGINES if e in report["engines"] and "error" not in report["engines"][e]]
     header = "| query | rows | " + " | ".join(engines) + " |"
     rule = "|---|---:|" + "---:|" * len(engines)
@@ -398,11 +455,12 @@ def markdown(report: dict[str, Any]) -> str:
     totals = dict.fromkeys(engines, 0.0)
     for name in report["queries"]:
         cells, read_cells, rows = [], [], "—"
-        for engine in engines:
-            cell = report["engines"][engine]["queries"].get(name, {})
+        timed = {e: report["engines"][e]["queries"].get(name, {}) for e in engines}
+        everywhere = all("median_s" in c and c.get("same") for c in timed.values())
+        for engine, cell in timed.items():
             if "median_s" in cell and cell.get("same"):
-                totals[engine] += cell["median_s"]
-                cells.append(f"{cell['median_s']:,.2f}")
+                totals[engine] += cell["median_s"] if everywhere else 0.0
+                cells.append(f"{cell['median_s']:,.2f}" + ("*" if cell.get("single") else ""))
                 rows = str(cell["rows"])
             elif "median_s" in cell:
                 cells.append("differs")
@@ -413,19 +471,27 @@ def markdown(report: dict[str, Any]) -> str:
         reads.append(f"| {name} | " + " | ".join(read_cells) + " |")
     times.append("| **total** | | " + " | ".join(f"**{totals[e]:,.1f}**" for e in engines) + " |")
     loads = " | ".join(
-        "{:.1f} / {:.1f}".format(report["engines"][e]["load_before"][0], report["engines"][e]["load_after"][0])
+        "; ".join(f"{r['load_before'][0]:.0f} / {r['load_after'][0]:.0f}" for r in report["engines"][e].get("runs", []))
+        or "{:.0f} / {:.0f}".format(report["engines"][e]["load_before"][0], report["engines"][e]["load_after"][0])
         for e in engines
     )
-    times.append(f"| *load average before / after* | | {loads} |")
+    times.append(f"| *load average before / after (each run)* | | {loads} |")
     return "\n".join(times) + "\n\n" + "\n".join(reads)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default=",".join(ENGINES))
-    parser.add_argument("--queries", default=None, help="comma-separated subset of QUERIES")
+    parser.add_argument("--queries", default=None, help="comma-separated names, or the groups first and rest")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per statement before it is cancelled")
+    parser.add_argument(
+        "--analysis-timeout", type=float, default=900.0, help="--timeout of the funnel, retention, lifecycle"
+    )
+    parser.add_argument(
+        "--repeat-under", type=float, default=60.0, help="repeat only queries whose first run was faster"
+    )
+    parser.add_argument("--reads-under", type=float, default=None, help="measure reads only below these seconds")
     parser.add_argument("--out", type=Path, default=RESULTS / "scaling-50m.json")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--merge", type=Path, nargs="*", help="other runs' JSON to fold into --out")
@@ -434,13 +500,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--master", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        only = [q.strip() for q in args.queries.split(",")] if args.queries else []
+        only = selected(args.queries)
 
         def save(entry: dict[str, Any]) -> None:
             args.part.with_suffix(".tmp").write_text(json.dumps(entry, default=str) + "\n")
             os.replace(args.part.with_suffix(".tmp"), args.part)
 
-        save(run_engine(args.child, args.repeat, args.timeout, only, args.master, save))
+        save(run_engine(args, only, save))
         return
     if args.merge or args.report_only:  # fold other runs (their JSON and answers) into --out, compare again
         report = json.loads(args.out.read_text())

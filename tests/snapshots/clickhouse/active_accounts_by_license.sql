@@ -1,5 +1,5 @@
 WITH d1 AS (
-  SELECT DISTINCT
+  SELECT
     "u0"."account_id" AS _u,
     toStartOfDay("e"."event_time", 'UTC') AS _d,
     "u0"."license_type" AS _g0
@@ -15,6 +15,10 @@ WITH d1 AS (
     AND NOT (
       "u0"."account_id" IS NULL
     )
+  GROUP BY
+    "u0"."account_id",
+    toStartOfDay("e"."event_time", 'UTC'),
+    "u0"."license_type"
 ), iv1 AS (
   SELECT
     d1._g0 AS _g0,
@@ -69,13 +73,16 @@ SELECT
   "u0"."license_type" AS _g0,
   toInt64(COUNT(DISTINCT "u0"."account_id")) AS value
 FROM (
-  SELECT DISTINCT
+  SELECT
     toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
     "e"."user_id" AS user_id
   FROM "events" AS "e"
   WHERE
     "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-01-27 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC'),
+    "e"."user_id"
 ) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"

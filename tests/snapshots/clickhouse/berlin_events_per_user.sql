@@ -1,5 +1,5 @@
 WITH d1 AS (
-  SELECT DISTINCT
+  SELECT
     "e"."user_id" AS _u,
     toStartOfDay(
       addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
@@ -14,6 +14,12 @@ WITH d1 AS (
     )
     AND NOT (
       "e"."user_id" IS NULL
+    )
+  GROUP BY
+    "e"."user_id",
+    toStartOfDay(
+      addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
+      'UTC'
     )
 ), iv1 AS (
   SELECT

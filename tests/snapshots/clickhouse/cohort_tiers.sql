@@ -83,13 +83,16 @@ SELECT
   END AS _g0,
   toInt64(COUNT("e"."user_id")) AS value
 FROM (
-  SELECT DISTINCT
+  SELECT
     toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS bucket,
     "e"."user_id" AS user_id
   FROM "events" AS "e"
   WHERE
     "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC'),
+    "e"."user_id"
 ) AS "e"
 WHERE
   "e"."user_id" IN (

@@ -5,7 +5,7 @@ SELECT
   "u0"."account_type" AS _g1,
   toInt64(COUNT("e"."user_id")) AS value
 FROM (
-  SELECT DISTINCT
+  SELECT
     toDateTime(toStartOfMonth("e"."event_time", 'UTC'), 'UTC') AS bucket,
     "e"."user_id" AS user_id
   FROM "events" AS "e"
@@ -13,6 +13,9 @@ FROM (
     "e"."event_time" >= toDateTime64('2025-01-01 00:00:00.000000', 6, 'UTC')
     AND "e"."event_time" < toDateTime64('2025-02-01 00:00:00.000000', 6, 'UTC')
     AND "e"."event_name" = 'login'
+  GROUP BY
+    toDateTime(toStartOfMonth("e"."event_time", 'UTC'), 'UTC'),
+    "e"."user_id"
 ) AS "e"
 LEFT JOIN "users" AS "u0"
   ON "u0"."user_id" = "e"."user_id"

@@ -16,7 +16,7 @@ WITH s0 AS (
   GROUP BY
     s0._g0
 ), draw0 AS (
-  SELECT DISTINCT
+  SELECT
     "e"."user_id" AS _u,
     toStartOfDay("e"."event_time", 'UTC') AS _d,
     "e"."platform" AS _g0
@@ -29,8 +29,12 @@ WITH s0 AS (
     AND NOT (
       "e"."user_id" IS NULL
     )
+  GROUP BY
+    "e"."user_id",
+    toStartOfDay("e"."event_time", 'UTC'),
+    "e"."platform"
 ), d0 AS (
-  SELECT DISTINCT
+  SELECT
     draw0._u AS _u,
     draw0._d AS _d,
     CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END AS _g0
@@ -42,6 +46,10 @@ WITH s0 AS (
     ) = (
       _rank._g0 IS NULL
     )
+  GROUP BY
+    draw0._u,
+    draw0._d,
+    CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END
 ), iv0 AS (
   SELECT
     d0._g0 AS _g0,
