@@ -37,6 +37,7 @@ from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
 from .base import GRAIN_UNITS, Capabilities, SqlFlavor
+from .clickhouse_masks import ClickHouseDayMasks, bitwise_functions
 from .clickhouse_sql import cross_join_without_keys, distinct_as_group_by
 
 UTC = "UTC"
@@ -316,7 +317,7 @@ class TrinoFlavor(RenderOnlyFlavor):
 # ---------------------------------------------------------------------------------------------------
 
 
-class ClickHouseFlavor(RenderOnlyFlavor):
+class ClickHouseFlavor(ClickHouseDayMasks, RenderOnlyFlavor):
     """ClickHouse.
 
     ClickHouse ``DateTime`` values are instants; their time zone only matters when a function
@@ -351,6 +352,8 @@ class ClickHouseFlavor(RenderOnlyFlavor):
 
     name: ClassVar[str] = "clickhouse"
     dialect: ClassVar[str] = "clickhouse"
+    # UInt128: 128 days per user in one integer (rolling users by bitmask, ``clickhouse_masks.py``)
+    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128)
     time_format_tokens: ClassVar[dict[str, str] | None] = {
         "Y": "%Y", "y": "%y", "m": "%m", "b": "%b", "d": "%d", "H": "%H", "I": "%h", "p": "%p",
         "M": "%i", "S": "%s", "f": "%f", "j": "%j",
@@ -447,6 +450,7 @@ class ClickHouseFlavor(RenderOnlyFlavor):
         for select in list(expression.find_all(exp.Select)):
             cross_join_without_keys(select)
             distinct_as_group_by(select)
+        bitwise_functions(expression)
         has_outer = any(j.side in ("LEFT", "RIGHT", "FULL") for j in expression.find_all(exp.Join))
         if has_outer:
             target = expression
