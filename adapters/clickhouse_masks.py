@@ -11,6 +11,8 @@
 * ``toDate(x, 'UTC')`` for a day: segwise's local times are instants whose UTC wall clock is the
   local one (``ClickHouseFlavor``), so the day is read in UTC; a day truncated by
   ``toStartOfDay(ts, 'UTC')`` is the date of ``ts`` itself (one function less per event);
+* the last day as ``toDate('YYYY-MM-DD')``: sqlglot renders ``CAST(.. AS DATE)`` as
+  ``Nullable(DATE)``, which would make every event's day number a ``Nullable(Int32)``;
 * a day number back to a day bucket: ``toDateTime(subtractDays(toDate(last), n), 'UTC')``, the
   ``DateTime('UTC')`` type the other day buckets have (``toStartOfDay(.., 'UTC')``).
 """
@@ -84,6 +86,11 @@ class ClickHouseDayMasks(SqlFlavor):
         if isinstance(day, exp.Anonymous) and day.name == "toStartOfDay" and len(day.expressions) == 2:
             day = day.expressions[0]
         return _fn("toDate", day.copy(), exp.Literal.string(UTC))
+
+    def days_before(self, day: exp.Expr, last: str) -> exp.Expr:
+        # toDate: a plain CAST renders as Nullable(DATE), and the difference per event is Nullable too
+        later = _fn("toDate", exp.Literal.string(last))
+        return exp.paren(exp.Sub(this=later, expression=self.day_date(day)))
 
     def day_before(self, last: str, days: exp.Expr) -> exp.Expr:
         date = _fn("subtractDays", _fn("toDate", exp.Literal.string(last)), days)

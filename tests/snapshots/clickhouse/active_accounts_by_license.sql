@@ -1,8 +1,14 @@
-WITH d1 AS (
+WITH m1 AS (
   SELECT
-    "u0"."account_id" AS _u,
-    toStartOfDay("e"."event_time", 'UTC') AS _d,
-    "u0"."license_type" AS _g0
+    "u0"."license_type" AS _g0,
+    groupBitOr(
+      bitShiftLeft(
+        CAST(1 AS UInt128),
+        CAST((
+          toDate('2025-01-26') - toDate("e"."event_time", 'UTC')
+        ) AS UInt8)
+      )
+    ) AS _m
   FROM "events" AS "e"
   LEFT JOIN "users" AS "u0"
     ON "u0"."user_id" = "e"."user_id"
@@ -17,55 +23,156 @@ WITH d1 AS (
     )
   GROUP BY
     "u0"."account_id",
-    toStartOfDay("e"."event_time", 'UTC'),
     "u0"."license_type"
-), iv1 AS (
+), sm1 AS (
   SELECT
-    d1._g0 AS _g0,
-    d1._d AS _s,
-    lag(d1._d) OVER (PARTITION BY d1._u, d1._g0 ORDER BY d1._d DESC) AS _nx
-  FROM d1
-), dl1 AS (
+    m1._g0 AS _g0,
+    bitOr(
+      bitOr(
+        m1._m,
+        bitOr(bitShiftRight(m1._m, CAST(1 AS UInt8)), bitShiftRight(m1._m, CAST(2 AS UInt8)))
+      ),
+      bitOr(
+        bitOr(bitShiftRight(m1._m, CAST(3 AS UInt8)), bitShiftRight(m1._m, CAST(4 AS UInt8))),
+        bitOr(bitShiftRight(m1._m, CAST(5 AS UInt8)), bitShiftRight(m1._m, CAST(6 AS UInt8)))
+      )
+    ) AS _m
+  FROM m1
+), mb1 AS (
   SELECT
-    iv1._g0 AS _g0,
-    iv1._s AS _day,
-    1 AS _c
-  FROM iv1
-  UNION ALL
+    sm1._g0 AS _g0,
+    y._y AS _y,
+    CAST(bitAnd(bitShiftRight(sm1._m, CAST(y._y * 8 AS UInt8)), CAST(255 AS UInt128)) AS Nullable(Int32)) AS _v
+  FROM sm1
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        0 AS _y
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+      UNION ALL
+      SELECT
+        8
+      UNION ALL
+      SELECT
+        9
+      UNION ALL
+      SELECT
+        10
+      UNION ALL
+      SELECT
+        11
+      UNION ALL
+      SELECT
+        12
+      UNION ALL
+      SELECT
+        13
+      UNION ALL
+      SELECT
+        14
+      UNION ALL
+      SELECT
+        15
+    ) AS v
+  ) AS y
+), mh1 AS (
   SELECT
-    iv1._g0 AS _g0,
-    CASE
-      WHEN iv1._nx > iv1._s AND iv1._nx < addDays(iv1._s, 7)
-      THEN iv1._nx
-      ELSE addDays(iv1._s, 7)
-    END AS _day,
-    -1 AS _c
-  FROM iv1
-), dd1 AS (
-  SELECT
-    dl1._g0 AS _g0,
-    dl1._day AS _day,
-    SUM(dl1._c) AS _c
-  FROM dl1
+    mb1._g0 AS _g0,
+    mb1._y AS _y,
+    mb1._v AS _v,
+    COUNT(*) AS _n
+  FROM mb1
+  WHERE
+    mb1._v <> 0
   GROUP BY
-    dl1._g0,
-    dl1._day
+    mb1._g0,
+    mb1._y,
+    mb1._v
+), md1 AS (
+  SELECT
+    mh1._g0 AS _g0,
+    mh1._y * 8 + j._j AS _p,
+    SUM(mh1._n) AS _n
+  FROM mh1
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        0 AS _j
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+    ) AS v
+  ) AS j
+  WHERE
+    bitAnd(bitShiftRight(mh1._v, j._j), 1) = 1
+  GROUP BY
+    mh1._g0,
+    mh1._y * 8 + j._j
 ), spine1 AS (
   SELECT
-    *
+    s._b AS _b,
+    (
+      toDate('2025-01-26') - toDate(s._hi, 'UTC')
+    ) AS _p
   FROM (
     SELECT
-      toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _b,
-      toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC') AS _hi
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-26 00:00:00.000000', 6, 'UTC')
-  ) AS v
+      *
+    FROM (
+      SELECT
+        toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _b,
+        toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC') AS _hi
+      UNION ALL
+      SELECT
+        toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
+        toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
+      UNION ALL
+      SELECT
+        toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
+        toDateTime64('2025-01-26 00:00:00.000000', 6, 'UTC')
+    ) AS v
+  ) AS s
 )
 SELECT
   'A' AS series,
@@ -93,17 +200,11 @@ UNION ALL
 SELECT
   'B' AS series,
   spine1._b AS bucket,
-  dd1._g0 AS _g0,
-  toInt64(SUM(dd1._c)) AS value
+  md1._g0 AS _g0,
+  toInt64(md1._n) AS value
 FROM spine1
-CROSS JOIN dd1
-WHERE
-  dd1._day <= spine1._hi
-GROUP BY
-  spine1._b,
-  dd1._g0
-HAVING
-  SUM(dd1._c) > 0
+INNER JOIN md1
+  ON md1._p = spine1._p
 UNION ALL
 SELECT
   'C' AS series,

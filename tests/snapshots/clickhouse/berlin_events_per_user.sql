@@ -1,10 +1,16 @@
-WITH d1 AS (
+WITH m1 AS (
   SELECT
-    "e"."user_id" AS _u,
-    toStartOfDay(
-      addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
-      'UTC'
-    ) AS _d
+    groupBitOr(
+      bitShiftLeft(
+        CAST(1 AS UInt128),
+        CAST((
+          toDate('2025-01-19') - toDate(
+            addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
+            'UTC'
+          )
+        ) AS UInt8)
+      )
+    ) AS _m
   FROM "events" AS "e"
   WHERE
     (
@@ -16,81 +22,118 @@ WITH d1 AS (
       "e"."user_id" IS NULL
     )
   GROUP BY
-    "e"."user_id",
-    toStartOfDay(
-      addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))),
-      'UTC'
-    )
-), iv1 AS (
+    "e"."user_id"
+), sm1 AS (
   SELECT
-    d1._d AS _s,
-    lag(d1._d) OVER (PARTITION BY d1._u ORDER BY d1._d DESC) AS _nx
-  FROM d1
-), dl1 AS (
+    m1._m AS _m
+  FROM m1
+), mb1 AS (
   SELECT
-    iv1._s AS _day,
-    1 AS _c
-  FROM iv1
-  UNION ALL
+    y._y AS _y,
+    CAST(bitAnd(bitShiftRight(sm1._m, CAST(y._y * 8 AS UInt8)), CAST(255 AS UInt128)) AS Nullable(Int32)) AS _v
+  FROM sm1
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        0 AS _y
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+      UNION ALL
+      SELECT
+        8
+      UNION ALL
+      SELECT
+        9
+      UNION ALL
+      SELECT
+        10
+      UNION ALL
+      SELECT
+        11
+      UNION ALL
+      SELECT
+        12
+      UNION ALL
+      SELECT
+        13
+      UNION ALL
+      SELECT
+        14
+      UNION ALL
+      SELECT
+        15
+    ) AS v
+  ) AS y
+), mh1 AS (
   SELECT
-    CASE
-      WHEN iv1._nx > iv1._s AND iv1._nx < addDays(iv1._s, 1)
-      THEN iv1._nx
-      ELSE addDays(iv1._s, 1)
-    END AS _day,
-    -1 AS _c
-  FROM iv1
-), dd1 AS (
-  SELECT
-    dl1._day AS _day,
-    SUM(dl1._c) AS _c
-  FROM dl1
+    mb1._y AS _y,
+    mb1._v AS _v,
+    COUNT(*) AS _n
+  FROM mb1
+  WHERE
+    mb1._v <> 0
   GROUP BY
-    dl1._day
-), spine1 AS (
+    mb1._y,
+    mb1._v
+), md1 AS (
   SELECT
-    *
-  FROM (
+    mh1._y * 8 + j._j AS _p,
+    SUM(mh1._n) AS _n
+  FROM mh1
+  CROSS JOIN (
     SELECT
-      toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC') AS _b,
-      toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC') AS _hi
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-11 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-11 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-14 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-14 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-15 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-15 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-16 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-16 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-17 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-17 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-18 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-18 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
-  ) AS v
+      *
+    FROM (
+      SELECT
+        0 AS _j
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+    ) AS v
+  ) AS j
+  WHERE
+    bitAnd(bitShiftRight(mh1._v, j._j), 1) = 1
+  GROUP BY
+    mh1._y * 8 + j._j
 )
 SELECT
   'A' AS series,
@@ -112,13 +155,8 @@ GROUP BY
 UNION ALL
 SELECT
   'B' AS series,
-  spine1._b AS bucket,
-  toInt64(SUM(dd1._c)) AS value
-FROM spine1
-CROSS JOIN dd1
+  toDateTime(subtractDays(toDate('2025-01-19'), md1._p), 'UTC') AS bucket,
+  toInt64(md1._n) AS value
+FROM md1
 WHERE
-  dd1._day <= spine1._hi
-GROUP BY
-  spine1._b
-HAVING
-  SUM(dd1._c) > 0
+  md1._p <= 9

@@ -78,7 +78,7 @@ WITH ru AS (
   WHERE
     re._n = 1
 ), rr AS (
-  SELECT DISTINCT
+  SELECT
     ru._u AS _u,
     COALESCE(rk._k, 7) AS _k
   FROM ru
@@ -86,6 +86,9 @@ WITH ru AS (
     ON ru._b = rk._lo
   WHERE
     ru._r = 1
+  GROUP BY
+    ru._u,
+    COALESCE(rk._k, 7)
 )
 SELECT
   toInt64(c._c) AS _c,

@@ -15,11 +15,18 @@ WITH s0 AS (
   FROM s0
   GROUP BY
     s0._g0
-), draw0 AS (
+), mraw0 AS (
   SELECT
     "e"."user_id" AS _u,
-    toStartOfDay("e"."event_time", 'UTC') AS _d,
-    "e"."platform" AS _g0
+    "e"."platform" AS _g0,
+    groupBitOr(
+      bitShiftLeft(
+        CAST(1 AS UInt128),
+        CAST((
+          toDate('2025-01-26') - toDate("e"."event_time", 'UTC')
+        ) AS UInt8)
+      )
+    ) AS _m
   FROM "events" AS "e"
   WHERE
     (
@@ -31,85 +38,179 @@ WITH s0 AS (
     )
   GROUP BY
     "e"."user_id",
-    toStartOfDay("e"."event_time", 'UTC'),
     "e"."platform"
-), d0 AS (
+), m0 AS (
   SELECT
-    draw0._u AS _u,
-    draw0._d AS _d,
-    CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END AS _g0
-  FROM draw0
+    mraw0._u AS _u,
+    CASE WHEN _rank._rank <= 2 THEN mraw0._g0 ELSE 'Other' END AS _g0,
+    groupBitOr(mraw0._m) AS _m
+  FROM mraw0
   LEFT JOIN _rank
-    ON COALESCE(draw0._g0, '') = COALESCE(_rank._g0, '')
+    ON COALESCE(mraw0._g0, '') = COALESCE(_rank._g0, '')
     AND (
-      draw0._g0 IS NULL
+      mraw0._g0 IS NULL
     ) = (
       _rank._g0 IS NULL
     )
   GROUP BY
-    draw0._u,
-    draw0._d,
-    CASE WHEN _rank._rank <= 2 THEN draw0._g0 ELSE 'Other' END
-), iv0 AS (
+    mraw0._u,
+    CASE WHEN _rank._rank <= 2 THEN mraw0._g0 ELSE 'Other' END
+), sm0 AS (
   SELECT
-    d0._g0 AS _g0,
-    d0._d AS _s,
-    lag(d0._d) OVER (PARTITION BY d0._u, d0._g0 ORDER BY d0._d DESC) AS _nx
-  FROM d0
-), dl0 AS (
+    m0._g0 AS _g0,
+    bitOr(
+      bitOr(
+        m0._m,
+        bitOr(bitShiftRight(m0._m, CAST(1 AS UInt8)), bitShiftRight(m0._m, CAST(2 AS UInt8)))
+      ),
+      bitOr(
+        bitOr(bitShiftRight(m0._m, CAST(3 AS UInt8)), bitShiftRight(m0._m, CAST(4 AS UInt8))),
+        bitOr(bitShiftRight(m0._m, CAST(5 AS UInt8)), bitShiftRight(m0._m, CAST(6 AS UInt8)))
+      )
+    ) AS _m
+  FROM m0
+), mb0 AS (
   SELECT
-    iv0._g0 AS _g0,
-    iv0._s AS _day,
-    1 AS _c
-  FROM iv0
-  UNION ALL
+    sm0._g0 AS _g0,
+    y._y AS _y,
+    CAST(bitAnd(bitShiftRight(sm0._m, CAST(y._y * 8 AS UInt8)), CAST(255 AS UInt128)) AS Nullable(Int32)) AS _v
+  FROM sm0
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        0 AS _y
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+      UNION ALL
+      SELECT
+        8
+      UNION ALL
+      SELECT
+        9
+      UNION ALL
+      SELECT
+        10
+      UNION ALL
+      SELECT
+        11
+      UNION ALL
+      SELECT
+        12
+      UNION ALL
+      SELECT
+        13
+      UNION ALL
+      SELECT
+        14
+      UNION ALL
+      SELECT
+        15
+    ) AS v
+  ) AS y
+), mh0 AS (
   SELECT
-    iv0._g0 AS _g0,
-    CASE
-      WHEN iv0._nx > iv0._s AND iv0._nx < addDays(iv0._s, 7)
-      THEN iv0._nx
-      ELSE addDays(iv0._s, 7)
-    END AS _day,
-    -1 AS _c
-  FROM iv0
-), dd0 AS (
-  SELECT
-    dl0._g0 AS _g0,
-    dl0._day AS _day,
-    SUM(dl0._c) AS _c
-  FROM dl0
+    mb0._g0 AS _g0,
+    mb0._y AS _y,
+    mb0._v AS _v,
+    COUNT(*) AS _n
+  FROM mb0
+  WHERE
+    mb0._v <> 0
   GROUP BY
-    dl0._g0,
-    dl0._day
+    mb0._g0,
+    mb0._y,
+    mb0._v
+), md0 AS (
+  SELECT
+    mh0._g0 AS _g0,
+    mh0._y * 8 + j._j AS _p,
+    SUM(mh0._n) AS _n
+  FROM mh0
+  CROSS JOIN (
+    SELECT
+      *
+    FROM (
+      SELECT
+        0 AS _j
+      UNION ALL
+      SELECT
+        1
+      UNION ALL
+      SELECT
+        2
+      UNION ALL
+      SELECT
+        3
+      UNION ALL
+      SELECT
+        4
+      UNION ALL
+      SELECT
+        5
+      UNION ALL
+      SELECT
+        6
+      UNION ALL
+      SELECT
+        7
+    ) AS v
+  ) AS j
+  WHERE
+    bitAnd(bitShiftRight(mh0._v, j._j), 1) = 1
+  GROUP BY
+    mh0._g0,
+    mh0._y * 8 + j._j
 ), spine0 AS (
   SELECT
-    *
+    s._b AS _b,
+    (
+      toDate('2025-01-26') - toDate(s._hi, 'UTC')
+    ) AS _p
   FROM (
     SELECT
-      toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _b,
-      toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC') AS _hi
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
-    UNION ALL
-    SELECT
-      toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
-      toDateTime64('2025-01-26 00:00:00.000000', 6, 'UTC')
-  ) AS v
+      *
+    FROM (
+      SELECT
+        toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC') AS _b,
+        toDateTime64('2025-01-12 00:00:00.000000', 6, 'UTC') AS _hi
+      UNION ALL
+      SELECT
+        toDateTime64('2025-01-13 00:00:00.000000', 6, 'UTC'),
+        toDateTime64('2025-01-19 00:00:00.000000', 6, 'UTC')
+      UNION ALL
+      SELECT
+        toDateTime64('2025-01-20 00:00:00.000000', 6, 'UTC'),
+        toDateTime64('2025-01-26 00:00:00.000000', 6, 'UTC')
+    ) AS v
+  ) AS s
 )
 SELECT
   'A' AS series,
   spine0._b AS bucket,
-  dd0._g0 AS _g0,
-  toInt64(SUM(dd0._c)) AS value
+  md0._g0 AS _g0,
+  toInt64(md0._n) AS value
 FROM spine0
-CROSS JOIN dd0
-WHERE
-  dd0._day <= spine0._hi
-GROUP BY
-  spine0._b,
-  dd0._g0
-HAVING
-  SUM(dd0._c) > 0
+INNER JOIN md0
+  ON md0._p = spine0._p
 SETTINGS join_use_nulls = 1
