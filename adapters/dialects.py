@@ -347,7 +347,9 @@ class ClickHouseFlavor(ClickHouseDayMasks, RenderOnlyFlavor):
     has no equality (the rolling-window spine) into a ``CROSS JOIN`` plus ``WHERE``
     (older ClickHouse releases need an equality key in every JOIN ON) and a plain ``SELECT
     DISTINCT`` into a ``GROUP BY`` (ClickHouse's aggregator is several times faster than its
-    distinct; see ``clickhouse_sql.py``).
+    distinct; see ``clickhouse_sql.py``). Rolling users use ``UInt128`` day bitmasks; ``prepare``
+    writes the bitwise operators as ClickHouse's functions (``bitShiftLeft``, ``bitAnd``, ...;
+    see ``clickhouse_masks.py``).
     """
 
     name: ClassVar[str] = "clickhouse"

@@ -12,7 +12,7 @@ user. Measured on 10.2M events in DuckDB (100,000 users, 60 daily buckets, wau):
 (docs/benchmarks.md has the interleaved figures).
 
 Chosen when the dialect has a day-mask integer (``Capabilities.day_mask_bits``: DuckDB's
-UHUGEINT holds 128 days). The days read — the range's days plus the N-1 look-back days — take
+UHUGEINT and ClickHouse's UInt128 hold 128 days). The days read — the range's days plus the N-1 look-back days — take
 one word per user when they fit in it, else several (one row per user and word), where the
 window must be at most half a word (N <= 64: the spread of a word's N-1 latest days is computed
 in one word before it is carried into the next). Otherwise the interval form, and the decision
