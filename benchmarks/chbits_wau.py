@@ -22,7 +22,6 @@ from benchmarks.scaling import open_chdb, queries
 from segwise.adapters.dialects import ClickHouseFlavor
 
 
-
 def main(rounds: int = 2, name: str = "weekly_active_users") -> None:
     query = queries()[name]
     project, _reads, close = open_chdb(600.0)

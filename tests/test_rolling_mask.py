@@ -15,7 +15,8 @@ import segwise
 from tests.conftest import declared_gaps
 from tests.segmentation_cases import nontrivial, q, s
 
-WORDS = {"duckdb": 128, "postgresql": 63, "chdb": 128}  # day-mask word width: UHUGEINT, BIGINT without its sign bit, UInt128
+# day-mask word width: UHUGEINT, BIGINT without its sign bit, UInt128
+WORDS = {"duckdb": 128, "postgresql": 63, "chdb": 128}
 YEAR = {"from": date(2024, 6, 1), "to": date(2025, 6, 1)}  # 365 days; day 128 before the end is 2025-01-23
 
 # name -> (query, options)
