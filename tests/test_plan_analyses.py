@@ -215,3 +215,18 @@ def test_retention_renders_its_events_and_periods_from_the_plan(project) -> None
     _replaced(plan.analysis, "start", _with_expression(cohorts.start, 0, _platform("web")))
     after = _sql(bound, plan, flavor)
     assert "'web'" in after and "'ios'" not in after
+
+
+def test_retention_groups_by_the_plans_keys(project) -> None:  # type: ignore[no-untyped-def]
+    retention = {"start": "login", "return": "purchase", "periods": 2}
+    query = {"retention": retention, "date_range": RANGE, "time_grain": "week", "breakdown": ["platform"]}
+    bound, plan, flavor = _planned(project, query)
+    assert plan.group_by is not None and [k.kind for k in plan.group_by.keys] == ["event_property"]
+    before = _sql(bound, plan, flavor)
+    assert '"platform"' in before and '"country"' not in before
+    # the key swapped by hand for the user property country: read from the users joined late
+    country = bound.catalog.resolve("country", "test")
+    key = dataclasses.replace(plan.group_by.keys[0], name="country", kind="user_property", prop=country)
+    plan.group_by = dataclasses.replace(plan.group_by, keys=(key,))
+    after = _sql(bound, plan, flavor)
+    assert '"country"' in after and '"_lu0"' in after and '"platform"' not in after
