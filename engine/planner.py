@@ -288,7 +288,7 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         attempts,
         events(spec.members),
         spec.window_delta,
-        tuple(spec.hold),
+        tuple(bound.catalog.resolve(name, f"funnel > hold[{i}]") for i, name in enumerate(spec.hold)),
         tuple(Exclusion(events(x.members), *spec.exclusion_steps(x)) for x in spec.exclude),
         "asof" if asof else "window",
     )

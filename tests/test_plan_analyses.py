@@ -230,3 +230,16 @@ def test_retention_groups_by_the_plans_keys(project) -> None:  # type: ignore[no
     plan.group_by = dataclasses.replace(plan.group_by, keys=(key,))
     after = _sql(bound, plan, flavor)
     assert '"country"' in after and '"_lu0"' in after and '"platform"' not in after
+
+
+def test_a_funnel_holds_the_plans_properties(project) -> None:  # type: ignore[no-untyped-def]
+    funnel = {"steps": [{"event": "login"}, {"event": "purchase"}], "window": "2d", "hold": ["platform"]}
+    bound, plan, flavor = _planned(project, {"funnel": funnel, "date_range": RANGE})
+    match = _op(plan, StepMatch)
+    assert [(p.name, p.column) for p in match.hold] == [("platform", "platform")]
+    before = _sql(bound, plan, flavor)
+    assert '"platform"' in before and '"country"' not in before
+    # the held property swapped by hand for the user property country
+    _replaced(plan.analysis, "hold", (bound.catalog.resolve("country", "test"),))
+    after = _sql(bound, plan, flavor)
+    assert '"country"' in after and '"platform"' not in after
