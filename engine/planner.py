@@ -395,7 +395,7 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
         *([MemberJoin()] if late else []),
         ReturnPeriods(
             spec.periods,
-            len(frame.buckets),
+            frame,
             spec.cumulative,
             reduced * per_cohort,
             _rolling_length(spec.windows, tf.grain),

@@ -243,3 +243,20 @@ def test_a_funnel_holds_the_plans_properties(project) -> None:  # type: ignore[n
     _replaced(plan.analysis, "hold", (bound.catalog.resolve("country", "test"),))
     after = _sql(bound, plan, flavor)
     assert '"country"' in after and '"platform"' not in after
+
+
+def test_retention_numbers_the_plans_buckets(project) -> None:  # type: ignore[no-untyped-def]
+    query = {"retention": {"start": "login", "return": "purchase", "periods": 2}, "date_range": RANGE}
+    query["time_grain"] = "week"
+    bound, plan, flavor = _planned(project, query)
+    periods = _op(plan, ReturnPeriods)
+    # three weekly cohorts (Jan 6, 13, 20) and two periods after the last: five numbered buckets
+    assert periods.frame.buckets == tuple(datetime(2025, 1, d) for d in (6, 13, 20, 27)) + (datetime(2025, 2, 3),)
+    assert periods.buckets == 5
+    before = _sql(bound, plan, flavor)
+    assert "2025-02-03" in before and "2031-05-05" not in before
+    # the last numbered bucket moved by hand: the constant table of the SQL follows the plan
+    moved = dataclasses.replace(periods.frame, buckets=(*periods.frame.buckets[:-1], datetime(2031, 5, 5)))
+    _replaced(plan.analysis, "frame", moved)
+    after = _sql(bound, plan, flavor)
+    assert "2031-05-05" in after and "2025-02-03" not in after

@@ -32,7 +32,6 @@ from sqlglot import exp
 
 from segwise.plan_retention import Cohorts, ReturnPeriods
 from segwise.query import ANY_EVENT
-from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
@@ -120,7 +119,7 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     cohorts = next(op for op in node.operators if isinstance(op, Cohorts))
     spec = next(op for op in node.operators if isinstance(op, ReturnPeriods))
     tf, flavor = lw.tf, lw.flavor
-    frame = retention_frame(tf, spec.periods)
+    frame = spec.frame  # the plan's numbered buckets
     first = cohorts.mode == "first_time"
     # the plan's time range: [-inf or start, now)
     source = analysis_source(lw, node, cohorts.events, cohorts.start, cohorts.returning)
