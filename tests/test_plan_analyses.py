@@ -251,7 +251,7 @@ def test_retention_numbers_the_plans_buckets(project) -> None:  # type: ignore[n
     bound, plan, flavor = _planned(project, query)
     periods = _op(plan, ReturnPeriods)
     # three weekly cohorts (Jan 6, 13, 20) and two periods after the last: five numbered buckets
-    assert periods.frame.buckets == tuple(datetime(2025, 1, d) for d in (6, 13, 20, 27)) + (datetime(2025, 2, 3),)
+    assert periods.frame.buckets == (*[datetime(2025, 1, d) for d in (6, 13, 20, 27)], datetime(2025, 2, 3))
     assert periods.buckets == 5
     before = _sql(bound, plan, flavor)
     assert "2025-02-03" in before and "2031-05-05" not in before
