@@ -31,7 +31,7 @@ from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
 from .plan_series import describe_series_parts, series_parts_json
 
 if TYPE_CHECKING:
-    from .catalog import EventTableInfo
+    from .catalog import EventTableInfo, ResolvedProperty
     from .cohorts import Behaviour
     from .measures import Measure
     from .plan_events import Match
@@ -208,6 +208,7 @@ class Aggregate(Operator):
     measure: str
     keys: str
     mode: Literal["plain", "across", "edges", "bits"] = "plain"
+    prop: ResolvedProperty | None = None  # the measured property, resolved (lowering reads it)
 
     @property
     def detail(self) -> str:

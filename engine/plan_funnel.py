@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .plan import Operator
 
 if TYPE_CHECKING:
+    from .catalog import ResolvedProperty
     from .plan_events import Match
     from .query import EventFilter
 
@@ -46,7 +47,7 @@ class StepMatch(Operator):
     attempts: int  # estimated attempts (events of step 1, or of any step for order: any)
     events: Match  # every step's and exclusion's events: what the scan reads
     window_delta: timedelta
-    hold: tuple[str, ...] = ()
+    hold: tuple[ResolvedProperty, ...] = ()  # the held properties, resolved (lowering reads them)
     exclude: tuple[Exclusion, ...] = ()
     form: str = "window"  # "asof": ordered steps followed by ASOF joins (Capabilities.asof_join)
 
@@ -65,7 +66,7 @@ class StepMatch(Operator):
 
     @property
     def detail(self) -> str:
-        per = "unit" + (f", {', '.join(self.hold)}" if self.hold else "")
+        per = "unit" + (f", {', '.join(p.name for p in self.hold)}" if self.hold else "")
         if self.form == "asof":
             extra = f"; {self.exclusions} exclusion(s): next excluded time by ASOF join" if self.exclusions else ""
             return (

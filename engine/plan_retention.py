@@ -20,6 +20,7 @@ from .plan import Operator
 
 if TYPE_CHECKING:
     from .plan_events import Match
+    from .retention_frame import RetentionFrame
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,14 @@ class ReturnPeriods(Operator):
     bucket's number minus the cohort's (``cumulative``: its last return bucket's)."""
 
     periods: int
-    buckets: int
+    frame: RetentionFrame  # the numbered buckets, computed once by the planner (lowering reads them)
     cumulative: bool
     rows: int  # estimated (unit, cohort, period) rows
     rolling: str | None = None  # the period's length when periods are rolling (measured from t0)
+
+    @property
+    def buckets(self) -> int:
+        return len(self.frame.buckets)
 
     @property
     def detail(self) -> str:

@@ -133,7 +133,7 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     extra = [measure.prop] if measure.prop else []
     scan = _scan(bound, series.members, list(series.where), start, end, note, extra)
     node = SeriesNode(item.label, item.index, series, measure, tf, item.previous, scan)
-    node.operators = _operators(bound, series, measure, tf)
+    node.operators = _operators(bound, series, measure, tf, item.index)
     return node
 
 
@@ -288,7 +288,7 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         attempts,
         events(spec.members),
         spec.window_delta,
-        tuple(spec.hold),
+        tuple(bound.catalog.resolve(name, f"funnel > hold[{i}]") for i, name in enumerate(spec.hold)),
         tuple(Exclusion(events(x.members), *spec.exclusion_steps(x)) for x in spec.exclude),
         "asof" if asof else "window",
     )
@@ -395,7 +395,7 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
         *([MemberJoin()] if late else []),
         ReturnPeriods(
             spec.periods,
-            len(frame.buckets),
+            frame,
             spec.cumulative,
             reduced * per_cohort,
             _rolling_length(spec.windows, tf.grain),
@@ -432,7 +432,7 @@ def _late_props(bound: BoundQuery) -> set[str]:
     return {n for n in names if bound.catalog.resolve(n, "breakdown").source == USER_PROPERTY}
 
 
-def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe) -> list[Operator]:
+def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timeframe, index: int) -> list[Operator]:
     """The operators above a series' scan, bottom first."""
     query = bound.query
     ops: list[Operator] = []
@@ -445,13 +445,14 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
     if query.breakdown_limit is not None and query.breakdown:
         ops.append(TopN(query.breakdown_limit))
     family = measure.definition.family
+    prop = bound.catalog.resolve(measure.prop, f"{bound.where(index)} > measure") if measure.prop else None
     if family == "rolling":
         window = measure.window_days or 1
-        ops += [PreAggregate("days"), Intervals(window), spine(tf), Aggregate(str(measure), keys, "edges")]
+        ops += [PreAggregate("days"), Intervals(window), spine(tf), Aggregate(str(measure), keys, "edges", prop)]
     elif family in ("per_user", "frequency"):
-        ops += [PreAggregate("per_user", keys), Aggregate(str(measure), keys, "across")]
+        ops += [PreAggregate("per_user", keys), Aggregate(str(measure), keys, "across", prop)]
     else:
-        ops.append(Aggregate(str(measure), keys))
+        ops.append(Aggregate(str(measure), keys, prop=prop))
     return ops
 
 

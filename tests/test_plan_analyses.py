@@ -215,3 +215,48 @@ def test_retention_renders_its_events_and_periods_from_the_plan(project) -> None
     _replaced(plan.analysis, "start", _with_expression(cohorts.start, 0, _platform("web")))
     after = _sql(bound, plan, flavor)
     assert "'web'" in after and "'ios'" not in after
+
+
+def test_retention_groups_by_the_plans_keys(project) -> None:  # type: ignore[no-untyped-def]
+    retention = {"start": "login", "return": "purchase", "periods": 2}
+    query = {"retention": retention, "date_range": RANGE, "time_grain": "week", "breakdown": ["platform"]}
+    bound, plan, flavor = _planned(project, query)
+    assert plan.group_by is not None and [k.kind for k in plan.group_by.keys] == ["event_property"]
+    before = _sql(bound, plan, flavor)
+    assert '"platform"' in before and '"country"' not in before
+    # the key swapped by hand for the user property country: read from the users joined late
+    country = bound.catalog.resolve("country", "test")
+    key = dataclasses.replace(plan.group_by.keys[0], name="country", kind="user_property", prop=country)
+    plan.group_by = dataclasses.replace(plan.group_by, keys=(key,))
+    after = _sql(bound, plan, flavor)
+    assert '"country"' in after and '"_lu0"' in after and '"platform"' not in after
+
+
+def test_a_funnel_holds_the_plans_properties(project) -> None:  # type: ignore[no-untyped-def]
+    funnel = {"steps": [{"event": "login"}, {"event": "purchase"}], "window": "2d", "hold": ["platform"]}
+    bound, plan, flavor = _planned(project, {"funnel": funnel, "date_range": RANGE})
+    match = _op(plan, StepMatch)
+    assert [(p.name, p.column) for p in match.hold] == [("platform", "platform")]
+    before = _sql(bound, plan, flavor)
+    assert '"platform"' in before and '"country"' not in before
+    # the held property swapped by hand for the user property country
+    _replaced(plan.analysis, "hold", (bound.catalog.resolve("country", "test"),))
+    after = _sql(bound, plan, flavor)
+    assert '"country"' in after and '"platform"' not in after
+
+
+def test_retention_numbers_the_plans_buckets(project) -> None:  # type: ignore[no-untyped-def]
+    query = {"retention": {"start": "login", "return": "purchase", "periods": 2}, "date_range": RANGE}
+    query["time_grain"] = "week"
+    bound, plan, flavor = _planned(project, query)
+    periods = _op(plan, ReturnPeriods)
+    # three weekly cohorts (Jan 6, 13, 20) and two periods after the last: five numbered buckets
+    assert periods.frame.buckets == (*[datetime(2025, 1, d) for d in (6, 13, 20, 27)], datetime(2025, 2, 3))
+    assert periods.buckets == 5
+    before = _sql(bound, plan, flavor)
+    assert "2025-02-03" in before and "2031-05-05" not in before
+    # the last numbered bucket moved by hand: the constant table of the SQL follows the plan
+    moved = dataclasses.replace(periods.frame, buckets=(*periods.frame.buckets[:-1], datetime(2031, 5, 5)))
+    _replaced(plan.analysis, "frame", moved)
+    after = _sql(bound, plan, flavor)
+    assert "2031-05-05" in after and "2025-02-03" not in after

@@ -236,3 +236,22 @@ def test_series_over_the_same_rows_share_one_materialized_cte(project) -> None: 
     two = segwise.run(query, project, preaggregate="always", disabled_rules=("materialize",))
     assert one.num_rows >= 6 and one.column("value").null_count < one.num_rows  # non-trivial
     assert one.equals(two)
+
+
+@pytest.mark.parametrize("measure", ["sum:amount", "user_avg:sum:amount"])
+def test_the_aggregate_carries_the_measured_property(project, measure: str) -> None:  # type: ignore[no-untyped-def]
+    """The plan's Aggregate carries the measured property resolved; changed by hand to another
+    column, the SQL reads that column, whatever the query's measure says."""
+    from segwise.plan import Aggregate
+
+    query = _query({"event": "purchase", "measure": measure})
+
+    def to_campaign(plan) -> None:  # type: ignore[no-untyped-def]
+        ops = plan.nodes[0].operators
+        i = next(i for i, op in enumerate(ops) if isinstance(op, Aggregate))
+        assert ops[i].prop is not None and ops[i].prop.column == "amount"
+        ops[i] = replace(ops[i], prop=replace(ops[i].prop, name="campaign", column="campaign"))
+
+    before, after = _sql(project, query, to_campaign, pre="never")
+    assert '"amount"' in before and '"campaign"' not in before
+    assert '"campaign"' in after and '"amount"' not in after

@@ -81,7 +81,9 @@ def _events(lw: Lowering, spec: StepMatch, source: RowSource) -> Columns:
     flavor = lw.flavor
     user = source.user()
     groups = segmented_groups(lw, source)
-    held = [source.prop(source.resolve(name, f"funnel > hold[{i}]")) for i, name in enumerate(spec.hold)]
+    for i, prop in enumerate(spec.hold):  # the plan's held properties, resolved
+        source.check_read(prop, f"funnel > hold[{i}]")
+    held = [source.prop(prop) for prop in spec.hold]
     held_known = [exp.Not(this=exp.Is(this=h.copy(), expression=exp.Null())) for h in held]
 
     def flag(part_members: tuple[EventFilter, ...], location: str, hold: bool) -> exp.Expr:

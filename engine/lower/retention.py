@@ -32,7 +32,6 @@ from sqlglot import exp
 
 from segwise.plan_retention import Cohorts, ReturnPeriods
 from segwise.query import ANY_EVENT
-from segwise.retention_frame import retention_frame
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
@@ -120,7 +119,7 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     cohorts = next(op for op in node.operators if isinstance(op, Cohorts))
     spec = next(op for op in node.operators if isinstance(op, ReturnPeriods))
     tf, flavor = lw.tf, lw.flavor
-    frame = retention_frame(tf, spec.periods)
+    frame = spec.frame  # the plan's numbered buckets
     first = cohorts.mode == "first_time"
     # the plan's time range: [-inf or start, now)
     source = analysis_source(lw, node, cohorts.events, cohorts.start, cohorts.returning)
@@ -131,10 +130,11 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     end_at = flavor.timestamp_literal(ts_text(tf.end), False)
     starting = is_start if first else exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
     positions, late = start_groups(lw), late_groups(lw)
-    scanned = [j for j in range(len(lw.query.breakdown)) if j not in late]
+    positions_all = [key.position for key in lw.groups.keys]  # the plan's group-by keys, in order
+    scanned = [j for j in positions_all if j not in late]
     groups = segmented_groups(lw, source, late)
     groups = [at_start(g, starting) if j in positions else g for j, g in zip(scanned, groups, strict=True)]
-    names = [f"_g{j}" for j in range(len(lw.query.breakdown))]
+    names = [f"_g{j}" for j in positions_all]
     return Reading(
         spec,
         frame,
@@ -149,8 +149,8 @@ def reading(lw: Lowering, node: AnalysisNode) -> Reading:
         names,
         source.user(),
         source.bucket(),
-        [names[j] for j in sorted(positions)],
-        {names[j]: e for j, e in late.items()},
+        [f"_g{j}" for j in sorted(positions)],
+        {f"_g{j}": e for j, e in late.items()},
     )
 
 

@@ -25,9 +25,6 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
-from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY
-
 from .rows import table_ref
 
 if TYPE_CHECKING:
@@ -37,32 +34,24 @@ LATE_ALIAS = "_lu"  # the user tables joined after the reduction: _lu0, _lu1 ...
 
 
 def start_groups(lw: Lowering) -> set[int]:
-    """The positions of the breakdowns read from the start event that made a unit a member: its
-    properties, and, when the unit is not the user, user properties (of the start event's user: an
-    account's users may differ, and the account is in one group per cohort)."""
-    read = {EVENT_PROPERTY} if lw.unit.is_user else {EVENT_PROPERTY, USER_PROPERTY}
-    out: set[int] = set()
-    for index, name in enumerate(lw.query.breakdown):
-        if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
-            continue
-        if lw.catalog.resolve(name, f"breakdown[{index}]").source in read:
-            out.add(index)
-    return out
+    """The positions of the plan's group-by keys read from the start event that made a unit a
+    member: its properties, and, when the unit is not the user, user properties (of the start
+    event's user: an account's users may differ, and the account is in one group per cohort)."""
+    read = {"event_property"} if lw.unit.is_user else {"event_property", "user_property"}
+    return {key.position for key in lw.groups.keys if key.kind in read}
 
 
 def late_groups(lw: Lowering) -> dict[int, exp.Expr]:
-    """The breakdowns that are user properties, when the unit is the user: their positions and
-    their text on the user table joined after the reduction (``join_late``)."""
+    """The plan's group-by keys that are user properties, when the unit is the user: their
+    positions and their text on the user table joined after the reduction (``join_late``)."""
     if not lw.unit.is_user:
         return {}
     out: dict[int, exp.Expr] = {}
-    for index, name in enumerate(lw.query.breakdown):
-        if name in (EVENT_BREAKDOWN, SEGMENT_BREAKDOWN) or lw.bound.is_category(name):
-            continue
-        prop = lw.catalog.resolve(name, f"breakdown[{index}]")
-        if prop.source == USER_PROPERTY and prop.user_table is not None:
+    for key in lw.groups.keys:
+        prop = key.prop
+        if key.kind == "user_property" and prop is not None and prop.user_table is not None:
             column = exp.column(prop.column, table=f"{LATE_ALIAS}{prop.user_table}", quoted=True)
-            out[index] = lw.flavor.as_text(column, prop.kind)
+            out[key.position] = lw.flavor.as_text(column, prop.kind)
     return out
 
 

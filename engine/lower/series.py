@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from segwise.plan import PreAggregate, Window
+from segwise.plan import Aggregate, PreAggregate, Window
 from segwise.plan_parts import Spine
 
 from . import cohort, segment
@@ -57,8 +57,10 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         source.occurrence = window.occurrence
         source.occurrence_bounds = TimeBounds(node.scan.time.start, node.scan.time.end) if node.scan.time else None
     plan = SeriesPlan(position, label, measure, source, tf)
+    # the measured property as the plan's Aggregate carries it, resolved
+    measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
     if isinstance(source, RollupSource):
-        source.measure_prop = measure.prop
+        source.measure_prop = measured.name if measured is not None else None
         if isinstance(source, SharedReducedSource):  # its own conditional columns
             plan.rollup, plan.suffix = source.series_columns(position), str(position)
         else:
@@ -67,9 +69,9 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
             # reduced per (bucket, groups, user) and joined to one row per user: each user is
             # on at most one row of an output group, so counting users needs no DISTINCT
             plan.rollup = dataclasses.replace(plan.rollup, users_unique=True)
-    if measure.prop is not None and plan.rollup is None:  # bind checked it is a numeric property
-        prop = source.resolve(measure.prop, f"{where} > measure")
-        read = source.prop(prop)
+    if measured is not None and plan.rollup is None:  # bind checked it is a numeric property
+        source.check_read(measured, f"{where} > measure")
+        read = source.prop(measured)
         plan.value = exp.cast(read, exp.DataType.Type.DOUBLE) if measure.definition.numeric else read
     plan.groups = segmented_groups(lw, source)
     return plan

@@ -21,6 +21,7 @@ says why.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from segwise.plan import Aggregate, DayMask, Intervals, PreAggregate
@@ -71,7 +72,7 @@ def _masked(node: SeriesNode, window: int, days: int, capacity: int) -> list[Ope
         if isinstance(op, Intervals):
             operators.append(DayMask(window, days, capacity))
         elif isinstance(op, Aggregate) and op.mode == "edges":
-            operators.append(Aggregate(op.measure, op.keys, "bits"))
+            operators.append(dataclasses.replace(op, mode="bits"))
         else:
             operators.append(op)
     return operators
