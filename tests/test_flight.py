@@ -230,11 +230,15 @@ def test_when_every_caller_has_timed_out_the_run_is_cancelled() -> None:
     assert len(flights) == 0 and work.calls == 1
 
 
-SLOW_SQL = 'SELECT count(*) AS n FROM "events" AS a, "events" AS b, "events" AS c WHERE a.event_time < c.event_time'
+# four-way cross product (900^4 rows) under a predicate no join can use: hours unless interrupted
+SLOW_SQL = (
+    'SELECT count(*) AS n FROM "events" AS a, "events" AS b, "events" AS c, "events" AS d '
+    "WHERE hash(a.event_time, b.event_time, c.event_time, d.event_time) % 7 = 0"
+)
 
 
 def _slow_duckdb(tmp_path: Path) -> tuple[segwise.Project, Any]:
-    """A real DuckDB statement that runs for minutes (a triple cross join) unless interrupted; the
+    """A real DuckDB statement that runs for hours (a four-way cross join) unless interrupted; the
     work function a flight runs (through ``segwise.observe``, as ``segwise.dispatch`` sends it),
     recording how it ended."""
     url = BACKENDS["duckdb"].load({"events": events(0, 900)}, tmp_path, "flight_slow")
