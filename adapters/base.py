@@ -397,6 +397,11 @@ class SqlFlavor:
         return expression.sql(dialect=self.dialect, pretty=pretty)
 
 
+def dialect_call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A dialect function call rendered exactly as named (sqlglot does not translate it)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
 def _operand(value: exp.Expr) -> exp.Expr:
     """``value`` in parentheses unless it is a column, a literal or a cast (operator precedence
     differs between dialects: PostgreSQL reads ``a & b << c`` left to right, C-like grammars do not)."""

@@ -24,6 +24,7 @@ from typing import ClassVar
 from sqlglot import exp
 
 from .base import SqlFlavor
+from .base import dialect_call as _fn
 
 UTC = "UTC"
 
@@ -67,10 +68,6 @@ def _balanced(name: str, terms: list[exp.Expr]) -> exp.Expr:
 
 def _bare(value: exp.Expr) -> exp.Expr:
     return value.this if isinstance(value, exp.Paren) else value
-
-
-def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
-    return exp.Anonymous(this=name, expressions=list(args))
 
 
 class ClickHouseDayMasks(SqlFlavor):

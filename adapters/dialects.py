@@ -37,15 +37,11 @@ from segwise.errors import UnsupportedError
 from segwise.hookspecs import hookimpl
 
 from .base import GRAIN_UNITS, Capabilities, SqlFlavor
+from .base import dialect_call as _fn
 from .clickhouse_masks import ClickHouseDayMasks, bitwise_functions
 from .clickhouse_sql import cross_join_without_keys, distinct_as_group_by
 
 UTC = "UTC"
-
-
-def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
-    """A dialect function call rendered exactly as named (sqlglot does not translate it)."""
-    return exp.Anonymous(this=name, expressions=list(args))
 
 
 def _str(value: str) -> exp.Literal:
