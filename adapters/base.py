@@ -314,9 +314,8 @@ class SqlFlavor:
         if self.series_function is None:
             return None
         interval = self.interval(step, unit)
-        call = exp.Anonymous(
-            this=self.series_function,
-            expressions=[self.timestamp_literal(first, False), self.timestamp_literal(last, False), interval],
+        call = dialect_call(
+            self.series_function, self.timestamp_literal(first, False), self.timestamp_literal(last, False), interval
         )
         alias = exp.TableAlias(this=exp.to_identifier("g"), columns=[exp.to_identifier("_b")])
         return exp.select(exp.column("_b", table="g"), copy=False).from_(exp.Table(this=call, alias=alias), copy=False)

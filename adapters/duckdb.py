@@ -31,6 +31,7 @@ from .base import (
     TableRef,
     Writer,
     classify_type,
+    dialect_call,
 )
 from .filetables import file_version
 
@@ -75,12 +76,12 @@ class DuckDBFlavor(SqlFlavor):
     def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
         if pattern == "iso":  # 'T' or ' ', a bare date, a fraction; an offset is not applied
             return exp.cast(expr, exp.DataType.Type.TIMESTAMP)
-        return exp.Anonymous(this="strptime", expressions=[expr, exp.Literal.string(pattern)])  # strftime codes
+        return dialect_call("strptime", expr, exp.Literal.string(pattern))  # strftime codes
 
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         micros = {"s": 1_000_000, "ms": 1_000, "us": 1}[unit]
         scaled = expr if micros == 1 else exp.Mul(this=expr, expression=exp.Literal.number(micros))
-        return exp.Anonymous(this="make_timestamp", expressions=[exp.cast(scaled, exp.DataType.Type.BIGINT)])
+        return dialect_call("make_timestamp", exp.cast(scaled, exp.DataType.Type.BIGINT))
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: TIMESTAMPTZ
