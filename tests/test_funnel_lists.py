@@ -148,5 +148,12 @@ def test_choose_form_weighs_the_rows_per_unit() -> None:
     assert choose_form("any", 20, False, 0, both, 100_000, 10_000, units)[0] == "window"
     assert choose_form("ordered", 20, True, 1, both, 100_000, 10_000, units)[0] == "asof"
     read: list[int] = []
-    choose_form("ordered", 3, False, 0, both, 100_000, 10_000, lambda: read.append(1) or 1)
+
+    def counted() -> int:
+        read.append(1)
+        return 1_000
+
+    choose_form("ordered", 3, False, 0, both, 100_000, 10_000, counted)
     assert not read  # the catalog is not asked below LIST_MIN_STEPS
+    choose_form("ordered", 20, False, 0, both, 100_000, 10_000, counted)
+    assert read == [1]

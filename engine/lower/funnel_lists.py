@@ -119,7 +119,8 @@ def match_lists(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
     own = [f"_c{step_def[2]}", *[f"_y{j + 1}" for j, a in enumerate(afters) if a == 1]]
     own += [f"_c{step_def[1]}"] if prune else []
     own = list(dict.fromkeys(own))
-    first = [*[_col(c, "fn").as_(c) for c in cols.keys], _col("_t", "fn").as_("_s1"), *[_col(c, "fn").as_(c) for c in own]]
+    first = [*[_col(c, "fn").as_(c) for c in cols.keys], _col("_t", "fn").as_("_s1")]
+    first += [_col(c, "fn").as_(c) for c in own]
     lw.ctes.append(("fa", exp.select(*first).from_(table_ref("fn")).where(entries(lw, _is_one("_m1", "fn"), "fn"))))
     # f2 .. fN: one join, then subscripts
     names = [*cols.keys, "_s1"]
