@@ -10,7 +10,7 @@
 * ``hand_sql(..., form="lists")`` (DuckDB; segwise's list form, written by hand): per user one
   ordered list per step event of (time, the running count of the next step's events), one join
   of the attempts to them, then every step a subscript (``lists[count + 1]``); an attempt whose
-  next attempt starts at or before its step 2 is dropped (total case only);
+  next attempt starts strictly before its step 2 is dropped (total case only);
 * ``hand_full_sql`` (DuckDB, the weekly case): the same result as segwise's — units and the
   average and median seconds per (entry week, country top 5 + Other, step) over each unit's best
   attempt — where the forms above count units only (a smaller question);

@@ -21,7 +21,7 @@ with the steps. Here the attempts join the unit's rows once, and every step is a
 4. ``fc`` as the other forms' (``finish_ordered``).
 
 Without exclusions, buckets or groups, an attempt whose next attempt (the next step-1 row in the
-range) starts at or before its step 2 is dropped, as in the ASOF form: the later one reaches as
+range) starts strictly before its step 2 is dropped, as in the ASOF form: the later one reaches as
 far with a later start. Each attempt carries its unit's lists through the join: attempts x rows
 per unit, which is why the planner takes this form only where the catalog's rows per unit keep
 that below the ASOF form's work (docs/queries.md, "Funnels").
@@ -150,7 +150,7 @@ def match_lists(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
         if k == 2:
             on = exp.and_(*[exp.EQ(this=_col(c, "p"), expression=_col(c, "l")) for c in per_unit])
             select = select.join(exp.alias_(table_ref("fl"), "l", table=True), on=on)
-            if prune:  # the next attempt in the range, at or before this one's step 2, reaches as far
+            if prune:  # the next attempt in the range, strictly before this one's step 2, reaches as far
                 nxt = _field(_at(_col(f"_l{step_def[1]}", "l"), _plus_one(_col(f"_c{step_def[1]}", "p"))), "t")
                 select = select.where(
                     exp.or_(
