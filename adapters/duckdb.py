@@ -66,7 +66,9 @@ class DuckDBFlavor(SqlFlavor):
     dialect: ClassVar[str] = "duckdb"
     series_function: ClassVar[str | None] = "generate_series"
     # UHUGEINT: 128 days per user in one integer (rolling users by bitmask, engine/lower/rolling_mask.py)
-    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128, asof_join=True, materialized_ctes=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        day_mask_bits=128, asof_join=True, materialized_ctes=True, ordered_lists=True
+    )
     day_mask_type: ClassVar[str] = "UHUGEINT"
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
