@@ -35,7 +35,8 @@ from segwise.query import ANY_EVENT
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
-from .rows import and_all, group_key, table_ref
+from .retention_scan import reduced
+from .rows import and_all, table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
@@ -161,32 +162,23 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
     _, frame, first, source, local, is_start, is_return, start_at, end_at, groups, _, user, bucket, starts, _ = (
         r.fields()
     )
-    names = r.scanned
-    outputs: list[exp.Expr] = [
-        user.as_("_u"),
-        bucket.as_("_b"),
-        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
-    ]
+    keys: list[tuple[str | None, exp.Expr]] = [("_u", user), ("_b", bucket), *zip(r.scanned, groups, strict=True)]
+    returned: exp.Expr | None = None
     if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
-        first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start, true=local.copy())]))
-        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+        first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start.copy(), true=local.copy())]))
+        returned = exp.GTE(this=local.copy(), expression=start_at)
         if not isinstance(is_return, exp.Boolean):  # not every event
             returned = exp.and_(is_return, returned)
-        outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
-        # the whole history is read for the start events only: returns from the range's start
-        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
+        values = [("_t", first_start), ("_r", _flag(returned.copy()))]
     else:
         starting = exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
         if starts:  # the earliest start of each value: the bucket's entry is picked below
-            outputs.append(exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])).as_("_t"))
+            values = [("_t", exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])))]
         else:
-            outputs.append(_flag(starting).as_("_s"))
-        outputs.append(_flag(is_return).as_("_r"))
-    rows = source.select(outputs)
-    rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
-    lw.ctes.append(
-        ("ru", rows.group_by(group_key(user), group_key(bucket), *[group_key(g) for g in groups], copy=False))
-    )
+            values = [("_s", _flag(starting))]
+        values.append(("_r", _flag(is_return)))
+    # first_time: the start events of the whole history and the returns from the range's start
+    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned)))
 
     numbered_buckets(lw, frame)
     return r
