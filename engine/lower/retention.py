@@ -176,7 +176,8 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
             values = [("_t", exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])))]
         else:
             values = [("_s", _flag(starting))]
-        values.append(("_r", _flag(is_return)))
+        if not same_events(r):  # else every row read is a return
+            values.append(("_r", _flag(is_return)))
     # first_time: the start events of the whole history and the returns from the range's start
     lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned)))
 
@@ -197,6 +198,8 @@ def retention_select(lw: Lowering, r: Reading) -> exp.Query:
     """Recurring cohorts, calendar periods (``calendar_rows`` made ``ru`` and ``rk``): ``rc`` the
     cohorts, ``rr`` the return buckets, joined on the unit."""
     spec, frame, names, starts = r.spec, r.frame, r.names, r.starts
+    if same_events(r):
+        return _same_select(lw, r)
     if starts:  # each bucket's entry: its earliest start event (and value)
         pick_entries(lw, "re", r.scanned, starts, per_bucket=True)
     table, entry = ("re", _col("_n", "re")) if starts else ("ru", _col("_s", "ru"))
@@ -216,6 +219,34 @@ def retention_select(lw: Lowering, r: Reading) -> exp.Query:
     )
     lw.ctes.append(("rr", returns.distinct() if starts else returns))  # with start values: a row per value
     return exp.union(_returned(lw, names, spec.periods, spec.cumulative), _sizes(lw, names), distinct=False)
+
+
+def same_events(r: Reading) -> bool:
+    """Recurring "on" periods where every row read is a start and a return event (the same events
+    and filters) and no group is read by the scan (``ru``: one row per unit and bucket)."""
+    return not r.first and not r.scanned and not r.spec.cumulative and r.is_start == r.is_return
+
+
+def _same_select(lw: Lowering, r: Reading) -> exp.Select:
+    """``same_events``: ``rq`` the unit's numbered buckets, joined with itself on the unit; a row
+    with a start event counts its own bucket (period 0: the cohort's size, no second read) and each
+    of the unit's buckets 1..P after it."""
+    numbered = exp.select(_col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_k"), _col("_s", "ru").as_("_s"))
+    on = exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk"))
+    lw.ctes.append(("rq", numbered.from_(table_ref("ru")).join(table_ref("rk"), on=on)))
+    cohort, later = _col("_k", "c"), _col("_k", "r")
+    keep = exp.and_(
+        exp.EQ(this=_col("_s", "c"), expression=_num(1)),
+        exp.GTE(this=later.copy(), expression=cohort.copy()),
+        exp.LTE(this=later.copy(), expression=exp.Add(this=cohort.copy(), expression=_num(r.spec.periods))),
+    )
+    select = (
+        exp.select(exp.Star())
+        .from_(exp.alias_(table_ref("rq"), "c", table=True))
+        .join(exp.alias_(table_ref("rq"), "r", table=True), on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")))
+        .where(keep)
+    )
+    return _counted(select, lw, r.names, exp.Sub(this=later, expression=cohort.copy()), cohort, "c", late=r.late)
 
 
 def _counted(
