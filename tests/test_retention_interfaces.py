@@ -171,3 +171,37 @@ def test_explain_lists_the_operators_in_the_order_the_data_flows(project: segwis
         kinds[name] = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("    ")]
     assert kinds["by country"] == ["RetentionCounts", "ReturnPeriods", "Join", "Cohorts", "Scan"]
     assert kinds["filtered"] == ["RetentionCounts", "ReturnPeriods", "Cohorts", "Join", "Scan"]
+
+
+def test_first_time_reads_history_and_range_in_two_disjoint_branches(project: segwise.Project) -> None:
+    """First-time retention reads the start events before the range's start and the start and
+    return events from it in two branches of one ``UNION ALL`` (the second pruned to the range),
+    each row in one branch; recurring reads the range once. Start and return the same events
+    (recurring, "on"): the numbered buckets ``rq`` joined with themselves, no ``rr``, no union."""
+    import sqlglot
+
+    def ctes(query: dict[str, Any]) -> dict[str, sqlglot.exp.Expr]:
+        tree = sqlglot.parse_one(project.compile(query, dialect="duckdb", now=NOW), read="duckdb")
+        return {cte.alias: cte.this for cte in tree.find_all(sqlglot.exp.CTE)}
+
+    base = {"date_range": {"last": "8w"}, "time_grain": "week"}
+    first = ctes({"retention": {"start": "signup", "return": "any"}, **base})
+    unions = list(first["ru"].find_all(sqlglot.exp.Union))
+    assert len(unions) == 1 and not unions[0].args.get("distinct")
+
+    def bounds(branch: sqlglot.exp.Expr) -> set[str]:
+        """Which sides of the event time (or its day partition) the branch's WHERE bounds."""
+        where, sides = branch.args["where"], set()
+        for kind, side in ((sqlglot.exp.LT, "upper"), (sqlglot.exp.LTE, "upper"), (sqlglot.exp.GTE, "lower")):
+            for node in where.find_all(kind):
+                if isinstance(node.this, sqlglot.exp.Column) and node.this.name in ("event_time", "event_date"):
+                    sides.add(side)
+        return sides
+
+    before, within = unions[0].this, unions[0].expression
+    assert bounds(before) == {"upper"} and "'signup'" in before.args["where"].sql("duckdb")
+    assert bounds(within) == {"lower", "upper"}
+    recurring = ctes({"retention": {"start": "login", "start_mode": "recurring", "return": "any"}, **base})
+    assert not list(recurring["ru"].find_all(sqlglot.exp.Union)) and "rr" in recurring
+    same = ctes({"retention": {"start": "login", "start_mode": "recurring"}, **base})
+    assert "rq" in same and "rr" not in same and "rc" not in same
