@@ -205,3 +205,34 @@ def test_first_time_reads_history_and_range_in_two_disjoint_branches(project: se
     assert not list(recurring["ru"].find_all(sqlglot.exp.Union)) and "rr" in recurring
     same = ctes({"retention": {"start": "login", "start_mode": "recurring"}, **base})
     assert "rq" in same and "rr" not in same and "rc" not in same
+
+
+@pytest.mark.parametrize(("start", "decided"), [("2025-02-10", True), ("2025-03-30", False)])
+def test_first_time_branches_decide_the_time_test_only_at_a_fixed_offset(
+    demo: Path, tmp_path: Path, start: str, decided: bool
+) -> None:
+    """Berlin time: away from a clock change each branch of the first-time scan knows whether its
+    rows are at or after the range's start (``_r`` 0 in the first, the return test alone in the
+    second, no time test left); on the day the clocks change (2025-03-30) the local-time test stays
+    in both branches. The answers equal the reference's either way (tests/test_retention.py)."""
+    import sqlglot
+
+    spec = yaml.safe_load((demo.parent / "segwise.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "segwise.yaml").write_text(yaml.safe_dump({**spec, "timezone": "Europe/Berlin"}))
+    query = {"retention": {"start": "signup", "return": "purchase", "periods": 7}, "time_grain": "day"}
+    query["date_range"] = {"from": start, "to": "2025-04-20"}
+    with segwise.Project.load(tmp_path / "segwise.yaml") as berlin:
+        tree = sqlglot.parse_one(berlin.compile(query, dialect="duckdb", now=NOW), read="duckdb")
+    ru = next(cte.this for cte in tree.find_all(sqlglot.exp.CTE) if cte.alias == "ru")
+    union = next(ru.find_all(sqlglot.exp.Union))
+    before, within = union.this, union.expression
+    flags = [b.selects[-1] for b in (before, within)]
+    assert [f.alias for f in flags] == ["_r", "_r"]
+    # the time test: the local event time compared with the range's start (Berlin midnight)
+    tests = [b.sql("duckdb").count(f">= CAST('{start} 00:00:00.000000' AS TIMESTAMP)") for b in (before, within)]
+    if decided:
+        assert flags[0].this.sql() == "0"
+        assert flags[1].this.sql("duckdb") == 'CASE WHEN "e"."event_name" = \'purchase\' THEN 1 ELSE 0 END'
+        assert tests == [0, 0]
+    else:
+        assert tests[0] >= 1 and tests[1] >= 2  # in _r, and in the second branch's filter too

@@ -164,9 +164,11 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
     )
     keys: list[tuple[str | None, exp.Expr]] = [("_u", user), ("_b", bucket), *zip(r.scanned, groups, strict=True)]
     returned: exp.Expr | None = None
+    from_start: exp.Expr | None = None
     if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
         first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start.copy(), true=local.copy())]))
-        returned = exp.GTE(this=local.copy(), expression=start_at)
+        from_start = exp.GTE(this=local.copy(), expression=start_at)
+        returned = from_start.copy()
         if not isinstance(is_return, exp.Boolean):  # not every event
             returned = exp.and_(is_return, returned)
         values = [("_t", first_start), ("_r", _flag(returned.copy()))]
@@ -179,7 +181,7 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
         if not same_events(r):  # else every row read is a return
             values.append(("_r", _flag(is_return)))
     # first_time: the start events of the whole history and the returns from the range's start
-    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned)))
+    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned, from_start)))
 
     numbered_buckets(lw, frame)
     return r

@@ -72,8 +72,10 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     micros = flavor.epoch_micros(source.utc_time())
     slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
     history: exp.Expr | None = None  # first_time: the whole history is read for the start events only
+    from_start: exp.Expr | None = None  # its time condition
     if first:  # returns from the range's start
-        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+        from_start = exp.GTE(this=local.copy(), expression=start_at)
+        returned: exp.Expr = from_start.copy()
         if not (isinstance(is_return, exp.Boolean) and is_return.this):
             returned = exp.and_(is_return, returned)
         starting, history = is_start.copy(), returned.copy()
@@ -85,7 +87,7 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         ("_r0", _earliest(returned, micros)),
         ("_r1", _earliest(returned.copy(), micros, last=True)),
     ]
-    lw.ctes.append(("ru", reduced(lw, source, is_start, [*keys, (None, slot)], values, history)))
+    lw.ctes.append(("ru", reduced(lw, source, is_start, [*keys, (None, slot)], values, history, from_start)))
 
     numbered_buckets(lw, frame)
     cohorts = _cohorts(lw, scanned, first, starts)

@@ -14,11 +14,19 @@ Here they are two disjoint scans in one statement, ``UNION ALL`` of
 
 and the reduction reads their union: no row is read twice, every row of the one-scan form is in
 exactly one branch (the branches split on the event time), so ``ru`` is the same table.
+
+Where the project's zone has one UTC offset around the range's start, the branch decides the
+return test's time condition (local time at or after the range's start): false in the first
+branch, true in the second. There it is replaced by that constant and folded (``_r``: 0 in the
+first, the return test alone or 1 in the second; the second's filter: the start or return test,
+none with ``return: any``), so no row evaluates it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
@@ -38,11 +46,13 @@ def reduced(
     keys: list[tuple[str | None, exp.Expr]],
     values: list[tuple[str, exp.Expr]],
     returned: exp.Expr | None,
+    from_start: exp.Expr | None = None,
 ) -> exp.Select:
     """``SELECT keys, values FROM`` the source's rows with a unit (the first key) ``GROUP BY keys``; a key without
     a name is grouped by and not selected; ``values`` are ``MIN``/``MAX`` of a row expression (or
     a constant). ``returned`` (first_time): a row's return test from the range's start — the rows
-    read are the start events and those returns."""
+    read are the start events and those returns; ``from_start``: its time condition (local time
+    at or after the range's start), which each branch decides where the zone allows."""
     user = keys[0][1]
     known = exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null()))
     split = _bounds(lw, source) if returned is not None else None
@@ -53,13 +63,16 @@ def reduced(
         rows = source.select(outputs).where(known, copy=False)
         return rows.group_by(*[group_key(e) for _, e in keys], copy=False)
     named = [(n if n is not None else f"_h{j}", e) for j, (n, e) in enumerate(keys)]
-    inner = [e.as_(n) for n, e in named] + [_row(e).as_(n) for n, e in values if not isinstance(e, exp.Literal)]
     before, within = split
     tests = [is_start, exp.paren(exp.or_(is_start.copy(), returned.copy()))]
-    branches = [
-        source.select_within([o.copy() for o in inner], bounds, test.copy()).where(known.copy(), copy=False)
-        for bounds, test in zip((before, within), tests, strict=True)
-    ]
+    decided = from_start if from_start is not None and _fixed_offset(lw) else None
+    branches = []
+    for bounds, test, side in zip((before, within), tests, (False, True), strict=True):
+        inner = [e.copy().as_(n) for n, e in named]
+        inner += [_decide(_row(e), decided, side).as_(n) for n, e in values if not isinstance(e, exp.Literal)]
+        test = _decide(test, decided, side)
+        where = None if isinstance(test, exp.Boolean) and test.this else test
+        branches.append(source.select_within(inner, bounds, where).where(known.copy(), copy=False))
     union = exp.union(branches[0], branches[1], distinct=False)
     outer: list[exp.Expr] = [exp.column(n, table=ROWS).as_(n) for n, _ in keys if n is not None]
     outer += [_outer(n, e) for n, e in values]
@@ -74,6 +87,50 @@ def _bounds(lw: Lowering, source: RowSource) -> tuple[TimeBounds, TimeBounds] | 
     if bounds.start_utc is not None or start is None or (bounds.end_utc is not None and start >= bounds.end_utc):
         return None
     return TimeBounds(None, start), TimeBounds(start, bounds.end_utc)
+
+
+def _fixed_offset(lw: Lowering) -> bool:
+    """The project's zone has one UTC offset from a day before the range's start to a day after:
+    local time is at or after the range's start exactly when UTC time is at or after its UTC."""
+    tz, start = ZoneInfo(lw.tf.timezone), lw.tf.start_utc.replace(tzinfo=UTC)
+    day = timedelta(days=1)
+    return (start - day).astimezone(tz).utcoffset() == (start + day).astimezone(tz).utcoffset()
+
+
+def _decide(row: exp.Expr, condition: exp.Expr | None, value: bool) -> exp.Expr:
+    """``row`` with ``condition`` (a branch's known time condition) replaced by ``value`` and
+    folded; unchanged when it does not contain it or folds to a bare NULL (untyped, a UNION's
+    first branch would type the column as text on PostgreSQL)."""
+    if condition is None:
+        return row.copy()
+    replaced = row.copy().transform(lambda node: exp.Boolean(this=value) if node == condition else node)
+    if replaced == row:
+        return replaced
+    folded = None
+    while folded != replaced:  # to a fixed point (small trees)
+        folded, replaced = replaced, replaced.transform(_fold)
+    return row.copy() if isinstance(folded, exp.Null) else folded
+
+
+def _fold(node: exp.Expr) -> exp.Expr:
+    """One step of folding a constant TRUE/FALSE: in AND/OR, parentheses and CASE branches."""
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Boolean):
+        return node.this.copy()
+    if isinstance(node, (exp.And, exp.Or)):
+        conjunction = isinstance(node, exp.And)
+        for known, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(known, exp.Boolean):  # x AND TRUE = x, x AND FALSE = FALSE; OR the other way
+                return other.copy() if known.this == conjunction else exp.Boolean(this=not conjunction)
+    if isinstance(node, exp.Case) and node.this is None:
+        ifs = [i for i in node.args["ifs"] if not (isinstance(i.this, exp.Boolean) and not i.this.this)]
+        if ifs and isinstance(ifs[0].this, exp.Boolean):  # the first branch always taken
+            return ifs[0].args["true"].copy()
+        default = node.args.get("default")
+        if not ifs:
+            return default.copy() if default is not None else exp.Null()
+        if len(ifs) < len(node.args["ifs"]):
+            return exp.Case(ifs=[i.copy() for i in ifs], default=default.copy() if default is not None else None)
+    return node
 
 
 def _row(value: exp.Expr) -> exp.Expr:

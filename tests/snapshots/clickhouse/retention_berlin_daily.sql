@@ -15,12 +15,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin')))
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))) >= toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC')
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -44,12 +39,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin')))
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))) >= toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC')
-        THEN 1
-        ELSE 0
-      END AS _r
+      CASE WHEN "e"."event_name" = 'purchase' THEN 1 ELSE 0 END AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -59,10 +49,8 @@ WITH ru AS (
           AND "e"."event_name" IN ('signup', 'purchase')
         )
         AND (
-          "e"."event_name" = 'signup'
-          OR (
+          "e"."event_name" = 'signup' OR (
             "e"."event_name" = 'purchase'
-            AND addSeconds("e"."event_time", timeZoneOffset(toTimeZone("e"."event_time", 'Europe/Berlin'))) >= toDateTime64('2025-01-10 00:00:00.000000', 6, 'UTC')
           )
         )
       )

@@ -11,11 +11,7 @@ WITH ru AS (
       toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      CASE
-        WHEN "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -31,22 +27,12 @@ WITH ru AS (
       toDateTime(toMonday("e"."event_time", 'UTC'), 'UTC') AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      CASE
-        WHEN "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
-        THEN 1
-        ELSE 0
-      END AS _r
+      1 AS _r
     FROM "events" AS "e"
     WHERE
       (
-        (
-          "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
-          AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
-        )
-        AND (
-          "e"."event_name" = 'signup'
-          OR "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
-        )
+        "e"."event_time" >= toDateTime64('2025-01-06 00:00:00.000000', 6, 'UTC')
+        AND "e"."event_time" < toDateTime64('2025-01-31 00:00:00.000000', 6, 'UTC')
       )
       AND NOT (
         "e"."user_id" IS NULL

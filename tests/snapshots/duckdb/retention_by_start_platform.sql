@@ -11,11 +11,7 @@ WITH ru AS (
       DATE_TRUNC('WEEK', "e"."event_time") AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      CASE
-        WHEN "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -29,22 +25,12 @@ WITH ru AS (
       DATE_TRUNC('WEEK', "e"."event_time") AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      CASE
-        WHEN "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-        THEN 1
-        ELSE 0
-      END AS _r
+      1 AS _r
     FROM "events" AS "e"
     WHERE
       (
-        (
-          "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-          AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP)
-        )
-        AND (
-          "e"."event_name" = 'signup'
-          OR "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-        )
+        "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
+        AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP)
       )
       AND NOT "e"."user_id" IS NULL
   ) AS x

@@ -12,12 +12,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin'
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -36,12 +31,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin'
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
-        THEN 1
-        ELSE 0
-      END AS _r
+      CASE WHEN "e"."event_name" = 'purchase' THEN 1 ELSE 0 END AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -51,10 +41,8 @@ WITH ru AS (
           AND "e"."event_name" IN ('signup', 'purchase')
         )
         AND (
-          "e"."event_name" = 'signup'
-          OR (
+          "e"."event_name" = 'signup' OR (
             "e"."event_name" = 'purchase'
-            AND "e"."event_time" AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Berlin' >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP)
           )
         )
       )

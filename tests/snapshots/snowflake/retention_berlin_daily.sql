@@ -12,12 +12,7 @@ WITH ru AS (
         WHEN "E"."EVENT_NAME" = 'signup'
         THEN CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")
       END AS _t,
-      CASE
-        WHEN "E"."EVENT_NAME" = 'purchase'
-        AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "EVENTS" AS "E"
     WHERE
       (
@@ -36,12 +31,7 @@ WITH ru AS (
         WHEN "E"."EVENT_NAME" = 'signup'
         THEN CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")
       END AS _t,
-      CASE
-        WHEN "E"."EVENT_NAME" = 'purchase'
-        AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END AS _r
+      CASE WHEN "E"."EVENT_NAME" = 'purchase' THEN 1 ELSE 0 END AS _r
     FROM "EVENTS" AS "E"
     WHERE
       (
@@ -51,10 +41,8 @@ WITH ru AS (
           AND "E"."EVENT_NAME" IN ('signup', 'purchase')
         )
         AND (
-          "E"."EVENT_NAME" = 'signup'
-          OR (
+          "E"."EVENT_NAME" = 'signup' OR (
             "E"."EVENT_NAME" = 'purchase'
-            AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
           )
         )
       )

@@ -11,11 +11,7 @@ WITH ru AS (
       DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t,
-      CASE
-        WHEN "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "EVENTS" AS "E"
     WHERE
       (
@@ -29,22 +25,12 @@ WITH ru AS (
       DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t,
-      CASE
-        WHEN "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END AS _r
+      1 AS _r
     FROM "EVENTS" AS "E"
     WHERE
       (
-        (
-          "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
-          AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-        )
-        AND (
-          "E"."EVENT_NAME" = 'signup'
-          OR "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
-        )
+        "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
       )
       AND NOT "E"."USER_ID" IS NULL
   ) AS x

@@ -11,11 +11,7 @@ WITH ru AS (
       DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN REPLACE("e"."event_time", 'T', ' ') END AS _t,
-      CASE
-        WHEN REPLACE("e"."event_time", 'T', ' ') >= '2025-01-06 00:00:00'
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -29,22 +25,12 @@ WITH ru AS (
       DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
       CASE WHEN "e"."event_name" = 'signup' THEN REPLACE("e"."event_time", 'T', ' ') END AS _t,
-      CASE
-        WHEN REPLACE("e"."event_time", 'T', ' ') >= '2025-01-06 00:00:00'
-        THEN 1
-        ELSE 0
-      END AS _r
+      1 AS _r
     FROM "events" AS "e"
     WHERE
       (
-        (
-          STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-06 00:00:00'
-          AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
-        )
-        AND (
-          "e"."event_name" = 'signup'
-          OR REPLACE("e"."event_time", 'T', ' ') >= '2025-01-06 00:00:00'
-        )
+        STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-06 00:00:00'
+        AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
       )
       AND NOT "e"."user_id" IS NULL
   ) AS x

@@ -15,12 +15,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
-        THEN 1
-        ELSE 0
-      END AS _r
+      0 AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -42,12 +37,7 @@ WITH ru AS (
         WHEN "e"."event_name" = 'signup'
         THEN CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6))
       END AS _t,
-      CASE
-        WHEN "e"."event_name" = 'purchase'
-        AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
-        THEN 1
-        ELSE 0
-      END AS _r
+      CASE WHEN "e"."event_name" = 'purchase' THEN 1 ELSE 0 END AS _r
     FROM "events" AS "e"
     WHERE
       (
@@ -57,10 +47,8 @@ WITH ru AS (
           AND "e"."event_name" IN ('signup', 'purchase')
         )
         AND (
-          "e"."event_name" = 'signup'
-          OR (
+          "e"."event_name" = 'signup' OR (
             "e"."event_name" = 'purchase'
-            AND CAST(AT_TIMEZONE(WITH_TIMEZONE("e"."event_time", 'UTC'), 'Europe/Berlin') AS TIMESTAMP(6)) >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMP(6))
           )
         )
       )
