@@ -181,7 +181,7 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
         if not same_events(r):  # else every row read is a return
             values.append(("_r", _flag(is_return)))
     # first_time: the start events of the whole history and the returns from the range's start
-    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned, from_start)))
+    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned, from_start, returns=("_r",))))
 
     numbered_buckets(lw, frame)
     return r

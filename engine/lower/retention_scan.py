@@ -47,12 +47,16 @@ def reduced(
     values: list[tuple[str, exp.Expr]],
     returned: exp.Expr | None,
     from_start: exp.Expr | None = None,
+    returns: tuple[str, ...] = (),
 ) -> exp.Select:
     """``SELECT keys, values FROM`` the source's rows with a unit (the first key) ``GROUP BY keys``; a key without
     a name is grouped by and not selected; ``values`` are ``MIN``/``MAX`` of a row expression (or
     a constant). ``returned`` (first_time): a row's return test from the range's start — the rows
     read are the start events and those returns; ``from_start``: its time condition (local time
-    at or after the range's start), which each branch decides where the zone allows."""
+    at or after the range's start), which each branch decides where the zone allows; ``returns``:
+    values read only for units without a row of the first branch (a unit whose first start event is
+    before the range enters no cohort), so where the second branch decides one to a constant it is
+    that constant (``return: any``: ``_r`` 1, no aggregate)."""
     user = keys[0][1]
     known = exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null()))
     split = _bounds(lw, source) if returned is not None else None
@@ -66,6 +70,9 @@ def reduced(
     before, within = split
     tests = [is_start, exp.paren(exp.or_(is_start.copy(), returned.copy()))]
     decided = from_start if from_start is not None and _fixed_offset(lw) else None
+    if decided is not None:  # a return value the second branch makes constant: constant (see above)
+        constant = {n: _decide(_row(e), decided, True) for n, e in values if n in returns}
+        values = [(n, constant[n] if isinstance(constant.get(n), exp.Literal) else e) for n, e in values]
     branches = []
     for bounds, test, side in zip((before, within), tests, (False, True), strict=True):
         inner = [e.copy().as_(n) for n, e in named]

@@ -4,14 +4,13 @@ WITH ru AS (
     x._b AS _b,
     x._g0 AS _g0,
     MIN(x._t) AS _t,
-    MAX(x._r) AS _r
+    1 AS _r
   FROM (
     SELECT
       "e"."user_id" AS _u,
       DATE_TRUNC('WEEK', "e"."event_time") AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
-      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      0 AS _r
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t
     FROM "events" AS "e"
     WHERE
       (
@@ -24,8 +23,7 @@ WITH ru AS (
       "e"."user_id" AS _u,
       DATE_TRUNC('WEEK', "e"."event_time") AS _b,
       CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
-      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t,
-      1 AS _r
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t
     FROM "events" AS "e"
     WHERE
       (

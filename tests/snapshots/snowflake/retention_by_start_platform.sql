@@ -4,14 +4,13 @@ WITH ru AS (
     x._b AS _b,
     x._g0 AS _g0,
     MIN(x._t) AS _t,
-    MAX(x._r) AS _r
+    1 AS _r
   FROM (
     SELECT
       "E"."USER_ID" AS _u,
       DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
-      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t,
-      0 AS _r
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t
     FROM "EVENTS" AS "E"
     WHERE
       (
@@ -24,8 +23,7 @@ WITH ru AS (
       "E"."USER_ID" AS _u,
       DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
       CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
-      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t,
-      1 AS _r
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t
     FROM "EVENTS" AS "E"
     WHERE
       (
