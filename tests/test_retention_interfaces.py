@@ -205,6 +205,14 @@ def test_first_time_reads_history_and_range_in_two_disjoint_branches(project: se
     assert not list(recurring["ru"].find_all(sqlglot.exp.Union)) and "rr" in recurring
     same = ctes({"retention": {"start": "login", "start_mode": "recurring"}, **base})
     assert "rq" in same and "rr" not in same and "rc" not in same
+    # the range ends at now: every row read is a start inside the range (no flag to compute); a
+    # range that ended before now reads later returns too, so the start flag stays
+    assert same["ru"].selects[-1].alias == "_s" and same["ru"].selects[-1].this.sql() == "1"
+    ended = {
+        "date_range": {"from": str((NOW - timedelta(weeks=8)).date()), "to": str((NOW - timedelta(weeks=2)).date())}
+    }
+    earlier = ctes({"retention": {"start": "login", "start_mode": "recurring"}, "time_grain": "week", **ended})
+    assert isinstance(earlier["ru"].selects[-1].this, sqlglot.exp.Max)
 
 
 @pytest.mark.parametrize(("start", "decided"), [("2025-02-10", True), ("2025-03-30", False)])

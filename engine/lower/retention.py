@@ -35,7 +35,7 @@ from segwise.query import ANY_EVENT
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
-from .retention_scan import reduced
+from .retention_scan import fixed_offset, reduced
 from .rows import and_all, table_ref
 from .series import analysis_source, segmented_groups
 
@@ -176,6 +176,8 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
         starting = exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
         if starts:  # the earliest start of each value: the bucket's entry is picked below
             values = [("_t", exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])))]
+        elif same_events(r) and _before_end(lw, source):  # every row read is a start inside the range
+            values = [("_s", _num(1))]
         else:
             values = [("_s", _flag(starting))]
         if not same_events(r):  # else every row read is a return
@@ -185,6 +187,13 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
 
     numbered_buckets(lw, frame)
     return r
+
+
+def _before_end(lw: Lowering, source: RowSource) -> bool:
+    """The scan reads no event at or after the range's end (now is at or before it), and the zone
+    keeps its offset around that end: every row read is before the end in local time too."""
+    end = source.bounds.end_utc
+    return end is not None and end <= lw.tf.end_utc and fixed_offset(lw, lw.tf.end_utc)
 
 
 def numbered_buckets(lw: Lowering, frame: RetentionFrame) -> None:

@@ -24,7 +24,7 @@ none with ``return: any``), so no row evaluates it.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,7 @@ def reduced(
     named = [(n if n is not None else f"_h{j}", e) for j, (n, e) in enumerate(keys)]
     before, within = split
     tests = [is_start, exp.paren(exp.or_(is_start.copy(), returned.copy()))]
-    decided = from_start if from_start is not None and _fixed_offset(lw) else None
+    decided = from_start if from_start is not None and fixed_offset(lw, lw.tf.start_utc) else None
     if decided is not None:  # a return value the second branch makes constant: constant (see above)
         constant = {n: _decide(_row(e), decided, True) for n, e in values if n in returns}
         values = [(n, constant[n] if isinstance(constant.get(n), exp.Literal) else e) for n, e in values]
@@ -96,12 +96,11 @@ def _bounds(lw: Lowering, source: RowSource) -> tuple[TimeBounds, TimeBounds] | 
     return TimeBounds(None, start), TimeBounds(start, bounds.end_utc)
 
 
-def _fixed_offset(lw: Lowering) -> bool:
-    """The project's zone has one UTC offset from a day before the range's start to a day after:
-    local time is at or after the range's start exactly when UTC time is at or after its UTC."""
-    tz, start = ZoneInfo(lw.tf.timezone), lw.tf.start_utc.replace(tzinfo=UTC)
-    day = timedelta(days=1)
-    return (start - day).astimezone(tz).utcoffset() == (start + day).astimezone(tz).utcoffset()
+def fixed_offset(lw: Lowering, utc: datetime) -> bool:
+    """The project's zone has one UTC offset from a day before ``utc`` to a day after: local time
+    is at or after ``utc``'s local time exactly when UTC time is at or after ``utc``."""
+    tz, instant, day = ZoneInfo(lw.tf.timezone), utc.replace(tzinfo=UTC), timedelta(days=1)
+    return (instant - day).astimezone(tz).utcoffset() == (instant + day).astimezone(tz).utcoffset()
 
 
 def _decide(row: exp.Expr, condition: exp.Expr | None, value: bool) -> exp.Expr:
