@@ -8,7 +8,8 @@ join PostgreSQL planned as a nested loop from a one-row estimate of the cohorts,
 first start event (local), ``_cb`` that event's bucket, with a breakdown by the start event's
 properties its values (``retention_groups``: the entry row numbered 1 in ``rn``), and for "on or
 after" ``_x`` its last return bucket. These are windows over the unit's rows; where a join is
-cheaper (``Capabilities.per_unit_windows`` false: DuckDB ...) and the groups are the unit's own,
+cheaper (``Capabilities.per_unit_windows`` false: DuckDB ...; on PostgreSQL too with start-event
+values and no user property) and the groups are the unit's own,
 ``rf`` aggregates them per unit (only units whose entry is inside the range) and ``rw`` is ``ru``
 joined with it on the unit. Then:
 
@@ -131,7 +132,10 @@ def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
     """Units per (cohort, groups, period) of first-time cohorts, calendar periods."""
     # the join needs groups that are the unit's own (segment, categories; user properties are late)
     own = [n for n in r.scanned if n not in r.starts]
-    join = not lw.flavor.capabilities.per_unit_windows and (lw.unit.is_user or not own)
+    # PostgreSQL (per_unit_windows) too with start-event values and no user table: the entry is
+    # numbered over the start rows only, not sorted with every row (7.0 s vs 8.9 s at 10M)
+    windows = lw.flavor.capabilities.per_unit_windows and not (r.starts and not r.late)
+    join = not windows and (lw.unit.is_user or not own)
     is_entry = _joined(lw, r) if join else _windowed(lw, r)
     late = r.late if join else {}  # the windowed rows carry the user properties
     periods, beyond = r.spec.periods, r.frame.beyond
