@@ -205,6 +205,28 @@ class Recorder:
         self.sql.append(event.sql)
 
 
+class StatementClock:
+    """Times each statement inside ``run()`` (the adapter's ``execute_statement``: cursor, statement,
+    fetch), so a run splits into its own statement and everything segwise adds around it, in the
+    same iteration (the statement's run-to-run spread then falls on one side only)."""
+
+    def __init__(self, adapter: Any) -> None:
+        self.adapter, self.last = adapter, 0.0
+        original = adapter.execute_statement
+
+        def timed(sql: str, statement: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(sql, statement)
+            finally:
+                self.last = time.perf_counter() - started
+
+        adapter.execute_statement = timed  # an instance attribute: the class's method is untouched
+
+    def close(self) -> None:
+        del self.adapter.execute_statement
+
+
 def digest(table: pa.Table) -> str:
     """The table's schema and values; floats to 9 significant digits (DuckDB's parallel float sums
     differ in the last bits from run to run)."""
@@ -242,8 +264,12 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
     def through_adapter() -> None:
         run_statement(adapter, sql, None)
 
+    clock = StatementClock(adapter)
+    inside: list[float] = []  # the statement's own time within each interleaved run
+
     def through() -> None:
         segwise.run(query, project, now=NOW)
+        inside.append(clock.last)
 
     def cold() -> None:  # compiled afresh: the compiled-query cache emptied first (where there is one)
         if cache is not None:
@@ -262,6 +288,8 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
             fn()
             samples[name].append(time.perf_counter() - started)
     cursor.close()
+    clock.close()
+    inside = inside[-repeat:]  # the timed iterations' (the warm-up's first)
 
     def over(side: str) -> float:  # the median per-iteration difference to the direct side, ms
         return statistics.median(r - d for r, d in zip(samples[side], samples["direct"], strict=True)) * 1000
@@ -295,6 +323,9 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
         "control_ms": over("again"),
         "adapter_ms": over("adapter"),
         "python_ms": statistics.median(python) * 1000,
+        # the interleaved runs split: run() minus its own statement, and that statement minus the SQL alone
+        "around_ms": statistics.median(r - x for r, x in zip(samples["run"], inside, strict=True)) * 1000,
+        "statement_ms": statistics.median(x - d for x, d in zip(inside, samples["direct"], strict=True)) * 1000,
         "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["run"].items()},
         "cold_stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["cold"].items()},
         "rows": answer.num_rows,
@@ -352,6 +383,7 @@ def run_here(args: argparse.Namespace) -> dict[str, Any]:
                 f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
                 f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms  "
                 f"A/A {r['control_ms']:6.2f} ms  adapter {r['adapter_ms']:6.2f} ms  Python {r['python_ms']:5.2f} ms  "
+                f"around {r['around_ms']:5.2f} ms  statement {r['statement_ms']:6.2f} ms  "
                 f"{verdict(r['overhead_ms'])}",
                 file=sys.stderr,
             )
@@ -411,7 +443,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         for side in ("old", "new"):
             cells = [r["queries"][name] for r in runs[side]]
             keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms")
-            keys += ("control_ms", "adapter_ms", "python_ms")
+            keys += ("control_ms", "adapter_ms", "python_ms", "around_ms", "statement_ms")
             row[side] = {key: statistics.median(c[key] for c in cells) for key in keys}
             for split in ("stages_ms", "cold_stages_ms"):
                 row[side][split] = {
@@ -436,7 +468,9 @@ def verdicts(report: dict[str, Any]) -> str:
         cell = row["new"] if "against" in report else row
         lines.append(
             f"verdict {name}: {verdict(cell['overhead_ms'])} (A/A control {cell['control_ms']:.2f} ms, "
-            f"adapter path {cell['adapter_ms']:.2f} ms, Python stages {cell['python_ms']:.2f} ms)"
+            f"adapter path {cell['adapter_ms']:.2f} ms, Python stages {cell['python_ms']:.2f} ms; "
+            f"split in the same runs: around the statement {cell['around_ms']:.2f} ms, "
+            f"the statement over the SQL alone {cell['statement_ms']:.2f} ms)"
         )
     lines.append(f"load averages (1/5/15 min, before and after each process): {report['load']}")
     return "\n".join(lines)
@@ -447,7 +481,8 @@ def markdown(report: dict[str, Any]) -> str:
     same query again (its compiled form from the compiled-query cache), "cold": compiled afresh
     every time; "A/A": the SQL alone minus itself (the method's noise floor); "adapter": the
     statement through the adapter's cancellable path minus the SQL alone; "Python": run() minus its
-    execute stage (the wrapped runs)."""
+    execute stage (the wrapped runs); "around": run() minus its own statement and "statement": that
+    statement minus the SQL alone, both in the interleaved runs themselves."""
     stages = [*STAGES, "other"]
 
     def split(cells: dict[str, float]) -> str:
@@ -455,9 +490,10 @@ def markdown(report: dict[str, Any]) -> str:
 
     if "against" in report:
         lines = [
-            "| query | SQL alone | A/A old / new | overhead old / new | adapter old / new | Python old / new "
+            "| query | SQL alone | A/A old / new | overhead old / new | around old / new | statement old / new "
+            "| adapter old / new | Python old / new "
             f"| Python new/old | shape old / new | same answer | new split cached ({', '.join(stages)}) |",
-            "|---|---:|---|---|---|---|---:|---|:---:|---|",
+            "|---|---:|---|---|---|---|---|---|---:|---|:---:|---|",
         ]
         for name, row in report["queries"].items():
             old, new = row["old"], row["new"]
@@ -469,19 +505,21 @@ def markdown(report: dict[str, Any]) -> str:
             shape = f"{old['stages_ms'].get('shape', 0.0):.2f} / {new['stages_ms'].get('shape', 0.0):.2f}"
             lines.append(
                 f"| {name} | {new['direct_ms']:.2f} | {pair('control_ms')} | {pair('overhead_ms')} | "
-                f"{pair('adapter_ms')} | {pair('python_ms')} | {ratio:.2f} | {shape} | "
+                f"{pair('around_ms')} | {pair('statement_ms')} | {pair('adapter_ms')} | {pair('python_ms')} | "
+                f"{ratio:.2f} | {shape} | "
                 f"{'yes' if row['same_answer'] else 'NO'} | {split(new['stages_ms'])} |"
             )
         return "\n".join(lines)
     lines = [
-        "| query | rows | SQL alone | A/A | overhead, cached | adapter | Python | overhead, cold "
-        f"| split cached ({', '.join(stages)}) | split cold |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| query | rows | SQL alone | A/A | overhead, cached | around | statement | adapter | Python "
+        f"| overhead, cold | split cached ({', '.join(stages)}) | split cold |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, r in report["queries"].items():
         lines.append(
             f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['control_ms']:.2f} | {r['overhead_ms']:.2f} | "
-            f"{r['adapter_ms']:.2f} | {r['python_ms']:.2f} | {r['cold_overhead_ms']:.2f} | "
+            f"{r['around_ms']:.2f} | {r['statement_ms']:.2f} | {r['adapter_ms']:.2f} | {r['python_ms']:.2f} | "
+            f"{r['cold_overhead_ms']:.2f} | "
             f"{split(r['stages_ms'])} | {split(r['cold_stages_ms'])} |"
         )
     return "\n".join(lines)
