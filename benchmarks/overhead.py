@@ -94,6 +94,12 @@ def all_queries() -> dict[str, dict[str, Any]]:
     return queries
 
 
+def chosen(names: str) -> dict[str, dict[str, Any]]:
+    """The queries ``--queries`` names (comma-separated, or "all"), by name."""
+    queries = all_queries()
+    return queries if names == "all" else {name: queries[name] for name in names.split(",")}
+
+
 # -- stage timers -----------------------------------------------------------------------------------
 
 # Stage -> functions ("module:qualname"); names missing in a revision are skipped, so the same
@@ -369,14 +375,13 @@ def ensure_data(size: str) -> Path:
 
 def run_here(args: argparse.Namespace) -> dict[str, Any]:
     path = ensure_data(args.size)
-    queries = all_queries()
-    names = list(queries) if args.queries == "all" else args.queries.split(",")
+    queries = chosen(args.queries)
     results: dict[str, Any] = {}
     started_load = os.getloadavg()
     project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
     try:
         events = project.adapter()._con.sql("SELECT count(*) FROM events").fetchall()[0][0]  # type: ignore[attr-defined]
-        for name in names:
+        for name in queries:
             results[name] = measure(project, queries[name], args.repeat)
             r = results[name]
             print(
@@ -417,33 +422,37 @@ def export_revision(rev: str, directory: Path) -> Path:
     return pkg
 
 
-def compare(args: argparse.Namespace) -> dict[str, Any]:
+def alternate(module: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """``python -m module`` (``--size``, ``--repeat``, ``--queries`` from ``args``) under revision
+    ``args.against_rev``'s package ("old") and the working tree's ("new"), alternately in fresh
+    processes, ``args.rounds`` each (the side that starts alternates too); each process's JSON report."""
     ensure_data(args.size)
+    runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
     with tempfile.TemporaryDirectory(prefix="segwise-overhead-") as tmp:
         old_path = export_revision(args.against_rev, Path(tmp))
-        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
         for round_ in range(args.rounds):
-            sides = ("old", "new") if round_ % 2 == 0 else ("new", "old")
-            for side in sides:
+            for side in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
                 out = Path(tmp) / f"{side}-{round_}.json"
-                env = dict(os.environ)
-                if side == "old":
-                    env["PYTHONPATH"] = os.pathsep.join([str(old_path), str(ROOT)])
-                else:
-                    env["PYTHONPATH"] = str(ROOT)
-                command = [sys.executable, "-m", "benchmarks.overhead", "--size", args.size, "--repeat"]
-                command += [str(args.repeat), "--queries", args.queries, "--json", str(out)]
+                path = [str(old_path), str(ROOT)] if side == "old" else [str(ROOT)]
+                env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+                command = [sys.executable, "-m", module, "--size", args.size, "--repeat", str(args.repeat)]
+                command += ["--queries", args.queries, "--json", str(out)]
                 print(f"round {round_ + 1}/{args.rounds}: {side}", file=sys.stderr)
                 subprocess.run(command, check=True, env=env, cwd=ROOT)
                 runs[side].append(json.loads(out.read_text()))
+    return runs
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    runs = alternate("benchmarks.overhead", args)
     report: dict[str, Any] = {"size": args.size, "against": args.against_rev, "rounds": args.rounds, "queries": {}}
     report["load"] = {side: [r["load"] for r in runs[side]] for side in runs}
     for name in runs["new"][0]["queries"]:
         row: dict[str, Any] = {}
         for side in ("old", "new"):
             cells = [r["queries"][name] for r in runs[side]]
-            keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms")
-            keys += ("control_ms", "adapter_ms", "python_ms", "around_ms", "statement_ms")
+            keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms", "control_ms")
+            keys += ("adapter_ms", "python_ms", "around_ms", "statement_ms")
             row[side] = {key: statistics.median(c[key] for c in cells) for key in keys}
             for split in ("stages_ms", "cold_stages_ms"):
                 row[side][split] = {
@@ -525,23 +534,34 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="10m", choices=sorted(SIZES))
-    parser.add_argument("--repeat", type=int, default=60, help="interleaved iterations per query")
+def options(description: str, size: str, repeat: int, rounds: int) -> argparse.ArgumentParser:
+    """The options this benchmark and ``benchmarks/overhead_python.py`` share."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", default=size, choices=sorted(SIZES))
+    parser.add_argument("--repeat", type=int, default=repeat, help="timed runs per query")
     parser.add_argument("--queries", default=",".join(DEFAULT_QUERIES), help="comma-separated names, or all")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile listing per query")
-    parser.add_argument("--profile-calls", type=int, default=30)
-    parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--against-rev", help="also run git revision REV's package, alternating processes")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per side with --against-rev")
+    parser.add_argument("--rounds", type=int, default=rounds, help="processes per side with --against-rev")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
-    args = parser.parse_args(argv)
-    report = compare(args) if args.against_rev else run_here(args)
+    return parser
+
+
+def report_to(args: argparse.Namespace, report: dict[str, Any], table: str) -> None:
+    """Write ``report`` where ``--json`` says, and print ``table``."""
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
-    print(markdown(report))
+    print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = options(__doc__.splitlines()[0], size="10m", repeat=60, rounds=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile listing per query")
+    parser.add_argument("--profile-calls", type=int, default=30)
+    parser.add_argument("--profile-top", type=int, default=30)
+    args = parser.parse_args(argv)
+    report = compare(args) if args.against_rev else run_here(args)
+    report_to(args, report, markdown(report))
     print(verdicts(report))
 
 
