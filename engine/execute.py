@@ -161,8 +161,8 @@ class _Rows(NamedTuple):
 
 class _Found:
     """The warehouse's rows, numbered: series (position in the outputs' labels, -1: not an output),
-    breakdown values (dictionary-encoded text), naive bucket (the previous period's moved onto the
-    current one's), [frequency], value (exact type)."""
+    breakdown values (dictionary-encoded text), naive bucket (as the warehouse gave it; a previous
+    period's moved onto the current one's by :meth:`move_previous`), [frequency], value (exact type)."""
 
     def __init__(self, raw: pa.Table, compiled: CompiledQuery, value_type: pa.DataType, labels: list[str]) -> None:
         tf = compiled.timeframe
