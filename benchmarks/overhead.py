@@ -94,6 +94,12 @@ def all_queries() -> dict[str, dict[str, Any]]:
     return queries
 
 
+def chosen(names: str) -> dict[str, dict[str, Any]]:
+    """The queries ``--queries`` names (comma-separated, or "all"), by name."""
+    queries = all_queries()
+    return queries if names == "all" else {name: queries[name] for name in names.split(",")}
+
+
 # -- stage timers -----------------------------------------------------------------------------------
 
 # Stage -> functions ("module:qualname"); names missing in a revision are skipped, so the same
@@ -205,6 +211,28 @@ class Recorder:
         self.sql.append(event.sql)
 
 
+class StatementClock:
+    """Times each statement inside ``run()`` (the adapter's ``execute_statement``: cursor, statement,
+    fetch), so a run splits into its own statement and everything segwise adds around it, in the
+    same iteration (the statement's run-to-run spread then falls on one side only)."""
+
+    def __init__(self, adapter: Any) -> None:
+        self.adapter, self.last = adapter, 0.0
+        original = adapter.execute_statement
+
+        def timed(sql: str, statement: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(sql, statement)
+            finally:
+                self.last = time.perf_counter() - started
+
+        adapter.execute_statement = timed  # an instance attribute: the class's method is untouched
+
+    def close(self) -> None:
+        del self.adapter.execute_statement
+
+
 def digest(table: pa.Table) -> str:
     """The table's schema and values; floats to 9 significant digits (DuckDB's parallel float sums
     differ in the last bits from run to run)."""
@@ -242,8 +270,12 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
     def through_adapter() -> None:
         run_statement(adapter, sql, None)
 
+    clock = StatementClock(adapter)
+    inside: list[float] = []  # the statement's own time within each interleaved run
+
     def through() -> None:
         segwise.run(query, project, now=NOW)
+        inside.append(clock.last)
 
     def cold() -> None:  # compiled afresh: the compiled-query cache emptied first (where there is one)
         if cache is not None:
@@ -262,6 +294,8 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
             fn()
             samples[name].append(time.perf_counter() - started)
     cursor.close()
+    clock.close()
+    inside = inside[-repeat:]  # the timed iterations' (the warm-up's first)
 
     def over(side: str) -> float:  # the median per-iteration difference to the direct side, ms
         return statistics.median(r - d for r, d in zip(samples[side], samples["direct"], strict=True)) * 1000
@@ -295,6 +329,9 @@ def measure(project: segwise.Project, query: dict[str, Any], repeat: int) -> dic
         "control_ms": over("again"),
         "adapter_ms": over("adapter"),
         "python_ms": statistics.median(python) * 1000,
+        # the interleaved runs split: run() minus its own statement, and that statement minus the SQL alone
+        "around_ms": statistics.median(r - x for r, x in zip(samples["run"], inside, strict=True)) * 1000,
+        "statement_ms": statistics.median(x - d for x, d in zip(inside, samples["direct"], strict=True)) * 1000,
         "stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["run"].items()},
         "cold_stages_ms": {stage: statistics.median(v) * 1000 for stage, v in stage_samples["cold"].items()},
         "rows": answer.num_rows,
@@ -338,20 +375,20 @@ def ensure_data(size: str) -> Path:
 
 def run_here(args: argparse.Namespace) -> dict[str, Any]:
     path = ensure_data(args.size)
-    queries = all_queries()
-    names = list(queries) if args.queries == "all" else args.queries.split(",")
+    queries = chosen(args.queries)
     results: dict[str, Any] = {}
     started_load = os.getloadavg()
     project = project_for(f"duckdb:///{path.resolve()}", "partitioned")
     try:
         events = project.adapter()._con.sql("SELECT count(*) FROM events").fetchall()[0][0]  # type: ignore[attr-defined]
-        for name in names:
+        for name in queries:
             results[name] = measure(project, queries[name], args.repeat)
             r = results[name]
             print(
                 f"{name:<40} direct {r['direct_ms']:8.2f} ms  run {r['run_ms']:8.2f} ms  "
                 f"overhead {r['overhead_ms']:6.2f} ms  cold {r['cold_overhead_ms']:6.2f} ms  "
                 f"A/A {r['control_ms']:6.2f} ms  adapter {r['adapter_ms']:6.2f} ms  Python {r['python_ms']:5.2f} ms  "
+                f"around {r['around_ms']:5.2f} ms  statement {r['statement_ms']:6.2f} ms  "
                 f"{verdict(r['overhead_ms'])}",
                 file=sys.stderr,
             )
@@ -385,33 +422,37 @@ def export_revision(rev: str, directory: Path) -> Path:
     return pkg
 
 
-def compare(args: argparse.Namespace) -> dict[str, Any]:
+def alternate(module: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """``python -m module`` (``--size``, ``--repeat``, ``--queries`` from ``args``) under revision
+    ``args.against_rev``'s package ("old") and the working tree's ("new"), alternately in fresh
+    processes, ``args.rounds`` each (the side that starts alternates too); each process's JSON report."""
     ensure_data(args.size)
+    runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
     with tempfile.TemporaryDirectory(prefix="segwise-overhead-") as tmp:
         old_path = export_revision(args.against_rev, Path(tmp))
-        runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
         for round_ in range(args.rounds):
-            sides = ("old", "new") if round_ % 2 == 0 else ("new", "old")
-            for side in sides:
+            for side in ("old", "new") if round_ % 2 == 0 else ("new", "old"):
                 out = Path(tmp) / f"{side}-{round_}.json"
-                env = dict(os.environ)
-                if side == "old":
-                    env["PYTHONPATH"] = os.pathsep.join([str(old_path), str(ROOT)])
-                else:
-                    env["PYTHONPATH"] = str(ROOT)
-                command = [sys.executable, "-m", "benchmarks.overhead", "--size", args.size, "--repeat"]
-                command += [str(args.repeat), "--queries", args.queries, "--json", str(out)]
+                path = [str(old_path), str(ROOT)] if side == "old" else [str(ROOT)]
+                env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+                command = [sys.executable, "-m", module, "--size", args.size, "--repeat", str(args.repeat)]
+                command += ["--queries", args.queries, "--json", str(out)]
                 print(f"round {round_ + 1}/{args.rounds}: {side}", file=sys.stderr)
                 subprocess.run(command, check=True, env=env, cwd=ROOT)
                 runs[side].append(json.loads(out.read_text()))
+    return runs
+
+
+def compare(args: argparse.Namespace) -> dict[str, Any]:
+    runs = alternate("benchmarks.overhead", args)
     report: dict[str, Any] = {"size": args.size, "against": args.against_rev, "rounds": args.rounds, "queries": {}}
     report["load"] = {side: [r["load"] for r in runs[side]] for side in runs}
     for name in runs["new"][0]["queries"]:
         row: dict[str, Any] = {}
         for side in ("old", "new"):
             cells = [r["queries"][name] for r in runs[side]]
-            keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms")
-            keys += ("control_ms", "adapter_ms", "python_ms")
+            keys = ("direct_ms", "run_ms", "overhead_ms", "cold_run_ms", "cold_overhead_ms", "control_ms")
+            keys += ("adapter_ms", "python_ms", "around_ms", "statement_ms")
             row[side] = {key: statistics.median(c[key] for c in cells) for key in keys}
             for split in ("stages_ms", "cold_stages_ms"):
                 row[side][split] = {
@@ -436,7 +477,9 @@ def verdicts(report: dict[str, Any]) -> str:
         cell = row["new"] if "against" in report else row
         lines.append(
             f"verdict {name}: {verdict(cell['overhead_ms'])} (A/A control {cell['control_ms']:.2f} ms, "
-            f"adapter path {cell['adapter_ms']:.2f} ms, Python stages {cell['python_ms']:.2f} ms)"
+            f"adapter path {cell['adapter_ms']:.2f} ms, Python stages {cell['python_ms']:.2f} ms; "
+            f"split in the same runs: around the statement {cell['around_ms']:.2f} ms, "
+            f"the statement over the SQL alone {cell['statement_ms']:.2f} ms)"
         )
     lines.append(f"load averages (1/5/15 min, before and after each process): {report['load']}")
     return "\n".join(lines)
@@ -447,7 +490,8 @@ def markdown(report: dict[str, Any]) -> str:
     same query again (its compiled form from the compiled-query cache), "cold": compiled afresh
     every time; "A/A": the SQL alone minus itself (the method's noise floor); "adapter": the
     statement through the adapter's cancellable path minus the SQL alone; "Python": run() minus its
-    execute stage (the wrapped runs)."""
+    execute stage (the wrapped runs); "around": run() minus its own statement and "statement": that
+    statement minus the SQL alone, both in the interleaved runs themselves."""
     stages = [*STAGES, "other"]
 
     def split(cells: dict[str, float]) -> str:
@@ -455,9 +499,10 @@ def markdown(report: dict[str, Any]) -> str:
 
     if "against" in report:
         lines = [
-            "| query | SQL alone | A/A old / new | overhead old / new | adapter old / new | Python old / new "
+            "| query | SQL alone | A/A old / new | overhead old / new | around old / new | statement old / new "
+            "| adapter old / new | Python old / new "
             f"| Python new/old | shape old / new | same answer | new split cached ({', '.join(stages)}) |",
-            "|---|---:|---|---|---|---|---:|---|:---:|---|",
+            "|---|---:|---|---|---|---|---|---|---:|---|:---:|---|",
         ]
         for name, row in report["queries"].items():
             old, new = row["old"], row["new"]
@@ -469,41 +514,54 @@ def markdown(report: dict[str, Any]) -> str:
             shape = f"{old['stages_ms'].get('shape', 0.0):.2f} / {new['stages_ms'].get('shape', 0.0):.2f}"
             lines.append(
                 f"| {name} | {new['direct_ms']:.2f} | {pair('control_ms')} | {pair('overhead_ms')} | "
-                f"{pair('adapter_ms')} | {pair('python_ms')} | {ratio:.2f} | {shape} | "
+                f"{pair('around_ms')} | {pair('statement_ms')} | {pair('adapter_ms')} | {pair('python_ms')} | "
+                f"{ratio:.2f} | {shape} | "
                 f"{'yes' if row['same_answer'] else 'NO'} | {split(new['stages_ms'])} |"
             )
         return "\n".join(lines)
     lines = [
-        "| query | rows | SQL alone | A/A | overhead, cached | adapter | Python | overhead, cold "
-        f"| split cached ({', '.join(stages)}) | split cold |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| query | rows | SQL alone | A/A | overhead, cached | around | statement | adapter | Python "
+        f"| overhead, cold | split cached ({', '.join(stages)}) | split cold |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, r in report["queries"].items():
         lines.append(
             f"| {name} | {r['rows']} | {r['direct_ms']:.2f} | {r['control_ms']:.2f} | {r['overhead_ms']:.2f} | "
-            f"{r['adapter_ms']:.2f} | {r['python_ms']:.2f} | {r['cold_overhead_ms']:.2f} | "
+            f"{r['around_ms']:.2f} | {r['statement_ms']:.2f} | {r['adapter_ms']:.2f} | {r['python_ms']:.2f} | "
+            f"{r['cold_overhead_ms']:.2f} | "
             f"{split(r['stages_ms'])} | {split(r['cold_stages_ms'])} |"
         )
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="10m", choices=sorted(SIZES))
-    parser.add_argument("--repeat", type=int, default=60, help="interleaved iterations per query")
+def options(description: str, size: str, repeat: int, rounds: int) -> argparse.ArgumentParser:
+    """The options this benchmark and ``benchmarks/overhead_python.py`` share."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", default=size, choices=sorted(SIZES))
+    parser.add_argument("--repeat", type=int, default=repeat, help="timed runs per query")
     parser.add_argument("--queries", default=",".join(DEFAULT_QUERIES), help="comma-separated names, or all")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile listing per query")
-    parser.add_argument("--profile-calls", type=int, default=30)
-    parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--against-rev", help="also run git revision REV's package, alternating processes")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per side with --against-rev")
+    parser.add_argument("--rounds", type=int, default=rounds, help="processes per side with --against-rev")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
-    args = parser.parse_args(argv)
-    report = compare(args) if args.against_rev else run_here(args)
+    return parser
+
+
+def report_to(args: argparse.Namespace, report: dict[str, Any], table: str) -> None:
+    """Write ``report`` where ``--json`` says, and print ``table``."""
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
-    print(markdown(report))
+    print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = options(__doc__.splitlines()[0], size="10m", repeat=60, rounds=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile listing per query")
+    parser.add_argument("--profile-calls", type=int, default=30)
+    parser.add_argument("--profile-top", type=int, default=30)
+    args = parser.parse_args(argv)
+    report = compare(args) if args.against_rev else run_here(args)
+    report_to(args, report, markdown(report))
     print(verdicts(report))
 
 

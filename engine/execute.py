@@ -20,7 +20,7 @@ from .group_order import dictionary_rank
 from .pipeline import compile_query
 from .query import Query
 from .shape_funnel import shape_funnel
-from .shape_grid import LAYOUTS, DenseLayout, dense_answer
+from .shape_grid import LAYOUTS, CellKeys, DenseLayout, dense_answer
 from .shape_grid import position as _position
 from .shape_lifecycle import shape_lifecycle
 from .shape_retention import shape_retention
@@ -83,9 +83,10 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
     """
     value_type = pa.int64() if compiled.value_is_integer else pa.float64()
     labels = [o.label for o in compiled.outputs]
-    found = _Found(raw, compiled, value_type, labels)
+    found = _Found(raw, compiled, value_type, labels)  # the previous period not moved yet
     names = labels + [f.label for f in compiled.query.formulas]
     if found.frequency is not None:  # a distribution: only what occurs, no fill
+        found.move_previous(compiled)
         parts = [found.rows(np.flatnonzero(found.series >= 0))]
     else:
         fill = compiled.plan.fill if compiled.plan is not None else None
@@ -99,9 +100,10 @@ def shape_result(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
                 layout = _dense_layout(found, grid, fills, names, value_type, compiled)
                 LAYOUTS.put(compiled, tf, layout)
             args = (found.series, found.bucket, found.bucket_valid, found.value, found.valid)
-            dense = dense_answer(layout, *args)
+            dense = dense_answer(layout, *args)  # places the previous period itself
             if dense is not None:
                 return dense
+        found.move_previous(compiled)
         parts = _filled(found, grid, fills)
         for index, formula in enumerate(compiled.query.formulas, start=len(labels)):
             parts.append(_formula(found, grid, fills, labels, index, formula.expression))
@@ -159,8 +161,8 @@ class _Rows(NamedTuple):
 
 class _Found:
     """The warehouse's rows, numbered: series (position in the outputs' labels, -1: not an output),
-    breakdown values (dictionary-encoded text), naive bucket (the previous period's moved onto the
-    current one's), [frequency], value (exact type)."""
+    breakdown values (dictionary-encoded text), naive bucket (as the warehouse gave it; a previous
+    period's moved onto the current one's by :meth:`move_previous`), [frequency], value (exact type)."""
 
     def __init__(self, raw: pa.Table, compiled: CompiledQuery, value_type: pa.DataType, labels: list[str]) -> None:
         tf = compiled.timeframe
@@ -191,13 +193,14 @@ class _Found:
         value = _values(_whole(column), value_type)
         self.valid = _valid(value)
         self.value = np.asarray(pc.fill_null(value, 0).to_numpy(zero_copy_only=False) if value.null_count else value)
-        if tf.grain != "total" and any(output.previous for output in compiled.outputs):
-            self._move_previous(compiled)
 
-    def _move_previous(self, compiled: CompiledQuery) -> None:
+    def move_previous(self, compiled: CompiledQuery) -> None:
         """The previous period's i-th bucket is reported at the current period's i-th bucket; a
-        previous bucket beyond the current period's length is dropped."""
+        previous bucket beyond the current period's length is dropped (:func:`_cell_keys` places
+        the rows of a dense answer so, without moving them)."""
         tf = compiled.timeframe
+        if tf.grain == "total" or not any(output.previous for output in compiled.outputs):
+            return
         current = _bucket_values(tf.buckets, tf.grain)
         keep = np.ones(len(self.series), dtype=bool)
         moved = self.bucket
@@ -456,6 +459,7 @@ def _dense_layout(
         formulas.append((tree, operands, tuple(labels.index(name) for name in operands)))
     return DenseLayout(
         grid=grid,
+        keys=_cell_keys(compiled, grid),
         fill_valid=np.repeat(fills, width),
         value_dtype=found.value.dtype,
         formulas=tuple(formulas),
@@ -464,6 +468,35 @@ def _dense_layout(
         names=tuple(table.column_names),
         value_type=value_type,
     )
+
+
+def _cell_keys(compiled: CompiledQuery, grid: np.ndarray) -> CellKeys | None:
+    """Where a found row of a dense answer goes, by its output and its bucket as the warehouse
+    gave it: as :meth:`_Found.move_previous` moves a previous period's bucket (the i-th of its own
+    range to the current range's i-th; beyond the current length: dropped) and :func:`_position`
+    places it on ``grid``. None where the keys would not fit in 63 bits."""
+    tf = compiled.timeframe
+    width = len(grid)
+    sources, cells, drops = [], [], []
+    for s, output in enumerate(compiled.outputs):
+        moves = tf.grain != "total" and output.previous
+        if moves:
+            count = min(len(output.timeframe.buckets), len(tf.buckets))
+            source = _bucket_values(output.timeframe.buckets, tf.grain)[:count]
+            moved = _bucket_values(tf.buckets, tf.grain)[:count]
+            target = _position(moved, np.ones(count, dtype=bool), grid)
+        else:
+            source, target = grid, np.arange(width)
+        sources.append(source)
+        cells.append(np.where(target >= 0, s * width + target, -1))
+        drops.append(moves)
+    values = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
+    base = int(values.min()) if len(values) else 0
+    span = int(values.max()) - base + 1 if len(values) else 1
+    if len(sources) * span >= 2**62:
+        return None
+    keys = np.concatenate([s * span + (source - base) for s, source in enumerate(sources)]) if sources else values
+    return CellKeys(keys, np.concatenate(cells) if cells else values, np.array(drops, dtype=bool), base, span)
 
 
 def _bucket_array(buckets: pa.Array, timezone: str) -> pa.Array:

@@ -32,6 +32,7 @@ exactly that tree's literals (those holding a quote or backslash: the only ones 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -285,44 +286,53 @@ def _check_table(node: exp.Table, allowed: set[tuple[str, ...]] | None, ctes: se
 # ordinary character: PostgreSQL sessions are opened with standard_conforming_strings = on),
 # "..." identifiers with "" inside, /* ... */ comments (sqlglot renders plan-rule comments so).
 STANDARD_QUOTING = frozenset({"duckdb", "postgres", "sqlite"})
-_TOKENS = re.compile(r"'((?:[^']+|'')*)'|\"(?:[^\"]+|\"\")*\"|/\*.*?\*/", re.DOTALL)
+# The quoted tokens in the engine's order: a string literal (captured), a quoted identifier, a comment.
+_TOKENS = re.compile(r"('[^']*(?:''[^']*)*')|\"[^\"]*(?:\"\"[^\"]*)*\"|/\*.*?\*/", re.DOTALL)
 _DANGER = re.compile(r";|--|/\*|\*/|'|\"|\x00|\\")
 _PREFIXED = re.compile(r"[A-Za-z0-9_&$]")
+_SCANNED_SIZE = 256  # texts remembered as passed (with the literals they had to carry)
 
 
 def check_text(sql: str, dialect: str, literals: Iterable[str] = ()) -> None:
-    """Refuse text that is not one statement carrying exactly the expected string ``literals``."""
+    """Refuse text that is not one statement carrying exactly the expected string ``literals``.
+
+    The scan is a function of the text and the literals alone, so a text that passed is remembered
+    (the last :data:`_SCANNED_SIZE`; a repeated query sends the same text) and not scanned again."""
     if "\x00" in sql:
         raise RefusedStatement(
             "the statement contains a NUL character; segwise does not send it", where="statement guard"
         )
     if dialect not in STANDARD_QUOTING:
         raise ValueError(f"check_text knows the quoting of {sorted(STANDARD_QUOTING)}, not {dialect!r}")
-    found: Counter[str] = Counter()
-    outside: list[str] = []
-    position = 0
-    for match in _TOKENS.finditer(sql):
-        start = match.start()
-        outside.append(sql[position:start])
-        position = match.end()
-        content = match.group(1)
-        if content is not None:
-            if start > 0 and _PREFIXED.match(sql[start - 1]):
-                raise RefusedStatement(
-                    f"a string literal has a prefix ({sql[start - 1]!r}) that changes how the engine reads it",
-                    where="statement guard",
-                )
-            found[content.replace("''", "'")] += 1
-    outside.append(sql[position:])
-    rest = "".join(outside)
-    danger = _DANGER.search(rest)
+    _scan(sql, tuple(literals))
+
+
+@functools.lru_cache(maxsize=_SCANNED_SIZE)
+def _scan(sql: str, literals: tuple[str, ...]) -> None:
+    """:func:`check_text`'s scan (a refusal raises, and is not remembered). ``split`` tokenizes in
+    C: the text outside quotes at even places, each token's captured literal (None for an
+    identifier or a comment) at odd ones."""
+    parts = _TOKENS.split(sql)
+    strings = []
+    for before, token in zip(parts[0:-1:2], parts[1::2], strict=True):
+        if token is None:
+            continue
+        if before and _PREFIXED.match(before[-1]):  # the character before the quote (none: another token's end)
+            raise RefusedStatement(
+                f"a string literal has a prefix ({before[-1]!r}) that changes how the engine reads it",
+                where="statement guard",
+            )
+        strings.append(token)
+    danger = _DANGER.search("".join(parts[0::2]))
     if danger is not None:
         raise RefusedStatement(
             f"the statement text has {danger.group()!r} outside quotes (more than one statement, a comment "
             "or an unbalanced quote); segwise does not send it",
             where="statement guard",
         )
-    missing = Counter(literals) - found
+    if not literals:
+        return
+    missing = Counter(literals) - Counter(token[1:-1].replace("''", "'") for token in strings)
     if missing:
         value = next(iter(missing))
         shown = value if len(value) <= 60 else value[:57] + "..."

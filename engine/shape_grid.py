@@ -31,11 +31,40 @@ def position(values: np.ndarray, valid: np.ndarray, sorted_values: np.ndarray) -
 
 
 @dataclass(frozen=True)
+class CellKeys:
+    """Where a found row goes: its key ``output * span + bucket - base`` looked up in ``keys``
+    (ascending) gives its cell (``cells``; -1: a bucket that lands off the grid). A row whose key is
+    absent is dropped where its output ``drops`` (a previous period's bucket beyond the current
+    range's length), else it is off the grid."""
+
+    keys: np.ndarray
+    cells: np.ndarray
+    drops: np.ndarray
+    base: int
+    span: int
+
+    def place(self, series: np.ndarray, bucket: np.ndarray, bucket_valid: np.ndarray) -> np.ndarray:
+        """Each row's cell; -1 off the grid, -2 dropped (also a row of a series that is not an output)."""
+        if not len(self.drops):  # no output series
+            return np.full(len(series), -2, dtype=np.int64)
+        mine = series >= 0
+        lost = np.where(mine & ~self.drops[np.maximum(series, 0)], -1, -2)  # when its key is absent
+        if not len(self.keys):
+            return lost
+        offset = bucket - self.base
+        inside = mine & bucket_valid & (offset >= 0) & (offset < self.span)
+        key = np.where(inside, series * self.span + offset, -1)
+        index = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        return np.where(inside & (self.keys[index] == key), self.cells[index], lost)
+
+
+@dataclass(frozen=True)
 class DenseLayout:
     """A dense answer's fixed part. Cells are numbered series-major: output ``s``'s bucket ``i`` is
     cell ``s * width + i``; formula ``k``'s bucket ``i`` is cell ``(outputs + k) * width + i``."""
 
     grid: np.ndarray  # bucket starts, naive microseconds, ascending
+    keys: CellKeys | None  # where found rows go (None: the keys would overflow; the general algorithm answers)
     fill_valid: np.ndarray  # per output cell: its series' fill is 0 (True) or null (False)
     value_dtype: np.dtype[Any]  # the found values' numpy type (int64 or float64)
     formulas: tuple[tuple[Node, tuple[str, ...], tuple[int, ...]], ...]  # tree, operand labels, their outputs
@@ -57,17 +86,19 @@ def dense_answer(
     value: np.ndarray,
     valid: np.ndarray,
 ) -> pa.Table | None:
-    """The answer from the found rows (series: output index, -1 for another series; bucket and its
-    validity; value and its validity), or None where the dense form does not hold (a found row
-    off the grid, or two rows for one cell: the general algorithm keeps both)."""
+    """The answer from the found rows (series: output index, -1 for another series; bucket as the
+    warehouse gave it, a previous period's not moved, and its validity; value and its validity), or
+    None where the dense form does not hold (a found row off the grid, or two rows for one cell:
+    the general algorithm keeps both)."""
     width = layout.width
-    cell_position = position(bucket, bucket_valid, layout.grid)
-    mine = series >= 0
-    if not mine.all():  # rows of series that are not outputs are not part of the answer
-        series, cell_position, value, valid = series[mine], cell_position[mine], value[mine], valid[mine]
-    if len(series) and cell_position.min() < 0:
+    if layout.keys is None:
         return None
-    cells = series * width + cell_position
+    cells = layout.keys.place(series, bucket, bucket_valid)
+    kept = cells >= -1
+    if not kept.all():  # rows of series that are not outputs, a previous bucket beyond the range
+        cells, value, valid = cells[kept], value[kept], valid[kept]
+    if len(cells) and cells.min() < 0:
+        return None
     if len(cells) > 1 and np.bincount(cells).max() > 1:
         return None
     filled = len(layout.fill_valid)  # the output series' cells; the formulas' follow

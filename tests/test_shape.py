@@ -135,7 +135,7 @@ def answer_rows(table: pa.Table) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in local.to_pylist()]
 
 
-def altered(raw: pa.Table, rng: random.Random) -> list[tuple[str, pa.Table]]:
+def altered(raw: pa.Table, rng: random.Random, previous: tuple[str, ...] = ()) -> list[tuple[str, pa.Table]]:
     out = [("as is", raw), ("no rows", raw.slice(0, 0))]
     n = raw.num_rows
     if n > 1:
@@ -156,6 +156,12 @@ def altered(raw: pa.Table, rng: random.Random) -> list[tuple[str, pa.Table]]:
             out.append(("text buckets", raw.set_column(i, "bucket", text)))
             off = pc.add(raw["bucket"], pa.scalar(timedelta(seconds=1))).slice(0, 1)
             out.append(("off the grid", pa.concat_tables([raw, raw.slice(0, 1).set_column(i, "bucket", off)])))
+            # a previous period's row at a bucket that is not one of its range's: dropped, not kept off the grid
+            if previous:
+                row = raw.slice(0, 1).set_column(i, "bucket", off)
+                label = pa.array([previous[0]], type=raw.schema.field("series").type)
+                row = row.set_column(row.schema.get_field_index("series"), "series", label)
+                out.append(("previous off its range", pa.concat_tables([raw, row])))
     return out
 
 
@@ -178,7 +184,8 @@ def test_shape_matches_the_reference(
 
     monkeypatch.setattr(execute, "dense_answer", spy)
     whats = []
-    for what, table in altered(raw, rng):
+    previous = tuple(o.label for o in compiled.outputs if o.previous)
+    for what, table in altered(raw, rng, previous):
         dense_before = len(dense)
         shaped = shape_result(table, compiled)
         whats.append((what, dense[dense_before:] == [True]))
@@ -197,5 +204,7 @@ def test_shape_matches_the_reference(
     # Both ways are exercised: without breakdown (and not a distribution) the dense layout answers,
     # except for a row off the grid, which the general algorithm keeps.
     plain = not compiled.breakdown and not compiled.frequency
+    if previous and compiled.timeframe.grain != "total" and raw.num_rows:
+        assert "previous off its range" in dict(whats)
     for what, was_dense in whats:
         assert was_dense == (plain and what != "off the grid"), (what, was_dense)
