@@ -29,6 +29,8 @@ from .partitions import floor_to
 from .plan_events import CohortReduction, CohortScan
 from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
 from .plan_series import describe_series_parts, series_parts_json
+from .plan_users import Join
+from .units import USER, Unit
 
 if TYPE_CHECKING:
     from .catalog import EventTableInfo, ResolvedProperty
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from .timeframe import Timeframe
 
 # the plan's parts, re-exported
-__all__ = ["CohortReduction", "CohortScan", "Operator", "Predicate", "SharedReducedScan", "SharedScan"]
+__all__ = ["CohortReduction", "CohortScan", "Join", "Operator", "Predicate", "SharedReducedScan", "SharedScan"]
 
 
 @dataclass(frozen=True)
@@ -107,15 +109,6 @@ class Scan:
 
 
 @dataclass(frozen=True)
-class Join(Operator):
-    """The user tables joined on user id, after the event filters."""
-
-    @property
-    def detail(self) -> str:
-        return "user table(s) on user id, after the event filters"
-
-
-@dataclass(frozen=True)
 class Window(Operator):
     """First/last occurrence: each user's matching events ranked by time, rank 1 kept."""
 
@@ -132,6 +125,9 @@ class TopN(Operator):
     """The first series' top ``limit`` groups; the rest map to ``Other`` before aggregating."""
 
     limit: int
+    # a row reduced per (groups, user) holds each unit once: the unit is the user (another unit
+    # has several users, so it is on several reduced rows)
+    users_are_units: bool = True
 
     @property
     def detail(self) -> str:
@@ -399,6 +395,7 @@ class LogicalPlan:
     cost_source: str = ""
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
     unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
+    counted: Unit = USER  # the unit counted, typed: lowering reads each row's unit id from it
     behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
     cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
     group_by: GroupBy | None = None  # the breakdown's typed keys and the segment restriction

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from .conditions import build_condition
 from .plan_parts import Operator, Predicate, event_names
+from .plan_users import Join
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
@@ -101,13 +102,14 @@ class Threshold:
     """A behavioural condition's ``having``: the unit's ``aggregate`` (``events``,
     ``active_days``, or ``sum``/``avg``/``min``/``max`` of the numeric event property ``prop``)
     over the condition's matching events, compared by ``op`` with ``value`` (``values``: the
-    inclusive bounds of ``between``)."""
+    inclusive bounds of ``between``; ``column``: the property resolved)."""
 
     aggregate: str
     prop: str | None
     op: str
     value: float | None = None
     values: tuple[float, ...] | None = None
+    column: ResolvedProperty | None = None  # ``prop`` resolved by the planner (lowering reads it)
 
     def test(self, aggregate: exp.Expr) -> exp.Expr:
         """The comparison of ``aggregate`` (values are literals)."""
@@ -191,6 +193,7 @@ class CohortReduction(Operator):
 
     scans: tuple[CohortScan, ...]
     uses: tuple[str, ...]
+    users: Join | None = None  # the user tables its scans join (the unit's id or a condition's user property)
 
     @property
     def conditions(self) -> tuple[CohortCondition, ...]:
@@ -205,6 +208,7 @@ class CohortReduction(Operator):
     def describe(self) -> list[str]:
         lines = [f"Cohort         {self.detail}"]
         lines += [f"  Scan         {scan}" for scan in self.scans]
+        lines += [f"  Join         {self.users.detail}"] if self.users is not None else []
         lines.append("  Flags        per unit, 1 when it has a matching event in the window (and the threshold holds)")
         return lines + [line for c in self.conditions for line in c.describe()]
 

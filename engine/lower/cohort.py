@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.cohorts import CategoryGroups, Conjunction
     from segwise.plan_events import CohortCondition
+    from segwise.plan_users import Join
 
     from .state import Lowering
 
@@ -90,6 +91,7 @@ def _source(lw: Lowering, check: CohortCondition) -> RowSource:
     """A condition's rows as the plan says: its events, its filters' expressions, its window."""
     source = RowSource(lw, list(check.match.members), list(check.match.where), None, check.location)
     source.events, source.planned = check.match.events, check.match.planned
+    source.users = _users(lw)
     if check.window is not None:
         source.bounds, source.time = TimeBounds(check.window.start, check.window.end), check.window
     return source
@@ -122,7 +124,7 @@ def _reduction(lw: Lowering, checks: tuple[CohortCondition, ...]) -> exp.Select:
             if k in match:
                 hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
             outputs.append(hit.as_(f"_k{k}"))
-            if check.threshold is not None and check.threshold.prop is not None:
+            if check.threshold is not None and check.threshold.column is not None:
                 value = rows.get(f"_v{k}", exp.cast(exp.Null(), exp.DataType.Type.DOUBLE))
                 outputs.append(value.as_(f"_v{k}"))
         if DAY in _needs(checks):
@@ -146,14 +148,22 @@ def _reduction(lw: Lowering, checks: tuple[CohortCondition, ...]) -> exp.Select:
     return select.group_by(unit.copy(), copy=False)
 
 
+def _users(lw: Lowering) -> Join | None:
+    """The plan's join of the user tables the reduction's scans read."""
+    assert lw.logical.cohort is not None, "the planner plans the reduction of the behavioural conditions"
+    return lw.logical.cohort.users
+
+
 def _unit(lw: Lowering, info: EventTableInfo) -> exp.Expr:
-    """A row ``e`` of ``info``'s unit id (the query's ``unit``, as ``RowSource.user()`` reads it):
+    """A row ``e`` of ``info``'s unit id (the plan's unit, as ``RowSource.user()`` reads it):
     the user id, the event's column (NULL on a table without it) or the joined user table's."""
     prop = lw.unit.prop
     if prop is None:
         return exp.column(info.spec.user_id, table="e", quoted=True)
     if prop.source == USER_PROPERTY:  # joined on the user id in _scan_select
-        return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+        users = _users(lw)
+        assert users is not None and prop.user_table is not None, "the plan joins the unit's user table"
+        return users.table(prop.user_table).column(prop.column, f"u{prop.user_table}")
     if prop.column not in info.columns:
         return exp.cast(exp.Null(), NULL_TYPES.get(prop.kind, exp.DataType.Type.VARCHAR))
     return exp.column(prop.column, table="e", quoted=True)
@@ -182,8 +192,9 @@ def _rows(
         source = sources[k]
         match[k] = and_all(_match(source, info)) or exp.true()
         having = checks[k].threshold
-        if having is not None and having.prop is not None:
-            prop = source.resolve(having.prop, f"{source.location} > having > measure")
+        if having is not None and having.column is not None:  # the plan's property, resolved
+            prop = having.column
+            source.check_read(prop, f"{source.location} > having > measure")
             rows[f"_v{k}"] = exp.cast(_value(source, info, prop), exp.DataType.Type.DOUBLE)
         if having is not None and having.aggregate == "active_days":
             rows[DAY] = lw.flavor.truncate("day", source._branch_local_time(info, "e"))
@@ -228,10 +239,10 @@ def _scan_select(
     if lw.unit.on_user_table:  # the unit id is a user-table column
         assert lw.unit.prop is not None and lw.unit.prop.user_table is not None
         joins.setdefault(lw.unit.prop.user_table, f"u{lw.unit.prop.user_table}")
-    for table_index, alias in sorted(joins.items()):
-        user_table = lw.catalog.user_tables[table_index]
-        on = exp.EQ(this=exp.column(user_table.spec.user_id, table=alias, quoted=True), expression=user_id.copy())
-        select = select.join(user_table.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+    if joins:
+        users = _users(lw)
+        assert users is not None, "the plan joins the user tables the reduction reads"
+        select = users.join(select, joins, user_id)
     return select.where(and_all(filters), copy=False)
 
 

@@ -120,7 +120,7 @@ class RollupSource(RowSource):
         for lo, hi in ((bounds.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), bounds.end_utc)):
             if lo < hi:
                 raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
-                raw.planned, raw.events = self.planned, self.events
+                raw.planned, raw.events, raw.users = self.planned, self.events, self.users
                 raw.bounds = TimeBounds(lo, hi)
                 parts.append(rollup_rows(self.c, self.info, raw, keep))
         union = parts[0]
@@ -238,6 +238,7 @@ class PreAggregatedSource(RollupSource):
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
+        raw.users = self.users
         grain = self.c.tf.grain
         total = grain == "total" and not self.rolling
         bucket: exp.Expr | None = None

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.plan import Predicate, Scan
     from segwise.plan_parts import EventNames, PartitionRange, TimeRange
+    from segwise.plan_users import Join, UserTable
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
@@ -103,7 +104,8 @@ class RowSource:
         self.occurrence: str | None = None
         self.occurrence_bounds: TimeBounds | None = None
         self.extra_filters: list[exp.Expr] = []  # outer filters on users (segments)
-        self.user_joins: dict[int, str] = {}
+        self.user_joins: dict[int, str] = {}  # the user tables read, by number: their alias
+        self.users: Join | None = None  # the plan's join of the user tables (what they are, their columns)
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         self.partition_time = False  # the day partition column stands in for the event time (rule)
         self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
@@ -149,6 +151,11 @@ class RowSource:
             tables = ", ".join(str(t.ref) for t in self.tables)
             raise SpecError(f"property {prop.name!r} is not a column of {tables}", where=where)
 
+    def user_table(self, index: int) -> UserTable:
+        """The plan's user table number ``index`` (the plan's ``Join`` lists every one read)."""
+        assert self.users is not None, "the plan joins the user tables its rows read"
+        return self.users.table(index)
+
     def _slot(self, prop: ResolvedProperty) -> str:
         return self._prop_slots.setdefault(prop.column, f"_p{len(self._prop_slots)}")
 
@@ -164,7 +171,8 @@ class RowSource:
         if prop is None:
             return self.user_id()
         if prop.source == USER_PROPERTY:  # joined (on the user id) only where a statement reads it
-            return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+            assert prop.user_table is not None
+            return self.user_table(prop.user_table).column(prop.column, f"u{prop.user_table}")
         return self.prop(prop)
 
     def user_id(self) -> exp.Expr:
@@ -224,7 +232,7 @@ class RowSource:
         if prop.source == USER_PROPERTY:
             assert prop.user_table is not None
             alias = self.user_joins.setdefault(prop.user_table, f"u{prop.user_table}")
-            return exp.column(prop.column, table=alias, quoted=True)
+            return self.user_table(prop.user_table).column(prop.column, alias)
         if self.union:
             return self._col(self._slot(prop))
         return self._col(prop.column)
@@ -389,11 +397,10 @@ class RowSource:
             alias = f"u{unit.user_table}"
             if any(c.table == alias for node in (select, *more) for c in node.find_all(exp.Column)):
                 joins[unit.user_table] = alias  # the query's unit id is read: join its user table
-        for table_index, alias in sorted(joins.items()):
-            info = self.c.catalog.user_tables[table_index]
-            on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=self.user_id())
-            select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
-        return select
+        if not joins:
+            return select
+        assert self.users is not None, "the plan joins the user tables its rows read"
+        return self.users.join(select, joins, self.user_id())
 
     def _union_table(self, bounds: TimeBounds) -> exp.Expr:
         """``(SELECT user, local time, name, props FROM t1 WHERE ... UNION ALL ...) AS e``."""

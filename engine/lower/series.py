@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from segwise.plan import Aggregate, PreAggregate, Window
 from segwise.plan_parts import Spine
+from segwise.plan_users import event_join
 
 from . import cohort, segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource
@@ -49,6 +50,7 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     # (``scan.time``) where its lowering says, a first/last occurrence its window (``Window``).
     window = next((op for op in node.operators if isinstance(op, Window)), None)
     source.read_plan(node.scan, time=window is None and not node.has(Spine))
+    source.users = event_join(node.operators)
     if reduced is not None:
         source.events = reduced.events
     source.prune = node.prune
@@ -114,6 +116,7 @@ def analysis_source(lw: Lowering, node: AnalysisNode, events: Match, *parts: Mat
     and of the ``parts`` matched on its rows (steps, start and return events)."""
     source = RowSource(lw, list(events.members), list(events.where), node.tf, node.kind)
     source.read_plan(node.scan)
+    source.users = event_join(node.operators)
     for match in (events, *parts):
         source.planned.update(match.planned)
     source.prune, source.partition_time = node.prune, node.partition_time

@@ -35,7 +35,7 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
     shared.planned = first.source.planned
-    shared.user_joins = dict(first.source.user_joins)
+    shared.user_joins, shared.users = dict(first.source.user_joins), first.source.users
     name = f"sh{first.index}"
     outputs: list[exp.Expr] = []
     keys: list[exp.Expr] = []

@@ -45,7 +45,7 @@ class Lowering(Scope):
     """Builds the statement for one optimized plan, in one flavor (see ``segwise.lower``)."""
 
     def __init__(self, bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> None:
-        super().__init__(bound.project, bound.catalog, flavor, bound.timeframe, bound.unit)
+        super().__init__(bound.project, bound.catalog, flavor, bound.timeframe, plan.counted)  # the plan's unit
         self.bound = bound
         self.query = bound.query
         self.logical = plan

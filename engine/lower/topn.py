@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan import TopN
+
 from . import measure_sql
 from .rollup_rows import PreAggregatedSource, SharedReducedSource
 from .rows import and_all, table_ref
@@ -56,6 +58,7 @@ def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
     rows = materialize(lw, first)
     groups = [exp.column(f"_g{j}", table=rows) for j in range(len(lw.groups.keys))]
     rollup = rollup_of(lw, first, rows)
+    top = next(op for op in lw.logical.nodes[first.index].operators if isinstance(op, TopN))
     if rollup is not None:
         # Each group is ranked over all buckets, so a user recurs unless the grain is total;
         # rows reduced per (groups, user) hold a user once per group whatever the breakdown
@@ -64,7 +67,7 @@ def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
             lw.tf.grain == "total"
             and isinstance(first.source, PreAggregatedSource)
             and not first.source.rolling
-            and lw.bound.unit.is_user  # another unit has several users: on several reduced rows
+            and top.users_are_units  # the plan's: another unit has several users, on several reduced rows
         )
         rollup = dataclasses.replace(rollup, users_unique=unique)
     agg = measure_sql.aggregate(lw, first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), rollup)
