@@ -396,6 +396,7 @@ class LogicalPlan:
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
     unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
     counted: Unit = USER  # the unit counted, typed: lowering reads each row's unit id from it
+    users_unique: bool = True  # after a per-user reduction each user is on one row per output group
     behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
     cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
     group_by: GroupBy | None = None  # the breakdown's typed keys and the segment restriction

@@ -113,8 +113,9 @@ def _series(bound: BoundQuery) -> LogicalPlan:
 
 def _with_unit(bound: BoundQuery, plan: LogicalPlan) -> LogicalPlan:
     """The plan says which unit it counts (typed, what lowering reads; and for explain, when not
-    users, the unit id's column, joined from where)."""
-    plan.counted = bound.unit
+    users, the unit id's column, joined from where) and whether a user is on one reduced row per
+    output group (``BoundQuery.users_unique_after_reduction``)."""
+    plan.counted, plan.users_unique = bound.unit, bound.users_unique_after_reduction()
     if not bound.unit.is_user:
         plan.unit = bound.unit.describe(bound.catalog)
     return plan

@@ -64,7 +64,8 @@ class Lowering(Scope):
         return self.bound.where(index)
 
     def users_unique_after_reduction(self) -> bool:
-        return self.bound.users_unique_after_reduction()
+        """The plan's: after a per-user reduction each user is on one row per output group."""
+        return self.logical.users_unique
 
     def shared_rows_group(self, node: SeriesNode) -> list[tuple[int, SeriesNode]] | None:
         """(position, node) of the series sharing ``node``'s reduced top-N scan (rule
