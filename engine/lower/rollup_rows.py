@@ -238,8 +238,8 @@ class PreAggregatedSource(RollupSource):
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
-        grain = self.c.tf.grain
-        total = grain == "total" and not self.rolling
+        grain = self.c.bucketing.grain
+        total = self.c.bucketing.total and not self.rolling
         bucket: exp.Expr | None = None
         if self.rolling or grain == "day":
             bucket = raw.day_time()
