@@ -353,6 +353,7 @@ class SeriesNode(_Scanned):
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
+    location: str = ""  # how errors name the series: ``series[1] (label B)`` (the bound query's ``where``)
 
     @property
     def planned_conditions(self) -> dict[int, Predicate]:

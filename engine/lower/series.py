@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 
 def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
-    index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
-    where = lw.where(index)
+    series, measure, tf, label = node.series, node.measure, node.tf, node.label
+    where = node.location  # how errors name the series (the planner's, from the bound query)
     source: RowSource
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:

@@ -69,9 +69,6 @@ class Lowering(Scope):
         assert time is not None, "plan_series.group_by gives every plan its time key"
         return time
 
-    def where(self, index: int) -> str:
-        return self.bound.where(index)
-
     def users_unique_after_reduction(self) -> bool:
         return self.bound.users_unique_after_reduction()
 
