@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .plan_events import Match
     from .plan_parts import EventNames, PartitionRange, TimeRange
+    from .plan_rollup import RollupRead
     from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
@@ -99,6 +100,7 @@ class Scan:
     rollup: RollupInfo | None = None
     events: EventNames | None = None  # the events read (per table: name = / IN)
     time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
+    rollup_read: RollupRead | None = None  # rule rollups: the columns the measure reads from the rollup
 
     @property
     def union(self) -> bool:
@@ -535,6 +537,7 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    partitions   {scan.partition}")
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
+    lines += [f"    measure      {scan.rollup_read}"] if scan.rollup_read is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")
@@ -553,6 +556,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "pushed": [str(f) for f in scan.filters],
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
+        "rollup_columns": str(scan.rollup_read) if scan.rollup_read is not None else None,
         "columns": scan.columns,
     }
 
