@@ -1,8 +1,9 @@
 """The plan is the single source of truth for what lowering and shaping used to derive from the
 query again: the time key (``plan_time.Bucketing`` on ``GroupBy.time``: grain, zone, week start
 and the bucket expression), a retention's numbered buckets in shaping and in the SQL to paste
-(``ReturnPeriods.frame``), the columns a rollup scan reads (``Scan.rollup_read``, rule
-``rollups``) and how errors at lowering name a series (``SeriesNode.location``). A plan changed
+(``ReturnPeriods.frame``) and how errors at lowering name a series (``SeriesNode.location``); the
+columns a rollup scan reads (``Scan.rollup_read``, rule ``rollups``) are tested beside the built
+rollups, tests/test_rollups.py. A plan changed
 by hand changes the SQL or the answer, whatever the query says.
 
 Planning is the same on every engine (the flavor only renders), so these run on DuckDB. Expected
