@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .plan_events import Match
     from .plan_parts import EventNames, PartitionRange, TimeRange
+    from .plan_rollup import RollupRead
     from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
@@ -101,6 +102,7 @@ class Scan:
     rollup: RollupInfo | None = None
     events: EventNames | None = None  # the events read (per table: name = / IN)
     time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
+    rollup_read: RollupRead | None = None  # rule rollups: the columns the measure reads from the rollup
 
     @property
     def union(self) -> bool:
@@ -349,6 +351,7 @@ class SeriesNode(_Scanned):
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
+    location: str = ""  # how errors name the series: ``series[1] (label B)`` (the bound query's ``where``)
 
     @property
     def planned_conditions(self) -> dict[int, Predicate]:
@@ -532,6 +535,7 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    partitions   {scan.partition}")
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
+    lines += [f"    measure      {scan.rollup_read}"] if scan.rollup_read is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")
@@ -550,6 +554,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "pushed": [str(f) for f in scan.filters],
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
+        "rollup_columns": str(scan.rollup_read) if scan.rollup_read is not None else None,
         "columns": scan.columns,
     }
 

@@ -20,6 +20,7 @@ from .plan import Operator
 from .plan_users import Join
 
 if TYPE_CHECKING:
+    from .plan import LogicalPlan
     from .plan_events import Match
     from .retention_frame import RetentionFrame
 
@@ -105,6 +106,14 @@ class ReturnPeriods(Operator):
         else:
             how = f"return bucket - cohort bucket in 1..{self.periods} per (user, cohort)"
         return f"{how}; {self.buckets} numbered buckets (~{self.rows:,} rows)"
+
+
+def return_periods(plan: LogicalPlan | None) -> ReturnPeriods:
+    """The plan's ``ReturnPeriods`` of a retention query: what shaping and the SQL to paste read
+    (the numbered buckets, how many periods, cumulative) instead of computing them again."""
+    analysis = plan.analysis if plan is not None else None
+    assert analysis is not None, "a compiled retention query carries its plan"
+    return next(op for op in analysis.operators if isinstance(op, ReturnPeriods))
 
 
 @dataclass(frozen=True)

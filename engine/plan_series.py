@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .adapters.base import TableRef
 from .bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
 from .catalog import EVENT_PROPERTY, USER_PROPERTY
+from .plan_time import Bucketing, bucketing
 from .project import Rollup
 from .rollups import EVENT_DIMENSION, RollupInfo
 
@@ -73,11 +74,12 @@ class SegmentFilter:
 
 @dataclass(frozen=True)
 class GroupBy:
-    """The breakdown's group-by keys, in the query's order, and the segment restriction; every
-    series (and an analysis) groups by them."""
+    """The breakdown's group-by keys, in the query's order, the segment restriction and the time
+    key (``time``: the bucket, ``plan_time``); every series (and an analysis) groups by them."""
 
     keys: tuple[GroupKey, ...]
     segment: SegmentFilter | None = None
+    time: Bucketing | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -90,8 +92,11 @@ class GroupBy:
 
 
 def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
-    """The query's breakdown as typed keys, and its segment (``behaviour``: resolved)."""
+    """The query's breakdown as typed keys, its segment (``behaviour``: resolved) and its time
+    bucket (the grain in the project's zone and week, rendered in the target flavor)."""
     query = bound.query
+    project = bound.project
+    time = bucketing(bound.flavor, bound.timeframe.grain, project.timezone, project.week_start_index)
     keys: list[GroupKey] = []
     segment = behaviour.segment if behaviour is not None else None
     for position, name in enumerate(query.breakdown):
@@ -111,7 +116,7 @@ def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
     if query.segment is not None:
         assert segment is not None, "cohorts.resolve resolves the segment"
         restriction = SegmentFilter(segment, SEGMENT_BREAKDOWN in query.breakdown)
-    return GroupBy(tuple(keys), restriction)
+    return GroupBy(tuple(keys), restriction, time)
 
 
 def reduced_shape(
@@ -209,6 +214,9 @@ def describe_series_parts(plan: Any) -> list[str]:
     """The plan-wide parts in explain: the group-by keys, the segment, the union."""
     lines: list[str] = []
     groups: GroupBy | None = plan.group_by
+    if groups is not None and groups.time is not None:
+        lines.append(f"Bucket         {groups.time}")
+        lines += [f"{'':<15}{groups.time.sql}"] if groups.time.sql else []
     if groups is not None and groups.keys:
         lines.append("GroupBy        " + "; ".join(map(str, groups.keys)))
     if groups is not None and groups.segment is not None:
@@ -228,6 +236,7 @@ def series_parts_json(plan: Any) -> dict[str, Any]:
     joined: Union | None = plan.union
     return {
         "group_by": [{"name": k.name, "kind": k.kind, "detail": str(k)} for k in groups.keys] if groups else [],
+        "bucket": groups.time.to_json() if groups is not None and groups.time is not None else None,
         "segment": str(groups.segment) if groups is not None and groups.segment is not None else None,
         "union": [[plan.nodes[p].label for p in b] for b in joined.branches] if joined is not None else None,
         "fill": str(plan.fill) if plan.fill is not None else None,

@@ -138,7 +138,8 @@ def _node(bound: BoundQuery, item: OutputItem) -> SeriesNode:
     start, end, note = _read_range(bound, series, measure, tf)
     extra = [measure.prop] if measure.prop else []
     scan = _scan(bound, series.members, list(series.where), start, end, note, extra)
-    node = SeriesNode(item.label, item.index, series, measure, tf, item.previous, scan)
+    location = bound.where(item.index)  # how lowering's errors name the series
+    node = SeriesNode(item.label, item.index, series, measure, tf, item.previous, scan, location=location)
     node.operators = _operators(bound, series, measure, tf, item.index)
     return node
 

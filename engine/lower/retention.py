@@ -39,6 +39,8 @@ from .rows import and_all, group_key, table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from segwise.plan import AnalysisNode
     from segwise.query import EventFilter
     from segwise.retention_frame import RetentionFrame
@@ -118,7 +120,7 @@ class Reading:
 def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     cohorts = next(op for op in node.operators if isinstance(op, Cohorts))
     spec = next(op for op in node.operators if isinstance(op, ReturnPeriods))
-    tf, flavor = lw.tf, lw.flavor
+    tf, flavor = node.tf, lw.flavor  # the plan's range
     frame = spec.frame  # the plan's numbered buckets
     first = cohorts.mode == "first_time"
     # the plan's time range: [-inf or start, now)
@@ -188,16 +190,17 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
         ("ru", rows.group_by(group_key(user), group_key(bucket), *[group_key(g) for g in groups], copy=False))
     )
 
-    numbered_buckets(lw, frame)
+    numbered_buckets(lw, frame, node.tf.start)
     return r
 
 
-def numbered_buckets(lw: Lowering, frame: RetentionFrame) -> None:
-    """``rk``: the numbered buckets (``_k``, ``_lo``), a constant table."""
+def numbered_buckets(lw: Lowering, frame: RetentionFrame, start: datetime) -> None:
+    """``rk``: the numbered buckets (``_k``, ``_lo``), a constant table (none: one row numbered -1
+    at the range's local ``start``)."""
     literal = lw.flavor.timestamp_literal
     numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
     if not numbered:  # the range starts after now: no bucket, no cohort
-        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(lw.tf.start), False)])]
+        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(start), False)])]
     lw.ctes.append(("rk", lw.flavor.values_table(numbered, ["_k", "_lo"])))
 
 

@@ -34,6 +34,7 @@ from .rows import group_key, table_ref
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
+    from segwise.timeframe import Timeframe
 
     from .state import Lowering
 
@@ -66,8 +67,8 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         r.fields()
     )
     scanned = r.scanned
-    tf, flavor = lw.tf, lw.flavor
-    size = PERIOD_MICROS[tf.grain]
+    tf, flavor = node.tf, lw.flavor  # the plan's range
+    size = PERIOD_MICROS[lw.bucketing.grain]  # the plan's time key
     micros = flavor.epoch_micros(source.utc_time())
     slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
     if first:  # the whole history is read for the start events only: returns from the range's start
@@ -91,8 +92,8 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     keys = [group_key(user), group_key(bucket), *[group_key(g) for g in groups], slot]
     lw.ctes.append(("ru", rows.group_by(*keys, copy=False)))
 
-    numbered_buckets(lw, frame)
-    cohorts = _cohorts(lw, scanned, first, starts)
+    numbered_buckets(lw, frame, tf.start)
+    cohorts = _cohorts(lw, tf, scanned, first, starts)
     if r.late:  # the user properties joined to the cohorts (one row per member), not to the events
         lw.ctes.append(("rc0", cohorts))
         cohorts = exp.select(
@@ -109,9 +110,8 @@ def _known(column: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
 
 
-def _cohorts(lw: Lowering, names: list[str], first: bool, starts: list[str]) -> exp.Select:
-    """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``)."""
-    tf = lw.tf
+def _cohorts(lw: Lowering, tf: Timeframe, names: list[str], first: bool, starts: list[str]) -> exp.Select:
+    """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``) of the range ``tf``."""
     carried = [_col(n, "ru").as_(n) for n in names]
     if starts:  # the entry (first start ever, or the bucket's first) with its start-event values
         pick_entries(lw, "re", names, starts, per_bucket=not first)

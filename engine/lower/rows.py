@@ -206,7 +206,7 @@ class RowSource:
         """The query bucket of this source's rows (the grain is not ``total``): from its day when
         the grain is a day or coarser and day rows are cheaper to read (the partition column stands
         in for the event time), else from its local time."""
-        grain = self.c.tf.grain
+        grain = self.c.bucketing.grain
         if self.day_rows and grain in ("day", "week", "month", "quarter", "year"):
             day = self.day_time()
             return day if grain == "day" else self.c.bucket(day)
@@ -246,7 +246,7 @@ class RowSource:
 
     def _branch_local_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
         ts = event_time(self.c.flavor, info, alias)
-        return self.c.flavor.to_local(ts, self.c.project.timezone, info.time_kind == "timestamptz")
+        return self.c.bucketing.local(self.c.flavor, ts, info.time_kind == "timestamptz")
 
     def _branch_prop(self, info: EventTableInfo, prop: ResolvedProperty, alias: str) -> exp.Expr:
         if prop.column not in info.columns:

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from segwise.plan import Aggregate, PreAggregate, Window
 from segwise.plan_parts import Spine
+from segwise.plan_rollup import rollup_read
 from segwise.plan_users import event_join
 
 from . import cohort, segment
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 
 
 def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
-    index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
-    where = lw.where(index)
+    series, measure, tf, label = node.series, node.measure, node.tf, node.label
+    where = node.location  # how errors name the series (the planner's, from the bound query)
     source: RowSource
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:
@@ -62,7 +63,9 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     # the measured property as the plan's Aggregate carries it, resolved
     measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
     if isinstance(source, RollupSource):
-        source.measure_prop = measured.name if measured is not None else None
+        # the columns the measure reads: rule rollups' for a rollup, else those of the plan's reduced shape
+        prop = measured.name if measured is not None else None
+        source.read = node.scan.rollup_read or rollup_read(source.info, prop)
         if isinstance(source, SharedReducedSource):  # its own conditional columns
             plan.rollup, plan.suffix = source.series_columns(position), str(position)
         else:

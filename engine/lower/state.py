@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from segwise.measures import Measure, RollupColumns
     from segwise.plan import LogicalPlan, SeriesNode
     from segwise.plan_series import GroupBy
+    from segwise.plan_time import Bucketing
     from segwise.timeframe import Timeframe
 
     from .rows import RowSource
@@ -60,8 +61,13 @@ class Lowering(Scope):
         assert self.logical.group_by is not None, "planner.build gives every plan its group-by keys"
         return self.logical.group_by
 
-    def where(self, index: int) -> str:
-        return self.bound.where(index)
+    @property
+    def bucketing(self) -> Bucketing:
+        """The plan's time key (``GroupBy.time``): the grain, the zone, the week start and the
+        bucket expression the planner built; lowering reads it, not the query's time frame."""
+        time = self.groups.time
+        assert time is not None, "plan_series.group_by gives every plan its time key"
+        return time
 
     def users_unique_after_reduction(self) -> bool:
         """The plan's: after a per-user reduction each user is on one row per output group."""
