@@ -65,6 +65,10 @@ class Capabilities:
     # per plan, and under the row guard's ``LIMIT`` it inlined a ranked funnel's attempts chain
     # (read by the top-N ranking and the best attempt) and ran its ASOF joins twice
     materialized_ctes: bool = False
+    # per-unit lists aggregated in order (``ARRAY_AGG(x ORDER BY t) FILTER (WHERE ..)``) of structs,
+    # read by 1-based subscripts (``l[i].t``): many-step ordered funnels follow every step by a
+    # subscript instead of a join per step (engine/lower/funnel_lists.py)
+    ordered_lists: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,9 +318,8 @@ class SqlFlavor:
         if self.series_function is None:
             return None
         interval = self.interval(step, unit)
-        call = exp.Anonymous(
-            this=self.series_function,
-            expressions=[self.timestamp_literal(first, False), self.timestamp_literal(last, False), interval],
+        call = dialect_call(
+            self.series_function, self.timestamp_literal(first, False), self.timestamp_literal(last, False), interval
         )
         alias = exp.TableAlias(this=exp.to_identifier("g"), columns=[exp.to_identifier("_b")])
         return exp.select(exp.column("_b", table="g"), copy=False).from_(exp.Table(this=call, alias=alias), copy=False)

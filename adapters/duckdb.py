@@ -31,6 +31,7 @@ from .base import (
     TableRef,
     Writer,
     classify_type,
+    dialect_call,
 )
 from .filetables import file_version
 
@@ -65,7 +66,9 @@ class DuckDBFlavor(SqlFlavor):
     dialect: ClassVar[str] = "duckdb"
     series_function: ClassVar[str | None] = "generate_series"
     # UHUGEINT: 128 days per user in one integer (rolling users by bitmask, engine/lower/rolling_mask.py)
-    capabilities: ClassVar[Capabilities] = Capabilities(day_mask_bits=128, asof_join=True, materialized_ctes=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        day_mask_bits=128, asof_join=True, materialized_ctes=True, ordered_lists=True
+    )
     day_mask_type: ClassVar[str] = "UHUGEINT"
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
@@ -75,12 +78,12 @@ class DuckDBFlavor(SqlFlavor):
     def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
         if pattern == "iso":  # 'T' or ' ', a bare date, a fraction; an offset is not applied
             return exp.cast(expr, exp.DataType.Type.TIMESTAMP)
-        return exp.Anonymous(this="strptime", expressions=[expr, exp.Literal.string(pattern)])  # strftime codes
+        return dialect_call("strptime", expr, exp.Literal.string(pattern))  # strftime codes
 
     def epoch_to_timestamp(self, expr: exp.Expr, unit: str) -> exp.Expr:
         micros = {"s": 1_000_000, "ms": 1_000, "us": 1}[unit]
         scaled = expr if micros == 1 else exp.Mul(this=expr, expression=exp.Literal.number(micros))
-        return exp.Anonymous(this="make_timestamp", expressions=[exp.cast(scaled, exp.DataType.Type.BIGINT)])
+        return dialect_call("make_timestamp", exp.cast(scaled, exp.DataType.Type.BIGINT))
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:
         return exp.AtTimeZone(this=ts, zone=exp.Literal.string(timezone))  # naive AT TIME ZONE: TIMESTAMPTZ

@@ -40,6 +40,7 @@ from .base import (
     Writer,
     _as_datetime,
     classify_type,
+    dialect_call,
 )
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class PostgreSQLFlavor(SqlFlavor):
         # to_timestamp reads the fields in the session zone and the cast back gives the same wall
         # clock, whatever the session zone; literal text is double-quoted (letters are not codes).
         fmt = self.parse_format(pattern, quote=lambda text: '"' + text.replace('"', '\\"') + '"')
-        parsed = exp.Anonymous(this="to_timestamp", expressions=[expr, exp.Literal.string(fmt)])
+        parsed = dialect_call("to_timestamp", expr, exp.Literal.string(fmt))
         return exp.cast(parsed, exp.DataType.Type.TIMESTAMP)
 
     def zoned_bucket(self, ts: exp.Expr, timezone: str) -> exp.Expr:

@@ -91,7 +91,7 @@ from sqlglot import exp
 from segwise.errors import CatalogError, WarehouseError
 from segwise.hookspecs import hookimpl
 
-from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef
+from .base import Adapter, ColumnInfo, ConnectionCapabilities, SqlFlavor, Statement, TableRef, dialect_call
 from .dialects import DatabricksFlavor
 from .spark_cancel import StatementCancel
 
@@ -309,7 +309,7 @@ class SparkFlavor(DatabricksFlavor):
 
     def epoch_micros(self, ts: exp.Expr) -> exp.Expr:  # NTZ arithmetic: no session zone
         epoch = self.timestamp_literal("1970-01-01 00:00:00", False)
-        return exp.Anonymous(this="TIMESTAMPDIFF", expressions=[exp.var("MICROSECOND"), epoch, ts])
+        return dialect_call("TIMESTAMPDIFF", exp.var("MICROSECOND"), epoch, ts)
 
     def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
         if kind == "float":

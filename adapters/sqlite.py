@@ -39,6 +39,7 @@ from .base import (
     Statement,
     TableRef,
     classify_type,
+    dialect_call,
 )
 from .filetables import file_version
 
@@ -67,10 +68,6 @@ def database_path(url: str, base_dir: Path | None) -> str:
     return str((base_dir or Path.cwd()) / relative)
 
 
-def _call(name: str, *args: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
 def _text(value: str) -> exp.Literal:
     return exp.Literal.string(value)
 
@@ -86,17 +83,17 @@ class SQLiteFlavor(SqlFlavor):
     def truncate(self, grain: str, ts: exp.Expr) -> exp.Expr:
         # sqlglot renders date_trunc for SQLite as TIMESTAMP_TRUNC(x, DAY), which SQLite lacks.
         if grain == "hour":
-            return _call("strftime", _text("%Y-%m-%d %H:00:00"), ts)
+            return dialect_call("strftime", _text("%Y-%m-%d %H:00:00"), ts)
         if grain == "day":
-            return _call("datetime", ts, _text("start of day"))
+            return dialect_call("datetime", ts, _text("start of day"))
         if grain == "week":  # Monday on or before: back 6 days, then forward to the next Monday
-            return _call("datetime", ts, _text("start of day"), _text("-6 days"), _text("weekday 1"))
+            return dialect_call("datetime", ts, _text("start of day"), _text("-6 days"), _text("weekday 1"))
         if grain == "month":
-            return _call("datetime", ts, _text("start of month"))
+            return dialect_call("datetime", ts, _text("start of month"))
         if grain == "quarter":
             # back (month - 1) % 3 months from the month's start; || binds tighter than % and
             # sqlglot does not parenthesise for SQLite, hence the explicit parentheses.
-            month = exp.cast(_call("strftime", _text("%m"), ts.copy()), exp.DataType.Type.INT)
+            month = exp.cast(dialect_call("strftime", _text("%m"), ts.copy()), exp.DataType.Type.INT)
             back = exp.paren(
                 exp.Mod(
                     this=exp.paren(exp.Sub(this=month, expression=exp.Literal.number(1))),
@@ -104,13 +101,13 @@ class SQLiteFlavor(SqlFlavor):
                 )
             )
             modifier = exp.DPipe(this=exp.DPipe(this=_text("-"), expression=back), expression=_text(" months"))
-            return _call("datetime", ts, _text("start of month"), modifier)
+            return dialect_call("datetime", ts, _text("start of month"), modifier)
         if grain == "year":
-            return _call("datetime", ts, _text("start of year"))
+            return dialect_call("datetime", ts, _text("start of year"))
         raise UnsupportedError(f"SQLite cannot truncate to {grain!r}")
 
     def add_days(self, ts: exp.Expr, days: int) -> exp.Expr:
-        return _call("datetime", ts, _text(f"{days:+d} days"))
+        return dialect_call("datetime", ts, _text(f"{days:+d} days"))
 
     def parse_time_text(self, expr: exp.Expr, pattern: str) -> exp.Expr:
         """ISO text is SQLite's own date form (taken as is, like a TIMESTAMP column); a pattern of
@@ -145,14 +142,14 @@ class SQLiteFlavor(SqlFlavor):
         """``datetime(x, 'unixepoch')`` for seconds; milli- and microseconds keep their fraction
         as text (``....SS.mmm``), by integer arithmetic."""
         if unit == "s":
-            return _call("datetime", expr, _text("unixepoch"))
+            return dialect_call("datetime", expr, _text("unixepoch"))
         per, digits = (1_000, 3) if unit == "ms" else (1_000_000, 6)
         whole = exp.cast(expr, exp.DataType.Type.BIGINT)
-        seconds = _call(  # an integer divided by an integer: SQLite divides integers exactly
+        seconds = dialect_call(  # an integer divided by an integer: SQLite divides integers exactly
             "datetime", exp.Div(this=whole, expression=exp.Literal.number(per), typed=True), _text("unixepoch")
         )
         remainder = exp.Mod(this=whole.copy(), expression=exp.Literal.number(per))
-        fraction = _call("printf", _text(f"%0{digits}d"), remainder)
+        fraction = dialect_call("printf", _text(f"%0{digits}d"), remainder)
         return exp.paren(exp.DPipe(this=exp.DPipe(this=seconds, expression=_text(".")), expression=fraction))
 
     def to_local(self, ts: exp.Expr, timezone: str, has_tz: bool) -> exp.Expr:
@@ -161,14 +158,14 @@ class SQLiteFlavor(SqlFlavor):
         # Stored times are UTC already. Only the 'T' separator (what adbc_ingest writes) is
         # normalised, so local times compare as text with timestamp_literal and order exactly
         # (strftime would do more but keeps milliseconds only).
-        return _call("replace", ts, _text("T"), _text(" "))
+        return dialect_call("replace", ts, _text("T"), _text(" "))
 
     def epoch_micros(self, ts: exp.Expr) -> exp.Expr:
         """Whole seconds from ``strftime('%s')`` plus the milliseconds of ``strftime('%f')``
         (``SS.mmm``; SQLite's date functions keep milliseconds), by integer arithmetic."""
-        seconds = exp.cast(_call("strftime", _text("%s"), ts), exp.DataType.Type.BIGINT)
+        seconds = exp.cast(dialect_call("strftime", _text("%s"), ts), exp.DataType.Type.BIGINT)
         millis = exp.cast(
-            exp.Substring(this=_call("strftime", _text("%f"), ts.copy()), start=exp.Literal.number(4)),
+            exp.Substring(this=dialect_call("strftime", _text("%f"), ts.copy()), start=exp.Literal.number(4)),
             exp.DataType.Type.BIGINT,
         )
         return exp.paren(
@@ -188,7 +185,7 @@ class SQLiteFlavor(SqlFlavor):
     def time_for_compare(self, column: exp.Expr, kind: str) -> exp.Expr:
         # Normalise whatever ISO form is stored ('T', 'Z', no fraction, a bare date) to
         # 'YYYY-MM-DD HH:MM:SS.mmm' so that text comparison is time comparison.
-        return _call("strftime", _text("%Y-%m-%d %H:%M:%f"), column)
+        return dialect_call("strftime", _text("%Y-%m-%d %H:%M:%f"), column)
 
     def as_text(self, value: exp.Expr, kind: str) -> exp.Expr:
         """Breakdown values as DuckDB and PostgreSQL print them."""
@@ -205,9 +202,10 @@ class SQLiteFlavor(SqlFlavor):
         if kind == "float":
             return _float_text(value)
         if kind in ("timestamp", "timestamptz"):  # '2024-01-02T10:00:00.500000' -> '2024-01-02 10:00:00.5'
-            spaced = _call("replace", value, _text("T"), _text(" "))
-            trimmed = _call("rtrim", _call("rtrim", spaced.copy(), _text("0")), _text("."))
-            has_fraction = exp.GT(this=_call("instr", spaced.copy(), _text(".")), expression=exp.Literal.number(0))
+            spaced = dialect_call("replace", value, _text("T"), _text(" "))
+            trimmed = dialect_call("rtrim", dialect_call("rtrim", spaced.copy(), _text("0")), _text("."))
+            dot = dialect_call("instr", spaced.copy(), _text("."))
+            has_fraction = exp.GT(this=dot, expression=exp.Literal.number(0))
             return exp.Case(ifs=[exp.If(this=has_fraction, true=trimmed)], default=spaced)
         return text
 
@@ -224,16 +222,16 @@ def _float_text(value: exp.Expr) -> exp.Expr:
     switches to exponents only from 1e17, where Python switches at 1e16:
     ``10000000000000000.0`` is ``1e+16`` and ``12345678901234568.0`` is ``1.2345678901234568e+16``.
     """
-    plain = _call("replace", exp.cast(value.copy(), exp.DataType.Type.TEXT), _text(".0e"), _text("e"))
-    magnitude = _call("abs", value.copy())
+    plain = dialect_call("replace", exp.cast(value.copy(), exp.DataType.Type.TEXT), _text(".0e"), _text("e"))
+    magnitude = dialect_call("abs", value.copy())
     in_gap = exp.and_(
         exp.GTE(this=magnitude, expression=exp.Literal.number("1e16")),
         exp.LT(this=magnitude.copy(), expression=exp.Literal.number("1e17")),
     )
     # 17 integer digits, trailing zeros dropped: the mantissa's digits
-    digits = _call(
+    digits = dialect_call(
         "rtrim",
-        _call(
+        dialect_call(
             "substr", exp.cast(magnitude.copy(), exp.DataType.Type.TEXT), exp.Literal.number(1), exp.Literal.number(17)
         ),
         _text("0"),
@@ -241,8 +239,10 @@ def _float_text(value: exp.Expr) -> exp.Expr:
     fraction = exp.Case(
         ifs=[
             exp.If(
-                this=exp.GT(this=_call("length", digits.copy()), expression=exp.Literal.number(1)),
-                true=exp.DPipe(this=_text("."), expression=_call("substr", digits.copy(), exp.Literal.number(2))),
+                this=exp.GT(this=dialect_call("length", digits.copy()), expression=exp.Literal.number(1)),
+                true=exp.DPipe(
+                    this=_text("."), expression=dialect_call("substr", digits.copy(), exp.Literal.number(2))
+                ),
             )
         ],
         default=_text(""),
@@ -251,7 +251,7 @@ def _float_text(value: exp.Expr) -> exp.Expr:
         ifs=[exp.If(this=exp.LT(this=value.copy(), expression=exp.Literal.number(0)), true=_text("-"))],
         default=_text(""),
     )
-    first = _call("substr", digits, exp.Literal.number(1), exp.Literal.number(1))
+    first = dialect_call("substr", digits, exp.Literal.number(1), exp.Literal.number(1))
     exponent_form = exp.DPipe(
         this=exp.DPipe(this=exp.DPipe(this=sign, expression=first), expression=fraction), expression=_text("e+16")
     )

@@ -7,6 +7,10 @@
 * ``hand_sql(..., form="range")`` (DuckDB and PostgreSQL; the issue's hand-written DuckDB form
   for step 3 on): each step one range join on the attempts still going with ``min()`` per
   attempt, then the same dedup; on PostgreSQL the events CTE is ``MATERIALIZED``;
+* ``hand_sql(..., form="lists")`` (DuckDB; segwise's list form, written by hand): per user one
+  ordered list per step event of (time, the running count of the next step's events), one join
+  of the attempts to them, then every step a subscript (``lists[count + 1]``); an attempt whose
+  next attempt starts strictly before its step 2 is dropped (total case only);
 * ``hand_full_sql`` (DuckDB, the weekly case): the same result as segwise's — units and the
   average and median seconds per (entry week, country top 5 + Other, step) over each unit's best
   attempt — where the forms above count units only (a smaller question);
@@ -50,7 +54,11 @@ def hand_sql(steps: list[str], days: int, form: str, weekly: bool = False, postg
         _events(steps, days, postgres),
         f"a1 AS (SELECT u, {first}t AS t1, t AS tk FROM e WHERE n = '{steps[0]}' AND t < {_ts(END)})",
     ]
+    if form == "lists":
+        parts[1:] = _lists(steps, days * 86_400_000_000, weekly)
     for k in range(2, len(steps) + 1):
+        if form == "lists":
+            break
         step = f"'{steps[k - 1]}'"
         parts.append(f"s{k} AS (SELECT u, t FROM e WHERE n = {step})")
         pk = ", p.wk" if weekly else ""
@@ -81,6 +89,52 @@ def hand_sql(steps: list[str], days: int, form: str, weekly: bool = False, postg
         for k in range(1, n + 1)
     )
     return f"WITH {', '.join(parts)} {counts}"
+
+
+def _lists(steps: list[str], w: int, weekly: bool) -> list[str]:
+    """The list form's CTEs after ``e`` (times in microseconds, ``w`` the window): ``w`` (the
+    running count per step event), ``l`` (per user the ordered lists), ``a1`` (the attempts),
+    ``c<k>`` (the chain) and ``a<k>`` (units at step k) as ``hand_sql``'s counts read them."""
+    n = len(steps)
+    names = list(dict.fromkeys(steps[1:] + ([] if weekly else [steps[0]])))
+    d = {name: i for i, name in enumerate(names)}
+    nexts: dict[int, list[int]] = {i: [] for i in range(len(names))}
+    for k in range(3, n + 1):
+        nexts[d[steps[k - 2]]].append(d[steps[k - 1]])
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE n = '{name}') OVER (PARTITION BY u ORDER BY t) AS c{i}" for name, i in d.items()
+    )
+    lists = ", ".join(
+        "list({'t': t" + "".join(f", 'c{j}': c{j}" for j in dict.fromkeys(nexts[i])) + f"}} ORDER BY t) "
+        f"FILTER (WHERE n = '{name}') AS l{i}"
+        for name, i in d.items()
+    )
+    wk = "date_trunc('week', ts) AS wk, " if weekly else ""
+    first = d[steps[1]]
+    parts = [
+        f"w AS (SELECT u, t AS ts, epoch_us(t) AS t, n, {counts} FROM e)",
+        f"l AS (SELECT u, {lists} FROM w GROUP BY u)",
+        f"a1 AS (SELECT u, {wk}t AS t1, t AS tk, c{first} AS c, "
+        f"{'NULL' if weekly else f'c{d[steps[0]]}'} AS c1 FROM w WHERE n = '{steps[0]}' AND ts < {_ts(END)})",
+    ]
+    nx = "NULL" if weekly else f"l.l{d[steps[0]]}[a1.c1 + 1].t"
+    j2, t2 = "a1.c + 1", f"l.l{first}[a1.c + 1].t"
+    ls = ", ".join(f"l.l{i}" for i in range(len(names)))
+    pw = ", a1.wk" if weekly else ""
+    within = f"{t2} <= a1.t1 + {w}"
+    parts.append(
+        f"c2 AS (SELECT a1.u{pw}, a1.t1, {ls}, CASE WHEN {within} THEN {j2} END AS j2 FROM a1 JOIN l ON l.u = a1.u "
+        f"WHERE {nx} IS NULL OR {nx} >= epoch_us({_ts(END)}) OR {nx} >= CASE WHEN {within} THEN {t2} END)"
+    )
+    for k in range(3, n + 1):
+        p, c = d[steps[k - 2]], d[steps[k - 1]]
+        j = f"l{p}[j{k - 1}].c{c} + 1"
+        parts.append(f"c{k} AS (SELECT *, CASE WHEN l{c}[{j}].t <= t1 + {w} THEN {j} END AS j{k} FROM c{k - 1})")
+    wks = ", wk" if weekly else ""
+    reached = ", ".join(f"j{k}" for k in range(2, n + 1))
+    parts.append(f"cz AS MATERIALIZED (SELECT u{wks}, {reached} FROM c{n})")  # no lists; read once per step
+    parts += [f"a{k} AS (SELECT u{wks} FROM cz WHERE j{k} IS NOT NULL)" for k in range(2, n + 1)]
+    return parts
 
 
 def peer_sql(steps: list[str], days: int) -> str:

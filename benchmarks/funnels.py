@@ -112,7 +112,7 @@ class Engine:
         self.name = name
         if name == "duckdb":
             self.target: Any = DuckDBTarget(duckdb_path(size, "partitioned"), timeout)
-            self.forms = ["asof", "range", "full"]
+            self.forms = ["asof", "range", "lists", "full"]
         else:
             self.target = PostgresTarget(
                 os.environ.get("SEGWISE_POSTGRES_DSN", DSN), f"planner_{size}_partitioned", timeout

@@ -6,6 +6,7 @@ Each says what it does and how many rows it is expected to produce (``segwise ex
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -49,7 +50,9 @@ class StepMatch(Operator):
     window_delta: timedelta
     hold: tuple[ResolvedProperty, ...] = ()  # the held properties, resolved (lowering reads them)
     exclude: tuple[Exclusion, ...] = ()
-    form: str = "window"  # "asof": ordered steps followed by ASOF joins (Capabilities.asof_join)
+    # "asof": ordered steps followed by ASOF joins (Capabilities.asof_join); "lists": by subscripts
+    # into per-unit ordered lists (Capabilities.ordered_lists); see ``choose_form``
+    form: str = "window"
 
     @property
     def exclusions(self) -> int:
@@ -67,6 +70,13 @@ class StepMatch(Operator):
     @property
     def detail(self) -> str:
         per = "unit" + (f", {', '.join(p.name for p in self.hold)}" if self.hold else "")
+        if self.form == "lists":
+            extra = f"; {self.exclusions} exclusion(s): next excluded time by subscript" if self.exclusions else ""
+            return (
+                f"ordered lists per ({per}) of the ~{self.rows:,} rows (running counts per step definition, "
+                f"one pass); ~{self.attempts:,} attempts join their unit's lists once and follow steps "
+                f"2..{len(self.steps)} by subscripts, within {self.window}{extra}"
+            )
         if self.form == "asof":
             extra = f"; {self.exclusions} exclusion(s): next excluded time by ASOF join" if self.exclusions else ""
             return (
@@ -117,3 +127,44 @@ class StepAggregate(Operator):
     @property
     def detail(self) -> str:
         return f"units, avg and median seconds per step 1..{self.steps}, by {self.keys}, step"
+
+
+# The fewest steps for which the list form beats one ASOF join per step (DuckDB at 10M, 2026-12-06:
+# the list form's fixed cost is one window pass and one list aggregate over the rows, about two
+# 4-step ASOF funnels; each ASOF step costs about a sixth of that; docs/benchmarks.md)
+LIST_MIN_STEPS = 8
+
+
+def choose_form(
+    order: str,
+    steps: int,
+    held: bool,
+    exclusions: int,
+    capabilities: tuple[bool, bool],
+    rows: int,
+    attempts: int,
+    units: Callable[[], int],
+) -> tuple[str, str]:
+    """The form an ordered funnel's steps are followed in, and why: ``capabilities`` is the
+    dialect's (ASOF joins, ordered lists); ``rows`` and ``attempts`` the scan's estimates,
+    ``units`` the catalog's estimate of units (read only when the list form is in question).
+
+    The list form (``segwise.lower.funnel_lists``) joins every attempt to its unit's lists once:
+    attempts x rows per unit values, against the ASOF form's rows x (steps - 1). It is taken for
+    ``LIST_MIN_STEPS`` steps or more when that product is the smaller; a skewed unit (far more
+    rows than the average) is not seen by the estimate. Not with both ``hold`` and exclusions
+    (the steps' lists are per held values, the exclusions' per unit)."""
+    asof, lists = capabilities
+    if order != "ordered":
+        return "window", "any order: one window pass per unit"
+    if lists and steps >= LIST_MIN_STEPS and not (held and exclusions):
+        count = units()
+        per_unit = rows / count if count > 0 else float(rows)
+        if attempts * per_unit <= rows * (steps - 1):
+            return "lists", (
+                f"{steps} steps >= {LIST_MIN_STEPS}: per-unit ordered lists, one join and a subscript per step "
+                f"(~{attempts:,} attempts x ~{per_unit:,.0f} rows per unit <= ~{rows:,} rows x {steps - 1} steps)"
+            )
+    if asof:
+        return "asof", "steps followed by ASOF joins on the attempts (no window pass)"
+    return "window", "one window pass per unit (no ASOF join)"

@@ -53,7 +53,7 @@ from .plan import (
     Window,
 )
 from .plan_events import CohortCondition, Threshold, condition_predicate, match
-from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch
+from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch, choose_form
 from .plan_parts import event_names, look_back_start, spine, time_range
 from .plan_retention import Cohorts, MemberJoin, RetentionCounts, ReturnPeriods
 from .plan_series import fill, group_by, union
@@ -282,7 +282,17 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
     keys = ("entry " if tf.grain != "total" else "") + f"bucket({tf.grain})" + (f", {groups}" if groups else "")
     operators: list[Operator] = [_join(bound)] if _user_props(bound, spec.members, []) else []
     attempts = int(first.rows * first.selectivity)
-    asof = spec.order == "ordered" and bound.flavor.capabilities.asof_join
+    capabilities = bound.flavor.capabilities
+    form, why = choose_form(
+        spec.order,
+        len(spec.steps),
+        bool(spec.hold),
+        len(spec.exclude),
+        (capabilities.asof_join, capabilities.ordered_lists),
+        scan.rows,
+        attempts,
+        bound.catalog.user_rows,
+    )
 
     def events(members: list[EventFilter]) -> Match:
         return match(bound.flavor, bound.catalog, members)
@@ -297,7 +307,7 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         spec.window_delta,
         tuple(bound.catalog.resolve(name, f"funnel > hold[{i}]") for i, name in enumerate(spec.hold)),
         tuple(Exclusion(events(x.members), *spec.exclusion_steps(x)) for x in spec.exclude),
-        "asof" if asof else "window",
+        form,
     )
     operators.append(step_match)
     if bound.query.breakdown and bound.query.breakdown_limit is not None:
@@ -309,14 +319,7 @@ def _funnel(bound: BoundQuery) -> LogicalPlan:
         "sort by breakdown values, bucket, step",
     ]
     node = AnalysisNode("funnel", labels, tf, scan, operators, start=tf.start_utc, end=end, exact_time=True)
-    flavor = bound.flavor.name
-    reason = "any order" if spec.order == "any" else f"no ASOF join in {flavor}"
-    why = (
-        f"funnel: steps followed by ASOF joins on the attempts ({flavor} has ASOF joins; no window pass)"
-        if asof
-        else f"funnel: one window pass per unit ({reason})"
-    )
-    return LogicalPlan([], post=post, analysis=node, decisions=[why])
+    return LogicalPlan([], post=post, analysis=node, decisions=[f"funnel ({bound.flavor.name}): {why}"])
 
 
 def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:

@@ -1,10 +1,11 @@
 """The explorer's state in headless Chromium, where it once went wrong: an example chosen from the
 menu keeps the values its query states even when they are defaults (a retention's
-``periods: 8``); removing a funnel step renumbers the exclusions' ``after_step`` /
-``before_step`` and moving one keeps them on their steps (a note says when an exclusion
-changed); switching to a funnel or a retention starts at its own default grain (their
-grain means something else than a segmentation's). Answers are compared with the plain-Python
-references (tests/explorer_support.expected_rows), never with segwise's own.
+``periods: 8``) until the person changes that control (then a default is left out again);
+removing a funnel step renumbers the exclusions' ``after_step`` / ``before_step`` and moving one
+keeps them on their steps (a note says when an exclusion changed); switching to a funnel or a
+retention starts at its own default grain (their grain means something else than a
+segmentation's). Answers are compared with the plain-Python references
+(tests/explorer_support.expected_rows), never with segwise's own.
 """
 
 from __future__ import annotations
@@ -196,3 +197,42 @@ def test_the_default_window_is_left_out_of_the_url_and_an_old_url_still_loads(pa
     want = expected_rows(old)
     assert want == expected_rows(FUNNEL) and any(r["count"] for r in want if r["step"] == 2)
     assert_shows(page, want, "funnel")
+
+
+def _load_url(page: Any, server: Any, query: dict[str, Any], ready: str) -> dict[str, Any]:
+    text = base64.urlsafe_b64encode(json.dumps(query).encode()).decode().rstrip("=")
+    page.goto(f"{server.url}/#q={text}")
+    page.wait_for_function(f"document.querySelector('[data-path=\"{ready}\"]') !== null")
+    return url_query(page)[1]
+
+
+def test_a_stated_default_is_kept_until_its_control_is_changed(page: Any, server: Any) -> None:
+    """A URL (or example) stating a default keeps it; once the person changes that control, the
+    default is left out again like every default (the funnel's order, retention's controls)."""
+    page.wait_for_selector("#results[data-state=done]")
+    stated = {**FUNNEL, "funnel": {**FUNNEL["funnel"], "order": "ordered"}}
+    assert _load_url(page, server, stated, "funnel.order") == stated
+    choose(page, "funnel.order", "any")
+    assert url_query(page)[1]["funnel"]["order"] == "any"
+    choose(page, "funnel.order", "ordered")  # back to the default: left out
+    key, in_url = url_query(page)
+    assert in_url == FUNNEL
+    page.wait_for_selector(f'#results[data-state=done][data-key="{key}"]')
+    want = expected_rows(FUNNEL)
+    assert any(r["count"] for r in want if r["step"] == 2)
+    assert_shows(page, want, "funnel")
+    _, _, retention = next(m for m in MENU if m[0] == "weekly_signup_retention")
+    assert _load_url(page, server, retention, "retention.windows") == retention
+    for path, other, default in (
+        ("retention.start_mode", "recurring", "first_time"),
+        ("retention.windows", "rolling", "calendar"),
+    ):
+        choose(page, path, other)
+        choose(page, path, default)
+    page.fill(sel("retention.periods"), "9")
+    page.fill(sel("retention.periods"), "8")
+    page.click(sel("retention.cumulative"))
+    page.click(sel("retention.cumulative"))
+    left = url_query(page)[1]["retention"]
+    assert not {"start_mode", "periods", "windows", "cumulative"} & set(left), left
+    assert retention["retention"]["periods"] == 8 and retention["retention"]["start_mode"] == "first_time"

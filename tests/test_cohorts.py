@@ -13,7 +13,7 @@ from sqlglot import exp
 
 import segwise
 from tests.cohort_cases import ANALYSES, CASES, CATEGORIES, COHORTS, NOW, SPARK_CASES
-from tests.conftest import assert_same, declared_gaps, partitioned_project
+from tests.conftest import assert_same, partitioned_project, skip_declared_gaps
 from tests.oracle import oracle
 from tests.oracle_analyses import local_rows
 from tests.oracle_lifecycle import lifecycle_oracle
@@ -46,11 +46,7 @@ def _canonical() -> dict[str, str]:
 
 
 def _run_and_compare(project: segwise.Project, dataset: Any, query: dict[str, Any], timezone: str = "UTC") -> None:
-    missing = declared_gaps(project, query)
-    if missing:
-        with pytest.raises(segwise.UnsupportedError):
-            segwise.run(query, project, now=NOW)
-        pytest.skip(f"{dataset.backend} declares no support for {', '.join(missing)}")
+    skip_declared_gaps(project, query, dataset.backend, NOW)
     rows = expected(dataset, query, timezone)
     nontrivial(rows)
     assert_same(segwise.run(query, project, now=NOW), rows, query, timezone)

@@ -185,13 +185,18 @@ HAND = [
 MARCH = {"from": date(2025, 3, 1), "to": date(2025, 3, 8)}
 
 
-@pytest.fixture(scope="module")
-def hand(backend: str, tmp_path_factory: pytest.TempPathFactory):
+def hand_dataset(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The hand-built events (``HAND``) loaded into ``backend``."""
     names = ["user_id", "event_time", "event_name", "case", "product_id", "brand"]
     columns = list(zip(*HAND, strict=True))
     types = [pa.string(), pa.timestamp("us"), pa.string(), pa.string(), pa.string(), pa.string()]
     events = pa.table({n: pa.array(c, type=t) for n, c, t in zip(names, columns, types, strict=True)})
-    dataset = _load("funnel_hand", backend, tmp_path_factory, {"events": events}, "event_name")
+    return _load("funnel_hand", backend, tmp_path_factory, {"events": events}, "event_name")
+
+
+@pytest.fixture(scope="module")
+def hand(backend: str, tmp_path_factory: pytest.TempPathFactory):
+    dataset = hand_dataset(backend, tmp_path_factory)
     yield dataset
     dataset.close()
 

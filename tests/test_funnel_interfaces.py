@@ -73,7 +73,7 @@ def test_cli_run_sql_explain(project_file: Path, tmp_path: Path, expected: list[
     for operator in ("StepMatch", "FunnelTopN", "BestAttempt", "StepAggregate", "Scan"):
         assert operator in out, out
     assert "follow steps 2..3, each the next step event strictly later, within 14d" in out
-    assert "steps followed by ASOF joins on the attempts (duckdb has ASOF joins" in out
+    assert "funnel (duckdb): steps followed by ASOF joins on the attempts" in out
 
 
 def test_python_api(project_file: Path, expected: list[dict[str, Any]]) -> None:

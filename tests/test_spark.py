@@ -28,7 +28,7 @@ from segwise.adapters.spark import SparkAdapter, SparkTarget, classify_spark_typ
 from segwise.cli import main
 from segwise.errors import CatalogError, WarehouseError
 from segwise.registry import adapter_classes, open_adapter
-from tests.adapters.hand import hand_tables
+from tests.adapters.hand import assert_answers_match_duckdb, hand_tables
 from tests.backends import BACKENDS, spark_session, spark_url
 from tests.spark_connect import ConnectServer, connect_server  # noqa: F401  (the fixture)
 from tests.test_clickhouse import QUERIES
@@ -259,14 +259,10 @@ def test_catalog_tables_and_database_parameter(spark: Any, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_answers_match_duckdb(name: str, hand_url: str, tmp_path: Path) -> None:
-    duck = _project(BACKENDS["duckdb"].load(hand_tables(), tmp_path, "hand"))
     sp = _project(hand_url)
     try:
-        want, got = duck.run(QUERIES[name]), sp.run(QUERIES[name])
-        assert got.schema == want.schema
-        assert got.to_pylist() == want.to_pylist()
+        assert_answers_match_duckdb(sp, {name: QUERIES[name]}, tmp_path)
     finally:
-        duck.close()
         sp.close()
 
 
@@ -413,12 +409,8 @@ def test_spark_connect_answers_match_duckdb(connect_server: ConnectServer, tmp_p
         views[name] = tmp_path / name
     query_string = "&".join(f"parquet.{name}={path}" for name, path in views.items())
     remote = _project(f"{connect_server.url}/;user_id=segwise-tests?{query_string}")
-    duck = _project(BACKENDS["duckdb"].load(tables, tmp_path, "hand"))
     try:
-        for name, query in QUERIES.items():
-            got, want = remote.run(query), duck.run(query)
-            assert got.schema == want.schema, name
-            assert got.to_pylist() == want.to_pylist(), name
+        assert_answers_match_duckdb(remote, QUERIES, tmp_path)
         adapter = remote.adapter()
         assert isinstance(adapter, SparkAdapter) and adapter.target.connect
         assert "Scan parquet" in adapter.explain(remote.compile(QUERIES["sum_week"]))
@@ -430,4 +422,3 @@ def test_spark_connect_answers_match_duckdb(connect_server: ConnectServer, tmp_p
             adapter.execute("DROP VIEW events")
     finally:
         remote.close()
-        duck.close()

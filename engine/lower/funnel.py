@@ -34,6 +34,7 @@ from segwise.query import ANY_EVENT
 
 from . import topn
 from .funnel_asof import match_asof
+from .funnel_lists import match_lists
 from .funnel_steps import Columns, best_attempts, match_any, match_ordered, window_pass
 from .rows import table_ref
 from .series import analysis_source, segmented_groups
@@ -64,9 +65,12 @@ def funnel_select(lw: Lowering, node: AnalysisNode) -> exp.Select:
 
 
 def _attempts(lw: Lowering, node: AnalysisNode, spec: StepMatch, cols: Columns) -> str:
-    """The attempts as the plan's ``StepMatch`` says: by ASOF joins, else the window pass."""
+    """The attempts as the plan's ``StepMatch`` says: by ASOF joins, by subscripts into per-unit
+    ordered lists, else the window pass."""
     if spec.form == "asof":
         return match_asof(lw, spec, cols)
+    if spec.form == "lists":
+        return match_lists(lw, spec, cols)
     window_pass(lw, spec, cols)
     return match_any(lw, spec, cols) if spec.order == "any" else match_ordered(lw, spec, cols)
 

@@ -103,8 +103,7 @@ def window_pass(lw: Lowering, spec: StepMatch, cols: Columns) -> None:
 def entries(lw: Lowering, condition: exp.Expr, table: str = "fw") -> exp.Expr:
     """``condition`` on ``table`` and the row's time inside the range (an attempt's start)."""
     t = _col("_t", table)
-    assert lw.logical.analysis is not None, "a funnel is the plan's analysis"
-    tf = lw.logical.analysis.tf  # the plan's range
+    tf = lw.analysis_range  # the plan's range
     inside = exp.and_(
         exp.GTE(this=t, expression=micros(tf.start_utc)), exp.LT(this=t.copy(), expression=micros(tf.end_utc))
     )

@@ -100,7 +100,7 @@ def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
     outputs: list[exp.Expr] = [_col(c, source).as_(c) for c in ("_u", "_b", *r.scanned, "_r") if c not in starts]
     if starts:  # the entry: the row numbered 1 (earliest start, smallest values)
         number = exp.Window(
-            this=exp.RowNumber(), partition_by=[_col(c, "ru") for c in units], order=entry_order("ru", starts)
+            this=exp.RowNumber(), partition_by=[_col(c, "ru") for c in units], order=entry_order(lw, "ru", starts)
         )
         columns = [_col(c, "ru").as_(c) for c in ("_u", "_b", *r.scanned, "_t", "_r")]
         lw.ctes.append(("rn", exp.select(*columns, number.as_("_n")).from_(table_ref("ru"))))

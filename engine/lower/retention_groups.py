@@ -3,7 +3,8 @@
 A unit's group in a cohort is the value of the start event that made it a member: ``first_time``
 its first start event ever, ``recurring`` its first start event in the cohort's bucket (rolling
 windows: the same event, t0). Start events at the same time with different values: the smallest
-value (text order), nulls last. The value travels with the per-unit reduction, in one scan:
+value (text by code point, whatever the database collation), nulls last. The value travels with
+the per-unit reduction, in one scan:
 
 - in ``ru`` the group column is ``CASE WHEN <start event> THEN value END`` and is a grouping key,
   so each (unit, bucket[, slot]) row carries the earliest start time of each value (rows of
@@ -86,10 +87,11 @@ def at_start(group: exp.Expr, starting: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=starting.copy(), true=group)])
 
 
-def entry_order(table: str, starts: list[str]) -> exp.Order:
-    """Earliest start first, then the smallest start-event values (nulls last)."""
-    keys = ["_t", *starts]
-    return exp.Order(expressions=[exp.Ordered(this=exp.column(k, table=table), nulls_first=False) for k in keys])
+def entry_order(lw: Lowering, table: str, starts: list[str]) -> exp.Order:
+    """Earliest start first, then the smallest start-event values by code point (the flavor's
+    ``text_sort_key``: PostgreSQL would otherwise order by the collation), nulls last."""
+    keys = [exp.column("_t", table=table), *[lw.flavor.text_sort_key(exp.column(k, table=table)) for k in starts]]
+    return exp.Order(expressions=[exp.Ordered(this=k, nulls_first=False) for k in keys])
 
 
 def pick_entries(lw: Lowering, cte: str, names: list[str], starts: list[str], per_bucket: bool) -> None:
@@ -97,7 +99,7 @@ def pick_entries(lw: Lowering, cte: str, names: list[str], starts: list[str], pe
     groups of the unit; ``per_bucket``: and bucket) from the earliest start; row 1 is the entry."""
     units = [exp.column("_u", table="ru"), *[exp.column(n, table="ru") for n in names if n not in starts]]
     partition = [*units, exp.column("_b", table="ru")] if per_bucket else units
-    number = exp.Window(this=exp.RowNumber(), partition_by=partition, order=entry_order("ru", starts))
+    number = exp.Window(this=exp.RowNumber(), partition_by=partition, order=entry_order(lw, "ru", starts))
     select = exp.select(
         *[exp.column(c, table="ru").as_(c) for c in ("_u", "_b", *names, "_t")], number.as_("_n")
     ).from_(table_ref("ru"))

@@ -69,6 +69,12 @@ class Lowering(Scope):
         assert time is not None, "plan_series.group_by gives every plan its time key"
         return time
 
+    @property
+    def analysis_range(self) -> Timeframe:
+        """The range of the plan's analysis (``AnalysisNode.tf``: a funnel's or retention's)."""
+        assert self.logical.analysis is not None, "an analysis is the plan's analysis node"
+        return self.logical.analysis.tf
+
     def users_unique_after_reduction(self) -> bool:
         """The plan's: after a per-user reduction each user is on one row per output group."""
         return self.logical.users_unique

@@ -1,4 +1,4 @@
-"""Rule 3: scan sharing. Several series over the same table read it once, with conditional
+"""Rule 4: scan sharing. Several series over the same table read it once, with conditional
 aggregates, when the cost model says one wider scan beats one scan per series.
 
 Eligible: raw single-table scans without first/last occurrence, user-property filters, segments

@@ -441,8 +441,7 @@
     $("breakdown-limit").addEventListener("change", scheduleRun);
     $("time-grain").addEventListener("change", function (e) { S.q.time_grain = e.target.value; changed({ run: true }); });
     $("unit").addEventListener("change", function (e) {
-      S.q.unit = e.target.value;
-      S.q._given = (S.q._given || []).filter(function (k) { return k !== "unit"; });  // users: no longer written
+      UI.setByHand(S.q, "unit", e.target.value);  // users: no longer written
       changed({ render: true, run: true });  // the segment's user filters depend on the unit
     });
     $("compare").addEventListener("change", function (e) {

@@ -8,12 +8,6 @@
 
   var WINDOW = "14d";  // the engine's default window: not written into the query unless given
 
-  /* The window as the person set it: no longer "given" (a default is then left out). */
-  function setWindow(f, value) {
-    f.window = value;
-    f._given = (f._given || []).filter(function (k) { return k !== "window"; });
-  }
-
   function step(event) { return { event: event || UI.topEvent(), where: [], label: "" }; }
 
   function cleanStep(s) {
@@ -204,13 +198,13 @@
       var match = /^(\d+)([hdw])$/.exec(f.window) || [null, WINDOW.slice(0, -1), WINDOW.slice(-1)];
       var amount = h("input", { type: "number", min: 1, value: match[1], class: "narrow", "data-path": "funnel.window.amount",
         "aria-label": "Window length",
-        oninput: function () { if (parseInt(amount.value, 10) > 0) { setWindow(f, parseInt(amount.value, 10) + unit.value); ctx.changed({}); } },
+        oninput: function () { if (parseInt(amount.value, 10) > 0) { UI.setByHand(f, "window", parseInt(amount.value, 10) + unit.value); ctx.changed({}); } },
         onchange: function () { ctx.scheduleRun(); } });
       var unit = h("select", { "data-path": "funnel.window.unit", "aria-label": "Window unit",
-        onchange: function () { setWindow(f, (parseInt(amount.value, 10) || 1) + unit.value); ctx.changed({ run: true }); } },
+        onchange: function () { UI.setByHand(f, "window", (parseInt(amount.value, 10) || 1) + unit.value); ctx.changed({ run: true }); } },
         [["h", "hours"], ["d", "days"], ["w", "weeks"]].map(function (u) { return option(u[0], u[1], u[0] === match[2]); }));
       var order = h("select", { "data-path": "funnel.order", "aria-label": "Step order",
-        onchange: function () { f.order = order.value; ctx.changed({ render: true, run: true }); } },
+        onchange: function () { UI.setByHand(f, "order", order.value); ctx.changed({ render: true, run: true }); } },
         option("ordered", "in this order", f.order === "ordered"), option("any", "in any order", f.order === "any"));
       var holds = f.hold.map(function (p, i) {
         return h("div", { class: "row" },

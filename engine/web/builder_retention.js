@@ -101,20 +101,20 @@
     render: function (el, q) {
       var r = q.retention;
       var mode = h("select", { "data-path": "retention.start_mode", "aria-label": "Cohorts",
-        onchange: function () { r.start_mode = mode.value; ctx.changed({ run: true }); } },
+        onchange: function () { UI.setByHand(r, "start_mode", mode.value); ctx.changed({ run: true }); } },
         option("first_time", "first time (each unit once)", r.start_mode === "first_time"),
         option("recurring", "recurring (every bucket with a start)", r.start_mode === "recurring"));
       var periods = h("input", { type: "number", min: 1, max: 400, value: String(r.periods), class: "narrow",
         "data-path": "retention.periods", "aria-label": "Periods",
-        oninput: function () { var n = parseInt(periods.value, 10); if (n > 0) { r.periods = n; ctx.changed({}); } },
+        oninput: function () { var n = parseInt(periods.value, 10); if (n > 0) { UI.setByHand(r, "periods", n); ctx.changed({}); } },
         onchange: function () { ctx.scheduleRun(); } });
       var windows = h("select", { "data-path": "retention.windows", "aria-label": "Period windows",
-        onchange: function () { r.windows = windows.value; ctx.changed({ run: true }); } },
+        onchange: function () { UI.setByHand(r, "windows", windows.value); ctx.changed({ run: true }); } },
         option("calendar", "calendar buckets", r.windows === "calendar"),
         option("rolling", "rolling from the start event", r.windows === "rolling"));
       var cumulative = h("label", { class: "inline check" },
         h("input", { type: "checkbox", id: "retention-cumulative", "data-path": "retention.cumulative", checked: r.cumulative,
-          onchange: function (e) { r.cumulative = e.target.checked; ctx.changed({ run: true }); } }),
+          onchange: function (e) { UI.setByHand(r, "cumulative", e.target.checked); ctx.changed({ run: true }); } }),
         " On or after (returned in period k or later)");
       el.appendChild(h("section", { "aria-labelledby": "retention-heading" },
         h("h2", { id: "retention-heading", text: "Retention" }),

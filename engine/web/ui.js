@@ -297,6 +297,13 @@
   /* Whether clean() writes part[key]: it is not the default, or the query gave it. */
   function emits(part, key, dflt) { return part[key] !== dflt || given(part, key); }
 
+  /* part[key] as the person set it with its control: no longer "given", so clean() leaves it out
+   * when it is the default (a stated default is kept only until its control is changed). */
+  function setByHand(part, key, value) {
+    part[key] = value;
+    part._given = (part._given || []).filter(function (k) { return k !== key; });
+  }
+
   /* The project's units (the catalog's `units`): what a query may count instead of users. */
   function unitNames() {
     return ((ctx.catalog && ctx.catalog.units) || []).map(function (u) { return u.name; });
@@ -536,6 +543,7 @@
     noteGiven: noteGiven,
     given: given,
     emits: emits,
+    setByHand: setByHand,
     unitNames: unitNames,
     editableEvent: editableEvent,
     cleanEvent: cleanEvent,

@@ -5,6 +5,7 @@ is also the dataset of ``test_clickhouse.py`` and ``test_spark.py``."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -139,3 +140,16 @@ QUERIES: dict[str, dict[str, Any]] = {
         "breakdown_limit": 2,
     },
 }
+
+
+def assert_answers_match_duckdb(project: segwise.Project, queries: dict[str, Any], directory: Path) -> None:
+    """``project`` (over the hand-made dataset) answers each query as DuckDB does: the same
+    schema, the same rows in the same order (DuckDB loaded into ``directory``)."""
+    duck = hand_project(BACKENDS["duckdb"].load(hand_tables(), directory, "hand"))
+    try:
+        for name, query in queries.items():
+            got, want = project.run(query), duck.run(query)
+            assert got.schema == want.schema, name
+            assert got.to_pylist() == want.to_pylist(), name
+    finally:
+        duck.close()

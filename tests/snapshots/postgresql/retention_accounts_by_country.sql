@@ -47,7 +47,7 @@ WITH ru AS (
     ru._b AS _b,
     ru._g0 AS _g0,
     ru._t AS _t,
-    ROW_NUMBER() OVER (PARTITION BY ru._u, ru._b ORDER BY ru._t, ru._g0) AS _n
+    ROW_NUMBER() OVER (PARTITION BY ru._u, ru._b ORDER BY ru._t, ru._g0 COLLATE "C") AS _n
   FROM ru
   WHERE
     NOT ru._t IS NULL

@@ -40,7 +40,7 @@ WITH ru AS (
     ru._g0 AS _g0,
     ru._t AS _t,
     ru._r AS _r,
-    ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t, ru._g0) AS _n
+    ROW_NUMBER() OVER (PARTITION BY ru._u ORDER BY ru._t, ru._g0 COLLATE "C") AS _n
   FROM ru
 ), rw AS (
   SELECT
