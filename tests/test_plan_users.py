@@ -155,6 +155,34 @@ def test_lowering_reads_the_user_tables_column_from_the_plan(project) -> None:  
     assert _rows(project, after) == _logins_by(PLAN)
 
 
+def test_a_condition_is_placed_where_the_plans_scan_says(project) -> None:  # type: ignore[no-untyped-def]
+    """Logins on ios by users in de: the plan's scan pushes ``platform`` into the scan
+    (``Scan.filters``) and keeps ``country`` for after the user join (``outer_filters``).
+    Moved by hand after the join, ``platform`` leaves the scan's WHERE for the outer one (the
+    reduced rows keep the column for it) and the answer is unchanged; dropped from the scan,
+    the condition is not placed from the catalog: lowering refuses."""
+    ios_de = [{"property": "platform", "op": "eq", "value": "ios"}, {"property": "country", "op": "eq", "value": "de"}]
+    query = _total(series=[{"event": "login", "where": ios_de}])
+    bound, plan, flavor = _planned(project, query)
+    scan = plan.nodes[0].scan
+    [platform] = [p for p in scan.filters if p.condition is not None]
+    assert [p.condition.property for p in scan.outer_filters if p.condition is not None] == ["country"]
+    expected = {(): sum(1 for u, _t, n, p, *_ in EVENTS if n == "login" and p == "ios" and COUNTRY[u] == "de")}
+    assert 0 < expected[()] < sum(1 for e in EVENTS if e[2] == "login")  # the filters remove some logins
+    before = _sql(bound, plan, flavor)
+    outer = before[before.rindex("WHERE") :]
+    assert "\"platform\" = 'ios'" in before and "platform" not in outer and '"country"' in outer
+    assert _rows(project, before) == expected
+    scan.filters.remove(platform)
+    scan.outer_filters.insert(0, platform)
+    after = _sql(bound, plan, flavor)
+    assert '"e"."platform" = \'ios\'' in after[after.rindex("WHERE") :]
+    assert _rows(project, after) == expected
+    scan.outer_filters.remove(platform)
+    with pytest.raises(AssertionError, match="the plan's scan places condition 'platform'"):
+        _sql(bound, plan, flavor)
+
+
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]
     """Lowering never looks a user table up in the catalog: a plan whose Join was dropped by hand
     cannot be lowered (the planner always plans the join the rows read)."""

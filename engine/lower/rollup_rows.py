@@ -123,6 +123,7 @@ class RollupSource(RowSource):
             if lo < hi:
                 raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
                 raw.planned, raw.events, raw.users = self.planned, self.events, self.users
+                raw.after_join = self.after_join
                 raw.bounds = TimeBounds(lo, hi)
                 parts.append(rollup_rows(self.c, self.info, raw, keep))
         union = parts[0]
@@ -239,6 +240,7 @@ class PreAggregatedSource(RollupSource):
         event_where = [c for c in self.where if not self._uses_user_props([c])]
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
+        raw.after_join = self.after_join
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
         raw.users = self.users
         grain = self.c.bucketing.grain

@@ -84,6 +84,12 @@ class _Columns:
     prop_slots: dict[str, str]
 
 
+def placement(scan: Scan) -> dict[int, bool]:
+    """Where the plan's scan places each query condition (by identity): True after the user join."""
+    pairs = [(p, False) for p in scan.filters] + [(p, True) for p in scan.outer_filters]
+    return {id(p.condition): outer for p, outer in pairs if p.condition is not None}
+
+
 class RowSource:
     """The matching events of one series or segment event, with joins and filters."""
 
@@ -109,6 +115,9 @@ class RowSource:
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         self.partition_time = False  # the day partition column stands in for the event time (rule)
         self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
+        # the plan's placement of each condition (by identity): True after the user join
+        # (``Scan.outer_filters``), False in the scan (``Scan.filters``); None: no plan read
+        self.after_join: dict[int, bool] | None = None
         self.time: TimeRange | None = None  # the plan's time predicate (placed when the bounds are its range)
         self.events: EventNames | None = None  # the plan's event predicate (placed where members have no where)
         self.partitions: PartitionRange | None = None  # the plan's partition predicate (rule partitions)
@@ -135,6 +144,7 @@ class RowSource:
         self.events, self.time = scan.events, scan.time
         self.partitions = scan.partition.predicate if scan.partition is not None else None
         self.planned = planned_conditions(scan)
+        self.after_join = placement(scan)
         if time and scan.time is not None:
             self.bounds = TimeBounds(scan.time.start, scan.time.end)
 
@@ -292,7 +302,13 @@ class RowSource:
         return out
 
     def _uses_user_props(self, conditions: list[Condition]) -> bool:
-        return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
+        """Whether a condition waits for the user join: as the plan's scan places it; rows read
+        without a plan (calibration, rollup builds, a behavioural condition's rows) ask the catalog."""
+        if self.after_join is None:
+            return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
+        for c in conditions:
+            assert id(c) in self.after_join, f"the plan's scan places condition {c.property!r}"
+        return any(self.after_join[id(c)] for c in conditions)
 
     def _member_filter(self, info: EventTableInfo | None, alias: str) -> exp.Expr | None:
         """The OR of the combined-event members (name + own filters); ``info`` None = outer scope.

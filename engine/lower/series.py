@@ -16,7 +16,7 @@ from segwise.plan_users import event_join
 
 from . import cohort, segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource
-from .rows import RowSource, TimeBounds
+from .rows import RowSource, TimeBounds, placement
 from .state import SeriesPlan
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     source.users = event_join(node.operators)
     if reduced is not None:
         source.events = reduced.events
+        for _p, other in lw.shared_rows_group(node) or []:  # the group's members: where their scans place them
+            source.after_join = {**placement(other.scan), **(source.after_join or {})}
     source.prune = node.prune
     source.partition_time = node.partition_time
     if window is not None:

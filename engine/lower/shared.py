@@ -35,6 +35,7 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
     shared.planned = first.source.planned
+    shared.after_join = {k: v for p in plans for k, v in (p.source.after_join or {}).items()}
     shared.user_joins, shared.users = dict(first.source.user_joins), first.source.users
     name = f"sh{first.index}"
     outputs: list[exp.Expr] = []
