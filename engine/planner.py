@@ -455,7 +455,7 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
     """The operators above a series' scan, bottom first."""
     query = bound.query
     ops: list[Operator] = []
-    if _user_props(bound, series.members, list(series.where)):
+    if _user_props(bound, series.members, list(series.where), measured=measure.prop):
         ops.append(_join(bound))
     if series.occurrence:
         ops.append(Window(series.occurrence, series.occurrence_scope))
@@ -476,12 +476,17 @@ def _operators(bound: BoundQuery, series: Series, measure: Measure, tf: Timefram
 
 
 def _user_props(
-    bound: BoundQuery, members: list[EventFilter], where: list[Condition], skip: set[str] | None = None
+    bound: BoundQuery,
+    members: list[EventFilter],
+    where: list[Condition],
+    skip: set[str] | None = None,
+    measured: str | None = None,
 ) -> bool:
     """Whether the scan joins the user tables (a user property in a filter, the breakdown — but
-    ``skip``, joined later — or the segment)."""
+    ``skip``, joined later —, the ``measured`` property or the segment)."""
     query = bound.query
     names = [c.property for m in members for c in m.where] + [c.property for c in where]
+    names += [measured] if measured else []
     names += [
         b
         for b in query.breakdown
