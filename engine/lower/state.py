@@ -1,5 +1,6 @@
-"""The state of one statement being lowered: the bound query, the optimized plan, the target
-flavor, and the CTEs collected so far; and :class:`SeriesPlan`, one series on its way to SQL."""
+"""The state of one statement being lowered: the project and catalog of the bound query, the
+optimized plan, the target flavor, and the CTEs collected so far; and :class:`SeriesPlan`, one
+series on its way to SQL."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ class Lowering(Scope):
     """Builds the statement for one optimized plan, in one flavor (see ``segwise.lower``)."""
 
     def __init__(self, bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> None:
+        # of the bound query only the project and the catalog (and its time frame, which
+        # ``Scope.bucketing`` alone reads, overridden here by the plan's): never the query itself
         super().__init__(bound.project, bound.catalog, flavor, bound.timeframe, plan.counted)  # the plan's unit
-        self.bound = bound
-        self.query = bound.query
         self.logical = plan
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.limit: int | None = top_n(plan)  # the plan's top-N of the breakdown groups
