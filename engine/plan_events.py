@@ -170,13 +170,18 @@ class CohortCondition:
 @dataclass(frozen=True)
 class CohortScan:
     """One read of an event table for the per-unit reduction: the conditions it serves, each
-    pruned to its own window, and the estimated rows of their hull."""
+    pruned to its own window, and the estimated rows of their hull. Lowering reads each
+    condition's rows from the scans serving its flag (``info``), not from the catalog."""
 
-    table: str
+    info: EventTableInfo  # the event table read
     conditions: tuple[CohortCondition, ...]
     rows: int
     table_rows: int
     partitioned: bool
+
+    @property
+    def table(self) -> str:
+        return str(self.info.ref)
 
     def __str__(self) -> str:
         pruning = "; partitions pruned to each condition's window" if self.partitioned else ""

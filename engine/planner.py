@@ -340,7 +340,7 @@ def _cohort(bound: BoundQuery, behaviour: Behaviour) -> CohortReduction | None:
         rows, total, _note = series_rows(bound.catalog, info, start or datetime.min, end)
         partitioned = info.spec.partition is not None and start is not None
         served = tuple(c for c, check in zip(conditions, behaviour.checks, strict=True) if info in check.tables)
-        scans.append(CohortScan(str(info.ref), served, rows, total, partitioned))
+        scans.append(CohortScan(info, served, rows, total, partitioned))
     uses: list[str] = []
     if behaviour.segment is not None and behaviour.segment.terms:
         join = "anti-join (units without such events belong)" if behaviour.segment.without_history else "semi-join"

@@ -24,6 +24,7 @@ import pytest
 from sqlglot import exp
 
 import segwise
+from segwise.adapters.base import TableRef
 from segwise.catalog import EVENT_PROPERTY, ResolvedProperty
 from segwise.pipeline import _inputs, _optimized
 from segwise.plan import TopN
@@ -38,6 +39,7 @@ USERS = [f"u{k}" for k in range(6)]
 COUNTRY = {u: ["de", "fr"][k % 2] for k, u in enumerate(USERS)}
 PLAN = {u: ["free", "pro", "team"][k % 3] for k, u in enumerate(USERS)}
 ACCOUNT = {u: f"a{k % 2}" for k, u in enumerate(USERS)}
+FEW = ("u0", "u1")  # the users of table few (a copy of their events)
 PERSON_COUNTRY = {u: ["it", "es", "pt"][k % 3] for k, u in enumerate(USERS)}  # another table, keyed otherwise
 # (user, time, event, platform, amount, price): 60 events every 5 hours from Monday Jan 6, UTC
 EVENTS = [
@@ -64,6 +66,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", EVENTS)
     con.execute("CREATE TABLE users (user_id VARCHAR, country VARCHAR, plan VARCHAR, account VARCHAR)")
     con.executemany("INSERT INTO users VALUES (?, ?, ?, ?)", [(u, COUNTRY[u], PLAN[u], ACCOUNT[u]) for u in USERS])
+    con.execute(f"CREATE TABLE few AS SELECT * FROM events WHERE user_id IN {FEW}")  # not in the project
     con.execute("CREATE TABLE people (person_id VARCHAR, country VARCHAR)")
     con.executemany("INSERT INTO people VALUES (?, ?)", list(PERSON_COUNTRY.items()))
     con.close()
@@ -181,6 +184,26 @@ def test_a_condition_is_placed_where_the_plans_scan_says(project) -> None:  # ty
     scan.outer_filters.remove(platform)
     with pytest.raises(AssertionError, match="the plan's scan places condition 'platform'"):
         _sql(bound, plan, flavor)
+
+
+def test_a_behavioural_condition_reads_the_plans_table(project) -> None:  # type: ignore[no-untyped-def]
+    """Users who log in, in the segment ``did purchase``: the reduction's CohortScan carries the
+    events table it reads. Swapped by hand for table ``few`` (the events of u0 and u1 only, not
+    in the project), the reduction reads it and only u0 and u1 are in the segment."""
+    query = _total(series=[{"event": "login", "measure": "unique_users"}], segment={"did": {"event": "purchase"}})
+    bound, plan, flavor = _planned(project, query)
+    assert plan.cohort is not None
+    [scan] = plan.cohort.scans
+    assert (scan.table, [c.flag for c in scan.conditions]) == ("events", [0])
+    logins = {u for u, _t, name, *_ in EVENTS if name == "login"}
+    buyers = {u for u, _t, name, *_ in EVENTS if name == "purchase"}
+    assert _rows(project, _sql(bound, plan, flavor)) == {(): len(logins & buyers)}
+    few = dataclasses.replace(scan, info=dataclasses.replace(scan.info, ref=TableRef(("few",))))
+    plan.cohort = dataclasses.replace(plan.cohort, scans=(few,))
+    after = _sql(bound, plan, flavor)
+    assert '"few"' in after[after.index("_cohort AS (") :]
+    assert _rows(project, after) == {(): len(logins & buyers & set(FEW))}
+    assert len(logins & buyers & set(FEW)) < len(logins & buyers)  # the swap changes the answer
 
 
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]
