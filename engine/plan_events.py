@@ -10,7 +10,7 @@ decides per unit, with the sqlglot expressions lowering places:
   :class:`CohortCondition`: one condition of the per-unit reduction (its flag, its match, its own
   window as a ``TimeRange``, its threshold).
 
-The planner builds them (:func:`match`, :func:`condition_predicate`); explain prints them
+The planner builds them (:func:`match`, ``plan_parts.condition_predicate``); explain prints them
 (``describe``/``to_json``); lowering reads them instead of the query.
 """
 
@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from .conditions import build_condition
-from .plan_parts import Operator, Predicate, event_names
+from .plan_parts import Operator, Predicate, condition_predicate, event_names
 from .plan_users import Join
 
 if TYPE_CHECKING:
@@ -31,15 +30,6 @@ if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .plan_parts import EventNames, TimeRange
     from .query import Condition, EventFilter
-
-
-def condition_predicate(flavor: SqlFlavor, catalog: Catalog, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
-    """A filter of the query as a predicate: its expression over the property's bare column (the
-    condition's identity kept, so lowering places it on the column as its statement names it)."""
-    prop = catalog.resolve(cond.property, "plan")  # bind checked the name
-    bare = exp.column(prop.column, quoted=True)
-    expression = build_condition(flavor, bare, prop, cond, "plan")
-    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare), prop
 
 
 @dataclass(frozen=True)

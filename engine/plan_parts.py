@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
+from .conditions import build_condition
 from .eventtime import time_filter
 from .partitions import partition_filter
 from .query import ANY_EVENT
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from .adapters.base import SqlFlavor
-    from .catalog import EventTableInfo
+    from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .query import Condition
     from .timeframe import Timeframe
 
@@ -76,6 +77,15 @@ class Predicate:
     def sql(self) -> str | None:
         """The expression as (dialect-neutral) SQL, for explain."""
         return self.expression.sql() if self.expression is not None else None
+
+
+def condition_predicate(flavor: SqlFlavor, catalog: Catalog, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
+    """A filter of the query as a predicate: its expression over the property's bare column (the
+    condition's identity kept, so lowering places it on the column as its statement names it)."""
+    prop = catalog.resolve(cond.property, "plan")  # bind checked the name
+    bare = exp.column(prop.column, quoted=True)
+    expression = build_condition(flavor, bare, prop, cond, "plan")
+    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare), prop
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .adapters.base import TableRef
 from .bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
 from .catalog import EVENT_PROPERTY, USER_PROPERTY
+from .plan_parts import condition_predicate
 from .plan_time import Bucketing, bucketing
 from .project import Rollup
 from .rollups import EVENT_DIMENSION, RollupInfo
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from .bind import BoundQuery
     from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .cohorts import Behaviour, CategoryGroups, Conjunction
-    from .query import Series
+    from .plan_parts import Predicate
+    from .query import Condition, Series
 
 KeyKind = Literal["event", "event_property", "user_property", "category", "segment"]
 
@@ -80,6 +82,15 @@ class GroupBy:
     keys: tuple[GroupKey, ...]
     segment: SegmentFilter | None = None
     time: Bucketing | None = None
+    # the user conditions of the segment and the categories (``user_where``): each as a predicate
+    # over its bare column and its property resolved (the user table and column lowering reads)
+    user_where: tuple[tuple[Predicate, ResolvedProperty], ...] = ()
+
+    def user_condition(self, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
+        """The plan's predicate and property of the segment's or a category's user condition."""
+        found = next(((p, prop) for p, prop in self.user_where if p.condition is cond), None)
+        assert found is not None, f"the plan's GroupBy carries user condition {cond.property!r}"
+        return found
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -116,7 +127,11 @@ def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
     if query.segment is not None:
         assert segment is not None, "cohorts.resolve resolves the segment"
         restriction = SegmentFilter(segment, SEGMENT_BREAKDOWN in query.breakdown)
-    return GroupBy(tuple(keys), restriction, time)
+    conjunctions = [segment] if segment is not None else []
+    conjunctions += [c for k in keys if k.category is not None for _label, c in k.category.groups]
+    conditions = {id(cond): cond for c in conjunctions for cond, _where in c.user_where}
+    user_where = tuple(condition_predicate(bound.flavor, bound.catalog, c) for c in conditions.values())
+    return GroupBy(tuple(keys), restriction, time, user_where)
 
 
 def reduced_shape(

@@ -206,6 +206,30 @@ def test_a_behavioural_condition_reads_the_plans_table(project) -> None:  # type
     assert len(logins & buyers & set(FEW)) < len(logins & buyers)  # the swap changes the answer
 
 
+def test_a_segments_user_condition_is_the_plans_predicate(project) -> None:  # type: ignore[no-untyped-def]
+    """Logins by users in the segment ``user_where country = de``: the plan's GroupBy carries the
+    condition as a predicate over the bare column with its property resolved. Its value changed by
+    hand to ``fr``, the statement compares with 'fr' and counts the logins of users in fr; a plan
+    without it is refused, not rebuilt from the query's condition and the catalog."""
+    query = _total(
+        series=[{"event": "login"}], segment={"user_where": [{"property": "country", "op": "eq", "value": "de"}]}
+    )
+    bound, plan, flavor = _planned(project, query)
+    [(predicate, prop)] = plan.group_by.user_where
+    assert (prop.column, prop.user_table, predicate.text) == ("country", 0, "country eq")
+    assert _rows(project, _sql(bound, plan, flavor)) == {(): _logins_by(COUNTRY)[("de",)]}
+    fr = predicate.expression.transform(lambda n: exp.Literal.string("fr") if n == exp.Literal.string("de") else n)
+    edited = dataclasses.replace(predicate, expression=fr)
+    plan.group_by = dataclasses.replace(plan.group_by, user_where=((edited, prop),))
+    after = _sql(bound, plan, flavor)
+    assert "'fr'" in after and "'de'" not in after
+    assert _rows(project, after) == {(): _logins_by(COUNTRY)[("fr",)]}
+    assert _logins_by(COUNTRY)[("fr",)] != _logins_by(COUNTRY)[("de",)]
+    plan.group_by = dataclasses.replace(plan.group_by, user_where=())
+    with pytest.raises(AssertionError, match="the plan's GroupBy carries user condition 'country'"):
+        _sql(bound, plan, flavor)
+
+
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]
     """Lowering never looks a user table up in the catalog: a plan whose Join was dropped by hand
     cannot be lowered (the planner always plans the join the rows read)."""

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
-from segwise.conditions import build_condition
 
 from .rows import NULL_TYPES, RowSource, TimeBounds, and_all, table_ref
 
@@ -66,9 +65,9 @@ def membership(lw: Lowering, unit: exp.Expr, conjunction: Conjunction, prop_of: 
             parts.append(exp.Not(this=inside))
         else:
             parts.append(exp.In(this=unit.copy(), query=exp.Subquery(this=members.where(holds))))
-    for cond, where in conjunction.user_where:
-        prop = lw.catalog.resolve(cond.property, f"{where} > property")
-        parts.append(build_condition(lw.flavor, prop_of.prop(prop), prop, cond, where))
+    for cond, _where in conjunction.user_where:  # the plan's predicate, on the column its join reads
+        predicate, prop = lw.groups.user_condition(cond)
+        parts.append(predicate.column_in(prop_of.prop(prop)))
     return and_all(parts) or exp.true()
 
 
