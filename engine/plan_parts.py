@@ -55,13 +55,15 @@ def qualified(expression: exp.Expr, alias: str, names: set[str]) -> exp.Expr:
 class Predicate:
     """A filter of a scan: what it reads, as text for explain and as a sqlglot expression over the
     table's raw columns (values are literals of the column's type). A condition of the query
-    keeps which one it is and the bare column its expression reads, so lowering can place the
-    expression on the column as the scan names it (``column_in``)."""
+    keeps which one it is, the bare column its expression reads and its property resolved
+    (``prop``: the event or user-table column), so lowering can place the expression on the column
+    as the scan names it (``column_in``) without resolving the property again."""
 
     text: str
     expression: exp.Expr | None = None
     condition: Condition | None = None
     column: exp.Column | None = None
+    prop: ResolvedProperty | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -85,7 +87,7 @@ def condition_predicate(flavor: SqlFlavor, catalog: Catalog, cond: Condition) ->
     prop = catalog.resolve(cond.property, "plan")  # bind checked the name
     bare = exp.column(prop.column, quoted=True)
     expression = build_condition(flavor, bare, prop, cond, "plan")
-    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare), prop
+    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare, prop), prop
 
 
 @dataclass(frozen=True)

@@ -82,13 +82,13 @@ class GroupBy:
     keys: tuple[GroupKey, ...]
     segment: SegmentFilter | None = None
     time: Bucketing | None = None
-    # the user conditions of the segment and the categories (``user_where``): each as a predicate
-    # over its bare column and its property resolved (the user table and column lowering reads)
-    user_where: tuple[tuple[Predicate, ResolvedProperty], ...] = ()
+    # the user conditions of the segment and the categories (``user_where``): each a predicate
+    # over its bare column with its property resolved (the user table and column lowering reads)
+    user_where: tuple[Predicate, ...] = ()
 
-    def user_condition(self, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
-        """The plan's predicate and property of the segment's or a category's user condition."""
-        found = next(((p, prop) for p, prop in self.user_where if p.condition is cond), None)
+    def user_condition(self, cond: Condition) -> Predicate:
+        """The plan's predicate of the segment's or a category's user condition."""
+        found = next((p for p in self.user_where if p.condition is cond), None)
         assert found is not None, f"the plan's GroupBy carries user condition {cond.property!r}"
         return found
 
@@ -130,7 +130,7 @@ def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
     conjunctions = [segment] if segment is not None else []
     conjunctions += [c for k in keys if k.category is not None for _label, c in k.category.groups]
     conditions = {id(cond): cond for c in conjunctions for cond, _where in c.user_where}
-    user_where = tuple(condition_predicate(bound.flavor, bound.catalog, c) for c in conditions.values())
+    user_where = tuple(condition_predicate(bound.flavor, bound.catalog, c)[0] for c in conditions.values())
     return GroupBy(tuple(keys), restriction, time, user_where)
 
 

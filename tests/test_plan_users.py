@@ -215,12 +215,13 @@ def test_a_segments_user_condition_is_the_plans_predicate(project) -> None:  # t
         series=[{"event": "login"}], segment={"user_where": [{"property": "country", "op": "eq", "value": "de"}]}
     )
     bound, plan, flavor = _planned(project, query)
-    [(predicate, prop)] = plan.group_by.user_where
-    assert (prop.column, prop.user_table, predicate.text) == ("country", 0, "country eq")
+    [predicate] = plan.group_by.user_where
+    assert predicate.prop is not None
+    assert (predicate.prop.column, predicate.prop.user_table, predicate.text) == ("country", 0, "country eq")
     assert _rows(project, _sql(bound, plan, flavor)) == {(): _logins_by(COUNTRY)[("de",)]}
     fr = predicate.expression.transform(lambda n: exp.Literal.string("fr") if n == exp.Literal.string("de") else n)
     edited = dataclasses.replace(predicate, expression=fr)
-    plan.group_by = dataclasses.replace(plan.group_by, user_where=((edited, prop),))
+    plan.group_by = dataclasses.replace(plan.group_by, user_where=(edited,))
     after = _sql(bound, plan, flavor)
     assert "'fr'" in after and "'de'" not in after
     assert _rows(project, after) == {(): _logins_by(COUNTRY)[("fr",)]}
@@ -228,6 +229,26 @@ def test_a_segments_user_condition_is_the_plans_predicate(project) -> None:  # t
     plan.group_by = dataclasses.replace(plan.group_by, user_where=())
     with pytest.raises(AssertionError, match="the plan's GroupBy carries user condition 'country'"):
         _sql(bound, plan, flavor)
+
+
+def test_a_condition_reads_the_column_of_the_plans_property(project) -> None:  # type: ignore[no-untyped-def]
+    """Logins with amount > 2: the scan's predicate carries the condition's property resolved.
+    Changed by hand to the column ``price``, the statement compares price and counts the logins
+    with price > 2: lowering names the column from the plan, not from the condition's name."""
+    query = _total(series=[{"event": "login", "where": [{"property": "amount", "op": "gt", "value": 2}]}])
+    bound, plan, flavor = _planned(project, query)
+    scan = plan.nodes[0].scan
+    [amount] = [p for p in scan.filters if p.condition is not None]
+    assert amount.prop is not None and amount.prop.column == "amount"
+    by_amount = sum(1 for _u, _t, n, _p, a, _c in EVENTS if n == "login" and a > 2)
+    by_price = sum(1 for _u, _t, n, _p, _a, c in EVENTS if n == "login" and c > 2)
+    assert by_amount != by_price
+    assert _rows(project, _sql(bound, plan, flavor)) == {(): by_amount}
+    price = dataclasses.replace(amount.prop, name="price", column="price")
+    scan.filters[scan.filters.index(amount)] = dataclasses.replace(amount, prop=price)
+    after = _sql(bound, plan, flavor)
+    assert '"price" > 2' in after and '"amount"' not in after
+    assert _rows(project, after) == {(): by_price}
 
 
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]

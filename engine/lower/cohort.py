@@ -66,8 +66,9 @@ def membership(lw: Lowering, unit: exp.Expr, conjunction: Conjunction, prop_of: 
         else:
             parts.append(exp.In(this=unit.copy(), query=exp.Subquery(this=members.where(holds))))
     for cond, _where in conjunction.user_where:  # the plan's predicate, on the column its join reads
-        predicate, prop = lw.groups.user_condition(cond)
-        parts.append(predicate.column_in(prop_of.prop(prop)))
+        predicate = lw.groups.user_condition(cond)
+        assert predicate.prop is not None, "the planner resolves a user condition's property"
+        parts.append(predicate.column_in(prop_of.prop(predicate.prop)))
     return and_all(parts) or exp.true()
 
 

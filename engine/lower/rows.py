@@ -394,12 +394,16 @@ class RowSource:
 
     def condition(self, cond: Condition, where: str, info: EventTableInfo | None, alias: str) -> exp.Expr:
         """``cond`` as SQL; inside a branch when ``info`` is given, else in the outer scope."""
-        prop = self.resolve(cond.property, f"{where} > property")
+        planned = self.planned.get(id(cond))
+        if planned is not None and planned.prop is not None:  # the plan's property (its column)
+            prop = planned.prop
+            self.check_read(prop, f"{where} > property")
+        else:
+            prop = self.resolve(cond.property, f"{where} > property")
         if info is not None and prop.source == EVENT_PROPERTY:
             column = self._branch_prop(info, prop, alias)
         else:
             column = self.prop(prop)
-        planned = self.planned.get(id(cond))
         if planned is not None:  # the plan's expression, on this scan's column
             return planned.column_in(column)
         return build_condition(self.c.flavor, column, prop, cond, where)
