@@ -146,6 +146,7 @@ class PreAggregate(Operator):
     mode: Literal["days", "per_user", "before_join", "shared"]
     keys: str = ""
     shape: RollupInfo | None = None  # before_join, shared: the dimensions and measures reduced to
+    read: RollupRead | None = None  # before_join, shared: the columns this series' measure reads
 
     @property
     def reduces_events(self) -> bool:

@@ -27,7 +27,7 @@ import segwise
 from segwise.adapters.base import TableRef
 from segwise.catalog import EVENT_PROPERTY, ResolvedProperty
 from segwise.pipeline import _inputs, _optimized
-from segwise.plan import TopN
+from segwise.plan import PreAggregate, TopN
 from segwise.plan_events import CohortCondition
 from segwise.plan_retention import Cohorts, MemberJoin
 from segwise.plan_users import Join, UserTable, event_join
@@ -249,6 +249,37 @@ def test_a_condition_reads_the_column_of_the_plans_property(project) -> None:  #
     after = _sql(bound, plan, flavor)
     assert '"price" > 2' in after and '"amount"' not in after
     assert _rows(project, after) == {(): by_price}
+
+
+def test_reduced_rows_are_measured_from_the_plans_columns(project) -> None:  # type: ignore[no-untyped-def]
+    """The sum of amount over logins by country, reduced per user before the join (rule
+    preaggregate): the plan's PreAggregate carries the columns the measure reads (``read``).
+    Its ``sum`` input pointed by hand at the reduced rows' maximum, the statement adds up each
+    user's largest login amount per country instead."""
+    query = _total(series=[{"event": "login", "measure": "sum:amount"}], breakdown=["country"])
+    bound, plan, flavor = _planned(project, query, pre="always")
+    ops = plan.nodes[0].operators
+    reduction = next(op for op in ops if isinstance(op, PreAggregate) and op.reduces_events)
+    assert reduction.read is not None and reduction.read.prop == "amount"
+    logins = [(u, a) for u, _t, n, _p, a, _c in EVENTS if n == "login"]
+    sums: dict[tuple[Any, ...], float] = defaultdict(float)
+    largest: dict[str, float] = {}
+    for user, amount in logins:
+        sums[(COUNTRY[user],)] += amount
+        largest[user] = max(largest.get(user, amount), amount)
+    maxima: dict[tuple[Any, ...], float] = defaultdict(float)
+    for user, amount in largest.items():
+        maxima[(COUNTRY[user],)] += amount
+    assert dict(maxima) != dict(sums)
+    assert _rows(project, _sql(bound, plan, flavor)) == pytest.approx(dict(sums))
+    columns = tuple(
+        dataclasses.replace(c, column=reduction.read.column("max") or "") if c.input == "sum" else c
+        for c in reduction.read.columns
+    )
+    ops[ops.index(reduction)] = dataclasses.replace(
+        reduction, read=dataclasses.replace(reduction.read, columns=columns)
+    )
+    assert _rows(project, _sql(bound, plan, flavor)) == pytest.approx(dict(maxima))
 
 
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ from sqlglot import exp
 
 from segwise.plan import Aggregate, PreAggregate, Window
 from segwise.plan_parts import Spine
-from segwise.plan_rollup import rollup_read
 from segwise.plan_users import event_join
 
 from . import cohort, segment
@@ -38,7 +37,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
         # the shape the rule reduced the rows to (its dimensions and measures)
-        info = next(op.shape for op in node.operators if isinstance(op, PreAggregate) and op.reduces_events)
+        reduction = next(op for op in node.operators if isinstance(op, PreAggregate) and op.reduces_events)
+        info = reduction.shape
         assert info is not None, "rules preaggregate and sharing give the reduced shape"
         if group and reduced is not None:  # one reduced scan of every event of the group (rule sharing, top-N)
             source = SharedReducedSource(lw, info, series, tf, where, [(p, list(e), m) for p, e, m in reduced.reads])
@@ -65,9 +65,12 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     # the measured property as the plan's Aggregate carries it, resolved
     measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
     if isinstance(source, RollupSource):
-        # the columns the measure reads: rule rollups' for a rollup, else those of the plan's reduced shape
-        prop = measured.name if measured is not None else None
-        source.read = node.scan.rollup_read or rollup_read(source.info, prop)
+        # the columns the measure reads: rule rollups' for a rollup, rule preaggregate's or
+        # sharing's for rows reduced to a shape (the plan's PreAggregate)
+        reduced_read = next((op.read for op in node.operators if isinstance(op, PreAggregate) and op.read), None)
+        read = node.scan.rollup_read or reduced_read
+        assert read is not None, "rules rollups, preaggregate and sharing record the columns the measure reads"
+        source.read = read
         if isinstance(source, SharedReducedSource):  # its own conditional columns
             plan.rollup, plan.suffix = source.series_columns(position), str(position)
         else:
