@@ -2,9 +2,11 @@
 measure input (``events``, and the ``sum``/``count``/``min``/``max`` of the measured property)
 the column holding its partials and how partials combine across rows.
 
-Rule ``rollups`` sets it on the scan it answers from a rollup (``Scan.rollup_read``); lowering
-reads the measure's columns there instead of looking them up by the property's name
-(``segwise.lower.rollup_rows.RollupSource.columns``); explain prints it. The dimensions' columns
+Rule ``rollups`` sets it on the scan it answers from a rollup (``Scan.rollup_read``), rules
+``preaggregate`` and ``sharing`` on the ``PreAggregate`` that reduces rows to a shape
+(``PreAggregate.read``); lowering reads the measure's columns there instead of looking them up by
+the property's name (``segwise.lower.rollup_rows.RollupSource.columns``); explain prints the
+rollup scan's. The dimensions' columns
 are the rollup's resolved ``RollupInfo.dimensions`` (``Scan.rollup``).
 """
 
