@@ -68,9 +68,9 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         # the columns the measure reads: rule rollups' for a rollup, rule preaggregate's or
         # sharing's for rows reduced to a shape (the plan's PreAggregate)
         reduced_read = next((op.read for op in node.operators if isinstance(op, PreAggregate) and op.read), None)
-        read = node.scan.rollup_read or reduced_read
-        assert read is not None, "rules rollups, preaggregate and sharing record the columns the measure reads"
-        source.read = read
+        measure_read = node.scan.rollup_read or reduced_read
+        assert measure_read is not None, "rules rollups, preaggregate and sharing record the columns the measure reads"
+        source.read = measure_read
         if isinstance(source, SharedReducedSource):  # its own conditional columns
             plan.rollup, plan.suffix = source.series_columns(position), str(position)
         else:

@@ -139,16 +139,16 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         shape = reduced_shape(nodes[0].scan.tables[0], series, measured, context.bound.catalog, plan.group_by)
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
-            read = rollup_read(shape, node.measure.prop)  # the columns its measure reads
+            measure_read = rollup_read(shape, node.measure.prop)  # the columns its measure reads
             if node.preaggregate:  # reduced before the join already: to the shape of the whole group
                 node.operators = [
-                    PreAggregate(op.mode, op.keys, shape, read)
+                    PreAggregate(op.mode, op.keys, shape, measure_read)
                     if isinstance(op, PreAggregate) and op.reduces_events
                     else op
                     for op in node.operators
                 ]
             else:  # the shared rows are reduced per user: that is the plan now
-                node.operators.insert(0, PreAggregate("shared", shape=shape, read=read))
+                node.operators.insert(0, PreAggregate("shared", shape=shape, read=measure_read))
                 for alternative in plan.alternatives:
                     if alternative.name == f"{node.label}: join users to each event":
                         alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
