@@ -371,6 +371,15 @@ def _cohort_condition(bound: BoundQuery, flag: int, check: Check) -> CohortCondi
     return CohortCondition(flag, check.text, check.location, events, time, threshold)
 
 
+def _entry_by_windows(bound: BoundQuery, starts: tuple[str, ...], late: set[str], own: list[str]) -> bool:
+    """A first-time cohort's entry by windows over the unit's rows: where the dialect prefers them
+    (``per_unit_windows``; not with start-event values and no user property joined late: then
+    the entry is numbered over the start rows only, PostgreSQL 7.0 s vs 8.9 s at 10M), or for a
+    unit other than the user with groups of its own (the join back would meet every group's rows)."""
+    preferred = bound.flavor.capabilities.per_unit_windows and not (starts and not late)
+    return preferred or (not bound.unit.is_user and bool(own))
+
+
 def _rolling_length(windows: str, grain: str) -> str | None:
     """A rolling retention period's length as explain says it (None: calendar periods)."""
     return {"hour": "1 hour", "day": "24 hours", "week": "7 x 24 hours"}.get(grain) if windows == "rolling" else None
@@ -409,7 +418,7 @@ def _retention(bound: BoundQuery) -> LogicalPlan:
             match(bound.flavor, bound.catalog, spec.returning.folded),
             match(bound.flavor, bound.catalog, spec.members),
             starts,
-            bound.flavor.capabilities.per_unit_windows or (not bound.unit.is_user and bool(own)),
+            _entry_by_windows(bound, starts, late, own),
         ),
         *([_member_join(bound, late)] if late else []),
         ReturnPeriods(

@@ -41,6 +41,25 @@ CASES: dict[str, tuple[dict[str, Any], datetime, dict[str, Any]]] = {
         datetime(2025, 1, 30, 12),
         {},
     ),
+    "returning buyers, daily, cut by now": (  # start = return: the self-join of numbered buckets
+        q(
+            "purchase",
+            grain="day",
+            rng={"from": date(2025, 1, 13), "to": date(2025, 2, 3)},
+            spec={"start_mode": "recurring", "periods": 6},
+        ),
+        datetime(2025, 1, 30, 12),
+        {},
+    ),
+    "recurring logins, range off the buckets": (
+        q(
+            "login",
+            rng={"from": date(2025, 1, 8), "to": date(2025, 2, 12)},
+            spec={"start_mode": "recurring", "periods": 3},
+        ),
+        NOW,
+        {},
+    ),
     "recurring weekly logins, on or after": (
         q("login", spec={"start_mode": "recurring", "cumulative": True, "periods": 3}),
         NOW,

@@ -171,3 +171,76 @@ def test_explain_lists_the_operators_in_the_order_the_data_flows(project: segwis
         kinds[name] = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("    ")]
     assert kinds["by country"] == ["RetentionCounts", "ReturnPeriods", "Join", "Cohorts", "Scan"]
     assert kinds["filtered"] == ["RetentionCounts", "ReturnPeriods", "Cohorts", "Join", "Scan"]
+
+
+def test_first_time_reads_history_and_range_in_two_disjoint_branches(project: segwise.Project) -> None:
+    """First-time retention reads the start events before the range's start and the start and
+    return events from it in two branches of one ``UNION ALL`` (the second pruned to the range),
+    each row in one branch; recurring reads the range once. Start and return the same events
+    (recurring, "on"): the numbered buckets ``rq`` joined with themselves, no ``rr``, no union."""
+    import sqlglot
+
+    def ctes(query: dict[str, Any]) -> dict[str, sqlglot.exp.Expr]:
+        tree = sqlglot.parse_one(project.compile(query, dialect="duckdb", now=NOW), read="duckdb")
+        return {cte.alias: cte.this for cte in tree.find_all(sqlglot.exp.CTE)}
+
+    base = {"date_range": {"last": "8w"}, "time_grain": "week"}
+    first = ctes({"retention": {"start": "signup", "return": "any"}, **base})
+    unions = list(first["ru"].find_all(sqlglot.exp.Union))
+    assert len(unions) == 1 and not unions[0].args.get("distinct")
+
+    def bounds(branch: sqlglot.exp.Expr) -> set[str]:
+        """Which sides of the event time (or its day partition) the branch's WHERE bounds."""
+        where, sides = branch.args["where"], set()
+        for kind, side in ((sqlglot.exp.LT, "upper"), (sqlglot.exp.LTE, "upper"), (sqlglot.exp.GTE, "lower")):
+            for node in where.find_all(kind):
+                if isinstance(node.this, sqlglot.exp.Column) and node.this.name in ("event_time", "event_date"):
+                    sides.add(side)
+        return sides
+
+    before, within = unions[0].this, unions[0].expression
+    assert bounds(before) == {"upper"} and "'signup'" in before.args["where"].sql("duckdb")
+    assert bounds(within) == {"lower", "upper"}
+    recurring = ctes({"retention": {"start": "login", "start_mode": "recurring", "return": "any"}, **base})
+    assert not list(recurring["ru"].find_all(sqlglot.exp.Union)) and "rr" in recurring
+    same = ctes({"retention": {"start": "login", "start_mode": "recurring"}, **base})
+    assert "rq" in same and "rr" not in same and "rc" not in same
+    # the range ends at now: every row read is a start inside the range (no flag to compute); a
+    # range that ended before now reads later returns too, so the start flag stays
+    assert same["ru"].selects[-1].alias == "_s" and same["ru"].selects[-1].this.sql() == "1"
+    ended = {
+        "date_range": {"from": str((NOW - timedelta(weeks=8)).date()), "to": str((NOW - timedelta(weeks=2)).date())}
+    }
+    earlier = ctes({"retention": {"start": "login", "start_mode": "recurring"}, "time_grain": "week", **ended})
+    assert isinstance(earlier["ru"].selects[-1].this, sqlglot.exp.Max)
+
+
+@pytest.mark.parametrize(("start", "decided"), [("2025-02-10", True), ("2025-03-30", False)])
+def test_first_time_branches_decide_the_time_test_only_at_a_fixed_offset(
+    demo: Path, tmp_path: Path, start: str, decided: bool
+) -> None:
+    """Berlin time: away from a clock change each branch of the first-time scan knows whether its
+    rows are at or after the range's start (``_r`` 0 in the first, the return test alone in the
+    second, no time test left); on the day the clocks change (2025-03-30) the local-time test stays
+    in both branches. The answers equal the reference's either way (tests/test_retention.py)."""
+    import sqlglot
+
+    spec = yaml.safe_load((demo.parent / "segwise.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "segwise.yaml").write_text(yaml.safe_dump({**spec, "timezone": "Europe/Berlin"}))
+    query = {"retention": {"start": "signup", "return": "purchase", "periods": 7}, "time_grain": "day"}
+    query["date_range"] = {"from": start, "to": "2025-04-20"}
+    with segwise.Project.load(tmp_path / "segwise.yaml") as berlin:
+        tree = sqlglot.parse_one(berlin.compile(query, dialect="duckdb", now=NOW), read="duckdb")
+    ru = next(cte.this for cte in tree.find_all(sqlglot.exp.CTE) if cte.alias == "ru")
+    union = next(ru.find_all(sqlglot.exp.Union))
+    before, within = union.this, union.expression
+    flags = [b.selects[-1] for b in (before, within)]
+    assert [f.alias for f in flags] == ["_r", "_r"]
+    # the time test: the local event time compared with the range's start (Berlin midnight)
+    tests = [b.sql("duckdb").count(f">= CAST('{start} 00:00:00.000000' AS TIMESTAMP)") for b in (before, within)]
+    if decided:
+        assert flags[0].this.sql() == "0"
+        assert flags[1].this.sql("duckdb") == 'CASE WHEN "e"."event_name" = \'purchase\' THEN 1 ELSE 0 END'
+        assert tests == [0, 0]
+    else:
+        assert tests[0] >= 1 and tests[1] >= 2  # in _r, and in the second branch's filter too

@@ -35,7 +35,8 @@ from segwise.query import ANY_EVENT
 from segwise.timeframe import ts_text
 
 from .retention_groups import at_start, join_late, late_groups, pick_entries, start_groups
-from .rows import and_all, group_key, table_ref
+from .retention_scan import fixed_offset, reduced
+from .rows import and_all, table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
@@ -163,35 +164,38 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
     _, frame, first, source, local, is_start, is_return, start_at, end_at, groups, _, user, bucket, starts, _ = (
         r.fields()
     )
-    names = r.scanned
-    outputs: list[exp.Expr] = [
-        user.as_("_u"),
-        bucket.as_("_b"),
-        *[g.as_(n) for g, n in zip(groups, names, strict=True)],
-    ]
+    keys: list[tuple[str | None, exp.Expr]] = [("_u", user), ("_b", bucket), *zip(r.scanned, groups, strict=True)]
+    returned: exp.Expr | None = None
+    from_start: exp.Expr | None = None
     if first:  # the earliest start event of each (unit, bucket); the range is checked per unit below
-        first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start, true=local.copy())]))
-        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+        first_start = exp.Min(this=exp.Case(ifs=[exp.If(this=is_start.copy(), true=local.copy())]))
+        from_start = exp.GTE(this=local.copy(), expression=start_at)
+        returned = from_start.copy()
         if not isinstance(is_return, exp.Boolean):  # not every event
             returned = exp.and_(is_return, returned)
-        outputs += [first_start.as_("_t"), _flag(returned).as_("_r")]
-        # the whole history is read for the start events only: returns from the range's start
-        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
+        values = [("_t", first_start), ("_r", _flag(returned.copy()))]
     else:
         starting = exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
         if starts:  # the earliest start of each value: the bucket's entry is picked below
-            outputs.append(exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])).as_("_t"))
+            values = [("_t", exp.Min(this=exp.Case(ifs=[exp.If(this=starting, true=local.copy())])))]
+        elif same_events(r) and _before_end(lw, source):  # every row read is a start inside the range
+            values = [("_s", _num(1))]
         else:
-            outputs.append(_flag(starting).as_("_s"))
-        outputs.append(_flag(is_return).as_("_r"))
-    rows = source.select(outputs)
-    rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
-    lw.ctes.append(
-        ("ru", rows.group_by(group_key(user), group_key(bucket), *[group_key(g) for g in groups], copy=False))
-    )
+            values = [("_s", _flag(starting))]
+        if not same_events(r):  # else every row read is a return
+            values.append(("_r", _flag(is_return)))
+    # first_time: the start events of the whole history and the returns from the range's start
+    lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned, from_start, returns=("_r",))))
 
     numbered_buckets(lw, frame, node.tf.start)
     return r
+
+
+def _before_end(lw: Lowering, source: RowSource) -> bool:
+    """The scan reads no event at or after the range's end (now is at or before it), and the zone
+    keeps its offset around that end: every row read is before the end in local time too."""
+    end, range_end = source.bounds.end_utc, lw.analysis_range.end_utc  # the plan's range
+    return end is not None and end <= range_end and fixed_offset(lw, range_end)
 
 
 def numbered_buckets(lw: Lowering, frame: RetentionFrame, start: datetime) -> None:
@@ -208,6 +212,8 @@ def retention_select(lw: Lowering, r: Reading) -> exp.Query:
     """Recurring cohorts, calendar periods (``calendar_rows`` made ``ru`` and ``rk``): ``rc`` the
     cohorts, ``rr`` the return buckets, joined on the unit."""
     spec, frame, names, starts = r.spec, r.frame, r.names, r.starts
+    if same_events(r):
+        return _same_select(lw, r)
     if starts:  # each bucket's entry: its earliest start event (and value)
         pick_entries(lw, "re", r.scanned, starts, per_bucket=True)
     table, entry = ("re", _col("_n", "re")) if starts else ("ru", _col("_s", "ru"))
@@ -227,6 +233,34 @@ def retention_select(lw: Lowering, r: Reading) -> exp.Query:
     )
     lw.ctes.append(("rr", returns.distinct() if starts else returns))  # with start values: a row per value
     return exp.union(_returned(lw, names, spec.periods, spec.cumulative), _sizes(lw, names), distinct=False)
+
+
+def same_events(r: Reading) -> bool:
+    """Recurring "on" periods where every row read is a start and a return event (the same events
+    and filters) and no group is read by the scan (``ru``: one row per unit and bucket)."""
+    return not r.first and not r.scanned and not r.spec.cumulative and r.is_start == r.is_return
+
+
+def _same_select(lw: Lowering, r: Reading) -> exp.Select:
+    """``same_events``: ``rq`` the unit's numbered buckets, joined with itself on the unit; a row
+    with a start event counts its own bucket (period 0: the cohort's size, no second read) and each
+    of the unit's buckets 1..P after it."""
+    numbered = exp.select(_col("_u", "ru").as_("_u"), _col("_k", "rk").as_("_k"), _col("_s", "ru").as_("_s"))
+    on = exp.EQ(this=_col("_b", "ru"), expression=_col("_lo", "rk"))
+    lw.ctes.append(("rq", numbered.from_(table_ref("ru")).join(table_ref("rk"), on=on)))
+    cohort, later = _col("_k", "c"), _col("_k", "r")
+    keep = exp.and_(
+        exp.EQ(this=_col("_s", "c"), expression=_num(1)),
+        exp.GTE(this=later.copy(), expression=cohort.copy()),
+        exp.LTE(this=later.copy(), expression=exp.Add(this=cohort.copy(), expression=_num(r.spec.periods))),
+    )
+    select = (
+        exp.select(exp.Star())
+        .from_(exp.alias_(table_ref("rq"), "c", table=True))
+        .join(exp.alias_(table_ref("rq"), "r", table=True), on=exp.EQ(this=_col("_u", "r"), expression=_col("_u", "c")))
+        .where(keep)
+    )
+    return _counted(select, lw, r.names, exp.Sub(this=later, expression=cohort.copy()), cohort, "c", late=r.late)
 
 
 def _counted(

@@ -8,7 +8,8 @@ join PostgreSQL planned as a nested loop from a one-row estimate of the cohorts,
 first start event (local), ``_cb`` that event's bucket, with a breakdown by the start event's
 properties its values (``retention_groups``: the entry row numbered 1 in ``rn``), and for "on or
 after" ``_x`` its last return bucket. These are windows over the unit's rows; where a join is
-cheaper (``Capabilities.per_unit_windows`` false: DuckDB ...) and the groups are the unit's own,
+cheaper (``Capabilities.per_unit_windows`` false: DuckDB ...; on PostgreSQL too with start-event
+values and no user property) and the groups are the unit's own,
 ``rf`` aggregates them per unit (only units whose entry is inside the range) and ``rw`` is ``ru``
 joined with it on the unit. Then:
 
@@ -129,8 +130,9 @@ def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
 
 def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
     """Units per (cohort, groups, period) of first-time cohorts, calendar periods."""
-    # the plan's choice: windows over the unit's rows where the dialect prefers them, or where a
-    # unit other than the user has groups of its own (segment, categories); else joined back
+    # the plan's choice: windows over the unit's rows where the dialect prefers them (not on
+    # PostgreSQL with start-event values and no user table), or where a unit other than the user
+    # has groups of its own (segment, categories); else joined back
     join = not plan_cohorts(lw).windows
     is_entry = _joined(lw, r) if join else _windowed(lw, r)
     late = r.late if join else {}  # the windowed rows carry the user properties

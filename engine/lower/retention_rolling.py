@@ -30,7 +30,8 @@ from segwise.plan_retention import ReturnPeriods
 from .retention import _col, _counted, _num, _sizes, calendar_rows, numbered_buckets, reading, retention_select
 from .retention_first import first_time_select
 from .retention_groups import join_late, pick_entries
-from .rows import group_key, table_ref
+from .retention_scan import reduced
+from .rows import table_ref
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
@@ -71,26 +72,23 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     size = PERIOD_MICROS[lw.bucketing.grain]  # the plan's time key
     micros = flavor.epoch_micros(source.utc_time())
     slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
-    if first:  # the whole history is read for the start events only: returns from the range's start
-        returned: exp.Expr = exp.GTE(this=local.copy(), expression=start_at)
+    history: exp.Expr | None = None  # first_time: the whole history is read for the start events only
+    from_start: exp.Expr | None = None  # its time condition
+    if first:  # returns from the range's start
+        from_start = exp.GTE(this=local.copy(), expression=start_at)
+        returned: exp.Expr = from_start.copy()
         if not (isinstance(is_return, exp.Boolean) and is_return.this):
             returned = exp.and_(is_return, returned)
-        starting = is_start
-        source.extra_filters.append(exp.paren(exp.or_(is_start.copy(), returned.copy())))
+        starting, history = is_start.copy(), returned.copy()
     else:
         returned, starting = is_return, exp.and_(is_start, exp.LT(this=local.copy(), expression=end_at))
-    outputs: list[exp.Expr] = [
-        user.as_("_u"),
-        bucket.as_("_b"),
-        *[g.as_(n) for g, n in zip(groups, scanned, strict=True)],
-        _earliest(starting, micros).as_("_t"),
-        _earliest(returned, micros).as_("_r0"),
-        _earliest(returned.copy(), micros, last=True).as_("_r1"),
+    keys: list[tuple[str | None, exp.Expr]] = [("_u", user), ("_b", bucket), *zip(scanned, groups, strict=True)]
+    values = [
+        ("_t", _earliest(starting, micros)),
+        ("_r0", _earliest(returned, micros)),
+        ("_r1", _earliest(returned.copy(), micros, last=True)),
     ]
-    rows = source.select(outputs)
-    rows = rows.where(exp.Not(this=exp.Is(this=user.copy(), expression=exp.Null())), copy=False)
-    keys = [group_key(user), group_key(bucket), *[group_key(g) for g in groups], slot]
-    lw.ctes.append(("ru", rows.group_by(*keys, copy=False)))
+    lw.ctes.append(("ru", reduced(lw, source, is_start, [*keys, (None, slot)], values, history, from_start)))
 
     numbered_buckets(lw, frame, tf.start)
     cohorts = _cohorts(lw, tf, scanned, first, starts)

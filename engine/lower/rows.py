@@ -466,6 +466,14 @@ class RowSource:
         select = self._joins(select, *outer, *reads)
         return select.where(condition, copy=False) if condition is not None else select
 
+    def select_within(self, outputs: list[exp.Expr], bounds: TimeBounds, where: exp.Expr | None) -> exp.Select:
+        """The matching events in ``bounds`` (not the source's own: its filters and joins, no
+        occurrence) that pass ``where`` too (if any), projected to ``outputs``."""
+        assert self.occurrence is None
+        if where is None:
+            return self._scan(outputs, bounds, False)
+        return self._scan(outputs, bounds, False, [where]).where(where, copy=False)
+
     def select(self, outputs: list[exp.Expr], distinct: bool = False, reads: Sequence[exp.Expr] = ()) -> exp.Select:
         """The matching events (first/last occurrence applied) projected to ``outputs``; ``reads``:
         what the caller adds later (WHERE, GROUP BY) that may need a user table joined."""

@@ -1,38 +1,56 @@
 WITH ru AS (
   SELECT
-    `e`.`user_id` AS _u,
-    DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS _b,
-    MIN(
+    x._u AS _u,
+    x._b AS _b,
+    MIN(x._t) AS _t,
+    MAX(x._r) AS _r
+  FROM (
+    SELECT
+      `e`.`user_id` AS _u,
+      DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS _b,
       CASE
         WHEN `e`.`event_name` = 'signup'
         THEN DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin')
-      END
-    ) AS _t,
-    MAX(
+      END AS _t,
+      0 AS _r
+    FROM `events` AS `e`
+    WHERE
+      (
+        (
+          `e`.`event_time` < CAST('2025-01-09 23:00:00.000000' AS DATETIME)
+          AND `e`.`event_name` IN ('signup', 'purchase')
+        )
+        AND `e`.`event_name` = 'signup'
+      )
+      AND NOT `e`.`user_id` IS NULL
+    UNION ALL
+    SELECT
+      `e`.`user_id` AS _u,
+      DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY) AS _b,
       CASE
-        WHEN `e`.`event_name` = 'purchase'
-        AND DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin') >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
-        THEN 1
-        ELSE 0
-      END
-    ) AS _r
-  FROM `events` AS `e`
-  WHERE
-    (
-      `e`.`event_time` < CAST('2025-01-30 23:00:00.000000' AS DATETIME)
-      AND `e`.`event_name` IN ('signup', 'purchase')
-      AND (
-        `e`.`event_name` = 'signup'
-        OR (
-          `e`.`event_name` = 'purchase'
-          AND DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin') >= CAST('2025-01-10 00:00:00.000000' AS DATETIME)
+        WHEN `e`.`event_name` = 'signup'
+        THEN DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin')
+      END AS _t,
+      CASE WHEN `e`.`event_name` = 'purchase' THEN 1 ELSE 0 END AS _r
+    FROM `events` AS `e`
+    WHERE
+      (
+        (
+          `e`.`event_time` >= CAST('2025-01-09 23:00:00.000000' AS DATETIME)
+          AND `e`.`event_time` < CAST('2025-01-30 23:00:00.000000' AS DATETIME)
+          AND `e`.`event_name` IN ('signup', 'purchase')
+        )
+        AND (
+          `e`.`event_name` = 'signup' OR (
+            `e`.`event_name` = 'purchase'
+          )
         )
       )
-    )
-    AND NOT `e`.`user_id` IS NULL
+      AND NOT `e`.`user_id` IS NULL
+  ) AS x
   GROUP BY
-    `e`.`user_id`,
-    DATETIME_TRUNC(DATETIME(TIMESTAMP(`e`.`event_time`, 'UTC'), 'Europe/Berlin'), DAY)
+    x._u,
+    x._b
 ), rk AS (
   SELECT
     *

@@ -1,30 +1,41 @@
 WITH ru AS (
   SELECT
-    "e"."user_id" AS _u,
-    TIMESTAMP_TRUNC("e"."event_time", WEEK) AS _b,
-    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
-    MIN(CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END) AS _t,
-    MAX(
-      CASE
-        WHEN "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
-        THEN 1
-        ELSE 0
-      END
-    ) AS _r
-  FROM "events" AS "e"
-  WHERE
-    (
-      "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP)
-      AND (
-        "e"."event_name" = 'signup'
-        OR "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
+    x._u AS _u,
+    x._b AS _b,
+    x._g0 AS _g0,
+    MIN(x._t) AS _t,
+    1 AS _r
+  FROM (
+    SELECT
+      "e"."user_id" AS _u,
+      TIMESTAMP_TRUNC("e"."event_time", WEEK) AS _b,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t
+    FROM "events" AS "e"
+    WHERE
+      (
+        "e"."event_time" < CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
+        AND "e"."event_name" = 'signup'
       )
-    )
-    AND NOT "e"."user_id" IS NULL
+      AND NOT "e"."user_id" IS NULL
+    UNION ALL
+    SELECT
+      "e"."user_id" AS _u,
+      TIMESTAMP_TRUNC("e"."event_time", WEEK) AS _b,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."event_time" END AS _t
+    FROM "events" AS "e"
+    WHERE
+      (
+        "e"."event_time" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMP)
+        AND "e"."event_time" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMP)
+      )
+      AND NOT "e"."user_id" IS NULL
+  ) AS x
   GROUP BY
-    "e"."user_id",
-    TIMESTAMP_TRUNC("e"."event_time", WEEK),
-    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END
+    x._u,
+    x._b,
+    x._g0
 ), rk AS (
   SELECT
     *

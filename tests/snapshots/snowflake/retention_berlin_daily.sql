@@ -1,38 +1,56 @@
 WITH ru AS (
   SELECT
-    "E"."USER_ID" AS _u,
-    DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")) AS _b,
-    MIN(
+    x._u AS _u,
+    x._b AS _b,
+    MIN(x._t) AS _t,
+    MAX(x._r) AS _r
+  FROM (
+    SELECT
+      "E"."USER_ID" AS _u,
+      DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")) AS _b,
       CASE
         WHEN "E"."EVENT_NAME" = 'signup'
         THEN CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")
-      END
-    ) AS _t,
-    MAX(
+      END AS _t,
+      0 AS _r
+    FROM "EVENTS" AS "E"
+    WHERE
+      (
+        (
+          "E"."EVENT_TIME" < CAST('2025-01-09 23:00:00.000000' AS TIMESTAMPNTZ)
+          AND "E"."EVENT_NAME" IN ('signup', 'purchase')
+        )
+        AND "E"."EVENT_NAME" = 'signup'
+      )
+      AND NOT "E"."USER_ID" IS NULL
+    UNION ALL
+    SELECT
+      "E"."USER_ID" AS _u,
+      DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")) AS _b,
       CASE
-        WHEN "E"."EVENT_NAME" = 'purchase'
-        AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END
-    ) AS _r
-  FROM "EVENTS" AS "E"
-  WHERE
-    (
-      "E"."EVENT_TIME" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMPNTZ)
-      AND "E"."EVENT_NAME" IN ('signup', 'purchase')
-      AND (
-        "E"."EVENT_NAME" = 'signup'
-        OR (
-          "E"."EVENT_NAME" = 'purchase'
-          AND CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME") >= CAST('2025-01-10 00:00:00.000000' AS TIMESTAMPNTZ)
+        WHEN "E"."EVENT_NAME" = 'signup'
+        THEN CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME")
+      END AS _t,
+      CASE WHEN "E"."EVENT_NAME" = 'purchase' THEN 1 ELSE 0 END AS _r
+    FROM "EVENTS" AS "E"
+    WHERE
+      (
+        (
+          "E"."EVENT_TIME" >= CAST('2025-01-09 23:00:00.000000' AS TIMESTAMPNTZ)
+          AND "E"."EVENT_TIME" < CAST('2025-01-30 23:00:00.000000' AS TIMESTAMPNTZ)
+          AND "E"."EVENT_NAME" IN ('signup', 'purchase')
+        )
+        AND (
+          "E"."EVENT_NAME" = 'signup' OR (
+            "E"."EVENT_NAME" = 'purchase'
+          )
         )
       )
-    )
-    AND NOT "E"."USER_ID" IS NULL
+      AND NOT "E"."USER_ID" IS NULL
+  ) AS x
   GROUP BY
-    "E"."USER_ID",
-    DATE_TRUNC('DAY', CONVERT_TIMEZONE('UTC', 'Europe/Berlin', "E"."EVENT_TIME"))
+    x._u,
+    x._b
 ), rk AS (
   SELECT
     *

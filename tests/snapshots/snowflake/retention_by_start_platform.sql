@@ -1,30 +1,41 @@
 WITH ru AS (
   SELECT
-    "E"."USER_ID" AS _u,
-    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
-    CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
-    MIN(CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END) AS _t,
-    MAX(
-      CASE
-        WHEN "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN 1
-        ELSE 0
-      END
-    ) AS _r
-  FROM "EVENTS" AS "E"
-  WHERE
-    (
-      "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
-      AND (
-        "E"."EVENT_NAME" = 'signup'
-        OR "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+    x._u AS _u,
+    x._b AS _b,
+    x._g0 AS _g0,
+    MIN(x._t) AS _t,
+    1 AS _r
+  FROM (
+    SELECT
+      "E"."USER_ID" AS _u,
+      DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t
+    FROM "EVENTS" AS "E"
+    WHERE
+      (
+        "E"."EVENT_TIME" < CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND "E"."EVENT_NAME" = 'signup'
       )
-    )
-    AND NOT "E"."USER_ID" IS NULL
+      AND NOT "E"."USER_ID" IS NULL
+    UNION ALL
+    SELECT
+      "E"."USER_ID" AS _u,
+      DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")) AS _b,
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END AS _g0,
+      CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."EVENT_TIME" END AS _t
+    FROM "EVENTS" AS "E"
+    WHERE
+      (
+        "E"."EVENT_TIME" >= CAST('2025-01-06 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND "E"."EVENT_TIME" < CAST('2025-01-31 00:00:00.000000' AS TIMESTAMPNTZ)
+      )
+      AND NOT "E"."USER_ID" IS NULL
+  ) AS x
   GROUP BY
-    "E"."USER_ID",
-    DATEADD(DAY, 1 - DAYOFWEEKISO("E"."EVENT_TIME"), DATE_TRUNC('DAY', "E"."EVENT_TIME")),
-    CASE WHEN "E"."EVENT_NAME" = 'signup' THEN "E"."PLATFORM" END
+    x._u,
+    x._b,
+    x._g0
 ), rk AS (
   SELECT
     *

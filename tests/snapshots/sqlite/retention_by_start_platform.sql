@@ -1,32 +1,41 @@
 WITH ru AS (
   SELECT
-    "e"."user_id" AS _u,
-    DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS _b,
-    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
-    MIN(
-      CASE WHEN "e"."event_name" = 'signup' THEN REPLACE("e"."event_time", 'T', ' ') END
-    ) AS _t,
-    MAX(
-      CASE
-        WHEN REPLACE("e"."event_time", 'T', ' ') >= '2025-01-06 00:00:00'
-        THEN 1
-        ELSE 0
-      END
-    ) AS _r
-  FROM "events" AS "e"
-  WHERE
-    (
-      STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
-      AND (
-        "e"."event_name" = 'signup'
-        OR REPLACE("e"."event_time", 'T', ' ') >= '2025-01-06 00:00:00'
+    x._u AS _u,
+    x._b AS _b,
+    x._g0 AS _g0,
+    MIN(x._t) AS _t,
+    1 AS _r
+  FROM (
+    SELECT
+      "e"."user_id" AS _u,
+      DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS _b,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
+      CASE WHEN "e"."event_name" = 'signup' THEN REPLACE("e"."event_time", 'T', ' ') END AS _t
+    FROM "events" AS "e"
+    WHERE
+      (
+        STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-06 00:00:00'
+        AND "e"."event_name" = 'signup'
       )
-    )
-    AND NOT "e"."user_id" IS NULL
+      AND NOT "e"."user_id" IS NULL
+    UNION ALL
+    SELECT
+      "e"."user_id" AS _u,
+      DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1') AS _b,
+      CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END AS _g0,
+      CASE WHEN "e"."event_name" = 'signup' THEN REPLACE("e"."event_time", 'T', ' ') END AS _t
+    FROM "events" AS "e"
+    WHERE
+      (
+        STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") >= '2025-01-06 00:00:00'
+        AND STRFTIME('%Y-%m-%d %H:%M:%f', "e"."event_time") < '2025-01-31 00:00:00'
+      )
+      AND NOT "e"."user_id" IS NULL
+  ) AS x
   GROUP BY
-    "e"."user_id",
-    DATETIME(REPLACE("e"."event_time", 'T', ' '), 'start of day', '-6 days', 'weekday 1'),
-    CASE WHEN "e"."event_name" = 'signup' THEN "e"."platform" END
+    x._u,
+    x._b,
+    x._g0
 ), rk AS (
   SELECT
     column1 AS _k,
