@@ -29,6 +29,8 @@ from .partitions import floor_to
 from .plan_events import CohortReduction, CohortScan
 from .plan_parts import Operator, Predicate, SharedReducedScan, SharedScan
 from .plan_series import describe_series_parts, series_parts_json
+from .plan_users import Join
+from .units import USER, Unit
 
 if TYPE_CHECKING:
     from .catalog import EventTableInfo, ResolvedProperty
@@ -36,13 +38,14 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .plan_events import Match
     from .plan_parts import EventNames, PartitionRange, TimeRange
+    from .plan_rollup import RollupRead
     from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
     from .timeframe import Timeframe
 
 # the plan's parts, re-exported
-__all__ = ["CohortReduction", "CohortScan", "Operator", "Predicate", "SharedReducedScan", "SharedScan"]
+__all__ = ["CohortReduction", "CohortScan", "Join", "Operator", "Predicate", "SharedReducedScan", "SharedScan"]
 
 
 @dataclass(frozen=True)
@@ -99,20 +102,12 @@ class Scan:
     rollup: RollupInfo | None = None
     events: EventNames | None = None  # the events read (per table: name = / IN)
     time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
+    rollup_read: RollupRead | None = None  # rule rollups: the columns the measure reads from the rollup
 
     @property
     def union(self) -> bool:
         """Several tables: ``UNION ALL`` of one pruned branch each."""
         return len(self.tables) > 1 and self.rollup is None
-
-
-@dataclass(frozen=True)
-class Join(Operator):
-    """The user tables joined on user id, after the event filters."""
-
-    @property
-    def detail(self) -> str:
-        return "user table(s) on user id, after the event filters"
 
 
 @dataclass(frozen=True)
@@ -132,6 +127,9 @@ class TopN(Operator):
     """The first series' top ``limit`` groups; the rest map to ``Other`` before aggregating."""
 
     limit: int
+    # a row reduced per (groups, user) holds each unit once: the unit is the user (another unit
+    # has several users, so it is on several reduced rows)
+    users_are_units: bool = True
 
     @property
     def detail(self) -> str:
@@ -148,6 +146,7 @@ class PreAggregate(Operator):
     mode: Literal["days", "per_user", "before_join", "shared"]
     keys: str = ""
     shape: RollupInfo | None = None  # before_join, shared: the dimensions and measures reduced to
+    read: RollupRead | None = None  # before_join, shared: the columns this series' measure reads
 
     @property
     def reduces_events(self) -> bool:
@@ -353,6 +352,7 @@ class SeriesNode(_Scanned):
     operators: list[Operator] = field(default_factory=list)
     shared: int | None = None  # index into LogicalPlan.shared when one scan serves several series
     shared_rows: int | None = None  # top-N: index into LogicalPlan.shared_rows (one reduced scan for several)
+    location: str = ""  # how errors name the series: ``series[1] (label B)`` (the bound query's ``where``)
 
     @property
     def planned_conditions(self) -> dict[int, Predicate]:
@@ -399,6 +399,8 @@ class LogicalPlan:
     cost_source: str = ""
     analysis: AnalysisNode | None = None  # another analysis than a segmentation (then no nodes)
     unit: str = ""  # the unit counted, when not users: its id column and where it is joined from
+    counted: Unit = USER  # the unit counted, typed: lowering reads each row's unit id from it
+    users_unique: bool = True  # after a per-user reduction each user is on one row per output group
     behaviour: Behaviour | None = None  # the segment and category breakdowns, resolved (cohorts.py)
     cohort: CohortReduction | None = None  # their per-unit reduction, computed once for the query
     group_by: GroupBy | None = None  # the breakdown's typed keys and the segment restriction
@@ -534,6 +536,7 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    partitions   {scan.partition}")
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
+    lines += [f"    measure      {scan.rollup_read}"] if scan.rollup_read is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")
@@ -552,6 +555,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "pushed": [str(f) for f in scan.filters],
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
+        "rollup_columns": str(scan.rollup_read) if scan.rollup_read is not None else None,
         "columns": scan.columns,
     }
 

@@ -10,7 +10,7 @@ decides per unit, with the sqlglot expressions lowering places:
   :class:`CohortCondition`: one condition of the per-unit reduction (its flag, its match, its own
   window as a ``TimeRange``, its threshold).
 
-The planner builds them (:func:`match`, :func:`condition_predicate`); explain prints them
+The planner builds them (:func:`match`, ``plan_parts.condition_predicate``); explain prints them
 (``describe``/``to_json``); lowering reads them instead of the query.
 """
 
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from .conditions import build_condition
-from .plan_parts import Operator, Predicate, event_names
+from .plan_parts import Operator, Predicate, condition_predicate, event_names
+from .plan_users import Join
 
 if TYPE_CHECKING:
     from segwise.adapters.base import SqlFlavor
@@ -30,15 +30,6 @@ if TYPE_CHECKING:
     from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .plan_parts import EventNames, TimeRange
     from .query import Condition, EventFilter
-
-
-def condition_predicate(flavor: SqlFlavor, catalog: Catalog, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
-    """A filter of the query as a predicate: its expression over the property's bare column (the
-    condition's identity kept, so lowering places it on the column as its statement names it)."""
-    prop = catalog.resolve(cond.property, "plan")  # bind checked the name
-    bare = exp.column(prop.column, quoted=True)
-    expression = build_condition(flavor, bare, prop, cond, "plan")
-    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare), prop
 
 
 @dataclass(frozen=True)
@@ -101,13 +92,14 @@ class Threshold:
     """A behavioural condition's ``having``: the unit's ``aggregate`` (``events``,
     ``active_days``, or ``sum``/``avg``/``min``/``max`` of the numeric event property ``prop``)
     over the condition's matching events, compared by ``op`` with ``value`` (``values``: the
-    inclusive bounds of ``between``)."""
+    inclusive bounds of ``between``; ``column``: the property resolved)."""
 
     aggregate: str
     prop: str | None
     op: str
     value: float | None = None
     values: tuple[float, ...] | None = None
+    column: ResolvedProperty | None = None  # ``prop`` resolved by the planner (lowering reads it)
 
     def test(self, aggregate: exp.Expr) -> exp.Expr:
         """The comparison of ``aggregate`` (values are literals)."""
@@ -168,13 +160,18 @@ class CohortCondition:
 @dataclass(frozen=True)
 class CohortScan:
     """One read of an event table for the per-unit reduction: the conditions it serves, each
-    pruned to its own window, and the estimated rows of their hull."""
+    pruned to its own window, and the estimated rows of their hull. Lowering reads each
+    condition's rows from the scans serving its flag (``info``), not from the catalog."""
 
-    table: str
+    info: EventTableInfo  # the event table read
     conditions: tuple[CohortCondition, ...]
     rows: int
     table_rows: int
     partitioned: bool
+
+    @property
+    def table(self) -> str:
+        return str(self.info.ref)
 
     def __str__(self) -> str:
         pruning = "; partitions pruned to each condition's window" if self.partitioned else ""
@@ -191,6 +188,7 @@ class CohortReduction(Operator):
 
     scans: tuple[CohortScan, ...]
     uses: tuple[str, ...]
+    users: Join | None = None  # the user tables its scans join (the unit's id or a condition's user property)
 
     @property
     def conditions(self) -> tuple[CohortCondition, ...]:
@@ -205,6 +203,7 @@ class CohortReduction(Operator):
     def describe(self) -> list[str]:
         lines = [f"Cohort         {self.detail}"]
         lines += [f"  Scan         {scan}" for scan in self.scans]
+        lines += [f"  Join         {self.users.detail}"] if self.users is not None else []
         lines.append("  Flags        per unit, 1 when it has a matching event in the window (and the threshold holds)")
         return lines + [line for c in self.conditions for line in c.describe()]
 

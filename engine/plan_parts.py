@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
+from .conditions import build_condition
 from .eventtime import time_filter
 from .partitions import partition_filter
 from .query import ANY_EVENT
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from .adapters.base import SqlFlavor
-    from .catalog import EventTableInfo
+    from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .query import Condition
     from .timeframe import Timeframe
 
@@ -54,13 +55,15 @@ def qualified(expression: exp.Expr, alias: str, names: set[str]) -> exp.Expr:
 class Predicate:
     """A filter of a scan: what it reads, as text for explain and as a sqlglot expression over the
     table's raw columns (values are literals of the column's type). A condition of the query
-    keeps which one it is and the bare column its expression reads, so lowering can place the
-    expression on the column as the scan names it (``column_in``)."""
+    keeps which one it is, the bare column its expression reads and its property resolved
+    (``prop``: the event or user-table column), so lowering can place the expression on the column
+    as the scan names it (``column_in``) without resolving the property again."""
 
     text: str
     expression: exp.Expr | None = None
     condition: Condition | None = None
     column: exp.Column | None = None
+    prop: ResolvedProperty | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -76,6 +79,15 @@ class Predicate:
     def sql(self) -> str | None:
         """The expression as (dialect-neutral) SQL, for explain."""
         return self.expression.sql() if self.expression is not None else None
+
+
+def condition_predicate(flavor: SqlFlavor, catalog: Catalog, cond: Condition) -> tuple[Predicate, ResolvedProperty]:
+    """A filter of the query as a predicate: its expression over the property's bare column (the
+    condition's identity kept, so lowering places it on the column as its statement names it)."""
+    prop = catalog.resolve(cond.property, "plan")  # bind checked the name
+    bare = exp.column(prop.column, quoted=True)
+    expression = build_condition(flavor, bare, prop, cond, "plan")
+    return Predicate(f"{cond.property} {cond.op}", expression, cond, bare, prop), prop
 
 
 @dataclass(frozen=True)

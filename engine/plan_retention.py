@@ -4,7 +4,7 @@
     Retention signup -> any
       RetentionCounts  users per (cohort, groups, period); period 0 = the cohort's size
       ReturnPeriods    return bucket - cohort bucket in 1..8 per (user, cohort), 13 numbered buckets
-      Join             user table(s) on user id, to the cohort members (a breakdown by country)
+      Join             LEFT JOIN users (country) ON users.user_id = the cohort member's user id, ...
       Cohorts          per (user, bucket): start / return flags; each user's first start ever ...
       Scan             events  ~120,000 of 1,000,000 rows  [...]
 
@@ -14,11 +14,13 @@ Each says what it does and how many rows it is expected to produce (``segwise ex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from .plan import Operator
+from .plan_users import Join
 
 if TYPE_CHECKING:
+    from .plan import LogicalPlan
     from .plan_events import Match
     from .retention_frame import RetentionFrame
 
@@ -36,7 +38,7 @@ class Cohorts(Operator):
     start: Match
     returning: Match
     events: Match
-    start_values: tuple[str, ...] = ()  # breakdowns by the start event's properties
+    start_values: tuple[str, ...] = ()  # breakdowns read from the start event (its properties; another unit: user's)
     windows: bool = False  # first_time: each unit's entry by windows over its rows (else joined back)
 
     @property
@@ -58,17 +60,20 @@ class Cohorts(Operator):
 
 
 @dataclass(frozen=True)
-class MemberJoin(Operator):
-    """The user tables joined to the cohort members after the per-user reduction (user properties
-    in the breakdown, the unit being the user), not to every event."""
+class MemberJoin(Join):
+    """The user tables joined to the cohort members after the per-user reduction (the breakdowns
+    ``names``: user properties, the unit being the user), not to every event."""
+
+    names: tuple[str, ...] = ()
+    after_reduction: ClassVar[bool] = True
 
     @property
     def kind(self) -> str:
         return "Join"
 
     @property
-    def detail(self) -> str:
-        return "user table(s) on user id, to the cohort members after the reduction (not to every event)"
+    def on(self) -> str:
+        return "the cohort member's user id, after the reduction (not every event)"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,14 @@ class ReturnPeriods(Operator):
         else:
             how = f"return bucket - cohort bucket in 1..{self.periods} per (user, cohort)"
         return f"{how}; {self.buckets} numbered buckets (~{self.rows:,} rows)"
+
+
+def return_periods(plan: LogicalPlan | None) -> ReturnPeriods:
+    """The plan's ``ReturnPeriods`` of a retention query: what shaping and the SQL to paste read
+    (the numbered buckets, how many periods, cumulative) instead of computing them again."""
+    analysis = plan.analysis if plan is not None else None
+    assert analysis is not None, "a compiled retention query carries its plan"
+    return next(op for op in analysis.operators if isinstance(op, ReturnPeriods))
 
 
 @dataclass(frozen=True)

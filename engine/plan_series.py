@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from .adapters.base import TableRef
 from .bind import EVENT_BREAKDOWN, SEGMENT_BREAKDOWN
 from .catalog import EVENT_PROPERTY, USER_PROPERTY
+from .plan_parts import condition_predicate
+from .plan_time import Bucketing, bucketing
 from .project import Rollup
 from .rollups import EVENT_DIMENSION, RollupInfo
 
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
     from .bind import BoundQuery
     from .catalog import Catalog, EventTableInfo, ResolvedProperty
     from .cohorts import Behaviour, CategoryGroups, Conjunction
-    from .query import Series
+    from .plan_parts import Predicate
+    from .query import Condition, Series
 
 KeyKind = Literal["event", "event_property", "user_property", "category", "segment"]
 
@@ -73,11 +76,21 @@ class SegmentFilter:
 
 @dataclass(frozen=True)
 class GroupBy:
-    """The breakdown's group-by keys, in the query's order, and the segment restriction; every
-    series (and an analysis) groups by them."""
+    """The breakdown's group-by keys, in the query's order, the segment restriction and the time
+    key (``time``: the bucket, ``plan_time``); every series (and an analysis) groups by them."""
 
     keys: tuple[GroupKey, ...]
     segment: SegmentFilter | None = None
+    time: Bucketing | None = None
+    # the user conditions of the segment and the categories (``user_where``): each a predicate
+    # over its bare column with its property resolved (the user table and column lowering reads)
+    user_where: tuple[Predicate, ...] = ()
+
+    def user_condition(self, cond: Condition) -> Predicate:
+        """The plan's predicate of the segment's or a category's user condition."""
+        found = next((p for p in self.user_where if p.condition is cond), None)
+        assert found is not None, f"the plan's GroupBy carries user condition {cond.property!r}"
+        return found
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -90,8 +103,11 @@ class GroupBy:
 
 
 def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
-    """The query's breakdown as typed keys, and its segment (``behaviour``: resolved)."""
+    """The query's breakdown as typed keys, its segment (``behaviour``: resolved) and its time
+    bucket (the grain in the project's zone and week, rendered in the target flavor)."""
     query = bound.query
+    project = bound.project
+    time = bucketing(bound.flavor, bound.timeframe.grain, project.timezone, project.week_start_index)
     keys: list[GroupKey] = []
     segment = behaviour.segment if behaviour is not None else None
     for position, name in enumerate(query.breakdown):
@@ -111,7 +127,11 @@ def group_by(bound: BoundQuery, behaviour: Behaviour | None) -> GroupBy:
     if query.segment is not None:
         assert segment is not None, "cohorts.resolve resolves the segment"
         restriction = SegmentFilter(segment, SEGMENT_BREAKDOWN in query.breakdown)
-    return GroupBy(tuple(keys), restriction)
+    conjunctions = [segment] if segment is not None else []
+    conjunctions += [c for k in keys if k.category is not None for _label, c in k.category.groups]
+    conditions = {id(cond): cond for c in conjunctions for cond, _where in c.user_where}
+    user_where = tuple(condition_predicate(bound.flavor, bound.catalog, c)[0] for c in conditions.values())
+    return GroupBy(tuple(keys), restriction, time, user_where)
 
 
 def reduced_shape(
@@ -209,6 +229,9 @@ def describe_series_parts(plan: Any) -> list[str]:
     """The plan-wide parts in explain: the group-by keys, the segment, the union."""
     lines: list[str] = []
     groups: GroupBy | None = plan.group_by
+    if groups is not None and groups.time is not None:
+        lines.append(f"Bucket         {groups.time}")
+        lines += [f"{'':<15}{groups.time.sql}"] if groups.time.sql else []
     if groups is not None and groups.keys:
         lines.append("GroupBy        " + "; ".join(map(str, groups.keys)))
     if groups is not None and groups.segment is not None:
@@ -228,6 +251,7 @@ def series_parts_json(plan: Any) -> dict[str, Any]:
     joined: Union | None = plan.union
     return {
         "group_by": [{"name": k.name, "kind": k.kind, "detail": str(k)} for k in groups.keys] if groups else [],
+        "bucket": groups.time.to_json() if groups is not None and groups.time is not None else None,
         "segment": str(groups.segment) if groups is not None and groups.segment is not None else None,
         "union": [[plan.nodes[p].label for p in b] for b in joined.branches] if joined is not None else None,
         "fill": str(plan.fill) if plan.fill is not None else None,

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from .plan_retention import return_periods
 from .present_analyses import _col, _group_order, _ref
-from .retention_frame import retention_frame
 from .timeframe import ts_text
 
 if TYPE_CHECKING:
@@ -60,10 +60,9 @@ def _mapped(groups: list[str], limit: int, flavor: SqlFlavor) -> tuple[exp.Expr,
 
 
 def paste_retention(compiled: CompiledQuery, flavor: SqlFlavor) -> exp.Select:
-    spec = compiled.query.retention
-    assert spec is not None
+    spec = return_periods(compiled.plan)  # the plan's frame, periods and cumulative (planner._retention)
     tf = compiled.timeframe
-    frame = retention_frame(tf, spec.periods)
+    frame = spec.frame
     groups = [f"_g{j}" for j in range(len(compiled.breakdown))]
     internal = compiled.expression.copy()
     internal.set("settings", None)  # ClickHouse: settings go on the outer statement

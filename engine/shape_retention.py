@@ -6,7 +6,7 @@ the cohort's size; "on or after": each unit at its last return period, capped). 
 numpy arrays: groups beyond ``breakdown_limit`` (ranked by summed cohort size, ties by value,
 nulls last) merge into ``Other`` (a unit is in one group, so sums stay exact); the grid group x
 cohort x period is filled with 0; "on or after" sums the periods from k on; only the periods
-that started before now are kept (``segwise.retention_frame``); summary rows (cohort null) sum
+that started before now are kept (the plan's ``ReturnPeriods.frame``); summary rows (cohort null) sum
 each period over the cohorts that report it. Sorted by cohort (summary last), breakdown, period.
 """
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .group_order import Order, arrow_sort_columns
-from .retention_frame import retention_frame
+from .plan_retention import return_periods
 from .shape_stickiness import BUCKET, combos, group_index, zoned
 
 if TYPE_CHECKING:
@@ -62,10 +62,9 @@ def _top(found: pa.Table, names: list[str], group: np.ndarray, sizes: np.ndarray
 
 
 def shape_retention(raw: pa.Table, compiled: CompiledQuery) -> pa.Table:
-    spec = compiled.query.retention
-    assert spec is not None
+    spec = return_periods(compiled.plan)  # the plan's frame, periods and cumulative (planner._retention)
     tf = compiled.timeframe
-    frame = retention_frame(tf, spec.periods)
+    frame = spec.frame
     names = [f"_g{j}" for j in range(len(compiled.breakdown))]
     width = spec.periods + 1
     cohorts = frame.cohorts

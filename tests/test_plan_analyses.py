@@ -26,7 +26,8 @@ from segwise.plan import ActiveDays, Activity, LogicalPlan, Statuses
 from segwise.plan_events import Match
 from segwise.plan_funnel import StepMatch
 from segwise.plan_parts import time_range
-from segwise.plan_retention import Cohorts, ReturnPeriods
+from segwise.plan_retention import Cohorts, MemberJoin, ReturnPeriods
+from segwise.plan_users import Join, user_tables
 from tests.test_plan_parts import RANGE, project, utc
 
 # the same project and range as the scans' parts: events login / purchase / page_view every 3 hours
@@ -228,6 +229,8 @@ def test_retention_groups_by_the_plans_keys(project) -> None:  # type: ignore[no
     country = bound.catalog.resolve("country", "test")
     key = dataclasses.replace(plan.group_by.keys[0], name="country", kind="user_property", prop=country)
     plan.group_by = dataclasses.replace(plan.group_by, keys=(key,))
+    assert plan.analysis is not None  # and the plan joins the users to the cohort members for it
+    plan.analysis.operators.insert(1, MemberJoin(user_tables(bound.catalog, [country]), names=("country",)))
     after = _sql(bound, plan, flavor)
     assert '"country"' in after and '"_lu0"' in after and '"platform"' not in after
 
@@ -240,7 +243,10 @@ def test_a_funnel_holds_the_plans_properties(project) -> None:  # type: ignore[n
     before = _sql(bound, plan, flavor)
     assert '"platform"' in before and '"country"' not in before
     # the held property swapped by hand for the user property country
-    _replaced(plan.analysis, "hold", (bound.catalog.resolve("country", "test"),))
+    country = bound.catalog.resolve("country", "test")
+    _replaced(plan.analysis, "hold", (country,))
+    assert plan.analysis is not None  # and the plan joins the users for it
+    plan.analysis.operators.insert(0, Join(user_tables(bound.catalog, [country])))
     after = _sql(bound, plan, flavor)
     assert '"country"' in after and '"platform"' not in after
 

@@ -347,3 +347,31 @@ def test_sqlite_cannot_build(tmp_path) -> None:
     with pytest.raises(segwise.UnsupportedError, match="cannot build rollups"):
         build(project, "r", now="2025-01-05")
     project.close()
+
+
+def test_a_rollup_scan_carries_the_columns_its_measure_reads(rolled: tuple[Dataset, segwise.Project]) -> None:
+    """Rule rollups records on the scan which rollup columns the measure reads (``Scan.rollup_read``:
+    the events and the declared partials of the measured property, and how they combine); lowering
+    reads them there: the plan's sum column changed by hand to the maxima, the SQL sums those."""
+    from dataclasses import replace
+
+    from segwise.lower import lower
+    from segwise.pipeline import _inputs, _optimized
+
+    query = q([{"event": "payment", "measure": "sum:amount"}], date_range={"last": "45d"}, time_grain="week")
+    inputs = _inputs(query, rolled[1], None, NOW, True, "auto", (), "auto")
+    bound, plan = _optimized(inputs, rolled[1])
+    read = plan.nodes[0].scan.rollup_read
+    assert plan.nodes[0].scan.rollup is not None and read is not None
+    assert str(read) == (
+        "events -> events (sum); sum -> sum_amount (sum); count -> count_amount (sum); "
+        "min -> min_amount (min); max -> max_amount (max)"
+    )
+    assert f"    measure      {read}" in "\n".join(plan.describe())
+    before = inputs.flavor.render(lower(bound, plan, inputs.flavor))
+    columns = tuple(replace(c, column="max_amount") if c.input == "sum" else c for c in read.columns)
+    plan.nodes[0].scan.rollup_read = replace(read, columns=columns)
+    after = inputs.flavor.render(lower(bound, plan, inputs.flavor))
+    summed = 'SUM("e"."{}")'
+    assert summed.format("sum_amount") in before and summed.format("max_amount") not in before
+    assert summed.format("max_amount") in after and summed.format("sum_amount") not in after

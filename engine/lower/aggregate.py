@@ -18,7 +18,7 @@ def series_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     measure = plan.measure
     label = exp.Literal.string(plan.label).as_("series")
     if lw.limit is None:
-        bucket = plan.source.bucket() if lw.tf.grain != "total" else None
+        bucket = plan.source.bucket() if not lw.bucketing.total else None
         outputs: list[exp.Expr] = [label]
         if bucket is not None:
             outputs.append(bucket.as_("bucket"))
@@ -32,7 +32,7 @@ def series_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     mapped = topn.mapped(lw, [exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
     outputs = [label]
     keys = []
-    if lw.tf.grain != "total":
+    if not lw.bucketing.total:
         outputs.append(exp.column("_b", table=rows).as_("bucket"))
         keys.append(exp.column("_b", table=rows))
     outputs += [g.as_(f"_g{j}") for j, g in enumerate(mapped)]

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
-from segwise.conditions import build_condition
 
 from .rows import NULL_TYPES, RowSource, TimeBounds, and_all, table_ref
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.cohorts import CategoryGroups, Conjunction
     from segwise.plan_events import CohortCondition
+    from segwise.plan_users import Join
 
     from .state import Lowering
 
@@ -65,9 +65,10 @@ def membership(lw: Lowering, unit: exp.Expr, conjunction: Conjunction, prop_of: 
             parts.append(exp.Not(this=inside))
         else:
             parts.append(exp.In(this=unit.copy(), query=exp.Subquery(this=members.where(holds))))
-    for cond, where in conjunction.user_where:
-        prop = lw.catalog.resolve(cond.property, f"{where} > property")
-        parts.append(build_condition(lw.flavor, prop_of.prop(prop), prop, cond, where))
+    for cond, _where in conjunction.user_where:  # the plan's predicate, on the column its join reads
+        predicate = lw.groups.user_condition(cond)
+        assert predicate.prop is not None, "the planner resolves a user condition's property"
+        parts.append(predicate.column_in(prop_of.prop(predicate.prop)))
     return and_all(parts) or exp.true()
 
 
@@ -87,9 +88,14 @@ def category_group(lw: Lowering, source: RowSource, category: CategoryGroups) ->
 
 
 def _source(lw: Lowering, check: CohortCondition) -> RowSource:
-    """A condition's rows as the plan says: its events, its filters' expressions, its window."""
+    """A condition's rows as the plan says: the tables of the reduction's scans serving its flag,
+    its events, its filters' expressions, its window."""
     source = RowSource(lw, list(check.match.members), list(check.match.where), None, check.location)
+    assert lw.logical.cohort is not None, "the planner plans the reduction of the behavioural conditions"
+    tables = [scan.info for scan in lw.logical.cohort.scans if check.flag in (c.flag for c in scan.conditions)]
+    source.tables, source.union = tables, len(tables) > 1  # the plan's scans, not the catalog's tables
     source.events, source.planned = check.match.events, check.match.planned
+    source.users = _users(lw)
     if check.window is not None:
         source.bounds, source.time = TimeBounds(check.window.start, check.window.end), check.window
     return source
@@ -122,7 +128,7 @@ def _reduction(lw: Lowering, checks: tuple[CohortCondition, ...]) -> exp.Select:
             if k in match:
                 hit = exp.Case(ifs=[exp.If(this=match[k], true=exp.Literal.number(1))], default=exp.Literal.number(0))
             outputs.append(hit.as_(f"_k{k}"))
-            if check.threshold is not None and check.threshold.prop is not None:
+            if check.threshold is not None and check.threshold.column is not None:
                 value = rows.get(f"_v{k}", exp.cast(exp.Null(), exp.DataType.Type.DOUBLE))
                 outputs.append(value.as_(f"_v{k}"))
         if DAY in _needs(checks):
@@ -146,14 +152,22 @@ def _reduction(lw: Lowering, checks: tuple[CohortCondition, ...]) -> exp.Select:
     return select.group_by(unit.copy(), copy=False)
 
 
+def _users(lw: Lowering) -> Join | None:
+    """The plan's join of the user tables the reduction's scans read."""
+    assert lw.logical.cohort is not None, "the planner plans the reduction of the behavioural conditions"
+    return lw.logical.cohort.users
+
+
 def _unit(lw: Lowering, info: EventTableInfo) -> exp.Expr:
-    """A row ``e`` of ``info``'s unit id (the query's ``unit``, as ``RowSource.user()`` reads it):
+    """A row ``e`` of ``info``'s unit id (the plan's unit, as ``RowSource.user()`` reads it):
     the user id, the event's column (NULL on a table without it) or the joined user table's."""
     prop = lw.unit.prop
     if prop is None:
         return exp.column(info.spec.user_id, table="e", quoted=True)
     if prop.source == USER_PROPERTY:  # joined on the user id in _scan_select
-        return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+        users = _users(lw)
+        assert users is not None and prop.user_table is not None, "the plan joins the unit's user table"
+        return users.table(prop.user_table).column(prop.column, f"u{prop.user_table}")
     if prop.column not in info.columns:
         return exp.cast(exp.Null(), NULL_TYPES.get(prop.kind, exp.DataType.Type.VARCHAR))
     return exp.column(prop.column, table="e", quoted=True)
@@ -182,8 +196,9 @@ def _rows(
         source = sources[k]
         match[k] = and_all(_match(source, info)) or exp.true()
         having = checks[k].threshold
-        if having is not None and having.prop is not None:
-            prop = source.resolve(having.prop, f"{source.location} > having > measure")
+        if having is not None and having.column is not None:  # the plan's property, resolved
+            prop = having.column
+            source.check_read(prop, f"{source.location} > having > measure")
             rows[f"_v{k}"] = exp.cast(_value(source, info, prop), exp.DataType.Type.DOUBLE)
         if having is not None and having.aggregate == "active_days":
             rows[DAY] = lw.flavor.truncate("day", source._branch_local_time(info, "e"))
@@ -228,10 +243,10 @@ def _scan_select(
     if lw.unit.on_user_table:  # the unit id is a user-table column
         assert lw.unit.prop is not None and lw.unit.prop.user_table is not None
         joins.setdefault(lw.unit.prop.user_table, f"u{lw.unit.prop.user_table}")
-    for table_index, alias in sorted(joins.items()):
-        user_table = lw.catalog.user_tables[table_index]
-        on = exp.EQ(this=exp.column(user_table.spec.user_id, table=alias, quoted=True), expression=user_id.copy())
-        select = select.join(user_table.ref.expression(alias=alias), on=on, join_type="left", copy=False)
+    if joins:
+        users = _users(lw)
+        assert users is not None, "the plan joins the user tables the reduction reads"
+        select = users.join(select, joins, user_id)
     return select.where(and_all(filters), copy=False)
 
 

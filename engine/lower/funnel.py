@@ -102,7 +102,7 @@ def _events(lw: Lowering, spec: StepMatch, source: RowSource) -> Columns:
         held=[f"_h{i}" for i in range(len(held))],
         steps=len(spec.steps),
         exclusions=len(spec.exclude),
-        bucket=lw.tf.grain != "total",
+        bucket=not lw.bucketing.total,
     )
     outputs: list[exp.Expr] = [user.as_("_u"), flavor.epoch_micros(source.utc_time()).as_("_t")]
     if cols.bucket:

@@ -155,7 +155,7 @@ def match_lists(lw: Lowering, spec: StepMatch, cols: Columns) -> str:
                 select = select.where(
                     exp.or_(
                         exp.Is(this=nxt, expression=exp.Null()),
-                        exp.GTE(this=nxt.copy(), expression=micros(lw.tf.end_utc)),
+                        exp.GTE(this=nxt.copy(), expression=micros(lw.analysis_range.end_utc)),
                         exp.GTE(this=nxt.copy(), expression=_when(within.copy(), time.copy())),
                     )
                 )

@@ -103,8 +103,9 @@ def window_pass(lw: Lowering, spec: StepMatch, cols: Columns) -> None:
 def entries(lw: Lowering, condition: exp.Expr, table: str = "fw") -> exp.Expr:
     """``condition`` on ``table`` and the row's time inside the range (an attempt's start)."""
     t = _col("_t", table)
+    tf = lw.analysis_range  # the plan's range
     inside = exp.and_(
-        exp.GTE(this=t, expression=micros(lw.tf.start_utc)), exp.LT(this=t.copy(), expression=micros(lw.tf.end_utc))
+        exp.GTE(this=t, expression=micros(tf.start_utc)), exp.LT(this=t.copy(), expression=micros(tf.end_utc))
     )
     return exp.and_(condition, inside)
 

@@ -23,7 +23,7 @@ def two_level_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     if lw.limit is None:
         source_groups = plan.groups
         user = plan.source.user()
-        bucket = plan.source.bucket() if lw.tf.grain != "total" else None
+        bucket = plan.source.bucket() if not lw.bucketing.total else None
         value = plan.value
         rollup = plan.rollup
     else:
@@ -31,7 +31,7 @@ def two_level_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
         rollup = topn.rollup_of(lw, plan, rows)
         source_groups = topn.mapped(lw, [exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))])
         user = exp.column("_u", table=rows)
-        bucket = exp.column("_b", table=rows) if lw.tf.grain != "total" else None
+        bucket = exp.column("_b", table=rows) if not lw.bucketing.total else None
         value = exp.column("_v", table=rows)
     definition = measure.definition
     assert definition.per_user is not None and definition.per_user_rollup is not None

@@ -40,6 +40,8 @@ from .rows import and_all, table_ref
 from .series import analysis_source, segmented_groups
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from segwise.plan import AnalysisNode
     from segwise.query import EventFilter
     from segwise.retention_frame import RetentionFrame
@@ -119,7 +121,7 @@ class Reading:
 def reading(lw: Lowering, node: AnalysisNode) -> Reading:
     cohorts = next(op for op in node.operators if isinstance(op, Cohorts))
     spec = next(op for op in node.operators if isinstance(op, ReturnPeriods))
-    tf, flavor = lw.tf, lw.flavor
+    tf, flavor = node.tf, lw.flavor  # the plan's range
     frame = spec.frame  # the plan's numbered buckets
     first = cohorts.mode == "first_time"
     # the plan's time range: [-inf or start, now)
@@ -185,23 +187,24 @@ def calendar_rows(lw: Lowering, node: AnalysisNode) -> Reading:
     # first_time: the start events of the whole history and the returns from the range's start
     lw.ctes.append(("ru", reduced(lw, source, is_start, keys, values, returned, from_start, returns=("_r",))))
 
-    numbered_buckets(lw, frame)
+    numbered_buckets(lw, frame, node.tf.start)
     return r
 
 
 def _before_end(lw: Lowering, source: RowSource) -> bool:
     """The scan reads no event at or after the range's end (now is at or before it), and the zone
     keeps its offset around that end: every row read is before the end in local time too."""
-    end = source.bounds.end_utc
-    return end is not None and end <= lw.tf.end_utc and fixed_offset(lw, lw.tf.end_utc)
+    end, range_end = source.bounds.end_utc, lw.analysis_range.end_utc  # the plan's range
+    return end is not None and end <= range_end and fixed_offset(lw, range_end)
 
 
-def numbered_buckets(lw: Lowering, frame: RetentionFrame) -> None:
-    """``rk``: the numbered buckets (``_k``, ``_lo``), a constant table."""
+def numbered_buckets(lw: Lowering, frame: RetentionFrame, start: datetime) -> None:
+    """``rk``: the numbered buckets (``_k``, ``_lo``), a constant table (none: one row numbered -1
+    at the range's local ``start``)."""
     literal = lw.flavor.timestamp_literal
     numbered = [exp.Tuple(expressions=[_num(k), literal(ts_text(b), False)]) for k, b in enumerate(frame.buckets)]
     if not numbered:  # the range starts after now: no bucket, no cohort
-        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(lw.tf.start), False)])]
+        numbered = [exp.Tuple(expressions=[_num(-1), literal(ts_text(start), False)])]
     lw.ctes.append(("rk", lw.flavor.values_table(numbered, ["_k", "_lo"])))
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .retention import _col, _counted, _num, capped
-from .retention_groups import entry_order, join_late, pick_entries
+from .retention_groups import entry_order, join_late, pick_entries, plan_cohorts
 from .rows import table_ref
 
 if TYPE_CHECKING:
@@ -130,12 +130,10 @@ def _windowed(lw: Lowering, r: Reading) -> exp.Expr:
 
 def first_time_select(lw: Lowering, r: Reading) -> exp.Query:
     """Units per (cohort, groups, period) of first-time cohorts, calendar periods."""
-    # the join needs groups that are the unit's own (segment, categories; user properties are late)
-    own = [n for n in r.scanned if n not in r.starts]
-    # PostgreSQL (per_unit_windows) too with start-event values and no user table: the entry is
-    # numbered over the start rows only, not sorted with every row (7.0 s vs 8.9 s at 10M)
-    windows = lw.flavor.capabilities.per_unit_windows and not (r.starts and not r.late)
-    join = not windows and (lw.unit.is_user or not own)
+    # the plan's choice: windows over the unit's rows where the dialect prefers them (not on
+    # PostgreSQL with start-event values and no user table), or where a unit other than the user
+    # has groups of its own (segment, categories); else joined back
+    join = not plan_cohorts(lw).windows
     is_entry = _joined(lw, r) if join else _windowed(lw, r)
     late = r.late if join else {}  # the windowed rows carry the user properties
     periods, beyond = r.spec.periods, r.frame.beyond

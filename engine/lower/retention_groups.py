@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan_retention import Cohorts, MemberJoin
+
 from .rows import table_ref
 
 if TYPE_CHECKING:
@@ -34,36 +36,50 @@ if TYPE_CHECKING:
 LATE_ALIAS = "_lu"  # the user tables joined after the reduction: _lu0, _lu1 ...
 
 
+def plan_cohorts(lw: Lowering) -> Cohorts:
+    """The plan's ``Cohorts`` operator of the retention node."""
+    assert lw.logical.analysis is not None, "retention is an analysis node"
+    return next(op for op in lw.logical.analysis.operators if isinstance(op, Cohorts))
+
+
+def _member_join(lw: Lowering) -> MemberJoin | None:
+    assert lw.logical.analysis is not None, "retention is an analysis node"
+    return next((op for op in lw.logical.analysis.operators if isinstance(op, MemberJoin)), None)
+
+
 def start_groups(lw: Lowering) -> set[int]:
     """The positions of the plan's group-by keys read from the start event that made a unit a
-    member: its properties, and, when the unit is not the user, user properties (of the start
-    event's user: an account's users may differ, and the account is in one group per cohort)."""
-    read = {"event_property"} if lw.unit.is_user else {"event_property", "user_property"}
-    return {key.position for key in lw.groups.keys if key.kind in read}
+    member (the plan's ``Cohorts.start_values``: its properties, and, when the unit is not the
+    user, user properties of the start event's user: an account's users may differ, and the
+    account is in one group per cohort)."""
+    starts = plan_cohorts(lw).start_values
+    return {key.position for key in lw.groups.keys if key.name in starts}
 
 
 def late_groups(lw: Lowering) -> dict[int, exp.Expr]:
-    """The plan's group-by keys that are user properties, when the unit is the user: their
-    positions and their text on the user table joined after the reduction (``join_late``)."""
-    if not lw.unit.is_user:
+    """The plan's group-by keys joined after the reduction (its ``MemberJoin``: user properties,
+    the unit being the user): their positions and their text on the plan's user table
+    (``join_late``)."""
+    joined = _member_join(lw)
+    if joined is None:
         return {}
     out: dict[int, exp.Expr] = {}
     for key in lw.groups.keys:
         prop = key.prop
-        if key.kind == "user_property" and prop is not None and prop.user_table is not None:
-            column = exp.column(prop.column, table=f"{LATE_ALIAS}{prop.user_table}", quoted=True)
+        if key.name in joined.names and prop is not None and prop.user_table is not None:
+            column = joined.table(prop.user_table).column(prop.column, f"{LATE_ALIAS}{prop.user_table}")
             out[key.position] = lw.flavor.as_text(column, prop.kind)
     return out
 
 
 def join_late(lw: Lowering, select: exp.Select, late: dict[str, exp.Expr], unit: exp.Expr) -> exp.Select:
-    """``select`` with the user tables that ``late`` reads joined on the unit id ``unit``."""
+    """``select`` with the plan's user tables that ``late`` reads joined on the unit id ``unit``."""
     aliases = sorted({c.table for e in late.values() for c in e.find_all(exp.Column)})
-    for alias in aliases:
-        info = lw.catalog.user_tables[int(alias[len(LATE_ALIAS) :])]
-        on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=unit.copy())
-        select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
-    return select
+    if not aliases:
+        return select
+    joined = _member_join(lw)
+    assert joined is not None, "the plan joins the user tables the late groups read"
+    return joined.join(select, {int(alias[len(LATE_ALIAS) :]): alias for alias in aliases}, unit)
 
 
 def at_start(group: exp.Expr, starting: exp.Expr) -> exp.Expr:

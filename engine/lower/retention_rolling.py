@@ -35,6 +35,7 @@ from .rows import table_ref
 
 if TYPE_CHECKING:
     from segwise.plan import AnalysisNode
+    from segwise.timeframe import Timeframe
 
     from .state import Lowering
 
@@ -67,8 +68,8 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
         r.fields()
     )
     scanned = r.scanned
-    tf, flavor = lw.tf, lw.flavor
-    size = PERIOD_MICROS[tf.grain]
+    tf, flavor = node.tf, lw.flavor  # the plan's range
+    size = PERIOD_MICROS[lw.bucketing.grain]  # the plan's time key
     micros = flavor.epoch_micros(source.utc_time())
     slot = exp.IntDiv(this=exp.paren(micros.copy()), expression=_num(size))
     history: exp.Expr | None = None  # first_time: the whole history is read for the start events only
@@ -89,8 +90,8 @@ def rolling_select(lw: Lowering, node: AnalysisNode) -> exp.Query:
     ]
     lw.ctes.append(("ru", reduced(lw, source, is_start, [*keys, (None, slot)], values, history, from_start)))
 
-    numbered_buckets(lw, frame)
-    cohorts = _cohorts(lw, scanned, first, starts)
+    numbered_buckets(lw, frame, tf.start)
+    cohorts = _cohorts(lw, tf, scanned, first, starts)
     if r.late:  # the user properties joined to the cohorts (one row per member), not to the events
         lw.ctes.append(("rc0", cohorts))
         cohorts = exp.select(
@@ -107,9 +108,8 @@ def _known(column: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
 
 
-def _cohorts(lw: Lowering, names: list[str], first: bool, starts: list[str]) -> exp.Select:
-    """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``)."""
-    tf = lw.tf
+def _cohorts(lw: Lowering, tf: Timeframe, names: list[str], first: bool, starts: list[str]) -> exp.Select:
+    """``rc``: (unit, cohort number ``_c``, groups, t0 ``_t``) of the range ``tf``."""
     carried = [_col(n, "ru").as_(n) for n in names]
     if starts:  # the entry (first start ever, or the bucket's first) with its start-event values
         pick_entries(lw, "re", names, starts, per_bucket=not first)

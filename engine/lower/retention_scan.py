@@ -69,7 +69,7 @@ def reduced(
     named = [(n if n is not None else f"_h{j}", e) for j, (n, e) in enumerate(keys)]
     before, within = split
     tests = [is_start, exp.paren(exp.or_(is_start.copy(), returned.copy()))]
-    decided = from_start if from_start is not None and fixed_offset(lw, lw.tf.start_utc) else None
+    decided = from_start if from_start is not None and fixed_offset(lw, lw.analysis_range.start_utc) else None
     if decided is not None:  # a return value the second branch makes constant: constant (see above)
         constant = {n: _decide(_row(e), decided, True) for n, e in values if n in returns}
         values = [(n, constant[n] if isinstance(constant.get(n), exp.Literal) else e) for n, e in values]
@@ -90,7 +90,7 @@ def reduced(
 def _bounds(lw: Lowering, source: RowSource) -> tuple[TimeBounds, TimeBounds] | None:
     """The two branches' time bounds: [history start, range start) and [range start, now); None
     when the scan is not the whole history or the range starts at or after now (one scan)."""
-    bounds, start = source.bounds, lw.tf.start_utc
+    bounds, start = source.bounds, lw.analysis_range.start_utc
     if bounds.start_utc is not None or start is None or (bounds.end_utc is not None and start >= bounds.end_utc):
         return None
     return TimeBounds(None, start), TimeBounds(start, bounds.end_utc)
@@ -99,7 +99,7 @@ def _bounds(lw: Lowering, source: RowSource) -> tuple[TimeBounds, TimeBounds] | 
 def fixed_offset(lw: Lowering, utc: datetime) -> bool:
     """The project's zone has one UTC offset from a day before ``utc`` to a day after: local time
     is at or after ``utc``'s local time exactly when UTC time is at or after ``utc``."""
-    tz, instant, day = ZoneInfo(lw.tf.timezone), utc.replace(tzinfo=UTC), timedelta(days=1)
+    tz, instant, day = ZoneInfo(lw.analysis_range.timezone), utc.replace(tzinfo=UTC), timedelta(days=1)
     return (instant - day).astimezone(tz).utcoffset() == (instant + day).astimezone(tz).utcoffset()
 
 

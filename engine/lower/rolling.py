@@ -122,7 +122,7 @@ def rolling_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     upto = exp.LTE(this=col("_day", daily_name), expression=col("_hi", spine_name))
     outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
     keys: list[exp.Expr] = []
-    if lw.tf.grain != "total":
+    if not lw.bucketing.total:
         outputs.append(col("_b", spine_name).as_("bucket"))
         keys.append(col("_b", spine_name))
     outputs += [col(n, daily_name).as_(n) for n in group_names]

@@ -54,7 +54,7 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
     spread_name = _spread(lw, plan, masks_name, names, window, words > 1)
     days_name = _histogram(lw, plan, spread_name, names, words > 1)
 
-    if lw.tf.grain == "day":  # every bucket is its own last day: computed from the day number
+    if lw.bucketing.grain == "day":  # every bucket is its own last day: computed from the day number
         return _day_buckets(lw, plan, days_name, names, last)
     outputs: list[exp.Expr] = [exp.Literal.string(plan.label).as_("series")]
     ends_name = f"spine{plan.index}"
@@ -66,7 +66,7 @@ def mask_select(lw: Lowering, plan: SeriesPlan) -> exp.Select:
             exp.select(exp.column("_b", table="s").as_("_b"), position.as_("_p"), copy=False).from_(ends, copy=False),
         )
     )
-    if lw.tf.grain != "total":
+    if not lw.bucketing.total:
         outputs.append(exp.column("_b", table=ends_name).as_("bucket"))
     outputs += [exp.column(n, table=days_name).as_(n) for n in names]
     outputs.append(flavor.as_bigint(exp.column("_n", table=days_name)).as_("value"))

@@ -19,6 +19,7 @@ from segwise.timeframe import to_local, to_utc, ts_text
 from .rows import RowSource, TimeBounds, and_all, group_key
 
 if TYPE_CHECKING:
+    from segwise.plan_rollup import RollupRead
     from segwise.query import Series
     from segwise.timeframe import Timeframe
 
@@ -32,7 +33,7 @@ class RollupSource(RowSource):
     def __init__(self, scope: Scope, info: RollupInfo, series: Series, tf: Timeframe, location: str):
         super().__init__(scope, series.members, list(series.where), tf, location)
         self.info = info
-        self.measure_prop: str | None = None
+        self.read: RollupRead | None = None  # the columns the measure reads (the plan's, or of its shape)
 
     def _col(self, name: str) -> exp.Column:
         return exp.column(name, table="e", quoted=True)
@@ -66,17 +67,18 @@ class RollupSource(RowSource):
     def day_rows(self) -> bool:
         return True  # rollup rows are day (or hour) buckets already
 
-    def columns(self, table: str | None = None) -> RollupColumns:
-        """The measure's inputs: ``events`` and the declared aggregates of the measure's property."""
-        prop = self.measure_prop
+    def columns(self) -> RollupColumns:
+        """The measure's inputs as the plan's ``RollupRead`` names them: ``events`` and the
+        partials of the measured property the rows hold."""
+        read = self.read
+        assert read is not None, "lowering gives a rollup-shaped source the columns its measure reads"
 
         def col(kind: str) -> exp.Expr | None:
-            if prop is None or not self.info.has(f"{kind}:{prop}"):
-                return None
-            name = measure_column(f"{kind}:{prop}")
-            return exp.column(name, table=table) if table else self._col(name)
+            name = read.column(kind)
+            return self._col(name) if name is not None else None
 
-        events = exp.column("events", table=table) if table else self._col("events")
+        events = col("events")
+        assert events is not None, "rollup-shaped rows always count their events"
         return RollupColumns(events, col("sum"), col("count"), col("min"), col("max"))
 
     def _branch(self, start: datetime, end: datetime, keep: set[str]) -> exp.Select:
@@ -120,7 +122,8 @@ class RollupSource(RowSource):
         for lo, hi in ((bounds.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), bounds.end_utc)):
             if lo < hi:
                 raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
-                raw.planned, raw.events = self.planned, self.events
+                raw.planned, raw.events, raw.users = self.planned, self.events, self.users
+                raw.after_join = self.after_join
                 raw.bounds = TimeBounds(lo, hi)
                 parts.append(rollup_rows(self.c, self.info, raw, keep))
         union = parts[0]
@@ -237,9 +240,11 @@ class PreAggregatedSource(RollupSource):
         event_where = [c for c in self.where if not self._uses_user_props([c])]
         raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
+        raw.after_join = self.after_join
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
-        grain = self.c.tf.grain
-        total = grain == "total" and not self.rolling
+        raw.users = self.users
+        grain = self.c.bucketing.grain
+        total = self.c.bucketing.total and not self.rolling
         bucket: exp.Expr | None = None
         if self.rolling or grain == "day":
             bucket = raw.day_time()

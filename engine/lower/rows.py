@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from segwise.catalog import EventTableInfo
     from segwise.plan import Predicate, Scan
     from segwise.plan_parts import EventNames, PartitionRange, TimeRange
+    from segwise.plan_users import Join, UserTable
     from segwise.timeframe import Timeframe
 
     from .scope import Scope
@@ -83,6 +84,12 @@ class _Columns:
     prop_slots: dict[str, str]
 
 
+def placement(scan: Scan) -> dict[int, bool]:
+    """Where the plan's scan places each query condition (by identity): True after the user join."""
+    pairs = [(p, False) for p in scan.filters] + [(p, True) for p in scan.outer_filters]
+    return {id(p.condition): outer for p, outer in pairs if p.condition is not None}
+
+
 class RowSource:
     """The matching events of one series or segment event, with joins and filters."""
 
@@ -103,10 +110,14 @@ class RowSource:
         self.occurrence: str | None = None
         self.occurrence_bounds: TimeBounds | None = None
         self.extra_filters: list[exp.Expr] = []  # outer filters on users (segments)
-        self.user_joins: dict[int, str] = {}
+        self.user_joins: dict[int, str] = {}  # the user tables read, by number: their alias
+        self.users: Join | None = None  # the plan's join of the user tables (what they are, their columns)
         self.prune = True  # add the date-partition predicate (the planner's partitions rule decides)
         self.partition_time = False  # the day partition column stands in for the event time (rule)
         self.planned: dict[int, Predicate] = {}  # the plan's condition predicates (by condition identity)
+        # the plan's placement of each condition (by identity): True after the user join
+        # (``Scan.outer_filters``), False in the scan (``Scan.filters``); None: no plan read
+        self.after_join: dict[int, bool] | None = None
         self.time: TimeRange | None = None  # the plan's time predicate (placed when the bounds are its range)
         self.events: EventNames | None = None  # the plan's event predicate (placed where members have no where)
         self.partitions: PartitionRange | None = None  # the plan's partition predicate (rule partitions)
@@ -133,6 +144,7 @@ class RowSource:
         self.events, self.time = scan.events, scan.time
         self.partitions = scan.partition.predicate if scan.partition is not None else None
         self.planned = planned_conditions(scan)
+        self.after_join = placement(scan)
         if time and scan.time is not None:
             self.bounds = TimeBounds(scan.time.start, scan.time.end)
 
@@ -149,6 +161,11 @@ class RowSource:
             tables = ", ".join(str(t.ref) for t in self.tables)
             raise SpecError(f"property {prop.name!r} is not a column of {tables}", where=where)
 
+    def user_table(self, index: int) -> UserTable:
+        """The plan's user table number ``index`` (the plan's ``Join`` lists every one read)."""
+        assert self.users is not None, "the plan joins the user tables its rows read"
+        return self.users.table(index)
+
     def _slot(self, prop: ResolvedProperty) -> str:
         return self._prop_slots.setdefault(prop.column, f"_p{len(self._prop_slots)}")
 
@@ -164,7 +181,8 @@ class RowSource:
         if prop is None:
             return self.user_id()
         if prop.source == USER_PROPERTY:  # joined (on the user id) only where a statement reads it
-            return exp.column(prop.column, table=f"u{prop.user_table}", quoted=True)
+            assert prop.user_table is not None
+            return self.user_table(prop.user_table).column(prop.column, f"u{prop.user_table}")
         return self.prop(prop)
 
     def user_id(self) -> exp.Expr:
@@ -198,7 +216,7 @@ class RowSource:
         """The query bucket of this source's rows (the grain is not ``total``): from its day when
         the grain is a day or coarser and day rows are cheaper to read (the partition column stands
         in for the event time), else from its local time."""
-        grain = self.c.tf.grain
+        grain = self.c.bucketing.grain
         if self.day_rows and grain in ("day", "week", "month", "quarter", "year"):
             day = self.day_time()
             return day if grain == "day" else self.c.bucket(day)
@@ -224,7 +242,7 @@ class RowSource:
         if prop.source == USER_PROPERTY:
             assert prop.user_table is not None
             alias = self.user_joins.setdefault(prop.user_table, f"u{prop.user_table}")
-            return exp.column(prop.column, table=alias, quoted=True)
+            return self.user_table(prop.user_table).column(prop.column, alias)
         if self.union:
             return self._col(self._slot(prop))
         return self._col(prop.column)
@@ -238,7 +256,7 @@ class RowSource:
 
     def _branch_local_time(self, info: EventTableInfo, alias: str) -> exp.Expr:
         ts = event_time(self.c.flavor, info, alias)
-        return self.c.flavor.to_local(ts, self.c.project.timezone, info.time_kind == "timestamptz")
+        return self.c.bucketing.local(self.c.flavor, ts, info.time_kind == "timestamptz")
 
     def _branch_prop(self, info: EventTableInfo, prop: ResolvedProperty, alias: str) -> exp.Expr:
         if prop.column not in info.columns:
@@ -284,7 +302,13 @@ class RowSource:
         return out
 
     def _uses_user_props(self, conditions: list[Condition]) -> bool:
-        return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
+        """Whether a condition waits for the user join: as the plan's scan places it; rows read
+        without a plan (calibration, rollup builds, a behavioural condition's rows) ask the catalog."""
+        if self.after_join is None:
+            return any(self.c.catalog.resolve(c.property, self.location).source == USER_PROPERTY for c in conditions)
+        for c in conditions:
+            assert id(c) in self.after_join, f"the plan's scan places condition {c.property!r}"
+        return any(self.after_join[id(c)] for c in conditions)
 
     def _member_filter(self, info: EventTableInfo | None, alias: str) -> exp.Expr | None:
         """The OR of the combined-event members (name + own filters); ``info`` None = outer scope.
@@ -370,12 +394,16 @@ class RowSource:
 
     def condition(self, cond: Condition, where: str, info: EventTableInfo | None, alias: str) -> exp.Expr:
         """``cond`` as SQL; inside a branch when ``info`` is given, else in the outer scope."""
-        prop = self.resolve(cond.property, f"{where} > property")
+        planned = self.planned.get(id(cond))
+        if planned is not None and planned.prop is not None:  # the plan's property (its column)
+            prop = planned.prop
+            self.check_read(prop, f"{where} > property")
+        else:
+            prop = self.resolve(cond.property, f"{where} > property")
         if info is not None and prop.source == EVENT_PROPERTY:
             column = self._branch_prop(info, prop, alias)
         else:
             column = self.prop(prop)
-        planned = self.planned.get(id(cond))
         if planned is not None:  # the plan's expression, on this scan's column
             return planned.column_in(column)
         return build_condition(self.c.flavor, column, prop, cond, where)
@@ -389,11 +417,10 @@ class RowSource:
             alias = f"u{unit.user_table}"
             if any(c.table == alias for node in (select, *more) for c in node.find_all(exp.Column)):
                 joins[unit.user_table] = alias  # the query's unit id is read: join its user table
-        for table_index, alias in sorted(joins.items()):
-            info = self.c.catalog.user_tables[table_index]
-            on = exp.EQ(this=exp.column(info.spec.user_id, table=alias, quoted=True), expression=self.user_id())
-            select = select.join(info.ref.expression(alias=alias), on=on, join_type="left", copy=False)
-        return select
+        if not joins:
+            return select
+        assert self.users is not None, "the plan joins the user tables its rows read"
+        return self.users.join(select, joins, self.user_id())
 
     def _union_table(self, bounds: TimeBounds) -> exp.Expr:
         """``(SELECT user, local time, name, props FROM t1 WHERE ... UNION ALL ...) AS e``."""

@@ -11,10 +11,11 @@ from sqlglot import exp
 
 from segwise.plan import Aggregate, PreAggregate, Window
 from segwise.plan_parts import Spine
+from segwise.plan_users import event_join
 
 from . import cohort, segment
 from .rollup_rows import PreAggregatedSource, RollupSource, SharedReducedSource
-from .rows import RowSource, TimeBounds
+from .rows import RowSource, TimeBounds, placement
 from .state import SeriesPlan
 
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 
 
 def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
-    index, series, measure, tf, label = node.index, node.series, node.measure, node.tf, node.label
-    where = lw.where(index)
+    series, measure, tf, label = node.series, node.measure, node.tf, node.label
+    where = node.location  # how errors name the series (the planner's, from the bound query)
     source: RowSource
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:
@@ -36,7 +37,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
         # the shape the rule reduced the rows to (its dimensions and measures)
-        info = next(op.shape for op in node.operators if isinstance(op, PreAggregate) and op.reduces_events)
+        reduction = next(op for op in node.operators if isinstance(op, PreAggregate) and op.reduces_events)
+        info = reduction.shape
         assert info is not None, "rules preaggregate and sharing give the reduced shape"
         if group and reduced is not None:  # one reduced scan of every event of the group (rule sharing, top-N)
             source = SharedReducedSource(lw, info, series, tf, where, [(p, list(e), m) for p, e, m in reduced.reads])
@@ -49,8 +51,11 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     # (``scan.time``) where its lowering says, a first/last occurrence its window (``Window``).
     window = next((op for op in node.operators if isinstance(op, Window)), None)
     source.read_plan(node.scan, time=window is None and not node.has(Spine))
+    source.users = event_join(node.operators)
     if reduced is not None:
         source.events = reduced.events
+        for _p, other in lw.shared_rows_group(node) or []:  # the group's members: where their scans place them
+            source.after_join = {**placement(other.scan), **(source.after_join or {})}
     source.prune = node.prune
     source.partition_time = node.partition_time
     if window is not None:
@@ -60,7 +65,12 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     # the measured property as the plan's Aggregate carries it, resolved
     measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
     if isinstance(source, RollupSource):
-        source.measure_prop = measured.name if measured is not None else None
+        # the columns the measure reads: rule rollups' for a rollup, rule preaggregate's or
+        # sharing's for rows reduced to a shape (the plan's PreAggregate)
+        reduced_read = next((op.read for op in node.operators if isinstance(op, PreAggregate) and op.read), None)
+        measure_read = node.scan.rollup_read or reduced_read
+        assert measure_read is not None, "rules rollups, preaggregate and sharing record the columns the measure reads"
+        source.read = measure_read
         if isinstance(source, SharedReducedSource):  # its own conditional columns
             plan.rollup, plan.suffix = source.series_columns(position), str(position)
         else:
@@ -114,6 +124,7 @@ def analysis_source(lw: Lowering, node: AnalysisNode, events: Match, *parts: Mat
     and of the ``parts`` matched on its rows (steps, start and return events)."""
     source = RowSource(lw, list(events.members), list(events.where), node.tf, node.kind)
     source.read_plan(node.scan)
+    source.users = event_join(node.operators)
     for match in (events, *parts):
         source.planned.update(match.planned)
     source.prune, source.partition_time = node.prune, node.partition_time

@@ -35,11 +35,12 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time
     shared.planned = first.source.planned
-    shared.user_joins = dict(first.source.user_joins)
+    shared.after_join = {k: v for p in plans for k, v in (p.source.after_join or {}).items()}
+    shared.user_joins, shared.users = dict(first.source.user_joins), first.source.users
     name = f"sh{first.index}"
     outputs: list[exp.Expr] = []
     keys: list[exp.Expr] = []
-    if lw.tf.grain != "total":
+    if not lw.bucketing.total:
         bucket = shared.bucket()
         outputs.append(bucket.as_("_b"))
         keys.append(bucket)
@@ -104,7 +105,7 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
         )
 
     cols: list[exp.Expr] = [pick([exp.Literal.string(p.label) for p in plans]).as_("series")]
-    if lw.tf.grain != "total":
+    if not lw.bucketing.total:
         cols.append(exp.column("_b", table=name).as_("bucket"))
     cols += [exp.column(f"_g{j}", table=name).as_(f"_g{j}") for j in range(len(first.groups))]
     cols.append(pick([exp.column(f"_v{p.index}", table=name) for p in plans]).as_("value"))

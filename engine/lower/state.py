@@ -1,5 +1,6 @@
-"""The state of one statement being lowered: the bound query, the optimized plan, the target
-flavor, and the CTEs collected so far; and :class:`SeriesPlan`, one series on its way to SQL."""
+"""The state of one statement being lowered: the project and catalog of the bound query, the
+optimized plan, the target flavor, and the CTEs collected so far; and :class:`SeriesPlan`, one
+series on its way to SQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from segwise.measures import Measure, RollupColumns
     from segwise.plan import LogicalPlan, SeriesNode
     from segwise.plan_series import GroupBy
+    from segwise.plan_time import Bucketing
     from segwise.timeframe import Timeframe
 
     from .rows import RowSource
@@ -45,9 +47,9 @@ class Lowering(Scope):
     """Builds the statement for one optimized plan, in one flavor (see ``segwise.lower``)."""
 
     def __init__(self, bound: BoundQuery, plan: LogicalPlan, flavor: SqlFlavor) -> None:
-        super().__init__(bound.project, bound.catalog, flavor, bound.timeframe, bound.unit)
-        self.bound = bound
-        self.query = bound.query
+        # of the bound query only the project and the catalog (and its time frame, which
+        # ``Scope.bucketing`` alone reads, overridden here by the plan's): never the query itself
+        super().__init__(bound.project, bound.catalog, flavor, bound.timeframe, plan.counted)  # the plan's unit
         self.logical = plan
         self.ctes: list[tuple[str, exp.Expr]] = []
         self.limit: int | None = top_n(plan)  # the plan's top-N of the breakdown groups
@@ -60,11 +62,23 @@ class Lowering(Scope):
         assert self.logical.group_by is not None, "planner.build gives every plan its group-by keys"
         return self.logical.group_by
 
-    def where(self, index: int) -> str:
-        return self.bound.where(index)
+    @property
+    def bucketing(self) -> Bucketing:
+        """The plan's time key (``GroupBy.time``): the grain, the zone, the week start and the
+        bucket expression the planner built; lowering reads it, not the query's time frame."""
+        time = self.groups.time
+        assert time is not None, "plan_series.group_by gives every plan its time key"
+        return time
+
+    @property
+    def analysis_range(self) -> Timeframe:
+        """The range of the plan's analysis (``AnalysisNode.tf``: a funnel's or retention's)."""
+        assert self.logical.analysis is not None, "an analysis is the plan's analysis node"
+        return self.logical.analysis.tf
 
     def users_unique_after_reduction(self) -> bool:
-        return self.bound.users_unique_after_reduction()
+        """The plan's: after a per-user reduction each user is on one row per output group."""
+        return self.logical.users_unique
 
     def shared_rows_group(self, node: SeriesNode) -> list[tuple[int, SeriesNode]] | None:
         """(position, node) of the series sharing ``node``'s reduced top-N scan (rule

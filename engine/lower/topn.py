@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from segwise.plan import TopN
+
 from . import measure_sql
 from .rollup_rows import PreAggregatedSource, SharedReducedSource
 from .rows import and_all, table_ref
@@ -27,9 +29,9 @@ def partials(lw: Lowering, plan: SeriesPlan) -> str | None:
     the matching rows; None otherwise."""
     if plan.partials is None and measure_sql.group_combiner(lw, plan.measure) is not None:
         rows = materialize(lw, plan)
-        keys = [exp.column("_b", table=rows)] if lw.tf.grain != "total" else []
+        keys = [exp.column("_b", table=rows)] if not lw.bucketing.total else []
         keys += [exp.column(f"_g{j}", table=rows) for j in range(len(plan.groups))]
-        names = (["_b"] if lw.tf.grain != "total" else []) + [f"_g{j}" for j in range(len(plan.groups))]
+        names = (["_b"] if not lw.bucketing.total else []) + [f"_g{j}" for j in range(len(plan.groups))]
         user, value = exp.column("_u", table=rows), exp.column("_v", table=rows)
         partial = measure_sql.aggregate(lw, plan.measure, user, value, rollup_of(lw, plan, rows))
         select = exp.select(*[k.as_(n) for k, n in zip(keys, names, strict=True)], partial.as_("_p"), copy=False).from_(
@@ -48,7 +50,7 @@ def partials(lw: Lowering, plan: SeriesPlan) -> str | None:
 def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
     combine = measure_sql.group_combiner(lw, first.measure)
     # from the partials when they also add up across buckets (users recur across buckets)
-    if combine is not None and (lw.tf.grain == "total" or not first.measure.definition.combines_only_unique_users):
+    if combine is not None and (lw.bucketing.total or not first.measure.definition.combines_only_unique_users):
         table = partials(lw, first) or ""
         groups: list[exp.Expr] = [exp.column(f"_g{j}", table=table) for j in range(len(lw.groups.keys))]
         rank_select(lw, table, groups, combine(exp.column("_p", table=table)))
@@ -56,15 +58,16 @@ def rank_cte(lw: Lowering, first: SeriesPlan) -> None:
     rows = materialize(lw, first)
     groups = [exp.column(f"_g{j}", table=rows) for j in range(len(lw.groups.keys))]
     rollup = rollup_of(lw, first, rows)
+    top = next(op for op in lw.logical.nodes[first.index].operators if isinstance(op, TopN))
     if rollup is not None:
         # Each group is ranked over all buckets, so a user recurs unless the grain is total;
         # rows reduced per (groups, user) hold a user once per group whatever the breakdown
         # (the Other mapping comes after the rank).
         unique = (
-            lw.tf.grain == "total"
+            lw.bucketing.total
             and isinstance(first.source, PreAggregatedSource)
             and not first.source.rolling
-            and lw.bound.unit.is_user  # another unit has several users: on several reduced rows
+            and top.users_are_units  # the plan's: another unit has several users, on several reduced rows
         )
         rollup = dataclasses.replace(rollup, users_unique=unique)
     agg = measure_sql.aggregate(lw, first.measure, exp.column("_u", table=rows), exp.column("_v", table=rows), rollup)
@@ -91,7 +94,7 @@ def materialize(lw: Lowering, plan: SeriesPlan) -> str:
     if plan.materialized is None:
         name = f"s{plan.index}"
         outputs: list[exp.Expr] = [plan.source.user().as_("_u")]
-        if lw.tf.grain != "total":
+        if not lw.bucketing.total:
             outputs.append(plan.source.bucket().as_("_b"))
         outputs += [g.as_(f"_g{j}") for j, g in enumerate(plan.groups)]
         outputs.append((plan.value if plan.value is not None else exp.Null()).as_("_v"))

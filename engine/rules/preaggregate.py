@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.plan import Alternative, PreAggregate
+from segwise.plan_rollup import rollup_read
 from segwise.plan_series import reduced_shape
 from segwise.rules.reduction import eligible, estimate
 
@@ -57,7 +58,8 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             shape = reduced_shape(
                 node.scan.tables[0], [node.series], [node.measure.prop], context.bound.catalog, plan.group_by
             )
-            node.operators.insert(0, PreAggregate("before_join", shape=shape))
+            read = rollup_read(shape, node.measure.prop)  # the columns its measure reads
+            node.operators.insert(0, PreAggregate("before_join", shape=shape, read=read))
             plan.decisions.append(
                 f"{node.label}: events reduced per (bucket, user) before the user join "
                 f"(~{round(matched):,} -> ~{round(reduced):,} rows)"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
-from segwise.plan import Alternative, Join, TopN
+from segwise.plan import Aggregate, Alternative, Join, TopN
+from segwise.plan_rollup import rollup_read
 from segwise.rollups import interior, refusal, rollups
 from segwise.rules import reduction
 from segwise.timeframe import to_utc
@@ -68,6 +69,8 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
                 Alternative(f"{node.label}: rollup {chosen.spec.name}", rows, rows * width, seconds, True)
             )
             node.scan.rollup = chosen
+            measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
+            node.scan.rollup_read = rollup_read(chosen, measured.name if measured is not None else None)
             node.scan.rows, node.scan.bytes = rows, rows * width
             node.scan.table_rows = chosen.state.rows if chosen.state and chosen.state.rows else rows
         elif candidates:

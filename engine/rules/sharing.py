@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from segwise.cost import series_rows
 from segwise.plan import Alternative, Join, PreAggregate, SharedReducedScan, SharedScan, same_filters
 from segwise.plan_parts import event_names, partition_range, time_range
+from segwise.plan_rollup import rollup_read
 from segwise.plan_series import reduced_shape
 from segwise.query import ANY_EVENT
 
@@ -138,13 +139,16 @@ def apply_topn(plan: LogicalPlan, context: Context) -> None:
         shape = reduced_shape(nodes[0].scan.tables[0], series, measured, context.bound.catalog, plan.group_by)
         for node in nodes:
             node.shared_rows = len(plan.shared_rows) - 1
+            measure_read = rollup_read(shape, node.measure.prop)  # the columns its measure reads
             if node.preaggregate:  # reduced before the join already: to the shape of the whole group
                 node.operators = [
-                    PreAggregate(op.mode, op.keys, shape) if isinstance(op, PreAggregate) and op.reduces_events else op
+                    PreAggregate(op.mode, op.keys, shape, measure_read)
+                    if isinstance(op, PreAggregate) and op.reduces_events
+                    else op
                     for op in node.operators
                 ]
             else:  # the shared rows are reduced per user: that is the plan now
-                node.operators.insert(0, PreAggregate("shared", shape=shape))
+                node.operators.insert(0, PreAggregate("shared", shape=shape, read=measure_read))
                 for alternative in plan.alternatives:
                     if alternative.name == f"{node.label}: join users to each event":
                         alternative.chosen, alternative.note = False, "superseded by the shared reduced scan"
