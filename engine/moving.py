@@ -18,8 +18,10 @@ on its key alone. This module proves, for one pair of statements, that it does n
    one row of one stored table the same way (a funnel's ``EPOCH_US(e.t) AS _t``): its values are
    that computation on the table's rows. ``MIN(x)`` / ``MAX(x)``, also over a window, is one of
    the rows' values of ``x`` (a first-time retention's first start event), so it counts as ``x``.
-   Never through the side of an outer join that may be padded with NULLs. So the comparison is
-   evaluated on values of that table's rows only (:func:`probes`).
+   A column of a ``UNION ALL`` counts when every branch computes it alike from the same stored
+   table (a first-time retention's two disjoint scans of the events). Never through the side of
+   an outer join that may be padded with NULLs. So the comparison is evaluated on values of that
+   table's rows only (:func:`probes`).
 3. **No row tells the two apart.** For each such table, one probe statement
    ``SELECT 1 FROM t AS a WHERE (c_old AND NOT c_new) OR (c_new AND NOT c_old) ... LIMIT 1``
    (the statement's own comparisons, with the old and the new literal) finds no row.
@@ -176,14 +178,19 @@ def _stored(scope: Scope, alias: str, name: str, moving: set[int], depth: int = 
     computed from the columns of one stored table by deterministic functions (no subquery,
     aggregate, window or random value: a funnel's microsecond time ``EPOCH_US(e.t)``) takes its
     value from one row of that table. Never through the side of an outer join that may be padded
-    with NULLs (a function of a padded NULL need not be NULL), a set operation or an outer
-    query's alias."""
+    with NULLs (a function of a padded NULL need not be NULL) or an outer query's alias; through a
+    set operation only where every branch computes the column alike (:func:`_set_operation`)."""
     if _padded(scope, alias):
         return None
     source = scope.sources.get(alias)
     if isinstance(source, exp.Table):
         return (source, exp.column(name, table=source.alias_or_name, quoted=True)) if source.name else None
-    if not isinstance(source, Scope) or not isinstance(source.expression, exp.Select) or depth > 8:
+    if not isinstance(source, Scope) or depth > 8:
+        return None
+    if isinstance(source.expression, exp.SetOperation):
+        names = source.expression.named_selects  # the first branch's: the others match by position
+        return _set_operation(source, names.index(name), moving, depth) if names.count(name) == 1 else None
+    if not isinstance(source.expression, exp.Select):
         return None
     selects = source.expression.selects
     stars = [p for p in selects if isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)]
@@ -197,6 +204,34 @@ def _stored(scope: Scope, alias: str, name: str, moving: set[int], depth: int = 
     if not table and len(source.sources) == 1:
         table = next(iter(source.sources))
     return _stored(source, table, name, moving, depth + 1) if table else None
+
+
+def _set_operation(scope: Scope, position: int, moving: set[int], depth: int) -> tuple[exp.Table, exp.Expr] | None:
+    """Column ``position`` of a set operation (``UNION ALL`` of a first-time retention's two
+    disjoint scans) as computed from one row of one stored table, or None. Each row of the result
+    is a row of one branch, and branches match columns by position: when every branch computes
+    that column the same way from the same stored table (the same table and alias, the same
+    computation), its value on any row of the result is that computation on one of the table's
+    rows, so a probe over the table's rows covers every branch."""
+    found: list[tuple[exp.Table, exp.Expr]] = []
+    for branch in scope.set_operation_scopes:
+        if isinstance(branch.expression, exp.SetOperation):
+            inner = _set_operation(branch, position, moving, depth + 1)
+        elif isinstance(branch.expression, exp.Select) and 0 <= position < len(branch.expression.selects):
+            projection = branch.expression.selects[position]
+            if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
+                return None
+            inner = _computed(branch, projection.unalias(), moving, depth + 1)
+        else:
+            return None
+        if inner is None:
+            return None
+        found.append(inner)
+    if not found:
+        return None
+    table, computed = found[0]
+    same = all(t.sql() == table.sql() and c.sql() == computed.sql() for t, c in found[1:])
+    return (table, computed) if same else None
 
 
 def _computed(scope: Scope, expression: exp.Expr, moving: set[int], depth: int) -> tuple[exp.Table, exp.Expr] | None:

@@ -150,6 +150,19 @@ def test_moved_literals_only_where_only_literals_differ() -> None:
             "SELECT count(*) FROM c GROUP BY c.t HAVING min(c.t) < '{t}'",
             True,
         ),
+        # a UNION ALL whose branches compute the column alike from one stored table (a first-time
+        # retention's two disjoint scans): the probe covers every branch; computed otherwise: nothing
+        (
+            "WITH c AS (SELECT x.t AS t FROM (SELECT e.t AS t, 0 AS r FROM events AS e WHERE e.u IS NULL "
+            "UNION ALL SELECT e.t, 1 FROM events AS e WHERE NOT e.u IS NULL) AS x) "
+            "SELECT count(*) FROM c GROUP BY c.t HAVING min(c.t) < '{t}'",
+            True,
+        ),
+        (
+            "SELECT count(*) FROM (SELECT e.t AS t FROM events AS e UNION ALL SELECT e.u FROM events AS e) AS x "
+            "WHERE x.t < '{t}'",
+            False,
+        ),
         # computed from another aggregate or from two tables; an outer join's padded side (a function
         # of its NULL need not be NULL); arithmetic on the literal; a column named like a star's: nothing
         ("WITH c AS (SELECT avg(e.t) AS t FROM events AS e) SELECT count(*) FROM c WHERE c.t < '{t}'", False),
