@@ -52,6 +52,7 @@ from .plan import (
     TopN,
     Window,
 )
+from .plan_bound import row_bound
 from .plan_events import CohortCondition, Threshold, condition_predicate, match
 from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch, choose_form
 from .plan_parts import event_names, look_back_start, spine, time_range
@@ -95,6 +96,7 @@ def build(bound: BoundQuery) -> LogicalPlan:
     plan.group_by = group_by(bound, behaviour)
     if behaviour is not None:
         plan.behaviour, plan.cohort = behaviour, _cohort(bound, behaviour)
+    plan.max_rows = row_bound(bound, plan)
     return _with_unit(bound, plan)
 
 
@@ -130,6 +132,8 @@ def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule],
             continue
         plan = rule(plan, context)
         plan.rules.append(name)
+    if extra:  # a plugin's rule may change what the statement returns: its rows are no longer proven
+        plan.max_rows = None
     return plan
 
 

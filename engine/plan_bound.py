@@ -1,0 +1,48 @@
+"""An upper bound on the rows of a query's statement (the raw answer, before shaping), where the
+plan proves one: ``LogicalPlan.max_rows``. ``segwise.dispatch`` sends the statement without the
+row guard's ``LIMIT`` when the bound is within ``MAX_RESULT_ROWS`` (the limit could cut nothing
+and only changes the warehouse's plan); ``None`` (nothing proven) keeps the limit.
+
+Conservative by construction: only shapes whose rows are counted here from what the plan knows.
+
+* a segmentation without breakdown whose series are all plain aggregates or per-user measures:
+  at most one row per (series, bucket) — previous-period twins are series of their own; a
+  frequency measure (a row per number of events) or a rolling measure: no bound;
+* retention without breakdown: one row per (cohort, period), the cohort a numbered bucket (or
+  the one after them) and the period 0..P (cumulative: capped at P);
+* a breakdown (its values are the data's, top-N is applied in shaping), funnels, lifecycle and
+  stickiness: no bound (yet).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .plan_retention import ReturnPeriods
+
+if TYPE_CHECKING:
+    from .bind import BoundQuery
+    from .plan import LogicalPlan
+    from .timeframe import Timeframe
+
+_ONE_ROW_PER_BUCKET = ("aggregate", "per_user")  # measure families with one row per (series, bucket)
+
+
+def row_bound(bound: BoundQuery, plan: LogicalPlan) -> int | None:
+    """At most how many rows the statement of ``plan`` returns, or None where that is not proven."""
+    if bound.query.breakdown or (plan.group_by is not None and plan.group_by.keys):
+        return None
+    if plan.analysis is None:
+        if not plan.nodes or any(n.measure.definition.family not in _ONE_ROW_PER_BUCKET for n in plan.nodes):
+            return None
+        return sum(_buckets(n.tf) for n in plan.nodes)
+    if plan.analysis.kind == "retention":
+        periods = next((op for op in plan.analysis.operators if isinstance(op, ReturnPeriods)), None)
+        if periods is None:
+            return None
+        return (periods.buckets + 1) * (periods.periods + 1)
+    return None
+
+
+def _buckets(tf: Timeframe) -> int:
+    return 1 if tf.grain == "total" else len(tf.buckets)
