@@ -1,0 +1,139 @@
+"""The plan's bound on a statement's rows (``segwise.plan_bound``) and the row guard's LIMIT.
+
+The bound must never be below the rows the warehouse really returns (a query is run and the raw,
+unshaped answer counted: the oracle is the warehouse's own row count, not the bound's formula);
+where it is within ``MAX_RESULT_ROWS`` the statement is sent without ``LIMIT``, elsewhere with
+``LIMIT MAX_RESULT_ROWS + 1`` and a too-big answer is still refused."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from segwise import dispatch
+from segwise.errors import SpecError, UnsupportedError
+from segwise.pipeline import compile_query
+from tests.segmentation_cases import GENERATED_RANDOM, random_query
+from tests.test_retention import CASES, RANDOM
+
+NOW = datetime(2025, 2, 20)
+SEGMENTATIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    random_query(random.Random(seed), **GENERATED_RANDOM) for seed in range(40)
+]
+SEGMENTATIONS += [
+    (
+        {"series": [{"event": "login"}, {"event": "purchase", "measure": m}], "date_range": rng, "time_grain": g},
+        {"now": NOW},
+    )
+    for m in ("unique_users", "sum:revenue", "events_per_user", "dau", "median:revenue")
+    for g, rng in (("day", {"last": "30d"}), ("hour", {"last": "3d"}), ("total", {"last": "1m"}))
+]
+SEGMENTATIONS.append(
+    ({"series": [{"event": "login"}], "date_range": {"last": "2w"}, "time_grain": "day", "compare": True}, {"now": NOW})
+)
+
+
+def _sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements dispatch sends, as sent (observed at ``execute_observed``)."""
+    sent: list[str] = []
+    real = dispatch.execute_observed
+
+    def spy(adapter: Any, sql: str, **kwargs: Any) -> Any:
+        sent.append(sql)
+        return real(adapter, sql, **kwargs)
+
+    monkeypatch.setattr(dispatch, "execute_observed", spy)
+    return sent
+
+
+def _raw_rows(project: Any, query: dict[str, Any], now: datetime) -> tuple[int, int | None]:
+    compiled = compile_query(project, query, now=now)
+    return dispatch.execute_compiled(project, compiled, cache=False).num_rows, compiled.max_rows
+
+
+def test_retention_bound_is_never_below_the_rows(generated: Any) -> None:
+    project = generated.project("UTC", "monday")
+    bounded = 0
+    for query, now, options in [*CASES.values(), *[(q, n, {}) for q, n in RANDOM]]:
+        if options:
+            continue
+        try:
+            rows, bound = _raw_rows(project, query, now)
+        except (SpecError, UnsupportedError):  # a declared gap of this engine
+            continue
+        assert bound is None or rows <= bound, (query, rows, bound)
+        if not query.get("breakdown"):
+            assert bound is not None, query
+            bounded += 1
+        else:
+            assert bound is None, query
+    assert bounded >= 5
+
+
+def test_segmentation_bound_is_never_below_the_rows(generated: Any) -> None:
+    project = generated.project("UTC", "monday")
+    bounded = 0
+    for query, options in SEGMENTATIONS:
+        now = options["now"]
+        p = generated.project(options.get("timezone", "UTC"), options.get("week_start", "monday"))
+        try:
+            rows, bound = _raw_rows(p, query, now)
+        except (SpecError, UnsupportedError):  # a declared gap of this engine
+            continue
+        assert bound is None or rows <= bound, (query, rows, bound)
+        bounded += bound is not None
+        if query.get("breakdown"):
+            assert bound is None
+    assert bounded >= 10
+    del project
+
+
+def test_bounded_statement_is_sent_without_limit(generated: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    if generated.backend != "duckdb":
+        pytest.skip("what is sent is the same logic on every engine")
+    project = generated.project("UTC", "monday")
+    sent = _sent(monkeypatch)
+    query = {
+        "retention": {"start": "purchase", "start_mode": "recurring", "periods": 10},
+        "time_grain": "day",
+        "date_range": {"from": "2025-01-20", "to": "2025-02-10"},
+    }
+    compiled = compile_query(project, query, now=NOW)
+    assert compiled.max_rows is not None and compiled.max_rows <= dispatch.MAX_RESULT_ROWS
+    dispatch.execute_compiled(project, compiled, cache=False)
+    assert sent == [compiled.sql] and "LIMIT" not in sent[0].upper()
+    assert dispatch.guard_limit(compiled) == (
+        False,
+        f"not sent: the plan bounds the answer to {compiled.max_rows:,} rows <= 1,000,000",
+    )
+    by_country = {**query, "breakdown": ["country"]}
+    compiled = compile_query(project, by_country, now=NOW)
+    assert compiled.max_rows is None
+    dispatch.execute_compiled(project, compiled, cache=False)
+    assert sent[-1].endswith(" LIMIT 1000001")
+
+
+def test_a_bound_above_the_guard_sends_the_limit_and_refuses(generated: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the guard lowered below the bound the LIMIT is sent and a too-big answer refused;
+    with the bound within it, nothing is limited and the answer is whole."""
+    if generated.backend != "duckdb":
+        pytest.skip("what is sent is the same logic on every engine")
+    project = generated.project("UTC", "monday")
+    query = {
+        "series": [{"event": "any"}],
+        "date_range": {"from": "2025-01-01", "to": "2025-01-10"},
+        "time_grain": "hour",
+    }
+    compiled = compile_query(project, query, now=NOW)
+    assert compiled.max_rows == 9 * 24
+    sent = _sent(monkeypatch)
+    monkeypatch.setattr(dispatch, "MAX_RESULT_ROWS", 100)
+    with pytest.raises(SpecError, match="more than 100 rows"):
+        dispatch.execute_compiled(project, compiled, cache=False)
+    assert sent[-1].endswith(" LIMIT 101")
+    monkeypatch.setattr(dispatch, "MAX_RESULT_ROWS", 9 * 24)
+    assert dispatch.execute_compiled(project, compiled, cache=False).num_rows > 100
+    assert "LIMIT" not in sent[-1].upper()
