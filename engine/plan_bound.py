@@ -10,14 +10,19 @@ Conservative by construction: only shapes whose rows are counted here from what 
   frequency measure (a row per number of events) or a rolling measure: no bound;
 * retention without breakdown: one row per (cohort, period), the cohort a numbered bucket (or
   the one after them) and the period 0..P (cumulative: capped at P);
-* a breakdown (its values are the data's, top-N is applied in shaping), funnels, lifecycle and
-  stickiness: no bound (yet).
+* lifecycle without breakdown: one row per (bucket, status) — the bucket before the range and
+  the range's buckets, four statuses;
+* stickiness without breakdown: one row per (bucket, number of active days), a unit's active days
+  in a bucket at most the local days the range touches;
+* a breakdown (its values are the data's, top-N is applied in shaping) and funnels: no bound (yet).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from .plan import Statuses
 from .plan_retention import ReturnPeriods
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from .plan import LogicalPlan
     from .timeframe import Timeframe
 
+_STATUSES = ("new", "returning", "resurrecting", "dormant")
 _ONE_ROW_PER_BUCKET = ("aggregate", "per_user")  # measure families with one row per (series, bucket)
 
 
@@ -41,7 +47,19 @@ def row_bound(bound: BoundQuery, plan: LogicalPlan) -> int | None:
         if periods is None:
             return None
         return (periods.buckets + 1) * (periods.periods + 1)
+    if plan.analysis.kind == "lifecycle":
+        statuses = next((op for op in plan.analysis.operators if isinstance(op, Statuses)), None)
+        return None if statuses is None else len(statuses.edges) * len(_STATUSES)
+    if plan.analysis.kind == "stickiness":
+        tf = plan.analysis.tf
+        return _buckets(tf) * (_range_days(tf) + 2)  # + 2: a partial local day at each end
     return None
+
+
+def _range_days(tf: Timeframe) -> int:
+    """Whole days (rounded up) between the range's UTC start and end."""
+    span = tf.end_utc - tf.start_utc
+    return span.days + (1 if span - timedelta(days=span.days) else 0)
 
 
 def _buckets(tf: Timeframe) -> int:

@@ -17,7 +17,9 @@ from segwise import dispatch
 from segwise.errors import SpecError, UnsupportedError
 from segwise.pipeline import compile_query
 from tests.segmentation_cases import GENERATED_RANDOM, random_query
+from tests.test_lifecycle import CASES as LIFECYCLE
 from tests.test_retention import CASES, RANDOM
+from tests.test_stickiness import CASES as STICKINESS
 
 NOW = datetime(2025, 2, 20)
 SEGMENTATIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -89,6 +91,21 @@ def test_segmentation_bound_is_never_below_the_rows(generated: Any) -> None:
             assert bound is None
     assert bounded >= 10
     del project
+
+
+@pytest.mark.parametrize("cases", [LIFECYCLE, STICKINESS], ids=["lifecycle", "stickiness"])
+def test_lifecycle_and_stickiness_bounds_are_never_below_the_rows(generated: Any, cases: dict[str, Any]) -> None:
+    bounded = 0
+    for query, options in cases.values():
+        project = generated.project(options.get("timezone", "UTC"), options.get("week_start", "monday"))
+        try:
+            rows, bound = _raw_rows(project, query, NOW)
+        except (SpecError, UnsupportedError):  # a declared gap of this engine
+            continue
+        assert bound is None or rows <= bound, (query, rows, bound)
+        assert (bound is None) == bool(query.get("breakdown")), query
+        bounded += bound is not None
+    assert bounded >= 5
 
 
 def test_bounded_statement_is_sent_without_limit(generated: Any, monkeypatch: pytest.MonkeyPatch) -> None:
