@@ -14,7 +14,9 @@ Conservative by construction: only shapes whose rows are counted here from what 
   the range's buckets, four statuses;
 * stickiness without breakdown: one row per (bucket, number of active days), a unit's active days
   in a bucket at most the local days the range touches;
-* a breakdown (its values are the data's, top-N is applied in shaping) and funnels: no bound (yet).
+* a funnel without breakdown: one row per (entry bucket, step), the entry bucket one of the
+  range's (one more counted, to be safe);
+* a breakdown (its values are the data's, top-N is applied in shaping): no bound.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .plan import Statuses
+from .plan_funnel import StepAggregate
 from .plan_retention import ReturnPeriods
 
 if TYPE_CHECKING:
@@ -50,6 +53,9 @@ def row_bound(bound: BoundQuery, plan: LogicalPlan) -> int | None:
     if plan.analysis.kind == "lifecycle":
         statuses = next((op for op in plan.analysis.operators if isinstance(op, Statuses)), None)
         return None if statuses is None else len(statuses.edges) * len(_STATUSES)
+    if plan.analysis.kind == "funnel":
+        steps = next((op for op in plan.analysis.operators if isinstance(op, StepAggregate)), None)
+        return None if steps is None else (_buckets(plan.analysis.tf) + 1) * steps.steps
     if plan.analysis.kind == "stickiness":
         tf = plan.analysis.tf
         return _buckets(tf) * (_range_days(tf) + 2)  # + 2: a partial local day at each end

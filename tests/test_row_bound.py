@@ -17,6 +17,8 @@ from segwise import dispatch
 from segwise.errors import SpecError, UnsupportedError
 from segwise.pipeline import compile_query
 from tests.segmentation_cases import GENERATED_RANDOM, random_query
+from tests.test_funnel import CASES as FUNNELS
+from tests.test_funnel import random_query as random_funnel
 from tests.test_lifecycle import CASES as LIFECYCLE
 from tests.test_retention import CASES, RANDOM
 from tests.test_stickiness import CASES as STICKINESS
@@ -102,6 +104,22 @@ def test_lifecycle_and_stickiness_bounds_are_never_below_the_rows(generated: Any
             rows, bound = _raw_rows(project, query, NOW)
         except (SpecError, UnsupportedError):  # a declared gap of this engine
             continue
+        assert bound is None or rows <= bound, (query, rows, bound)
+        assert (bound is None) == bool(query.get("breakdown")), query
+        bounded += bound is not None
+    assert bounded >= 5
+
+
+def test_funnel_bound_is_never_below_the_rows(generated: Any) -> None:
+    project = generated.project()
+    bounded = 0
+    for query in [*FUNNELS.values(), *[random_funnel(seed) for seed in range(20)]]:
+        try:
+            compiled = compile_query(project, query)
+            rows = dispatch.execute_compiled(project, compiled, cache=False).num_rows
+        except (SpecError, UnsupportedError):  # a declared gap of this engine
+            continue
+        bound = compiled.max_rows
         assert bound is None or rows <= bound, (query, rows, bound)
         assert (bound is None) == bool(query.get("breakdown")), query
         bounded += bound is not None
