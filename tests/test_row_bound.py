@@ -35,6 +35,10 @@ SEGMENTATIONS += [
     for m in ("unique_users", "sum:revenue", "events_per_user", "dau", "median:revenue")
     for g, rng in (("day", {"last": "30d"}), ("hour", {"last": "3d"}), ("total", {"last": "1m"}))
 ]
+for seed in range(100, 160):  # breakdowns with top-N: Other in the statement
+    query, options = random_query(random.Random(seed), **GENERATED_RANDOM)
+    if query.get("breakdown"):
+        SEGMENTATIONS.append(({**query, "breakdown_limit": 1 + seed % 3}, options))
 SEGMENTATIONS.append(
     ({"series": [{"event": "login"}], "date_range": {"last": "2w"}, "time_grain": "day", "compare": True}, {"now": NOW})
 )
@@ -80,6 +84,7 @@ def test_retention_bound_is_never_below_the_rows(generated: Any) -> None:
 def test_segmentation_bound_is_never_below_the_rows(generated: Any) -> None:
     project = generated.project("UTC", "monday")
     bounded = 0
+    topn = 0
     for query, options in SEGMENTATIONS:
         now = options["now"]
         p = generated.project(options.get("timezone", "UTC"), options.get("week_start", "monday"))
@@ -89,9 +94,10 @@ def test_segmentation_bound_is_never_below_the_rows(generated: Any) -> None:
             continue
         assert bound is None or rows <= bound, (query, rows, bound)
         bounded += bound is not None
-        if query.get("breakdown"):
+        if query.get("breakdown") and query.get("breakdown_limit") is None:
             assert bound is None
-    assert bounded >= 10
+        topn += bound is not None and bool(query.get("breakdown"))
+    assert bounded >= 10 and topn >= 5
     del project
 
 
