@@ -96,7 +96,6 @@ def build(bound: BoundQuery) -> LogicalPlan:
     plan.group_by = group_by(bound, behaviour)
     if behaviour is not None:
         plan.behaviour, plan.cohort = behaviour, _cohort(bound, behaviour)
-    plan.max_rows = row_bound(bound, plan)
     return _with_unit(bound, plan)
 
 
@@ -132,8 +131,9 @@ def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule],
             continue
         plan = rule(plan, context)
         plan.rules.append(name)
-    if extra:  # a plugin's rule may change what the statement returns: its rows are no longer proven
-        plan.max_rows = None
+    # the answer's rows, from the plan as the rules left it; a plugin's rule may change what the
+    # statement returns: not proven then
+    plan.max_rows = None if extra else row_bound(context.bound, plan)
     return plan
 
 
