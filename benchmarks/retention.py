@@ -16,6 +16,10 @@ non-zero (cohort, group, period) counts of all three are compared.
 
     python -m benchmarks.retention [--users 100000] [--engines duckdb,postgresql] [--repeat 3] [--json F]
 
+``--guard-limit``: instead, segwise with the row guard's ``LIMIT 1000001`` forced vs as it sends
+the statement now (without it where the plan bounds the answer's rows) vs the hand-written SQL,
+interleaved, as ratios (the cross join is not run).
+
 The data is generated into ``benchmarks/data`` and loaded into a throwaway PostgreSQL, or taken as
 it is: ``--duckdb FILE`` an existing DuckDB file of the planner benchmark's data (opened read-only),
 ``--pg-schema S`` a schema holding it on the server ``--pg-dsn`` (default ``SEGWISE_POSTGRES_DSN``),
@@ -40,6 +44,7 @@ import duckdb
 import segwise
 from benchmarks.common import timed, timed_together
 from benchmarks.planner_data import write_chunked
+from segwise import dispatch
 from segwise.demo.generate import DEFAULT_START
 
 DATA = Path(__file__).parent / "data"
@@ -199,6 +204,7 @@ def run(
     source: Path | None = None,
     pg_schema: str | None = None,
     match: str = "",
+    guard: bool = False,
 ) -> dict[str, Any]:
     if source is None:
         DATA.mkdir(parents=True, exist_ok=True)
@@ -222,6 +228,11 @@ def run(
                         continue
                     query = {**base, "breakdown": [by]} if by else base
                     hand = hand_sql(name, by, engine)
+                    if guard:
+                        row = guard_limit_row(project, engine, name + label, query, hand, repeat)
+                        print(json.dumps(row), flush=True)
+                        report["rows"].append(row)
+                        continue
                     cross = cross_sql(name, by, engine)
                     (seconds, table), (hand_s, hand_rows) = timed_together(
                         [
@@ -244,6 +255,46 @@ def run(
                     report["rows"].append(row)
             project.close()
     return report
+
+
+def _forced_limit(query: dict[str, Any], project: segwise.Project) -> Any:
+    """``segwise.run`` with the row guard's LIMIT sent whatever the plan's bound (as before it had one)."""
+    real = dispatch.guard_limit
+    dispatch.guard_limit = lambda compiled: (True, "forced by the benchmark")
+    try:
+        return segwise.run(query, project, now=NOW, cache=False)
+    finally:
+        dispatch.guard_limit = real
+
+
+def guard_limit_row(
+    project: segwise.Project, engine: str, name: str, query: dict[str, Any], hand: str, repeat: int
+) -> dict[str, Any]:
+    """``--guard-limit``: segwise.run with the LIMIT forced, as it sends it now (no LIMIT where the
+    plan bounds the answer), and the hand-written statement, interleaved ``repeat`` rounds."""
+    adapter = project.adapter()
+    compiled = segwise.compile_query(project, query, now=NOW)
+    (limited_s, limited), (now_s, table), (hand_s, _rows) = timed_together(
+        [
+            lambda: _forced_limit(query, project),
+            lambda: segwise.run(query, project, now=NOW, cache=False),
+            lambda: adapter.execute(hand).to_pylist(),
+        ],
+        repeat,
+    )
+    assert limited.equals(table), name
+    return {
+        "engine": engine,
+        "query": name,
+        "max_rows": compiled.max_rows,
+        "limit_sent": dispatch.guard_limit(compiled)[0],
+        "limited_ms": round(limited_s * 1000, 2),
+        "segwise_ms": round(now_s * 1000, 2),
+        "hand_ms": round(hand_s * 1000, 2),
+        "limited_over_hand": round(limited_s / hand_s, 3),
+        "segwise_over_hand": round(now_s / hand_s, 3),
+        "load": round(os.getloadavg()[0], 2),
+    }
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -269,11 +320,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duckdb", type=Path, help="an existing DuckDB file of the data (read-only)")
     parser.add_argument("--pg-schema", help="a schema of the data on the server SEGWISE_POSTGRES_DSN")
     parser.add_argument("--match", default="", help="only the queries whose name matches this regex")
+    parser.add_argument(
+        "--guard-limit",
+        action="store_true",
+        help="time segwise with the row guard's LIMIT forced vs as sent now (no LIMIT where the plan bounds the "
+        "answer) vs hand-written, interleaved (no cross join)",
+    )
     args = parser.parse_args(argv)
-    report = run(args.users, args.engines.split(","), args.repeat, args.duckdb, args.pg_schema, args.match)
+    report = run(
+        args.users, args.engines.split(","), args.repeat, args.duckdb, args.pg_schema, args.match, args.guard_limit
+    )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(markdown(report))
+    if not args.guard_limit:
+        print(markdown(report))
 
 
 if __name__ == "__main__":

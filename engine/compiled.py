@@ -42,6 +42,7 @@ class CompiledQuery:
     outputs: tuple[OutputSeries, ...] = ()
     decisions: tuple[str, ...] = ()  # the planner's choices and refusals, one sentence each
     plan: LogicalPlan | None = None  # the optimized logical plan (segwise explain prints it)
+    max_rows: int | None = None  # the plan's bound on the statement's rows (None: unproven, or rewritten by a plugin)
 
     @property
     def value_is_integer(self) -> bool:

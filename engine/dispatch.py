@@ -1,5 +1,6 @@
 """A compiled query to the project's warehouse: the tables a statement may read, the result-size
-guardrails (``LIMIT MAX_RESULT_ROWS + 1``: too big is refused with a hint, never cut short; too
+guardrails (``LIMIT MAX_RESULT_ROWS + 1``: too big is refused with a hint, never cut short — not
+sent where the plan proves at most ``MAX_RESULT_ROWS`` rows, see :func:`statement_sql`; too
 many breakdown groups), one guard walk (per compiled query: a cached one is walked once) and one
 render. Statements leave through
 ``segwise.observe.execute_observed``."""
@@ -61,7 +62,8 @@ def execute_compiled(
     """Run a compiled query with the result-size guardrails; the raw (unshaped) Arrow table.
 
     The statement is sent with ``LIMIT MAX_RESULT_ROWS + 1``: getting the extra row means the
-    answer is too big, which is refused with a hint, never returned cut short. The tree is guarded
+    answer is too big, which is refused with a hint, never returned cut short — unless the plan
+    proves the answer has at most ``MAX_RESULT_ROWS`` rows (:func:`statement_sql`). The tree is guarded
     once (before anything else: a plan rule may have made anything) and rendered once, by the
     compiler: the limit is appended to that text where the flavor renders it as a plain suffix.
 
@@ -76,7 +78,7 @@ def execute_compiled(
     adapter = project.adapter()
     tables = configured_tables(project)
     checked = _checked_tree(compiled, tables)  # the guard first: nothing but a read is even rendered
-    sql = limited_sql(adapter.flavor, compiled)
+    sql = statement_sql(adapter.flavor, compiled)
     if not _caching(project, cache):
         raw = _send(adapter, checked, sql, tables, timeout)
         check_result_size(raw, compiled)
@@ -176,7 +178,7 @@ def cache_state(project: LoadedProject, compiled: CompiledQuery, cache: bool | N
     adapter = project.adapter()
     tables = configured_tables(project)
     version = adapter.data_version(tables)
-    sql = limited_sql(adapter.flavor, compiled)
+    sql = statement_sql(adapter.flavor, compiled)
     key = _cache_key(sql, tables)
     if not store.cacheable(version):
         status = "uncacheable"
@@ -227,6 +229,27 @@ def _checked_tree(compiled: CompiledQuery, tables: list[TableRef]) -> CheckedTre
         while len(_checked) > _CHECKED_SIZE:
             _checked.popitem(last=False)
     return checked
+
+
+def guard_limit(compiled: CompiledQuery) -> tuple[bool, str]:
+    """Whether the row guard's ``LIMIT MAX_RESULT_ROWS + 1`` is sent with ``compiled``, and why
+    (``segwise explain``): not where the plan proves at most ``MAX_RESULT_ROWS`` rows (the limit
+    could cut nothing, and it can change the warehouse's plan)."""
+    bound = compiled.max_rows
+    if bound is not None and bound <= MAX_RESULT_ROWS:
+        return False, f"not sent: the plan bounds the answer to {bound:,} rows <= {MAX_RESULT_ROWS:,}"
+    why = "no bound on the answer's rows proven" if bound is None else f"the plan's bound {bound:,} rows"
+    return True, f"LIMIT {MAX_RESULT_ROWS + 1:,} sent ({why}): one more row than {MAX_RESULT_ROWS:,} is refused"
+
+
+def statement_sql(flavor: SqlFlavor, compiled: CompiledQuery) -> str:
+    """The text sent for ``compiled``: as compiled where :func:`guard_limit` says the limit is not
+    needed (the result cache keys on this text), else :func:`limited_sql`."""
+    if guard_limit(compiled)[0]:
+        return limited_sql(flavor, compiled, MAX_RESULT_ROWS + 1)
+    if compiled.sql and compiled.dialect == flavor.name:
+        return compiled.sql
+    return flavor.render(compiled.expression)
 
 
 def limited_sql(flavor: SqlFlavor, compiled: CompiledQuery, limit: int = MAX_RESULT_ROWS + 1) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .cost import estimate_cost
+from .dispatch import guard_limit
 from .output import pretty_sql
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Explanation:
                 lines.append(
                     f"  {mark}{alt.name}: ~{alt.rows:,} rows, ~{_size(alt.bytes)}, ~{alt.seconds * 1000:.1f} ms{note}"
                 )
+        lines += ["", f"row guard   {guard_limit(compiled)[1]}"]
         estimate = self.estimate
         lines += ["", f"estimate    ~{estimate.rows:,} rows, ~{_size(estimate.bytes)} read ({estimate.source})"]
         for scan in estimate.scans:
@@ -92,6 +94,7 @@ class Explanation:
             "plan_tree": plan.to_json() if plan is not None else None,
             "rules": list(plan.rules) if plan is not None else [],
             "decisions": list(compiled.decisions),
+            "row_guard": {"limit_sent": guard_limit(compiled)[0], "why": guard_limit(compiled)[1]},
             "alternatives": [
                 {
                     "name": a.name,

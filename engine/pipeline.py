@@ -108,7 +108,8 @@ def compile_query(
     statement = compiled.expression.copy()
     for rule in rules:
         statement = rule(statement, compiled)
-    return replace(compiled, sql=inputs.flavor.render(statement), expression=statement)
+    # a rewritten statement's rows are not the plan's: the guard's LIMIT is sent (max_rows None)
+    return replace(compiled, sql=inputs.flavor.render(statement), expression=statement, max_rows=None)
 
 
 def _lowered(inputs: _Inputs, project: LoadedProject, render: bool) -> CompiledQuery:
@@ -130,6 +131,7 @@ def _lowered(inputs: _Inputs, project: LoadedProject, render: bool) -> CompiledQ
         outputs=outputs,
         decisions=tuple(optimized.decisions),
         plan=optimized,
+        max_rows=optimized.max_rows,
     )
 
 

@@ -407,6 +407,7 @@ class LogicalPlan:
     union: Union | None = None  # the statement's UNION ALL of series (or shared-scan) branches
     fill: Fill | None = None  # shaping's zero fill: the buckets every series covers, fill values
     same_rows: list[SameRows] = field(default_factory=list)  # top-N series sharing materialized rows
+    max_rows: int | None = None  # at most this many rows in the statement's answer (``plan_bound``), None: unproven
 
     def copy(self) -> LogicalPlan:
         """A plan a rule may change without touching this one (nodes, scans and lists copied;
@@ -476,7 +477,8 @@ class LogicalPlan:
             lines += self.cohort.describe()
         for step in ([str(self.fill)] if self.fill is not None else []) + self.post:
             lines.append(f"Post-process   {step}")
-        return lines
+        bound = "not proven" if self.max_rows is None else f"at most {self.max_rows:,}"
+        return [*lines, f"Answer rows    {bound} (before shaping)"]
 
     def to_json(self) -> dict[str, Any]:
         """The plan as data (``/api/explain``): nodes with their operators and scans, the shared
@@ -506,6 +508,7 @@ class LogicalPlan:
             "unit": self.unit or None,
             "cohort": None if self.cohort is None else self.cohort.to_json(),
             "post": list(self.post),
+            "max_rows": self.max_rows,
             "cost_source": self.cost_source,
             **series_parts_json(self),
         }

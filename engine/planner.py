@@ -52,6 +52,7 @@ from .plan import (
     TopN,
     Window,
 )
+from .plan_bound import row_bound
 from .plan_events import CohortCondition, Threshold, condition_predicate, match
 from .plan_funnel import BestAttempt, Exclusion, FunnelTopN, StepAggregate, StepMatch, choose_form
 from .plan_parts import event_names, look_back_start, spine, time_range
@@ -130,6 +131,9 @@ def optimize(plan: LogicalPlan, context: Context, extra: tuple[tuple[str, Rule],
             continue
         plan = rule(plan, context)
         plan.rules.append(name)
+    # the answer's rows, from the plan as the rules left it; a plugin's rule may change what the
+    # statement returns: not proven then
+    plan.max_rows = None if extra else row_bound(context.bound, plan)
     return plan
 
 

@@ -100,7 +100,7 @@ def test_one_guard_walk_and_one_render_per_run(project: Any, monkeypatch: pytest
 def test_the_text_is_still_scanned(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guarding the tree once does not skip the text: a broken text is refused."""
     query = {"series": [{"event": "login"}], "date_range": {"last": "7d"}}
-    monkeypatch.setattr(dispatch, "limited_sql", lambda flavor, compiled: compiled.sql + "; SELECT 1")
+    monkeypatch.setattr(dispatch, "statement_sql", lambda flavor, compiled: compiled.sql + "; SELECT 1")
     with pytest.raises(guard.RefusedStatement, match="outside quotes"):
         segwise.run(query, project, now=NOW)
 

@@ -241,6 +241,8 @@ def test_plan_rules_rewrite_before_rendering(small_project: segwise.Project, cle
     )
     assert calls == ["buy"]
     assert "rewritten by a plugin rule" in sql
+    query = {"series": [{"event": "buy"}], "date_range": {"from": "2024-01-01", "to": "2024-01-02"}}
+    assert segwise.compile_query(small_project, query).max_rows is None  # a rewrite's rows: the guard's LIMIT
 
 
 def test_entry_point_plugin_adds_a_measure_usable_from_the_cli(tmp_path: Path, small_project) -> None:
@@ -345,6 +347,7 @@ def test_a_plugin_planner_rule_runs_after_the_built_ins(small_project: segwise.P
     assert built_ins[:5] == ["rollups", "partitions", "preaggregate", "sharing", "rolling"]
     assert seen == [built_ins]  # every built-in ran before the plugin's rule
     assert compiled.plan is not None and compiled.plan.rules[-1] == "count_scans"
+    assert compiled.plan.max_rows is None and compiled.max_rows is None  # a plugin rule's plan: no bound proven
     assert any(d.startswith("count_scans: 1 scan(s)") for d in compiled.decisions)
     assert segwise.run(query, small_project)["value"].to_pylist() == [40.0, 5.5]  # the answer is unchanged
     skipped = segwise.compile_query(small_project, query, disabled_rules=("count_scans",))
