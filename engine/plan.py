@@ -149,6 +149,10 @@ class PreAggregate(Operator):
     read: RollupRead | None = None  # before_join, shared: the columns this series' measure reads
 
     @property
+    def parts(self) -> tuple[tuple[str, RollupRead], ...]:
+        return (("measure", self.read),) if self.read is not None else ()
+
+    @property
     def reduces_events(self) -> bool:
         """The scan itself reads reduced rows (a rule's choice), not raw events."""
         return self.mode in ("before_join", "shared")
@@ -370,7 +374,7 @@ class SeriesNode(_Scanned):
             "label": self.label,
             "measure": str(self.measure),
             "previous": self.previous,
-            "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
+            "operators": [op.to_json() for op in reversed(self.operators)],
             "scan": _scan_json(scan),
         }
 
@@ -447,8 +451,7 @@ class LogicalPlan:
             scan = node.scan
             head = f"Series {node.label}  {node.measure}" + ("  (previous period)" if node.previous else "")
             lines.append(head)
-            for op in reversed(node.operators):
-                lines.append(f"  {op.kind:<14} {op.detail}")
+            lines += [line for op in reversed(node.operators) for line in op.describe()]
             if node.shared is not None:
                 shared = self.shared[node.shared]
                 group = shared.positions
@@ -536,7 +539,7 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    partitions   {scan.partition}")
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
-    lines += [f"    measure      {scan.rollup_read}"] if scan.rollup_read is not None else []
+    lines += scan.rollup_read.describe("measure") if scan.rollup_read is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")

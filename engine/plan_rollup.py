@@ -5,15 +5,15 @@ the column holding its partials and how partials combine across rows.
 Rule ``rollups`` sets it on the scan it answers from a rollup (``Scan.rollup_read``), rules
 ``preaggregate`` and ``sharing`` on the ``PreAggregate`` that reduces rows to a shape
 (``PreAggregate.read``); lowering reads the measure's columns there instead of looking them up by
-the property's name (``segwise.lower.rollup_rows.RollupSource.columns``); explain prints the
-rollup scan's. The dimensions' columns
+the property's name (``segwise.lower.rollup_rows.RollupSource.columns``); explain prints both
+(the scan's and the operator's ``measure`` line). The dimensions' columns
 are the rollup's resolved ``RollupInfo.dimensions`` (``Scan.rollup``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .rollups import measure_column
 
@@ -50,6 +50,17 @@ class RollupRead:
 
     def __str__(self) -> str:
         return "; ".join(map(str, self.columns))
+
+    def describe(self, name: str, indent: str = "    ") -> list[str]:
+        """Explain's line (a part of the scan, or of a ``PreAggregate``)."""
+        return [f"{indent}{name:<12} {self}"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prop": self.prop,
+            "columns": [{"input": c.input, "column": c.column, "combine": c.combine} for c in self.columns],
+            "text": str(self),
+        }
 
 
 def rollup_read(info: RollupInfo, prop: str | None) -> RollupRead:
