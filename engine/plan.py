@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .plan_events import Match
     from .plan_parts import EventNames, PartitionRange, TimeRange
-    from .plan_rollup import RollupRead
+    from .plan_rollup import RollupRead, RollupSplit
     from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
@@ -103,6 +103,7 @@ class Scan:
     events: EventNames | None = None  # the events read (per table: name = / IN)
     time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
     rollup_read: RollupRead | None = None  # rule rollups: the columns the measure reads from the rollup
+    rollup_split: RollupSplit | None = None  # rule rollups: the rollup's whole buckets read, the raw edges
 
     @property
     def union(self) -> bool:
@@ -540,6 +541,7 @@ def _describe_scan(scan: Scan) -> list[str]:
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
     lines += scan.rollup_read.describe("measure") if scan.rollup_read is not None else []
+    lines += scan.rollup_split.describe("split") if scan.rollup_split is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")
@@ -559,6 +561,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
         "rollup_columns": str(scan.rollup_read) if scan.rollup_read is not None else None,
+        "rollup_split": scan.rollup_split.to_json() if scan.rollup_split is not None else None,
         "columns": scan.columns,
     }
 

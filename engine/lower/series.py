@@ -34,6 +34,7 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:
         source = RollupSource(lw, node.scan.rollup, series, tf, where)
+        source.split = node.scan.rollup_split  # rule rollups' whole buckets and raw edges
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
         # the shape the rule reduced the rows to (its dimensions and measures)
