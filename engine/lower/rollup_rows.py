@@ -19,6 +19,7 @@ from segwise.timeframe import ts_text
 from .rows import RowSource, TimeBounds, and_all, group_key
 
 if TYPE_CHECKING:
+    from segwise.catalog import EventTableInfo
     from segwise.plan_rollup import RollupRead, RollupSplit
     from segwise.query import Series
     from segwise.timeframe import Timeframe
@@ -31,8 +32,16 @@ class RollupSource(RowSource):
     rest of the range from raw events pre-aggregated the same way (``UNION ALL``, alias ``e``),
     split where the plan's ``RollupSplit`` says (rule ``rollups``)."""
 
-    def __init__(self, scope: Scope, info: RollupInfo, series: Series, tf: Timeframe, location: str):
-        super().__init__(scope, series.members, list(series.where), tf, location)
+    def __init__(
+        self,
+        scope: Scope,
+        info: RollupInfo,
+        series: Series,
+        tf: Timeframe,
+        location: str,
+        tables: Sequence[EventTableInfo] | None = None,
+    ):
+        super().__init__(scope, series.members, list(series.where), tf, location, tables)
         self.info = info
         self.read: RollupRead | None = None  # the columns the measure reads (the plan's, or of its shape)
         self.split: RollupSplit | None = None  # the plan's: the rollup's whole buckets read, the raw edges
@@ -118,7 +127,7 @@ class RollupSource(RowSource):
             keep.add(self.info.user_column)  # the user-table join reads it
         parts: list[exp.Expr] = [self._branch(*split.interior, keep)]
         for lo, hi in split.edges:
-            raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
+            raw = RowSource(self.c, self.members, self.where, self.tf, self.location, self.tables)
             raw.planned, raw.events, raw.users = self.planned, self.events, self.users
             raw.after_join = self.after_join
             raw.bounds = TimeBounds(lo, hi)
@@ -217,8 +226,9 @@ class PreAggregatedSource(RollupSource):
         tf: Timeframe,
         location: str,
         rolling: bool = False,
+        tables: Sequence[EventTableInfo] | None = None,
     ):
-        super().__init__(scope, info, series, tf, location)
+        super().__init__(scope, info, series, tf, location, tables)
         self.rolling = rolling  # rolling users need day buckets, whatever the query's grain
 
     def bucket(self) -> exp.Expr:
@@ -235,7 +245,7 @@ class PreAggregatedSource(RollupSource):
         if self.info.user_column is not None:
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
-        raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
+        raw = RowSource(self.c, self.members, event_where, self.tf, self.location, self.tables)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
         raw.after_join = self.after_join
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time
@@ -269,8 +279,9 @@ class SharedReducedSource(PreAggregatedSource):
         tf: Timeframe,
         location: str,
         group: list[tuple[int, list[str], str | None]],
+        tables: Sequence[EventTableInfo] | None = None,
     ):
-        super().__init__(scope, info, series, tf, location)
+        super().__init__(scope, info, series, tf, location, tables=tables)
         self.group = group  # (position, its events, its measured property)
 
     def series_columns(self, position: int) -> RollupColumns:
