@@ -19,7 +19,6 @@ from segwise.timeframe import ts_text
 from .rows import RowSource, TimeBounds, and_all, group_key
 
 if TYPE_CHECKING:
-    from segwise.catalog import EventTableInfo
     from segwise.plan_rollup import RollupRead, RollupSplit
     from segwise.query import Series
     from segwise.timeframe import Timeframe
@@ -32,16 +31,9 @@ class RollupSource(RowSource):
     rest of the range from raw events pre-aggregated the same way (``UNION ALL``, alias ``e``),
     split where the plan's ``RollupSplit`` says (rule ``rollups``)."""
 
-    def __init__(
-        self,
-        scope: Scope,
-        info: RollupInfo,
-        series: Series,
-        tf: Timeframe,
-        location: str,
-        tables: Sequence[EventTableInfo] | None = None,
-    ):
-        super().__init__(scope, series.members, list(series.where), tf, location, tables)
+    def __init__(self, scope: Scope, info: RollupInfo, series: Series, tf: Timeframe, location: str):
+        # the raw table the rows are of (the plan's scan reads it alone: bind checked every name)
+        super().__init__(scope, series.members, list(series.where), tf, location, [info.source])
         self.info = info
         self.read: RollupRead | None = None  # the columns the measure reads (the plan's, or of its shape)
         self.split: RollupSplit | None = None  # the plan's: the rollup's whole buckets read, the raw edges
@@ -226,9 +218,8 @@ class PreAggregatedSource(RollupSource):
         tf: Timeframe,
         location: str,
         rolling: bool = False,
-        tables: Sequence[EventTableInfo] | None = None,
     ):
-        super().__init__(scope, info, series, tf, location, tables)
+        super().__init__(scope, info, series, tf, location)
         self.rolling = rolling  # rolling users need day buckets, whatever the query's grain
 
     def bucket(self) -> exp.Expr:
@@ -279,9 +270,8 @@ class SharedReducedSource(PreAggregatedSource):
         tf: Timeframe,
         location: str,
         group: list[tuple[int, list[str], str | None]],
-        tables: Sequence[EventTableInfo] | None = None,
     ):
-        super().__init__(scope, info, series, tf, location, tables=tables)
+        super().__init__(scope, info, series, tf, location)
         self.group = group  # (position, its events, its measured property)
 
     def series_columns(self, position: int) -> RollupColumns:

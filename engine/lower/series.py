@@ -32,9 +32,8 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     where = node.location  # how errors name the series (the planner's, from the bound query)
     source: RowSource
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
-    tables = node.scan.tables  # the plan's (bind checked every name: no catalog look-up again)
     if node.scan.rollup is not None:
-        source = RollupSource(lw, node.scan.rollup, series, tf, where, tables)
+        source = RollupSource(lw, node.scan.rollup, series, tf, where)
         source.split = node.scan.rollup_split  # rule rollups' whole buckets and raw edges
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
@@ -43,13 +42,12 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         info = reduction.shape
         assert info is not None, "rules preaggregate and sharing give the reduced shape"
         if group and reduced is not None:  # one reduced scan of every event of the group (rule sharing, top-N)
-            reads = [(p, list(e), m) for p, e, m in reduced.reads]
-            source = SharedReducedSource(lw, info, series, tf, where, reads, tables)
+            source = SharedReducedSource(lw, info, series, tf, where, [(p, list(e), m) for p, e, m in reduced.reads])
             source.members = [m for _p, n in group for m in n.series.members]
         else:
-            source = PreAggregatedSource(lw, info, series, tf, where, measure.is_rolling, tables)
+            source = PreAggregatedSource(lw, info, series, tf, where, rolling=measure.is_rolling)
     else:
-        source = RowSource(lw, series.members, list(series.where), tf, where, tables)
+        source = RowSource(lw, series.members, list(series.where), tf, where, node.scan.tables)
     # The scan's tables, events, conditions and time range; a rolling count reads its look-back
     # (``scan.time``) where its lowering says, a first/last occurrence its window (``Window``).
     window = next((op for op in node.operators if isinstance(op, Window)), None)
