@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .measures import Measure
     from .plan_events import Match
     from .plan_parts import EventNames, PartitionRange, TimeRange
-    from .plan_rollup import RollupRead
+    from .plan_rollup import RollupRead, RollupSplit
     from .plan_series import Fill, GroupBy, SameRows, Union
     from .query import Series
     from .rollups import RollupInfo
@@ -103,6 +103,7 @@ class Scan:
     events: EventNames | None = None  # the events read (per table: name = / IN)
     time: TimeRange | None = None  # the UTC instants read (range, look-back, occurrence window)
     rollup_read: RollupRead | None = None  # rule rollups: the columns the measure reads from the rollup
+    rollup_split: RollupSplit | None = None  # rule rollups: the rollup's whole buckets read, the raw edges
 
     @property
     def union(self) -> bool:
@@ -147,6 +148,10 @@ class PreAggregate(Operator):
     keys: str = ""
     shape: RollupInfo | None = None  # before_join, shared: the dimensions and measures reduced to
     read: RollupRead | None = None  # before_join, shared: the columns this series' measure reads
+
+    @property
+    def parts(self) -> tuple[tuple[str, RollupRead], ...]:
+        return (("measure", self.read),) if self.read is not None else ()
 
     @property
     def reduces_events(self) -> bool:
@@ -370,7 +375,7 @@ class SeriesNode(_Scanned):
             "label": self.label,
             "measure": str(self.measure),
             "previous": self.previous,
-            "operators": [{"kind": op.kind, "detail": op.detail} for op in reversed(self.operators)],
+            "operators": [op.to_json() for op in reversed(self.operators)],
             "scan": _scan_json(scan),
         }
 
@@ -448,8 +453,7 @@ class LogicalPlan:
             scan = node.scan
             head = f"Series {node.label}  {node.measure}" + ("  (previous period)" if node.previous else "")
             lines.append(head)
-            for op in reversed(node.operators):
-                lines.append(f"  {op.kind:<14} {op.detail}")
+            lines += [line for op in reversed(node.operators) for line in op.describe()]
             if node.shared is not None:
                 shared = self.shared[node.shared]
                 group = shared.positions
@@ -539,7 +543,8 @@ def _describe_scan(scan: Scan) -> list[str]:
         lines.append(f"    partitions   {scan.partition}")
         if scan.partition.predicate is not None and scan.partition.predicate.sql:
             lines.append(f"    {'':<12} {scan.partition.predicate.sql}")
-    lines += [f"    measure      {scan.rollup_read}"] if scan.rollup_read is not None else []
+    lines += scan.rollup_read.describe("measure") if scan.rollup_read is not None else []
+    lines += scan.rollup_split.describe("split") if scan.rollup_split is not None else []
     if scan.outer_filters:
         lines.append(f"    after join   {'; '.join(map(str, scan.outer_filters))}")
     lines.append(f"    columns      {', '.join(scan.columns)}")
@@ -559,6 +564,7 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
         "after_join": [str(f) for f in scan.outer_filters],
         "partitions": str(scan.partition) if scan.partition else None,
         "rollup_columns": str(scan.rollup_read) if scan.rollup_read is not None else None,
+        "rollup_split": scan.rollup_split.to_json() if scan.rollup_split is not None else None,
         "columns": scan.columns,
     }
 

@@ -7,7 +7,8 @@ read the same materialized rows under top-N (:class:`SameRows`, rule ``materiali
 
 The planner builds ``GroupBy``, ``Union`` and ``Fill`` (``group_by``, ``union``, ``fill``); rules
 rewrite them (``sharing`` makes one branch of a shared scan) and add the rest; explain prints
-them (``describe_series_parts``); ``segwise.lower`` and ``execute.shape_result`` read them.
+them (``describe_series_parts``: the keys, the segment and its and the categories' user
+conditions, the union); ``segwise.lower`` and ``execute.shape_result`` read them.
 """
 
 from __future__ import annotations
@@ -236,6 +237,11 @@ def describe_series_parts(plan: Any) -> list[str]:
         lines.append("GroupBy        " + "; ".join(map(str, groups.keys)))
     if groups is not None and groups.segment is not None:
         lines.append(f"Segment        {groups.segment}")
+    for predicate in groups.user_where if groups is not None else ():
+        prop = predicate.prop
+        read = f": user table {prop.user_table} column {prop.column!r}" if prop is not None else ""
+        lines.append(f"UserWhere      {predicate}{read}")
+        lines += [f"{'':<15}{predicate.sql}"] if predicate.sql else []
     joined: Union | None = plan.union
     if joined is not None and len(joined.branches) > 1:
         labels = ["+".join(plan.nodes[p].label for p in branch) for branch in joined.branches]
@@ -253,6 +259,7 @@ def series_parts_json(plan: Any) -> dict[str, Any]:
         "group_by": [{"name": k.name, "kind": k.kind, "detail": str(k)} for k in groups.keys] if groups else [],
         "bucket": groups.time.to_json() if groups is not None and groups.time is not None else None,
         "segment": str(groups.segment) if groups is not None and groups.segment is not None else None,
+        "user_where": [{"text": p.text, "sql": p.sql} for p in groups.user_where] if groups is not None else [],
         "union": [[plan.nodes[p].label for p in b] for b in joined.branches] if joined is not None else None,
         "fill": str(plan.fill) if plan.fill is not None else None,
         "same_rows": [

@@ -255,3 +255,48 @@ def test_the_aggregate_carries_the_measured_property(project, measure: str) -> N
     before, after = _sql(project, query, to_campaign, pre="never")
     assert '"amount"' in before and '"campaign"' not in before
     assert '"campaign"' in after and '"amount"' not in after
+
+
+LOWERED = {
+    "conditions": _query({"event": "login", "where": [{"property": "amount", "op": "gt", "value": 1}]}),
+    "combined event, breakdown": _query(
+        {"event": {"any_of": [{"event": "login", "where": [{"property": "platform", "op": "eq", "value": "ios"}]}]}},
+        breakdown=["campaign", "country"],
+    ),
+    "top-N, segment": _query(
+        {"event": "login", "measure": "unique_users"},
+        {"event": "page_view"},
+        breakdown=["platform"],
+        breakdown_limit=1,
+        segment={"did": {"event": "purchase", "where": [{"property": "amount", "op": "gt", "value": 2}]}},
+    ),
+    "rolling, category": _query({"event": "page_view", "measure": "wau"}, breakdown=["buying"]),
+}
+
+
+@pytest.mark.parametrize("name", list(LOWERED))
+def test_lowering_a_plan_looks_no_name_up_again(project, monkeypatch, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Bind checked every event and property name and the planner found each scan's tables:
+    lowering a plan builds its row sources from the plan's tables and checks no name again (the
+    catalog's look-ups fail here, and the SQL is the same); rows without a plan (calibration,
+    rollup builds) still check theirs."""
+    from segwise.catalog import Catalog
+    from segwise.errors import CatalogError
+    from segwise.lower.rows import RowSource
+    from segwise.lower.scope import Scope
+    from segwise.query import EventFilter
+
+    inputs = _inputs(LOWERED[name], project, None, None, True, "auto", (), "auto")
+    bound, plan = _optimized(inputs, project)
+    expected = inputs.flavor.render(lower(bound, plan, inputs.flavor))
+
+    def looked_up(*_args: object) -> None:
+        raise AssertionError("lowering looked a name up in the catalog")
+
+    with monkeypatch.context() as patched:
+        for method in ("check_event", "tables_with_event", "resolve"):
+            patched.setattr(Catalog, method, looked_up)
+        assert inputs.flavor.render(lower(bound, plan, inputs.flavor)) == expected
+    scope = Scope(bound.project, bound.catalog, inputs.flavor, bound.timeframe)
+    with pytest.raises(CatalogError, match="unknown event 'nope'"):
+        RowSource(scope, [EventFilter(event="nope")], [], None, "calibrate")

@@ -282,6 +282,41 @@ def test_reduced_rows_are_measured_from_the_plans_columns(project) -> None:  # t
     assert _rows(project, _sql(bound, plan, flavor)) == pytest.approx(dict(maxima))
 
 
+def test_explain_prints_the_reduced_columns_and_the_user_conditions(project) -> None:  # type: ignore[no-untyped-def]
+    """What lowering reads of the plan, explain prints: the columns a measure reads of rows reduced
+    before the join (``PreAggregate.read``, under its operator) and the segment's user conditions
+    (``GroupBy.user_where``: the column of the user table and the expression), as text and JSON."""
+    from segwise.explain import Explanation
+    from segwise.pipeline import compile_query
+
+    query = _total(
+        series=[{"event": "login", "measure": "sum:amount"}],
+        breakdown=["platform"],
+        segment={"user_where": [{"property": "country", "op": "eq", "value": "de"}]},
+    )
+    explanation = Explanation.of(project, compile_query(project, query, preaggregate="always"))
+    text = explanation.to_text()
+    reduced = next(i for i, line in enumerate(text) if line.startswith("  PreAggregate   per (bucket"))
+    assert text[reduced + 1] == (
+        "    measure      events -> events (sum); sum -> sum_amount (sum); count -> count_amount (sum); "
+        "min -> min_amount (min); max -> max_amount (max)"
+    )
+    where = text.index("UserWhere      country eq: user table 0 column 'country'")
+    assert text[where + 1] == "               \"country\" = 'de'"
+    data = explanation.to_json()
+    [operator] = [op for op in data["plan_tree"]["nodes"][0]["operators"] if op["kind"] == "PreAggregate"]
+    read = operator["parts"]["measure"]
+    assert read["prop"] == "amount"
+    assert [(c["input"], c["column"], c["combine"]) for c in read["columns"]] == [
+        ("events", "events", "sum"),
+        ("sum", "sum_amount", "sum"),
+        ("count", "count_amount", "sum"),
+        ("min", "min_amount", "min"),
+        ("max", "max_amount", "max"),
+    ]
+    assert data["plan_tree"]["user_where"] == [{"text": "country eq", "sql": "\"country\" = 'de'"}]
+
+
 def test_a_plan_without_the_join_is_not_lowered_from_the_catalog(project) -> None:  # type: ignore[no-untyped-def]
     """Lowering never looks a user table up in the catalog: a plan whose Join was dropped by hand
     cannot be lowered (the planner always plans the join the rows read)."""

@@ -4,7 +4,7 @@ reason when not, built incrementally, and written only where the project points 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -375,3 +375,58 @@ def test_a_rollup_scan_carries_the_columns_its_measure_reads(rolled: tuple[Datas
     summed = 'SUM("e"."{}")'
     assert summed.format("sum_amount") in before and summed.format("max_amount") not in before
     assert summed.format("max_amount") in after and summed.format("sum_amount") not in after
+
+
+def test_a_rollup_scan_reads_the_plans_split(rolled: tuple[Dataset, segwise.Project]) -> None:
+    """Rule rollups splits the range on the scan (``Scan.rollup_split``): the rollup's whole days
+    it reads (up to where the build covers) and the raw edges around them; lowering reads the split
+    there, not from the time zone again. Moved by hand (the rollup up to Feb 18, raw events from
+    then), the SQL moves and the answer is still the oracle's; with a gap left between the rollup
+    and the raw edge, the days in the gap are missing from the answer."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from segwise.dispatch import execute_compiled
+    from segwise.lower import lower
+    from segwise.pipeline import _inputs, _optimized
+    from segwise.plan_rollup import RollupSplit
+
+    dataset, project = rolled
+    query = q([{"event": "page_view"}], date_range={"last": "14d"})  # the slim rollup, by day
+    compiled = compile_query(project, query, now=NOW)
+    inputs = _inputs(query, project, None, NOW, True, "auto", (), "auto")
+    bound, plan = _optimized(inputs, project)
+    scan = plan.nodes[0].scan
+    # UTC project; the last 14 days up to now (Feb 27 15:30); the rollup is built up to Feb 20
+    start, built, end = datetime(2025, 2, 13, 15, 30), datetime(2025, 2, 20), datetime(2025, 2, 27, 15, 30)
+    first_whole = datetime(2025, 2, 14)
+    assert scan.rollup is not None and scan.rollup.spec.name == "slim"
+    assert scan.rollup_split == RollupSplit((first_whole, built), ((start, first_whole), (built, end)))
+    text = "\n".join(plan.describe())
+    assert (
+        "    split        rollup buckets [2025-02-14 00:00, 2025-02-20 00:00) local; raw edges "
+        "[2025-02-13 15:30:00, 2025-02-14 00:00:00), [2025-02-20 00:00:00, 2025-02-27 15:30:00) UTC"
+    ) in text
+    oracle = {
+        r["bucket"].astimezone(UTC).replace(tzinfo=None): r["value"]
+        for r in dataset.expected(query, now=_now())
+        if r["value"]
+    }
+
+    def answer(split: RollupSplit) -> tuple[str, dict[datetime, int]]:
+        scan.rollup_split = split
+        statement = lower(bound, plan, inputs.flavor)
+        edited = replace(compiled, sql=inputs.flavor.render(statement), expression=statement, plan=plan)
+        raw = execute_compiled(project, edited, cache=False).to_pylist()
+        return edited.sql, {r["bucket"].replace(tzinfo=None): r["value"] for r in raw if r["value"]}
+
+    before, got = answer(scan.rollup_split)
+    assert got == oracle
+    moved = datetime(2025, 2, 18)
+    after, got = answer(RollupSplit((first_whole, moved), ((start, first_whole), (moved, end))))
+    assert "2025-02-18" in after and "2025-02-18" not in before
+    assert got == oracle  # the same answer, read from raw events from Feb 18
+    _sql, got = answer(RollupSplit((first_whole, moved), ((start, first_whole), (built, end))))
+    gap = {moved, moved + timedelta(days=1)}
+    assert gap <= set(oracle)  # page views on both days: the gap changes the answer
+    assert got == {day: value for day, value in oracle.items() if day not in gap}

@@ -90,10 +90,10 @@ def category_group(lw: Lowering, source: RowSource, category: CategoryGroups) ->
 def _source(lw: Lowering, check: CohortCondition) -> RowSource:
     """A condition's rows as the plan says: the tables of the reduction's scans serving its flag,
     its events, its filters' expressions, its window."""
-    source = RowSource(lw, list(check.match.members), list(check.match.where), None, check.location)
     assert lw.logical.cohort is not None, "the planner plans the reduction of the behavioural conditions"
     tables = [scan.info for scan in lw.logical.cohort.scans if check.flag in (c.flag for c in scan.conditions)]
-    source.tables, source.union = tables, len(tables) > 1  # the plan's scans, not the catalog's tables
+    # the plan's scans, not the catalog's tables (bind checked every name)
+    source = RowSource(lw, list(check.match.members), list(check.match.where), None, check.location, tables)
     source.events, source.planned = check.match.events, check.match.planned
     source.users = _users(lw)
     if check.window is not None:

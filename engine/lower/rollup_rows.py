@@ -13,13 +13,13 @@ from sqlglot import exp
 
 from segwise.catalog import EVENT_PROPERTY, USER_PROPERTY, ResolvedProperty
 from segwise.measures import RollupColumns
-from segwise.rollups import BUCKET, EVENT_DIMENSION, RollupInfo, interior, measure_column
-from segwise.timeframe import to_local, to_utc, ts_text
+from segwise.rollups import BUCKET, EVENT_DIMENSION, RollupInfo, measure_column
+from segwise.timeframe import ts_text
 
 from .rows import RowSource, TimeBounds, and_all, group_key
 
 if TYPE_CHECKING:
-    from segwise.plan_rollup import RollupRead
+    from segwise.plan_rollup import RollupRead, RollupSplit
     from segwise.query import Series
     from segwise.timeframe import Timeframe
 
@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 
 class RollupSource(RowSource):
     """A series' rows in the rollup's shape: whole covered buckets from the rollup table, the
-    rest of the range from raw events pre-aggregated the same way (``UNION ALL``, alias ``e``)."""
+    rest of the range from raw events pre-aggregated the same way (``UNION ALL``, alias ``e``),
+    split where the plan's ``RollupSplit`` says (rule ``rollups``)."""
 
     def __init__(self, scope: Scope, info: RollupInfo, series: Series, tf: Timeframe, location: str):
-        super().__init__(scope, series.members, list(series.where), tf, location)
+        # the raw table the rows are of (the plan's scan reads it alone: bind checked every name)
+        super().__init__(scope, series.members, list(series.where), tf, location, [info.source])
         self.info = info
         self.read: RollupRead | None = None  # the columns the measure reads (the plan's, or of its shape)
+        self.split: RollupSplit | None = None  # the plan's: the rollup's whole buckets read, the raw edges
 
     def _col(self, name: str) -> exp.Column:
         return exp.column(name, table="e", quoted=True)
@@ -106,26 +109,21 @@ class RollupSource(RowSource):
     def _scan(
         self, outputs: list[exp.Expr], bounds: TimeBounds, distinct: bool, reads: Sequence[exp.Expr] = ()
     ) -> exp.Select:
-        tz = self.c.project.tz
-        assert bounds.start_utc is not None and bounds.end_utc is not None
-        start = to_local(bounds.start_utc, tz)
-        end = to_local(bounds.end_utc, tz)
-        whole = interior(self.info, start, end)
-        assert whole is not None, "refusal() checked the range"
+        split = self.split
+        assert split is not None, "rule rollups splits the range between the rollup and raw edges"
         outer = self._outer_filters()
         joined = [*outer, *reads]  # what the user joins are decided on
         # Projection pushdown: only the columns the outer query reads (plus the bucket).
         keep = {BUCKET} | {c.name for node in [*outputs, *joined] for c in node.find_all(exp.Column) if c.table == "e"}
         if self.user_joins and self.info.user_column is not None:
             keep.add(self.info.user_column)  # the user-table join reads it
-        parts: list[exp.Expr] = [self._branch(*whole, keep)]
-        for lo, hi in ((bounds.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), bounds.end_utc)):
-            if lo < hi:
-                raw = RowSource(self.c, self.members, self.where, self.tf, self.location)
-                raw.planned, raw.events, raw.users = self.planned, self.events, self.users
-                raw.after_join = self.after_join
-                raw.bounds = TimeBounds(lo, hi)
-                parts.append(rollup_rows(self.c, self.info, raw, keep))
+        parts: list[exp.Expr] = [self._branch(*split.interior, keep)]
+        for lo, hi in split.edges:
+            raw = RowSource(self.c, self.members, self.where, self.tf, self.location, self.tables)
+            raw.planned, raw.events, raw.users = self.planned, self.events, self.users
+            raw.after_join = self.after_join
+            raw.bounds = TimeBounds(lo, hi)
+            parts.append(rollup_rows(self.c, self.info, raw, keep))
         union = parts[0]
         for part in parts[1:]:
             union = exp.union(union, part, distinct=False, copy=False)
@@ -238,7 +236,7 @@ class PreAggregatedSource(RollupSource):
         if self.info.user_column is not None:
             keep.add(self.info.user_column)
         event_where = [c for c in self.where if not self._uses_user_props([c])]
-        raw = RowSource(self.c, self.members, event_where, self.tf, self.location)
+        raw = RowSource(self.c, self.members, event_where, self.tf, self.location, self.tables)
         raw.planned, raw.events, raw.time, raw.partitions = self.planned, self.events, self.time, self.partitions
         raw.after_join = self.after_join
         raw.bounds, raw.prune, raw.partition_time = bounds, self.prune, self.partition_time

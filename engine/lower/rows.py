@@ -100,7 +100,11 @@ class RowSource:
         where: list[Condition],
         timeframe: Timeframe | None,
         location: str,
+        tables: Sequence[EventTableInfo] | None = None,
     ) -> None:
+        """``tables``: the tables a plan's scan reads (bind checked every event and property
+        name; the planner found the tables); without (calibration, rollup builds: no plan), the
+        tables of the members' events are looked up in the catalog and every name is checked."""
         self.c = scope
         self.members = members
         self.where = where
@@ -121,15 +125,18 @@ class RowSource:
         self.time: TimeRange | None = None  # the plan's time predicate (placed when the bounds are its range)
         self.events: EventNames | None = None  # the plan's event predicate (placed where members have no where)
         self.partitions: PartitionRange | None = None  # the plan's partition predicate (rule partitions)
-        tables: list[int] = []
+        self._prop_slots: dict[str, str] = {}
+        if tables is not None:  # a plan's
+            self.tables, self.union = list(tables), len(tables) > 1
+            return
+        found: list[int] = []
         for member in members:
             self.c.catalog.check_event(member.event, f"{location} > event")
             for t in self.c.catalog.tables_with_event(member.event):
-                if t not in tables:
-                    tables.append(t)
-        self.tables = [self.c.catalog.event_tables[t] for t in tables]
+                if t not in found:
+                    found.append(t)
+        self.tables = [self.c.catalog.event_tables[t] for t in found]
         self.union = len(self.tables) > 1
-        self._prop_slots: dict[str, str] = {}
         # Validate every condition now, so errors point at the query before any SQL is built.
         for m_index, member in enumerate(members):
             for c_index, cond in enumerate(member.where):

@@ -34,6 +34,7 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
     reduced = lw.logical.shared_rows[node.shared_rows] if node.shared_rows is not None else None
     if node.scan.rollup is not None:
         source = RollupSource(lw, node.scan.rollup, series, tf, where)
+        source.split = node.scan.rollup_split  # rule rollups' whole buckets and raw edges
     elif node.preaggregate:
         group = lw.shared_rows_group(node)
         # the shape the rule reduced the rows to (its dimensions and measures)
@@ -46,7 +47,7 @@ def series_plan(lw: Lowering, node: SeriesNode, position: int) -> SeriesPlan:
         else:
             source = PreAggregatedSource(lw, info, series, tf, where, rolling=measure.is_rolling)
     else:
-        source = RowSource(lw, series.members, list(series.where), tf, where)
+        source = RowSource(lw, series.members, list(series.where), tf, where, node.scan.tables)
     # The scan's tables, events, conditions and time range; a rolling count reads its look-back
     # (``scan.time``) where its lowering says, a first/last occurrence its window (``Window``).
     window = next((op for op in node.operators if isinstance(op, Window)), None)
@@ -122,7 +123,7 @@ def analysis_source(lw: Lowering, node: AnalysisNode, events: Match, *parts: Mat
     """The row source of an analysis' scan reading the plan's ``events``, with the plan's
     decisions (pruning, the day column standing in) and the filters' expressions of ``events``
     and of the ``parts`` matched on its rows (steps, start and return events)."""
-    source = RowSource(lw, list(events.members), list(events.where), node.tf, node.kind)
+    source = RowSource(lw, list(events.members), list(events.where), node.tf, node.kind, node.scan.tables)
     source.read_plan(node.scan)
     source.users = event_join(node.operators)
     for match in (events, *parts):

@@ -29,8 +29,9 @@ def shared_select(lw: Lowering, plans: list[SeriesPlan], group: SharedScan) -> e
     identical = group.identical
     hull = TimeBounds(group.time.start, group.time.end)
     members = first.source.members if identical else [m for p in plans for m in p.source.members]
-    shared = RowSource(lw, members, list(first.source.where) if identical else [], None, first.source.location)
-    shared.tables, shared.union, shared.bounds = [info], False, hull
+    where = list(first.source.where) if identical else []
+    shared = RowSource(lw, members, where, None, first.source.location, [info])  # the plan's table
+    shared.bounds = hull
     shared.time, shared.events, shared.partitions = group.time, group.events, group.partitions
     shared.prune = first.source.prune
     shared.partition_time = first.source.partition_time

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from segwise.cost import series_rows
 from segwise.plan import Aggregate, Alternative, Join, TopN
-from segwise.plan_rollup import rollup_read
-from segwise.rollups import interior, refusal, rollups
+from segwise.plan_rollup import rollup_read, rollup_split
+from segwise.rollups import refusal, rollups
 from segwise.rules import reduction
-from segwise.timeframe import to_utc
 
 if TYPE_CHECKING:
     from segwise.plan import LogicalPlan, SeriesNode
+    from segwise.plan_rollup import RollupSplit
     from segwise.rollups import RollupInfo
     from segwise.rules.context import Context
 
@@ -71,6 +71,7 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
             node.scan.rollup = chosen
             measured = next((op.prop for op in node.operators if isinstance(op, Aggregate)), None)
             node.scan.rollup_read = rollup_read(chosen, measured.name if measured is not None else None)
+            node.scan.rollup_split = _split(context, chosen, node)
             node.scan.rows, node.scan.bytes = rows, rows * width
             node.scan.table_rows = chosen.state.rows if chosen.state and chosen.state.rows else rows
         elif candidates:
@@ -79,19 +80,29 @@ def apply(plan: LogicalPlan, context: Context) -> LogicalPlan:
     return plan
 
 
+def _split(context: Context, info: RollupInfo, node: SeriesNode) -> RollupSplit:
+    """The chosen rollup's whole buckets of the range the scan reads (a rolling count's look-back
+    included) and the raw edges around them, which lowering reads."""
+    time = node.scan.time
+    tf = node.tf
+    start, end = (time.start, time.end) if time is not None else (tf.start_utc, tf.end_utc)
+    assert start is not None and end is not None, "a rollup scan reads a bounded range"
+    split = rollup_split(info, start, end, context.bound.project.tz)
+    assert split is not None, "refusal() checked the range"
+    return split
+
+
 def rollup_rows(context: Context, info: RollupInfo, node: SeriesNode) -> int:
     """Rows read from the rollup (its share of the covered range) plus the raw edges."""
-    tz = context.bound.project.tz
     state = info.state
     assert state is not None
-    tf = node.tf
-    whole = interior(info, tf.start, tf.end)
-    assert whole is not None
+    split = rollup_split(info, node.tf.start_utc, node.tf.end_utc, context.bound.project.tz)
+    assert split is not None
+    whole = split.interior
     covered = (state.covered_to - state.covered_from).total_seconds() or 1.0
     share = (whole[1] - whole[0]).total_seconds() / covered
     rows = round((state.rows or 0) * share)
     catalog = context.bound.catalog
-    for lo, hi in ((tf.start_utc, to_utc(whole[0], tz)), (to_utc(whole[1], tz), tf.end_utc)):
-        if lo < hi:
-            rows += series_rows(catalog, info.source, lo, hi)[0]
+    for lo, hi in split.edges:
+        rows += series_rows(catalog, info.source, lo, hi)[0]
     return rows
