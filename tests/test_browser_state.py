@@ -32,6 +32,8 @@ def _states_a_default(query: dict[str, Any]) -> bool:
 def test_menu_examples_keep_their_own_values(page: Any) -> None:
     page.wait_for_selector("#results[data-state=done]")
     assert any(_states_a_default(q) for _, _, q in MENU), "no example states a default: nothing is checked"
+    # the menu is filled from its own request, which may answer after the results (seen under load)
+    page.wait_for_selector("#example option[value]:not([value=''])", state="attached")
     labels = page.eval_on_selector_all("#example option", "os => os.filter(o => o.value).map(o => o.text)")
     assert labels == [question for _, question, _ in MENU]  # the menu lists exactly these, in order
     for name, question, query in MENU:
