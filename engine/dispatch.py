@@ -236,16 +236,21 @@ def guard_limit(compiled: CompiledQuery) -> tuple[bool, str]:
     (``segwise explain``): not where the plan proves at most ``MAX_RESULT_ROWS`` rows (the limit
     could cut nothing, and it can change the warehouse's plan)."""
     bound = compiled.max_rows
-    if bound is not None and bound <= MAX_RESULT_ROWS:
+    if not _limit_needed(compiled):
         return False, f"not sent: the plan bounds the answer to {bound:,} rows <= {MAX_RESULT_ROWS:,}"
     why = "no bound on the answer's rows proven" if bound is None else f"the plan's bound {bound:,} rows"
     return True, f"LIMIT {MAX_RESULT_ROWS + 1:,} sent ({why}): one more row than {MAX_RESULT_ROWS:,} is refused"
 
 
+def _limit_needed(compiled: CompiledQuery) -> bool:
+    """Whether the plan leaves the answer's rows unbounded or above ``MAX_RESULT_ROWS``."""
+    return compiled.max_rows is None or compiled.max_rows > MAX_RESULT_ROWS
+
+
 def statement_sql(flavor: SqlFlavor, compiled: CompiledQuery) -> str:
     """The text sent for ``compiled``: as compiled where :func:`guard_limit` says the limit is not
     needed (the result cache keys on this text), else :func:`limited_sql`."""
-    if guard_limit(compiled)[0]:
+    if _limit_needed(compiled):  # on every run: no message formatted here
         return limited_sql(flavor, compiled, MAX_RESULT_ROWS + 1)
     if compiled.sql and compiled.dialect == flavor.name:
         return compiled.sql
